@@ -1,0 +1,1 @@
+//! The node control plane: arrives with issue 5.

@@ -1,0 +1,9 @@
+//! The three contract types: what a node sees, what it decides, what happened.
+
+mod decision;
+mod observation;
+mod outcome;
+
+pub use decision::Decision;
+pub use observation::{NeighborObs, NodeObservation};
+pub use outcome::SlotOutcome;

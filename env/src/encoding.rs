@@ -1,0 +1,1 @@
+//! Observation encodings (fidelity layouts and the normalized padded one).

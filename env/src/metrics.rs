@@ -1,0 +1,1 @@
+//! Per-slot metrics, CSV and episode summaries.

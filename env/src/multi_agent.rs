@@ -1,0 +1,95 @@
+//! The multi-agent environment trait, shaped like the PettingZoo parallel API.
+
+use std::collections::BTreeMap;
+
+use crate::contract::{Decision, NodeObservation, SlotOutcome};
+use crate::error::EnvError;
+use crate::spaces::Space;
+
+/// What one `step` returns, indexed by agent (the order of [`MultiAgentEnv::agents`]).
+#[derive(Debug, Clone, Default)]
+pub struct StepResult {
+    /// Next observations (the real final observation on the last step).
+    pub observations: Vec<NodeObservation>,
+    /// Per-agent rewards.
+    pub rewards: Vec<f64>,
+    /// `true` for every agent on the step that reaches `max_steps`.
+    pub terminations: Vec<bool>,
+    /// `true` when the episode was cut short.
+    pub truncations: Vec<bool>,
+    /// Per-agent outcome of the slot just played.
+    pub infos: Vec<SlotOutcome>,
+}
+
+/// A per-agent (dictionary) view of a [`StepResult`], as PettingZoo returns it.
+#[derive(Debug, Clone, Default)]
+pub struct StepDict {
+    pub observations: BTreeMap<String, NodeObservation>,
+    pub rewards: BTreeMap<String, f64>,
+    pub terminations: BTreeMap<String, bool>,
+    pub truncations: BTreeMap<String, bool>,
+    pub infos: BTreeMap<String, SlotOutcome>,
+}
+
+/// A federation of agents stepped in lock-step, one slot at a time.
+///
+/// Implemented by the simulator and by the live-cluster wrapper. The fast path
+/// uses vectors indexed by agent; [`MultiAgentEnv::step_dict`] gives the
+/// per-agent view.
+pub trait MultiAgentEnv {
+    /// Agent ids, in index order.
+    fn agents(&self) -> &[String];
+
+    /// Space of the encoded observation of `agent` (see [`crate::encoding`]).
+    fn observation_space(&self, agent: usize) -> Space;
+
+    /// Space of `agent`'s action (a simplex `[local, fwd…, reject]`).
+    fn action_space(&self, agent: usize) -> Space;
+
+    /// Starts an episode. `seed` forces the episode seed; `None` draws the
+    /// next one from the environment's master seed.
+    fn reset(&mut self, seed: Option<u64>) -> Result<(Vec<NodeObservation>, Vec<SlotOutcome>), EnvError>;
+
+    /// Plays one slot with one decision per agent.
+    fn step(&mut self, actions: &[Decision]) -> Result<StepResult, EnvError>;
+
+    /// Index of an agent id.
+    fn agent_index(&self, agent: &str) -> Option<usize> {
+        self.agents().iter().position(|a| a == agent)
+    }
+
+    /// Per-agent view of [`MultiAgentEnv::reset`].
+    fn reset_dict(&mut self, seed: Option<u64>) -> Result<BTreeMap<String, NodeObservation>, EnvError> {
+        let (obs, _) = self.reset(seed)?;
+        Ok(self.agents().iter().cloned().zip(obs).collect())
+    }
+
+    /// Per-agent view of [`MultiAgentEnv::step`]: every agent must be present.
+    fn step_dict(&mut self, actions: &BTreeMap<String, Decision>) -> Result<StepDict, EnvError> {
+        let agents = self.agents().to_vec();
+        if let Some(unknown) = actions.keys().find(|k| !agents.contains(k)) {
+            return Err(EnvError::UnknownAgent(unknown.clone()));
+        }
+        let mut ordered = Vec::with_capacity(agents.len());
+        for a in &agents {
+            match actions.get(a) {
+                Some(d) => ordered.push(d.clone()),
+                None => {
+                    return Err(EnvError::ActionCount {
+                        expected: agents.len(),
+                        got: actions.len(),
+                    });
+                }
+            }
+        }
+        let r = self.step(&ordered)?;
+        let zip = |v: Vec<_>| agents.iter().cloned().zip(v).collect();
+        Ok(StepDict {
+            observations: agents.iter().cloned().zip(r.observations).collect(),
+            rewards: zip(r.rewards),
+            terminations: agents.iter().cloned().zip(r.terminations).collect(),
+            truncations: agents.iter().cloned().zip(r.truncations).collect(),
+            infos: agents.iter().cloned().zip(r.infos).collect(),
+        })
+    }
+}

@@ -1,0 +1,1 @@
+//! Upper references: the global node (queue model) and the oracle.

@@ -1,0 +1,168 @@
+//! Scenario files (TOML, explicit units): the unit of reproducibility.
+//!
+//! A scenario names a topology, the node model and its parameters, the
+//! workload, links, slot length, episode length and seeds. The same file
+//! drives `simulate`, `compare`, `train` and `cluster`.
+
+mod per_node;
+mod validate;
+
+pub use per_node::PerNode;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+use crate::links::LinkSpec;
+use crate::models::ModelSpec;
+use crate::topology::Topology;
+use crate::workload::WorkloadSpec;
+
+/// A parsed and validated scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name (defaults to the file stem).
+    #[serde(default)]
+    pub name: String,
+    /// One line on what the scenario reproduces.
+    #[serde(default)]
+    pub description: String,
+    /// Episode length and slot length.
+    pub episode: EpisodeSpec,
+    /// Seeds.
+    #[serde(default)]
+    pub seeds: SeedSpec,
+    /// The federation graph.
+    pub topology: TopologySpec,
+    /// The node model.
+    pub model: ModelSpec,
+    /// The workload.
+    pub workload: WorkloadSpec,
+    /// Links between neighbours.
+    #[serde(default)]
+    pub links: LinkSpec,
+    /// Where the file was read from (relative paths inside resolve against its folder).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// Time: slots per episode and slot length.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpisodeSpec {
+    /// Slots per episode (positive).
+    pub max_steps: usize,
+    /// Slot length, seconds (positive).
+    pub slot_seconds: f64,
+}
+
+/// Seeds of a scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedSpec {
+    /// Master seed: episode seeds are drawn from it at each reset.
+    #[serde(default = "default_master")]
+    pub master: u64,
+    /// Build seed: node and link parameters.
+    #[serde(default = "default_build")]
+    pub build: u64,
+    /// Number of evaluation episodes (their seeds derive from `master`).
+    #[serde(default = "default_eval_episodes")]
+    pub evaluation_episodes: usize,
+    /// Explicit evaluation episode seeds (override `evaluation_episodes`).
+    #[serde(default)]
+    pub evaluation: Option<Vec<u64>>,
+}
+
+fn default_master() -> u64 {
+    42
+}
+fn default_build() -> u64 {
+    42
+}
+fn default_eval_episodes() -> usize {
+    10
+}
+
+impl Default for SeedSpec {
+    fn default() -> Self {
+        Self {
+            master: default_master(),
+            build: default_build(),
+            evaluation_episodes: default_eval_episodes(),
+            evaluation: None,
+        }
+    }
+}
+
+/// The graph: optional node list and marl-dfaas adjacency lines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologySpec {
+    /// Node names in agent order (default: order of first appearance).
+    #[serde(default)]
+    pub nodes: Option<Vec<String>>,
+    /// Adjacency lines: `"a b c"` means a–b and a–c.
+    #[serde(default)]
+    pub adjacency: Vec<String>,
+}
+
+impl Scenario {
+    /// Reads, parses and validates a scenario file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Scenario, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Parses and validates scenario TOML; `path` is used for messages and
+    /// for resolving relative file names.
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Scenario, ConfigError> {
+        let mut s: Scenario = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        s.path = path.to_path_buf();
+        if s.name.is_empty() {
+            s.name = path
+                .file_stem()
+                .map(|x| x.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "scenario".into());
+        }
+        validate::validate(&s)?;
+        Ok(s)
+    }
+
+    /// Builds the topology (validated at load).
+    pub fn build_topology(&self) -> Result<Topology, ConfigError> {
+        let t = Topology::from_adjacency(self.topology.nodes.as_deref(), &self.topology.adjacency)
+            .map_err(|e| {
+                let value = match &e {
+                    crate::topology::TopologyError::UnknownNode(n)
+                    | crate::topology::TopologyError::SelfLoop(n)
+                    | crate::topology::TopologyError::Duplicate(n) => n.clone(),
+                    _ => String::new(),
+                };
+                ConfigError::invalid(&self.path, "topology", value, e.to_string())
+            })?;
+        Ok(t)
+    }
+
+    /// Folder that relative paths in the file resolve against.
+    pub fn base_dir(&self) -> PathBuf {
+        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+
+    /// The fixed list of evaluation episode seeds.
+    pub fn evaluation_seeds(&self) -> Vec<u64> {
+        match &self.seeds.evaluation {
+            Some(v) => v.clone(),
+            None => crate::seeds::evaluation_seeds(self.seeds.master, self.seeds.evaluation_episodes),
+        }
+    }
+}

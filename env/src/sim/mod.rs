@@ -1,0 +1,2 @@
+//! The federation simulator.
+pub struct Simulator;

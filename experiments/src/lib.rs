@@ -1,0 +1,1 @@
+//! Scenario runners, comparisons and reports.

@@ -1,0 +1,1 @@
+//! The Policy trait and heuristics.

@@ -1,0 +1,1 @@
+//! The node data plane: arrives with issue 4.

@@ -1,0 +1,1 @@
+//! Multi-agent PPO on burn: arrives with issue 3.
