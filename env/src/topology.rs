@@ -58,11 +58,14 @@ impl Topology {
     /// node_0–node_1 and node_0–node_2). With `nodes = None`, nodes are taken
     /// in order of first appearance (NetworkX insertion order); otherwise
     /// every name must be in `nodes`.
-    pub fn from_adjacency(nodes: Option<&[String]>, lines: &[String]) -> Result<Self, TopologyError> {
+    pub fn from_adjacency(
+        nodes: Option<&[String]>,
+        lines: &[String],
+    ) -> Result<Self, TopologyError> {
         let mut names: Vec<String> = nodes.map(|n| n.to_vec()).unwrap_or_default();
         let fixed = nodes.is_some();
         let mut edges = Vec::new();
-        let mut index = |name: &str, names: &mut Vec<String>| -> Result<usize, TopologyError> {
+        let index = |name: &str, names: &mut Vec<String>| -> Result<usize, TopologyError> {
             if let Some(i) = names.iter().position(|n| n == name) {
                 Ok(i)
             } else if fixed {
@@ -157,10 +160,17 @@ mod tests {
     fn marl_five_agent_neighbour_order() {
         let t = Topology::from_adjacency(
             None,
-            &s(&["node_0 node_1 node_2", "node_3 node_2 node_0", "node_1 node_4"]),
+            &s(&[
+                "node_0 node_1 node_2",
+                "node_3 node_2 node_0",
+                "node_1 node_4",
+            ]),
         )
         .unwrap();
-        assert_eq!(t.names(), &s(&["node_0", "node_1", "node_2", "node_3", "node_4"]));
+        assert_eq!(
+            t.names(),
+            &s(&["node_0", "node_1", "node_2", "node_3", "node_4"])
+        );
         assert_eq!(t.neighbors(0), &[1, 2, 3]);
         assert_eq!(t.neighbors(1), &[0, 4]);
         assert_eq!(t.neighbors(2), &[0, 3]);

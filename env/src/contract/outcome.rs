@@ -15,6 +15,10 @@ pub struct SlotOutcome {
     pub local_rejects: u32,
     /// Own forwarded requests rejected by each neighbour (action order).
     pub forward_rejects: Vec<u32>,
+    /// Forwarded requests lost by the published even-floor split (queue model
+    /// with `forward_split = "even-floor"` only): neither processed nor rejected
+    /// upstream, counted here as lost.
+    pub forward_lost: u32,
     /// Forwarded requests received from neighbours.
     pub received: u32,
     /// Received forwards this node's platform rejected.
@@ -45,6 +49,6 @@ impl SlotOutcome {
 
     /// Every own request lost: on purpose, locally, or at a neighbour.
     pub fn lost(&self) -> u32 {
-        self.rejected + self.local_rejects + self.forward_rejects_total()
+        self.rejected + self.local_rejects + self.forward_rejects_total() + self.forward_lost
     }
 }

@@ -44,9 +44,18 @@ pub struct CapacityNode {
 
 impl CapacityNode {
     /// A node serving `capacity_rps` over slots of `slot_seconds`.
-    pub fn new(capacity_rps: f64, slot_seconds: f64, overload: Overload, service_time_s: Option<f64>) -> Self {
+    pub fn new(
+        capacity_rps: f64,
+        slot_seconds: f64,
+        overload: Overload,
+        service_time_s: Option<f64>,
+    ) -> Self {
         let per_slot = (capacity_rps * slot_seconds + 1e-9).floor().max(0.0) as u32;
-        Self { per_slot, overload, service_time_s }
+        Self {
+            per_slot,
+            overload,
+            service_time_s,
+        }
     }
 
     /// Resolves one slot: `flows[0]` is the local flow, the rest are forwards.

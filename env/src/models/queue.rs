@@ -80,7 +80,9 @@ pub struct QueueSlot {
 impl QueueNode {
     /// A node with an empty queue.
     pub fn new(spec: &QueueSpec) -> Self {
-        Self { _spec: spec.clone() }
+        Self {
+            _spec: spec.clone(),
+        }
     }
 
     /// Empties the queue (start of an episode).
@@ -94,7 +96,12 @@ impl QueueNode {
     /// Plays one slot. `flows[0]` is the node's own local count, `flows[1..]`
     /// the forwarded counts from each sender, in the order they are processed.
     /// Writes the rejections of each flow into `rejects`.
-    pub fn process_slot(&mut self, flows: &[u32], rng: &mut SimRng, rejects: &mut Vec<u32>) -> QueueSlot {
+    pub fn process_slot(
+        &mut self,
+        flows: &[u32],
+        rng: &mut SimRng,
+        rejects: &mut Vec<u32>,
+    ) -> QueueSlot {
         let _ = (flows, rng, rejects);
         unimplemented!("queue model")
     }
@@ -110,6 +117,19 @@ pub fn reward_fw(
     queue_len_after: u32,
     queue_capacity: u32,
 ) -> f64 {
-    let _ = (local, forward, reject, local_excess, forward_reject, queue_len_after, queue_capacity);
+    let _ = (
+        local,
+        forward,
+        reject,
+        local_excess,
+        forward_reject,
+        queue_len_after,
+        queue_capacity,
+    );
     unimplemented!("reward_fw")
+}
+
+/// Requests per slot the CPU allows on average.
+pub fn capacity_estimate(spec: &QueueSpec) -> f64 {
+    spec.cpu_shares / MEAN_REQUEST_CPU
 }

@@ -155,14 +155,19 @@ impl Scenario {
 
     /// Folder that relative paths in the file resolve against.
     pub fn base_dir(&self) -> PathBuf {
-        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 
     /// The fixed list of evaluation episode seeds.
     pub fn evaluation_seeds(&self) -> Vec<u64> {
         match &self.seeds.evaluation {
             Some(v) => v.clone(),
-            None => crate::seeds::evaluation_seeds(self.seeds.master, self.seeds.evaluation_episodes),
+            None => {
+                crate::seeds::evaluation_seeds(self.seeds.master, self.seeds.evaluation_episodes)
+            }
         }
     }
 }

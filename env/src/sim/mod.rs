@@ -1,2 +1,299 @@
-//! The federation simulator.
-pub struct Simulator;
+//! The federation simulator: a [`MultiAgentEnv`] over modelled nodes.
+//!
+//! Fast path: [`Simulator::reset_episode`], [`Simulator::advance`], then read
+//! [`Simulator::observations`] and [`Simulator::outcomes`] without copies.
+//! The trait methods wrap these and clone.
+
+mod nodes;
+mod observe;
+mod step;
+
+pub use nodes::NodeModels;
+
+use crate::contract::{Decision, NodeObservation, SlotOutcome};
+use crate::error::{ConfigError, EnvError};
+use crate::links::Links;
+use crate::models::ModelSpec;
+use crate::models::queue::ForwardSplit;
+use crate::multi_agent::{MultiAgentEnv, StepResult};
+use crate::scenario::Scenario;
+use crate::seeds::{SeedSequence, SimRng, substream};
+use crate::spaces::Space;
+use crate::topology::Topology;
+use crate::workload::Workload;
+
+/// A simulated federation built from a scenario.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    scenario: Scenario,
+    topology: Topology,
+    max_steps: usize,
+    slot_seconds: f64,
+    models: NodeModels,
+    workload: Workload,
+    links: Links,
+    capacity: Vec<f64>,
+    seeds: SeedSequence,
+    even_floor: bool,
+    // Episode state.
+    episode_seed: Option<u64>,
+    request_rng: SimRng,
+    inputs: Vec<Vec<u32>>,
+    t: usize,
+    obs: Vec<NodeObservation>,
+    outcomes: Vec<SlotOutcome>,
+    scratch: step::Scratch,
+}
+
+impl Simulator {
+    /// Builds the federation of a validated scenario (node and link
+    /// parameters from its build seed; episode seeds from its master seed).
+    pub fn new(scenario: &Scenario) -> Result<Self, ConfigError> {
+        let topology = scenario.build_topology()?;
+        let n = topology.len();
+        let workload = scenario
+            .workload
+            .load(&scenario.base_dir(), &scenario.path, n)?;
+        let links = Links::build(
+            &scenario.links,
+            &topology,
+            scenario.episode.max_steps,
+            scenario.seeds.build,
+            &scenario.base_dir(),
+            &scenario.path,
+        )?;
+        let mut models = NodeModels::build(scenario, n);
+        let capacity = models.capacity_estimates();
+        let even_floor = matches!(&scenario.model, ModelSpec::Queue(q) if q.forward_split == ForwardSplit::EvenFloor);
+        Ok(Self {
+            scenario: scenario.clone(),
+            max_steps: scenario.episode.max_steps,
+            slot_seconds: scenario.episode.slot_seconds,
+            models,
+            workload,
+            links,
+            capacity,
+            seeds: SeedSequence::new(scenario.seeds.master),
+            even_floor,
+            episode_seed: None,
+            request_rng: substream(0, 0),
+            inputs: Vec::new(),
+            t: 0,
+            obs: Vec::new(),
+            outcomes: Vec::new(),
+            scratch: step::Scratch::new(&topology),
+            topology,
+        })
+    }
+
+    /// The scenario this federation was built from.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The federation graph.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// The node models (for references that need model internals).
+    pub fn models(&self) -> &NodeModels {
+        &self.models
+    }
+
+    /// Mutable node models (memoised solutions fill in as they are used).
+    pub fn models_mut(&mut self) -> &mut NodeModels {
+        &mut self.models
+    }
+
+    /// Capacity estimate of every node, requests per slot.
+    pub fn capacities(&self) -> &[f64] {
+        &self.capacity
+    }
+
+    /// Slots per episode.
+    pub fn max_steps(&self) -> usize {
+        self.max_steps
+    }
+
+    /// Slot length, seconds.
+    pub fn slot_seconds(&self) -> f64 {
+        self.slot_seconds
+    }
+
+    /// Slot index of the next step.
+    pub fn slot(&self) -> usize {
+        self.t
+    }
+
+    /// The seed of the current episode.
+    pub fn episode_seed(&self) -> Option<u64> {
+        self.episode_seed
+    }
+
+    /// The current episode's inputs `[agent][slot]`.
+    pub fn inputs(&self) -> &[Vec<u32>] {
+        &self.inputs
+    }
+
+    /// Whether the published 3-way action with even-floor split is in force.
+    pub fn even_floor(&self) -> bool {
+        self.even_floor
+    }
+
+    /// Current observations, one per agent.
+    pub fn observations(&self) -> &[NodeObservation] {
+        &self.obs
+    }
+
+    /// Outcomes of the last slot played, one per agent.
+    pub fn outcomes(&self) -> &[SlotOutcome] {
+        &self.outcomes
+    }
+
+    /// Whether the episode has reached `max_steps`.
+    pub fn is_done(&self) -> bool {
+        self.t >= self.max_steps
+    }
+
+    /// Starts an episode; `seed` forces the episode seed, else the next seed
+    /// of the master sequence is drawn.
+    pub fn reset_episode(&mut self, seed: Option<u64>) -> &[NodeObservation] {
+        let seed = seed.unwrap_or_else(|| self.seeds.next_seed());
+        self.episode_seed = Some(seed);
+        let mut input_rng = substream(seed, 0);
+        self.inputs = self.workload.generate(
+            self.topology.len(),
+            self.max_steps,
+            self.slot_seconds,
+            &mut input_rng,
+        );
+        self.request_rng = substream(seed, 1);
+        self.models.reset();
+        self.t = 0;
+        self.outcomes = (0..self.topology.len())
+            .map(|i| SlotOutcome {
+                forwarded: vec![0; self.topology.degree(i)],
+                forward_rejects: vec![0; self.topology.degree(i)],
+                ..SlotOutcome::default()
+            })
+            .collect();
+        self.obs = vec![NodeObservation::default(); self.topology.len()];
+        self.observe();
+        &self.obs
+    }
+
+    /// Plays one slot (fast path). Observations and outcomes are updated in place.
+    pub fn advance(&mut self, actions: &[Decision]) -> Result<(), EnvError> {
+        if self.episode_seed.is_none() {
+            return Err(EnvError::State("step called before reset".into()));
+        }
+        if self.is_done() {
+            return Err(EnvError::State(format!(
+                "the episode ended after {} slots; call reset",
+                self.max_steps
+            )));
+        }
+        self.check_actions(actions)?;
+        self.play_slot(actions);
+        self.t += 1;
+        self.observe();
+        Ok(())
+    }
+
+    fn check_actions(&self, actions: &[Decision]) -> Result<(), EnvError> {
+        let n = self.topology.len();
+        if actions.len() != n {
+            return Err(EnvError::ActionCount {
+                expected: n,
+                got: actions.len(),
+            });
+        }
+        for (i, a) in actions.iter().enumerate() {
+            let deg = self.topology.degree(i);
+            let ok = a.degree() == deg || (self.even_floor && a.as_slice().len() == 3);
+            if !ok {
+                return Err(EnvError::ActionShape {
+                    agent: self.topology.names()[i].clone(),
+                    expected: deg + 2,
+                    got: a.as_slice().len(),
+                    layout: self.action_layout(i),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Human-readable action layout of agent `i`.
+    pub fn action_layout(&self, i: usize) -> String {
+        let mut parts = vec!["local".to_string()];
+        for &j in self.topology.neighbors(i) {
+            parts.push(format!("fwd:{}", self.topology.names()[j]));
+        }
+        parts.push("reject".into());
+        format!("[{}]", parts.join(", "))
+    }
+
+    /// Checks raw action vectors (e.g. from a network or a file) and turns them
+    /// into decisions, naming the agent on error.
+    pub fn decisions_from(&self, raw: Vec<Vec<f64>>) -> Result<Vec<Decision>, EnvError> {
+        let d = raw
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                Decision::new(v).map_err(|source| EnvError::Decision {
+                    agent: self.topology.names()[i].clone(),
+                    source,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.check_actions(&d)?;
+        Ok(d)
+    }
+}
+
+impl MultiAgentEnv for Simulator {
+    fn agents(&self) -> &[String] {
+        self.topology.names()
+    }
+
+    fn observation_space(&self, agent: usize) -> Space {
+        crate::encoding::Encoder::new(
+            crate::encoding::Encoding::Normalized {
+                max_degree: self.topology.max_degree(),
+            },
+            &self.topology,
+        )
+        .space(self.topology.degree(agent))
+    }
+
+    fn action_space(&self, agent: usize) -> Space {
+        let n = if self.even_floor {
+            3
+        } else {
+            self.topology.degree(agent) + 2
+        };
+        Space::Simplex { n }
+    }
+
+    fn reset(
+        &mut self,
+        seed: Option<u64>,
+    ) -> Result<(Vec<NodeObservation>, Vec<SlotOutcome>), EnvError> {
+        let obs = self.reset_episode(seed).to_vec();
+        Ok((obs, self.outcomes.clone()))
+    }
+
+    fn step(&mut self, actions: &[Decision]) -> Result<StepResult, EnvError> {
+        self.advance(actions)?;
+        let n = self.topology.len();
+        let done = self.is_done();
+        Ok(StepResult {
+            observations: self.obs.clone(),
+            rewards: self.outcomes.iter().map(|o| o.reward).collect(),
+            terminations: vec![done; n],
+            truncations: vec![false; n],
+            infos: self.outcomes.clone(),
+        })
+    }
+}

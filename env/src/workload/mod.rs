@@ -26,7 +26,12 @@ pub struct Workload {
 impl WorkloadSpec {
     /// Validates the spec and reads any file it names (relative to `base_dir`).
     /// `file` is the scenario path, for error messages.
-    pub fn load(&self, base_dir: &Path, file: &Path, n_agents: usize) -> Result<Workload, ConfigError> {
+    pub fn load(
+        &self,
+        base_dir: &Path,
+        file: &Path,
+        n_agents: usize,
+    ) -> Result<Workload, ConfigError> {
         let _ = (base_dir, file, n_agents);
         Ok(Workload { spec: self.clone() })
     }
@@ -34,7 +39,13 @@ impl WorkloadSpec {
 
 impl Workload {
     /// Input counts `[agent][slot]` for one episode.
-    pub fn generate(&self, n_agents: usize, max_steps: usize, slot_seconds: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
+    pub fn generate(
+        &self,
+        n_agents: usize,
+        max_steps: usize,
+        slot_seconds: f64,
+        rng: &mut SimRng,
+    ) -> Vec<Vec<u32>> {
         let _ = rng;
         match &self.spec {
             WorkloadSpec::Constant { rate_rps } => (0..n_agents)

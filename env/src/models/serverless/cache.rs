@@ -13,7 +13,10 @@ pub struct PerfCache {
 impl PerfCache {
     /// A cache for `params` with slots of `slot_seconds`.
     pub fn new(params: PerfParams, slot_seconds: f64) -> Self {
-        Self { params, slot_seconds }
+        Self {
+            params,
+            slot_seconds,
+        }
     }
 
     /// The model's solution for `count` requests in one slot.
@@ -26,6 +29,12 @@ impl PerfCache {
     /// (`round(rejection_rate · slot_seconds)`, at most `count`).
     pub fn rejected(&mut self, count: u32) -> u32 {
         let _ = count;
+        unimplemented!("cache")
+    }
+
+    /// Largest count whose rejections round to zero.
+    pub fn capacity_estimate(&mut self, limit: u32) -> u32 {
+        let _ = limit;
         unimplemented!("cache")
     }
 }
