@@ -1,1 +1,6 @@
-//! Upper references: the global node (queue model) and the oracle.
+//! Upper references a comparison always shows: the global node (queue model)
+//! and the oracle (serverless and capacity models).
+
+pub mod oracle;
+
+pub use oracle::Oracle;
