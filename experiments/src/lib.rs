@@ -1,1 +1,14 @@
-//! Scenario runners, comparisons and reports.
+//! `dfaas-experiments`: runners that play policies on scenarios, compare
+//! them on the same evaluation episodes against the upper reference, and
+//! report tables (text and JSON) and per-slot CSV.
+
+pub mod compare;
+pub mod contender;
+pub mod runner;
+pub mod simulate;
+pub mod stats;
+pub mod table;
+
+pub use compare::{CompareReport, PolicyResult, compare};
+pub use contender::Contender;
+pub use runner::{EpisodeRun, run_episode};

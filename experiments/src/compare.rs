@@ -1,0 +1,150 @@
+//! Comparing contenders on the same fixed list of evaluation episodes.
+
+use std::time::Duration;
+
+use dfaas_env::{Scenario, Simulator};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::contender::Contender;
+use crate::runner::{EpisodeRun, RunError, run_episode};
+use crate::stats::MeanStd;
+
+/// One contender's results over the evaluation episodes (means and
+/// population standard deviations over episodes; ratios are of the
+/// federation's total input).
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyResult {
+    pub policy: String,
+    /// Centralised reference (not deployable).
+    pub reference: bool,
+    /// Requests executed / requests that arrived, in [0, 1].
+    pub processed_ratio: f64,
+    pub processed_ratio_std: f64,
+    /// Rejected on purpose / input.
+    pub rejected_ratio: f64,
+    pub rejected_ratio_std: f64,
+    /// Rejected by the local platform / input.
+    pub local_reject_ratio: f64,
+    pub local_reject_ratio_std: f64,
+    /// Forwards rejected by the receiving neighbour / input.
+    pub forward_reject_ratio: f64,
+    pub forward_reject_ratio_std: f64,
+    /// Forwarded / input.
+    pub forwarded_ratio: f64,
+    pub forwarded_ratio_std: f64,
+    /// Mean reward per agent and slot (`null` for references without one).
+    pub reward: Option<f64>,
+    pub reward_std: Option<f64>,
+    /// Processed-weighted mean response time, seconds (where the model gives it).
+    pub response_time_s: Option<f64>,
+    /// Simulator throughput while this contender ran.
+    pub agent_steps_per_second: f64,
+    /// Per-episode processed ratios, in seed order.
+    pub episode_processed_ratios: Vec<f64>,
+}
+
+/// A whole comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareReport {
+    pub scenario: String,
+    pub episodes: usize,
+    pub seeds: Vec<u64>,
+    pub results: Vec<PolicyResult>,
+}
+
+/// Runs every contender on every seed (episodes spread over threads; the
+/// results do not depend on the thread count).
+pub fn compare(
+    scenario: &Scenario,
+    contenders: &[Contender],
+    seeds: &[u64],
+    progress: bool,
+) -> Result<CompareReport, RunError> {
+    let base = Simulator::new(scenario).map_err(|e| RunError::Unsupported(e.to_string()))?;
+    let bar = if progress {
+        let b = ProgressBar::new((contenders.len() * seeds.len()) as u64);
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {msg:<28} [{bar:30}] {pos}/{len} episodes {elapsed}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut results = Vec::new();
+    for c in contenders {
+        bar.set_message(c.name());
+        let runs = run_many(&base, c, seeds, &bar)?;
+        results.push(summarise(c, &runs));
+    }
+    bar.finish_and_clear();
+    Ok(CompareReport { scenario: scenario.name.clone(), episodes: seeds.len(), seeds: seeds.to_vec(), results })
+}
+
+/// Plays `contender` on every seed, in parallel threads, results in seed order.
+pub fn run_many(base: &Simulator, contender: &Contender, seeds: &[u64], bar: &ProgressBar) -> Result<Vec<EpisodeRun>, RunError> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(seeds.len()).max(1);
+    let chunks: Vec<Vec<(usize, u64)>> = (0..threads)
+        .map(|t| seeds.iter().copied().enumerate().skip(t).step_by(threads).collect())
+        .collect();
+    let mut out: Vec<Option<EpisodeRun>> = (0..seeds.len()).map(|_| None).collect();
+    let results: Vec<Result<Vec<(usize, EpisodeRun)>, RunError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|chunk| {
+                let mut sim = base.clone();
+                s.spawn(move || {
+                    let mut v = Vec::new();
+                    for &(i, seed) in chunk {
+                        v.push((i, run_episode::<std::io::Sink>(&mut sim, contender, seed, i, None)?));
+                        bar.inc(1);
+                    }
+                    Ok(v)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("episode thread panicked")).collect()
+    });
+    for r in results {
+        for (i, run) in r? {
+            out[i] = Some(run);
+        }
+    }
+    Ok(out.into_iter().map(|r| r.expect("every seed ran")).collect())
+}
+
+fn summarise(c: &Contender, runs: &[EpisodeRun]) -> PolicyResult {
+    let col = |f: &dyn Fn(&EpisodeRun) -> f64| MeanStd::of(&runs.iter().map(f).collect::<Vec<_>>());
+    let processed = col(&|r| r.summary.federation.processed_ratio());
+    let rejected = col(&|r| r.summary.federation.rejected_ratio());
+    let local = col(&|r| r.summary.federation.local_reject_ratio());
+    let fwd_rej = col(&|r| r.summary.federation.forward_reject_ratio());
+    let fwd = col(&|r| r.summary.federation.forwarded_ratio());
+    let reward = (!matches!(c, Contender::GlobalNode)).then(|| {
+        col(&|r| r.summary.federation.reward / r.summary.federation.slots.max(1) as f64)
+    });
+    let rt: Vec<f64> = runs.iter().filter_map(|r| r.summary.federation.mean_response_time_s()).collect();
+    let time: Duration = runs.iter().map(|r| r.step_time).sum();
+    let steps: u64 = runs.iter().map(|r| r.agent_steps).sum();
+    PolicyResult {
+        policy: c.name(),
+        reference: c.is_reference(),
+        processed_ratio: processed.mean,
+        processed_ratio_std: processed.std,
+        rejected_ratio: rejected.mean,
+        rejected_ratio_std: rejected.std,
+        local_reject_ratio: local.mean,
+        local_reject_ratio_std: local.std,
+        forward_reject_ratio: fwd_rej.mean,
+        forward_reject_ratio_std: fwd_rej.std,
+        forwarded_ratio: fwd.mean,
+        forwarded_ratio_std: fwd.std,
+        reward: reward.map(|m| m.mean),
+        reward_std: reward.map(|m| m.std),
+        response_time_s: (!rt.is_empty()).then(|| MeanStd::of(&rt).mean),
+        agent_steps_per_second: if time.as_secs_f64() > 0.0 { steps as f64 / time.as_secs_f64() } else { 0.0 },
+        episode_processed_ratios: runs.iter().map(|r| r.summary.federation.processed_ratio()).collect(),
+    }
+}

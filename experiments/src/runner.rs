@@ -1,0 +1,149 @@
+//! Playing one episode of a contender on a simulator.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use dfaas_env::metrics::{EpisodeSummary, SlotCsv, Totals};
+use dfaas_env::models::ModelSpec;
+use dfaas_env::reference::Oracle;
+use dfaas_env::reference::global_node::run_global_node;
+use dfaas_env::seeds::substream;
+use dfaas_env::{Decision, Simulator};
+use dfaas_policies::Policy;
+
+use crate::contender::Contender;
+
+/// One played episode: its totals, the per-slot federation totals, and the
+/// wall time spent inside the simulator's `step` alone.
+#[derive(Debug, Clone)]
+pub struct EpisodeRun {
+    pub summary: EpisodeSummary,
+    pub slots: Vec<Totals>,
+    pub step_time: Duration,
+    pub agent_steps: u64,
+}
+
+/// Why an episode could not be played.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Policy(#[from] dfaas_policies::PolicyError),
+    #[error(transparent)]
+    Env(#[from] dfaas_env::EnvError),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("writing CSV: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+/// Plays one episode of `contender` with episode seed `seed`. With `csv`,
+/// writes every slot's rows (episode number `episode`).
+pub fn run_episode<W: Write>(
+    sim: &mut Simulator,
+    contender: &Contender,
+    seed: u64,
+    episode: usize,
+    mut csv: Option<&mut SlotCsv<W>>,
+) -> Result<EpisodeRun, RunError> {
+    let n = sim.topology().len();
+    let mut run = EpisodeRun {
+        summary: EpisodeSummary::new(seed, n),
+        slots: Vec::with_capacity(sim.max_steps()),
+        step_time: Duration::ZERO,
+        agent_steps: 0,
+    };
+    match contender {
+        Contender::GlobalNode => return global_node_episode(sim, seed, run),
+        Contender::Oracle => {
+            let mut oracle = Oracle::new(sim).map_err(|e| RunError::Unsupported(e.to_string()))?;
+            sim.reset_episode(Some(seed));
+            while !sim.is_done() {
+                let actions = oracle.decide_all(sim);
+                step(sim, &actions, &mut run, episode, seed, csv.as_deref_mut())?;
+            }
+        }
+        Contender::Policy(spec) => {
+            let mut policies: Vec<Box<dyn Policy>> =
+                (0..n).map(|i| dfaas_policies::build(spec, i, seed)).collect::<Result<_, _>>()?;
+            for (i, p) in policies.iter_mut().enumerate() {
+                p.reset(dfaas_env::seeds::splitmix(seed ^ (i as u64).wrapping_mul(0x9E37_79B9)));
+            }
+            sim.reset_episode(Some(seed));
+            let mut actions = Vec::with_capacity(n);
+            while !sim.is_done() {
+                actions.clear();
+                for (p, o) in policies.iter_mut().zip(sim.observations()) {
+                    actions.push(p.decide(o));
+                }
+                step(sim, &actions, &mut run, episode, seed, csv.as_deref_mut())?;
+            }
+        }
+    }
+    run.summary.finish();
+    Ok(run)
+}
+
+fn step<W: Write>(
+    sim: &mut Simulator,
+    actions: &[Decision],
+    run: &mut EpisodeRun,
+    episode: usize,
+    seed: u64,
+    csv: Option<&mut SlotCsv<W>>,
+) -> Result<(), RunError> {
+    let slot = sim.slot();
+    let t0 = Instant::now();
+    sim.advance(actions)?;
+    run.step_time += t0.elapsed();
+    run.agent_steps += actions.len() as u64;
+    let outcomes = sim.outcomes();
+    run.summary.add_slot(outcomes);
+    let mut fed = Totals::default();
+    for o in outcomes {
+        fed.add(o);
+    }
+    fed.slots = 1;
+    run.slots.push(fed);
+    if let Some(w) = csv {
+        w.write_slot(episode, seed, slot, outcomes)?;
+    }
+    Ok(())
+}
+
+/// The global node: one node with N× the resources receives every input.
+fn global_node_episode(sim: &mut Simulator, seed: u64, mut run: EpisodeRun) -> Result<EpisodeRun, RunError> {
+    let ModelSpec::Queue(spec) = &sim.scenario().model else {
+        return Err(RunError::Unsupported(format!(
+            "the global node is the queue model's reference; this scenario uses `{}`: use the oracle",
+            sim.scenario().model.kind()
+        )));
+    };
+    let spec = spec.clone();
+    sim.reset_episode(Some(seed));
+    let inputs = sim.inputs().to_vec();
+    let n = inputs.len();
+    let mut rng = substream(seed, 1);
+    let t0 = Instant::now();
+    let slots = run_global_node(&spec, n, &inputs, &mut rng);
+    run.step_time = t0.elapsed();
+    run.agent_steps = (slots.len() * n) as u64;
+    let mut fed = Totals::default();
+    for s in &slots {
+        let t = Totals {
+            slots: 1,
+            input: s.input as u64,
+            local: s.input as u64,
+            local_rejects: s.rejected as u64,
+            processed: s.processed as u64,
+            queue_len: s.queue_len as u64,
+            reward: 1.0,
+            ..Totals::default()
+        };
+        fed.merge(&t);
+        fed.slots += 0;
+        run.slots.push(t);
+    }
+    fed.slots = slots.len() as u64;
+    run.summary.federation = fed;
+    Ok(run)
+}

@@ -1,0 +1,86 @@
+//! Plain-text tables for the terminal.
+
+use crate::compare::CompareReport;
+
+/// Formats `mean ± std` as percentages.
+pub fn pct(mean: f64, std: f64) -> String {
+    format!("{:6.2} ± {:5.2}", 100.0 * mean, 100.0 * std)
+}
+
+/// Renders rows with aligned columns (first column left-aligned).
+pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
+    let cols = header.len();
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(cols) {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i == 0 { format!("{c:<w$}", w = width[i]) } else { format!("{c:>w$}", w = width[i]) })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut out = line(header.to_vec());
+    out.push('\n');
+    out.push_str(&width.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+/// The comparison table: one row per contender, percentages of the input.
+pub fn compare_table(report: &CompareReport) -> String {
+    let header = [
+        "policy",
+        "processed %",
+        "rejected (purpose) %",
+        "rejected (platform) %",
+        "forward rejects %",
+        "forwarded %",
+        "reward",
+    ];
+    let rows: Vec<Vec<String>> = report
+        .results
+        .iter()
+        .map(|r| {
+            vec![
+                if r.reference { format!("{} (upper ref.)", r.policy) } else { r.policy.clone() },
+                pct(r.processed_ratio, r.processed_ratio_std),
+                pct(r.rejected_ratio, r.rejected_ratio_std),
+                pct(r.local_reject_ratio, r.local_reject_ratio_std),
+                pct(r.forward_reject_ratio, r.forward_reject_ratio_std),
+                pct(r.forwarded_ratio, r.forwarded_ratio_std),
+                match (r.reward, r.reward_std) {
+                    (Some(m), Some(s)) => format!("{m:.4} ± {s:.4}"),
+                    _ => "n/a".into(),
+                },
+            ]
+        })
+        .collect();
+    format!(
+        "scenario {} — {} evaluation episodes (mean ± std over episodes)\n{}",
+        report.scenario,
+        report.episodes,
+        render(&header, &rows)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_align() {
+        let t = render(&["a", "bb"], &[vec!["xyz".into(), "1".into()]]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "a     bb");
+        assert_eq!(lines[2], "xyz    1");
+    }
+}
