@@ -1,8 +1,19 @@
 //! Model A: the published marl-dfaas (IPDPSW 2025, `paise2025`) environment:
 //! CPU shares and RAM renewed each slot, a persistent FIFO queue, requests
 //! drawn one by one from three classes.
-//! PLACEHOLDER — being implemented.
+//!
+//! A request is drawn when it arrives: class uniform over {A, B, C}, then CPU
+//! and RAM from a normal distribution (standard deviation 2.5) around the
+//! class mean, clipped to the class range. Per slot a node first runs every
+//! queued request that still fits (front to back, so a small request may
+//! overtake a large one), then its own local requests, then each forwarded
+//! flow in order: a request runs if the queue is empty and it fits, is queued
+//! if the queue has room, and is rejected otherwise.
 
+use std::collections::VecDeque;
+
+use rand::RngExt;
+use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::seeds::SimRng;
@@ -59,13 +70,66 @@ pub enum ForwardSplit {
     EvenFloor,
 }
 
+
 /// Mean CPU shares of a request (the three classes' means averaged).
 pub const MEAN_REQUEST_CPU: f64 = 15.5;
 
+/// Standard deviation of a request's CPU and RAM around its class mean.
+const REQUEST_STD: f64 = 2.5;
+
+/// One request class: CPU range and mean, RAM range (MB) and mean.
+#[derive(Debug, Clone, Copy)]
+struct Class {
+    cpu: (f64, f64, f64),
+    ram: (f64, f64, f64),
+}
+
+/// The three request classes A, B, C as `(min, max, mean)`.
+const CLASSES: [Class; 3] = [
+    Class { cpu: (1.0, 10.0, 5.5), ram: (1.0, 25.0, 13.0) },
+    Class { cpu: (11.0, 20.0, 15.5), ram: (26.0, 50.0, 38.0) },
+    Class { cpu: (21.0, 30.0, 25.5), ram: (51.0, 75.0, 63.0) },
+];
+
+/// Requests per slot the CPU of one node allows on average:
+/// `cpu_shares / MEAN_REQUEST_CPU` (about 64.5 with the paper's 1000 shares).
+/// RAM (8000 MB against a mean of 38 MB) does not bind with the defaults.
+pub fn capacity_estimate(spec: &QueueSpec) -> f64 {
+    spec.cpu_shares / MEAN_REQUEST_CPU
+}
+
+/// One request: the CPU shares and RAM (MB) it needs to run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Request {
+    cpu: f64,
+    ram: f64,
+}
+
+impl Request {
+    /// Draws one request: the class (one uniform draw), then CPU, then RAM
+    /// (one standard-normal draw each), always in this order.
+    #[inline]
+    fn draw(rng: &mut SimRng) -> Self {
+        let class = &CLASSES[rng.random_range(0..3usize)];
+        let zc: f64 = StandardNormal.sample(rng);
+        let zr: f64 = StandardNormal.sample(rng);
+        Self {
+            cpu: (class.cpu.2 + REQUEST_STD * zc).clamp(class.cpu.0, class.cpu.1),
+            ram: (class.ram.2 + REQUEST_STD * zr).clamp(class.ram.0, class.ram.1),
+        }
+    }
+}
+
 /// One node of the queue model.
+///
+/// The queue persists across slots (until [`QueueNode::reset`]); CPU and RAM
+/// are renewed at the start of every slot.
 #[derive(Debug, Clone)]
 pub struct QueueNode {
-    _spec: QueueSpec,
+    spec: QueueSpec,
+    queue: VecDeque<Request>,
+    cpu_left: f64,
+    ram_left: f64,
 }
 
 /// What one slot did at a queue node.
@@ -80,27 +144,119 @@ pub struct QueueSlot {
 impl QueueNode {
     /// A node with an empty queue.
     pub fn new(spec: &QueueSpec) -> Self {
-        Self { _spec: spec.clone() }
+        // Reserve up front (bounded, in case of a huge capacity) so that the
+        // usual sizes never reallocate during a run.
+        let reserve = spec.queue_capacity.min(4096) as usize;
+        Self { spec: spec.clone(), queue: VecDeque::with_capacity(reserve), cpu_left: 0.0, ram_left: 0.0 }
+    }
+
+    /// The node's parameters.
+    pub fn spec(&self) -> &QueueSpec {
+        &self.spec
     }
 
     /// Empties the queue (start of an episode).
-    pub fn reset(&mut self) {}
+    pub fn reset(&mut self) {
+        self.queue.clear();
+    }
 
     /// Current queue length.
     pub fn queue_len(&self) -> u32 {
-        0
+        self.queue.len().min(u32::MAX as usize) as u32
     }
 
     /// Plays one slot. `flows[0]` is the node's own local count, `flows[1..]`
     /// the forwarded counts from each sender, in the order they are processed.
-    /// Writes the rejections of each flow into `rejects`.
+    /// Writes the rejections of each flow into `rejects` (resized to
+    /// `flows.len()`); a queued request counts as accepted.
+    ///
+    /// Requests are drawn from `rng` in arrival order, so the same generator
+    /// state gives the same slot. A request that arrives while the queue is
+    /// full (and non-empty) is rejected without a draw, since its size cannot
+    /// change its fate.
     pub fn process_slot(&mut self, flows: &[u32], rng: &mut SimRng, rejects: &mut Vec<u32>) -> QueueSlot {
-        let _ = (flows, rng, rejects);
-        unimplemented!("queue model")
+        self.cpu_left = self.spec.cpu_shares;
+        self.ram_left = self.spec.ram_mb;
+        let mut processed: u32 = 0;
+
+        // (1) Queued requests, front to back; one that does not fit stays.
+        {
+            let (cpu_left, ram_left) = (&mut self.cpu_left, &mut self.ram_left);
+            self.queue.retain(|r| {
+                if r.cpu <= *cpu_left && r.ram <= *ram_left {
+                    *cpu_left -= r.cpu;
+                    *ram_left -= r.ram;
+                    processed = processed.saturating_add(1);
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+
+        // (2) Local requests, then (3) each forwarded flow, same rule.
+        rejects.clear();
+        rejects.resize(flows.len(), 0);
+        for (flow, rej) in flows.iter().zip(rejects.iter_mut()) {
+            let (ran, rejected) = self.arrive(*flow, rng);
+            processed = processed.saturating_add(ran);
+            *rej = rejected;
+        }
+        QueueSlot { processed, queue_len: self.queue_len() }
+    }
+
+    /// Handles `count` arriving requests; returns (run, rejected).
+    fn arrive(&mut self, count: u32, rng: &mut SimRng) -> (u32, u32) {
+        let cap = self.spec.queue_capacity as usize;
+        let mut ran: u32 = 0;
+        let mut left = count;
+        while left > 0 {
+            if self.queue.is_empty() {
+                // Run it if it fits, else queue it if there is room, else reject.
+                let r = Request::draw(rng);
+                left -= 1;
+                if r.cpu <= self.cpu_left && r.ram <= self.ram_left {
+                    self.cpu_left -= r.cpu;
+                    self.ram_left -= r.ram;
+                    ran += 1;
+                } else if cap > 0 {
+                    self.queue.push_back(r);
+                } else {
+                    return (ran, left + 1);
+                }
+            } else {
+                // A non-empty queue only grows during arrivals: every request
+                // is queued until it is full, the rest are rejected.
+                let room = cap.saturating_sub(self.queue.len());
+                let n = (left as usize).min(room) as u32;
+                for _ in 0..n {
+                    let r = Request::draw(rng);
+                    self.queue.push_back(r);
+                }
+                return (ran, left - n);
+            }
+        }
+        (ran, 0)
+    }
+
+    /// Test helper: appends a request of the given size to the queue.
+    #[cfg(test)]
+    pub(crate) fn push_request(&mut self, cpu: f64, ram: f64) {
+        self.queue.push_back(Request { cpu, ram });
     }
 }
 
 /// The fidelity reward of the published environment (`_reward_fw`), in [0, 1].
+///
+/// With action counts `(local, forward, reject)`, queue-full local rejects
+/// `local_excess`, rejected forwards `forward_reject` and
+/// `free = queue_capacity − queue_len_after`: `f' = forward − forward_reject`,
+/// `fe = min(f', free)` (forwards that could have been queued at home),
+/// `free2 = free − fe`, `re = min(reject, free2)`, `vr = reject − re`; if
+/// `forward_reject = 0` and `vr > 0` then `re += vr`;
+/// reward `= 1 − (local_excess + forward_reject + fe + re)/(local + forward + reject)`,
+/// 1 when the input is 0. Subtractions saturate at 0 and the result is
+/// clamped to [0, 1], so inconsistent inputs never panic.
 pub fn reward_fw(
     local: u32,
     forward: u32,
@@ -110,6 +266,19 @@ pub fn reward_fw(
     queue_len_after: u32,
     queue_capacity: u32,
 ) -> f64 {
-    let _ = (local, forward, reject, local_excess, forward_reject, queue_len_after, queue_capacity);
-    unimplemented!("reward_fw")
+    let total = local as u64 + forward as u64 + reject as u64;
+    if total == 0 {
+        return 1.0;
+    }
+    let free = queue_capacity.saturating_sub(queue_len_after) as u64;
+    let f_ok = forward.saturating_sub(forward_reject) as u64;
+    let fe = f_ok.min(free);
+    let free2 = free - fe;
+    let mut re = (reject as u64).min(free2);
+    let vr = reject as u64 - re;
+    if forward_reject == 0 && vr > 0 {
+        re += vr;
+    }
+    let penalty = local_excess as u64 + forward_reject as u64 + fe + re;
+    (1.0 - penalty as f64 / total as f64).clamp(0.0, 1.0)
 }
