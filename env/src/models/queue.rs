@@ -70,7 +70,6 @@ pub enum ForwardSplit {
     EvenFloor,
 }
 
-
 /// Mean CPU shares of a request (the three classes' means averaged).
 pub const MEAN_REQUEST_CPU: f64 = 15.5;
 
@@ -281,4 +280,226 @@ pub fn reward_fw(
     }
     let penalty = local_excess as u64 + forward_reject as u64 + fe + re;
     (1.0 - penalty as f64 / total as f64).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seeds::rng;
+
+    fn spec(cpu: f64, ram: f64, cap: u32) -> QueueSpec {
+        QueueSpec { cpu_shares: cpu, ram_mb: ram, queue_capacity: cap, ..QueueSpec::default() }
+    }
+
+    #[test]
+    fn requests_stay_in_their_class_ranges() {
+        let mut r = rng(1);
+        let (mut sum_cpu, n) = (0.0, 100_000);
+        for _ in 0..n {
+            let q = Request::draw(&mut r);
+            let c = CLASSES.iter().find(|c| q.cpu >= c.cpu.0 && q.cpu <= c.cpu.1).expect("cpu in a class");
+            assert!(q.ram >= c.ram.0 && q.ram <= c.ram.1, "{q:?}");
+            sum_cpu += q.cpu;
+        }
+        let mean = sum_cpu / n as f64;
+        assert!((mean - MEAN_REQUEST_CPU).abs() < 0.1, "mean cpu {mean}");
+    }
+
+    #[test]
+    fn capacity_estimate_is_cpu_over_mean() {
+        assert!((capacity_estimate(&QueueSpec::default()) - 1000.0 / 15.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn small_queued_request_overtakes_one_that_does_not_fit() {
+        // CPU 10: the 6 runs (4 left), the 7 does not fit and stays, the 3
+        // behind it overtakes (1 left). Then the 2 local arrivals find a
+        // non-empty queue and are queued behind the 7.
+        let mut node = QueueNode::new(&spec(10.0, 1000.0, 10));
+        node.push_request(6.0, 1.0);
+        node.push_request(7.0, 1.0);
+        node.push_request(3.0, 1.0);
+        let mut rej = Vec::new();
+        let s = node.process_slot(&[2], &mut rng(0), &mut rej);
+        assert_eq!(s, QueueSlot { processed: 2, queue_len: 3 });
+        assert_eq!(rej, vec![0]);
+        assert_eq!(node.queue[0], Request { cpu: 7.0, ram: 1.0 });
+        // Next slot, the 7 now runs first (3 CPU left).
+        let s = node.process_slot(&[], &mut rng(0), &mut rej);
+        assert!(s.processed >= 1);
+        assert!(rej.is_empty());
+    }
+
+    #[test]
+    fn ram_also_binds() {
+        // Plenty of CPU but 50 MB of RAM: the 40 MB request runs, the second
+        // 40 MB one stays, the 5 MB one overtakes.
+        let mut node = QueueNode::new(&spec(1000.0, 50.0, 10));
+        node.push_request(1.0, 40.0);
+        node.push_request(1.0, 40.0);
+        node.push_request(1.0, 5.0);
+        let s = node.process_slot(&[], &mut rng(0), &mut Vec::new());
+        assert_eq!(s, QueueSlot { processed: 2, queue_len: 1 });
+    }
+
+    #[test]
+    fn empty_queue_runs_local_requests_that_fit() {
+        // 10 requests need at most 300 CPU and 750 MB.
+        let mut node = QueueNode::new(&QueueSpec::default());
+        let mut rej = Vec::new();
+        let s = node.process_slot(&[10, 0], &mut rng(3), &mut rej);
+        assert_eq!(s, QueueSlot { processed: 10, queue_len: 0 });
+        assert_eq!(rej, vec![0, 0]);
+    }
+
+    #[test]
+    fn full_queue_rejects_local_then_forwarded() {
+        // Nothing fits (0 CPU): the queue of 5 takes the 3 local requests and
+        // 2 of the first forwarded flow; the rest is rejected.
+        let mut node = QueueNode::new(&spec(0.0, 8000.0, 5));
+        let mut rej = vec![9; 7];
+        let s = node.process_slot(&[3, 4, 2], &mut rng(0), &mut rej);
+        assert_eq!(s, QueueSlot { processed: 0, queue_len: 5 });
+        assert_eq!(rej, vec![0, 2, 2]);
+        // The queue persists: next slot everything is rejected.
+        let s = node.process_slot(&[1, 1], &mut rng(0), &mut rej);
+        assert_eq!(s, QueueSlot { processed: 0, queue_len: 5 });
+        assert_eq!(rej, vec![1, 1]);
+        assert_eq!(node.queue_len(), 5);
+        node.reset();
+        assert_eq!(node.queue_len(), 0);
+        let s = node.process_slot(&[2], &mut rng(0), &mut rej);
+        assert_eq!(s, QueueSlot { processed: 0, queue_len: 2 });
+        assert_eq!(rej, vec![0]);
+    }
+
+    #[test]
+    fn queue_carries_requests_to_the_next_slot() {
+        let mut node = QueueNode::new(&QueueSpec::default());
+        let mut r = rng(5);
+        let mut rej = Vec::new();
+        let first = node.process_slot(&[150], &mut r, &mut rej);
+        assert!(first.queue_len > 0 && first.processed > 0);
+        assert_eq!(first.processed + first.queue_len + rej[0], 150);
+        // No input: the queued requests run (≤ 100 of them, some may not fit).
+        let second = node.process_slot(&[0], &mut r, &mut rej);
+        assert!(second.processed > 0);
+        assert_eq!(second.processed + second.queue_len, first.queue_len);
+    }
+
+    #[test]
+    fn zero_capacity_queue_rejects_what_does_not_fit() {
+        let mut node = QueueNode::new(&spec(0.0, 0.0, 0));
+        let mut rej = Vec::new();
+        let s = node.process_slot(&[4, 3], &mut rng(0), &mut rej);
+        assert_eq!(s, QueueSlot { processed: 0, queue_len: 0 });
+        assert_eq!(rej, vec![4, 3]);
+    }
+
+    #[test]
+    fn saturated_node_runs_about_64_per_slot() {
+        let mut node = QueueNode::new(&QueueSpec::default());
+        let mut r = rng(11);
+        let mut rej = Vec::new();
+        let slots = 200;
+        let total: u64 = (0..slots).map(|_| node.process_slot(&[200], &mut r, &mut rej).processed as u64).sum();
+        let mean = total as f64 / slots as f64;
+        assert!((mean - 64.0).abs() <= 3.0, "mean processed per slot {mean}");
+    }
+
+    #[test]
+    fn same_seed_same_result() {
+        let run = |seed| {
+            let mut node = QueueNode::new(&QueueSpec::default());
+            let mut r = rng(seed);
+            let mut rej = Vec::new();
+            let mut out = Vec::new();
+            for t in 0..100u32 {
+                let flows = [(t * 37) % 151, (t * 13) % 40, (t * 7) % 25];
+                let s = node.process_slot(&flows, &mut r, &mut rej);
+                out.push((s, rej.clone()));
+            }
+            out
+        };
+        assert_eq!(run(42), run(42));
+        assert_ne!(run(42), run(43));
+    }
+
+    #[test]
+    fn extreme_inputs_do_not_panic() {
+        for s in [spec(f64::NAN, f64::NAN, 3), spec(-1.0, f64::INFINITY, 0), spec(f64::INFINITY, 1e9, 2)] {
+            let mut node = QueueNode::new(&s);
+            let mut rej = Vec::new();
+            for _ in 0..3 {
+                let out = node.process_slot(&[1000, 0, 1000], &mut rng(0), &mut rej);
+                assert!(out.queue_len <= s.queue_capacity);
+                assert_eq!(rej.len(), 3);
+            }
+        }
+        let _ = reward_fw(u32::MAX, u32::MAX, u32::MAX, u32::MAX, u32::MAX, u32::MAX, 0);
+    }
+
+    // --- reward_fw, hand-worked ---------------------------------------------
+
+    #[test]
+    fn reward_is_one_without_input() {
+        assert_eq!(reward_fw(0, 0, 0, 0, 0, 0, 100), 1.0);
+        assert_eq!(reward_fw(0, 0, 0, 5, 3, 100, 100), 1.0);
+    }
+
+    #[test]
+    fn reward_vr_branch_penalises_all_rejects_when_forwards_were_accepted() {
+        // l=10 f=5 r=10, le=0, fr=0, queue 95/100: free=5, f'=5, fe=min(5,5)=5,
+        // free2=0, re=min(10,0)=0, vr=10; fr=0 and vr>0 → re=10.
+        // reward = 1 − (0+0+5+10)/25 = 0.4
+        assert!((reward_fw(10, 5, 10, 0, 0, 95, 100) - 0.4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn reward_forward_rejects_keep_valid_rejects_unpenalised() {
+        // l=10 f=10 r=10, le=2, fr=4, queue 90/100: free=10, f'=6, fe=6,
+        // free2=4, re=min(10,4)=4, vr=6 but fr>0 → re stays 4.
+        // reward = 1 − (2+4+6+4)/30 = 14/30
+        assert!((reward_fw(10, 10, 10, 2, 4, 90, 100) - 14.0 / 30.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn reward_rejects_that_fit_the_queue_are_penalised() {
+        // l=10 f=0 r=5, le=0, fr=0, queue 50/100: free=50, f'=0, fe=0,
+        // free2=50, re=min(5,50)=5, vr=0 (no extra).
+        // reward = 1 − 5/15 = 2/3
+        assert!((reward_fw(10, 0, 5, 0, 0, 50, 100) - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn reward_full_queue_only_local_excess_counts() {
+        // l=20 f=0 r=0, le=5, queue 100/100: free=0, fe=0, re=0, vr=0.
+        // reward = 1 − 5/20 = 0.75
+        assert!((reward_fw(20, 0, 0, 5, 0, 100, 100) - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn reward_saturates_and_clamps() {
+        // queue longer than capacity → free=0; fr > f → f'=0; penalty
+        // (le=9 + fr=8) = 17 > total 5 → clamped to 0.
+        assert_eq!(reward_fw(3, 2, 0, 9, 8, 120, 100), 0.0);
+    }
+
+    /// Throughput check (`cargo test -p dfaas-env -- --ignored --nocapture throughput`).
+    #[test]
+    #[ignore]
+    fn throughput() {
+        let mut node = QueueNode::new(&QueueSpec::default());
+        let mut r = rng(1);
+        let mut rej = Vec::new();
+        let start = std::time::Instant::now();
+        let mut n = 0u64;
+        for s in 0..200_000u32 {
+            let x = (s * 37) % 151;
+            n += x as u64;
+            node.process_slot(&[x / 2, x / 4, x / 4], &mut r, &mut rej);
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!("{n} requests in {secs:.3} s: {:.2} M requests/s", n as f64 / secs / 1e6);
+    }
 }

@@ -1,1 +1,3 @@
 //! Upper references: the global node (queue model) and the oracle.
+
+pub mod global_node;
