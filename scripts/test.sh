@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The test command (CI runs exactly this): debug builds, the whole workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo test --workspace --locked
