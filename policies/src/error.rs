@@ -16,8 +16,17 @@ pub enum PolicyError {
     Reference(String),
     /// The policy has no parameter with this key.
     #[error("policy `{policy}` has no parameter `{key}`; its parameters: {known}")]
-    UnknownParam { policy: String, key: String, known: String },
+    UnknownParam {
+        policy: String,
+        key: String,
+        known: String,
+    },
     /// The parameter's value cannot be used.
     #[error("bad value `{value}` for parameter `{key}` of policy `{policy}`: {reason}")]
-    BadValue { policy: String, key: String, value: String, reason: String },
+    BadValue {
+        policy: String,
+        key: String,
+        value: String,
+        reason: String,
+    },
 }

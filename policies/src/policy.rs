@@ -25,3 +25,21 @@ pub trait Policy: Send {
         false
     }
 }
+
+impl<P: Policy + ?Sized> Policy for Box<P> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn decide(&mut self, obs: &NodeObservation) -> Decision {
+        (**self).decide(obs)
+    }
+
+    fn reset(&mut self, seed: u64) {
+        (**self).reset(seed)
+    }
+
+    fn simulator_only(&self) -> bool {
+        (**self).simulator_only()
+    }
+}
