@@ -1,0 +1,222 @@
+//! Building a policy for one node from its spec.
+
+use crate::heuristics::{
+    AllLocal, LeastLoaded, NodeMargin, PowerOfD, ProportionalLatency, RandomSplit, Recalc,
+    SlackProportional, StaticSplit,
+};
+use crate::params::Params;
+use crate::{Policy, PolicyError, PolicySpec};
+
+/// Heuristic names and their parameter keys, in presentation order.
+const HEURISTICS: &[(&str, &[&str])] = &[
+    ("all-local", &[]),
+    ("random", &[]),
+    ("static", &["local"]),
+    ("slack-proportional", &["overflow"]),
+    ("recalc", &["overflow"]),
+    ("node-margin", &["threshold", "step", "overflow"]),
+    ("power-of-d", &["d", "threshold", "overflow"]),
+    ("least-loaded", &["overflow"]),
+    ("proportional-latency", &["floor", "overflow"]),
+];
+
+const NAMES: &[&str] = &[
+    "all-local",
+    "random",
+    "static",
+    "slack-proportional",
+    "recalc",
+    "node-margin",
+    "power-of-d",
+    "least-loaded",
+    "proportional-latency",
+];
+
+const REFERENCES: &[&str] = &["oracle", "global-node"];
+
+/// The names [`build`] accepts.
+pub fn heuristic_names() -> &'static [&'static str] {
+    NAMES
+}
+
+/// The centralised references computed by the simulator (`oracle`,
+/// `global-node`); [`build`] answers [`PolicyError::Reference`] for them.
+pub fn reference_names() -> &'static [&'static str] {
+    REFERENCES
+}
+
+/// The parameter keys of heuristic `name`, or `None` if there is no such heuristic.
+pub fn param_keys(name: &str) -> Option<&'static [&'static str]> {
+    HEURISTICS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, keys)| *keys)
+}
+
+/// Builds the policy `spec` names for agent `node`; stochastic policies are
+/// seeded from `(seed, node)`, so every node gets its own stream.
+///
+/// Errors: [`PolicyError::Reference`] for `oracle` / `global-node`;
+/// [`PolicyError::UnknownPolicy`], [`PolicyError::UnknownParam`] or
+/// [`PolicyError::BadValue`] otherwise.
+pub fn build(spec: &PolicySpec, node: usize, seed: u64) -> Result<Box<dyn Policy>, PolicyError> {
+    let name = spec.name();
+    if REFERENCES.contains(&name) {
+        return Err(PolicyError::Reference(name.to_string()));
+    }
+    let Some(keys) = param_keys(name) else {
+        return Err(PolicyError::UnknownPolicy {
+            name: name.to_string(),
+            known: format!(
+                "{}; references computed by the simulator: {}",
+                NAMES.join(", "),
+                REFERENCES.join(", ")
+            ),
+        });
+    };
+    let p = Params::new(spec, keys)?;
+    let policy: Box<dyn Policy> = match name {
+        "all-local" => Box::new(AllLocal),
+        "random" => Box::new(RandomSplit::new(node, seed)),
+        "static" => Box::new(StaticSplit::new(p.number(
+            "local",
+            StaticSplit::DEFAULT_LOCAL,
+            0.0,
+            1.0,
+        )?)),
+        "slack-proportional" => Box::new(SlackProportional::new(p.overflow()?)),
+        "recalc" => Box::new(Recalc::new(p.overflow()?)),
+        "node-margin" => Box::new(NodeMargin::new(
+            p.positive("threshold", NodeMargin::DEFAULT_THRESHOLD, 0.0, 1e6)?,
+            p.positive("step", NodeMargin::DEFAULT_STEP, 0.0, 1.0)?,
+            p.overflow()?,
+        )),
+        "power-of-d" => Box::new(PowerOfD::new(
+            p.integer("d", PowerOfD::DEFAULT_D, 1)?,
+            p.number("threshold", PowerOfD::DEFAULT_THRESHOLD, 0.0, 1e6)?,
+            p.overflow()?,
+            node,
+            seed,
+        )),
+        "least-loaded" => Box::new(LeastLoaded::new(p.overflow()?)),
+        "proportional-latency" => Box::new(ProportionalLatency::new(
+            p.positive("floor", ProportionalLatency::DEFAULT_FLOOR, 0.0, 1e6)?,
+            p.overflow()?,
+        )),
+        other => {
+            return Err(PolicyError::UnknownPolicy {
+                name: other.to_string(),
+                known: NAMES.join(", "),
+            });
+        }
+    };
+    Ok(policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> PolicyError {
+        match build(&PolicySpec::parse(text).unwrap(), 0, 0) {
+            Ok(p) => panic!("`{text}` built {}", p.name()),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn names_and_table_agree_and_all_build() {
+        let table: Vec<&str> = HEURISTICS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(table, NAMES);
+        for name in heuristic_names() {
+            let p = build(&PolicySpec::new(*name), 1, 2).unwrap();
+            assert_eq!(p.name(), *name);
+            assert!(!p.simulator_only());
+        }
+    }
+
+    #[test]
+    fn references_are_dispatched() {
+        assert_eq!(err("oracle"), PolicyError::Reference("oracle".into()));
+        assert_eq!(
+            err("global-node"),
+            PolicyError::Reference("global-node".into())
+        );
+        assert!(err("oracle").to_string().contains("simulator"));
+    }
+
+    #[test]
+    fn errors_name_the_offender() {
+        let e = err("greedy").to_string();
+        assert!(e.contains("`greedy`"), "{e}");
+        for name in NAMES.iter().chain(REFERENCES) {
+            assert!(e.contains(name), "{e}");
+        }
+        let e = err("static:lokal=0.5");
+        assert!(matches!(e, PolicyError::UnknownParam { .. }), "{e:?}");
+        let e = e.to_string();
+        assert!(
+            e.contains("`lokal`") && e.contains("`static`") && e.contains("local"),
+            "{e}"
+        );
+        let e = err("all-local:x=1").to_string();
+        assert!(e.contains("`x`") && e.contains("none"), "{e}");
+        let e = err("static:local=1.5");
+        assert!(matches!(e, PolicyError::BadValue { .. }), "{e:?}");
+        let e = e.to_string();
+        assert!(e.contains("`local`") && e.contains("`1.5`"), "{e}");
+        let e = err("power-of-d:d=zero").to_string();
+        assert!(e.contains("`d`") && e.contains("`zero`"), "{e}");
+        let e = err("power-of-d:d=0").to_string();
+        assert!(
+            e.contains("`d`") && e.contains("`0`") && e.contains("at least 1"),
+            "{e}"
+        );
+        let e = err("slack-proportional:overflow=drop").to_string();
+        assert!(
+            e.contains("`overflow`") && e.contains("`drop`") && e.contains("reject"),
+            "{e}"
+        );
+        let e = err("node-margin:step=0").to_string();
+        assert!(e.contains("`step`") && e.contains("`0`"), "{e}");
+        let e = err("proportional-latency:floor=NaN").to_string();
+        assert!(e.contains("`floor`") && e.contains("`NaN`"), "{e}");
+    }
+
+    #[test]
+    fn parameters_take_effect() {
+        use dfaas_env::{NeighborObs, NodeObservation};
+        let nb = NeighborObs {
+            spare_capacity: 100.0,
+            degree: 1,
+            age_seconds: Some(0.0),
+            ..Default::default()
+        };
+        let obs = NodeObservation {
+            predicted_input: 20.0,
+            capacity: 10.0,
+            neighbors: vec![nb],
+            ..Default::default()
+        };
+        let mut s = build(&PolicySpec::parse("static:local=0.3").unwrap(), 0, 0).unwrap();
+        assert!((s.decide(&obs).local() - 0.3).abs() < 1e-12);
+        let mut p = build(
+            &PolicySpec::parse("power-of-d:d=2,threshold=0.5").unwrap(),
+            0,
+            0,
+        )
+        .unwrap();
+        assert!((p.decide(&obs).forwards()[0] - 0.75).abs() < 1e-12);
+        let bare = NodeObservation {
+            neighbors: vec![],
+            ..obs
+        };
+        let mut r = build(
+            &PolicySpec::parse("slack-proportional:overflow=reject").unwrap(),
+            0,
+            0,
+        )
+        .unwrap();
+        assert!((r.decide(&bare).reject() - 0.5).abs() < 1e-12);
+    }
+}
