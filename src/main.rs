@@ -10,7 +10,11 @@ use dfaas_env::seeds::SeedSequence;
 use dfaas_experiments::Contender;
 
 #[derive(Parser)]
-#[command(name = "dfaas", version, about = "Decentralized FaaS federation for edge nodes: simulate, compare, train, deploy")]
+#[command(
+    name = "dfaas",
+    version,
+    about = "Decentralized FaaS federation for edge nodes: simulate, compare, train, deploy"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -63,6 +67,9 @@ struct CompareArgs {
     /// Print one JSON document instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also print per-node mean rates (on by default for a single policy).
+    #[arg(long)]
+    per_node: bool,
 }
 
 fn main() -> ExitCode {
@@ -94,9 +101,13 @@ fn simulate(a: SimulateArgs) -> Result<()> {
     let contender = Contender::parse(&a.policy)?;
     let mut seq = SeedSequence::new(a.seed.unwrap_or(scenario.seeds.master));
     let seeds: Vec<u64> = (0..a.episodes).map(|_| seq.next_seed()).collect();
-    let report = dfaas_experiments::simulate::simulate(&scenario, &contender, &seeds, a.csv.as_deref())?;
+    let report =
+        dfaas_experiments::simulate::simulate(&scenario, &contender, &seeds, a.csv.as_deref())?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("serialising the report")?
+        );
     } else {
         print!("{}", report.to_text());
         if let Some(p) = &a.csv {
@@ -108,17 +119,30 @@ fn simulate(a: SimulateArgs) -> Result<()> {
 
 fn compare(a: CompareArgs) -> Result<()> {
     let scenario = load(&a.scenario)?;
+    let per_node = a.per_node || a.policies.as_ref().is_some_and(|p| p.len() == 1);
     let names: Vec<String> = match a.policies {
-        Some(p) => p.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-        None => dfaas_policies::heuristic_names().iter().map(|s| s.to_string()).collect(),
+        Some(p) => p
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => dfaas_policies::heuristic_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     };
-    let mut contenders = names.iter().map(|n| Contender::parse(n)).collect::<Result<Vec<_>, _>>()?;
+    let mut contenders = names
+        .iter()
+        .map(|n| Contender::parse(n))
+        .collect::<Result<Vec<_>, _>>()?;
     let sim = dfaas_env::Simulator::new(&scenario)?;
     let upper = Contender::upper_reference(&sim);
     if !contenders.iter().any(|c| c.name() == upper.name()) {
         contenders.push(upper);
     }
-    let n = a.episodes.unwrap_or_else(|| scenario.evaluation_seeds().len());
+    let n = a
+        .episodes
+        .unwrap_or_else(|| scenario.evaluation_seeds().len());
     if n == 0 {
         bail!("--episodes must be at least 1");
     }
@@ -136,9 +160,15 @@ fn compare(a: CompareArgs) -> Result<()> {
     let progress = !a.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let report = dfaas_experiments::compare(&scenario, &contenders, &seeds, progress)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("serialising the report")?
+        );
     } else {
         print!("{}", dfaas_experiments::table::compare_table(&report));
+        if per_node {
+            print!("{}", dfaas_experiments::table::node_table(&report));
+        }
     }
     Ok(())
 }

@@ -21,7 +21,9 @@ fn brute_force(topo: &Topology, inputs: &[u32], cost: &dyn Fn(usize, u32) -> f64
         out
     }
     let n = topo.len();
-    let options: Vec<Vec<Vec<u32>>> = (0..n).map(|i| splits(inputs[i], topo.degree(i) + 2)).collect();
+    let options: Vec<Vec<Vec<u32>>> = (0..n)
+        .map(|i| splits(inputs[i], topo.degree(i) + 2))
+        .collect();
     let mut best = f64::INFINITY;
     let mut idx = vec![0usize; n];
     loop {
@@ -94,13 +96,19 @@ fn matches_brute_force_on_convex_costs() {
         };
         let bf = brute_force(topo, &inputs, &cost);
         let or = oracle_loss(topo, &inputs, &cost);
-        assert!((bf - or).abs() < 1e-9, "trial {trial}: brute force {bf}, oracle {or}, inputs {inputs:?} caps {caps:?}");
+        assert!(
+            (bf - or).abs() < 1e-9,
+            "trial {trial}: brute force {bf}, oracle {or}, inputs {inputs:?} caps {caps:?}"
+        );
     }
 }
 
 #[test]
 fn cloudnet_oracle_rejects_nothing_from_the_first_slot() {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../experiments/scenarios/dfaas-cloudnet21.toml");
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../experiments/scenarios/dfaas-cloudnet21.toml"
+    );
     let mut sim = Simulator::new(&Scenario::load(p).unwrap()).unwrap();
     let mut oracle = Oracle::new(&sim).unwrap();
     sim.reset_episode(Some(1));

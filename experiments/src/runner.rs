@@ -21,6 +21,11 @@ pub struct EpisodeRun {
     pub slots: Vec<Totals>,
     pub step_time: Duration,
     pub agent_steps: u64,
+    /// Per-agent totals over the slots after the first (once neighbours have
+    /// advertised their state): the steady state of a constant workload.
+    pub steady: Vec<Totals>,
+    /// Per agent and neighbour: requests forwarded over the same slots.
+    pub steady_forwarded_to: Vec<Vec<u64>>,
 }
 
 /// Why an episode could not be played.
@@ -51,6 +56,8 @@ pub fn run_episode<W: Write>(
         slots: Vec::with_capacity(sim.max_steps()),
         step_time: Duration::ZERO,
         agent_steps: 0,
+        steady: vec![Totals::default(); n],
+        steady_forwarded_to: (0..n).map(|i| vec![0; sim.topology().degree(i)]).collect(),
     };
     match contender {
         Contender::GlobalNode => return global_node_episode(sim, seed, run),
@@ -63,10 +70,13 @@ pub fn run_episode<W: Write>(
             }
         }
         Contender::Policy(spec) => {
-            let mut policies: Vec<Box<dyn Policy>> =
-                (0..n).map(|i| dfaas_policies::build(spec, i, seed)).collect::<Result<_, _>>()?;
+            let mut policies: Vec<Box<dyn Policy>> = (0..n)
+                .map(|i| dfaas_policies::build(spec, i, seed))
+                .collect::<Result<_, _>>()?;
             for (i, p) in policies.iter_mut().enumerate() {
-                p.reset(dfaas_env::seeds::splitmix(seed ^ (i as u64).wrapping_mul(0x9E37_79B9)));
+                p.reset(dfaas_env::seeds::splitmix(
+                    seed ^ (i as u64).wrapping_mul(0x9E37_79B9),
+                ));
             }
             sim.reset_episode(Some(seed));
             let mut actions = Vec::with_capacity(n);
@@ -98,6 +108,14 @@ fn step<W: Write>(
     run.agent_steps += actions.len() as u64;
     let outcomes = sim.outcomes();
     run.summary.add_slot(outcomes);
+    if slot >= 1 {
+        for (i, o) in outcomes.iter().enumerate() {
+            run.steady[i].add(o);
+            for (acc, &f) in run.steady_forwarded_to[i].iter_mut().zip(&o.forwarded) {
+                *acc += f as u64;
+            }
+        }
+    }
     let mut fed = Totals::default();
     for o in outcomes {
         fed.add(o);
@@ -111,7 +129,11 @@ fn step<W: Write>(
 }
 
 /// The global node: one node with N× the resources receives every input.
-fn global_node_episode(sim: &mut Simulator, seed: u64, mut run: EpisodeRun) -> Result<EpisodeRun, RunError> {
+fn global_node_episode(
+    sim: &mut Simulator,
+    seed: u64,
+    mut run: EpisodeRun,
+) -> Result<EpisodeRun, RunError> {
     let ModelSpec::Queue(spec) = &sim.scenario().model else {
         return Err(RunError::Unsupported(format!(
             "the global node is the queue model's reference; this scenario uses `{}`: use the oracle",
