@@ -47,7 +47,8 @@ pub enum StateCap {
     Full,
 }
 
-/// Model parameters, in seconds.
+/// Model parameters, in seconds. Times must be finite and positive (as
+/// [`super::ServerlessSpec::params`] checks).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PerfParams {
     /// Warm service time `Tw`, seconds.
@@ -86,16 +87,21 @@ pub struct PerfResult {
 /// Initial state cap of [`StateCap::Faster`], and its growth step.
 const FASTER_STEP: u32 = 30;
 
-/// Running weights above this are rescaled by [`RESCALE`] to avoid overflow.
-const HUGE: f64 = 1e250;
-const RESCALE: f64 = 1e-250;
+/// Running weights above this are rescaled by [`RESCALE`] to avoid overflow
+/// (leaving ample headroom for one more step's ratio `up/down`).
+const HUGE: f64 = 1e200;
+const RESCALE: f64 = 1e-200;
 
 /// Solves the model for arrival rate `lambda` (requests per second).
 ///
 /// A `lambda` that is not a finite positive number is treated as 0 (nothing
 /// arrives: no rejections, the chain rests with no warm instance).
 pub fn solve(lambda: f64, p: &PerfParams) -> PerfResult {
-    let lambda = if lambda.is_finite() && lambda > 0.0 { lambda } else { 0.0 };
+    let lambda = if lambda.is_finite() && lambda > 0.0 {
+        lambda
+    } else {
+        0.0
+    };
     let m = p.max_concurrency;
     let (tw, tc, ti) = (p.warm_s, p.cold_s, p.idle_s);
     let mu_c = 1.0 / tc;
@@ -174,7 +180,11 @@ pub fn solve(lambda: f64, p: &PerfParams) -> PerfResult {
         cold_prob: acc.cold / total,
         avg_server_count,
         avg_running_count: acc.run / total,
-        avg_utilization: if avg_server_count > 0.0 { avg_running_warm / avg_server_count } else { 0.0 },
+        avg_utilization: if avg_server_count > 0.0 {
+            avg_running_warm / avg_server_count
+        } else {
+            0.0
+        },
     }
 }
 
