@@ -1,40 +1,111 @@
 //! Memoised model solutions keyed by the whole request count of a slot.
-//! PLACEHOLDER — being implemented.
 
-use super::perfmodel::{PerfParams, PerfResult};
+use super::perfmodel::{PerfParams, PerfResult, solve};
 
-/// Solutions of one node's model for every integer request count per slot.
+/// Counts below this are memoised in a table (at most 4 MiB); larger ones
+/// (not met in practice) are solved on every call.
+const MAX_MEMO: usize = 1 << 16;
+
+/// Solutions of one node's model for every integer request count per slot:
+/// `count` requests in a slot of `slot_seconds` mean `λ = count / slot_seconds`.
 #[derive(Debug, Clone)]
 pub struct PerfCache {
     params: PerfParams,
     slot_seconds: f64,
+    /// `solved[count]`, grown on demand.
+    solved: Vec<Option<PerfResult>>,
+    /// Scratch for a count beyond the table.
+    spare: PerfResult,
 }
 
 impl PerfCache {
-    /// A cache for `params` with slots of `slot_seconds`.
+    /// A cache for `params` with slots of `slot_seconds` (a finite positive
+    /// number; anything else makes every `λ` count as 0).
     pub fn new(params: PerfParams, slot_seconds: f64) -> Self {
+        debug_assert!(
+            slot_seconds.is_finite() && slot_seconds > 0.0,
+            "slot_seconds = {slot_seconds}"
+        );
         Self {
             params,
             slot_seconds,
+            solved: Vec::new(),
+            spare: PerfResult::default(),
         }
+    }
+
+    /// The model's parameters.
+    pub fn params(&self) -> &PerfParams {
+        &self.params
+    }
+
+    /// The slot length, seconds.
+    pub fn slot_seconds(&self) -> f64 {
+        self.slot_seconds
     }
 
     /// The model's solution for `count` requests in one slot.
     pub fn get(&mut self, count: u32) -> &PerfResult {
-        let _ = (count, self.params, self.slot_seconds);
-        unimplemented!("cache")
+        let i = count as usize;
+        let lambda = f64::from(count) / self.slot_seconds;
+        if i >= MAX_MEMO {
+            self.spare = solve(lambda, &self.params);
+            return &self.spare;
+        }
+        if i >= self.solved.len() {
+            self.solved.resize(i + 1, None);
+        }
+        let params = &self.params;
+        self.solved[i].get_or_insert_with(|| solve(lambda, params))
     }
 
-    /// Whole requests rejected in a slot carrying `count` requests
-    /// (`round(rejection_rate · slot_seconds)`, at most `count`).
+    /// Whole requests rejected in a slot carrying `count` requests:
+    /// `round(rejection_rate · slot_seconds)`, at most `count`. Ties round to
+    /// even, like Python's `round()` in marl-dfaas.
     pub fn rejected(&mut self, count: u32) -> u32 {
-        let _ = count;
-        unimplemented!("cache")
+        let slot = self.slot_seconds;
+        let r = (self.get(count).rejection_rate * slot).round_ties_even();
+        if r > 0.0 {
+            r.min(f64::from(count)) as u32
+        } else {
+            0
+        }
     }
 
-    /// Largest count whose rejections round to zero.
+    /// The largest count `≤ limit` whose slot rejects nothing: counts are tried
+    /// upwards from 1 and the search stops at the first one with a rejection
+    /// (0 if even one request is rejected).
     pub fn capacity_estimate(&mut self, limit: u32) -> u32 {
-        let _ = limit;
-        unimplemented!("cache")
+        for count in 1..=limit {
+            if self.rejected(count) > 0 {
+                return count - 1;
+            }
+        }
+        limit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::serverless::presets;
+
+    #[test]
+    fn hits_return_the_solution() {
+        let mut c = PerfCache::new(presets::SECONDS, 1.0);
+        let first = *c.get(40);
+        assert_eq!(first, solve(40.0, &presets::SECONDS));
+        assert_eq!(*c.get(40), first);
+        assert_eq!(c.rejected(40), 6); // 6.048…
+        assert_eq!(c.rejected(0), 0);
+    }
+
+    #[test]
+    fn large_counts_bypass_the_table() {
+        let mut c = PerfCache::new(presets::SECONDS, 1.0);
+        let n = MAX_MEMO as u32 + 5;
+        assert_eq!(*c.get(n), solve(f64::from(n), &presets::SECONDS));
+        assert!(c.rejected(n) <= n);
+        assert!(c.solved.len() <= MAX_MEMO);
     }
 }
