@@ -59,7 +59,13 @@ impl AzurePool {
     /// about its own fields.
     pub fn load(scenario: &Path, csv: &Path, o: AzureOptions) -> Result<Self, ConfigError> {
         at_least(scenario, "workload.scale_min", o.scale_min, 0.0, "requests per slot")?;
-        at_least(scenario, "workload.scale_max", o.scale_max, o.scale_min, "requests per slot (not below `scale_min`)")?;
+        at_least(
+            scenario,
+            "workload.scale_max",
+            o.scale_max,
+            o.scale_min,
+            "requests per slot (not below `scale_min`)",
+        )?;
         for (field, v) in [
             ("workload.mean_min", o.mean.0),
             ("workload.mean_max", o.mean.1),
@@ -84,21 +90,36 @@ impl AzurePool {
             .map(|m| {
                 let s = scaled_bins(m, SELECTION_BIN_S, o.scale_min, o.scale_max);
                 let (mean, std) = mean_std(&s);
-                let within = |x: f64, r: (Option<f64>, Option<f64>)| r.0.is_none_or(|lo| x >= lo) && r.1.is_none_or(|hi| x <= hi);
+                let within = |x: f64, r: (Option<f64>, Option<f64>)| {
+                    r.0.is_none_or(|lo| x >= lo) && r.1.is_none_or(|hi| x <= hi)
+                };
                 within(mean, o.mean) && within(std, o.std)
             })
             .collect();
-        let (names, minutes): (Vec<_>, Vec<_>) =
-            names.into_iter().zip(minutes).zip(&keep).filter(|(_, k)| **k).map(|(x, _)| x).unzip();
+        let (names, minutes): (Vec<_>, Vec<_>) = names
+            .into_iter()
+            .zip(minutes)
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(x, _)| x)
+            .unzip();
         if names.is_empty() {
             return Err(ConfigError::invalid(
                 scenario,
                 "workload.mean_min/mean_max/std_min/std_max",
-                format!("0 of {http} HTTP functions kept ({total_rows} rows in {})", csv.display()),
+                format!(
+                    "0 of {http} HTTP functions kept ({total_rows} rows in {})",
+                    csv.display()
+                ),
                 "the selection keeps no function; widen the ranges",
             ));
         }
-        Ok(AzurePool { names, minutes, scale_min: o.scale_min, scale_max: o.scale_max })
+        Ok(AzurePool {
+            names,
+            minutes,
+            scale_min: o.scale_min,
+            scale_max: o.scale_max,
+        })
     }
 
     /// Number of functions in the pool.
@@ -132,22 +153,40 @@ impl AzurePool {
     }
 }
 
-/// Reads the HTTP rows: names, minute counts, and the number of rows read.
-fn read_http(csv: &Path) -> Result<(Vec<String>, Vec<Vec<u32>>, usize), ConfigError> {
+/// The HTTP rows of a file: function names, minute counts, rows read.
+type HttpRows = (Vec<String>, Vec<Vec<u32>>, usize);
+
+/// Reads the HTTP rows of `csv`.
+fn read_http(csv: &Path) -> Result<HttpRows, ConfigError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
         .from_path(csv)
         .map_err(|e| csv_error(csv, e))?;
-    let header: Vec<String> = reader.headers().map_err(|e| csv_error(csv, e))?.iter().map(str::to_string).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_error(csv, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
     let trigger = header.iter().position(|h| h == "Trigger").ok_or_else(|| {
-        ConfigError::invalid(csv, "header", header.join(","), "no `Trigger` column (expected HashOwner,HashApp,HashFunction,Trigger,1,…,1440)")
+        ConfigError::invalid(
+            csv,
+            "header",
+            header.join(","),
+            "no `Trigger` column (expected HashOwner,HashApp,HashFunction,Trigger,1,…,1440)",
+        )
     })?;
     let name_col = header.iter().position(|h| h == "HashFunction");
     let first = trigger + 1;
     let minute_cols = header.len().saturating_sub(first);
     if minute_cols == 0 {
-        return Err(ConfigError::invalid(csv, "header", header.join(","), "no minute columns after `Trigger`"));
+        return Err(ConfigError::invalid(
+            csv,
+            "header",
+            header.join(","),
+            "no minute columns after `Trigger`",
+        ));
     }
     for (k, h) in header[first..].iter().enumerate() {
         if h.parse::<usize>().ok() != Some(k + 1) {
@@ -168,23 +207,32 @@ fn read_http(csv: &Path) -> Result<(Vec<String>, Vec<Vec<u32>>, usize), ConfigEr
         }
         let line = record.position().map_or(0, |p| p.line());
         let mut m = Vec::with_capacity(minute_cols);
-        for col in first..header.len() {
+        for (col, minute) in header.iter().enumerate().skip(first) {
             let cell = record.get(col).unwrap_or("");
             let v = parse_count(cell).ok_or_else(|| {
                 ConfigError::invalid(
                     csv,
-                    format!("row {line}, column {} (minute `{}`)", col + 1, header[col]),
+                    format!("row {line}, column {} (minute `{minute}`)", col + 1),
                     format!("{cell:?}"),
                     "must be a non-negative integer count",
                 )
             })?;
             m.push(v as u32);
         }
-        names.push(name_col.and_then(|c| record.get(c)).map_or_else(|| format!("row {line}"), str::to_string));
+        names.push(
+            name_col
+                .and_then(|c| record.get(c))
+                .map_or_else(|| format!("row {line}"), str::to_string),
+        );
         minutes.push(m);
     }
     if names.is_empty() {
-        return Err(ConfigError::invalid(csv, "Trigger", format!("0 of {rows} rows"), "no row has Trigger == \"http\""));
+        return Err(ConfigError::invalid(
+            csv,
+            "Trigger",
+            format!("0 of {rows} rows"),
+            "no row has Trigger == \"http\"",
+        ));
     }
     Ok((names, minutes, rows))
 }
@@ -245,21 +293,29 @@ impl Day {
             let hi = self.v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             return (lo * s / 60.0, hi * s / 60.0);
         }
-        (0..self.bins(s)).map(|k| self.bin(k, s)).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), b| (lo.min(b), hi.max(b)))
+        (0..self.bins(s))
+            .map(|k| self.bin(k, s))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), b| (lo.min(b), hi.max(b)))
     }
 
     /// Min-max scaled counts for `steps` slots of `s` seconds from minute 0.
     fn scaled_slots(&self, s: f64, steps: usize, lo_to: f64, hi_to: f64) -> Vec<u32> {
         let nb = self.bins(s);
         let (lo, hi) = self.extremes(s);
-        (0..steps).map(|t| scale(self.bin(t % nb, s), lo, hi, lo_to, hi_to)).collect()
+        (0..steps)
+            .map(|t| scale(self.bin(t % nb, s), lo, hi, lo_to, hi_to))
+            .collect()
     }
 }
 
 /// Min-max scaling of `b` from `[lo, hi]` to `[to_lo, to_hi]`, truncated
 /// (`to_hi` when `lo == hi`).
 fn scale(b: f64, lo: f64, hi: f64, to_lo: f64, to_hi: f64) -> u32 {
-    let x = if hi > lo { to_lo + (b - lo) / (hi - lo) * (to_hi - to_lo) } else { to_hi };
+    let x = if hi > lo {
+        to_lo + (b - lo) / (hi - lo) * (to_hi - to_lo)
+    } else {
+        to_hi
+    };
     // A tiny tolerance so that float noise in the bin sums does not turn 150 into 149.
     let x = (x + 1e-9).floor().clamp(to_lo.floor(), to_hi.floor());
     if x.is_nan() { 0 } else { x as u32 }
@@ -292,12 +348,20 @@ mod tests {
     use crate::seeds::rng;
 
     fn opts() -> AzureOptions {
-        AzureOptions { scale_min: 0.0, scale_max: 150.0, mean: (None, None), std: (None, None) }
+        AzureOptions {
+            scale_min: 0.0,
+            scale_max: 150.0,
+            mean: (None, None),
+            std: (None, None),
+        }
     }
 
     /// A 10-minute file: three HTTP functions, two others.
     fn file(dir: &tempfile::TempDir) -> std::path::PathBuf {
-        let header = format!("HashOwner,HashApp,HashFunction,Trigger,{}", (1..=10).map(|m| m.to_string()).collect::<Vec<_>>().join(","));
+        let header = format!(
+            "HashOwner,HashApp,HashFunction,Trigger,{}",
+            (1..=10).map(|m| m.to_string()).collect::<Vec<_>>().join(",")
+        );
         let rows = [
             "o,a,f_ramp,http,0,1,2,3,4,5,6,7,8,9",
             "o,a,f_timer,timer,100,100,100,100,100,100,100,100,100,100",
@@ -321,7 +385,10 @@ mod tests {
     #[test]
     fn rebins_and_scales() {
         // Two-minute bins of the ramp: 1, 5, 9, 13, 17 → scaled to 0..150.
-        assert_eq!(scaled_bins(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 120.0, 0.0, 150.0), vec![0, 37, 75, 112, 150]);
+        assert_eq!(
+            scaled_bins(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 120.0, 0.0, 150.0),
+            vec![0, 37, 75, 112, 150]
+        );
         // 30 s bins halve each minute; the scale is unchanged.
         assert_eq!(scaled_bins(&[0, 2], 30.0, 0.0, 100.0), vec![0, 0, 100, 100]);
         // 90 s bins straddle minutes: [0,90) = 4 + 4/2, [90,180) = 4/2 + 8.
@@ -339,7 +406,9 @@ mod tests {
         let d = Day::new(&[3, 9, 0, 5, 12, 1]);
         for s in [1.0, 7.0, 13.0, 25.0, 30.0] {
             let nb = d.bins(s);
-            let (lo, hi) = (0..nb).map(|k| d.bin(k, s)).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+            let (lo, hi) = (0..nb)
+                .map(|k| d.bin(k, s))
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
             let (slo, shi) = d.extremes(s);
             assert!((lo - slo).abs() < 1e-9 && (hi - shi).abs() < 1e-9, "s = {s}");
         }
@@ -369,14 +438,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // 5-minute bins over 10 minutes: ramp 10, 35 → [0, 150] (mean 75, std 106);
         // flat → [150, 150] (mean 150, std 0); spike 50, 100 → [0, 150].
-        let o = AzureOptions { mean: (Some(30.0), Some(130.0)), ..opts() };
+        let o = AzureOptions {
+            mean: (Some(30.0), Some(130.0)),
+            ..opts()
+        };
         let pool = AzurePool::load(Path::new("s.toml"), &file(&dir), o).unwrap();
         assert_eq!(pool.len(), 2);
-        let o = AzureOptions { std: (None, Some(10.0)), ..opts() };
+        let o = AzureOptions {
+            std: (None, Some(10.0)),
+            ..opts()
+        };
         let pool = AzurePool::load(Path::new("s.toml"), &file(&dir), o).unwrap();
         assert_eq!(pool.names, ["f_flat"]);
-        let o = AzureOptions { mean: (Some(200.0), None), ..opts() };
-        let e = AzurePool::load(Path::new("s.toml"), &file(&dir), o).unwrap_err().to_string();
+        let o = AzureOptions {
+            mean: (Some(200.0), None),
+            ..opts()
+        };
+        let e = AzurePool::load(Path::new("s.toml"), &file(&dir), o)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("workload.mean_min") && e.contains("0 of 3"), "{e}");
     }
 
@@ -387,16 +467,28 @@ mod tests {
         let p = dir.path().join("bad.csv");
         std::fs::write(&p, "HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,1,-2\n").unwrap();
         let e = AzurePool::load(s, &p, opts()).unwrap_err().to_string();
-        assert!(e.contains("bad.csv") && e.contains("row 2") && e.contains("minute `2`") && e.contains("-2"), "{e}");
+        assert!(
+            e.contains("bad.csv") && e.contains("row 2") && e.contains("minute `2`") && e.contains("-2"),
+            "{e}"
+        );
         std::fs::write(&p, "HashOwner,HashApp,HashFunction,Trigger,1,3\n").unwrap();
         let e = AzurePool::load(s, &p, opts()).unwrap_err().to_string();
         assert!(e.contains("header column 6") && e.contains('3'), "{e}");
         std::fs::write(&p, "HashOwner,HashApp,HashFunction,1,2\n").unwrap();
-        assert!(AzurePool::load(s, &p, opts()).unwrap_err().to_string().contains("Trigger"));
+        assert!(
+            AzurePool::load(s, &p, opts())
+                .unwrap_err()
+                .to_string()
+                .contains("Trigger")
+        );
         std::fs::write(&p, "HashOwner,HashApp,HashFunction,Trigger,1\no,a,f,timer,3\n").unwrap();
         let e = AzurePool::load(s, &p, opts()).unwrap_err().to_string();
         assert!(e.contains("0 of 1 rows"), "{e}");
-        let o = AzureOptions { scale_min: 10.0, scale_max: 5.0, ..opts() };
+        let o = AzureOptions {
+            scale_min: 10.0,
+            scale_max: 5.0,
+            ..opts()
+        };
         let e = AzurePool::load(s, &file(&dir), o).unwrap_err().to_string();
         assert!(e.contains("workload.scale_max"), "{e}");
     }

@@ -51,7 +51,10 @@ impl Bursts {
         (0..n)
             .map(|i| {
                 let (on_rate, off_rate) = (at(&self.on_rate, i), at(&self.off_rate, i));
-                let (m_on, m_off) = (at(&self.mean_on, i).max(MIN_MEAN_S), at(&self.mean_off, i).max(MIN_MEAN_S));
+                let (m_on, m_off) = (
+                    at(&self.mean_on, i).max(MIN_MEAN_S),
+                    at(&self.mean_off, i).max(MIN_MEAN_S),
+                );
                 let mut on = rng.random::<f64>() < m_on / (m_on + m_off);
                 let mut left = duration(rng, if on { m_on } else { m_off });
                 (0..steps)
@@ -129,7 +132,10 @@ mod tests {
         assert_ne!(a, b.generate(2, 5000, 1.0, &mut rng(2)));
         let mean = a[0].iter().map(|&v| v as f64).sum::<f64>() / 5000.0;
         assert!((mean - 6.0).abs() < 0.5, "{mean}");
-        assert_eq!(spec(0.0, 0.0, 1.0, 1.0).generate(1, 10, 1.0, &mut rng(1)), vec![vec![0; 10]]);
+        assert_eq!(
+            spec(0.0, 0.0, 1.0, 1.0).generate(1, 10, 1.0, &mut rng(1)),
+            vec![vec![0; 10]]
+        );
         assert_eq!(b.generate(1, 3, f64::NAN, &mut rng(1)), vec![vec![0; 3]]);
     }
 

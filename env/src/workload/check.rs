@@ -16,15 +16,15 @@ pub(super) fn per_node(
     lo: f64,
     unit: &str,
 ) -> Result<Vec<f64>, ConfigError> {
-    if let Some(len) = v.explicit_len() {
-        if len != n {
-            return Err(ConfigError::invalid(
-                file,
-                format!("workload.{field}"),
-                format!("{len} values"),
-                format!("need one value, or one per node ({n})"),
-            ));
-        }
+    if let Some(len) = v.explicit_len()
+        && len != n
+    {
+        return Err(ConfigError::invalid(
+            file,
+            format!("workload.{field}"),
+            format!("{len} values"),
+            format!("need one value, or one per node ({n})"),
+        ));
     }
     let values: Vec<f64> = match v {
         PerNode::One(x) => vec![*x; n],
@@ -43,8 +43,17 @@ pub(super) fn per_node(
 /// `x` must be finite and at least `lo`.
 pub(super) fn at_least(file: &Path, field: &str, x: f64, lo: f64, unit: &str) -> Result<(), ConfigError> {
     if !(x.is_finite() && x >= lo) {
-        let what = if lo == 0.0 { "non-negative".to_string() } else { format!("at least {lo}") };
-        return Err(ConfigError::invalid(file, field, x, format!("must be a finite, {what} {unit}")));
+        let what = if lo == 0.0 {
+            "non-negative".to_string()
+        } else {
+            format!("at least {lo}")
+        };
+        return Err(ConfigError::invalid(
+            file,
+            field,
+            x,
+            format!("must be a finite, {what} {unit}"),
+        ));
     }
     Ok(())
 }

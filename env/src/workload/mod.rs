@@ -101,20 +101,40 @@ impl WorkloadSpec {
                 }
                 .validate(file)?,
             ),
-            WorkloadSpec::Normal { mean_rps, std_rps, min_rps, max_rps } => {
-                Generator::Normal(simple::Normal::new(file, n, mean_rps, std_rps, min_rps, max_rps)?)
-            }
+            WorkloadSpec::Normal {
+                mean_rps,
+                std_rps,
+                min_rps,
+                max_rps,
+            } => Generator::Normal(simple::Normal::new(file, n, mean_rps, std_rps, min_rps, max_rps)?),
             WorkloadSpec::Constant { rate_rps } => Generator::Rates(simple::Rates::constant(file, n, rate_rps)?),
-            WorkloadSpec::Step { before_rps, after_rps, at_s } => {
-                Generator::Rates(simple::Rates::step(file, n, before_rps, after_rps, *at_s)?)
-            }
+            WorkloadSpec::Step {
+                before_rps,
+                after_rps,
+                at_s,
+            } => Generator::Rates(simple::Rates::step(file, n, before_rps, after_rps, *at_s)?),
             WorkloadSpec::Linear { from_rps, to_rps } => {
                 Generator::Rates(simple::Rates::linear(file, n, from_rps, to_rps)?)
             }
-            WorkloadSpec::Bursts { on_rate_rps, off_rate_rps, mean_on_s, mean_off_s } => {
-                Generator::Bursts(bursts::Bursts::new(file, n, on_rate_rps, off_rate_rps, mean_on_s, mean_off_s)?)
-            }
-            WorkloadSpec::Trace { file: csv, columns, scale, random_offset } => {
+            WorkloadSpec::Bursts {
+                on_rate_rps,
+                off_rate_rps,
+                mean_on_s,
+                mean_off_s,
+            } => Generator::Bursts(bursts::Bursts::new(
+                file,
+                n,
+                on_rate_rps,
+                off_rate_rps,
+                mean_on_s,
+                mean_off_s,
+            )?),
+            WorkloadSpec::Trace {
+                file: csv,
+                columns,
+                scale,
+                random_offset,
+            } => {
                 let opts = trace_csv::TraceOptions {
                     columns: columns.as_deref(),
                     scale: *scale,
@@ -122,7 +142,15 @@ impl WorkloadSpec {
                 };
                 Generator::Trace(trace_csv::TraceData::load(file, &base_dir.join(csv), opts, n)?)
             }
-            WorkloadSpec::Azure { file: csv, scale_min, scale_max, mean_min, mean_max, std_min, std_max } => {
+            WorkloadSpec::Azure {
+                file: csv,
+                scale_min,
+                scale_max,
+                mean_min,
+                mean_max,
+                std_min,
+                std_max,
+            } => {
                 let opts = azure::AzureOptions {
                     scale_min: *scale_min,
                     scale_max: *scale_max,
@@ -132,7 +160,10 @@ impl WorkloadSpec {
                 Generator::Azure(azure::AzurePool::load(file, &base_dir.join(csv), opts)?)
             }
         };
-        Ok(Workload { spec: self.clone(), generator })
+        Ok(Workload {
+            spec: self.clone(),
+            generator,
+        })
     }
 }
 

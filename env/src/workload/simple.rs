@@ -68,7 +68,11 @@ pub(super) enum Rates {
     /// A constant rate.
     Constant(Vec<f64>),
     /// `before` until `at_s` (None: the start of slot `max_steps / 2`), then `after`.
-    Step { before: Vec<f64>, after: Vec<f64>, at_s: Option<f64> },
+    Step {
+        before: Vec<f64>,
+        after: Vec<f64>,
+        at_s: Option<f64>,
+    },
     /// Linear from the first to the last slot.
     Linear { from: Vec<f64>, to: Vec<f64> },
 }
@@ -76,7 +80,14 @@ pub(super) enum Rates {
 impl Rates {
     /// Checks a `constant` spec.
     pub fn constant(file: &Path, n: usize, rate: &PerNode<f64>) -> Result<Self, ConfigError> {
-        Ok(Rates::Constant(per_node(file, "rate_rps", rate, n, 0.0, "requests per second")?))
+        Ok(Rates::Constant(per_node(
+            file,
+            "rate_rps",
+            rate,
+            n,
+            0.0,
+            "requests per second",
+        )?))
     }
 
     /// Checks a `step` spec.
@@ -165,7 +176,11 @@ mod tests {
         let tr = &r.generate(1, 288, 1.0)[0];
         assert_eq!((tr[0], tr[287]), (1, 150));
         // Each count is within one request of the expected rate; totals are kept.
-        assert!(tr.iter().enumerate().all(|(k, &c)| (c as f64 - (1.0 + 149.0 * k as f64 / 287.0)).abs() < 1.0));
+        assert!(
+            tr.iter()
+                .enumerate()
+                .all(|(k, &c)| (c as f64 - (1.0 + 149.0 * k as f64 / 287.0)).abs() < 1.0)
+        );
         let total: u32 = tr.iter().sum();
         assert!((total as f64 - 151.0 * 144.0).abs() <= 1.0);
         assert_eq!(r.generate(1, 1, 1.0)[0], vec![1]);
@@ -178,7 +193,10 @@ mod tests {
         let a = g.generate(3, 2000, 1.0, &mut rng(1));
         assert_eq!(a, g.generate(3, 2000, 1.0, &mut rng(1)));
         assert_ne!(a, g.generate(3, 2000, 1.0, &mut rng(2)));
-        assert!(a.iter().all(|t| t.len() == 2000 && t.iter().all(|&v| (1..=150).contains(&v))));
+        assert!(
+            a.iter()
+                .all(|t| t.len() == 2000 && t.iter().all(|&v| (1..=150).contains(&v)))
+        );
         let mean = a.concat().iter().map(|&v| v as f64).sum::<f64>() / 6000.0;
         assert!((58.0..66.0).contains(&mean), "{mean}");
         let b = g.generate(1, 100, 10.0, &mut rng(1));

@@ -54,7 +54,12 @@ fn finite(file: &Path, field: &str, x: f64) -> Result<(), ConfigError> {
 
 fn min_max(file: &Path, min: u32, max: u32) -> Result<(), ConfigError> {
     if min > max {
-        return Err(ConfigError::invalid(file, "workload.max", max, format!("must not be below `workload.min` ({min})")));
+        return Err(ConfigError::invalid(
+            file,
+            "workload.max",
+            max,
+            format!("must not be below `workload.min` ({min})"),
+        ));
     }
     Ok(())
 }
@@ -71,9 +76,20 @@ impl Paper {
             return Err(ConfigError::invalid(file, "workload.periods", 0, "must be at least 1"));
         }
         if !(self.period_min.is_finite() && self.period_min > 0.0) {
-            return Err(ConfigError::invalid(file, "workload.period_min_slots", self.period_min, "must be a positive number of slots"));
+            return Err(ConfigError::invalid(
+                file,
+                "workload.period_min_slots",
+                self.period_min,
+                "must be a positive number of slots",
+            ));
         }
-        at_least(file, "workload.period_max_slots", self.period_max, self.period_min, "slots (not below `period_min_slots`)")?;
+        at_least(
+            file,
+            "workload.period_max_slots",
+            self.period_max,
+            self.period_min,
+            "slots (not below `period_min_slots`)",
+        )?;
         finite(file, "workload.mean", self.mean)?;
         finite(file, "workload.amplitude", self.amplitude)?;
         at_least(file, "workload.noise_std", self.noise_std, 0.0, "requests per slot")?;
@@ -92,7 +108,10 @@ impl Paper {
                 let ps: Vec<f64> = (0..k).map(|_| uniform(rng, self.period_min, self.period_max)).collect();
                 (0..steps)
                     .map(|t| {
-                        let p = if repeats == 0 { ps[t % k] } else { ps[(t % (repeats * k)) / repeats] };
+                        let p = match (t % (repeats * k).max(1)).checked_div(repeats) {
+                            Some(j) => ps[j],
+                            None => ps[t % k],
+                        };
                         let z: f64 = rng.sample(StandardNormal);
                         let v = self.mean + self.amplitude * (2.0 * PI * t as f64 / p).sin() + self.noise_std * z;
                         // Truncation toward zero, as numpy's int32 cast.
@@ -111,22 +130,33 @@ impl Master {
         finite(file, "workload.amplitude", self.amplitude)?;
         at_least(file, "workload.noise_std", self.noise_std, 0.0, "requests per slot")?;
         at_least(file, "workload.noise_min", self.noise_min, 0.0, "")?;
-        at_least(file, "workload.noise_max", self.noise_max, self.noise_min, "(not below `noise_min`)")?;
-        if let Some(p) = self.period {
-            if !(p.is_finite() && p > 0.0) {
-                return Err(ConfigError::invalid(file, "workload.period_slots", p, "must be a positive number of slots"));
-            }
+        at_least(
+            file,
+            "workload.noise_max",
+            self.noise_max,
+            self.noise_min,
+            "(not below `noise_min`)",
+        )?;
+        if let Some(p) = self.period
+            && !(p.is_finite() && p > 0.0)
+        {
+            return Err(ConfigError::invalid(
+                file,
+                "workload.period_slots",
+                p,
+                "must be a positive number of slots",
+            ));
         }
         min_max(file, self.min, self.max)?;
-        if let Some(cap) = self.scale_down {
-            if cap < self.min || cap > self.max {
-                return Err(ConfigError::invalid(
-                    file,
-                    "workload.scale_down_per_agent",
-                    cap,
-                    format!("must lie in [min, max] = [{}, {}]", self.min, self.max),
-                ));
-            }
+        if let Some(cap) = self.scale_down
+            && (cap < self.min || cap > self.max)
+        {
+            return Err(ConfigError::invalid(
+                file,
+                "workload.scale_down_per_agent",
+                cap,
+                format!("must lie in [min, max] = [{}, {}]", self.min, self.max),
+            ));
         }
         Ok(self)
     }
@@ -246,9 +276,15 @@ mod tests {
     #[test]
     fn master_raw_trace_shape() {
         let tr = master(None).generate(5, 288, &mut rng(3));
-        assert!(tr.iter().all(|a| a.len() == 288 && a.iter().all(|&v| (1..=150).contains(&v))));
+        assert!(
+            tr.iter()
+                .all(|a| a.len() == 288 && a.iter().all(|&v| (1..=150).contains(&v)))
+        );
         // Raw totals hover around 70·N (the phases cancel), above the 63·N cap.
-        let mean_total = (0..288).map(|t| tr.iter().map(|a| a[t] as f64).sum::<f64>()).sum::<f64>() / 288.0;
+        let mean_total = (0..288)
+            .map(|t| tr.iter().map(|a| a[t] as f64).sum::<f64>())
+            .sum::<f64>()
+            / 288.0;
         assert!((330.0..370.0).contains(&mean_total), "{mean_total}");
         let rescaled = scale_down(&mut tr.clone(), 63, 1, 150);
         assert!(rescaled > 250, "{rescaled}");
@@ -274,15 +310,36 @@ mod tests {
         let f = Path::new("s.toml");
         let e = Paper { periods: 0, ..paper() }.validate(f).unwrap_err();
         assert!(e.to_string().contains("workload.periods"));
-        let e = Paper { period_max: 10.0, ..paper() }.validate(f).unwrap_err();
+        let e = Paper {
+            period_max: 10.0,
+            ..paper()
+        }
+        .validate(f)
+        .unwrap_err();
         assert!(e.to_string().contains("workload.period_max_slots"));
-        let e = Paper { min: 10, max: 5, ..paper() }.validate(f).unwrap_err();
+        let e = Paper {
+            min: 10,
+            max: 5,
+            ..paper()
+        }
+        .validate(f)
+        .unwrap_err();
         assert!(e.to_string().contains("workload.max"));
         let e = master(Some(200)).validate(f).unwrap_err();
         assert!(e.to_string().contains("workload.scale_down_per_agent") && e.to_string().contains("200"));
-        let e = Master { noise_max: 0.01, ..master(None) }.validate(f).unwrap_err();
+        let e = Master {
+            noise_max: 0.01,
+            ..master(None)
+        }
+        .validate(f)
+        .unwrap_err();
         assert!(e.to_string().contains("workload.noise_max"));
-        let e = Master { period: Some(0.0), ..master(None) }.validate(f).unwrap_err();
+        let e = Master {
+            period: Some(0.0),
+            ..master(None)
+        }
+        .validate(f)
+        .unwrap_err();
         assert!(e.to_string().contains("workload.period_slots"));
     }
 }
