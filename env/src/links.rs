@@ -143,7 +143,12 @@ impl Links {
             }
         }
         if max_steps == 0 {
-            return Err(ConfigError::invalid(file, "episode.max_steps", 0, "must be positive"));
+            return Err(ConfigError::invalid(
+                file,
+                "episode.max_steps",
+                0,
+                "must be positive",
+            ));
         }
         let edges = topology.edges();
         let mbps = match &spec.bandwidth {
@@ -316,7 +321,10 @@ mod tests {
     use super::*;
 
     fn topo() -> Topology {
-        let lines: Vec<String> = ["n0 n1 n2", "n1 n2"].iter().map(|s| s.to_string()).collect();
+        let lines: Vec<String> = ["n0 n1 n2", "n1 n2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         Topology::from_adjacency(None, &lines).unwrap()
     }
 
@@ -325,7 +333,8 @@ mod tests {
     }
 
     fn build(spec: &LinkSpec, steps: usize, seed: u64, dir: &Path) -> Result<Links, String> {
-        Links::build(spec, &topo(), steps, seed, dir, Path::new("scenario.toml")).map_err(|e| e.to_string())
+        Links::build(spec, &topo(), steps, seed, dir, Path::new("scenario.toml"))
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -405,10 +414,15 @@ mod tests {
         let spec = trace_spec("bw.csv", 0.1);
         let l = build(&spec, 5000, 7, dir.path()).unwrap();
         for (a, b) in [(0, 1), (0, 2), (1, 2)] {
-            let bw: Vec<f64> = (0..5000).map(|t| l.bandwidth_mbps(a, b, t).unwrap()).collect();
+            let bw: Vec<f64> = (0..5000)
+                .map(|t| l.bandwidth_mbps(a, b, t).unwrap())
+                .collect();
             let mean = bw.iter().sum::<f64>() / bw.len() as f64;
             assert!((mean - 100.0).abs() < 2.0, "link {a}-{b}: mean {mean}");
-            assert!(bw.iter().all(|&x| (1.0..=1.1 * 118.0 / 68.0 * 100.0).contains(&x)));
+            assert!(
+                bw.iter()
+                    .all(|&x| (1.0..=1.1 * 118.0 / 68.0 * 100.0).contains(&x))
+            );
             assert_eq!(
                 l.bandwidth_mbps(b, a, 5003),
                 Some(bw[3]),
@@ -418,8 +432,12 @@ mod tests {
             assert!((d - (0.005 + 1943.0 * 8.0 / (bw[10] * 1e6))).abs() < 1e-15);
         }
         // Links differ from each other; the build seed fixes them.
-        let s01: Vec<f64> = (0..50).map(|t| l.bandwidth_mbps(0, 1, t).unwrap()).collect();
-        let s12: Vec<f64> = (0..50).map(|t| l.bandwidth_mbps(1, 2, t).unwrap()).collect();
+        let s01: Vec<f64> = (0..50)
+            .map(|t| l.bandwidth_mbps(0, 1, t).unwrap())
+            .collect();
+        let s12: Vec<f64> = (0..50)
+            .map(|t| l.bandwidth_mbps(1, 2, t).unwrap())
+            .collect();
         assert_ne!(s01, s12);
         let again = build(&spec, 5000, 7, dir.path()).unwrap();
         assert_eq!(again.bandwidth_mbps(0, 1, 17), l.bandwidth_mbps(0, 1, 17));
@@ -427,7 +445,10 @@ mod tests {
         assert!((0..50).any(|t| other.bandwidth_mbps(0, 1, t) != l.bandwidth_mbps(0, 1, t)));
         // Without noise every value is a scaled trace sample; Uplink_Mbps is the fallback column.
         let l = build(&trace_spec("up.csv", 0.0), 100, 1, dir.path()).unwrap();
-        assert!((0..100).all(|t| matches!(l.bandwidth_mbps(0, 1, t), Some(x) if x == 50.0 || x == 150.0)));
+        assert!(
+            (0..100)
+                .all(|t| matches!(l.bandwidth_mbps(0, 1, t), Some(x) if x == 50.0 || x == 150.0))
+        );
     }
 
     #[test]
@@ -459,7 +480,10 @@ mod tests {
         });
         assert!(e.contains("-5"), "{e}");
         let e = bad(trace_spec("bw.csv", 1.5));
-        assert!(e.contains("links.bandwidth.noise") && e.contains("1.5"), "{e}");
+        assert!(
+            e.contains("links.bandwidth.noise") && e.contains("1.5"),
+            "{e}"
+        );
         let mut s = trace_spec("bw.csv", 0.1);
         if let BandwidthSpec::Trace { mean_mbps, .. } = &mut s.bandwidth {
             *mean_mbps = -3.0;
@@ -473,11 +497,17 @@ mod tests {
         );
         std::fs::write(p.join("neg.csv"), "Throughput\n5\n-2\n").unwrap();
         let e = bad(trace_spec("neg.csv", 0.1));
-        assert!(e.contains("neg.csv") && e.contains("row 3") && e.contains("-2"), "{e}");
+        assert!(
+            e.contains("neg.csv") && e.contains("row 3") && e.contains("-2"),
+            "{e}"
+        );
         std::fs::write(p.join("zero.csv"), "Throughput\n0\n").unwrap();
         assert!(bad(trace_spec("zero.csv", 0.1)).contains("positive value"));
         let e = bad(trace_spec("missing.csv", 0.1));
-        assert!(e.contains("missing.csv") && e.contains("cannot read"), "{e}");
+        assert!(
+            e.contains("missing.csv") && e.contains("cannot read"),
+            "{e}"
+        );
         let e = Links::build(&LinkSpec::default(), &topo(), 0, 1, p, Path::new("s.toml"))
             .unwrap_err()
             .to_string();

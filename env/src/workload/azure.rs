@@ -58,7 +58,13 @@ impl AzurePool {
     /// Reads and filters `csv`; `scenario` names the scenario file in errors
     /// about its own fields.
     pub fn load(scenario: &Path, csv: &Path, o: AzureOptions) -> Result<Self, ConfigError> {
-        at_least(scenario, "workload.scale_min", o.scale_min, 0.0, "requests per slot")?;
+        at_least(
+            scenario,
+            "workload.scale_min",
+            o.scale_min,
+            0.0,
+            "requests per slot",
+        )?;
         at_least(
             scenario,
             "workload.scale_max",
@@ -194,7 +200,10 @@ fn read_http(csv: &Path) -> Result<HttpRows, ConfigError> {
                 csv,
                 format!("header column {}", first + k + 1),
                 h,
-                format!("minute columns must be numbered 1, 2, … in order; expected `{}`", k + 1),
+                format!(
+                    "minute columns must be numbered 1, 2, … in order; expected `{}`",
+                    k + 1
+                ),
             ));
         }
     }
@@ -295,7 +304,9 @@ impl Day {
         }
         (0..self.bins(s))
             .map(|k| self.bin(k, s))
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), b| (lo.min(b), hi.max(b)))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), b| {
+                (lo.min(b), hi.max(b))
+            })
     }
 
     /// Min-max scaled counts for `steps` slots of `s` seconds from minute 0.
@@ -360,7 +371,10 @@ mod tests {
     fn file(dir: &tempfile::TempDir) -> std::path::PathBuf {
         let header = format!(
             "HashOwner,HashApp,HashFunction,Trigger,{}",
-            (1..=10).map(|m| m.to_string()).collect::<Vec<_>>().join(",")
+            (1..=10)
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
         );
         let rows = [
             "o,a,f_ramp,http,0,1,2,3,4,5,6,7,8,9",
@@ -408,9 +422,14 @@ mod tests {
             let nb = d.bins(s);
             let (lo, hi) = (0..nb)
                 .map(|k| d.bin(k, s))
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                    (a.min(x), b.max(x))
+                });
             let (slo, shi) = d.extremes(s);
-            assert!((lo - slo).abs() < 1e-9 && (hi - shi).abs() < 1e-9, "s = {s}");
+            assert!(
+                (lo - slo).abs() < 1e-9 && (hi - shi).abs() < 1e-9,
+                "s = {s}"
+            );
         }
     }
 
@@ -419,18 +438,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pool = AzurePool::load(Path::new("s.toml"), &file(&dir), opts()).unwrap();
         let tr = pool.generate(3, 12, 120.0, &mut rng(1));
-        assert!(tr.iter().all(|a| a.len() == 12 && a.iter().all(|&v| v <= 150)));
+        assert!(
+            tr.iter()
+                .all(|a| a.len() == 12 && a.iter().all(|&v| v <= 150))
+        );
         let mut sorted = tr.clone();
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), 3, "three agents, three different functions");
-        assert!(tr.iter().any(|a| a[..5] == [0, 37, 75, 112, 150] && a[5..10] == a[..5]));
+        assert!(
+            tr.iter()
+                .any(|a| a[..5] == [0, 37, 75, 112, 150] && a[5..10] == a[..5])
+        );
         assert_eq!(tr, pool.generate(3, 12, 120.0, &mut rng(1)));
-        let seen: std::collections::HashSet<Vec<usize>> = (0..20).map(|s| pool.assign(3, &mut rng(s))).collect();
+        let seen: std::collections::HashSet<Vec<usize>> =
+            (0..20).map(|s| pool.assign(3, &mut rng(s))).collect();
         assert!(seen.len() > 1);
         // More agents than functions: functions repeat, every agent gets one.
         assert_eq!(pool.assign(5, &mut rng(0)).len(), 5);
-        assert_eq!(pool.generate(2, 3, f64::NAN, &mut rng(0)), vec![vec![0; 3]; 2]);
+        assert_eq!(
+            pool.generate(2, 3, f64::NAN, &mut rng(0)),
+            vec![vec![0; 3]; 2]
+        );
     }
 
     #[test]
@@ -457,7 +486,10 @@ mod tests {
         let e = AzurePool::load(Path::new("s.toml"), &file(&dir), o)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("workload.mean_min") && e.contains("0 of 3"), "{e}");
+        assert!(
+            e.contains("workload.mean_min") && e.contains("0 of 3"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -465,10 +497,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Path::new("s.toml");
         let p = dir.path().join("bad.csv");
-        std::fs::write(&p, "HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,1,-2\n").unwrap();
+        std::fs::write(
+            &p,
+            "HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,1,-2\n",
+        )
+        .unwrap();
         let e = AzurePool::load(s, &p, opts()).unwrap_err().to_string();
         assert!(
-            e.contains("bad.csv") && e.contains("row 2") && e.contains("minute `2`") && e.contains("-2"),
+            e.contains("bad.csv")
+                && e.contains("row 2")
+                && e.contains("minute `2`")
+                && e.contains("-2"),
             "{e}"
         );
         std::fs::write(&p, "HashOwner,HashApp,HashFunction,Trigger,1,3\n").unwrap();
@@ -481,7 +520,11 @@ mod tests {
                 .to_string()
                 .contains("Trigger")
         );
-        std::fs::write(&p, "HashOwner,HashApp,HashFunction,Trigger,1\no,a,f,timer,3\n").unwrap();
+        std::fs::write(
+            &p,
+            "HashOwner,HashApp,HashFunction,Trigger,1\no,a,f,timer,3\n",
+        )
+        .unwrap();
         let e = AzurePool::load(s, &p, opts()).unwrap_err().to_string();
         assert!(e.contains("0 of 1 rows"), "{e}");
         let o = AzureOptions {

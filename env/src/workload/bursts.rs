@@ -47,7 +47,11 @@ impl Bursts {
     /// spent ON and OFF in a slot, the slot's count is
     /// `Poisson(on_rate·t_on + off_rate·t_off)`.
     pub fn generate(&self, n: usize, steps: usize, slot: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
-        let slot = if slot.is_finite() && slot > 0.0 { slot } else { 0.0 };
+        let slot = if slot.is_finite() && slot > 0.0 {
+            slot
+        } else {
+            0.0
+        };
         (0..n)
             .map(|i| {
                 let (on_rate, off_rate) = (at(&self.on_rate, i), at(&self.off_rate, i));
@@ -105,7 +109,15 @@ mod tests {
 
     fn spec(on: f64, off: f64, mon: f64, moff: f64) -> Bursts {
         let one = PerNode::One;
-        Bursts::new(Path::new("s.toml"), 2, &one(on), &one(off), &one(mon), &one(moff)).unwrap()
+        Bursts::new(
+            Path::new("s.toml"),
+            2,
+            &one(on),
+            &one(off),
+            &one(mon),
+            &one(moff),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -116,7 +128,10 @@ mod tests {
         let expected = 20.0 * 30.0 / 120.0 * 10.0; // 50 per slot
         for a in &tr {
             let mean = a.iter().map(|&v| v as f64).sum::<f64>() / a.len() as f64;
-            assert!((mean - expected).abs() / expected < 0.06, "mean {mean} vs {expected}");
+            assert!(
+                (mean - expected).abs() / expected < 0.06,
+                "mean {mean} vs {expected}"
+            );
             // Bursty: many empty slots and some slots far above the mean.
             assert!(a.iter().filter(|&&v| v == 0).count() > 12_000);
             assert!(a.iter().any(|&v| v > 150));
@@ -142,9 +157,25 @@ mod tests {
     #[test]
     fn bad_durations_are_named() {
         let one = PerNode::One;
-        let e = Bursts::new(Path::new("s.toml"), 1, &one(1.0), &one(0.0), &one(0.0), &one(1.0)).unwrap_err();
+        let e = Bursts::new(
+            Path::new("s.toml"),
+            1,
+            &one(1.0),
+            &one(0.0),
+            &one(0.0),
+            &one(1.0),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("workload.mean_on_s"), "{e}");
-        let e = Bursts::new(Path::new("s.toml"), 1, &one(-1.0), &one(0.0), &one(1.0), &one(1.0)).unwrap_err();
+        let e = Bursts::new(
+            Path::new("s.toml"),
+            1,
+            &one(-1.0),
+            &one(0.0),
+            &one(1.0),
+            &one(1.0),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("workload.on_rate_rps"), "{e}");
     }
 }

@@ -49,7 +49,12 @@ enum Generator {
 impl WorkloadSpec {
     /// Validates the spec and reads any file it names (relative to `base_dir`).
     /// `file` is the scenario path, for error messages.
-    pub fn load(&self, base_dir: &Path, file: &Path, n_agents: usize) -> Result<Workload, ConfigError> {
+    pub fn load(
+        &self,
+        base_dir: &Path,
+        file: &Path,
+        n_agents: usize,
+    ) -> Result<Workload, ConfigError> {
         let n = n_agents;
         let generator = match self {
             WorkloadSpec::SinusoidalPaper {
@@ -106,8 +111,12 @@ impl WorkloadSpec {
                 std_rps,
                 min_rps,
                 max_rps,
-            } => Generator::Normal(simple::Normal::new(file, n, mean_rps, std_rps, min_rps, max_rps)?),
-            WorkloadSpec::Constant { rate_rps } => Generator::Rates(simple::Rates::constant(file, n, rate_rps)?),
+            } => Generator::Normal(simple::Normal::new(
+                file, n, mean_rps, std_rps, min_rps, max_rps,
+            )?),
+            WorkloadSpec::Constant { rate_rps } => {
+                Generator::Rates(simple::Rates::constant(file, n, rate_rps)?)
+            }
             WorkloadSpec::Step {
                 before_rps,
                 after_rps,
@@ -140,7 +149,12 @@ impl WorkloadSpec {
                     scale: *scale,
                     random_offset: *random_offset,
                 };
-                Generator::Trace(trace_csv::TraceData::load(file, &base_dir.join(csv), opts, n)?)
+                Generator::Trace(trace_csv::TraceData::load(
+                    file,
+                    &base_dir.join(csv),
+                    opts,
+                    n,
+                )?)
             }
             WorkloadSpec::Azure {
                 file: csv,
@@ -170,7 +184,13 @@ impl WorkloadSpec {
 impl Workload {
     /// Input counts `[agent][slot]` for one episode: `n_agents` traces of
     /// exactly `max_steps` slots, a function of the generator's state only.
-    pub fn generate(&self, n_agents: usize, max_steps: usize, slot_seconds: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
+    pub fn generate(
+        &self,
+        n_agents: usize,
+        max_steps: usize,
+        slot_seconds: f64,
+        rng: &mut SimRng,
+    ) -> Vec<Vec<u32>> {
         let (n, steps, slot) = (n_agents, max_steps, slot_seconds);
         match &self.generator {
             Generator::Paper(g) => g.generate(n, steps, rng),

@@ -40,7 +40,13 @@ impl Normal {
             max: per_node(file, "max_rps", max, n, 0.0, unit)?,
         };
         for i in 0..n {
-            ordered(file, "workload.min_rps", g.min[i], "workload.max_rps", g.max[i])?;
+            ordered(
+                file,
+                "workload.min_rps",
+                g.min[i],
+                "workload.max_rps",
+                g.max[i],
+            )?;
         }
         Ok(g)
     }
@@ -49,7 +55,12 @@ impl Normal {
     pub fn generate(&self, n: usize, steps: usize, slot: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
         (0..n)
             .map(|i| {
-                let (m, s, lo, hi) = (at(&self.mean, i), at(&self.std, i), at(&self.min, i), at(&self.max, i));
+                let (m, s, lo, hi) = (
+                    at(&self.mean, i),
+                    at(&self.std, i),
+                    at(&self.min, i),
+                    at(&self.max, i),
+                );
                 (0..steps)
                     .map(|_| {
                         let z: f64 = rng.sample(StandardNormal);
@@ -109,7 +120,12 @@ impl Rates {
     }
 
     /// Checks a `linear` spec.
-    pub fn linear(file: &Path, n: usize, from: &PerNode<f64>, to: &PerNode<f64>) -> Result<Self, ConfigError> {
+    pub fn linear(
+        file: &Path,
+        n: usize,
+        from: &PerNode<f64>,
+        to: &PerNode<f64>,
+    ) -> Result<Self, ConfigError> {
         Ok(Rates::Linear {
             from: per_node(file, "from_rps", from, n, 0.0, "requests per second")?,
             to: per_node(file, "to_rps", to, n, 0.0, "requests per second")?,
@@ -120,14 +136,22 @@ impl Rates {
     fn expected(&self, i: usize, k: usize, steps: usize, slot: f64) -> f64 {
         match self {
             Rates::Constant(r) => at(r, i) * slot,
-            Rates::Step { before, after, at_s } => {
+            Rates::Step {
+                before,
+                after,
+                at_s,
+            } => {
                 let change = at_s.unwrap_or((steps / 2) as f64 * slot);
                 let start = k as f64 * slot;
                 let before_part = (change - start).clamp(0.0, slot);
                 at(before, i) * before_part + at(after, i) * (slot - before_part)
             }
             Rates::Linear { from, to } => {
-                let x = if steps > 1 { k as f64 / (steps - 1) as f64 } else { 0.0 };
+                let x = if steps > 1 {
+                    k as f64 / (steps - 1) as f64
+                } else {
+                    0.0
+                };
                 (at(from, i) + (at(to, i) - at(from, i)) * x) * slot
             }
         }
@@ -189,7 +213,15 @@ mod tests {
     #[test]
     fn normal_bounds_and_determinism() {
         let one = |x: f64| PerNode::One(x);
-        let g = Normal::new(Path::new(F), 3, &one(61.0), &one(32.0), &one(1.0), &one(150.0)).unwrap();
+        let g = Normal::new(
+            Path::new(F),
+            3,
+            &one(61.0),
+            &one(32.0),
+            &one(1.0),
+            &one(150.0),
+        )
+        .unwrap();
         let a = g.generate(3, 2000, 1.0, &mut rng(1));
         assert_eq!(a, g.generate(3, 2000, 1.0, &mut rng(1)));
         assert_ne!(a, g.generate(3, 2000, 1.0, &mut rng(2)));
@@ -206,7 +238,15 @@ mod tests {
     #[test]
     fn bad_values_are_named() {
         let one = |x: f64| PerNode::One(x);
-        let e = Normal::new(Path::new(F), 1, &one(61.0), &one(32.0), &one(10.0), &one(5.0)).unwrap_err();
+        let e = Normal::new(
+            Path::new(F),
+            1,
+            &one(61.0),
+            &one(32.0),
+            &one(10.0),
+            &one(5.0),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("workload.max_rps"), "{e}");
         let e = Rates::constant(Path::new(F), 1, &one(-1.0)).unwrap_err();
         assert!(e.to_string().contains("workload.rate_rps") && e.to_string().contains("-1"));

@@ -47,7 +47,12 @@ pub(super) struct Master {
 
 fn finite(file: &Path, field: &str, x: f64) -> Result<(), ConfigError> {
     if !x.is_finite() {
-        return Err(ConfigError::invalid(file, field, x, "must be a finite number"));
+        return Err(ConfigError::invalid(
+            file,
+            field,
+            x,
+            "must be a finite number",
+        ));
     }
     Ok(())
 }
@@ -66,14 +71,23 @@ fn min_max(file: &Path, min: u32, max: u32) -> Result<(), ConfigError> {
 
 /// A uniform draw in `[lo, hi)` (`lo` when the range is empty).
 fn uniform(rng: &mut SimRng, lo: f64, hi: f64) -> f64 {
-    if hi > lo { rng.random_range(lo..hi) } else { lo }
+    if hi > lo {
+        rng.random_range(lo..hi)
+    } else {
+        lo
+    }
 }
 
 impl Paper {
     /// Checks the parameters.
     pub fn validate(self, file: &Path) -> Result<Self, ConfigError> {
         if self.periods == 0 {
-            return Err(ConfigError::invalid(file, "workload.periods", 0, "must be at least 1"));
+            return Err(ConfigError::invalid(
+                file,
+                "workload.periods",
+                0,
+                "must be at least 1",
+            ));
         }
         if !(self.period_min.is_finite() && self.period_min > 0.0) {
             return Err(ConfigError::invalid(
@@ -92,7 +106,13 @@ impl Paper {
         )?;
         finite(file, "workload.mean", self.mean)?;
         finite(file, "workload.amplitude", self.amplitude)?;
-        at_least(file, "workload.noise_std", self.noise_std, 0.0, "requests per slot")?;
+        at_least(
+            file,
+            "workload.noise_std",
+            self.noise_std,
+            0.0,
+            "requests per slot",
+        )?;
         min_max(file, self.min, self.max)?;
         Ok(self)
     }
@@ -105,7 +125,9 @@ impl Paper {
         let repeats = steps / k;
         (0..n)
             .map(|_| {
-                let ps: Vec<f64> = (0..k).map(|_| uniform(rng, self.period_min, self.period_max)).collect();
+                let ps: Vec<f64> = (0..k)
+                    .map(|_| uniform(rng, self.period_min, self.period_max))
+                    .collect();
                 (0..steps)
                     .map(|t| {
                         let p = match (t % (repeats * k).max(1)).checked_div(repeats) {
@@ -113,7 +135,9 @@ impl Paper {
                             None => ps[t % k],
                         };
                         let z: f64 = rng.sample(StandardNormal);
-                        let v = self.mean + self.amplitude * (2.0 * PI * t as f64 / p).sin() + self.noise_std * z;
+                        let v = self.mean
+                            + self.amplitude * (2.0 * PI * t as f64 / p).sin()
+                            + self.noise_std * z;
                         // Truncation toward zero, as numpy's int32 cast.
                         (v.trunc().clamp(self.min as f64, self.max as f64)) as u32
                     })
@@ -128,7 +152,13 @@ impl Master {
     pub fn validate(self, file: &Path) -> Result<Self, ConfigError> {
         finite(file, "workload.mean", self.mean)?;
         finite(file, "workload.amplitude", self.amplitude)?;
-        at_least(file, "workload.noise_std", self.noise_std, 0.0, "requests per slot")?;
+        at_least(
+            file,
+            "workload.noise_std",
+            self.noise_std,
+            0.0,
+            "requests per slot",
+        )?;
         at_least(file, "workload.noise_min", self.noise_min, 0.0, "")?;
         at_least(
             file,
@@ -164,7 +194,9 @@ impl Master {
     /// Traces `[agent][slot]`.
     pub fn generate(&self, n: usize, steps: usize, rng: &mut SimRng) -> Vec<Vec<u32>> {
         let period = self.period.unwrap_or(steps as f64);
-        let levels: Vec<f64> = (0..n).map(|_| uniform(rng, self.noise_min, self.noise_max)).collect();
+        let levels: Vec<f64> = (0..n)
+            .map(|_| uniform(rng, self.noise_min, self.noise_max))
+            .collect();
         let mut traces: Vec<Vec<u32>> = levels
             .iter()
             .enumerate()
@@ -173,7 +205,8 @@ impl Master {
                 (0..steps)
                     .map(|t| {
                         let z: f64 = rng.sample(StandardNormal);
-                        let base = self.mean + self.amplitude * (2.0 * PI * t as f64 / period + phase).sin();
+                        let base = self.mean
+                            + self.amplitude * (2.0 * PI * t as f64 / period + phase).sin();
                         let v = (base + u * self.noise_std * z).round_ties_even();
                         v.clamp(self.min as f64, self.max as f64) as u32
                     })
@@ -227,7 +260,10 @@ mod tests {
     fn paper_statistics_match_upstream() {
         let tr = paper().generate(200, 288, &mut rng(1));
         assert_eq!(tr.len(), 200);
-        assert!(tr.iter().all(|a| a.len() == 288 && a.iter().all(|&v| v <= 150)));
+        assert!(
+            tr.iter()
+                .all(|a| a.len() == 288 && a.iter().all(|&v| v <= 150))
+        );
         let all: Vec<u32> = tr.concat();
         let mean = all.iter().map(|&v| v as f64).sum::<f64>() / all.len() as f64;
         let zeros = all.iter().filter(|&&v| v == 0).count() as f64 / all.len() as f64;
@@ -240,8 +276,14 @@ mod tests {
     #[test]
     fn paper_is_deterministic_and_handles_short_episodes() {
         let p = paper();
-        assert_eq!(p.generate(3, 100, &mut rng(5)), p.generate(3, 100, &mut rng(5)));
-        assert_ne!(p.generate(3, 100, &mut rng(5)), p.generate(3, 100, &mut rng(6)));
+        assert_eq!(
+            p.generate(3, 100, &mut rng(5)),
+            p.generate(3, 100, &mut rng(5))
+        );
+        assert_ne!(
+            p.generate(3, 100, &mut rng(5)),
+            p.generate(3, 100, &mut rng(6))
+        );
         for steps in [0, 1, 2, 4, 290] {
             let tr = p.generate(2, steps, &mut rng(1));
             assert!(tr.iter().all(|a| a.len() == steps));
@@ -295,20 +337,34 @@ mod tests {
             let d = (imax as i64 - imin as i64).rem_euclid(288);
             assert!((100..=188).contains(&d), "{d}");
         }
-        assert_eq!(master(Some(63)).generate(2, 0, &mut rng(1)), vec![Vec::<u32>::new(); 2]);
+        assert_eq!(
+            master(Some(63)).generate(2, 0, &mut rng(1)),
+            vec![Vec::<u32>::new(); 2]
+        );
     }
 
     #[test]
     fn master_determinism() {
         let m = master(Some(63));
-        assert_eq!(m.generate(4, 50, &mut rng(9)), m.generate(4, 50, &mut rng(9)));
-        assert_ne!(m.generate(4, 50, &mut rng(9)), m.generate(4, 50, &mut rng(10)));
+        assert_eq!(
+            m.generate(4, 50, &mut rng(9)),
+            m.generate(4, 50, &mut rng(9))
+        );
+        assert_ne!(
+            m.generate(4, 50, &mut rng(9)),
+            m.generate(4, 50, &mut rng(10))
+        );
     }
 
     #[test]
     fn bad_parameters_are_named() {
         let f = Path::new("s.toml");
-        let e = Paper { periods: 0, ..paper() }.validate(f).unwrap_err();
+        let e = Paper {
+            periods: 0,
+            ..paper()
+        }
+        .validate(f)
+        .unwrap_err();
         assert!(e.to_string().contains("workload.periods"));
         let e = Paper {
             period_max: 10.0,
@@ -326,7 +382,10 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("workload.max"));
         let e = master(Some(200)).validate(f).unwrap_err();
-        assert!(e.to_string().contains("workload.scale_down_per_agent") && e.to_string().contains("200"));
+        assert!(
+            e.to_string().contains("workload.scale_down_per_agent")
+                && e.to_string().contains("200")
+        );
         let e = Master {
             noise_max: 0.01,
             ..master(None)

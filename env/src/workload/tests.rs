@@ -42,9 +42,15 @@ fn defaults_reproduce_upstream() {
     else {
         panic!("not normal")
     };
-    assert_eq!((mean_rps, std_rps), (PerNode::One(61.0), PerNode::One(32.0)));
+    assert_eq!(
+        (mean_rps, std_rps),
+        (PerNode::One(61.0), PerNode::One(32.0))
+    );
     assert_eq!((min_rps, max_rps), (PerNode::One(1.0), PerNode::One(150.0)));
-    let s = parse("[workload]\nkind = \"bursts\"\non_rate_rps = 5\nmean_on_s = 10\nmean_off_s = [10, 20]").unwrap();
+    let s = parse(
+        "[workload]\nkind = \"bursts\"\non_rate_rps = 5\nmean_on_s = 10\nmean_off_s = [10, 20]",
+    )
+    .unwrap();
     assert_eq!(
         s,
         WorkloadSpec::Bursts {
@@ -97,7 +103,10 @@ fn round_trips_through_toml() {
         "kind = \"azure\"\nfile = \"d01.csv\"\nmean_min = 30.0\nmean_max = 130.0\nstd_min = 10.0\nstd_max = 60.0",
     ] {
         let spec = parse(&format!("[workload]\n{text}")).unwrap();
-        let back = toml::to_string(&Wrapper2 { workload: spec.clone() }).unwrap();
+        let back = toml::to_string(&Wrapper2 {
+            workload: spec.clone(),
+        })
+        .unwrap();
         assert_eq!(parse(&back).unwrap(), spec, "{back}");
     }
 }
@@ -137,7 +146,9 @@ fn every_generator_gives_full_traces_deterministically() {
     ];
     for text in specs {
         let spec = parse(&format!("[workload]\n{text}")).unwrap();
-        let w = spec.load(dir.path(), Path::new("scenario.toml"), 3).unwrap();
+        let w = spec
+            .load(dir.path(), Path::new("scenario.toml"), 3)
+            .unwrap();
         let a = w.generate(3, 40, 1.0, &mut rng(11));
         assert_eq!(a.len(), 3, "{text}");
         assert!(a.iter().all(|t| t.len() == 40), "{text}");
@@ -161,20 +172,34 @@ fn every_generator_gives_full_traces_deterministically() {
 fn rates_are_converted_with_the_slot_length() {
     let spec = parse("[workload]\nkind = \"constant\"\nrate_rps = [0.2, 3]").unwrap();
     let w = load(&spec, 2).unwrap();
-    assert_eq!(w.generate(2, 4, 300.0, &mut rng(0)), vec![vec![60; 4], vec![900; 4]]);
-    assert_eq!(w.generate(2, 10, 1.0, &mut rng(0))[0].iter().sum::<u32>(), 2);
+    assert_eq!(
+        w.generate(2, 4, 300.0, &mut rng(0)),
+        vec![vec![60; 4], vec![900; 4]]
+    );
+    assert_eq!(
+        w.generate(2, 10, 1.0, &mut rng(0))[0].iter().sum::<u32>(),
+        2
+    );
 }
 
 #[test]
 fn bad_values_name_field_and_value() {
     let cases = [
-        ("kind = \"constant\"\nrate_rps = -3", "workload.rate_rps", "-3"),
+        (
+            "kind = \"constant\"\nrate_rps = -3",
+            "workload.rate_rps",
+            "-3",
+        ),
         (
             "kind = \"constant\"\nrate_rps = [1, 2]",
             "workload.rate_rps",
             "2 values",
         ),
-        ("kind = \"normal\"\nmin_rps = 10\nmax_rps = 5", "workload.max_rps", "5"),
+        (
+            "kind = \"normal\"\nmin_rps = 10\nmax_rps = 5",
+            "workload.max_rps",
+            "5",
+        ),
         ("kind = \"normal\"\nstd_rps = -1", "workload.std_rps", "-1"),
         (
             "kind = \"step\"\nbefore_rps = 1\nafter_rps = 1\nat_s = -5",
@@ -191,7 +216,11 @@ fn bad_values_name_field_and_value() {
             "workload.mean_on_s",
             "0",
         ),
-        ("kind = \"sinusoidal-paper\"\nperiods = 0", "workload.periods", "0"),
+        (
+            "kind = \"sinusoidal-paper\"\nperiods = 0",
+            "workload.periods",
+            "0",
+        ),
         (
             "kind = \"sinusoidal-paper\"\nnoise_std = -1",
             "workload.noise_std",
@@ -207,8 +236,16 @@ fn bad_values_name_field_and_value() {
             "workload.scale_down_per_agent",
             "0",
         ),
-        ("kind = \"trace\"\nfile = \"nope.csv\"", "nope.csv", "cannot read"),
-        ("kind = \"trace\"\nfile = \"t.csv\"\nscale = -2", "workload.scale", "-2"),
+        (
+            "kind = \"trace\"\nfile = \"nope.csv\"",
+            "nope.csv",
+            "cannot read",
+        ),
+        (
+            "kind = \"trace\"\nfile = \"t.csv\"\nscale = -2",
+            "workload.scale",
+            "-2",
+        ),
         (
             "kind = \"azure\"\nfile = \"a.csv\"\nscale_max = -1",
             "workload.scale_max",
@@ -224,7 +261,10 @@ fn bad_values_name_field_and_value() {
         let spec = parse(&format!("[workload]\n{text}")).unwrap();
         let e = load(&spec, 3).unwrap_err();
         assert!(e.contains(field) && e.contains(value), "{text}: {e}");
-        assert!(e.contains("scenario.toml") || e.contains(".csv"), "{text}: {e}");
+        assert!(
+            e.contains("scenario.toml") || e.contains(".csv"),
+            "{text}: {e}"
+        );
     }
 }
 

@@ -33,7 +33,12 @@ pub(super) struct TraceOptions<'a> {
 impl TraceData {
     /// Reads `csv` (already resolved) for `n` agents; `scenario` names the
     /// scenario file in errors about its own fields.
-    pub fn load(scenario: &Path, csv: &Path, opts: TraceOptions<'_>, n: usize) -> Result<Self, ConfigError> {
+    pub fn load(
+        scenario: &Path,
+        csv: &Path,
+        opts: TraceOptions<'_>,
+        n: usize,
+    ) -> Result<Self, ConfigError> {
         at_least(scenario, "workload.scale", opts.scale, 0.0, "factor")?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
@@ -64,7 +69,11 @@ impl TraceData {
                                 scenario,
                                 "workload.columns",
                                 name,
-                                format!("no such column in {} (header: {})", csv.display(), header.join(",")),
+                                format!(
+                                    "no such column in {} (header: {})",
+                                    csv.display(),
+                                    header.join(",")
+                                ),
                             )
                         })
                     })
@@ -100,7 +109,12 @@ impl TraceData {
             }
         }
         if counts.first().is_some_and(Vec::is_empty) {
-            return Err(ConfigError::invalid(csv, "rows", 0, "the trace has no data rows"));
+            return Err(ConfigError::invalid(
+                csv,
+                "rows",
+                0,
+                "the trace has no data rows",
+            ));
         }
         Ok(TraceData {
             counts,
@@ -181,7 +195,11 @@ mod tests {
     #[test]
     fn reads_columns_wraps_and_scales() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(&dir, "t.csv", "node_0,node_1,extra\n1,10,x\n2,20,y\n3,30.0,z\n");
+        let p = write(
+            &dir,
+            "t.csv",
+            "node_0,node_1,extra\n1,10,x\n2,20,y\n3,30.0,z\n",
+        );
         let s = Path::new("s.toml");
         let t = TraceData::load(s, &p, opts(None, 1.0, false), 2).unwrap();
         assert_eq!(t.len(), 3);
@@ -191,7 +209,10 @@ mod tests {
         );
         let cols = vec!["node_1".to_string(), "node_0".to_string()];
         let t = TraceData::load(s, &p, opts(Some(&cols), 2.0, false), 2).unwrap();
-        assert_eq!(t.generate(2, 2, &mut rng(0)), vec![vec![20, 40], vec![2, 4]]);
+        assert_eq!(
+            t.generate(2, 2, &mut rng(0)),
+            vec![vec![20, 40], vec![2, 4]]
+        );
     }
 
     #[test]
@@ -202,7 +223,9 @@ mod tests {
         let t = TraceData::load(Path::new("s.toml"), &p, opts(None, 1.0, true), 1).unwrap();
         let a = t.generate(1, 10, &mut rng(3));
         assert_eq!(a, t.generate(1, 10, &mut rng(3)));
-        let starts: std::collections::HashSet<u32> = (0..20).map(|s| t.generate(1, 1, &mut rng(s))[0][0]).collect();
+        let starts: std::collections::HashSet<u32> = (0..20)
+            .map(|s| t.generate(1, 1, &mut rng(s))[0][0])
+            .collect();
         assert!(starts.len() > 5);
         // Consecutive slots follow the file, wrapping at its end.
         assert!(a[0].windows(2).all(|w| w[1] == (w[0] + 1) % 100));
@@ -217,7 +240,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("neg.csv") && e.contains("row 3") && e.contains("column 2") && e.contains("-4"),
+            e.contains("neg.csv")
+                && e.contains("row 3")
+                && e.contains("column 2")
+                && e.contains("-4"),
             "{e}"
         );
         let p = write(&dir, "frac.csv", "a,b\n1,2.5\n");
@@ -250,7 +276,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("workload.scale"), "{e}");
-        let e = TraceData::load(s, &dir.path().join("missing.csv"), opts(None, 1.0, false), 1).unwrap_err();
+        let e = TraceData::load(
+            s,
+            &dir.path().join("missing.csv"),
+            opts(None, 1.0, false),
+            1,
+        )
+        .unwrap_err();
         assert!(matches!(e, ConfigError::Io { .. }) && e.to_string().contains("missing.csv"));
     }
 }
