@@ -101,8 +101,13 @@ fn simulate(a: SimulateArgs) -> Result<()> {
     let contender = Contender::parse(&a.policy)?;
     let mut seq = SeedSequence::new(a.seed.unwrap_or(scenario.seeds.master));
     let seeds: Vec<u64> = (0..a.episodes).map(|_| seq.next_seed()).collect();
-    let report =
-        dfaas_experiments::simulate::simulate(&scenario, &contender, &seeds, a.csv.as_deref())?;
+    let report = dfaas_experiments::simulate::simulate(
+        &scenario,
+        &contender,
+        &seeds,
+        a.csv.as_deref(),
+        !a.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    )?;
     if a.json {
         println!(
             "{}",

@@ -84,6 +84,7 @@ pub fn simulate(
     contender: &Contender,
     seeds: &[u64],
     csv: Option<&Path>,
+    progress: bool,
 ) -> Result<SimulateReport, RunError> {
     let mut sim = Simulator::new(scenario).map_err(|e| RunError::Unsupported(e.to_string()))?;
     let mut writer = match csv {
@@ -96,10 +97,17 @@ pub fn simulate(
         None => None,
     };
     let names = sim.topology().names().to_vec();
+    let bar = if progress && seeds.len() > 1 {
+        indicatif::ProgressBar::new(seeds.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let mut runs: Vec<EpisodeRun> = Vec::new();
     for (i, &seed) in seeds.iter().enumerate() {
         runs.push(run_episode(&mut sim, contender, seed, i, writer.as_mut())?);
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     if let Some(w) = writer {
         w.finish()
             .map_err(|e| RunError::Unsupported(format!("writing CSV: {e}")))?;
