@@ -82,7 +82,7 @@ fn even_floor_loses_the_remainder() {
         assert_eq!(o.forwarded, vec![input0 / 3; 3]);
         assert_eq!(o.forward_lost, input0 % 3);
         assert_eq!(o.lost(), o.forward_rejects_total() + o.forward_lost);
-        if input0 % 3 != 0 || sim.is_done() {
+        if !input0.is_multiple_of(3) || sim.is_done() {
             break;
         }
     }

@@ -24,7 +24,7 @@ pub fn proportional(total: u32, flows: &[u32], out: &mut Vec<u32>) {
     }
     let mut left = total - assigned;
     // Largest remainder first; ties keep the lower index (stable sort on the key).
-    rems.sort_by(|a, b| b.0.cmp(&a.0));
+    rems.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut k = 0;
     while left > 0 {
         let i = rems[k % rems.len()].1;

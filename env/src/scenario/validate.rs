@@ -44,15 +44,15 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
     }
     match &s.model {
         ModelSpec::Capacity(c) => {
-            if let Some(len) = c.capacity_rps.explicit_len() {
-                if len != n {
-                    return Err(ConfigError::invalid(
-                        f,
-                        "model.capacity_rps",
-                        format!("{len} values"),
-                        format!("need one per node ({n})"),
-                    ));
-                }
+            if let Some(len) = c.capacity_rps.explicit_len()
+                && len != n
+            {
+                return Err(ConfigError::invalid(
+                    f,
+                    "model.capacity_rps",
+                    format!("{len} values"),
+                    format!("need one per node ({n})"),
+                ));
             }
             for (i, v) in c.capacity_rps.values(n).into_iter().enumerate() {
                 if !(v.is_finite() && v >= 0.0) {
@@ -64,15 +64,15 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
                     ));
                 }
             }
-            if let Some(t) = c.service_time_s {
-                if !(t.is_finite() && t >= 0.0) {
-                    return Err(ConfigError::invalid(
-                        f,
-                        "model.service_time_s",
-                        t,
-                        "must be non-negative seconds",
-                    ));
-                }
+            if let Some(t) = c.service_time_s
+                && !(t.is_finite() && t >= 0.0)
+            {
+                return Err(ConfigError::invalid(
+                    f,
+                    "model.service_time_s",
+                    t,
+                    "must be non-negative seconds",
+                ));
             }
         }
         ModelSpec::Serverless(sv) => {
