@@ -1,0 +1,437 @@
+//! Training experiment files (TOML) and the hyperparameter presets.
+//!
+//! ```toml
+//! scenario = "experiments/scenarios/marl-master-5.toml"  # relative to this file
+//! preset = "default"        # "default" | "paper" | "master": base values
+//! seed = 1
+//! iterations = 200
+//!
+//! [ppo]                      # any field overrides the preset
+//! gamma = 0.9
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// How agents map to networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// One network per node (as marl-dfaas trains), fidelity layouts allowed.
+    Independent,
+    /// One network for every node on the normalized encoding (any degree).
+    Shared,
+}
+
+/// Observation encoding used for training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EncodingChoice {
+    /// The model's marl-dfaas layout (queue or serverless); independent mode only.
+    Fidelity,
+    /// The normalized padded layout.
+    Normalized,
+}
+
+/// PPO hyperparameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PpoConfig {
+    /// Discount factor γ.
+    pub gamma: f32,
+    /// GAE λ.
+    pub gae_lambda: f32,
+    /// Adam learning rate (constant).
+    pub lr: f64,
+    /// PPO clip ε on the probability ratio.
+    pub clip: f32,
+    /// Weight of the value loss.
+    pub vf_coef: f32,
+    /// Clip of the value loss per sample (RLlib's `vf_clip_param`); none if absent.
+    pub vf_clip: Option<f32>,
+    /// Entropy coefficient at the start…
+    pub entropy_start: f32,
+    /// …decaying linearly to this value…
+    pub entropy_end: f32,
+    /// …over this fraction of the total agent steps.
+    pub entropy_decay_fraction: f32,
+    /// Gradient-norm clipping (global L2 norm per network); none if absent.
+    pub max_grad_norm: Option<f32>,
+    /// Passes over each iteration's samples.
+    pub epochs: usize,
+    /// Samples per minibatch.
+    pub minibatch_size: usize,
+    /// Episodes collected per iteration (over all environment copies).
+    pub episodes_per_iteration: usize,
+    /// Normalise advantages per minibatch.
+    pub normalize_advantages: bool,
+}
+
+/// Network shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Hidden layer widths (actor and critic each).
+    pub hidden: Vec<usize>,
+    /// Floor added to softplus in the Dirichlet head.
+    pub alpha_floor: f64,
+}
+
+/// Rollout parallelism.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutConfig {
+    /// Environment copies stepped in lock-step (episodes per iteration must be a multiple).
+    pub envs: usize,
+    /// Worker threads (results depend on the seed and this count only).
+    pub threads: usize,
+}
+
+/// A whole training experiment, after the preset is applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Scenario file.
+    pub scenario: PathBuf,
+    /// Name of the preset the values started from.
+    pub preset: String,
+    pub mode: Mode,
+    pub encoding: EncodingChoice,
+    pub seed: u64,
+    /// Training iterations.
+    pub iterations: usize,
+    /// Checkpoint every N iterations (and at the end).
+    pub checkpoint_every: usize,
+    pub ppo: PpoConfig,
+    pub network: NetworkConfig,
+    pub rollout: RolloutConfig,
+}
+
+/// The file as written: everything optional but the scenario.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    scenario: Option<PathBuf>,
+    preset: Option<String>,
+    mode: Option<Mode>,
+    encoding: Option<EncodingChoice>,
+    seed: Option<u64>,
+    iterations: Option<usize>,
+    checkpoint_every: Option<usize>,
+    ppo: Option<toml::Table>,
+    network: Option<toml::Table>,
+    rollout: Option<toml::Table>,
+}
+
+/// A bad experiment file or value.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {source}")]
+    Io { file: PathBuf, source: std::io::Error },
+    #[error("{file}: {message}")]
+    Parse { file: PathBuf, message: String },
+    #[error("{file}: field `{field}` = {value}: {reason}")]
+    Invalid { file: PathBuf, field: String, value: String, reason: String },
+}
+
+/// Names of the presets.
+pub const PRESETS: &[&str] = &["default", "paper", "master"];
+
+impl TrainConfig {
+    /// The preset `name` for `scenario` (`None` for an unknown name).
+    ///
+    /// * `paper`: marl-dfaas paise2025 (IPDPSW 2025) — RLlib PPO defaults:
+    ///   γ 0.99, λ 1.0, lr 5e-5, 30 epochs, minibatch 128, 4320 env steps per
+    ///   iteration (15 episodes), [256, 256] tanh, clip 0.3, vf clip 10, no
+    ///   entropy bonus, independent policies on the fidelity layout, 300 iterations.
+    /// * `master`: marl-dfaas master — γ 0.7, λ 0.3, entropy 0.02 → 1e-6 over
+    ///   70 % of the steps, 4×256 tanh, 30 epochs, minibatch 144, one episode per
+    ///   iteration, 2000 iterations, independent, fidelity.
+    /// * `default`: ours — one shared network on the normalized encoding, [64, 64]
+    ///   tanh, γ 0.9, λ 0.9, lr 3e-4, 8 epochs, minibatch 1024, 16 episodes per
+    ///   iteration, entropy 0.01 → 0 over 80 %, gradient norm 0.5, clip 0.2.
+    pub fn preset(name: &str, scenario: PathBuf) -> Option<Self> {
+        let base = |preset: &str, mode, encoding, iterations, ppo, hidden: Vec<usize>, envs| TrainConfig {
+            scenario: scenario.clone(),
+            preset: preset.to_string(),
+            mode,
+            encoding,
+            seed: 1,
+            iterations,
+            checkpoint_every: 25,
+            ppo,
+            network: NetworkConfig { hidden, alpha_floor: 1e-3 },
+            rollout: RolloutConfig { envs, threads: 2 },
+        };
+        Some(match name {
+            "paper" => base(
+                "paper",
+                Mode::Independent,
+                EncodingChoice::Fidelity,
+                300,
+                PpoConfig {
+                    gamma: 0.99,
+                    gae_lambda: 1.0,
+                    lr: 5e-5,
+                    clip: 0.3,
+                    vf_coef: 1.0,
+                    vf_clip: Some(10.0),
+                    entropy_start: 0.0,
+                    entropy_end: 0.0,
+                    entropy_decay_fraction: 1.0,
+                    max_grad_norm: None,
+                    epochs: 30,
+                    minibatch_size: 128,
+                    episodes_per_iteration: 15,
+                    normalize_advantages: false,
+                },
+                vec![256, 256],
+                15,
+            ),
+            "master" => base(
+                "master",
+                Mode::Independent,
+                EncodingChoice::Fidelity,
+                2000,
+                PpoConfig {
+                    gamma: 0.7,
+                    gae_lambda: 0.3,
+                    lr: 5e-5,
+                    clip: 0.3,
+                    vf_coef: 1.0,
+                    vf_clip: Some(10.0),
+                    entropy_start: 0.02,
+                    entropy_end: 1e-6,
+                    entropy_decay_fraction: 0.7,
+                    max_grad_norm: None,
+                    epochs: 30,
+                    minibatch_size: 144,
+                    episodes_per_iteration: 1,
+                    normalize_advantages: false,
+                },
+                vec![256, 256, 256, 256],
+                1,
+            ),
+            "default" => base(
+                "default",
+                Mode::Shared,
+                EncodingChoice::Normalized,
+                200,
+                PpoConfig {
+                    gamma: 0.9,
+                    gae_lambda: 0.9,
+                    lr: 3e-4,
+                    clip: 0.2,
+                    vf_coef: 0.5,
+                    vf_clip: None,
+                    entropy_start: 0.01,
+                    entropy_end: 0.0,
+                    entropy_decay_fraction: 0.8,
+                    max_grad_norm: Some(0.5),
+                    epochs: 8,
+                    minibatch_size: 1024,
+                    episodes_per_iteration: 16,
+                    normalize_advantages: true,
+                },
+                vec![64, 64],
+                16,
+            ),
+            _ => return None,
+        })
+    }
+
+    /// Reads an experiment file: the preset, then every field given in the
+    /// file. The scenario path resolves relative to the file's folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: path.into(), source })?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Parses experiment TOML (`path` for messages and relative paths).
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let parse = |e: toml::de::Error| ConfigError::Parse { file: path.into(), message: e.to_string().trim_end().into() };
+        let raw: RawConfig = toml::from_str(text).map_err(parse)?;
+        let scenario = raw.scenario.clone().ok_or_else(|| ConfigError::Invalid {
+            file: path.into(),
+            field: "scenario".into(),
+            value: "missing".into(),
+            reason: "name the scenario file".into(),
+        })?;
+        let scenario = if scenario.is_relative() {
+            path.parent().map(|d| d.join(&scenario)).unwrap_or(scenario)
+        } else {
+            scenario
+        };
+        let preset = raw.preset.clone().unwrap_or_else(|| "default".into());
+        let mut cfg = Self::preset(&preset, scenario).ok_or_else(|| ConfigError::Invalid {
+            file: path.into(),
+            field: "preset".into(),
+            value: preset.clone(),
+            reason: format!("unknown preset; known: {}", PRESETS.join(", ")),
+        })?;
+        cfg.apply(raw, path)?;
+        cfg.validate(path)?;
+        Ok(cfg)
+    }
+
+    fn apply(&mut self, raw: RawConfig, path: &Path) -> Result<(), ConfigError> {
+        if let Some(m) = raw.mode {
+            self.mode = m;
+        }
+        if let Some(e) = raw.encoding {
+            self.encoding = e;
+        }
+        if let Some(s) = raw.seed {
+            self.seed = s;
+        }
+        if let Some(i) = raw.iterations {
+            self.iterations = i;
+        }
+        if let Some(c) = raw.checkpoint_every {
+            self.checkpoint_every = c;
+        }
+        self.ppo = overlay(&self.ppo, raw.ppo, "ppo", path)?;
+        self.network = overlay(&self.network, raw.network, "network", path)?;
+        self.rollout = overlay(&self.rollout, raw.rollout, "rollout", path)?;
+        Ok(())
+    }
+
+    /// Checks every value; errors name the field and value.
+    pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let bad = |field: &str, value: String, reason: &str| {
+            Err(ConfigError::Invalid { file: path.into(), field: field.into(), value, reason: reason.into() })
+        };
+        let p = &self.ppo;
+        if !(0.0..=1.0).contains(&p.gamma) {
+            return bad("ppo.gamma", p.gamma.to_string(), "must be in [0, 1]");
+        }
+        if !(0.0..=1.0).contains(&p.gae_lambda) {
+            return bad("ppo.gae_lambda", p.gae_lambda.to_string(), "must be in [0, 1]");
+        }
+        if !(p.lr.is_finite() && p.lr > 0.0) {
+            return bad("ppo.lr", p.lr.to_string(), "must be positive");
+        }
+        if !(p.clip.is_finite() && p.clip > 0.0) {
+            return bad("ppo.clip", p.clip.to_string(), "must be positive");
+        }
+        if p.epochs == 0 {
+            return bad("ppo.epochs", "0".into(), "must be at least 1");
+        }
+        if p.minibatch_size == 0 {
+            return bad("ppo.minibatch_size", "0".into(), "must be at least 1");
+        }
+        if p.episodes_per_iteration == 0 {
+            return bad("ppo.episodes_per_iteration", "0".into(), "must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&p.entropy_decay_fraction) {
+            return bad("ppo.entropy_decay_fraction", p.entropy_decay_fraction.to_string(), "must be in [0, 1]");
+        }
+        if self.rollout.envs == 0 || p.episodes_per_iteration % self.rollout.envs != 0 {
+            return bad(
+                "rollout.envs",
+                self.rollout.envs.to_string(),
+                &format!("must divide ppo.episodes_per_iteration ({})", p.episodes_per_iteration),
+            );
+        }
+        if self.rollout.threads == 0 {
+            return bad("rollout.threads", "0".into(), "must be at least 1");
+        }
+        if self.network.hidden.contains(&0) {
+            return bad("network.hidden", format!("{:?}", self.network.hidden), "widths must be positive");
+        }
+        if self.iterations == 0 {
+            return bad("iterations", "0".into(), "must be at least 1");
+        }
+        if self.mode == Mode::Shared && self.encoding == EncodingChoice::Fidelity {
+            return bad("encoding", "fidelity".into(), "a shared network needs the normalized encoding");
+        }
+        Ok(())
+    }
+
+    /// Entropy coefficient after `agent_steps` of `total` agent steps.
+    pub fn entropy_coef(&self, agent_steps: u64, total: u64) -> f32 {
+        let p = &self.ppo;
+        let horizon = p.entropy_decay_fraction as f64 * total as f64;
+        if horizon <= 0.0 {
+            return p.entropy_end;
+        }
+        let f = (agent_steps as f64 / horizon).min(1.0) as f32;
+        p.entropy_start + (p.entropy_end - p.entropy_start) * f
+    }
+}
+
+/// Applies the fields of `table` over `base` (unknown keys are errors).
+fn overlay<T: Serialize + for<'de> Deserialize<'de>>(
+    base: &T,
+    table: Option<toml::Table>,
+    section: &str,
+    path: &Path,
+) -> Result<T, ConfigError> {
+    let Some(table) = table else { return Ok(serde_json_roundtrip(base)) };
+    let mut merged = toml::Table::try_from(base).map_err(|e| ConfigError::Parse { file: path.into(), message: e.to_string() })?;
+    for (k, v) in table {
+        if !merged.contains_key(&k) && !optional_key(section, &k) {
+            return Err(ConfigError::Invalid {
+                file: path.into(),
+                field: format!("{section}.{k}"),
+                value: v.to_string(),
+                reason: "unknown field".into(),
+            });
+        }
+        merged.insert(k, v);
+    }
+    merged
+        .try_into()
+        .map_err(|e: toml::de::Error| ConfigError::Parse { file: path.into(), message: format!("[{section}] {}", e.to_string().trim_end()) })
+}
+
+fn optional_key(section: &str, key: &str) -> bool {
+    matches!((section, key), ("ppo", "vf_clip") | ("ppo", "max_grad_norm"))
+}
+
+fn serde_json_roundtrip<T: Serialize + for<'de> Deserialize<'de>>(v: &T) -> T {
+    toml::Table::try_from(v).ok().and_then(|t| t.try_into().ok()).expect("config round-trips through TOML")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_and_overrides() {
+        let p = Path::new("/x/exp.toml");
+        let c = TrainConfig::from_toml_str("scenario = \"s.toml\"\npreset = \"paper\"\n[ppo]\ngamma = 0.5\n", p).unwrap();
+        assert_eq!(c.scenario, PathBuf::from("/x/s.toml"));
+        assert_eq!(c.ppo.gamma, 0.5);
+        assert_eq!(c.ppo.gae_lambda, 1.0);
+        assert_eq!(c.ppo.lr, 5e-5);
+        assert_eq!((c.ppo.epochs, c.ppo.minibatch_size, c.ppo.episodes_per_iteration), (30, 128, 15));
+        assert_eq!(c.network.hidden, vec![256, 256]);
+        let m = TrainConfig::preset("master", "s".into()).unwrap();
+        assert_eq!((m.ppo.gamma, m.ppo.gae_lambda, m.ppo.entropy_start), (0.7, 0.3, 0.02));
+        assert_eq!(m.network.hidden, vec![256; 4]);
+        // Entropy decays linearly over 70 % of the steps, then stays.
+        assert!((m.entropy_coef(0, 100) - 0.02).abs() < 1e-9);
+        assert!((m.entropy_coef(35, 100) - 0.0100005).abs() < 1e-6);
+        assert!((m.entropy_coef(90, 100) - 1e-6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn errors_name_field_and_value() {
+        let p = Path::new("exp.toml");
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\n[ppo]\ngamma = 1.5\n", p).unwrap_err().to_string();
+        assert!(e.contains("exp.toml") && e.contains("ppo.gamma") && e.contains("1.5"), "{e}");
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\n[ppo]\ngama = 0.5\n", p).unwrap_err().to_string();
+        assert!(e.contains("ppo.gama"), "{e}");
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\npreset = \"fast\"\n", p).unwrap_err().to_string();
+        assert!(e.contains("preset") && e.contains("fast"), "{e}");
+        let e = TrainConfig::from_toml_str("preset = \"paper\"\n", p).unwrap_err().to_string();
+        assert!(e.contains("scenario"), "{e}");
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\n[rollout]\nenvs = 5\n", p).unwrap_err().to_string();
+        assert!(e.contains("rollout.envs") && e.contains('5'), "{e}");
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\nmode = \"shared\"\nencoding = \"fidelity\"\n", p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("encoding"), "{e}");
+    }
+}
