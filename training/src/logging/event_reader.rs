@@ -115,7 +115,11 @@ impl<'a> Fields<'a> {
     }
 
     fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(|| invalid("truncated field"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or_else(|| invalid("truncated field"))?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -238,7 +242,10 @@ mod tests {
     fn masked_crc_matches_tensorflow() {
         // crc32c("123456789") = 0xE3069283 (the standard check value).
         assert_eq!(crc32c::crc32c(b"123456789"), 0xe306_9283);
-        assert_eq!(masked_crc32c(b"123456789"), 0xe306_9283u32.rotate_right(15).wrapping_add(0xa282_ead8));
+        assert_eq!(
+            masked_crc32c(b"123456789"),
+            0xe306_9283u32.rotate_right(15).wrapping_add(0xa282_ead8)
+        );
     }
 
     #[test]
@@ -249,7 +256,10 @@ mod tests {
         for r in records(&file).unwrap() {
             event_scalars(r, &mut out).unwrap();
         }
-        assert_eq!(out, vec![("loss/value".to_string(), 7, 0.25), ("a".to_string(), -3, -1.0)]);
+        assert_eq!(
+            out,
+            vec![("loss/value".to_string(), 7, 0.25), ("a".to_string(), -3, -1.0)]
+        );
         // An incomplete last record is ignored.
         let whole = record(&event(8, "b", 2.0));
         for cut in 1..whole.len() {

@@ -101,7 +101,10 @@ mod tests {
             ("episode/reward_mean", 12.345_6),
         ]);
         assert_eq!(m, "reward 12.35 | processed 0.871 | 15.2k steps/s");
-        assert_eq!(progress_message(&[("perf/agent_steps_per_second", 950.4)]), "950 steps/s");
+        assert_eq!(
+            progress_message(&[("perf/agent_steps_per_second", 950.4)]),
+            "950 steps/s"
+        );
         assert_eq!(progress_message(&[]), "");
         assert_eq!(agent_reward_tag("node_0"), "episode/reward/node_0");
     }

@@ -57,7 +57,13 @@ impl RunLogger {
         } else {
             ProgressBar::hidden()
         };
-        Ok(RunLogger { run_dir: run_dir.to_path_buf(), csv, tb: Some(tb), bar, progress_started: false })
+        Ok(RunLogger {
+            run_dir: run_dir.to_path_buf(),
+            csv,
+            tb: Some(tb),
+            bar,
+            progress_started: false,
+        })
     }
 
     /// The run directory.
@@ -81,11 +87,16 @@ impl RunLogger {
     /// If the TensorBoard writer fails, this returns an error once and later calls write the CSV
     /// only.
     pub fn log_scalars(&mut self, step: u64, scalars: &[(&str, f64)]) -> io::Result<()> {
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
         let (step_s, wall_s) = (step.to_string(), format!("{wall:.3}"));
         for &(tag, value) in scalars {
-            // f64 Display: shortest text that reads back to the same value; NaN, inf, -inf.
-            self.csv.write_record([step_s.as_str(), wall_s.as_str(), tag, value.to_string().as_str()])?;
+            // f64 Debug: shortest text that reads back to the same value, with an exponent when very
+            // large or small (`1e300`, `1e-7`); `NaN`, `inf`, `-inf`.
+            self.csv
+                .write_record([step_s.as_str(), wall_s.as_str(), tag, format!("{value:?}").as_str()])?;
         }
         self.csv.flush()?;
 
@@ -159,7 +170,11 @@ fn open_csv(path: &Path) -> io::Result<csv::Writer<File>> {
         if first.trim_end_matches(['\r', '\n']) != CSV_HEADER.join(",") {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("{}: header is not `{}`: not a scalars.csv of a run", path.display(), CSV_HEADER.join(",")),
+                format!(
+                    "{}: header is not `{}`: not a scalars.csv of a run",
+                    path.display(),
+                    CSV_HEADER.join(",")
+                ),
             ));
         }
         // A crash in the middle of a row leaves no final newline: start the new rows on a new line.
