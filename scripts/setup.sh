@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the build and the tests need.
-PKGS=(pkg-config)
+PKGS=(pkg-config python3-venv)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -16,6 +16,14 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+# Python TensorBoard in .venv: training/tests/tensorboard_readable.rs and
+# scripts/check_tensorboard.py prove with it that TensorBoard reads our event files.
+[ -x .venv/bin/python ] || python3 -m venv .venv
+if ! .venv/bin/python -c "import tensorboard" >/dev/null 2>&1; then
+  echo "setup: installing tensorboard into .venv"
+  .venv/bin/pip install -q tensorboard==2.21.0
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust with rustup first" >&2; exit 1; }
