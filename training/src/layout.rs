@@ -1,0 +1,102 @@
+//! How a federation's agents map onto networks, observation encodings and
+//! action vectors (independent or shared mode).
+
+use dfaas_env::encoding::{Encoder, Encoding};
+use dfaas_env::models::ModelSpec;
+use dfaas_env::{Decision, Simulator};
+
+use crate::config::{EncodingChoice, Mode};
+
+/// Input and output size of one network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetShape {
+    pub obs_dim: usize,
+    pub action_dim: usize,
+}
+
+/// The agent → network mapping of a training run.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub mode: Mode,
+    pub agents: Vec<String>,
+    /// Neighbour names of each agent, in action order.
+    pub neighbors: Vec<Vec<String>>,
+    /// Network index of each agent.
+    pub agent_net: Vec<usize>,
+    pub nets: Vec<NetShape>,
+    /// Per agent: which entries of its network's output are real actions.
+    pub masks: Vec<Vec<bool>>,
+    pub encoder: Encoder,
+    /// The published 3-way action (queue model, even-floor split).
+    pub three_way: bool,
+    pub max_degree: usize,
+}
+
+impl Layout {
+    /// The layout for `sim` in `mode` with `encoding`.
+    pub fn new(sim: &Simulator, mode: Mode, encoding: EncodingChoice) -> Result<Self, String> {
+        let topo = sim.topology();
+        let n = topo.len();
+        let max_degree = topo.max_degree();
+        let three_way = sim.even_floor();
+        let enc = match encoding {
+            EncodingChoice::Normalized => Encoding::Normalized { max_degree },
+            EncodingChoice::Fidelity => match sim.scenario().model {
+                ModelSpec::Queue(_) => Encoding::FidelityQueue,
+                _ => Encoding::FidelityServerless,
+            },
+        };
+        if mode == Mode::Shared && encoding == EncodingChoice::Fidelity {
+            return Err("a shared network needs the normalized encoding".into());
+        }
+        let encoder = Encoder::new(enc, topo);
+        let action_dim = |deg: usize| if three_way { 3 } else { deg + 2 };
+        let (agent_net, nets, masks) = match mode {
+            Mode::Independent => {
+                let nets: Vec<NetShape> = (0..n)
+                    .map(|i| NetShape { obs_dim: encoder.dim(topo.degree(i)), action_dim: action_dim(topo.degree(i)) })
+                    .collect();
+                let masks = nets.iter().map(|s| vec![true; s.action_dim]).collect();
+                ((0..n).collect(), nets, masks)
+            }
+            Mode::Shared => {
+                let dim = action_dim(max_degree);
+                let masks = (0..n)
+                    .map(|i| {
+                        let mut m = vec![false; dim];
+                        if three_way {
+                            m.fill(true);
+                        } else {
+                            m[0] = true;
+                            for k in 0..topo.degree(i) {
+                                m[1 + k] = true;
+                            }
+                            m[dim - 1] = true;
+                        }
+                        m
+                    })
+                    .collect();
+                (vec![0; n], vec![NetShape { obs_dim: encoder.dim(max_degree), action_dim: dim }], masks)
+            }
+        };
+        Ok(Self {
+            mode,
+            agents: topo.names().to_vec(),
+            neighbors: (0..n).map(|i| topo.neighbors(i).iter().map(|&j| topo.names()[j].clone()).collect()).collect(),
+            agent_net,
+            nets,
+            masks,
+            encoder,
+            three_way,
+            max_degree,
+        })
+    }
+
+    /// The decision of agent `i` from its network's full action vector
+    /// (masked entries dropped; the rest renormalised).
+    pub fn to_decision(&self, i: usize, full: &[f64]) -> Decision {
+        let valid: Vec<f64> = full.iter().zip(&self.masks[i]).filter(|(_, m)| **m).map(|(v, _)| v.max(0.0)).collect();
+        let fallback = valid.len().saturating_sub(2);
+        Decision::from_weights(valid).unwrap_or_else(|_| Decision::all_local(fallback))
+    }
+}

@@ -1,0 +1,193 @@
+//! Collecting experience: several environment copies stepped in lock-step,
+//! spread over worker threads; one batched actor forward per network per
+//! slot; Dirichlet actions sampled per environment copy from its own seeded
+//! generator, so results depend on the seed only (not on the thread count).
+
+use burn::tensor::{Device, Tensor, TensorData};
+use dfaas_env::Simulator;
+use dfaas_env::seeds::{SimRng, splitmix, substream};
+
+use crate::dirichlet;
+use crate::layout::Layout;
+use crate::nets::Actor;
+use crate::obs_norm::normalize;
+
+/// One agent's steps in one environment copy, in time order.
+#[derive(Debug, Clone, Default)]
+pub struct Trajectory {
+    pub net: usize,
+    pub agent: usize,
+    /// Normalised observations, `len × obs_dim`.
+    pub obs: Vec<f32>,
+    /// Raw (encoded, not normalised) observations, for the statistics.
+    pub raw_obs: Vec<f32>,
+    /// Sampled actions on the network's full output layout, `len × action_dim`.
+    pub actions: Vec<f32>,
+    pub rewards: Vec<f32>,
+    /// Episode ended after this step.
+    pub dones: Vec<bool>,
+}
+
+/// Statistics of one finished episode.
+#[derive(Debug, Clone)]
+pub struct EpisodeStat {
+    /// Sum of rewards per agent.
+    pub rewards: Vec<f64>,
+    /// Federation processed / input.
+    pub processed_ratio: f64,
+}
+
+/// What one rollout produced.
+#[derive(Debug, Clone, Default)]
+pub struct Rollout {
+    /// Ordered by environment copy, then agent.
+    pub trajectories: Vec<Trajectory>,
+    pub episodes: Vec<EpisodeStat>,
+    pub agent_steps: u64,
+}
+
+/// Episode seed of copy `env`, episode `k` of `iteration` (all distinct streams).
+pub fn episode_seed(seed: u64, iteration: u64, env: usize, k: usize) -> u64 {
+    splitmix(splitmix(seed ^ 0xE915_0DE5) ^ splitmix(iteration) ^ splitmix((env as u64) << 20 | k as u64)) >> 32
+}
+
+/// Plays `episodes_per_env` whole episodes on each of `envs` copies of `base`.
+#[allow(clippy::too_many_arguments)]
+pub fn collect(
+    base: &Simulator,
+    layout: &Layout,
+    actors: &[Actor],
+    norm: &[(Vec<f32>, Vec<f32>)],
+    envs: usize,
+    episodes_per_env: usize,
+    threads: usize,
+    seed: u64,
+    iteration: u64,
+) -> Rollout {
+    let threads = threads.clamp(1, envs.max(1));
+    let groups: Vec<Vec<usize>> = (0..threads).map(|t| (t..envs).step_by(threads).collect()).collect();
+    let parts: Vec<Vec<(usize, Rollout)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = groups
+            .iter()
+            .map(|group| {
+                let actors: Vec<Actor> = actors.to_vec();
+                let mut sims: Vec<Simulator> = group.iter().map(|_| base.clone()).collect();
+                s.spawn(move || {
+                    let mut w = Worker { layout, actors, norm, device: Device::flex() };
+                    w.run(&mut sims, group, episodes_per_env, seed, iteration)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("rollout worker panicked")).collect()
+    });
+    let mut per_env: Vec<(usize, Rollout)> = parts.into_iter().flatten().collect();
+    per_env.sort_by_key(|(e, _)| *e);
+    let mut out = Rollout::default();
+    for (_, r) in per_env {
+        out.trajectories.extend(r.trajectories);
+        out.episodes.extend(r.episodes);
+        out.agent_steps += r.agent_steps;
+    }
+    out
+}
+
+struct Worker<'a> {
+    layout: &'a Layout,
+    actors: Vec<Actor>,
+    norm: &'a [(Vec<f32>, Vec<f32>)],
+    device: Device,
+}
+
+impl Worker<'_> {
+    /// Runs the worker's copies; returns one partial rollout per copy.
+    fn run(&mut self, sims: &mut [Simulator], envs: &[usize], episodes: usize, seed: u64, iteration: u64) -> Vec<(usize, Rollout)> {
+        let l = self.layout;
+        let n = l.agents.len();
+        let mut rngs: Vec<SimRng> = envs.iter().map(|&e| substream(splitmix(seed ^ splitmix(iteration + 1)), e as u64)).collect();
+        let mut out: Vec<Rollout> = envs
+            .iter()
+            .map(|_| Rollout {
+                trajectories: (0..n).map(|i| Trajectory { net: l.agent_net[i], agent: i, ..Default::default() }).collect(),
+                ..Default::default()
+            })
+            .collect();
+        let mut enc = Vec::new();
+        let mut decisions: Vec<Vec<dfaas_env::Decision>> = vec![Vec::with_capacity(n); sims.len()];
+        for k in 0..episodes {
+            for (j, sim) in sims.iter_mut().enumerate() {
+                sim.reset_episode(Some(episode_seed(seed, iteration, envs[j], k)));
+            }
+            let mut ep_rewards = vec![vec![0.0f64; n]; sims.len()];
+            let (mut processed, mut input) = (vec![0u64; sims.len()], vec![0u64; sims.len()]);
+            while !sims[0].is_done() {
+                for d in decisions.iter_mut() {
+                    d.clear();
+                    d.extend((0..n).map(|i| dfaas_env::Decision::all_local(l.masks[i].len().saturating_sub(2))));
+                }
+                for (g, shape) in l.nets.iter().enumerate() {
+                    // Gather this network's rows: (copy, agent) pairs in order.
+                    let mut rows = Vec::new();
+                    let mut batch = Vec::new();
+                    for (j, sim) in sims.iter().enumerate() {
+                        for i in (0..n).filter(|&i| l.agent_net[i] == g) {
+                            l.encoder.encode(&sim.observations()[i], &mut enc);
+                            enc.resize(shape.obs_dim, 0.0);
+                            let t = &mut out[j].trajectories[i];
+                            t.raw_obs.extend_from_slice(&enc);
+                            normalize(&mut enc, &self.norm[g].0, &self.norm[g].1);
+                            t.obs.extend_from_slice(&enc);
+                            batch.extend_from_slice(&enc);
+                            rows.push((j, i));
+                        }
+                    }
+                    let x = Tensor::<2>::from_data(TensorData::new(batch, [rows.len(), shape.obs_dim]), &self.device);
+                    let alpha: Vec<f32> =
+                        self.actors[g].forward(x).into_data().convert::<f32>().into_vec::<f32>().unwrap_or_default();
+                    for (r, &(j, i)) in rows.iter().enumerate() {
+                        let a = &alpha[r * shape.action_dim..(r + 1) * shape.action_dim];
+                        let full = sample_masked(a, &l.masks[i], &mut rngs[j]);
+                        out[j].trajectories[i].actions.extend(full.iter().map(|&v| v as f32));
+                        decisions[j][i] = l.to_decision(i, &full);
+                    }
+                }
+                for (j, sim) in sims.iter_mut().enumerate() {
+                    sim.advance(&decisions[j]).expect("layout builds valid decisions");
+                    let done = sim.is_done();
+                    for (i, o) in sim.outcomes().iter().enumerate() {
+                        let t = &mut out[j].trajectories[i];
+                        t.rewards.push(o.reward as f32);
+                        t.dones.push(done);
+                        ep_rewards[j][i] += o.reward;
+                        processed[j] += o.processed as u64;
+                        input[j] += o.input as u64;
+                    }
+                    out[j].agent_steps += n as u64;
+                }
+            }
+            for j in 0..sims.len() {
+                out[j].episodes.push(EpisodeStat {
+                    rewards: ep_rewards[j].clone(),
+                    processed_ratio: if input[j] == 0 { 1.0 } else { (processed[j] as f64 / input[j] as f64).min(1.0) },
+                });
+            }
+        }
+        envs.iter().copied().zip(out).collect()
+    }
+}
+
+/// Samples a Dirichlet over the valid entries of `alpha`; masked entries are 0.
+pub fn sample_masked(alpha: &[f32], mask: &[bool], rng: &mut SimRng) -> Vec<f64> {
+    let valid: Vec<f64> = alpha.iter().zip(mask).filter(|(_, m)| **m).map(|(&a, _)| (a as f64).max(1e-6)).collect();
+    let draw = dirichlet::sample(&valid, rng).unwrap_or_else(|_| {
+        let s: f64 = valid.iter().sum();
+        valid.iter().map(|a| a / s).collect()
+    });
+    let mut full = vec![0.0; alpha.len()];
+    let mut it = draw.into_iter();
+    for (f, &m) in full.iter_mut().zip(mask) {
+        if m {
+            *f = it.next().unwrap_or(0.0);
+        }
+    }
+    full
+}

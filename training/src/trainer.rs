@@ -1,0 +1,287 @@
+//! The training loop: rollout → GAE → PPO update per network → log →
+//! checkpoint, with resume.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::tensor::Device;
+use dfaas_env::seeds::{splitmix, substream};
+use dfaas_env::{Scenario, Simulator};
+use serde::Serialize;
+
+use crate::checkpoint::{self, State};
+use crate::config::TrainConfig;
+use crate::layout::Layout;
+use crate::logging::{RunLogger, agent_reward_tag, progress_message};
+use crate::nets::{Activation, NetConfig};
+use crate::obs_norm::RunningStats;
+use crate::ppo::{Batch, Learner, UpdateStats, adam};
+use crate::rollout::{Rollout, collect};
+
+/// Why training could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Scenario(#[from] dfaas_env::ConfigError),
+    #[error(transparent)]
+    Checkpoint(#[from] checkpoint::CheckpointError),
+    #[error("{0}")]
+    Other(String),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
+    move |source| TrainError::Io { path: path.to_path_buf(), source }
+}
+
+/// Metrics of one iteration.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IterationReport {
+    pub iteration: usize,
+    pub agent_steps: u64,
+    pub reward_mean: f64,
+    pub processed_ratio: f64,
+    pub policy_loss: f64,
+    pub value_loss: f64,
+    pub entropy: f64,
+    pub kl: f64,
+    pub agent_steps_per_second: f64,
+}
+
+/// A training run in a run directory.
+pub struct Trainer {
+    pub cfg: TrainConfig,
+    pub run_dir: PathBuf,
+    pub scenario: Scenario,
+    pub sim: Simulator,
+    pub layout: Layout,
+    pub learners: Vec<Learner>,
+    pub state: State,
+    net_cfgs: Vec<NetConfig>,
+    logger: RunLogger,
+}
+
+/// The run's resolved configuration file name.
+pub const CONFIG_FILE: &str = "config.json";
+
+impl Trainer {
+    /// Starts a new run in `run_dir` (created; it must not hold a run yet).
+    pub fn create(cfg: TrainConfig, run_dir: &Path, progress: bool) -> Result<Self, TrainError> {
+        if run_dir.join(CONFIG_FILE).exists() {
+            return Err(TrainError::Other(format!(
+                "{} already holds a run: use --resume to continue it, or choose another --run",
+                run_dir.display()
+            )));
+        }
+        std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
+        let p = run_dir.join(CONFIG_FILE);
+        std::fs::write(&p, serde_json::to_vec_pretty(&cfg).expect("config serialises")).map_err(io(&p))?;
+        Self::build(cfg, run_dir, progress, None)
+    }
+
+    /// Continues the run in `run_dir` from its latest checkpoint.
+    pub fn resume(run_dir: &Path, progress: bool) -> Result<Self, TrainError> {
+        let p = run_dir.join(CONFIG_FILE);
+        let text = std::fs::read(&p).map_err(io(&p))?;
+        let cfg: TrainConfig =
+            serde_json::from_slice(&text).map_err(|e| TrainError::Other(format!("{}: {e}", p.display())))?;
+        let ck = checkpoint::latest(run_dir)?;
+        Self::build(cfg, run_dir, progress, Some(ck))
+    }
+
+    fn build(cfg: TrainConfig, run_dir: &Path, progress: bool, ck: Option<PathBuf>) -> Result<Self, TrainError> {
+        let scenario = Scenario::load(&cfg.scenario)?;
+        let sim = Simulator::new(&scenario)?;
+        let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?;
+        let device = Device::flex().autodiff();
+        let net_cfgs: Vec<NetConfig> = layout
+            .nets
+            .iter()
+            .map(|s| NetConfig {
+                obs_dim: s.obs_dim,
+                action_dim: s.action_dim,
+                hidden: cfg.network.hidden.clone(),
+                activation: Activation::Tanh,
+                alpha_floor: cfg.network.alpha_floor,
+            })
+            .collect();
+        let (learners, state) = match ck {
+            Some(d) => checkpoint::load(&d, &net_cfgs, &cfg.ppo, &device)?,
+            None => {
+                device.seed(cfg.seed);
+                let learners = net_cfgs
+                    .iter()
+                    .map(|n| {
+                        Ok(Learner {
+                            actor: n.init_actor(&device).map_err(|e| TrainError::Other(e.to_string()))?,
+                            critic: n.init_critic(&device).map_err(|e| TrainError::Other(e.to_string()))?,
+                            opt_actor: adam(&cfg.ppo),
+                            opt_critic: adam(&cfg.ppo),
+                            device: device.clone(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, TrainError>>()?;
+                let state = State {
+                    iteration: 0,
+                    agent_steps: 0,
+                    wall_seconds: 0.0,
+                    obs_stats: layout.nets.iter().map(|s| RunningStats::new(s.obs_dim)).collect(),
+                    last_processed_ratio: 0.0,
+                    last_reward: 0.0,
+                };
+                (learners, state)
+            }
+        };
+        let logger = RunLogger::create(run_dir, cfg.iterations as u64, progress).map_err(io(run_dir))?;
+        Ok(Self { cfg, run_dir: run_dir.to_path_buf(), scenario, sim, layout, learners, state, net_cfgs, logger })
+    }
+
+    /// Network shapes of the run.
+    pub fn net_configs(&self) -> &[NetConfig] {
+        &self.net_cfgs
+    }
+
+    /// Agent steps of the whole run.
+    pub fn total_agent_steps(&self) -> u64 {
+        (self.cfg.iterations * self.cfg.ppo.episodes_per_iteration * self.sim.max_steps() * self.layout.agents.len())
+            as u64
+    }
+
+    /// Runs the remaining iterations, checkpointing as configured and at the end.
+    pub fn run(&mut self) -> Result<Vec<IterationReport>, TrainError> {
+        let mut reports = Vec::new();
+        while self.state.iteration < self.cfg.iterations {
+            let r = self.iterate();
+            reports.push(r);
+            let done = self.state.iteration == self.cfg.iterations;
+            if done || self.state.iteration % self.cfg.checkpoint_every.max(1) == 0 {
+                checkpoint::save(&self.run_dir, &self.learners, &self.state)?;
+            }
+        }
+        Ok(reports)
+    }
+
+    /// Finishes logging (flushes TensorBoard files).
+    pub fn finish(self) -> Result<State, TrainError> {
+        let dir = self.run_dir.clone();
+        self.logger.finish().map_err(io(&dir))?;
+        Ok(self.state)
+    }
+
+    /// One iteration: collect, update, log.
+    pub fn iterate(&mut self) -> IterationReport {
+        let t0 = Instant::now();
+        let it = self.state.iteration as u64;
+        let norm: Vec<(Vec<f32>, Vec<f32>)> = self.state.obs_stats.iter().map(RunningStats::frozen).collect();
+        let actors: Vec<_> = self.learners.iter().map(|l| burn::module::AutodiffModule::valid(&l.actor)).collect();
+        let envs = self.cfg.rollout.envs;
+        let per_env = self.cfg.ppo.episodes_per_iteration / envs;
+        let rollout =
+            collect(&self.sim, &self.layout, &actors, &norm, envs, per_env, self.cfg.rollout.threads, self.cfg.seed, it);
+        let batches = self.batches(&rollout);
+        let ent = self.cfg.entropy_coef(self.state.agent_steps, self.total_agent_steps());
+        let mut stats = Vec::new();
+        for (g, b) in batches.iter().enumerate() {
+            let mut rng = substream(splitmix(self.cfg.seed ^ splitmix(it + 7)), 1000 + g as u64);
+            stats.push(self.learners[g].update(b, &self.cfg.ppo, ent, &mut rng));
+        }
+        // Observation statistics move after the update (frozen during a rollout).
+        for t in &rollout.trajectories {
+            self.state.obs_stats[t.net].update(&t.raw_obs);
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        self.state.iteration += 1;
+        self.state.agent_steps += rollout.agent_steps;
+        self.state.wall_seconds += secs;
+        self.log(&rollout, &stats, ent, secs)
+    }
+
+    /// Per-network batches with GAE advantages and old log-densities.
+    fn batches(&self, r: &Rollout) -> Vec<Batch> {
+        let p = &self.cfg.ppo;
+        let mut out: Vec<Batch> = self
+            .layout
+            .nets
+            .iter()
+            .map(|s| Batch { obs_dim: s.obs_dim, action_dim: s.action_dim, ..Default::default() })
+            .collect();
+        let mut lens: Vec<Vec<(usize, usize)>> = vec![Vec::new(); out.len()]; // (trajectory, len)
+        for (ti, t) in r.trajectories.iter().enumerate() {
+            let b = &mut out[t.net];
+            b.obs.extend_from_slice(&t.obs);
+            b.actions.extend_from_slice(&t.actions);
+            for _ in 0..t.rewards.len() {
+                b.masks.extend(self.layout.masks[t.agent].iter().map(|&m| if m { 1.0 } else { 0.0 }));
+            }
+            lens[t.net].push((ti, t.rewards.len()));
+        }
+        for (g, b) in out.iter_mut().enumerate() {
+            let (logp, values) = self.learners[g].evaluate(&b.obs, &b.actions, &b.masks, b.obs_dim, b.action_dim);
+            b.old_logp = logp;
+            let (mut adv, mut ret) = (Vec::new(), Vec::new());
+            let mut start = 0;
+            for &(ti, len) in &lens[g] {
+                let t = &r.trajectories[ti];
+                crate::gae::gae(&t.rewards, &values[start..start + len], &t.dones, 0.0, p.gamma, p.gae_lambda, &mut adv, &mut ret);
+                b.advantages.extend_from_slice(&adv);
+                b.returns.extend_from_slice(&ret);
+                start += len;
+            }
+        }
+        out
+    }
+
+    fn log(&mut self, r: &Rollout, stats: &[UpdateStats], ent: f32, secs: f64) -> IterationReport {
+        let n_ep = r.episodes.len().max(1) as f64;
+        let n_agents = self.layout.agents.len();
+        let mut scalars: Vec<(String, f64)> = Vec::new();
+        let mut total = 0.0;
+        for (i, a) in self.layout.agents.iter().enumerate() {
+            let m = r.episodes.iter().map(|e| e.rewards[i]).sum::<f64>() / n_ep;
+            total += m;
+            scalars.push((agent_reward_tag(a), m));
+        }
+        let reward_mean = total / n_agents.max(1) as f64;
+        let processed = r.episodes.iter().map(|e| e.processed_ratio).sum::<f64>() / n_ep;
+        let mean = |f: &dyn Fn(&UpdateStats) -> f64| stats.iter().map(f).sum::<f64>() / stats.len().max(1) as f64;
+        let rep = IterationReport {
+            iteration: self.state.iteration,
+            agent_steps: self.state.agent_steps,
+            reward_mean,
+            processed_ratio: processed,
+            policy_loss: mean(&|s| s.policy_loss),
+            value_loss: mean(&|s| s.value_loss),
+            entropy: mean(&|s| s.entropy),
+            kl: mean(&|s| s.kl),
+            agent_steps_per_second: r.agent_steps as f64 / secs.max(1e-9),
+        };
+        scalars.extend([
+            ("episode/reward_mean".to_string(), reward_mean),
+            ("episode/processed_ratio".into(), processed),
+            ("loss/policy".into(), rep.policy_loss),
+            ("loss/value".into(), rep.value_loss),
+            ("policy/entropy".into(), rep.entropy),
+            ("policy/kl".into(), rep.kl),
+            ("policy/clip_fraction".into(), mean(&|s| s.clip_fraction)),
+            ("train/learning_rate".into(), self.cfg.ppo.lr),
+            ("train/entropy_coef".into(), ent as f64),
+            ("perf/agent_steps_per_second".into(), rep.agent_steps_per_second),
+        ]);
+        let refs: Vec<(&str, f64)> = scalars.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        if let Err(e) = self.logger.log_scalars(self.state.agent_steps, &refs) {
+            eprintln!("warning: logging failed: {e}");
+        }
+        let msg = progress_message(&[
+            ("episode/reward_mean", reward_mean),
+            ("episode/processed_ratio", processed),
+            ("perf/agent_steps_per_second", rep.agent_steps_per_second),
+        ]);
+        self.logger.set_progress(self.state.iteration as u64, &msg);
+        self.state.last_processed_ratio = processed;
+        self.state.last_reward = reward_mean;
+        rep
+    }
+}
