@@ -108,7 +108,9 @@ pub fn digamma_f64(x: f64) -> f64 {
                 * (1.0 / 120.0
                     + zinv2
                         * (-1.0 / 252.0
-                            + zinv2 * (1.0 / 240.0 + zinv2 * (-1.0 / 132.0 + zinv2 * 691.0 / 32760.0)))));
+                            + zinv2
+                                * (1.0 / 240.0
+                                    + zinv2 * (-1.0 / 132.0 + zinv2 * 691.0 / 32760.0)))));
     z.ln() - 0.5 / z + poly - recips
 }
 
@@ -137,8 +139,16 @@ mod tests {
     #[test]
     fn scalar_versions_match_reference_values() {
         for &(x, lg, dg) in TABLE {
-            assert!(close(lgamma_f64(x), lg, 1e-12, 1e-12), "lgamma({x}) = {}", lgamma_f64(x));
-            assert!(close(digamma_f64(x), dg, 1e-12, 1e-12), "digamma({x}) = {}", digamma_f64(x));
+            assert!(
+                close(lgamma_f64(x), lg, 1e-12, 1e-12),
+                "lgamma({x}) = {}",
+                lgamma_f64(x)
+            );
+            assert!(
+                close(digamma_f64(x), dg, 1e-12, 1e-12),
+                "digamma({x}) = {}",
+                digamma_f64(x)
+            );
         }
         assert!(lgamma_f64(0.0).is_nan() && digamma_f64(-1.0).is_nan());
     }
@@ -147,8 +157,18 @@ mod tests {
     fn scalar_versions_satisfy_recurrences_across_the_switch() {
         for i in 1..400 {
             let x = i as f64 * 0.037;
-            assert!(close(lgamma_f64(x + 1.0) - lgamma_f64(x), x.ln(), 1e-13, 1e-13));
-            assert!(close(digamma_f64(x + 1.0) - digamma_f64(x), 1.0 / x, 1e-12, 1e-13));
+            assert!(close(
+                lgamma_f64(x + 1.0) - lgamma_f64(x),
+                x.ln(),
+                1e-13,
+                1e-13
+            ));
+            assert!(close(
+                digamma_f64(x + 1.0) - digamma_f64(x),
+                1.0 / x,
+                1e-12,
+                1e-13
+            ));
         }
     }
 
@@ -168,8 +188,16 @@ mod tests {
             // The f32 input itself is rounded: compare with the exact value at
             // that input, then against the table with f32-sized tolerances.
             let xf = x as f32 as f64;
-            assert!(close(lg[i] as f64, lgamma_f64(xf), 2e-6, 2e-6), "lgamma({x}) = {}", lg[i]);
-            assert!(close(dg[i] as f64, digamma_f64(xf), 2e-6, 2e-6), "digamma({x}) = {}", dg[i]);
+            assert!(
+                close(lg[i] as f64, lgamma_f64(xf), 2e-6, 2e-6),
+                "lgamma({x}) = {}",
+                lg[i]
+            );
+            assert!(
+                close(dg[i] as f64, digamma_f64(xf), 2e-6, 2e-6),
+                "digamma({x}) = {}",
+                dg[i]
+            );
             assert!(close(lg[i] as f64, want_lg, 1e-5, 1e-5));
             assert!(close(dg[i] as f64, want_dg, 1e-5, 1e-5));
         }
@@ -182,8 +210,16 @@ mod tests {
         let dg = eval(digamma, &xs);
         for (i, &x) in xs.iter().enumerate() {
             let xf = x as f32 as f64;
-            assert!(close(lg[i] as f64, lgamma_f64(xf), 5e-6, 2e-6), "lgamma({x}) = {}", lg[i]);
-            assert!(close(dg[i] as f64, digamma_f64(xf), 5e-6, 2e-6), "digamma({x}) = {}", dg[i]);
+            assert!(
+                close(lg[i] as f64, lgamma_f64(xf), 5e-6, 2e-6),
+                "lgamma({x}) = {}",
+                lg[i]
+            );
+            assert!(
+                close(dg[i] as f64, digamma_f64(xf), 5e-6, 2e-6),
+                "digamma({x}) = {}",
+                dg[i]
+            );
         }
         let big = eval(lgamma, &[1e8]);
         assert!(close(big[0] as f64, lgamma_f64(1e8), 0.0, 1e-6));
@@ -196,10 +232,19 @@ mod tests {
         let x = Tensor::<1>::from_data(TensorData::new(xs.to_vec(), [xs.len()]), &device)
             .require_grad();
         let grads = lgamma(x.clone()).sum().backward();
-        let g = x.grad(&grads).unwrap().into_data().try_into_vec::<f32>().unwrap();
+        let g = x
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
         for (i, &xi) in xs.iter().enumerate() {
             let want = digamma_f64(xi as f64);
-            assert!(close(g[i] as f64, want, 1e-5, 1e-5), "d lgamma({xi}) = {}, ψ = {want}", g[i]);
+            assert!(
+                close(g[i] as f64, want, 1e-5, 1e-5),
+                "d lgamma({xi}) = {}, ψ = {want}",
+                g[i]
+            );
         }
     }
 
@@ -210,11 +255,20 @@ mod tests {
         let x = Tensor::<1>::from_data(TensorData::new(xs.to_vec(), [xs.len()]), &device)
             .require_grad();
         let grads = digamma(x.clone()).sum().backward();
-        let g = x.grad(&grads).unwrap().into_data().try_into_vec::<f32>().unwrap();
+        let g = x
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
         for (i, &xi) in xs.iter().enumerate() {
             let (x, h) = (xi as f64, 1e-5 * xi as f64);
             let trigamma = (digamma_f64(x + h) - digamma_f64(x - h)) / (2.0 * h);
-            assert!(close(g[i] as f64, trigamma, 1e-4, 1e-4), "ψ'({xi}) = {}, fd = {trigamma}", g[i]);
+            assert!(
+                close(g[i] as f64, trigamma, 1e-4, 1e-4),
+                "ψ'({xi}) = {}, fd = {trigamma}",
+                g[i]
+            );
         }
     }
 }
