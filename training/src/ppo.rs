@@ -109,8 +109,8 @@ impl Learner {
     /// Log-densities of `batch.actions` and values of `batch.obs` under the
     /// current networks (no gradients), in chunks.
     pub fn evaluate(&self, obs: &[f32], actions: &[f32], masks: &[f32], obs_dim: usize, action_dim: usize) -> (Vec<f32>, Vec<f32>) {
-        let actor = burn::module::AutodiffModule::valid(&self.actor);
-        let critic = burn::module::AutodiffModule::valid(&self.critic);
+        let actor = burn::module::Module::valid(&self.actor);
+        let critic = burn::module::Module::valid(&self.critic);
         let plain = Device::flex();
         let n = if obs_dim == 0 { 0 } else { obs.len() / obs_dim };
         let (mut logp, mut values) = (Vec::with_capacity(n), Vec::with_capacity(n));
@@ -131,7 +131,7 @@ impl Learner {
 
     /// Values of `obs` under the current critic.
     pub fn values(&self, obs: &[f32], obs_dim: usize) -> Vec<f32> {
-        let critic = burn::module::AutodiffModule::valid(&self.critic);
+        let critic = burn::module::Module::valid(&self.critic);
         let plain = Device::flex();
         let n = if obs_dim == 0 { 0 } else { obs.len() / obs_dim };
         let mut out = Vec::with_capacity(n);
@@ -210,10 +210,8 @@ impl Learner {
                 let mut grads = loss.backward();
                 let ga = GradientsParams::from_module(&mut grads, &self.actor);
                 let gc = GradientsParams::from_module(&mut grads, &self.critic);
-                let actor = std::mem::replace(&mut self.actor, self.actor.clone());
-                self.actor = self.opt_actor.step(cfg.lr, actor, ga);
-                let critic = std::mem::replace(&mut self.critic, self.critic.clone());
-                self.critic = self.opt_critic.step(cfg.lr, critic, gc);
+                self.actor = self.opt_actor.step(cfg.lr, self.actor.clone(), ga);
+                self.critic = self.opt_critic.step(cfg.lr, self.critic.clone(), gc);
             }
         }
         if count > 0.0 {
@@ -228,5 +226,5 @@ impl Learner {
 }
 
 fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().into_vec::<f32>().unwrap_or_default()
+    t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default()
 }

@@ -142,7 +142,7 @@ impl Worker<'_> {
                     }
                     let x = Tensor::<2>::from_data(TensorData::new(batch, [rows.len(), shape.obs_dim]), &self.device);
                     let alpha: Vec<f32> =
-                        self.actors[g].forward(x).into_data().convert::<f32>().into_vec::<f32>().unwrap_or_default();
+                        self.actors[g].forward(x).into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default();
                     for (r, &(j, i)) in rows.iter().enumerate() {
                         let a = &alpha[r * shape.action_dim..(r + 1) * shape.action_dim];
                         let full = sample_masked(a, &l.masks[i], &mut rngs[j]);

@@ -176,7 +176,7 @@ impl Trainer {
         let t0 = Instant::now();
         let it = self.state.iteration as u64;
         let norm: Vec<(Vec<f32>, Vec<f32>)> = self.state.obs_stats.iter().map(RunningStats::frozen).collect();
-        let actors: Vec<_> = self.learners.iter().map(|l| burn::module::AutodiffModule::valid(&l.actor)).collect();
+        let actors: Vec<_> = self.learners.iter().map(|l| burn::module::Module::valid(&l.actor)).collect();
         let envs = self.cfg.rollout.envs;
         let per_env = self.cfg.ppo.episodes_per_iteration / envs;
         let rollout =
