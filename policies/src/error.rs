@@ -34,7 +34,9 @@ pub enum PolicyError {
     #[error("policy file `{file}`: {reason}")]
     ModelFile { file: String, reason: String },
     /// A learned-policy file is valid but does not fit the node it is given to.
-    #[error("policy file `{file}` does not fit this node: {what}: the file has {expected}, the node has {found}")]
+    #[error(
+        "policy file `{file}` does not fit this node: {what}: the file has {expected}, the node has {found}"
+    )]
     Incompatible {
         file: String,
         what: String,

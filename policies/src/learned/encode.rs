@@ -52,7 +52,11 @@ impl NodeEncoder {
         out.push(obs.input as f32);
         let nbs = &obs.neighbors;
         if self.by_name.len() == nbs.len() {
-            out.extend(self.by_name.iter().map(|&k| nbs[k].prev_forward_rejects as f32));
+            out.extend(
+                self.by_name
+                    .iter()
+                    .map(|&k| nbs[k].prev_forward_rejects as f32),
+            );
             out.extend(self.by_name.iter().map(|&k| nbs[k].prev_forwarded as f32));
         } else {
             out.extend(nbs.iter().map(|n| n.prev_forward_rejects as f32));

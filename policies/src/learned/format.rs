@@ -68,7 +68,7 @@ impl PolicyFile {
         net.layers.clear();
         for (l, (w, b)) in layers.iter().enumerate() {
             let (in_dim, out_dim) = (widths[l], widths[l + 1]);
-            let w_len = in_dim.checked_mul(out_dim).unwrap_or(usize::MAX);
+            let w_len = in_dim.saturating_mul(out_dim);
             if w.len() != w_len || b.len() != out_dim {
                 return Err(model_error(
                     IN_MEMORY,
@@ -171,7 +171,8 @@ impl PolicyFile {
     pub fn read(path: impl AsRef<Path>) -> Result<Self, PolicyError> {
         let path = path.as_ref();
         let origin = path.display().to_string();
-        let bytes = fs::read(path).map_err(|e| model_error(&origin, format!("cannot read: {e}")))?;
+        let bytes =
+            fs::read(path).map_err(|e| model_error(&origin, format!("cannot read: {e}")))?;
         Self::from_bytes(&bytes, &origin)
     }
 
@@ -240,7 +241,7 @@ impl PolicyFile {
         }
         let meta = meta.map_err(|e| err(format!("invalid JSON metadata: {e}")))?;
         let payload = &bytes[json_end..total - CRC];
-        if payload.len() % 4 != 0 {
+        if !payload.len().is_multiple_of(4) {
             return Err(err(format!(
                 "the weight payload has {} bytes, not a whole number of f32 values",
                 payload.len()
@@ -264,5 +265,8 @@ fn expected_len(meta: &PolicyMeta, json_end: usize) -> Option<usize> {
             values = values.checked_add(layer.len()?)?;
         }
     }
-    values.checked_mul(4)?.checked_add(json_end)?.checked_add(CRC)
+    values
+        .checked_mul(4)?
+        .checked_add(json_end)?
+        .checked_add(CRC)
 }

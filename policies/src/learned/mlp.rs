@@ -150,3 +150,126 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     }
     sum
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learned::meta::{Activation, LayerMeta};
+
+    /// A network of the given widths with weights `sin(k)` (k = position in the payload).
+    fn network(widths: &[usize]) -> (NetworkMeta, Vec<f32>) {
+        let mut layers = Vec::new();
+        let mut offset = 0;
+        for p in widths.windows(2) {
+            layers.push(LayerMeta {
+                in_dim: p[0],
+                out_dim: p[1],
+                offset,
+            });
+            offset += p[0] * p[1] + p[1];
+        }
+        let payload = (0..offset).map(|k| (k as f32).sin() * 0.3).collect();
+        let net = NetworkMeta {
+            input_dim: widths[0],
+            output_dim: widths[widths.len() - 1],
+            hidden: widths[1..widths.len() - 1].to_vec(),
+            activation: Activation::Tanh,
+            alpha_floor: 0.01,
+            obs_mean: (0..widths[0]).map(|i| i as f32 * 0.1).collect(),
+            obs_std: (0..widths[0])
+                .map(|i| if i == 3 { 0.0 } else { 1.5 })
+                .collect(),
+            layers,
+        };
+        (net, payload)
+    }
+
+    /// The textbook forward pass, in f64.
+    fn reference(net: &NetworkMeta, payload: &[f32], obs: &[f32]) -> Vec<f64> {
+        let mut x: Vec<f64> = obs
+            .iter()
+            .zip(&net.obs_mean)
+            .zip(&net.obs_std)
+            .map(|((&o, &m), &s)| ((o - m) as f64 / s.max(STD_FLOOR) as f64).clamp(-10.0, 10.0))
+            .collect();
+        for (l, layer) in net.layers.iter().enumerate() {
+            let w = &payload[layer.offset..];
+            let b = &w[layer.in_dim * layer.out_dim..];
+            x = (0..layer.out_dim)
+                .map(|o| {
+                    let z = b[o] as f64
+                        + (0..layer.in_dim)
+                            .map(|i| w[o * layer.in_dim + i] as f64 * x[i])
+                            .sum::<f64>();
+                    if l + 1 < net.layers.len() {
+                        z.tanh()
+                    } else {
+                        z.exp().ln_1p() + net.alpha_floor as f64
+                    }
+                })
+                .collect();
+        }
+        x
+    }
+
+    #[test]
+    fn matches_the_textbook_forward_pass() {
+        for widths in [
+            &[24, 64, 64, 5][..],
+            &[7, 33, 3],
+            &[24, 256, 256, 5],
+            &[1, 1],
+        ] {
+            let (net, payload) = network(widths);
+            let mlp = Mlp::new(&net, &payload).unwrap();
+            let mut scratch = mlp.scratch();
+            let obs: Vec<f32> = (0..widths[0])
+                .map(|i| (i as f32 * 0.7).cos() * 3.0)
+                .collect();
+            let got = mlp.forward(&obs, &mut scratch).unwrap();
+            let want = reference(&net, &payload, &obs);
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                assert!(
+                    (*g as f64 - w).abs() < 1e-4 * w.abs().max(1.0),
+                    "{widths:?}: {got:?} vs {want:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn forward_reuses_its_buffers() {
+        let (net, payload) = network(&[24, 64, 64, 5]);
+        let mlp = Mlp::new(&net, &payload).unwrap();
+        let mut scratch = mlp.scratch();
+        let ptrs = (scratch.a.as_ptr(), scratch.b.as_ptr());
+        for k in 0..10 {
+            let obs = vec![k as f32; 24];
+            mlp.forward(&obs, &mut scratch).unwrap();
+        }
+        assert_eq!(ptrs, (scratch.a.as_ptr(), scratch.b.as_ptr()));
+    }
+
+    #[test]
+    fn softplus_is_stable() {
+        assert_eq!(softplus(100.0), 100.0);
+        assert_eq!(softplus(20.5), 20.5);
+        assert!(
+            (softplus(20.0) - 20.0).abs() < 1e-6,
+            "continuous at the switch"
+        );
+        let tiny = softplus(-100.0);
+        assert!((0.0..1e-40).contains(&tiny));
+        assert!((softplus(0.0) - std::f32::consts::LN_2).abs() < 1e-7);
+        assert_eq!(softplus(f32::INFINITY), f32::INFINITY);
+        assert!(softplus(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn new_rejects_a_payload_too_short() {
+        let (net, payload) = network(&[4, 3, 2]);
+        let e = Mlp::new(&net, &payload[..payload.len() - 1]).unwrap_err();
+        assert!(e.contains("layer 1 spans values"), "{e}");
+    }
+}

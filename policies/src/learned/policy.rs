@@ -107,12 +107,13 @@ impl LearnedPolicy {
     ) -> Result<Self, PolicyError> {
         file.check(origin)?;
         let meta = &file.meta;
-        let incompatible = |what: String, expected: String, found: String| PolicyError::Incompatible {
-            file: origin.to_string(),
-            what,
-            expected,
-            found,
-        };
+        let incompatible =
+            |what: String, expected: String, found: String| PolicyError::Incompatible {
+                file: origin.to_string(),
+                what,
+                expected,
+                found,
+            };
         let degree = node.neighbors.len();
         let (enc_name, enc_version) = encoding_name_version(meta.encoding);
         if meta.encoding_version != enc_version {
@@ -166,7 +167,11 @@ impl LearnedPolicy {
             return Err(if meta.encoding == Encoding::FidelityServerless {
                 incompatible(
                     "degree (a fidelity-serverless network takes 2 + 2·degree inputs)".into(),
-                    format!("{} ({} inputs)", net.input_dim.saturating_sub(2) / 2, net.input_dim),
+                    format!(
+                        "{} ({} inputs)",
+                        net.input_dim.saturating_sub(2) / 2,
+                        net.input_dim
+                    ),
                     format!("{degree} ({obs_dim} inputs)"),
                 )
             } else {
@@ -188,8 +193,8 @@ impl LearnedPolicy {
             file: origin.to_string(),
             reason,
         })?;
-        let padded = meta.action_layout == ActionLayout::ThreeWay
-            || net.output_dim == meta.max_degree + 2;
+        let padded =
+            meta.action_layout == ActionLayout::ThreeWay || net.output_dim == meta.max_degree + 2;
         let any_degree_up_to = match meta.encoding {
             Encoding::Normalized { max_degree } if meta.mode == Mode::Shared && padded => {
                 Some(max_degree)
