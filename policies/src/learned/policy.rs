@@ -193,8 +193,8 @@ impl LearnedPolicy {
             file: origin.to_string(),
             reason,
         })?;
-        let padded =
-            meta.action_layout == ActionLayout::ThreeWay || net.output_dim == meta.max_degree + 2;
+        let padded = meta.action_layout == ActionLayout::ThreeWay
+            || net.output_dim == meta.max_degree.saturating_add(2);
         let any_degree_up_to = match meta.encoding {
             Encoding::Normalized { max_degree } if meta.mode == Mode::Shared && padded => {
                 Some(max_degree)
