@@ -29,4 +29,18 @@ pub enum PolicyError {
         value: String,
         reason: String,
     },
+    /// A learned-policy file cannot be read: missing, not a DFaaS policy
+    /// file, truncated, corrupt, or internally inconsistent.
+    #[error("policy file `{file}`: {reason}")]
+    ModelFile { file: String, reason: String },
+    /// A learned-policy file is valid but does not fit the node it is given to.
+    #[error(
+        "policy file `{file}` does not fit this node: {what}: the file has {expected}, the node has {found}"
+    )]
+    Incompatible {
+        file: String,
+        what: String,
+        expected: String,
+        found: String,
+    },
 }

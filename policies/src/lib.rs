@@ -1,12 +1,14 @@
-//! `dfaas-policies`: the [`Policy`] trait every node runs once per slot, and
-//! the heuristic load-sharing strategies the learned policies are compared with.
+//! `dfaas-policies`: the [`Policy`] trait every node runs once per slot, the
+//! heuristic load-sharing strategies, and inference for learned policies
+//! ([`learned`]: the policy file format and [`LearnedPolicy`]).
 //!
 //! A policy maps one node's [`NodeObservation`](dfaas_env::NodeObservation) to a
 //! [`Decision`](dfaas_env::Decision) on `[local, fwd_1 … fwd_k, reject]`. Policies
 //! are named by a [`PolicySpec`] (`name` or `name:key=value,…`) and built per node
 //! with [`build`]. The centralised references `oracle` and `global-node` are
 //! computed by the simulator, not here: [`build`] answers
-//! [`PolicyError::Reference`] for them.
+//! [`PolicyError::Reference`] for them. Learned policies are loaded from a
+//! file with [`load_learned`].
 //!
 //! ```
 //! use dfaas_env::{NeighborObs, NodeObservation};
@@ -28,6 +30,7 @@
 
 mod error;
 pub mod heuristics;
+pub mod learned;
 mod params;
 mod policy;
 mod registry;
@@ -35,6 +38,7 @@ mod spec;
 
 pub use error::PolicyError;
 pub use heuristics::Overflow;
+pub use learned::{LearnedPolicy, NodeContext, PolicyFile, load_learned};
 pub use policy::Policy;
 pub use registry::{build, heuristic_names, param_keys, reference_names};
 pub use spec::PolicySpec;

@@ -1,0 +1,304 @@
+//! `LearnedPolicy`: a policy file's network serving one node.
+
+use std::fmt;
+use std::path::Path;
+
+use dfaas_env::encoding::{Encoding, NORMALIZED_VERSION};
+use dfaas_env::{Decision, NodeObservation, Topology};
+
+use super::encode::NodeEncoder;
+use super::format::{IN_MEMORY, PolicyFile};
+use super::meta::{ActionLayout, Mode, NetworkMeta};
+use super::mlp::{Mlp, MlpScratch};
+use crate::{Policy, PolicyError};
+
+/// The node a learned policy is loaded for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeContext {
+    /// The node's name.
+    pub name: String,
+    /// Its neighbours' names, in action order.
+    pub neighbors: Vec<String>,
+}
+
+impl NodeContext {
+    /// Node `node` of `topology`, or `None` if there is no such node.
+    pub fn from_topology(topology: &Topology, node: usize) -> Option<Self> {
+        let names = topology.names();
+        Some(Self {
+            name: names.get(node)?.clone(),
+            neighbors: topology
+                .neighbors(node)
+                .iter()
+                .map(|&j| names[j].clone())
+                .collect(),
+        })
+    }
+}
+
+/// Why a decision fell back to all-local.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// The network produced a non-finite or all-zero concentration.
+    NonFinite,
+    /// The observation's degree is not one the policy was loaded for.
+    DegreeMismatch { expected: usize, found: usize },
+}
+
+impl fmt::Display for Fallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fallback::NonFinite => f.write_str("the network output is not finite"),
+            Fallback::DegreeMismatch { expected, found } => write!(
+                f,
+                "the observation has {found} neighbours, the policy serves {expected}"
+            ),
+        }
+    }
+}
+
+/// A trained network acting for one node: encode → MLP → Dirichlet mean.
+///
+/// Decisions are deterministic (`α / Σα`). With the three-way layout a
+/// decision has 3 entries `[local, forward, reject]` (for the simulator's
+/// even-floor mode); otherwise `degree + 2`. Never panics: a non-finite
+/// output or an observation of the wrong degree gives all-local and is
+/// counted ([`fallbacks`](Self::fallbacks)).
+#[derive(Debug, Clone)]
+pub struct LearnedPolicy {
+    name: String,
+    layout: ActionLayout,
+    encoder: NodeEncoder,
+    mlp: Mlp,
+    scratch: MlpScratch,
+    obs_buf: Vec<f32>,
+    degree: usize,
+    /// A shared normalized network padded to `max_degree` serves any degree up to it.
+    any_degree_up_to: Option<usize>,
+    fallbacks: u64,
+    last_fallback: Option<Fallback>,
+}
+
+impl LearnedPolicy {
+    /// Loads `file`'s network for `node`; named `learned:in-memory`.
+    pub fn new(file: &PolicyFile, node: &NodeContext) -> Result<Self, PolicyError> {
+        Self::build(file, node, IN_MEMORY, "in-memory".to_string())
+    }
+
+    /// As [`new`](Self::new), for a file read from `path` (named in errors;
+    /// the policy is named `learned:<file stem>`).
+    pub fn with_origin(
+        file: &PolicyFile,
+        node: &NodeContext,
+        path: &Path,
+    ) -> Result<Self, PolicyError> {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Self::build(file, node, &path.display().to_string(), stem)
+    }
+
+    fn build(
+        file: &PolicyFile,
+        node: &NodeContext,
+        origin: &str,
+        stem: String,
+    ) -> Result<Self, PolicyError> {
+        file.check(origin)?;
+        let meta = &file.meta;
+        let incompatible =
+            |what: String, expected: String, found: String| PolicyError::Incompatible {
+                file: origin.to_string(),
+                what,
+                expected,
+                found,
+            };
+        let degree = node.neighbors.len();
+        let (enc_name, enc_version) = encoding_name_version(meta.encoding);
+        if meta.encoding_version != enc_version {
+            return Err(incompatible(
+                format!("version of the `{enc_name}` encoding (the node runs this build's)"),
+                meta.encoding_version.to_string(),
+                enc_version.to_string(),
+            ));
+        }
+        let net_index = match meta.mode {
+            Mode::Shared => 0,
+            Mode::Independent => {
+                let Some(entry) = meta.nodes.iter().find(|e| e.name == node.name) else {
+                    let names: Vec<&str> = meta.nodes.iter().map(|e| e.name.as_str()).collect();
+                    return Err(incompatible(
+                        "node name (independent networks)".into(),
+                        format!("networks for [{}]", names.join(", ")),
+                        format!("`{}`", node.name),
+                    ));
+                };
+                if entry.degree != degree {
+                    return Err(incompatible(
+                        format!("degree of node `{}`", node.name),
+                        entry.degree.to_string(),
+                        degree.to_string(),
+                    ));
+                }
+                if entry.neighbors != node.neighbors {
+                    return Err(incompatible(
+                        format!("neighbours of node `{}` (action order)", node.name),
+                        format!("[{}]", entry.neighbors.join(", ")),
+                        format!("[{}]", node.neighbors.join(", ")),
+                    ));
+                }
+                entry.network
+            }
+        };
+        let net: &NetworkMeta = &meta.networks[net_index];
+        if let Encoding::Normalized { max_degree } = meta.encoding
+            && degree > max_degree
+        {
+            return Err(incompatible(
+                "degree (the normalized encoding's max_degree)".into(),
+                format!("at most {max_degree}"),
+                degree.to_string(),
+            ));
+        }
+        let encoder = NodeEncoder::new(meta.encoding, &node.neighbors);
+        let obs_dim = encoder.dim(degree);
+        if obs_dim != net.input_dim {
+            return Err(if meta.encoding == Encoding::FidelityServerless {
+                incompatible(
+                    "degree (a fidelity-serverless network takes 2 + 2·degree inputs)".into(),
+                    format!(
+                        "{} ({} inputs)",
+                        net.input_dim.saturating_sub(2) / 2,
+                        net.input_dim
+                    ),
+                    format!("{degree} ({obs_dim} inputs)"),
+                )
+            } else {
+                incompatible(
+                    format!("observation size of the `{enc_name}` encoding"),
+                    net.input_dim.to_string(),
+                    obs_dim.to_string(),
+                )
+            });
+        }
+        if meta.action_layout == ActionLayout::PerNeighbor && net.output_dim < degree + 2 {
+            return Err(incompatible(
+                "action size [local, fwd…, reject]".into(),
+                net.output_dim.to_string(),
+                format!("{} (degree {degree})", degree + 2),
+            ));
+        }
+        let mlp = Mlp::new(net, &file.weights).map_err(|reason| PolicyError::ModelFile {
+            file: origin.to_string(),
+            reason,
+        })?;
+        let padded = meta.action_layout == ActionLayout::ThreeWay
+            || net.output_dim == meta.max_degree.saturating_add(2);
+        let any_degree_up_to = match meta.encoding {
+            Encoding::Normalized { max_degree } if meta.mode == Mode::Shared && padded => {
+                Some(max_degree)
+            }
+            _ => None,
+        };
+        Ok(Self {
+            name: format!("learned:{stem}"),
+            layout: meta.action_layout,
+            scratch: mlp.scratch(),
+            obs_buf: Vec::with_capacity(net.input_dim),
+            encoder,
+            mlp,
+            degree,
+            any_degree_up_to,
+            fallbacks: 0,
+            last_fallback: None,
+        })
+    }
+
+    /// The file's action layout (a three-way policy needs a simulator in even-floor mode).
+    pub fn action_layout(&self) -> ActionLayout {
+        self.layout
+    }
+
+    /// The observation encoding the network expects.
+    pub fn encoding(&self) -> Encoding {
+        self.encoder.encoding()
+    }
+
+    /// How many decisions fell back to all-local.
+    pub fn fallbacks(&self) -> u64 {
+        self.fallbacks
+    }
+
+    /// Why the latest fallback happened, if any did.
+    pub fn last_fallback(&self) -> Option<Fallback> {
+        self.last_fallback
+    }
+
+    fn fall_back(&mut self, why: Fallback, degree: usize) -> Decision {
+        self.fallbacks += 1;
+        self.last_fallback = Some(why);
+        match self.layout {
+            ActionLayout::ThreeWay => Decision::all_local(1),
+            ActionLayout::PerNeighbor => Decision::all_local(degree),
+        }
+    }
+
+    fn degree_ok(&self, d: usize) -> bool {
+        match self.any_degree_up_to {
+            Some(max) => d <= max,
+            None => d == self.degree,
+        }
+    }
+}
+
+/// Display name and current version of an encoding.
+fn encoding_name_version(e: Encoding) -> (&'static str, u32) {
+    match e {
+        Encoding::FidelityQueue => ("fidelity-queue", 1),
+        Encoding::FidelityServerless => ("fidelity-serverless", 1),
+        Encoding::Normalized { .. } => ("normalized", NORMALIZED_VERSION),
+    }
+}
+
+impl Policy for LearnedPolicy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn decide(&mut self, obs: &NodeObservation) -> Decision {
+        let d = obs.degree();
+        if !self.degree_ok(d) {
+            let expected = self.degree;
+            return self.fall_back(Fallback::DegreeMismatch { expected, found: d }, d);
+        }
+        self.encoder.encode(obs, &mut self.obs_buf);
+        let Some(alpha) = self.mlp.forward(&self.obs_buf, &mut self.scratch) else {
+            return self.fall_back(Fallback::NonFinite, d);
+        };
+        let weights: Vec<f64> = match self.layout {
+            ActionLayout::ThreeWay => alpha.iter().map(|&a| a as f64).collect(),
+            ActionLayout::PerNeighbor => {
+                // [local, fwd_1 … fwd_d, reject]; a padded output drops the
+                // forwards past this node's degree.
+                let n = alpha.len();
+                let mut w = Vec::with_capacity(d + 2);
+                w.push(alpha[0] as f64);
+                w.extend(alpha[1..=d].iter().map(|&a| a as f64));
+                w.push(alpha[n - 1] as f64);
+                w
+            }
+        };
+        // The Dirichlet mean α / Σα.
+        match Decision::from_weights(weights) {
+            Ok(decision) => decision,
+            Err(_) => self.fall_back(Fallback::NonFinite, d),
+        }
+    }
+}
+
+/// Reads the policy file at `path` and loads its network for `node`.
+pub fn load_learned(path: &Path, node: &NodeContext) -> Result<Box<dyn Policy>, PolicyError> {
+    let file = PolicyFile::read(path)?;
+    Ok(Box::new(LearnedPolicy::with_origin(&file, node, path)?))
+}
