@@ -18,6 +18,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod dirichlet;
+pub mod export;
 pub mod gae;
 pub mod layout;
 pub mod logging;

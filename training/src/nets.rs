@@ -52,7 +52,46 @@ pub struct Mlp {
     activation: Activation,
 }
 
+/// `(W, b)` of a linear layer: `W` row-major `[out][in]`, `b` of length `out`.
+pub type LayerWeights = (Vec<f32>, Vec<f32>);
+
+fn linear_weights(l: &Linear) -> LayerWeights {
+    // burn stores W as [d_input, d_output]; transpose to [out][in].
+    let w = l.weight.val();
+    let [d_in, d_out] = w.dims();
+    let data = w
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap_or_default();
+    let mut t = vec![0.0f32; d_in * d_out];
+    for i in 0..d_in {
+        for o in 0..d_out {
+            t[o * d_in + i] = data[i * d_out + o];
+        }
+    }
+    let b = match &l.bias {
+        Some(b) => b
+            .val()
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap_or_default(),
+        None => vec![0.0; d_out],
+    };
+    (t, b)
+}
+
 impl Mlp {
+    /// Every layer's weights in order (hidden layers, then the output layer).
+    pub fn export_layers(&self) -> Vec<LayerWeights> {
+        self.hidden
+            .iter()
+            .chain(std::iter::once(&self.output))
+            .map(linear_weights)
+            .collect()
+    }
+
     fn new(
         input: usize,
         hidden: &[usize],
@@ -181,6 +220,16 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// Layer weights for export (see [`Mlp::export_layers`]).
+    pub fn export_layers(&self) -> Vec<LayerWeights> {
+        self.mlp.export_layers()
+    }
+
+    /// The α floor of the head.
+    pub fn alpha_floor(&self) -> f64 {
+        self.alpha_floor
+    }
+
     /// `[batch, obs_dim]` → α, `[batch, action_dim]`, every entry ≥ the floor (> 0 when floor > 0).
     pub fn forward(&self, obs: Tensor<2>) -> Tensor<2> {
         softplus(self.mlp.forward(obs), 1.0).add_scalar(self.alpha_floor)

@@ -7,8 +7,8 @@
 //! to the log-density or the entropy, so a padded network is exactly the
 //! Dirichlet over the node's real actions.
 
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
 
@@ -90,7 +90,9 @@ pub struct Learner {
 
 /// A fresh Adam with the configured gradient clipping.
 pub fn adam(cfg: &PpoConfig) -> ModuleOptimizer {
-    AdamConfig::new().with_grad_clipping(cfg.max_grad_norm.map(GradientClippingConfig::Norm)).init()
+    AdamConfig::new()
+        .with_grad_clipping(cfg.max_grad_norm.map(GradientClippingConfig::Norm))
+        .init()
 }
 
 fn tensor2(v: &[f32], rows: usize, cols: usize, device: &Device) -> Tensor<2> {
@@ -108,7 +110,14 @@ fn scalar(t: Tensor<1>) -> f64 {
 impl Learner {
     /// Log-densities of `batch.actions` and values of `batch.obs` under the
     /// current networks (no gradients), in chunks.
-    pub fn evaluate(&self, obs: &[f32], actions: &[f32], masks: &[f32], obs_dim: usize, action_dim: usize) -> (Vec<f32>, Vec<f32>) {
+    pub fn evaluate(
+        &self,
+        obs: &[f32],
+        actions: &[f32],
+        masks: &[f32],
+        obs_dim: usize,
+        action_dim: usize,
+    ) -> (Vec<f32>, Vec<f32>) {
         let actor = burn::module::Module::valid(&self.actor);
         let critic = burn::module::Module::valid(&self.critic);
         let plain = Device::flex();
@@ -120,8 +129,18 @@ impl Learner {
             let end = (start + chunk).min(n);
             let rows = end - start;
             let o = tensor2(&obs[start * obs_dim..end * obs_dim], rows, obs_dim, &plain);
-            let a = tensor2(&actions[start * action_dim..end * action_dim], rows, action_dim, &plain);
-            let m = tensor2(&masks[start * action_dim..end * action_dim], rows, action_dim, &plain);
+            let a = tensor2(
+                &actions[start * action_dim..end * action_dim],
+                rows,
+                action_dim,
+                &plain,
+            );
+            let m = tensor2(
+                &masks[start * action_dim..end * action_dim],
+                rows,
+                action_dim,
+                &plain,
+            );
             logp.extend(to_vec(masked_log_prob(actor.forward(o.clone()), a, m)));
             values.extend(to_vec(critic.forward(o)));
             start = end;
@@ -137,13 +156,24 @@ impl Learner {
         let mut out = Vec::with_capacity(n);
         for start in (0..n).step_by(4096) {
             let end = (start + 4096).min(n);
-            out.extend(to_vec(critic.forward(tensor2(&obs[start * obs_dim..end * obs_dim], end - start, obs_dim, &plain))));
+            out.extend(to_vec(critic.forward(tensor2(
+                &obs[start * obs_dim..end * obs_dim],
+                end - start,
+                obs_dim,
+                &plain,
+            ))));
         }
         out
     }
 
     /// Epochs of minibatch updates on `batch`.
-    pub fn update(&mut self, batch: &Batch, cfg: &PpoConfig, entropy_coef: f32, rng: &mut impl rand::Rng) -> UpdateStats {
+    pub fn update(
+        &mut self,
+        batch: &Batch,
+        cfg: &PpoConfig,
+        entropy_coef: f32,
+        rng: &mut impl rand::Rng,
+    ) -> UpdateStats {
         let n = batch.len();
         let mut stats = UpdateStats::default();
         if n == 0 {
@@ -176,8 +206,14 @@ impl Learner {
                 let act = tensor2(&gather(&batch.actions, ad), rows, ad, d);
                 let mask = tensor2(&gather(&batch.masks, ad), rows, ad, d);
                 let adv = tensor1(&adv, d);
-                let ret = tensor1(&chunk.iter().map(|&i| batch.returns[i]).collect::<Vec<_>>(), d);
-                let old = tensor1(&chunk.iter().map(|&i| batch.old_logp[i]).collect::<Vec<_>>(), d);
+                let ret = tensor1(
+                    &chunk.iter().map(|&i| batch.returns[i]).collect::<Vec<_>>(),
+                    d,
+                );
+                let old = tensor1(
+                    &chunk.iter().map(|&i| batch.old_logp[i]).collect::<Vec<_>>(),
+                    d,
+                );
 
                 let alpha = self.actor.forward(obs.clone());
                 let logp = masked_log_prob(alpha.clone(), act, mask.clone());
@@ -199,7 +235,13 @@ impl Learner {
 
                 // Diagnostics (no gradient needed).
                 let kl = scalar((old - logp).mean().detach());
-                let clipped = ratio.detach().sub_scalar(1.0).abs().greater_elem(cfg.clip).float().mean();
+                let clipped = ratio
+                    .detach()
+                    .sub_scalar(1.0)
+                    .abs()
+                    .greater_elem(cfg.clip)
+                    .float()
+                    .mean();
                 stats.policy_loss += scalar(policy_loss.detach());
                 stats.value_loss += scalar(value_loss.detach());
                 stats.entropy += scalar(entropy_mean.detach());
@@ -226,5 +268,8 @@ impl Learner {
 }
 
 fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default()
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap_or_default()
 }

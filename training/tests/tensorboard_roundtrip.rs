@@ -66,7 +66,10 @@ fn read_back_same_tags_steps_values() {
     write_run(&run, 0..5);
     let files: Vec<_> = fs::read_dir(run.join("tensorboard")).unwrap().collect();
     assert_eq!(files.len(), 1, "one event file");
-    assert_eq!(read_scalars(&run.join("tensorboard")).unwrap(), expected(0..5));
+    assert_eq!(
+        read_scalars(&run.join("tensorboard")).unwrap(),
+        expected(0..5)
+    );
 
     let rows = csv_rows(&run);
     assert_eq!(rows.len(), 5 * 12);
@@ -74,7 +77,10 @@ fn read_back_same_tags_steps_values() {
         assert_eq!((row.0 as i64, &row.1), (step, &tag));
     }
     // Full f64 precision in the CSV.
-    assert!(rows.iter().any(|r| r.1 == "train/learning_rate" && r.2 == "0.0003"));
+    assert!(
+        rows.iter()
+            .any(|r| r.1 == "train/learning_rate" && r.2 == "0.0003")
+    );
     assert!(
         rows.iter()
             .any(|r| r.1 == "perf/agent_steps_per_second" && r.2 == "49382.4")
@@ -93,7 +99,10 @@ fn resume_appends_csv_and_adds_an_event_file() {
         2,
         "two event files"
     );
-    assert_eq!(read_scalars(&run.join("tensorboard")).unwrap(), expected(0..6));
+    assert_eq!(
+        read_scalars(&run.join("tensorboard")).unwrap(),
+        expected(0..6)
+    );
     let rows = csv_rows(run);
     assert_eq!(rows.len(), 6 * 12, "header written once, all rows kept");
     assert_eq!(rows.iter().map(|r| r.0).max(), Some(5));
@@ -112,14 +121,19 @@ fn resume_after_a_torn_csv_row_starts_on_a_new_line() {
     drop(log); // without finish: the CSV row is already flushed
     let text = fs::read_to_string(tmp.path().join("scalars.csv")).unwrap();
     let last = text.lines().last().unwrap();
-    assert!(last.starts_with("1,") && last.ends_with(",loss/value,2.0"), "{text}");
+    assert!(
+        last.starts_with("1,") && last.ends_with(",loss/value,2.0"),
+        "{text}"
+    );
 }
 
 #[test]
 fn foreign_csv_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     fs::write(tmp.path().join("scalars.csv"), "a,b\n1,2\n").unwrap();
-    let err = RunLogger::create(tmp.path(), 1, false).err().expect("refused");
+    let err = RunLogger::create(tmp.path(), 1, false)
+        .err()
+        .expect("refused");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
 }
 
@@ -146,7 +160,10 @@ fn non_finite_values_go_to_csv_only() {
     log.log_scalars(0, &scalars).unwrap();
     log.finish().unwrap();
     let tb = read_scalars(&tmp.path().join("tensorboard")).unwrap();
-    assert_eq!(tb, vec![("e".to_string(), 0, -0.5), ("f".to_string(), 0, 0.0)]);
+    assert_eq!(
+        tb,
+        vec![("e".to_string(), 0, -0.5), ("f".to_string(), 0, 0.0)]
+    );
     let values: Vec<String> = csv_rows(tmp.path()).into_iter().map(|r| r.2).collect();
     assert_eq!(values, ["NaN", "inf", "-inf", "1e300", "-0.5", "0.0"]);
 }
@@ -155,7 +172,8 @@ fn non_finite_values_go_to_csv_only() {
 fn tags_with_commas_and_quotes_are_quoted_in_csv() {
     let tmp = tempfile::tempdir().unwrap();
     let mut log = RunLogger::create(tmp.path(), 1, false).unwrap();
-    log.log_scalars(2, &[("episode/reward/\"n,1\"", 1.0)]).unwrap();
+    log.log_scalars(2, &[("episode/reward/\"n,1\"", 1.0)])
+        .unwrap();
     log.finish().unwrap();
     let text = fs::read_to_string(tmp.path().join("scalars.csv")).unwrap();
     assert!(

@@ -28,7 +28,8 @@ pub fn read_scalars(dir: &Path) -> io::Result<Vec<EventScalar>> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_name().to_string_lossy().contains("tfevents") && entry.file_type()?.is_file() {
+        if entry.file_name().to_string_lossy().contains("tfevents") && entry.file_type()?.is_file()
+        {
             files.push(entry.path());
         }
     }
@@ -50,7 +51,9 @@ fn invalid(msg: impl Into<String>) -> io::Error {
 
 /// The masked CRC32C of TFRecord framing.
 fn masked_crc32c(data: &[u8]) -> u32 {
-    crc32c::crc32c(data).rotate_right(15).wrapping_add(0xa282_ead8)
+    crc32c::crc32c(data)
+        .rotate_right(15)
+        .wrapping_add(0xa282_ead8)
 }
 
 fn le_u32(b: &[u8]) -> u32 {
@@ -64,7 +67,9 @@ fn records(file: &[u8]) -> io::Result<Vec<&[u8]>> {
     while file.len() - pos >= 12 {
         let len_bytes = &file[pos..pos + 8];
         if masked_crc32c(len_bytes) != le_u32(&file[pos + 8..pos + 12]) {
-            return Err(invalid(format!("record at byte {pos}: length CRC mismatch")));
+            return Err(invalid(format!(
+                "record at byte {pos}: length CRC mismatch"
+            )));
         }
         let len = u64::from_le_bytes(len_bytes.try_into().expect("8 bytes"));
         let start = pos + 12;
@@ -104,7 +109,10 @@ impl<'a> Fields<'a> {
     fn varint(&mut self) -> io::Result<u64> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
-            let &b = self.buf.get(self.pos).ok_or_else(|| invalid("truncated varint"))?;
+            let &b = self
+                .buf
+                .get(self.pos)
+                .ok_or_else(|| invalid("truncated varint"))?;
             self.pos += 1;
             v |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
@@ -184,7 +192,8 @@ fn summary_value(value: &[u8]) -> io::Result<Option<(String, f32)>> {
     while let Some((number, v)) = fields.next_field()? {
         match (number, v) {
             (1, Field::Bytes(b)) => {
-                tag = String::from_utf8(b.to_vec()).map_err(|_| invalid("Summary.Value: tag is not UTF-8"))?
+                tag = String::from_utf8(b.to_vec())
+                    .map_err(|_| invalid("Summary.Value: tag is not UTF-8"))?
             }
             (2, Field::Fixed32(bits)) => simple = Some(f32::from_bits(bits)),
             (1 | 2, _) => return Err(invalid("Summary.Value: unexpected wire type")),
@@ -258,7 +267,10 @@ mod tests {
         }
         assert_eq!(
             out,
-            vec![("loss/value".to_string(), 7, 0.25), ("a".to_string(), -3, -1.0)]
+            vec![
+                ("loss/value".to_string(), 7, 0.25),
+                ("a".to_string(), -3, -1.0)
+            ]
         );
         // An incomplete last record is ignored.
         let whole = record(&event(8, "b", 2.0));

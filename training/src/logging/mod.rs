@@ -70,7 +70,13 @@ pub fn agent_reward_tag(agent: &str) -> String {
 /// The progress-bar message for the key scalars found in `scalars`, e.g.
 /// `reward 12.35 | processed 0.871 | 15.2k steps/s` (missing tags are left out).
 pub fn progress_message(scalars: &[(&str, f64)]) -> String {
-    let get = |tag: &str| scalars.iter().rev().find(|(t, _)| *t == tag).map(|&(_, v)| v);
+    let get = |tag: &str| {
+        scalars
+            .iter()
+            .rev()
+            .find(|(t, _)| *t == tag)
+            .map(|&(_, v)| v)
+    };
     let mut parts = Vec::new();
     if let Some(r) = get("episode/reward_mean") {
         parts.push(format!("reward {r:.2}"));

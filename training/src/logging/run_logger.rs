@@ -44,14 +44,20 @@ impl RunLogger {
         fs::remove_file(&probe)?;
         let csv = open_csv(&run_dir.join(CSV_FILE))?;
         wait_for_fresh_event_file_name(&tb_dir)?;
-        let tb = catch_unwind(|| SummaryWriter::new(&tb_dir))
-            .map_err(|_| io::Error::other(format!("cannot start the TensorBoard writer in {}", tb_dir.display())))?;
+        let tb = catch_unwind(|| SummaryWriter::new(&tb_dir)).map_err(|_| {
+            io::Error::other(format!(
+                "cannot start the TensorBoard writer in {}",
+                tb_dir.display()
+            ))
+        })?;
         let bar = if progress && io::stderr().is_terminal() {
             let b = ProgressBar::new(total_iterations);
             b.set_style(
-                ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} it {elapsed}<{eta} {msg}")
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{spinner} [{bar:30}] {pos}/{len} it {elapsed}<{eta} {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
             );
             b
         } else {
@@ -95,13 +101,20 @@ impl RunLogger {
         for &(tag, value) in scalars {
             // f64 Debug: shortest text that reads back to the same value, with an exponent when very
             // large or small (`1e300`, `1e-7`); `NaN`, `inf`, `-inf`.
-            self.csv
-                .write_record([step_s.as_str(), wall_s.as_str(), tag, format!("{value:?}").as_str()])?;
+            self.csv.write_record([
+                step_s.as_str(),
+                wall_s.as_str(),
+                tag,
+                format!("{value:?}").as_str(),
+            ])?;
         }
         self.csv.flush()?;
 
-        let Some(tb) = self.tb.as_mut() else { return Ok(()) };
-        let tb_step = usize::try_from(step).map_err(|_| io::Error::other("step does not fit in usize"))?;
+        let Some(tb) = self.tb.as_mut() else {
+            return Ok(());
+        };
+        let tb_step =
+            usize::try_from(step).map_err(|_| io::Error::other("step does not fit in usize"))?;
         let written = catch_unwind(AssertUnwindSafe(|| {
             for &(tag, value) in scalars {
                 let v = value as f32;
@@ -157,12 +170,18 @@ impl Drop for RunLogger {
 }
 
 fn tb_failed() -> io::Error {
-    io::Error::other("the TensorBoard writer failed (see its message above); scalars.csv is still written")
+    io::Error::other(
+        "the TensorBoard writer failed (see its message above); scalars.csv is still written",
+    )
 }
 
 /// Opens `path` for appending; writes the header if the file is new or empty, otherwise checks it.
 fn open_csv(path: &Path) -> io::Result<csv::Writer<File>> {
-    let mut file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)?;
     let len = file.metadata()?.len();
     if len > 0 {
         let mut first = String::new();
@@ -185,7 +204,9 @@ fn open_csv(path: &Path) -> io::Result<csv::Writer<File>> {
             file.write_all(b"\n")?;
         }
     }
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(file);
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(file);
     if len == 0 {
         w.write_record(CSV_HEADER)?;
         w.flush()?;
@@ -199,7 +220,9 @@ fn open_csv(path: &Path) -> io::Result<csv::Writer<File>> {
 fn wait_for_fresh_event_file_name(dir: &Path) -> io::Result<()> {
     let suffix = format!(".{}.0", std::process::id());
     loop {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         let prefix = format!("events.out.tfevents.{:010}.", now.as_secs());
         let mut clash = false;
         for entry in fs::read_dir(dir)? {
@@ -210,6 +233,8 @@ fn wait_for_fresh_event_file_name(dir: &Path) -> io::Result<()> {
         if !clash {
             return Ok(());
         }
-        std::thread::sleep(Duration::from_secs(1) - Duration::from_nanos(now.subsec_nanos().into()));
+        std::thread::sleep(
+            Duration::from_secs(1) - Duration::from_nanos(now.subsec_nanos().into()),
+        );
     }
 }
