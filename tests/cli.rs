@@ -21,22 +21,12 @@ const CLOUDNET: &str = "experiments/scenarios/dfaas-cloudnet21.toml";
 
 #[test]
 fn cloudnet21_slack_proportional_forwards_16_and_24() {
-    let (ok, out, err) = dfaas(&[
-        "compare",
-        "--scenario",
-        CLOUDNET,
-        "--policies",
-        "slack-proportional",
-        "--json",
-    ]);
+    let (ok, out, err) = dfaas(&["compare", "--scenario", CLOUDNET, "--policies", "slack-proportional", "--json"]);
     assert!(ok, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["scenario"], "dfaas-cloudnet21");
     let results = v["results"].as_array().unwrap();
-    let slack = results
-        .iter()
-        .find(|r| r["policy"] == "slack-proportional")
-        .unwrap();
+    let slack = results.iter().find(|r| r["policy"] == "slack-proportional").unwrap();
     let node1 = &slack["nodes"][0];
     assert_eq!(node1["node"], "node_1");
     assert!((node1["local_rps"].as_f64().unwrap() - 10.0).abs() < 1e-9);
@@ -44,11 +34,7 @@ fn cloudnet21_slack_proportional_forwards_16_and_24() {
     assert!((node1["forwarded_rps"]["node_3"].as_f64().unwrap() - 24.0).abs() < 1e-9);
     // Nothing rejected once the neighbours' state is known (every slot after the first).
     for n in slack["nodes"].as_array().unwrap() {
-        for k in [
-            "rejected_rps",
-            "platform_rejected_rps",
-            "forward_rejected_rps",
-        ] {
+        for k in ["rejected_rps", "platform_rejected_rps", "forward_rejected_rps"] {
             assert_eq!(n[k].as_f64().unwrap(), 0.0, "{} {k}", n["node"]);
         }
     }
@@ -59,13 +45,7 @@ fn cloudnet21_slack_proportional_forwards_16_and_24() {
     assert!(p(slack) <= p(oracle) + 1e-12);
     assert!((0.0..=1.0).contains(&p(slack)));
     // The table shows the same rates.
-    let (ok, text, _) = dfaas(&[
-        "compare",
-        "--scenario",
-        CLOUDNET,
-        "--policies",
-        "slack-proportional",
-    ]);
+    let (ok, text, _) = dfaas(&["compare", "--scenario", CLOUDNET, "--policies", "slack-proportional"]);
     assert!(ok);
     assert!(text.contains("node_2:16.00 node_3:24.00"), "{text}");
 }
@@ -91,22 +71,10 @@ fn simulate_json_reports_throughput_and_writes_csv() {
     assert!(v["agent_steps_per_second"].as_f64().unwrap() > 0.0);
     assert_eq!(v["agent_steps"], 90);
     let fed = &v["episodes"][0]["federation"];
-    assert!(
-        (fed["processed_ratio"].as_f64().unwrap() - 0.2).abs() < 1e-12,
-        "all-local serves 10 of 50 req/s"
-    );
+    assert!((fed["processed_ratio"].as_f64().unwrap() - 0.2).abs() < 1e-12, "all-local serves 10 of 50 req/s");
     let rows = std::fs::read_to_string(&csv).unwrap();
-    assert_eq!(
-        rows.lines().count(),
-        1 + 30 * 3,
-        "header + one row per slot and agent"
-    );
-    assert!(
-        rows.lines()
-            .next()
-            .unwrap()
-            .starts_with("episode,seed,slot,agent,input")
-    );
+    assert_eq!(rows.lines().count(), 1 + 30 * 3, "header + one row per slot and agent");
+    assert!(rows.lines().next().unwrap().starts_with("episode,seed,slot,agent,input"));
 }
 
 #[test]
@@ -135,41 +103,17 @@ fn same_seed_same_csv() {
 
 #[test]
 fn bad_input_gives_clear_errors() {
-    let (ok, _, err) = dfaas(&[
-        "compare",
-        "--scenario",
-        CLOUDNET,
-        "--policies",
-        "slack-proportionall",
-    ]);
+    let (ok, _, err) = dfaas(&["compare", "--scenario", CLOUDNET, "--policies", "slack-proportionall"]);
     assert!(!ok);
-    assert!(
-        err.contains("slack-proportionall") && err.contains("all-local"),
-        "{err}"
-    );
+    assert!(err.contains("slack-proportionall") && err.contains("all-local"), "{err}");
     let (ok, _, err) = dfaas(&["simulate", "--scenario", "nope.toml"]);
     assert!(!ok);
     assert!(err.contains("nope.toml"), "{err}");
-    let (ok, _, err) = dfaas(&[
-        "simulate",
-        "--scenario",
-        CLOUDNET,
-        "--policy",
-        "static:local=2",
-    ]);
+    let (ok, _, err) = dfaas(&["simulate", "--scenario", CLOUDNET, "--policy", "static:local=2"]);
     assert!(!ok);
     assert!(err.contains("local") && err.contains('2'), "{err}");
-    let (ok, _, err) = dfaas(&[
-        "simulate",
-        "--scenario",
-        CLOUDNET,
-        "--policy",
-        "global-node",
-    ]);
+    let (ok, _, err) = dfaas(&["simulate", "--scenario", CLOUDNET, "--policy", "global-node"]);
     assert!(!ok);
-    assert!(
-        err.contains("global node") || err.contains("global-node"),
-        "{err}"
-    );
+    assert!(err.contains("global node") || err.contains("global-node"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }

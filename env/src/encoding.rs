@@ -41,9 +41,7 @@ impl Encoding {
         match name {
             "fidelity-queue" => Some(Encoding::FidelityQueue),
             "fidelity-serverless" => Some(Encoding::FidelityServerless),
-            "normalized" => Some(Encoding::Normalized {
-                max_degree: topology.max_degree(),
-            }),
+            "normalized" => Some(Encoding::Normalized { max_degree: topology.max_degree() }),
             other => other
                 .strip_prefix("normalized:")
                 .and_then(|k| k.parse().ok())
@@ -84,9 +82,7 @@ impl Encoder {
         match self.encoding {
             Encoding::FidelityQueue => 6,
             Encoding::FidelityServerless => 2 + 2 * degree,
-            Encoding::Normalized { max_degree } => {
-                NORMALIZED_OWN + NORMALIZED_PER_NEIGHBOR * max_degree
-            }
+            Encoding::Normalized { max_degree } => NORMALIZED_OWN + NORMALIZED_PER_NEIGHBOR * max_degree,
         }
     }
 
@@ -97,10 +93,7 @@ impl Encoder {
             Encoding::Normalized { .. } => (-10.0, 10.0),
             _ => (0.0, f32::MAX),
         };
-        Space::Box {
-            low: vec![low; d],
-            high: vec![high; d],
-        }
+        Space::Box { low: vec![low; d], high: vec![high; d] }
     }
 
     /// Encodes `obs` into `out` (cleared first). A node whose degree exceeds
@@ -128,21 +121,9 @@ impl Encoder {
                 } else {
                     (0..obs.neighbors.len()).collect()
                 };
-                out.extend(
-                    slots
-                        .iter()
-                        .map(|&k| obs.neighbors[k].prev_forward_rejects as f32),
-                );
-                out.extend(
-                    slots
-                        .iter()
-                        .map(|&k| obs.neighbors[k].prev_forwarded as f32),
-                );
-                out.push(if obs.slot == 0 {
-                    1.0
-                } else {
-                    obs.prev_input as f32
-                });
+                out.extend(slots.iter().map(|&k| obs.neighbors[k].prev_forward_rejects as f32));
+                out.extend(slots.iter().map(|&k| obs.neighbors[k].prev_forwarded as f32));
+                out.push(if obs.slot == 0 { 1.0 } else { obs.prev_input as f32 });
             }
             Encoding::Normalized { max_degree } => encode_normalized(obs, max_degree, out),
         }
@@ -150,19 +131,11 @@ impl Encoder {
 }
 
 fn clip(x: f64) -> f32 {
-    if x.is_finite() {
-        x.clamp(-10.0, 10.0) as f32
-    } else {
-        10.0
-    }
+    if x.is_finite() { x.clamp(-10.0, 10.0) as f32 } else { 10.0 }
 }
 
 fn encode_normalized(obs: &NodeObservation, max_degree: usize, out: &mut Vec<f32>) {
-    let c = if obs.capacity > 0.0 {
-        obs.capacity
-    } else {
-        1.0
-    };
+    let c = if obs.capacity > 0.0 { obs.capacity } else { 1.0 };
     let prev_in = (obs.prev_input as f64).max(1.0);
     let fwd: u32 = obs.neighbors.iter().map(|n| n.prev_forwarded).sum();
     let fr: u32 = obs.neighbors.iter().map(|n| n.prev_forward_rejects).sum();
@@ -178,17 +151,10 @@ fn encode_normalized(obs: &NodeObservation, max_degree: usize, out: &mut Vec<f32
         match obs.neighbors.get(k) {
             Some(nb) => {
                 let known = nb.age_seconds.is_some();
-                let fresh = nb
-                    .age_seconds
-                    .map(|a| (-a / obs.slot_seconds.max(1e-9) / 4.0).exp())
-                    .unwrap_or(0.0);
+                let fresh = nb.age_seconds.map(|a| (-a / obs.slot_seconds.max(1e-9) / 4.0).exp()).unwrap_or(0.0);
                 out.extend([
                     1.0,
-                    if known {
-                        clip(nb.spare_capacity / c)
-                    } else {
-                        0.0
-                    },
+                    if known { clip(nb.spare_capacity / c) } else { 0.0 },
                     if known { clip(nb.load) } else { 0.0 },
                     clip(nb.prev_forwarded as f64 / c),
                     clip(nb.prev_forward_rejects as f64 / (nb.prev_forwarded as f64).max(1.0)),
@@ -266,12 +232,7 @@ mod tests {
         assert!((v[0] - 2.0).abs() < 1e-6, "70/35");
         assert_eq!(v[NORMALIZED_OWN], 1.0, "mask of the present neighbour");
         assert!((v[NORMALIZED_OWN + 1] - 0.2).abs() < 1e-6, "spare 7/35");
-        assert!(
-            v[NORMALIZED_OWN + NORMALIZED_PER_NEIGHBOR..]
-                .iter()
-                .all(|&x| x == 0.0),
-            "absent slots are zero"
-        );
+        assert!(v[NORMALIZED_OWN + NORMALIZED_PER_NEIGHBOR..].iter().all(|&x| x == 0.0), "absent slots are zero");
         assert!(e.space(1).contains(&v));
     }
 }

@@ -34,12 +34,7 @@ pub enum ConfigError {
     Parse { file: PathBuf, message: String },
     /// A field has a value outside its domain.
     #[error("{file}: field `{field}` = {value}: {reason}")]
-    Invalid {
-        file: PathBuf,
-        field: String,
-        value: String,
-        reason: String,
-    },
+    Invalid { file: PathBuf, field: String, value: String, reason: String },
 }
 
 impl ConfigError {
@@ -50,12 +45,7 @@ impl ConfigError {
         value: impl ToString,
         reason: impl Into<String>,
     ) -> Self {
-        ConfigError::Invalid {
-            file: file.into(),
-            field: field.into(),
-            value: value.to_string(),
-            reason: reason.into(),
-        }
+        ConfigError::Invalid { file: file.into(), field: field.into(), value: value.to_string(), reason: reason.into() }
     }
 }
 
@@ -70,12 +60,7 @@ pub enum EnvError {
     ActionCount { expected: usize, got: usize },
     /// An action with the wrong layout for its agent.
     #[error("agent {agent}: action has {got} entries, expected {expected} ({layout})")]
-    ActionShape {
-        agent: String,
-        expected: usize,
-        got: usize,
-        layout: String,
-    },
+    ActionShape { agent: String, expected: usize, got: usize, layout: String },
     /// An action off the simplex.
     #[error("agent {agent}: {source}")]
     Decision {

@@ -134,21 +134,11 @@ impl Links {
             ("links.response_bytes", spec.response_bytes),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(ConfigError::invalid(
-                    file,
-                    field,
-                    v,
-                    "must be a finite, non-negative number",
-                ));
+                return Err(ConfigError::invalid(file, field, v, "must be a finite, non-negative number"));
             }
         }
         if max_steps == 0 {
-            return Err(ConfigError::invalid(
-                file,
-                "episode.max_steps",
-                0,
-                "must be positive",
-            ));
+            return Err(ConfigError::invalid(file, "episode.max_steps", 0, "must be positive"));
         }
         let edges = topology.edges();
         let mbps = match &spec.bandwidth {
@@ -156,22 +146,11 @@ impl Links {
                 positive(file, "links.bandwidth.mbps", *mbps)?;
                 vec![vec![*mbps]; edges.len()]
             }
-            BandwidthSpec::Trace {
-                file: csv,
-                column,
-                mean_mbps,
-                noise,
-                min_mbps,
-            } => {
+            BandwidthSpec::Trace { file: csv, column, mean_mbps, noise, min_mbps } => {
                 positive(file, "links.bandwidth.mean_mbps", *mean_mbps)?;
                 positive(file, "links.bandwidth.min_mbps", *min_mbps)?;
                 if !(noise.is_finite() && (0.0..1.0).contains(noise)) {
-                    return Err(ConfigError::invalid(
-                        file,
-                        "links.bandwidth.noise",
-                        noise,
-                        "must lie in [0, 1)",
-                    ));
+                    return Err(ConfigError::invalid(file, "links.bandwidth.noise", noise, "must lie in [0, 1)"));
                 }
                 let base = read_trace(&base_dir.join(csv), column.as_deref())?;
                 let mean = base.iter().sum::<f64>() / base.len() as f64;
@@ -182,11 +161,7 @@ impl Links {
                         (0..max_steps)
                             .map(|_| {
                                 let v = base[rng.random_range(0..base.len())] * factor;
-                                let u = if *noise > 0.0 {
-                                    rng.random_range(-noise..*noise)
-                                } else {
-                                    0.0
-                                };
+                                let u = if *noise > 0.0 { rng.random_range(-noise..*noise) } else { 0.0 };
                                 (v * (1.0 + u)).max(*min_mbps)
                             })
                             .collect()
@@ -238,12 +213,7 @@ impl Links {
 
 fn positive(file: &Path, field: &str, v: f64) -> Result<(), ConfigError> {
     if !(v.is_finite() && v > 0.0) {
-        return Err(ConfigError::invalid(
-            file,
-            field,
-            v,
-            "must be a positive number of Mbps",
-        ));
+        return Err(ConfigError::invalid(file, field, v, "must be a positive number of Mbps"));
     }
     Ok(())
 }
@@ -251,42 +221,26 @@ fn positive(file: &Path, field: &str, v: f64) -> Result<(), ConfigError> {
 /// Reads the bandwidth column of a trace CSV (Mbps, finite, non-negative,
 /// positive mean).
 fn read_trace(csv_path: &Path, column: Option<&str>) -> Result<Vec<f64>, ConfigError> {
-    let io = |source| ConfigError::Io {
-        file: csv_path.to_path_buf(),
-        source,
-    };
-    let parse = |message: String| ConfigError::Parse {
-        file: csv_path.to_path_buf(),
-        message,
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(csv_path)
-        .map_err(|e| match e.into_kind() {
+    let io = |source| ConfigError::Io { file: csv_path.to_path_buf(), source };
+    let parse = |message: String| ConfigError::Parse { file: csv_path.to_path_buf(), message };
+    let mut reader =
+        csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(csv_path).map_err(|e| match e.into_kind() {
             csv::ErrorKind::Io(source) => io(source),
             kind => parse(format!("{kind:?}")),
         })?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| parse(e.to_string()))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let header: Vec<String> = reader.headers().map_err(|e| parse(e.to_string()))?.iter().map(str::to_string).collect();
     let wanted: Vec<&str> = match column {
         Some(c) => vec![c],
         None => vec!["Throughput", "Uplink_Mbps"],
     };
-    let col = wanted
-        .iter()
-        .find_map(|w| header.iter().position(|h| h == w))
-        .ok_or_else(|| {
-            ConfigError::invalid(
-                csv_path,
-                "links.bandwidth.column",
-                wanted.join(" or "),
-                format!("no such column (header: {})", header.join(",")),
-            )
-        })?;
+    let col = wanted.iter().find_map(|w| header.iter().position(|h| h == w)).ok_or_else(|| {
+        ConfigError::invalid(
+            csv_path,
+            "links.bandwidth.column",
+            wanted.join(" or "),
+            format!("no such column (header: {})", header.join(",")),
+        )
+    })?;
     let mut values = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| parse(e.to_string()))?;
@@ -321,10 +275,7 @@ mod tests {
     use super::*;
 
     fn topo() -> Topology {
-        let lines: Vec<String> = ["n0 n1 n2", "n1 n2"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let lines: Vec<String> = ["n0 n1 n2", "n1 n2"].iter().map(|s| s.to_string()).collect();
         Topology::from_adjacency(None, &lines).unwrap()
     }
 
@@ -333,8 +284,7 @@ mod tests {
     }
 
     fn build(spec: &LinkSpec, steps: usize, seed: u64, dir: &Path) -> Result<Links, String> {
-        Links::build(spec, &topo(), steps, seed, dir, Path::new("scenario.toml"))
-            .map_err(|e| e.to_string())
+        Links::build(spec, &topo(), steps, seed, dir, Path::new("scenario.toml")).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -364,22 +314,12 @@ mod tests {
         assert_eq!(s.response_bytes, 1131.0);
         assert_eq!(
             s.bandwidth,
-            BandwidthSpec::Trace {
-                file: "bw.csv".into(),
-                column: None,
-                mean_mbps: 50.0,
-                noise: 0.1,
-                min_mbps: 1.0
-            }
+            BandwidthSpec::Trace { file: "bw.csv".into(), column: None, mean_mbps: 50.0, noise: 0.1, min_mbps: 1.0 }
         );
         let s = parse("[bandwidth]\nkind = \"constant\"\nmbps = 20").unwrap();
         assert_eq!(s.bandwidth, BandwidthSpec::Constant { mbps: 20.0 });
         assert!(parse("delay = 3").unwrap_err().contains("delay"));
-        assert!(
-            parse("[bandwidth]\nkind = \"constant\"\nmean = 3")
-                .unwrap_err()
-                .contains("mean")
-        );
+        assert!(parse("[bandwidth]\nkind = \"constant\"\nmean = 3").unwrap_err().contains("mean"));
     }
 
     fn trace_dir() -> tempfile::TempDir {
@@ -397,13 +337,7 @@ mod tests {
 
     fn trace_spec(file: &str, noise: f64) -> LinkSpec {
         LinkSpec {
-            bandwidth: BandwidthSpec::Trace {
-                file: file.into(),
-                column: None,
-                mean_mbps: 100.0,
-                noise,
-                min_mbps: 1.0,
-            },
+            bandwidth: BandwidthSpec::Trace { file: file.into(), column: None, mean_mbps: 100.0, noise, min_mbps: 1.0 },
             ..LinkSpec::default()
         }
     }
@@ -414,30 +348,17 @@ mod tests {
         let spec = trace_spec("bw.csv", 0.1);
         let l = build(&spec, 5000, 7, dir.path()).unwrap();
         for (a, b) in [(0, 1), (0, 2), (1, 2)] {
-            let bw: Vec<f64> = (0..5000)
-                .map(|t| l.bandwidth_mbps(a, b, t).unwrap())
-                .collect();
+            let bw: Vec<f64> = (0..5000).map(|t| l.bandwidth_mbps(a, b, t).unwrap()).collect();
             let mean = bw.iter().sum::<f64>() / bw.len() as f64;
             assert!((mean - 100.0).abs() < 2.0, "link {a}-{b}: mean {mean}");
-            assert!(
-                bw.iter()
-                    .all(|&x| (1.0..=1.1 * 118.0 / 68.0 * 100.0).contains(&x))
-            );
-            assert_eq!(
-                l.bandwidth_mbps(b, a, 5003),
-                Some(bw[3]),
-                "symmetric, wraps modulo max_steps"
-            );
+            assert!(bw.iter().all(|&x| (1.0..=1.1 * 118.0 / 68.0 * 100.0).contains(&x)));
+            assert_eq!(l.bandwidth_mbps(b, a, 5003), Some(bw[3]), "symmetric, wraps modulo max_steps");
             let d = l.forward_delay_s(a, b, 10);
             assert!((d - (0.005 + 1943.0 * 8.0 / (bw[10] * 1e6))).abs() < 1e-15);
         }
         // Links differ from each other; the build seed fixes them.
-        let s01: Vec<f64> = (0..50)
-            .map(|t| l.bandwidth_mbps(0, 1, t).unwrap())
-            .collect();
-        let s12: Vec<f64> = (0..50)
-            .map(|t| l.bandwidth_mbps(1, 2, t).unwrap())
-            .collect();
+        let s01: Vec<f64> = (0..50).map(|t| l.bandwidth_mbps(0, 1, t).unwrap()).collect();
+        let s12: Vec<f64> = (0..50).map(|t| l.bandwidth_mbps(1, 2, t).unwrap()).collect();
         assert_ne!(s01, s12);
         let again = build(&spec, 5000, 7, dir.path()).unwrap();
         assert_eq!(again.bandwidth_mbps(0, 1, 17), l.bandwidth_mbps(0, 1, 17));
@@ -445,10 +366,7 @@ mod tests {
         assert!((0..50).any(|t| other.bandwidth_mbps(0, 1, t) != l.bandwidth_mbps(0, 1, t)));
         // Without noise every value is a scaled trace sample; Uplink_Mbps is the fallback column.
         let l = build(&trace_spec("up.csv", 0.0), 100, 1, dir.path()).unwrap();
-        assert!(
-            (0..100)
-                .all(|t| matches!(l.bandwidth_mbps(0, 1, t), Some(x) if x == 50.0 || x == 150.0))
-        );
+        assert!((0..100).all(|t| matches!(l.bandwidth_mbps(0, 1, t), Some(x) if x == 50.0 || x == 150.0)));
     }
 
     #[test]
@@ -456,34 +374,16 @@ mod tests {
         let dir = trace_dir();
         let p = dir.path();
         let bad = |s: LinkSpec| build(&s, 10, 1, p).unwrap_err();
-        let e = bad(LinkSpec {
-            access_delay_s: -1.0,
-            ..LinkSpec::default()
-        });
-        assert!(
-            e.contains("links.access_delay_s") && e.contains("-1") && e.contains("scenario.toml"),
-            "{e}"
-        );
-        let e = bad(LinkSpec {
-            response_bytes: f64::NAN,
-            ..LinkSpec::default()
-        });
+        let e = bad(LinkSpec { access_delay_s: -1.0, ..LinkSpec::default() });
+        assert!(e.contains("links.access_delay_s") && e.contains("-1") && e.contains("scenario.toml"), "{e}");
+        let e = bad(LinkSpec { response_bytes: f64::NAN, ..LinkSpec::default() });
         assert!(e.contains("links.response_bytes"), "{e}");
-        let e = bad(LinkSpec {
-            bandwidth: BandwidthSpec::Constant { mbps: 0.0 },
-            ..LinkSpec::default()
-        });
+        let e = bad(LinkSpec { bandwidth: BandwidthSpec::Constant { mbps: 0.0 }, ..LinkSpec::default() });
         assert!(e.contains("links.bandwidth.mbps") && e.contains('0'), "{e}");
-        let e = bad(LinkSpec {
-            bandwidth: BandwidthSpec::Constant { mbps: -5.0 },
-            ..LinkSpec::default()
-        });
+        let e = bad(LinkSpec { bandwidth: BandwidthSpec::Constant { mbps: -5.0 }, ..LinkSpec::default() });
         assert!(e.contains("-5"), "{e}");
         let e = bad(trace_spec("bw.csv", 1.5));
-        assert!(
-            e.contains("links.bandwidth.noise") && e.contains("1.5"),
-            "{e}"
-        );
+        assert!(e.contains("links.bandwidth.noise") && e.contains("1.5"), "{e}");
         let mut s = trace_spec("bw.csv", 0.1);
         if let BandwidthSpec::Trace { mean_mbps, .. } = &mut s.bandwidth {
             *mean_mbps = -3.0;
@@ -491,26 +391,15 @@ mod tests {
         assert!(bad(s).contains("links.bandwidth.mean_mbps"));
         std::fs::write(p.join("nocol.csv"), "Time,Down\n1,2\n").unwrap();
         let e = bad(trace_spec("nocol.csv", 0.1));
-        assert!(
-            e.contains("nocol.csv") && e.contains("Throughput or Uplink_Mbps"),
-            "{e}"
-        );
+        assert!(e.contains("nocol.csv") && e.contains("Throughput or Uplink_Mbps"), "{e}");
         std::fs::write(p.join("neg.csv"), "Throughput\n5\n-2\n").unwrap();
         let e = bad(trace_spec("neg.csv", 0.1));
-        assert!(
-            e.contains("neg.csv") && e.contains("row 3") && e.contains("-2"),
-            "{e}"
-        );
+        assert!(e.contains("neg.csv") && e.contains("row 3") && e.contains("-2"), "{e}");
         std::fs::write(p.join("zero.csv"), "Throughput\n0\n").unwrap();
         assert!(bad(trace_spec("zero.csv", 0.1)).contains("positive value"));
         let e = bad(trace_spec("missing.csv", 0.1));
-        assert!(
-            e.contains("missing.csv") && e.contains("cannot read"),
-            "{e}"
-        );
-        let e = Links::build(&LinkSpec::default(), &topo(), 0, 1, p, Path::new("s.toml"))
-            .unwrap_err()
-            .to_string();
+        assert!(e.contains("missing.csv") && e.contains("cannot read"), "{e}");
+        let e = Links::build(&LinkSpec::default(), &topo(), 0, 1, p, Path::new("s.toml")).unwrap_err().to_string();
         assert!(e.contains("episode.max_steps"), "{e}");
     }
 }

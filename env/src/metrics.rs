@@ -72,29 +72,18 @@ impl Totals {
     }
 
     fn ratio(x: u64, input: u64) -> f64 {
-        if input == 0 {
-            0.0
-        } else {
-            x as f64 / input as f64
-        }
+        if input == 0 { 0.0 } else { x as f64 / input as f64 }
     }
 
     /// Requests executed / requests that arrived (federation-wide meaning;
     /// for one node of the queue model it counts what that node executed).
     pub fn processed_ratio(&self) -> f64 {
-        if self.input == 0 {
-            1.0
-        } else {
-            (self.processed as f64 / self.input as f64).min(1.0)
-        }
+        if self.input == 0 { 1.0 } else { (self.processed as f64 / self.input as f64).min(1.0) }
     }
 
     /// Own requests not lost (not rejected anywhere) / own input.
     pub fn served_ratio(&self) -> f64 {
-        1.0 - Self::ratio(
-            self.rejected + self.local_rejects + self.forward_rejects + self.forward_lost,
-            self.input,
-        )
+        1.0 - Self::ratio(self.rejected + self.local_rejects + self.forward_rejects + self.forward_lost, self.input)
     }
 
     /// Rejected on purpose / input.
@@ -119,8 +108,7 @@ impl Totals {
 
     /// Processed-weighted mean response time, seconds.
     pub fn mean_response_time_s(&self) -> Option<f64> {
-        (self.response_time_count > 0)
-            .then(|| self.response_time_weighted / self.response_time_count as f64)
+        (self.response_time_count > 0).then(|| self.response_time_weighted / self.response_time_count as f64)
     }
 }
 
@@ -135,11 +123,7 @@ pub struct EpisodeSummary {
 impl EpisodeSummary {
     /// An empty summary for `n` agents.
     pub fn new(seed: u64, n: usize) -> Self {
-        Self {
-            seed,
-            agents: vec![Totals::default(); n],
-            federation: Totals::default(),
-        }
+        Self { seed, agents: vec![Totals::default(); n], federation: Totals::default() }
     }
 
     /// Adds one slot's outcomes (one per agent).
@@ -197,37 +181,17 @@ impl<W: Write> SlotCsv<W> {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(SLOT_CSV_HEADER)?;
         let names = topology.names().to_vec();
-        let neighbor_names = (0..topology.len())
-            .map(|i| {
-                topology
-                    .neighbors(i)
-                    .iter()
-                    .map(|&j| names[j].clone())
-                    .collect()
-            })
-            .collect();
-        Ok(Self {
-            out,
-            names,
-            neighbor_names,
-        })
+        let neighbor_names =
+            (0..topology.len()).map(|i| topology.neighbors(i).iter().map(|&j| names[j].clone()).collect()).collect();
+        Ok(Self { out, names, neighbor_names })
     }
 
     /// Writes one slot's rows.
-    pub fn write_slot(
-        &mut self,
-        episode: usize,
-        seed: u64,
-        slot: usize,
-        outcomes: &[SlotOutcome],
-    ) -> csv::Result<()> {
+    pub fn write_slot(&mut self, episode: usize, seed: u64, slot: usize, outcomes: &[SlotOutcome]) -> csv::Result<()> {
         let opt = |x: Option<f64>| x.map(|v| format!("{v:.6}")).unwrap_or_default();
         for (i, o) in outcomes.iter().enumerate() {
-            let to: Vec<String> = self.neighbor_names[i]
-                .iter()
-                .zip(&o.forwarded)
-                .map(|(n, c)| format!("{n}:{c}"))
-                .collect();
+            let to: Vec<String> =
+                self.neighbor_names[i].iter().zip(&o.forwarded).map(|(n, c)| format!("{n}:{c}")).collect();
             self.out.write_record([
                 episode.to_string(),
                 seed.to_string(),

@@ -48,10 +48,7 @@ pub trait MultiAgentEnv {
 
     /// Starts an episode. `seed` forces the episode seed; `None` draws the
     /// next one from the environment's master seed.
-    fn reset(
-        &mut self,
-        seed: Option<u64>,
-    ) -> Result<(Vec<NodeObservation>, Vec<SlotOutcome>), EnvError>;
+    fn reset(&mut self, seed: Option<u64>) -> Result<(Vec<NodeObservation>, Vec<SlotOutcome>), EnvError>;
 
     /// Plays one slot with one decision per agent.
     fn step(&mut self, actions: &[Decision]) -> Result<StepResult, EnvError>;
@@ -62,10 +59,7 @@ pub trait MultiAgentEnv {
     }
 
     /// Per-agent view of [`MultiAgentEnv::reset`].
-    fn reset_dict(
-        &mut self,
-        seed: Option<u64>,
-    ) -> Result<BTreeMap<String, NodeObservation>, EnvError> {
+    fn reset_dict(&mut self, seed: Option<u64>) -> Result<BTreeMap<String, NodeObservation>, EnvError> {
         let (obs, _) = self.reset(seed)?;
         Ok(self.agents().iter().cloned().zip(obs).collect())
     }
@@ -81,10 +75,7 @@ pub trait MultiAgentEnv {
             match actions.get(a) {
                 Some(d) => ordered.push(d.clone()),
                 None => {
-                    return Err(EnvError::ActionCount {
-                        expected: agents.len(),
-                        got: actions.len(),
-                    });
+                    return Err(EnvError::ActionCount { expected: agents.len(), got: actions.len() });
                 }
             }
         }

@@ -23,9 +23,7 @@ pub fn largest_remainder(total: u32, fractions: &[f64], out: &mut Vec<u32>) {
         // the excess back from the largest counts so the sum stays `total`.
         let mut excess = assigned - total as u64;
         while excess > 0 {
-            let i = (0..out.len())
-                .max_by_key(|&i| (out[i], std::cmp::Reverse(i)))
-                .unwrap();
+            let i = (0..out.len()).max_by_key(|&i| (out[i], std::cmp::Reverse(i))).unwrap();
             out[i] -= 1;
             excess -= 1;
         }
@@ -38,11 +36,7 @@ pub fn largest_remainder(total: u32, fractions: &[f64], out: &mut Vec<u32>) {
     // Order indices by fractional part, descending; stable so ties keep the lower index first.
     let mut order: Vec<usize> = (0..fractions.len()).collect();
     let frac = |i: usize| fractions[i] * t - (fractions[i] * t).floor();
-    order.sort_by(|&a, &b| {
-        frac(b)
-            .partial_cmp(&frac(a))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
+    order.sort_by(|&a, &b| frac(b).partial_cmp(&frac(a)).unwrap_or(std::cmp::Ordering::Equal));
     let mut k = 0;
     while rem > 0 {
         out[order[k % order.len()]] += 1;

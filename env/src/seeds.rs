@@ -15,9 +15,7 @@ pub fn rng(seed: u64) -> SimRng {
 /// A generator for a named sub-stream of a seed, so that adding draws in one
 /// part of the simulator does not shift the numbers of another.
 pub fn substream(seed: u64, stream: u64) -> SimRng {
-    Pcg64::seed_from_u64(splitmix(
-        seed ^ splitmix(stream.wrapping_add(0x9E37_79B9_7F4A_7C15)),
-    ))
+    Pcg64::seed_from_u64(splitmix(seed ^ splitmix(stream.wrapping_add(0x9E37_79B9_7F4A_7C15))))
 }
 
 /// The SplitMix64 finaliser, used to decorrelate seeds.
@@ -37,9 +35,7 @@ pub struct SeedSequence {
 impl SeedSequence {
     /// A sequence rooted at `master`.
     pub fn new(master: u64) -> Self {
-        Self {
-            rng: substream(master, 1),
-        }
+        Self { rng: substream(master, 1) }
     }
 
     /// The next episode seed.
@@ -51,16 +47,13 @@ impl SeedSequence {
 /// The fixed list of `n` evaluation episode seeds derived from `master`:
 /// every policy is judged on exactly these episodes.
 pub fn evaluation_seeds(master: u64, n: usize) -> Vec<u64> {
-    let mut s = SeedSequence {
-        rng: substream(master, 2),
-    };
+    let mut s = SeedSequence { rng: substream(master, 2) };
     (0..n).map(|_| s.next_seed()).collect()
 }
 
 /// The ten evaluation episode seeds hard-coded in marl-dfaas (`baseline.py`).
 pub const MARL_DFAAS_EVAL_SEEDS: [u64; 10] = [
-    1114399290, 586248983, 1296339178, 980462265, 2807237418, 3153669498, 1573623524, 1657272726,
-    409898216, 2730495449,
+    1114399290, 586248983, 1296339178, 980462265, 2807237418, 3153669498, 1573623524, 1657272726, 409898216, 2730495449,
 ];
 
 #[cfg(test)]

@@ -25,10 +25,7 @@ impl Space {
     pub fn contains(&self, x: &[f32]) -> bool {
         match self {
             Space::Box { low, high } => {
-                x.len() == low.len()
-                    && x.iter()
-                        .zip(low.iter().zip(high))
-                        .all(|(v, (l, h))| v >= l && v <= h)
+                x.len() == low.len() && x.iter().zip(low.iter().zip(high)).all(|(v, (l, h))| v >= l && v <= h)
             }
             Space::Simplex { n } => {
                 x.len() == *n
@@ -45,10 +42,7 @@ mod tests {
 
     #[test]
     fn contains_checks_bounds_and_sum() {
-        let b = Space::Box {
-            low: vec![0.0, 0.0],
-            high: vec![1.0, 2.0],
-        };
+        let b = Space::Box { low: vec![0.0, 0.0], high: vec![1.0, 2.0] };
         assert!(b.contains(&[0.5, 2.0]));
         assert!(!b.contains(&[0.5, 2.1]));
         assert!(!b.contains(&[0.5]));

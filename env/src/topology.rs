@@ -58,10 +58,7 @@ impl Topology {
     /// node_0–node_1 and node_0–node_2). With `nodes = None`, nodes are taken
     /// in order of first appearance (NetworkX insertion order); otherwise
     /// every name must be in `nodes`.
-    pub fn from_adjacency(
-        nodes: Option<&[String]>,
-        lines: &[String],
-    ) -> Result<Self, TopologyError> {
+    pub fn from_adjacency(nodes: Option<&[String]>, lines: &[String]) -> Result<Self, TopologyError> {
         let mut names: Vec<String> = nodes.map(|n| n.to_vec()).unwrap_or_default();
         let fixed = nodes.is_some();
         let mut edges = Vec::new();
@@ -158,19 +155,9 @@ mod tests {
 
     #[test]
     fn marl_five_agent_neighbour_order() {
-        let t = Topology::from_adjacency(
-            None,
-            &s(&[
-                "node_0 node_1 node_2",
-                "node_3 node_2 node_0",
-                "node_1 node_4",
-            ]),
-        )
-        .unwrap();
-        assert_eq!(
-            t.names(),
-            &s(&["node_0", "node_1", "node_2", "node_3", "node_4"])
-        );
+        let t = Topology::from_adjacency(None, &s(&["node_0 node_1 node_2", "node_3 node_2 node_0", "node_1 node_4"]))
+            .unwrap();
+        assert_eq!(t.names(), &s(&["node_0", "node_1", "node_2", "node_3", "node_4"]));
         assert_eq!(t.neighbors(0), &[1, 2, 3]);
         assert_eq!(t.neighbors(1), &[0, 4]);
         assert_eq!(t.neighbors(2), &[0, 3]);
@@ -184,9 +171,6 @@ mod tests {
         let e = Topology::from_adjacency(Some(&s(&["a", "b"])), &s(&["a c"])).unwrap_err();
         assert_eq!(e, TopologyError::UnknownNode("c".into()));
         assert!(e.to_string().contains("`c`"));
-        assert_eq!(
-            Topology::from_adjacency(None, &s(&["a a"])).unwrap_err(),
-            TopologyError::SelfLoop("a".into())
-        );
+        assert_eq!(Topology::from_adjacency(None, &s(&["a a"])).unwrap_err(), TopologyError::SelfLoop("a".into()));
     }
 }

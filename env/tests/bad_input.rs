@@ -21,9 +21,7 @@ rate_rps = [5.0, 5.0]
 "#;
 
 fn err(text: &str) -> String {
-    Scenario::from_toml_str(text, Path::new("bad.toml"))
-        .unwrap_err()
-        .to_string()
+    Scenario::from_toml_str(text, Path::new("bad.toml")).unwrap_err().to_string()
 }
 
 #[test]
@@ -42,10 +40,7 @@ fn missing_field_is_named() {
 #[test]
 fn negative_capacity_is_named_with_value() {
     let e = err(&GOOD.replace("[10.0, 20.0]", "[10.0, -3.0]"));
-    assert!(
-        e.contains("bad.toml") && e.contains("capacity_rps[1]") && e.contains("-3"),
-        "{e}"
-    );
+    assert!(e.contains("bad.toml") && e.contains("capacity_rps[1]") && e.contains("-3"), "{e}");
 }
 
 #[test]
@@ -57,10 +52,7 @@ fn wrong_number_of_capacities() {
 #[test]
 fn unknown_node_in_topology() {
     let e = err(&GOOD.replace(r#"adjacency = ["a b"]"#, r#"adjacency = ["a c"]"#));
-    assert!(
-        e.contains("bad.toml") && e.contains("topology") && e.contains("`c`"),
-        "{e}"
-    );
+    assert!(e.contains("bad.toml") && e.contains("topology") && e.contains("`c`"), "{e}");
 }
 
 #[test]
@@ -93,8 +85,6 @@ fn serverless_params_checked() {
 
 #[test]
 fn missing_file_is_named() {
-    let e = Scenario::load("/nonexistent/dir/x.toml")
-        .unwrap_err()
-        .to_string();
+    let e = Scenario::load("/nonexistent/dir/x.toml").unwrap_err().to_string();
     assert!(e.contains("/nonexistent/dir/x.toml"), "{e}");
 }

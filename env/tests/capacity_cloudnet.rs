@@ -3,10 +3,7 @@
 use dfaas_env::{Decision, MultiAgentEnv, Scenario, Simulator};
 
 fn scenario() -> Scenario {
-    let p = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../experiments/scenarios/dfaas-cloudnet21.toml"
-    );
+    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../experiments/scenarios/dfaas-cloudnet21.toml");
     Scenario::load(p).expect("shipped scenario loads")
 }
 
@@ -16,22 +13,12 @@ fn forwarding_by_hand_resolves_as_expected() {
     let obs = sim.reset_episode(Some(7)).to_vec();
     assert_eq!(obs[0].input, 3000, "50 req/s × 60 s");
     assert_eq!(obs[0].capacity, 600.0);
-    assert!(
-        obs[0].neighbors.iter().all(|n| n.age_seconds.is_none()),
-        "nothing advertised at slot 0"
-    );
+    assert!(obs[0].neighbors.iter().all(|n| n.age_seconds.is_none()), "nothing advertised at slot 0");
     // node_1 keeps 10 req/s, forwards 16 and 24 req/s.
-    let d = vec![
-        Decision::new(vec![0.2, 0.32, 0.48, 0.0]).unwrap(),
-        Decision::all_local(2),
-        Decision::all_local(2),
-    ];
+    let d = vec![Decision::new(vec![0.2, 0.32, 0.48, 0.0]).unwrap(), Decision::all_local(2), Decision::all_local(2)];
     let r = sim.step(&d).unwrap();
     let o = &r.infos[0];
-    assert_eq!(
-        (o.local, o.forwarded.clone(), o.rejected),
-        (600, vec![960, 1440], 0)
-    );
+    assert_eq!((o.local, o.forwarded.clone(), o.rejected), (600, vec![960, 1440], 0));
     assert_eq!(o.local_rejects + o.forward_rejects_total(), 0);
     assert_eq!(r.infos[1].received, 960);
     assert_eq!(r.infos[2].received, 1440);
@@ -49,11 +36,7 @@ fn overload_rejects_local_first_and_charges_sender() {
     let mut sim = Simulator::new(&scenario()).unwrap();
     sim.reset_episode(Some(1));
     // node_1 sends everything to node_2 (capacity 1200 per slot).
-    let d = vec![
-        Decision::new(vec![0.0, 1.0, 0.0, 0.0]).unwrap(),
-        Decision::all_local(2),
-        Decision::all_local(2),
-    ];
+    let d = vec![Decision::new(vec![0.0, 1.0, 0.0, 0.0]).unwrap(), Decision::all_local(2), Decision::all_local(2)];
     let r = sim.step(&d).unwrap();
     assert_eq!(r.infos[0].forward_rejects, vec![1800, 0]);
     assert_eq!(r.infos[1].received_rejects, 1800);
@@ -67,9 +50,7 @@ fn gym_semantics_terminate_at_max_steps_with_real_final_observation() {
     let mut sim = Simulator::new(&scenario()).unwrap();
     let (obs, _) = sim.reset(Some(3)).unwrap();
     assert_eq!(obs.len(), 3);
-    let d: Vec<Decision> = (0..3)
-        .map(|i| Decision::all_local(sim.topology().degree(i)))
-        .collect();
+    let d: Vec<Decision> = (0..3).map(|i| Decision::all_local(sim.topology().degree(i))).collect();
     let mut last = None;
     for t in 0..sim.max_steps() {
         let r = sim.step(&d).unwrap();
@@ -91,23 +72,12 @@ fn gym_semantics_terminate_at_max_steps_with_real_final_observation() {
 fn bad_actions_are_errors_naming_the_agent() {
     let mut sim = Simulator::new(&scenario()).unwrap();
     sim.reset_episode(Some(1));
-    let e = sim.decisions_from(vec![
-        vec![0.5, 0.6, 0.0, 0.0],
-        vec![1.0, 0.0, 0.0, 0.0],
-        vec![1.0, 0.0, 0.0, 0.0],
-    ]);
+    let e = sim.decisions_from(vec![vec![0.5, 0.6, 0.0, 0.0], vec![1.0, 0.0, 0.0, 0.0], vec![1.0, 0.0, 0.0, 0.0]]);
     let msg = e.unwrap_err().to_string();
     assert!(msg.contains("node_1") && msg.contains("1.1"), "{msg}");
-    let wrong_len = vec![
-        Decision::all_local(1),
-        Decision::all_local(2),
-        Decision::all_local(2),
-    ];
+    let wrong_len = vec![Decision::all_local(1), Decision::all_local(2), Decision::all_local(2)];
     let msg = sim.step(&wrong_len).unwrap_err().to_string();
-    assert!(
-        msg.contains("node_1") && msg.contains("fwd:node_2"),
-        "{msg}"
-    );
+    assert!(msg.contains("node_1") && msg.contains("fwd:node_2"), "{msg}");
     assert!(sim.step(&wrong_len[..2]).is_err());
 }
 
@@ -115,10 +85,7 @@ fn bad_actions_are_errors_naming_the_agent() {
 fn per_agent_dict_view() {
     let mut sim = Simulator::new(&scenario()).unwrap();
     let obs = sim.reset_dict(Some(1)).unwrap();
-    assert_eq!(
-        obs.keys().cloned().collect::<Vec<_>>(),
-        vec!["node_1", "node_2", "node_3"]
-    );
+    assert_eq!(obs.keys().cloned().collect::<Vec<_>>(), vec!["node_1", "node_2", "node_3"]);
     let mut actions = std::collections::BTreeMap::new();
     for (i, a) in sim.agents().to_vec().iter().enumerate() {
         actions.insert(a.clone(), Decision::all_local(sim.topology().degree(i)));
@@ -126,10 +93,5 @@ fn per_agent_dict_view() {
     let r = sim.step_dict(&actions).unwrap();
     assert_eq!(r.infos["node_1"].local_rejects, 2400);
     actions.insert("node_9".into(), Decision::all_local(0));
-    assert!(
-        sim.step_dict(&actions)
-            .unwrap_err()
-            .to_string()
-            .contains("node_9")
-    );
+    assert!(sim.step_dict(&actions).unwrap_err().to_string().contains("node_9"));
 }

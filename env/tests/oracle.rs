@@ -21,9 +21,7 @@ fn brute_force(topo: &Topology, inputs: &[u32], cost: &dyn Fn(usize, u32) -> f64
         out
     }
     let n = topo.len();
-    let options: Vec<Vec<Vec<u32>>> = (0..n)
-        .map(|i| splits(inputs[i], topo.degree(i) + 2))
-        .collect();
+    let options: Vec<Vec<Vec<u32>>> = (0..n).map(|i| splits(inputs[i], topo.degree(i) + 2)).collect();
     let mut best = f64::INFINITY;
     let mut idx = vec![0usize; n];
     loop {
@@ -105,10 +103,7 @@ fn matches_brute_force_on_convex_costs() {
 
 #[test]
 fn cloudnet_oracle_rejects_nothing_from_the_first_slot() {
-    let p = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../experiments/scenarios/dfaas-cloudnet21.toml"
-    );
+    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../experiments/scenarios/dfaas-cloudnet21.toml");
     let mut sim = Simulator::new(&Scenario::load(p).unwrap()).unwrap();
     let mut oracle = Oracle::new(&sim).unwrap();
     sim.reset_episode(Some(1));

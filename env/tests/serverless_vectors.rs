@@ -5,19 +5,14 @@ use dfaas_env::models::serverless::{PerfCache, PerfParams, PerfResult, StateCap,
 use serde_json::Value;
 
 fn vectors() -> Vec<Value> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/serverless-model.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/serverless-model.json");
     let text = std::fs::read_to_string(path).expect("read the vectors");
     let doc: Value = serde_json::from_str(&text).expect("parse the vectors");
     doc["cases"].as_array().expect("a `cases` array").clone()
 }
 
 fn num(case: &Value, key: &str) -> f64 {
-    case[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("`{key}` in {case}"))
+    case[key].as_f64().unwrap_or_else(|| panic!("`{key}` in {case}"))
 }
 
 fn field(r: &PerfResult, key: &str) -> f64 {
@@ -44,13 +39,7 @@ const FIELDS: [&str; 7] = [
 ];
 
 fn params(warm: f64, cold: f64, idle: f64, m: u32, cap: StateCap) -> PerfParams {
-    PerfParams {
-        warm_s: warm,
-        cold_s: cold,
-        idle_s: idle,
-        max_concurrency: m,
-        state_cap: cap,
-    }
+    PerfParams { warm_s: warm, cold_s: cold, idle_s: idle, max_concurrency: m, state_cap: cap }
 }
 
 /// Every reference vector, every output field, to 1e-6 relative (with an
@@ -62,19 +51,9 @@ fn reference_vectors() {
     let mut failures = Vec::new();
     let mut worst = 0.0_f64;
     for case in &cases {
-        let cap = if case["faster"].as_bool().expect("faster") {
-            StateCap::Faster
-        } else {
-            StateCap::Full
-        };
+        let cap = if case["faster"].as_bool().expect("faster") { StateCap::Faster } else { StateCap::Full };
         let m = case["M"].as_u64().expect("M") as u32;
-        let p = params(
-            num(case, "warm"),
-            num(case, "cold"),
-            num(case, "idle"),
-            m,
-            cap,
-        );
+        let p = params(num(case, "warm"), num(case, "cold"), num(case, "idle"), m, cap);
         let lambda = num(case, "arrival_rate");
         let r = solve(lambda, &p);
         for key in FIELDS {
@@ -84,20 +63,13 @@ fn reference_vectors() {
                 worst = worst.max(err / want.abs());
             }
             if err > 1e-6 * want.abs() && err > 1e-12 {
-                failures.push(format!(
-                    "{} faster={:?} λ={lambda} {key}: want {want:e}, got {got:e}",
-                    case["preset"], cap
-                ));
+                failures
+                    .push(format!("{} faster={:?} λ={lambda} {key}: want {want:e}, got {got:e}", case["preset"], cap));
             }
         }
     }
     eprintln!("worst relative error over values above 1e-12: {worst:e}");
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
 
 /// Rejected requests per second quoted for the presets (design notes and the
@@ -126,10 +98,7 @@ fn quoted_rejection_rates() {
         let p = presets::preset(name).expect("preset");
         let got = solve(lambda, &p).rejection_rate;
         let tol = half_unit.max(0.01 * want);
-        assert!(
-            (got - want).abs() <= tol,
-            "{name} λ={lambda}: want {want}, got {got}"
-        );
+        assert!((got - want).abs() <= tol, "{name} λ={lambda}: want {want}, got {got}");
     }
 }
 
@@ -138,10 +107,7 @@ fn all_params() -> Vec<PerfParams> {
     for name in presets::PRESET_NAMES {
         let p = presets::preset(name).expect("preset");
         v.push(p);
-        v.push(PerfParams {
-            state_cap: StateCap::Full,
-            ..p
-        });
+        v.push(PerfParams { state_cap: StateCap::Full, ..p });
     }
     v
 }
@@ -154,11 +120,7 @@ fn zero_arrivals() {
         for lambda in [0.0, -1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let r = solve(lambda, &p);
             for key in FIELDS {
-                assert!(
-                    field(&r, key).is_finite(),
-                    "{p:?} λ={lambda} {key} = {}",
-                    field(&r, key)
-                );
+                assert!(field(&r, key).is_finite(), "{p:?} λ={lambda} {key} = {}", field(&r, key));
             }
             assert_eq!(r.rejection_rate, 0.0);
             assert_eq!(r.rejection_prob, 0.0);
@@ -184,16 +146,9 @@ fn no_nan_at_extremes() {
         for lambda in [1e-300, 1e-12, 1e-3, 0.5, 1.0, 1e3, 1e6] {
             let r = solve(lambda, &p);
             for key in FIELDS {
-                assert!(
-                    field(&r, key).is_finite(),
-                    "{p:?} λ={lambda} {key} = {}",
-                    field(&r, key)
-                );
+                assert!(field(&r, key).is_finite(), "{p:?} λ={lambda} {key} = {}", field(&r, key));
             }
-            assert!(
-                r.rejection_rate >= 0.0 && r.rejection_rate <= lambda * (1.0 + 1e-12),
-                "{p:?} λ={lambda}"
-            );
+            assert!(r.rejection_rate >= 0.0 && r.rejection_rate <= lambda * (1.0 + 1e-12), "{p:?} λ={lambda}");
         }
     }
     // No instance at all: everything is rejected.
@@ -243,10 +198,7 @@ fn capacity_estimate() {
     let mut lmm = PerfCache::new(presets::LMM, 1.0);
     let c = lmm.capacity_estimate(300);
     assert!((63..70).contains(&c), "lmm capacity {c}");
-    assert_eq!(
-        PerfCache::new(presets::MASTER_AS_IS, 1.0).capacity_estimate(300),
-        300
-    );
+    assert_eq!(PerfCache::new(presets::MASTER_AS_IS, 1.0).capacity_estimate(300), 300);
 }
 
 /// The master preset as it runs upstream (milliseconds fed as seconds) never
@@ -267,11 +219,7 @@ fn rejection_rate_is_monotone() {
         let mut prev = 0.0;
         for count in 0..=300 {
             let r = solve(f64::from(count), &p).rejection_rate;
-            assert!(
-                r >= prev,
-                "{p:?}: r({count}) = {r} < r({}) = {prev}",
-                count - 1
-            );
+            assert!(r >= prev, "{p:?}: r({count}) = {r} < r({}) = {prev}", count - 1);
             prev = r;
         }
     }
@@ -285,19 +233,11 @@ fn rejection_rate_is_monotone() {
 fn rejection_rate_is_convex() {
     for name in ["seconds", "nov2025", "lmm"] {
         for cap in [StateCap::Faster, StateCap::Full] {
-            let p = PerfParams {
-                state_cap: cap,
-                ..presets::preset(name).expect("preset")
-            };
-            let r: Vec<f64> = (0..=300)
-                .map(|l| solve(f64::from(l), &p).rejection_rate)
-                .collect();
+            let p = PerfParams { state_cap: cap, ..presets::preset(name).expect("preset") };
+            let r: Vec<f64> = (0..=300).map(|l| solve(f64::from(l), &p).rejection_rate).collect();
             for l in 1..300 {
                 let second = r[l + 1] - 2.0 * r[l] + r[l - 1];
-                assert!(
-                    second >= -1e-15 * r[l + 1],
-                    "{name} {cap:?}: second difference {second:e} at λ={l}"
-                );
+                assert!(second >= -1e-15 * r[l + 1], "{name} {cap:?}: second difference {second:e} at λ={l}");
             }
         }
     }

@@ -6,12 +6,8 @@ use std::path::Path;
 use dfaas_env::{Decision, MultiAgentEnv, Scenario, Simulator};
 
 fn load(name: &str) -> Scenario {
-    Scenario::load(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../experiments/scenarios")
-            .join(format!("{name}.toml")),
-    )
-    .unwrap()
+    Scenario::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios").join(format!("{name}.toml")))
+        .unwrap()
 }
 
 /// Plays an episode with a fixed mixed decision; returns every outcome.
@@ -37,22 +33,13 @@ fn play(sim: &mut Simulator, seed: u64) -> Vec<dfaas_env::SlotOutcome> {
 
 #[test]
 fn same_seed_same_episode_every_model() {
-    for name in [
-        "marl-paper-5",
-        "marl-paper-5-fidelity",
-        "marl-master-5",
-        "dfaas-cloudnet21",
-    ] {
+    for name in ["marl-paper-5", "marl-paper-5-fidelity", "marl-master-5", "dfaas-cloudnet21"] {
         let s = load(name);
         let mut a = Simulator::new(&s).unwrap();
         let mut b = Simulator::new(&s).unwrap();
         assert_eq!(play(&mut a, 11), play(&mut b, 11), "{name}");
         if name != "dfaas-cloudnet21" {
-            assert_ne!(
-                play(&mut a, 11),
-                play(&mut a, 12),
-                "{name}: different seeds differ"
-            );
+            assert_ne!(play(&mut a, 11), play(&mut a, 12), "{name}: different seeds differ");
         }
         // Episode seeds drawn from the master seed are reproducible too.
         let mut c = Simulator::new(&s).unwrap();
@@ -72,9 +59,7 @@ fn even_floor_loses_the_remainder() {
     assert_eq!(sim.action_space(0), dfaas_env::Space::Simplex { n: 3 });
     sim.reset_episode(Some(3));
     // Find a slot where node_0 (3 neighbours) has input not divisible by 3 after forwarding all.
-    let d: Vec<Decision> = (0..5)
-        .map(|_| Decision::new(vec![0.0, 1.0, 0.0]).unwrap())
-        .collect();
+    let d: Vec<Decision> = (0..5).map(|_| Decision::new(vec![0.0, 1.0, 0.0]).unwrap()).collect();
     loop {
         let input0 = sim.observations()[0].input;
         sim.advance(&d).unwrap();
@@ -94,10 +79,7 @@ fn serverless_rejections_are_shared_and_charged_to_senders() {
     let mut sim = Simulator::new(&s).unwrap();
     sim.reset_episode(Some(5));
     // node_0 sends everything to node_1; node_1 keeps its own.
-    let d = vec![
-        Decision::new(vec![0.0, 1.0, 0.0]).unwrap(),
-        Decision::all_local(1),
-    ];
+    let d = vec![Decision::new(vec![0.0, 1.0, 0.0]).unwrap(), Decision::all_local(1)];
     for _ in 0..20 {
         let in0 = sim.observations()[0].input;
         let in1 = sim.observations()[1].input;
@@ -105,10 +87,7 @@ fn serverless_rejections_are_shared_and_charged_to_senders() {
         let (o0, o1) = (&sim.outcomes()[0], &sim.outcomes()[1]);
         assert_eq!(o1.received, in0);
         let total_rej = o1.local_rejects + o1.received_rejects;
-        assert_eq!(
-            o0.forward_rejects[0], o1.received_rejects,
-            "the forwarded share is charged to node_0"
-        );
+        assert_eq!(o0.forward_rejects[0], o1.received_rejects, "the forwarded share is charged to node_0");
         assert_eq!(o1.processed, in0 + in1 - total_rej);
         // Proportional split: each flow's share within one request of its proportion.
         if in0 + in1 > 0 {
@@ -131,11 +110,7 @@ fn queue_observations_carry_queue_and_capacity() {
         sim.advance(&d).unwrap();
         let q = sim.outcomes()[0].queue_len.unwrap();
         assert!(q <= 100);
-        assert_eq!(
-            sim.observations()[0].queue_len,
-            q,
-            "next observation shows the queue left"
-        );
+        assert_eq!(sim.observations()[0].queue_len, q, "next observation shows the queue left");
         saw_queue |= q > 0;
     }
     assert!(saw_queue, "a sinusoidal day fills the queue at some point");

@@ -13,20 +13,13 @@ use dfaas_experiments::Contender;
 use dfaas_experiments::runner::run_episode;
 
 fn scenario(name: &str) -> Scenario {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(format!("{name}.toml"));
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.toml"));
     Scenario::load(&p).expect("shipped scenario")
 }
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("env_throughput");
-    for name in [
-        "marl-paper-2",
-        "marl-paper-5",
-        "marl-master-2",
-        "marl-master-5",
-    ] {
+    for name in ["marl-paper-2", "marl-paper-5", "marl-master-2", "marl-master-5"] {
         let s = scenario(name);
         for policy in ["all-local", "random"] {
             let mut sim = Simulator::new(&s).unwrap();

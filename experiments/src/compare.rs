@@ -83,11 +83,9 @@ pub fn compare(
     let bar = if progress {
         let b = ProgressBar::new((contenders.len() * seeds.len()) as u64);
         b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {msg:<28} [{bar:30}] {pos}/{len} episodes {elapsed}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{spinner} {msg:<28} [{bar:30}] {pos}/{len} episodes {elapsed}")
+                .expect("valid template")
+                .progress_chars("=> "),
         );
         b
     } else {
@@ -104,12 +102,7 @@ pub fn compare(
         results.push(r);
     }
     bar.finish_and_clear();
-    Ok(CompareReport {
-        scenario: scenario.name.clone(),
-        episodes: seeds.len(),
-        seeds: seeds.to_vec(),
-        results,
-    })
+    Ok(CompareReport { scenario: scenario.name.clone(), episodes: seeds.len(), seeds: seeds.to_vec(), results })
 }
 
 /// Plays `contender` on every seed, in parallel threads, results in seed order.
@@ -119,22 +112,9 @@ pub fn run_many(
     seeds: &[u64],
     bar: &ProgressBar,
 ) -> Result<Vec<EpisodeRun>, RunError> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(seeds.len())
-        .max(1);
-    let chunks: Vec<Vec<(usize, u64)>> = (0..threads)
-        .map(|t| {
-            seeds
-                .iter()
-                .copied()
-                .enumerate()
-                .skip(t)
-                .step_by(threads)
-                .collect()
-        })
-        .collect();
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(seeds.len()).max(1);
+    let chunks: Vec<Vec<(usize, u64)>> =
+        (0..threads).map(|t| seeds.iter().copied().enumerate().skip(t).step_by(threads).collect()).collect();
     let mut out: Vec<Option<EpisodeRun>> = (0..seeds.len()).map(|_| None).collect();
     let results: Vec<Result<Vec<(usize, EpisodeRun)>, RunError>> = std::thread::scope(|s| {
         let handles: Vec<_> = chunks
@@ -144,30 +124,21 @@ pub fn run_many(
                 s.spawn(move || {
                     let mut v = Vec::new();
                     for &(i, seed) in chunk {
-                        v.push((
-                            i,
-                            run_episode::<std::io::Sink>(&mut sim, contender, seed, i, None)?,
-                        ));
+                        v.push((i, run_episode::<std::io::Sink>(&mut sim, contender, seed, i, None)?));
                         bar.inc(1);
                     }
                     Ok(v)
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("episode thread panicked"))
-            .collect()
+        handles.into_iter().map(|h| h.join().expect("episode thread panicked")).collect()
     });
     for r in results {
         for (i, run) in r? {
             out[i] = Some(run);
         }
     }
-    Ok(out
-        .into_iter()
-        .map(|r| r.expect("every seed ran"))
-        .collect())
+    Ok(out.into_iter().map(|r| r.expect("every seed ran")).collect())
 }
 
 /// Per-node mean rates over the slots after the first, averaged over episodes.
@@ -177,9 +148,7 @@ fn node_rates(sim: &Simulator, runs: &[EpisodeRun]) -> Vec<NodeRates> {
     (0..topo.len())
         .map(|i| {
             let mean = |f: &dyn Fn(&EpisodeRun) -> f64| {
-                runs.iter()
-                    .map(|r| f(r) / (r.steady[i].slots.max(1) as f64) / slot)
-                    .sum::<f64>()
+                runs.iter().map(|r| f(r) / (r.steady[i].slots.max(1) as f64) / slot).sum::<f64>()
                     / runs.len().max(1) as f64
             };
             NodeRates {
@@ -190,12 +159,7 @@ fn node_rates(sim: &Simulator, runs: &[EpisodeRun]) -> Vec<NodeRates> {
                     .neighbors(i)
                     .iter()
                     .enumerate()
-                    .map(|(k, &j)| {
-                        (
-                            topo.names()[j].clone(),
-                            mean(&|r| r.steady_forwarded_to[i][k] as f64),
-                        )
-                    })
+                    .map(|(k, &j)| (topo.names()[j].clone(), mean(&|r| r.steady_forwarded_to[i][k] as f64)))
                     .collect(),
                 received_rps: mean(&|r| r.steady[i].received as f64),
                 rejected_rps: mean(&|r| r.steady[i].rejected as f64),
@@ -215,10 +179,7 @@ fn summarise(c: &Contender, runs: &[EpisodeRun]) -> PolicyResult {
     let fwd = col(&|r| r.summary.federation.forwarded_ratio());
     let reward = (!matches!(c, Contender::GlobalNode))
         .then(|| col(&|r| r.summary.federation.reward / r.summary.federation.slots.max(1) as f64));
-    let rt: Vec<f64> = runs
-        .iter()
-        .filter_map(|r| r.summary.federation.mean_response_time_s())
-        .collect();
+    let rt: Vec<f64> = runs.iter().filter_map(|r| r.summary.federation.mean_response_time_s()).collect();
     let time: Duration = runs.iter().map(|r| r.step_time).sum();
     let steps: u64 = runs.iter().map(|r| r.agent_steps).sum();
     PolicyResult {
@@ -237,15 +198,8 @@ fn summarise(c: &Contender, runs: &[EpisodeRun]) -> PolicyResult {
         reward: reward.map(|m| m.mean),
         reward_std: reward.map(|m| m.std),
         response_time_s: (!rt.is_empty()).then(|| MeanStd::of(&rt).mean),
-        agent_steps_per_second: if time.as_secs_f64() > 0.0 {
-            steps as f64 / time.as_secs_f64()
-        } else {
-            0.0
-        },
-        episode_processed_ratios: runs
-            .iter()
-            .map(|r| r.summary.federation.processed_ratio())
-            .collect(),
+        agent_steps_per_second: if time.as_secs_f64() > 0.0 { steps as f64 / time.as_secs_f64() } else { 0.0 },
+        episode_processed_ratios: runs.iter().map(|r| r.summary.federation.processed_ratio()).collect(),
         nodes: Vec::new(),
     }
 }

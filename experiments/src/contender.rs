@@ -1,9 +1,13 @@
 //! What can be evaluated on a scenario: a per-node policy, or a centralised
 //! reference (the oracle, the global node).
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
 use dfaas_env::Simulator;
 use dfaas_env::models::ModelSpec;
-use dfaas_policies::{PolicyError, PolicySpec};
+use dfaas_policies::learned::ActionLayout;
+use dfaas_policies::{LearnedPolicy, NodeContext, Policy, PolicyError, PolicyFile, PolicySpec};
 
 /// One entry of a comparison.
 #[derive(Debug, Clone)]
@@ -14,6 +18,8 @@ pub enum Contender {
     Oracle,
     /// One node with the federation's resources (queue model).
     GlobalNode,
+    /// A learned policy file (exported by `dfaas export`), one instance per node.
+    Learned { path: PathBuf, file: Arc<PolicyFile> },
 }
 
 impl Contender {
@@ -31,6 +37,39 @@ impl Contender {
         })
     }
 
+    /// Loads a learned policy file.
+    pub fn learned(path: &Path) -> Result<Self, PolicyError> {
+        let file = PolicyFile::read(path)?;
+        Ok(Contender::Learned { path: path.to_path_buf(), file: Arc::new(file) })
+    }
+
+    /// One policy instance per node of `sim` (not for the centralised references).
+    pub fn policies(&self, sim: &Simulator, seed: u64) -> Result<Vec<Box<dyn Policy>>, PolicyError> {
+        let topo = sim.topology();
+        match self {
+            Contender::Policy(spec) => (0..topo.len()).map(|i| dfaas_policies::build(spec, i, seed)).collect(),
+            Contender::Learned { path, file } => {
+                let three_way = file.meta.action_layout == ActionLayout::ThreeWay;
+                if three_way != sim.even_floor() {
+                    let layout = |t: bool| if t { "the 3-way even-floor action" } else { "per-neighbour actions" };
+                    return Err(PolicyError::Incompatible {
+                        file: path.display().to_string(),
+                        what: "action layout".into(),
+                        expected: layout(three_way).into(),
+                        found: format!("{} (scenario {})", layout(sim.even_floor()), sim.scenario().name),
+                    });
+                }
+                (0..topo.len())
+                    .map(|i| {
+                        let ctx = NodeContext::from_topology(topo, i).expect("node in topology");
+                        LearnedPolicy::with_origin(file, &ctx, path).map(|p| Box::new(p) as Box<dyn Policy>)
+                    })
+                    .collect()
+            }
+            Contender::Oracle | Contender::GlobalNode => Err(PolicyError::Reference(self.name())),
+        }
+    }
+
     /// The upper reference for a scenario's model.
     pub fn upper_reference(sim: &Simulator) -> Self {
         match sim.scenario().model {
@@ -41,7 +80,7 @@ impl Contender {
 
     /// Whether this is a centralised reference rather than a deployable policy.
     pub fn is_reference(&self) -> bool {
-        !matches!(self, Contender::Policy(_))
+        matches!(self, Contender::Oracle | Contender::GlobalNode)
     }
 
     /// Display name (`all-local`, `static:local=0.7`, `oracle`, …).
@@ -50,6 +89,9 @@ impl Contender {
             Contender::Policy(spec) => spec.to_string(),
             Contender::Oracle => "oracle".into(),
             Contender::GlobalNode => "global-node".into(),
+            Contender::Learned { path, .. } => {
+                format!("learned:{}", path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
+            }
         }
     }
 }

@@ -69,14 +69,10 @@ pub fn run_episode<W: Write>(
                 step(sim, &actions, &mut run, episode, seed, csv.as_deref_mut())?;
             }
         }
-        Contender::Policy(spec) => {
-            let mut policies: Vec<Box<dyn Policy>> = (0..n)
-                .map(|i| dfaas_policies::build(spec, i, seed))
-                .collect::<Result<_, _>>()?;
+        Contender::Policy(_) | Contender::Learned { .. } => {
+            let mut policies: Vec<Box<dyn Policy>> = contender.policies(sim, seed)?;
             for (i, p) in policies.iter_mut().enumerate() {
-                p.reset(dfaas_env::seeds::splitmix(
-                    seed ^ (i as u64).wrapping_mul(0x9E37_79B9),
-                ));
+                p.reset(dfaas_env::seeds::splitmix(seed ^ (i as u64).wrapping_mul(0x9E37_79B9)));
             }
             sim.reset_episode(Some(seed));
             let mut actions = Vec::with_capacity(n);
@@ -129,11 +125,7 @@ fn step<W: Write>(
 }
 
 /// The global node: one node with N× the resources receives every input.
-fn global_node_episode(
-    sim: &mut Simulator,
-    seed: u64,
-    mut run: EpisodeRun,
-) -> Result<EpisodeRun, RunError> {
+fn global_node_episode(sim: &mut Simulator, seed: u64, mut run: EpisodeRun) -> Result<EpisodeRun, RunError> {
     let ModelSpec::Queue(spec) = &sim.scenario().model else {
         return Err(RunError::Unsupported(format!(
             "the global node is the queue model's reference; this scenario uses `{}`: use the oracle",

@@ -89,9 +89,8 @@ pub fn simulate(
     let mut sim = Simulator::new(scenario).map_err(|e| RunError::Unsupported(e.to_string()))?;
     let mut writer = match csv {
         Some(p) => {
-            let f = File::create(p).map_err(|e| {
-                RunError::Unsupported(format!("{}: cannot create: {e}", p.display()))
-            })?;
+            let f =
+                File::create(p).map_err(|e| RunError::Unsupported(format!("{}: cannot create: {e}", p.display())))?;
             Some(SlotCsv::new(BufWriter::new(f), sim.topology())?)
         }
         None => None,
@@ -109,8 +108,7 @@ pub fn simulate(
     }
     bar.finish_and_clear();
     if let Some(w) = writer {
-        w.finish()
-            .map_err(|e| RunError::Unsupported(format!("writing CSV: {e}")))?;
+        w.finish().map_err(|e| RunError::Unsupported(format!("writing CSV: {e}")))?;
     }
     let time: Duration = runs.iter().map(|r| r.step_time).sum();
     let steps: u64 = runs.iter().map(|r| r.agent_steps).sum();
@@ -123,22 +121,12 @@ pub fn simulate(
             .map(|r| EpisodeReport {
                 seed: r.summary.seed,
                 federation: TotalsReport::new("federation", &r.summary.federation),
-                agents: r
-                    .summary
-                    .agents
-                    .iter()
-                    .zip(&names)
-                    .map(|(t, n)| TotalsReport::new(n, t))
-                    .collect(),
+                agents: r.summary.agents.iter().zip(&names).map(|(t, n)| TotalsReport::new(n, t)).collect(),
             })
             .collect(),
         step_wall_seconds: time.as_secs_f64(),
         agent_steps: steps,
-        agent_steps_per_second: if time.as_secs_f64() > 0.0 {
-            steps as f64 / time.as_secs_f64()
-        } else {
-            0.0
-        },
+        agent_steps_per_second: if time.as_secs_f64() > 0.0 { steps as f64 / time.as_secs_f64() } else { 0.0 },
         first_episode_slots: runs.first().map(|r| r.slots.clone()).unwrap_or_default(),
     })
 }
@@ -176,26 +164,15 @@ impl SimulateReport {
                         s.forward_rejects.to_string(),
                         s.processed.to_string(),
                         format!("{:.1}", 100.0 * s.processed_ratio()),
-                        format!(
-                            "{:.4}",
-                            s.reward / self.episodes[0].agents.len().max(1) as f64
-                        ),
+                        format!("{:.4}", s.reward / self.episodes[0].agents.len().max(1) as f64),
                     ]
                 })
                 .collect();
             out.push_str("per slot (federation, requests per slot):\n");
             out.push_str(&render(&header, &rows));
         } else {
-            let header = [
-                "episode",
-                "seed",
-                "input",
-                "processed %",
-                "rejected %",
-                "platform rej. %",
-                "fwd rej. %",
-                "reward",
-            ];
+            let header =
+                ["episode", "seed", "input", "processed %", "rejected %", "platform rej. %", "fwd rej. %", "reward"];
             let rows: Vec<Vec<String>> = self
                 .episodes
                 .iter()
@@ -218,10 +195,7 @@ impl SimulateReport {
             out.push_str(&render(&header, &rows));
         }
         if let Some(e) = self.episodes.first() {
-            out.push_str(&format!(
-                "\nper node, episode seed {} (mean rates, requests per second):\n",
-                e.seed
-            ));
+            out.push_str(&format!("\nper node, episode seed {} (mean rates, requests per second):\n", e.seed));
             let header = [
                 "node",
                 "input",

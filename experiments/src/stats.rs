@@ -18,10 +18,7 @@ impl MeanStd {
         let n = xs.len() as f64;
         let mean = xs.iter().sum::<f64>() / n;
         let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-        Self {
-            mean,
-            std: var.sqrt(),
-        }
+        Self { mean, std: var.sqrt() }
     }
 }
 

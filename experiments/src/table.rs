@@ -20,25 +20,13 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
         cells
             .iter()
             .enumerate()
-            .map(|(i, c)| {
-                if i == 0 {
-                    format!("{c:<w$}", w = width[i])
-                } else {
-                    format!("{c:>w$}", w = width[i])
-                }
-            })
+            .map(|(i, c)| if i == 0 { format!("{c:<w$}", w = width[i]) } else { format!("{c:>w$}", w = width[i]) })
             .collect::<Vec<_>>()
             .join("  ")
     };
     let mut out = line(header.to_vec());
     out.push('\n');
-    out.push_str(
-        &width
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join("  "),
-    );
+    out.push_str(&width.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
     out.push('\n');
     for r in rows {
         out.push_str(&line(r.iter().map(String::as_str).collect()));
@@ -63,11 +51,7 @@ pub fn compare_table(report: &CompareReport) -> String {
         .iter()
         .map(|r| {
             vec![
-                if r.reference {
-                    format!("{} (upper ref.)", r.policy)
-                } else {
-                    r.policy.clone()
-                },
+                if r.reference { format!("{} (upper ref.)", r.policy) } else { r.policy.clone() },
                 pct(r.processed_ratio, r.processed_ratio_std),
                 pct(r.rejected_ratio, r.rejected_ratio_std),
                 pct(r.local_reject_ratio, r.local_reject_ratio_std),
@@ -92,38 +76,18 @@ pub fn compare_table(report: &CompareReport) -> String {
 pub fn node_table(report: &CompareReport) -> String {
     let mut out = String::new();
     for r in report.results.iter().filter(|r| !r.nodes.is_empty()) {
-        out.push_str(&format!(
-            "\n{} — mean rates after the first slot, requests per second:\n",
-            r.policy
-        ));
-        let header = [
-            "node",
-            "input",
-            "local",
-            "forwarded to",
-            "received",
-            "rejected",
-            "platform rej.",
-            "fwd rej.",
-        ];
+        out.push_str(&format!("\n{} — mean rates after the first slot, requests per second:\n", r.policy));
+        let header = ["node", "input", "local", "forwarded to", "received", "rejected", "platform rej.", "fwd rej."];
         let rows: Vec<Vec<String>> = r
             .nodes
             .iter()
             .map(|n| {
-                let to: Vec<String> = n
-                    .forwarded_rps
-                    .iter()
-                    .map(|(k, v)| format!("{k}:{v:.2}"))
-                    .collect();
+                let to: Vec<String> = n.forwarded_rps.iter().map(|(k, v)| format!("{k}:{v:.2}")).collect();
                 vec![
                     n.node.clone(),
                     format!("{:.2}", n.input_rps),
                     format!("{:.2}", n.local_rps),
-                    if to.is_empty() {
-                        "-".into()
-                    } else {
-                        to.join(" ")
-                    },
+                    if to.is_empty() { "-".into() } else { to.join(" ") },
                     format!("{:.2}", n.received_rps),
                     format!("{:.2}", n.rejected_rps),
                     format!("{:.2}", n.platform_rejected_rps),

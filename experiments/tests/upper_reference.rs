@@ -9,12 +9,7 @@ use dfaas_experiments::compare::run_many;
 use indicatif::ProgressBar;
 
 fn scenario(name: &str) -> Scenario {
-    Scenario::load(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("scenarios")
-            .join(format!("{name}.toml")),
-    )
-    .unwrap()
+    Scenario::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.toml"))).unwrap()
 }
 
 fn check(name: &str, episodes: usize) {
@@ -28,20 +23,9 @@ fn check(name: &str, episodes: usize) {
         let c = Contender::parse(policy).unwrap();
         let runs = run_many(&sim, &c, &seeds, &bar).unwrap();
         for (r, u) in runs.iter().zip(&reference) {
-            assert_eq!(
-                r.summary.federation.input, u.summary.federation.input,
-                "{name}: same episode, same input"
-            );
-            let (p, q) = (
-                r.summary.federation.processed,
-                u.summary.federation.processed,
-            );
-            assert!(
-                p <= q,
-                "{name}: {policy} processed {p} > {} {q} on seed {}",
-                upper.name(),
-                r.summary.seed
-            );
+            assert_eq!(r.summary.federation.input, u.summary.federation.input, "{name}: same episode, same input");
+            let (p, q) = (r.summary.federation.processed, u.summary.federation.processed);
+            assert!(p <= q, "{name}: {policy} processed {p} > {} {q} on seed {}", upper.name(), r.summary.seed);
         }
     }
 }
@@ -71,8 +55,6 @@ fn references_match_models() {
     let s = Simulator::new(&scenario("marl-master-5")).unwrap();
     assert_eq!(Contender::upper_reference(&s).name(), "oracle");
     // The oracle refuses the queue model with a message that says why.
-    let err = run_many(&q, &Contender::Oracle, &[1], &ProgressBar::hidden())
-        .unwrap_err()
-        .to_string();
+    let err = run_many(&q, &Contender::Oracle, &[1], &ProgressBar::hidden()).unwrap_err().to_string();
     assert!(err.contains("global-node"), "{err}");
 }

@@ -21,9 +21,7 @@ fn shared_file(hidden: &[usize]) -> PolicyFile {
     let mut file = PolicyFile {
         meta: PolicyMeta {
             format_version: 1,
-            encoding: Encoding::Normalized {
-                max_degree: MAX_DEGREE,
-            },
+            encoding: Encoding::Normalized { max_degree: MAX_DEGREE },
             encoding_version: NORMALIZED_VERSION,
             mode: Mode::Shared,
             action_layout: ActionLayout::PerNeighbor,
@@ -91,18 +89,15 @@ fn observation() -> NodeObservation {
 }
 
 fn bench(c: &mut Criterion) {
-    let node = NodeContext {
-        name: "node_0".into(),
-        neighbors: vec!["node_1".into(), "node_2".into(), "node_3".into()],
-    };
+    let node =
+        NodeContext { name: "node_0".into(), neighbors: vec!["node_1".into(), "node_2".into(), "node_3".into()] };
     let obs = observation();
     for hidden in [[64, 64], [256, 256]] {
         let file = shared_file(&hidden);
         let mut policy = LearnedPolicy::new(&file, &node).unwrap();
-        c.bench_function(
-            &format!("decide/normalized-d3/hidden-{}x{}", hidden[0], hidden[1]),
-            |b| b.iter(|| policy.decide(black_box(&obs))),
-        );
+        c.bench_function(&format!("decide/normalized-d3/hidden-{}x{}", hidden[0], hidden[1]), |b| {
+            b.iter(|| policy.decide(black_box(&obs)))
+        });
     }
 }
 

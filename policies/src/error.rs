@@ -16,31 +16,15 @@ pub enum PolicyError {
     Reference(String),
     /// The policy has no parameter with this key.
     #[error("policy `{policy}` has no parameter `{key}`; its parameters: {known}")]
-    UnknownParam {
-        policy: String,
-        key: String,
-        known: String,
-    },
+    UnknownParam { policy: String, key: String, known: String },
     /// The parameter's value cannot be used.
     #[error("bad value `{value}` for parameter `{key}` of policy `{policy}`: {reason}")]
-    BadValue {
-        policy: String,
-        key: String,
-        value: String,
-        reason: String,
-    },
+    BadValue { policy: String, key: String, value: String, reason: String },
     /// A learned-policy file cannot be read: missing, not a DFaaS policy
     /// file, truncated, corrupt, or internally inconsistent.
     #[error("policy file `{file}`: {reason}")]
     ModelFile { file: String, reason: String },
     /// A learned-policy file is valid but does not fit the node it is given to.
-    #[error(
-        "policy file `{file}` does not fit this node: {what}: the file has {expected}, the node has {found}"
-    )]
-    Incompatible {
-        file: String,
-        what: String,
-        expected: String,
-        found: String,
-    },
+    #[error("policy file `{file}` does not fit this node: {what}: the file has {expected}, the node has {found}")]
+    Incompatible { file: String, what: String, expected: String, found: String },
 }

@@ -1,8 +1,8 @@
 //! Building a policy for one node from its spec.
 
 use crate::heuristics::{
-    AllLocal, LeastLoaded, NodeMargin, PowerOfD, ProportionalLatency, RandomSplit, Recalc,
-    SlackProportional, StaticSplit,
+    AllLocal, LeastLoaded, NodeMargin, PowerOfD, ProportionalLatency, RandomSplit, Recalc, SlackProportional,
+    StaticSplit,
 };
 use crate::params::Params;
 use crate::{Policy, PolicyError, PolicySpec};
@@ -47,10 +47,7 @@ pub fn reference_names() -> &'static [&'static str] {
 
 /// The parameter keys of heuristic `name`, or `None` if there is no such heuristic.
 pub fn param_keys(name: &str) -> Option<&'static [&'static str]> {
-    HEURISTICS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, keys)| *keys)
+    HEURISTICS.iter().find(|(n, _)| *n == name).map(|(_, keys)| *keys)
 }
 
 /// Builds the policy `spec` names for agent `node`; stochastic policies are
@@ -67,23 +64,14 @@ pub fn build(spec: &PolicySpec, node: usize, seed: u64) -> Result<Box<dyn Policy
     let Some(keys) = param_keys(name) else {
         return Err(PolicyError::UnknownPolicy {
             name: name.to_string(),
-            known: format!(
-                "{}; references computed by the simulator: {}",
-                NAMES.join(", "),
-                REFERENCES.join(", ")
-            ),
+            known: format!("{}; references computed by the simulator: {}", NAMES.join(", "), REFERENCES.join(", ")),
         });
     };
     let p = Params::new(spec, keys)?;
     let policy: Box<dyn Policy> = match name {
         "all-local" => Box::new(AllLocal),
         "random" => Box::new(RandomSplit::new(node, seed)),
-        "static" => Box::new(StaticSplit::new(p.number(
-            "local",
-            StaticSplit::DEFAULT_LOCAL,
-            0.0,
-            1.0,
-        )?)),
+        "static" => Box::new(StaticSplit::new(p.number("local", StaticSplit::DEFAULT_LOCAL, 0.0, 1.0)?)),
         "slack-proportional" => Box::new(SlackProportional::new(p.overflow()?)),
         "recalc" => Box::new(Recalc::new(p.overflow()?)),
         "node-margin" => Box::new(NodeMargin::new(
@@ -104,10 +92,7 @@ pub fn build(spec: &PolicySpec, node: usize, seed: u64) -> Result<Box<dyn Policy
             p.overflow()?,
         )),
         other => {
-            return Err(PolicyError::UnknownPolicy {
-                name: other.to_string(),
-                known: NAMES.join(", "),
-            });
+            return Err(PolicyError::UnknownPolicy { name: other.to_string(), known: NAMES.join(", ") });
         }
     };
     Ok(policy)
@@ -138,10 +123,7 @@ mod tests {
     #[test]
     fn references_are_dispatched() {
         assert_eq!(err("oracle"), PolicyError::Reference("oracle".into()));
-        assert_eq!(
-            err("global-node"),
-            PolicyError::Reference("global-node".into())
-        );
+        assert_eq!(err("global-node"), PolicyError::Reference("global-node".into()));
         assert!(err("oracle").to_string().contains("simulator"));
     }
 
@@ -155,10 +137,7 @@ mod tests {
         let e = err("static:lokal=0.5");
         assert!(matches!(e, PolicyError::UnknownParam { .. }), "{e:?}");
         let e = e.to_string();
-        assert!(
-            e.contains("`lokal`") && e.contains("`static`") && e.contains("local"),
-            "{e}"
-        );
+        assert!(e.contains("`lokal`") && e.contains("`static`") && e.contains("local"), "{e}");
         let e = err("all-local:x=1").to_string();
         assert!(e.contains("`x`") && e.contains("none"), "{e}");
         let e = err("static:local=1.5");
@@ -168,15 +147,9 @@ mod tests {
         let e = err("power-of-d:d=zero").to_string();
         assert!(e.contains("`d`") && e.contains("`zero`"), "{e}");
         let e = err("power-of-d:d=0").to_string();
-        assert!(
-            e.contains("`d`") && e.contains("`0`") && e.contains("at least 1"),
-            "{e}"
-        );
+        assert!(e.contains("`d`") && e.contains("`0`") && e.contains("at least 1"), "{e}");
         let e = err("slack-proportional:overflow=drop").to_string();
-        assert!(
-            e.contains("`overflow`") && e.contains("`drop`") && e.contains("reject"),
-            "{e}"
-        );
+        assert!(e.contains("`overflow`") && e.contains("`drop`") && e.contains("reject"), "{e}");
         let e = err("node-margin:step=0").to_string();
         assert!(e.contains("`step`") && e.contains("`0`"), "{e}");
         let e = err("proportional-latency:floor=NaN").to_string();
@@ -186,37 +159,14 @@ mod tests {
     #[test]
     fn parameters_take_effect() {
         use dfaas_env::{NeighborObs, NodeObservation};
-        let nb = NeighborObs {
-            spare_capacity: 100.0,
-            degree: 1,
-            age_seconds: Some(0.0),
-            ..Default::default()
-        };
-        let obs = NodeObservation {
-            predicted_input: 20.0,
-            capacity: 10.0,
-            neighbors: vec![nb],
-            ..Default::default()
-        };
+        let nb = NeighborObs { spare_capacity: 100.0, degree: 1, age_seconds: Some(0.0), ..Default::default() };
+        let obs = NodeObservation { predicted_input: 20.0, capacity: 10.0, neighbors: vec![nb], ..Default::default() };
         let mut s = build(&PolicySpec::parse("static:local=0.3").unwrap(), 0, 0).unwrap();
         assert!((s.decide(&obs).local() - 0.3).abs() < 1e-12);
-        let mut p = build(
-            &PolicySpec::parse("power-of-d:d=2,threshold=0.5").unwrap(),
-            0,
-            0,
-        )
-        .unwrap();
+        let mut p = build(&PolicySpec::parse("power-of-d:d=2,threshold=0.5").unwrap(), 0, 0).unwrap();
         assert!((p.decide(&obs).forwards()[0] - 0.75).abs() < 1e-12);
-        let bare = NodeObservation {
-            neighbors: vec![],
-            ..obs
-        };
-        let mut r = build(
-            &PolicySpec::parse("slack-proportional:overflow=reject").unwrap(),
-            0,
-            0,
-        )
-        .unwrap();
+        let bare = NodeObservation { neighbors: vec![], ..obs };
+        let mut r = build(&PolicySpec::parse("slack-proportional:overflow=reject").unwrap(), 0, 0).unwrap();
         assert!((r.decide(&bare).reject() - 0.5).abs() < 1e-12);
     }
 }

@@ -22,18 +22,12 @@ pub struct PolicySpec {
 impl PolicySpec {
     /// A spec with no parameters.
     pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            params: Vec::new(),
-        }
+        Self { name: name.into(), params: Vec::new() }
     }
 
     /// Parses `name` or `name:key=value,…` (whitespace around parts is ignored).
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        let syntax = |reason: &str| PolicyError::Syntax {
-            spec: text.to_string(),
-            reason: reason.to_string(),
-        };
+        let syntax = |reason: &str| PolicyError::Syntax { spec: text.to_string(), reason: reason.to_string() };
         let (name, rest) = match text.split_once(':') {
             Some((name, rest)) => (name.trim(), Some(rest)),
             None => (text.trim(), None),
@@ -48,9 +42,7 @@ impl PolicySpec {
                 continue;
             }
             let Some((key, value)) = part.split_once('=') else {
-                return Err(syntax(&format!(
-                    "parameter `{part}` is not of the form key=value"
-                )));
+                return Err(syntax(&format!("parameter `{part}` is not of the form key=value")));
             };
             let (key, value) = (key.trim(), value.trim());
             if key.is_empty() {
@@ -86,10 +78,7 @@ impl PolicySpec {
 
     /// The value of parameter `key`, if given.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 
@@ -140,17 +129,12 @@ mod tests {
         assert_eq!(bare.name(), "all-local");
         assert!(bare.params().is_empty());
         assert_eq!(bare.to_string(), "all-local");
-        assert_eq!(
-            PolicySpec::parse("static:").unwrap(),
-            PolicySpec::new("static")
-        );
+        assert_eq!(PolicySpec::parse("static:").unwrap(), PolicySpec::new("static"));
     }
 
     #[test]
     fn round_trips_through_display() {
-        let s = PolicySpec::new("static")
-            .with("local", "0.7")
-            .with("local", "0.5");
+        let s = PolicySpec::new("static").with("local", "0.7").with("local", "0.5");
         assert_eq!(s.params().len(), 1);
         assert_eq!(PolicySpec::parse(&s.to_string()).unwrap(), s);
     }
@@ -172,9 +156,7 @@ mod tests {
         assert!(e.contains("name is empty"), "{e}");
         let e = PolicySpec::parse("static:=1").unwrap_err().to_string();
         assert!(e.contains("empty key"), "{e}");
-        let e = PolicySpec::parse("static:local=1,local=2")
-            .unwrap_err()
-            .to_string();
+        let e = PolicySpec::parse("static:local=1,local=2").unwrap_err().to_string();
         assert!(e.contains("`local` is given twice"), "{e}");
     }
 }

@@ -49,23 +49,9 @@ fn write_then_read_is_identical() {
     let back = PolicyFile::read(&path).unwrap();
     assert_eq!(back.meta, file.meta);
     assert_eq!(back.weights.len(), file.weights.len());
-    assert!(
-        back.weights
-            .iter()
-            .zip(&file.weights)
-            .all(|(a, b)| a.to_bits() == b.to_bits())
-    );
-    let stats = |f: &PolicyFile| {
-        (
-            f.meta.networks[0].obs_mean.clone(),
-            f.meta.networks[0].obs_std.clone(),
-        )
-    };
-    assert_eq!(
-        stats(&back),
-        stats(&file),
-        "f32 statistics survive JSON exactly"
-    );
+    assert!(back.weights.iter().zip(&file.weights).all(|(a, b)| a.to_bits() == b.to_bits()));
+    let stats = |f: &PolicyFile| (f.meta.networks[0].obs_mean.clone(), f.meta.networks[0].obs_std.clone());
+    assert_eq!(stats(&back), stats(&file), "f32 statistics survive JSON exactly");
     assert_eq!(back.to_bytes(), file.to_bytes());
     // Only the file itself is left behind (the temporary was renamed).
     let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
@@ -96,8 +82,7 @@ fn extreme_f32_statistics_round_trip_exactly() {
     let mut r = rng(5);
     let n = &mut file.meta.networks[0];
     for (m, s) in n.obs_mean.iter_mut().zip(&mut n.obs_std) {
-        *m =
-            f32::from_bits(r.random_range(0..0x7f00_0000u32)) * if r.random() { -1.0 } else { 1.0 };
+        *m = f32::from_bits(r.random_range(0..0x7f00_0000u32)) * if r.random() { -1.0 } else { 1.0 };
         *s = f32::from_bits(r.random_range(0..0x7f00_0000u32));
     }
     n.alpha_floor = 1e-7;
@@ -110,16 +95,10 @@ fn every_truncation_is_reported_as_truncated() {
     let bytes = shared_normalized(1, &[4], 2).to_bytes();
     for len in 0..bytes.len() {
         let e = reason(parse(&bytes[..len]).unwrap_err());
-        assert!(
-            e.contains("truncated") && e.contains(&format!("got {len}")),
-            "{len}: {e}"
-        );
+        assert!(e.contains("truncated") && e.contains(&format!("got {len}")), "{len}: {e}");
     }
     let e = reason(parse(&bytes[..bytes.len() - 10]).unwrap_err());
-    assert!(
-        e.contains(&format!("expected {} bytes", bytes.len())),
-        "{e}"
-    );
+    assert!(e.contains(&format!("expected {} bytes", bytes.len())), "{e}");
     let mut long = bytes.clone();
     long.extend_from_slice(&[0; 8]);
     let e = reason(parse(&long).unwrap_err());
@@ -135,10 +114,7 @@ fn a_flipped_byte_is_a_checksum_error() {
         let mut bad = bytes.clone();
         bad[at] ^= 0x10;
         let e = reason(parse(&bad).unwrap_err());
-        assert!(
-            e.contains("checksum mismatch") && e.contains("corrupt"),
-            "{at}: {e}"
-        );
+        assert!(e.contains("checksum mismatch") && e.contains("corrupt"), "{at}: {e}");
     }
     // Any single flipped bit anywhere is an error, never a panic.
     for at in 0..bytes.len() {
@@ -160,10 +136,7 @@ fn foreign_files_and_future_versions_are_named() {
     bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
     reseal(&mut bytes);
     let e = reason(parse(&bytes).unwrap_err());
-    assert!(
-        e.contains("unsupported format version 2") && e.contains("version 1"),
-        "{e}"
-    );
+    assert!(e.contains("unsupported format version 2") && e.contains("version 1"), "{e}");
 }
 
 #[test]
@@ -206,10 +179,7 @@ fn random_bytes_never_panic() {
 fn invalid_json_metadata_quotes_serde() {
     let bytes = shared_normalized(1, &[4], 6).to_bytes();
     let e = reason(parse(&with_json(&bytes, "{}")).unwrap_err());
-    assert!(
-        e.contains("invalid JSON metadata") && e.contains("missing field"),
-        "{e}"
-    );
+    assert!(e.contains("invalid JSON metadata") && e.contains("missing field"), "{e}");
     let e = reason(parse(&with_json(&bytes, "not json")).unwrap_err());
     assert!(e.contains("invalid JSON metadata"), "{e}");
     let json = serde_json::to_string(&shared_normalized(1, &[4], 6).meta).unwrap();
@@ -258,10 +228,7 @@ fn inconsistent_metadata_is_explained() {
     check(&f, &["overflows"]);
     let mut f = good.clone();
     f.meta.max_degree = 3;
-    check(
-        &f,
-        &["max_degree 3 differs from the normalized encoding's 2"],
-    );
+    check(&f, &["max_degree 3 differs from the normalized encoding's 2"]);
     let mut f = good.clone();
     f.meta.format_version = 7;
     check(&f, &["format_version 7"]);
@@ -276,10 +243,7 @@ fn inconsistent_metadata_is_explained() {
     check(&f, &["network 9 does not exist"]);
     let mut f = independent(&five_agents(), Encoding::FidelityServerless, 8);
     f.meta.nodes[4].network = 0;
-    check(
-        &f,
-        &["node `node_4`: degree 1 gives 4 fidelity-serverless values, network 0 takes 8"],
-    );
+    check(&f, &["node `node_4`: degree 1 gives 4 fidelity-serverless values, network 0 takes 8"]);
 }
 
 #[test]
@@ -298,31 +262,17 @@ fn write_refuses_an_inconsistent_file_and_leaves_nothing() {
 fn push_network_checks_shapes() {
     let mut f = shared_normalized(1, &[4], 10);
     let n = f.meta.networks[0].clone();
-    let e = f
-        .push_network(n.clone(), &[(vec![0.0; 12], vec![0.0; 4])])
-        .unwrap_err();
+    let e = f.push_network(n.clone(), &[(vec![0.0; 12], vec![0.0; 4])]).unwrap_err();
     assert!(e.to_string().contains("1 layers given"), "{e}");
     let bad = vec![(vec![0.0; 47], vec![0.0; 4]), (vec![0.0; 12], vec![0.0; 3])];
     let e = f.push_network(n, &bad).unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("layer 0 (12→4): weight has 47 values (need 48)"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("layer 0 (12→4): weight has 47 values (need 48)"), "{e}");
 }
 
 #[test]
 fn a_missing_file_is_named() {
-    let node = NodeContext {
-        name: "a".into(),
-        neighbors: vec![],
-    };
-    let e = load_learned("/no/such/dir/x.dfpolicy".as_ref(), &node)
-        .err()
-        .unwrap();
+    let node = NodeContext { name: "a".into(), neighbors: vec![] };
+    let e = load_learned("/no/such/dir/x.dfpolicy".as_ref(), &node).err().unwrap();
     let e = e.to_string();
-    assert!(
-        e.contains("/no/such/dir/x.dfpolicy") && e.contains("cannot read"),
-        "{e}"
-    );
+    assert!(e.contains("/no/such/dir/x.dfpolicy") && e.contains("cannot read"), "{e}");
 }

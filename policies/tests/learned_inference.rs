@@ -8,16 +8,13 @@ use dfaas_env::encoding::{Encoder, Encoding, NORMALIZED_VERSION};
 use dfaas_env::seeds::rng;
 use dfaas_env::{Decision, NodeObservation};
 use dfaas_policies::learned::{
-    ActionLayout, Activation, Fallback, LearnedPolicy, Mlp, MlpScratch, Mode, NetworkMeta,
-    NodeContext, NodeEncoder, PolicyFile, load_learned, softplus,
+    ActionLayout, Activation, Fallback, LearnedPolicy, Mlp, MlpScratch, Mode, NetworkMeta, NodeContext, NodeEncoder,
+    PolicyFile, load_learned, softplus,
 };
 use dfaas_policies::{Policy, PolicyError};
 
 fn ctx(name: &str, neighbors: &[&str]) -> NodeContext {
-    NodeContext {
-        name: name.into(),
-        neighbors: s(neighbors),
-    }
+    NodeContext { name: name.into(), neighbors: s(neighbors) }
 }
 
 fn incompatible(r: Result<LearnedPolicy, PolicyError>) -> String {
@@ -30,15 +27,8 @@ fn incompatible(r: Result<LearnedPolicy, PolicyError>) -> String {
 
 /// 2 → 2 → 3 with hand-picked weights.
 fn tiny() -> PolicyFile {
-    let mut f = PolicyFile {
-        meta: meta(
-            Encoding::FidelityQueue,
-            Mode::Shared,
-            ActionLayout::ThreeWay,
-            1,
-        ),
-        weights: vec![],
-    };
+    let mut f =
+        PolicyFile { meta: meta(Encoding::FidelityQueue, Mode::Shared, ActionLayout::ThreeWay, 1), weights: vec![] };
     let net = NetworkMeta {
         input_dim: 2,
         output_dim: 3,
@@ -72,14 +62,8 @@ fn hand_computed_forward() {
     }
     // Clipping: x0 = (1e9 − 0)/1 → 10, so h0 = tanh(0.5·10 − 0.25·2) = tanh 4.5.
     let alpha = mlp.forward(&[1e9, 2.0], &mut scratch).unwrap();
-    assert!(
-        (alpha[0] - (softplus(4.5f32.tanh()) + 0.1)).abs() < 1e-6,
-        "{alpha:?}"
-    );
-    assert!(
-        mlp.forward(&[1.0], &mut scratch).is_none(),
-        "wrong input length"
-    );
+    assert!((alpha[0] - (softplus(4.5f32.tanh()) + 0.1)).abs() < 1e-6, "{alpha:?}");
+    assert!(mlp.forward(&[1.0], &mut scratch).is_none(), "wrong input length");
     assert_eq!((mlp.input_dim(), mlp.output_dim()), (2, 3));
     // A default (empty) scratch is sized on first use.
     let mut empty = MlpScratch::default();
@@ -91,15 +75,8 @@ fn hand_computed_forward() {
 fn the_three_way_decision_is_the_dirichlet_mean() {
     // fidelity-queue (6 raw counts), one linear layer with zero weights and
     // bias (0, 1, 2): α = softplus(0, 1, 2), whatever the observation.
-    let mut f = PolicyFile {
-        meta: meta(
-            Encoding::FidelityQueue,
-            Mode::Shared,
-            ActionLayout::ThreeWay,
-            3,
-        ),
-        weights: vec![],
-    };
+    let mut f =
+        PolicyFile { meta: meta(Encoding::FidelityQueue, Mode::Shared, ActionLayout::ThreeWay, 3), weights: vec![] };
     let net = NetworkMeta {
         input_dim: 6,
         output_dim: 3,
@@ -110,19 +87,14 @@ fn the_three_way_decision_is_the_dirichlet_mean() {
         obs_std: vec![1.0; 6],
         layers: vec![],
     };
-    f.push_network(net, &[(vec![0.0; 18], vec![0.0, 1.0, 2.0])])
-        .unwrap();
+    f.push_network(net, &[(vec![0.0; 18], vec![0.0, 1.0, 2.0])]).unwrap();
     let mut p = LearnedPolicy::new(&f, &ctx("a", &["b", "c"])).unwrap();
     assert_eq!(p.action_layout(), ActionLayout::ThreeWay);
     assert_eq!(p.encoding(), Encoding::FidelityQueue);
     assert_eq!(p.name(), "learned:in-memory");
     let obs = observation(&mut rng(1), 0, 2);
     let d = p.decide(&obs);
-    let a = [
-        softplus(0.0) as f64,
-        softplus(1.0) as f64,
-        softplus(2.0) as f64,
-    ];
+    let a = [softplus(0.0) as f64, softplus(1.0) as f64, softplus(2.0) as f64];
     let sum: f64 = a.iter().sum();
     assert_eq!(d.as_slice().len(), 3, "three-way: [local, forward, reject]");
     for (x, y) in d.as_slice().iter().zip(a) {
@@ -138,10 +110,7 @@ fn a_network_that_does_not_fit_its_own_encoding_is_refused() {
     match LearnedPolicy::new(&tiny(), &ctx("a", &["b"])) {
         Err(e @ PolicyError::ModelFile { .. }) => {
             let e = e.to_string();
-            assert!(
-                e.contains("input_dim 2 but the encoding gives 6 values"),
-                "{e}"
-            );
+            assert!(e.contains("input_dim 2 but the encoding gives 6 values"), "{e}");
         }
         other => panic!("{other:?}"),
     }
@@ -162,10 +131,7 @@ fn a_padded_shared_network_serves_every_degree_up_to_max() {
     let mut r = rng(12);
     for degree in 0..=3 {
         let names: Vec<String> = (1..=degree).map(|j| format!("n{j}")).collect();
-        let node = NodeContext {
-            name: "n0".into(),
-            neighbors: names,
-        };
+        let node = NodeContext { name: "n0".into(), neighbors: names };
         let mut p = LearnedPolicy::new(&file, &node).unwrap();
         for _ in 0..50 {
             let obs = observation(&mut r, 0, degree);
@@ -188,22 +154,13 @@ fn a_padded_shared_network_serves_every_degree_up_to_max() {
         assert_eq!(p.fallbacks(), 0);
     }
     let e = incompatible(LearnedPolicy::new(&file, &ctx("n0", &["a", "b", "c", "d"])));
-    assert!(
-        e.contains("max_degree") && e.contains("at most 3") && e.contains("has 4"),
-        "{e}"
-    );
+    assert!(e.contains("max_degree") && e.contains("at most 3") && e.contains("has 4"), "{e}");
     // An observation past max_degree falls back to all-local, counted.
     let mut p = LearnedPolicy::new(&file, &ctx("n0", &["a"])).unwrap();
     let d = p.decide(&observation(&mut r, 0, 5));
     assert_eq!(d, Decision::all_local(5));
     assert_eq!(p.fallbacks(), 1);
-    assert_eq!(
-        p.last_fallback(),
-        Some(Fallback::DegreeMismatch {
-            expected: 1,
-            found: 5
-        })
-    );
+    assert_eq!(p.last_fallback(), Some(Fallback::DegreeMismatch { expected: 1, found: 5 }));
 }
 
 #[test]
@@ -217,39 +174,19 @@ fn independent_networks_refuse_the_wrong_node() {
         assert_eq!(d.degree(), topo.degree(i));
     }
     let e = incompatible(LearnedPolicy::new(&file, &ctx("node_9", &["node_1"])));
+    assert!(e.contains("`node_9`") && e.contains("[node_0, node_1, node_2, node_3, node_4]"), "{e}");
+    let e = incompatible(LearnedPolicy::new(&file, &ctx("node_4", &["node_1", "node_2"])));
+    assert!(e.contains("degree of node `node_4`") && e.contains("the file has 1, the node has 2"), "{e}");
+    let e = incompatible(LearnedPolicy::new(&file, &ctx("node_3", &["node_0", "node_2"])));
     assert!(
-        e.contains("`node_9`") && e.contains("[node_0, node_1, node_2, node_3, node_4]"),
-        "{e}"
-    );
-    let e = incompatible(LearnedPolicy::new(
-        &file,
-        &ctx("node_4", &["node_1", "node_2"]),
-    ));
-    assert!(
-        e.contains("degree of node `node_4`") && e.contains("the file has 1, the node has 2"),
-        "{e}"
-    );
-    let e = incompatible(LearnedPolicy::new(
-        &file,
-        &ctx("node_3", &["node_0", "node_2"]),
-    ));
-    assert!(
-        e.contains("neighbours of node `node_3`")
-            && e.contains("[node_2, node_0]")
-            && e.contains("[node_0, node_2]"),
+        e.contains("neighbours of node `node_3`") && e.contains("[node_2, node_0]") && e.contains("[node_0, node_2]"),
         "{e}"
     );
     // At decision time, an observation of another degree falls back, counted.
     let mut p = LearnedPolicy::new(&file, &NodeContext::from_topology(&topo, 0).unwrap()).unwrap();
     let d = p.decide(&observation(&mut rng(3), 0, 2));
     assert_eq!(d, Decision::all_local(2));
-    assert_eq!(
-        p.last_fallback(),
-        Some(Fallback::DegreeMismatch {
-            expected: 3,
-            found: 2
-        })
-    );
+    assert_eq!(p.last_fallback(), Some(Fallback::DegreeMismatch { expected: 3, found: 2 }));
 }
 
 #[test]
@@ -260,10 +197,7 @@ fn shared_fidelity_and_size_mismatches_are_explained() {
     file.meta.mode = Mode::Shared;
     file.meta.nodes.clear();
     let n = file.meta.networks[1].clone();
-    let mut shared = PolicyFile {
-        meta: file.meta.clone(),
-        weights: vec![],
-    };
+    let mut shared = PolicyFile { meta: file.meta.clone(), weights: vec![] };
     shared.meta.networks.clear();
     let mut r = rng(15);
     let l = layers(&n, &mut r);
@@ -271,8 +205,7 @@ fn shared_fidelity_and_size_mismatches_are_explained() {
     assert!(LearnedPolicy::new(&shared, &ctx("x", &["a", "b"])).is_ok());
     let e = incompatible(LearnedPolicy::new(&shared, &ctx("x", &["a", "b", "c"])));
     assert!(
-        e.contains("fidelity-serverless")
-            && e.contains("the file has 2 (6 inputs), the node has 3 (8 inputs)"),
+        e.contains("fidelity-serverless") && e.contains("the file has 2 (6 inputs), the node has 3 (8 inputs)"),
         "{e}"
     );
     // Encoding version from another build.
@@ -281,20 +214,12 @@ fn shared_fidelity_and_size_mismatches_are_explained() {
     let e = incompatible(LearnedPolicy::new(&old, &ctx("x", &["a"])));
     assert!(
         e.contains("version of the `normalized` encoding")
-            && e.contains(&format!(
-                "the file has {}, the node has {NORMALIZED_VERSION}",
-                NORMALIZED_VERSION + 1
-            )),
+            && e.contains(&format!("the file has {}, the node has {NORMALIZED_VERSION}", NORMALIZED_VERSION + 1)),
         "{e}"
     );
     // An output too short for this node's degree.
     let mut short = PolicyFile {
-        meta: meta(
-            Encoding::Normalized { max_degree: 3 },
-            Mode::Shared,
-            ActionLayout::PerNeighbor,
-            3,
-        ),
+        meta: meta(Encoding::Normalized { max_degree: 3 }, Mode::Shared, ActionLayout::PerNeighbor, 3),
         weights: vec![],
     };
     let n = net(24, &[4], 3, &mut r);
@@ -302,10 +227,7 @@ fn shared_fidelity_and_size_mismatches_are_explained() {
     short.push_network(n, &l).unwrap();
     assert!(LearnedPolicy::new(&short, &ctx("x", &["a"])).is_ok());
     let e = incompatible(LearnedPolicy::new(&short, &ctx("x", &["a", "b"])));
-    assert!(
-        e.contains("action size") && e.contains("the file has 3, the node has 4"),
-        "{e}"
-    );
+    assert!(e.contains("action size") && e.contains("the file has 3, the node has 4"), "{e}");
     // A file that fails its own checks is a ModelFile error, even in memory.
     let mut bad = shared_normalized(1, &[4], 17);
     bad.weights[0] = f32::NAN;
@@ -322,11 +244,7 @@ fn shared_fidelity_and_size_mismatches_are_explained() {
 fn fidelity_serverless_order_matches_env_encoder() {
     let topo = five_agents();
     let mut r = rng(18);
-    for encoding in [
-        Encoding::FidelityServerless,
-        Encoding::FidelityQueue,
-        Encoding::Normalized { max_degree: 3 },
-    ] {
+    for encoding in [Encoding::FidelityServerless, Encoding::FidelityQueue, Encoding::Normalized { max_degree: 3 }] {
         let env = Encoder::new(encoding, &topo);
         for i in 0..topo.len() {
             let node = NodeContext::from_topology(&topo, i).unwrap();
@@ -365,12 +283,7 @@ fn fidelity_serverless_order_matches_env_encoder() {
 fn a_non_finite_output_falls_back_to_all_local() {
     // One layer, weights 3e38: z = 3e38 · 10 overflows to +∞.
     let mut f = PolicyFile {
-        meta: meta(
-            Encoding::Normalized { max_degree: 1 },
-            Mode::Shared,
-            ActionLayout::PerNeighbor,
-            1,
-        ),
+        meta: meta(Encoding::Normalized { max_degree: 1 }, Mode::Shared, ActionLayout::PerNeighbor, 1),
         weights: vec![],
     };
     let net = NetworkMeta {
@@ -383,8 +296,7 @@ fn a_non_finite_output_falls_back_to_all_local() {
         obs_std: vec![1.0; 12],
         layers: vec![],
     };
-    f.push_network(net, &[(vec![3e38; 36], vec![0.0; 3])])
-        .unwrap();
+    f.push_network(net, &[(vec![3e38; 36], vec![0.0; 3])]).unwrap();
     let mut p = LearnedPolicy::new(&f, &ctx("x", &["y"])).unwrap();
     let obs = observation(&mut rng(19), 0, 1);
     assert_eq!(p.decide(&obs), Decision::all_local(1));
@@ -399,22 +311,14 @@ fn load_learned_names_the_policy_after_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("five-agents.dfpolicy");
     let topo = five_agents();
-    independent(&topo, Encoding::Normalized { max_degree: 3 }, 20)
-        .write(&path)
-        .unwrap();
+    independent(&topo, Encoding::Normalized { max_degree: 3 }, 20).write(&path).unwrap();
     let node = NodeContext::from_topology(&topo, 2).unwrap();
     let mut p = load_learned(&path, &node).unwrap();
     assert_eq!(p.name(), "learned:five-agents");
     assert!(!p.simulator_only());
     assert_eq!(p.decide(&observation(&mut rng(21), 2, 2)).degree(), 2);
-    let e = load_learned(&path, &ctx("node_7", &[]))
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(
-        e.contains(&path.display().to_string()) && e.contains("node_7"),
-        "{e}"
-    );
+    let e = load_learned(&path, &ctx("node_7", &[])).err().unwrap().to_string();
+    assert!(e.contains(&path.display().to_string()) && e.contains("node_7"), "{e}");
     assert!(NodeContext::from_topology(&topo, 5).is_none());
 }
 
@@ -425,16 +329,7 @@ fn decisions_are_valid_on_extreme_observations() {
     let file = shared_normalized(3, &[16, 16], 22);
     let mut p = LearnedPolicy::new(&file, &ctx("x", &["a", "b", "c"])).unwrap();
     let mut r = rng(23);
-    let values = [
-        0.0,
-        -1.0,
-        1e-300,
-        1e300,
-        f64::MAX,
-        f64::INFINITY,
-        f64::NAN,
-        0.5,
-    ];
+    let values = [0.0, -1.0, 1e-300, 1e300, f64::MAX, f64::INFINITY, f64::NAN, 0.5];
     for case in 0..2000 {
         let mut obs = observation(&mut r, 0, case % 4);
         obs.capacity = values[case % values.len()];

@@ -11,14 +11,8 @@ use rand::RngExt;
 const CASES: usize = 3000;
 
 /// Heuristics that keep everything local when λ̂ ≤ C (at their default threshold).
-const CAPACITY_AWARE: &[&str] = &[
-    "slack-proportional",
-    "recalc",
-    "node-margin",
-    "power-of-d",
-    "least-loaded",
-    "proportional-latency",
-];
+const CAPACITY_AWARE: &[&str] =
+    &["slack-proportional", "recalc", "node-margin", "power-of-d", "least-loaded", "proportional-latency"];
 
 fn pick(r: &mut SimRng, values: &[f64]) -> f64 {
     values[r.random_range(0..values.len())]
@@ -26,10 +20,7 @@ fn pick(r: &mut SimRng, values: &[f64]) -> f64 {
 
 fn count(r: &mut SimRng) -> f64 {
     match r.random_range(0..4) {
-        0 => pick(
-            r,
-            &[0.0, 1e-300, 1e300, f64::MAX, f64::INFINITY, -1.0, 1e15, 0.5],
-        ),
+        0 => pick(r, &[0.0, 1e-300, 1e300, f64::MAX, f64::INFINITY, -1.0, 1e15, 0.5]),
         _ => r.random_range(0.0..100.0),
     }
 }
@@ -72,10 +63,7 @@ fn observation(r: &mut SimRng) -> NodeObservation {
 }
 
 fn specs() -> Vec<PolicySpec> {
-    let mut specs: Vec<PolicySpec> = heuristic_names()
-        .iter()
-        .map(|n| PolicySpec::new(*n))
-        .collect();
+    let mut specs: Vec<PolicySpec> = heuristic_names().iter().map(|n| PolicySpec::new(*n)).collect();
     for text in [
         "static:local=0",
         "static:local=1",
@@ -96,15 +84,9 @@ fn check_valid(spec: &PolicySpec, obs: &NodeObservation, d: &Decision) {
     assert_eq!(d.degree(), obs.degree(), "{spec}: wrong degree for {obs:?}");
     let sum: f64 = d.as_slice().iter().sum();
     assert!((sum - 1.0).abs() < 1e-6, "{spec}: sum {sum} for {obs:?}");
-    assert!(
-        d.as_slice().iter().all(|f| f.is_finite() && *f >= 0.0),
-        "{spec}: {d:?} for {obs:?}"
-    );
+    assert!(d.as_slice().iter().all(|f| f.is_finite() && *f >= 0.0), "{spec}: {d:?} for {obs:?}");
     for (n, f) in obs.neighbors.iter().zip(d.forwards()) {
-        assert!(
-            n.is_known() || *f == 0.0,
-            "{spec}: forwards {f} to an unknown neighbour: {obs:?}"
-        );
+        assert!(n.is_known() || *f == 0.0, "{spec}: forwards {f} to an unknown neighbour: {obs:?}");
     }
 }
 
@@ -116,10 +98,7 @@ fn sane(x: f64) -> bool {
 fn every_heuristic_is_valid_on_random_and_extreme_observations() {
     let mut r = rng(2024);
     let specs = specs();
-    let mut policies: Vec<Box<dyn Policy>> = specs
-        .iter()
-        .map(|s| build(s, 3, 11).expect("builds"))
-        .collect();
+    let mut policies: Vec<Box<dyn Policy>> = specs.iter().map(|s| build(s, 3, 11).expect("builds")).collect();
     for _ in 0..CASES {
         let obs = observation(&mut r);
         for (spec, p) in specs.iter().zip(policies.iter_mut()) {
@@ -127,40 +106,20 @@ fn every_heuristic_is_valid_on_random_and_extreme_observations() {
             check_valid(spec, &obs, &d);
             let (lambda, capacity) = (obs.predicted_input, obs.capacity);
             let aware = CAPACITY_AWARE.contains(&spec.name());
-            let threshold: f64 = spec
-                .get("threshold")
-                .map_or(1.0, |t| t.parse().expect("number"));
+            let threshold: f64 = spec.get("threshold").map_or(1.0, |t| t.parse().expect("number"));
             if aware && sane(lambda) && sane(capacity) && lambda <= threshold * capacity {
-                assert_eq!(
-                    d,
-                    Decision::all_local(obs.degree()),
-                    "{spec}: not overloaded: {obs:?}"
-                );
+                assert_eq!(d, Decision::all_local(obs.degree()), "{spec}: not overloaded: {obs:?}");
             }
             if aware && spec.get("overflow").is_none() {
-                assert_eq!(
-                    d.reject(),
-                    0.0,
-                    "{spec}: rejects with overflow=local: {obs:?}"
-                );
+                assert_eq!(d.reject(), 0.0, "{spec}: rejects with overflow=local: {obs:?}");
             }
-            if spec.get("overflow") == Some("reject")
-                && sane(lambda)
-                && sane(capacity)
-                && lambda > 0.0
-            {
+            if spec.get("overflow") == Some("reject") && sane(lambda) && sane(capacity) && lambda > 0.0 {
                 // Never rejects what fits, and keeps at most C local (up to
                 // rounding relative to λ̂).
                 let tol = 1e-9 * lambda.max(1.0);
-                assert!(
-                    d.reject() * lambda <= (lambda - capacity).max(0.0) + tol,
-                    "{spec}: {d:?} {obs:?}"
-                );
+                assert!(d.reject() * lambda <= (lambda - capacity).max(0.0) + tol, "{spec}: {d:?} {obs:?}");
                 if d.reject() > 0.0 {
-                    assert!(
-                        d.local() * lambda <= capacity + tol,
-                        "{spec}: {d:?} {obs:?}"
-                    );
+                    assert!(d.local() * lambda <= capacity + tol, "{spec}: {d:?} {obs:?}");
                 }
             }
         }
@@ -192,21 +151,9 @@ fn capped_heuristics_respect_advertised_spare() {
                 "{name}: sent {sent} > excess {excess}: {obs:?}"
             );
             for (n, f) in obs.neighbors.iter().zip(d.forwards()) {
-                let spare = if sane(n.spare_capacity) {
-                    n.spare_capacity
-                } else {
-                    1e15
-                };
-                let cap = if per_degree {
-                    spare / f64::from(n.degree.max(1))
-                } else {
-                    spare
-                };
-                assert!(
-                    f * lambda <= cap * (1.0 + 1e-9) + 1e-9,
-                    "{name}: {} > cap {cap}: {obs:?}",
-                    f * lambda
-                );
+                let spare = if sane(n.spare_capacity) { n.spare_capacity } else { 1e15 };
+                let cap = if per_degree { spare / f64::from(n.degree.max(1)) } else { spare };
+                assert!(f * lambda <= cap * (1.0 + 1e-9) + 1e-9, "{name}: {} > cap {cap}: {obs:?}", f * lambda);
             }
         }
     }
@@ -218,8 +165,7 @@ fn seeded_policies_are_reproducible() {
     let observations: Vec<NodeObservation> = (0..300).map(|_| observation(&mut r)).collect();
     for text in ["random", "power-of-d", "power-of-d:d=2,threshold=0.5"] {
         let spec = PolicySpec::parse(text).expect(text);
-        let run =
-            |p: &mut Box<dyn Policy>| observations.iter().map(|o| p.decide(o)).collect::<Vec<_>>();
+        let run = |p: &mut Box<dyn Policy>| observations.iter().map(|o| p.decide(o)).collect::<Vec<_>>();
         let mut a = build(&spec, 2, 5).expect("builds");
         let mut b = build(&spec, 2, 5).expect("builds");
         let first = run(&mut a);
@@ -227,17 +173,9 @@ fn seeded_policies_are_reproducible() {
         a.reset(5);
         assert_eq!(first, run(&mut a), "{text}: reset(seed) replays");
         let mut other = build(&spec, 2, 6).expect("builds");
-        assert_ne!(
-            first,
-            run(&mut other),
-            "{text}: another seed, other decisions"
-        );
+        assert_ne!(first, run(&mut other), "{text}: another seed, other decisions");
         let mut other_node = build(&spec, 3, 5).expect("builds");
-        assert_ne!(
-            first,
-            run(&mut other_node),
-            "{text}: another node, other decisions"
-        );
+        assert_ne!(first, run(&mut other_node), "{text}: another node, other decisions");
     }
 }
 
@@ -250,11 +188,7 @@ fn degree_zero_and_all_unknown_stay_local_or_reject() {
                 predicted_input: 50.0,
                 capacity: 10.0,
                 neighbors: vec![
-                    NeighborObs {
-                        spare_capacity: 100.0,
-                        latency_s: 0.01,
-                        ..NeighborObs::default()
-                    };
+                    NeighborObs { spare_capacity: 100.0, latency_s: 0.01, ..NeighborObs::default() };
                     degree
                 ],
                 ..NodeObservation::default()

@@ -40,10 +40,7 @@ pub struct CheckpointError {
 }
 
 fn err(file: &Path, reason: impl ToString) -> CheckpointError {
-    CheckpointError {
-        file: file.to_path_buf(),
-        reason: reason.to_string(),
-    }
+    CheckpointError { file: file.to_path_buf(), reason: reason.to_string() }
 }
 
 /// Folder of checkpoints of a run.
@@ -60,40 +57,22 @@ pub fn save(run: &Path, learners: &[Learner], state: &State) -> Result<PathBuf, 
             let p = d.join(name);
             fs::write(&p, bytes).map_err(|e| err(&p, e))
         };
-        write(
-            format!("actor-{g}.bin"),
-            persist::to_bytes(&l.actor).map_err(|e| err(&d, e))?,
-        )?;
-        write(
-            format!("critic-{g}.bin"),
-            persist::to_bytes(&l.critic).map_err(|e| err(&d, e))?,
-        )?;
-        write(
-            format!("opt-actor-{g}.bin"),
-            l.opt_actor.into_bytes().map_err(|e| err(&d, e))?.to_vec(),
-        )?;
-        write(
-            format!("opt-critic-{g}.bin"),
-            l.opt_critic.into_bytes().map_err(|e| err(&d, e))?.to_vec(),
-        )?;
+        write(format!("actor-{g}.bin"), persist::to_bytes(&l.actor).map_err(|e| err(&d, e))?)?;
+        write(format!("critic-{g}.bin"), persist::to_bytes(&l.critic).map_err(|e| err(&d, e))?)?;
+        write(format!("opt-actor-{g}.bin"), l.opt_actor.into_bytes().map_err(|e| err(&d, e))?.to_vec())?;
+        write(format!("opt-critic-{g}.bin"), l.opt_critic.into_bytes().map_err(|e| err(&d, e))?.to_vec())?;
     }
     let p = d.join("state.json");
-    fs::write(
-        &p,
-        serde_json::to_vec_pretty(state).expect("state serialises"),
-    )
-    .map_err(|e| err(&p, e))?;
+    fs::write(&p, serde_json::to_vec_pretty(state).expect("state serialises")).map_err(|e| err(&p, e))?;
     let latest = dir(run).join("latest");
-    fs::write(&latest, d.file_name().unwrap().to_string_lossy().as_bytes())
-        .map_err(|e| err(&latest, e))?;
+    fs::write(&latest, d.file_name().unwrap().to_string_lossy().as_bytes()).map_err(|e| err(&latest, e))?;
     Ok(d)
 }
 
 /// The newest checkpoint folder of a run.
 pub fn latest(run: &Path) -> Result<PathBuf, CheckpointError> {
     let l = dir(run).join("latest");
-    let name = fs::read_to_string(&l)
-        .map_err(|e| err(&l, format!("no checkpoint to resume from ({e})")))?;
+    let name = fs::read_to_string(&l).map_err(|e| err(&l, format!("no checkpoint to resume from ({e})")))?;
     Ok(dir(run).join(name.trim()))
 }
 
@@ -112,26 +91,15 @@ pub fn load(
     for (g, cfg) in nets.iter().enumerate() {
         let actor = cfg.init_actor(device).map_err(|e| err(d, e))?;
         let critic = cfg.init_critic(device).map_err(|e| err(d, e))?;
-        let actor =
-            persist::load_bytes(actor, &read(format!("actor-{g}.bin"))?).map_err(|e| err(d, e))?;
-        let critic = persist::load_bytes(critic, &read(format!("critic-{g}.bin"))?)
-            .map_err(|e| err(d, e))?;
-        let opt_actor = adam(ppo)
-            .from_bytes(Bytes::from_bytes_vec(read(format!("opt-actor-{g}.bin"))?))
-            .map_err(|e| err(d, e))?;
-        let opt_critic = adam(ppo)
-            .from_bytes(Bytes::from_bytes_vec(read(format!("opt-critic-{g}.bin"))?))
-            .map_err(|e| err(d, e))?;
-        learners.push(Learner {
-            actor,
-            critic,
-            opt_actor,
-            opt_critic,
-            device: device.clone(),
-        });
+        let actor = persist::load_bytes(actor, &read(format!("actor-{g}.bin"))?).map_err(|e| err(d, e))?;
+        let critic = persist::load_bytes(critic, &read(format!("critic-{g}.bin"))?).map_err(|e| err(d, e))?;
+        let opt_actor =
+            adam(ppo).from_bytes(Bytes::from_bytes_vec(read(format!("opt-actor-{g}.bin"))?)).map_err(|e| err(d, e))?;
+        let opt_critic =
+            adam(ppo).from_bytes(Bytes::from_bytes_vec(read(format!("opt-critic-{g}.bin"))?)).map_err(|e| err(d, e))?;
+        learners.push(Learner { actor, critic, opt_actor, opt_critic, device: device.clone() });
     }
     let p = d.join("state.json");
-    let state: State =
-        serde_json::from_slice(&read("state.json".into())?).map_err(|e| err(&p, e))?;
+    let state: State = serde_json::from_slice(&read("state.json".into())?).map_err(|e| err(&p, e))?;
     Ok((learners, state))
 }

@@ -127,19 +127,11 @@ struct RawConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{file}: cannot read: {source}")]
-    Io {
-        file: PathBuf,
-        source: std::io::Error,
-    },
+    Io { file: PathBuf, source: std::io::Error },
     #[error("{file}: {message}")]
     Parse { file: PathBuf, message: String },
     #[error("{file}: field `{field}` = {value}: {reason}")]
-    Invalid {
-        file: PathBuf,
-        field: String,
-        value: String,
-        reason: String,
-    },
+    Invalid { file: PathBuf, field: String, value: String, reason: String },
 }
 
 /// Names of the presets.
@@ -159,22 +151,18 @@ impl TrainConfig {
     ///   tanh, γ 0.9, λ 0.9, lr 3e-4, 8 epochs, minibatch 1024, 16 episodes per
     ///   iteration, entropy 0.01 → 0 over 80 %, gradient norm 0.5, clip 0.2.
     pub fn preset(name: &str, scenario: PathBuf) -> Option<Self> {
-        let base =
-            |preset: &str, mode, encoding, iterations, ppo, hidden: Vec<usize>, envs| TrainConfig {
-                scenario: scenario.clone(),
-                preset: preset.to_string(),
-                mode,
-                encoding,
-                seed: 1,
-                iterations,
-                checkpoint_every: 25,
-                ppo,
-                network: NetworkConfig {
-                    hidden,
-                    alpha_floor: 1e-3,
-                },
-                rollout: RolloutConfig { envs, threads: 2 },
-            };
+        let base = |preset: &str, mode, encoding, iterations, ppo, hidden: Vec<usize>, envs| TrainConfig {
+            scenario: scenario.clone(),
+            preset: preset.to_string(),
+            mode,
+            encoding,
+            seed: 1,
+            iterations,
+            checkpoint_every: 25,
+            ppo,
+            network: NetworkConfig { hidden, alpha_floor: 1e-3 },
+            rollout: RolloutConfig { envs, threads: 2 },
+        };
         Some(match name {
             "paper" => base(
                 "paper",
@@ -255,19 +243,14 @@ impl TrainConfig {
     /// Reads an experiment file: the preset, then every field given in the
     /// file. The scenario path resolves relative to the file's folder.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            file: path.into(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: path.into(), source })?;
         Self::from_toml_str(&text, path)
     }
 
     /// Parses experiment TOML (`path` for messages and relative paths).
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let parse = |e: toml::de::Error| ConfigError::Parse {
-            file: path.into(),
-            message: e.to_string().trim_end().into(),
-        };
+        let parse =
+            |e: toml::de::Error| ConfigError::Parse { file: path.into(), message: e.to_string().trim_end().into() };
         let raw: RawConfig = toml::from_str(text).map_err(parse)?;
         let scenario = raw.scenario.clone().ok_or_else(|| ConfigError::Invalid {
             file: path.into(),
@@ -317,23 +300,14 @@ impl TrainConfig {
     /// Checks every value; errors name the field and value.
     pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         let bad = |field: &str, value: String, reason: &str| {
-            Err(ConfigError::Invalid {
-                file: path.into(),
-                field: field.into(),
-                value,
-                reason: reason.into(),
-            })
+            Err(ConfigError::Invalid { file: path.into(), field: field.into(), value, reason: reason.into() })
         };
         let p = &self.ppo;
         if !(0.0..=1.0).contains(&p.gamma) {
             return bad("ppo.gamma", p.gamma.to_string(), "must be in [0, 1]");
         }
         if !(0.0..=1.0).contains(&p.gae_lambda) {
-            return bad(
-                "ppo.gae_lambda",
-                p.gae_lambda.to_string(),
-                "must be in [0, 1]",
-            );
+            return bad("ppo.gae_lambda", p.gae_lambda.to_string(), "must be in [0, 1]");
         }
         if !(p.lr.is_finite() && p.lr > 0.0) {
             return bad("ppo.lr", p.lr.to_string(), "must be positive");
@@ -348,48 +322,29 @@ impl TrainConfig {
             return bad("ppo.minibatch_size", "0".into(), "must be at least 1");
         }
         if p.episodes_per_iteration == 0 {
-            return bad(
-                "ppo.episodes_per_iteration",
-                "0".into(),
-                "must be at least 1",
-            );
+            return bad("ppo.episodes_per_iteration", "0".into(), "must be at least 1");
         }
         if !(0.0..=1.0).contains(&p.entropy_decay_fraction) {
-            return bad(
-                "ppo.entropy_decay_fraction",
-                p.entropy_decay_fraction.to_string(),
-                "must be in [0, 1]",
-            );
+            return bad("ppo.entropy_decay_fraction", p.entropy_decay_fraction.to_string(), "must be in [0, 1]");
         }
         if self.rollout.envs == 0 || p.episodes_per_iteration % self.rollout.envs != 0 {
             return bad(
                 "rollout.envs",
                 self.rollout.envs.to_string(),
-                &format!(
-                    "must divide ppo.episodes_per_iteration ({})",
-                    p.episodes_per_iteration
-                ),
+                &format!("must divide ppo.episodes_per_iteration ({})", p.episodes_per_iteration),
             );
         }
         if self.rollout.threads == 0 {
             return bad("rollout.threads", "0".into(), "must be at least 1");
         }
         if self.network.hidden.contains(&0) {
-            return bad(
-                "network.hidden",
-                format!("{:?}", self.network.hidden),
-                "widths must be positive",
-            );
+            return bad("network.hidden", format!("{:?}", self.network.hidden), "widths must be positive");
         }
         if self.iterations == 0 {
             return bad("iterations", "0".into(), "must be at least 1");
         }
         if self.mode == Mode::Shared && self.encoding == EncodingChoice::Fidelity {
-            return bad(
-                "encoding",
-                "fidelity".into(),
-                "a shared network needs the normalized encoding",
-            );
+            return bad("encoding", "fidelity".into(), "a shared network needs the normalized encoding");
         }
         Ok(())
     }
@@ -416,10 +371,8 @@ fn overlay<T: Serialize + for<'de> Deserialize<'de>>(
     let Some(table) = table else {
         return Ok(serde_json_roundtrip(base));
     };
-    let mut merged = toml::Table::try_from(base).map_err(|e| ConfigError::Parse {
-        file: path.into(),
-        message: e.to_string(),
-    })?;
+    let mut merged =
+        toml::Table::try_from(base).map_err(|e| ConfigError::Parse { file: path.into(), message: e.to_string() })?;
     for (k, v) in table {
         if !merged.contains_key(&k) && !optional_key(section, &k) {
             return Err(ConfigError::Invalid {
@@ -431,26 +384,18 @@ fn overlay<T: Serialize + for<'de> Deserialize<'de>>(
         }
         merged.insert(k, v);
     }
-    merged
-        .try_into()
-        .map_err(|e: toml::de::Error| ConfigError::Parse {
-            file: path.into(),
-            message: format!("[{section}] {}", e.to_string().trim_end()),
-        })
+    merged.try_into().map_err(|e: toml::de::Error| ConfigError::Parse {
+        file: path.into(),
+        message: format!("[{section}] {}", e.to_string().trim_end()),
+    })
 }
 
 fn optional_key(section: &str, key: &str) -> bool {
-    matches!(
-        (section, key),
-        ("ppo", "vf_clip") | ("ppo", "max_grad_norm")
-    )
+    matches!((section, key), ("ppo", "vf_clip") | ("ppo", "max_grad_norm"))
 }
 
 fn serde_json_roundtrip<T: Serialize + for<'de> Deserialize<'de>>(v: &T) -> T {
-    toml::Table::try_from(v)
-        .ok()
-        .and_then(|t| t.try_into().ok())
-        .expect("config round-trips through TOML")
+    toml::Table::try_from(v).ok().and_then(|t| t.try_into().ok()).expect("config round-trips through TOML")
 }
 
 #[cfg(test)]
@@ -460,29 +405,16 @@ mod tests {
     #[test]
     fn presets_and_overrides() {
         let p = Path::new("/x/exp.toml");
-        let c = TrainConfig::from_toml_str(
-            "scenario = \"s.toml\"\npreset = \"paper\"\n[ppo]\ngamma = 0.5\n",
-            p,
-        )
-        .unwrap();
+        let c =
+            TrainConfig::from_toml_str("scenario = \"s.toml\"\npreset = \"paper\"\n[ppo]\ngamma = 0.5\n", p).unwrap();
         assert_eq!(c.scenario, PathBuf::from("/x/s.toml"));
         assert_eq!(c.ppo.gamma, 0.5);
         assert_eq!(c.ppo.gae_lambda, 1.0);
         assert_eq!(c.ppo.lr, 5e-5);
-        assert_eq!(
-            (
-                c.ppo.epochs,
-                c.ppo.minibatch_size,
-                c.ppo.episodes_per_iteration
-            ),
-            (30, 128, 15)
-        );
+        assert_eq!((c.ppo.epochs, c.ppo.minibatch_size, c.ppo.episodes_per_iteration), (30, 128, 15));
         assert_eq!(c.network.hidden, vec![256, 256]);
         let m = TrainConfig::preset("master", "s".into()).unwrap();
-        assert_eq!(
-            (m.ppo.gamma, m.ppo.gae_lambda, m.ppo.entropy_start),
-            (0.7, 0.3, 0.02)
-        );
+        assert_eq!((m.ppo.gamma, m.ppo.gae_lambda, m.ppo.entropy_start), (0.7, 0.3, 0.02));
         assert_eq!(m.network.hidden, vec![256; 4]);
         // Entropy decays linearly over 70 % of the steps, then stays.
         assert!((m.entropy_coef(0, 100) - 0.02).abs() < 1e-9);
@@ -493,35 +425,19 @@ mod tests {
     #[test]
     fn errors_name_field_and_value() {
         let p = Path::new("exp.toml");
-        let e = TrainConfig::from_toml_str("scenario = \"s\"\n[ppo]\ngamma = 1.5\n", p)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("exp.toml") && e.contains("ppo.gamma") && e.contains("1.5"),
-            "{e}"
-        );
-        let e = TrainConfig::from_toml_str("scenario = \"s\"\n[ppo]\ngama = 0.5\n", p)
-            .unwrap_err()
-            .to_string();
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\n[ppo]\ngamma = 1.5\n", p).unwrap_err().to_string();
+        assert!(e.contains("exp.toml") && e.contains("ppo.gamma") && e.contains("1.5"), "{e}");
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\n[ppo]\ngama = 0.5\n", p).unwrap_err().to_string();
         assert!(e.contains("ppo.gama"), "{e}");
-        let e = TrainConfig::from_toml_str("scenario = \"s\"\npreset = \"fast\"\n", p)
-            .unwrap_err()
-            .to_string();
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\npreset = \"fast\"\n", p).unwrap_err().to_string();
         assert!(e.contains("preset") && e.contains("fast"), "{e}");
-        let e = TrainConfig::from_toml_str("preset = \"paper\"\n", p)
-            .unwrap_err()
-            .to_string();
+        let e = TrainConfig::from_toml_str("preset = \"paper\"\n", p).unwrap_err().to_string();
         assert!(e.contains("scenario"), "{e}");
-        let e = TrainConfig::from_toml_str("scenario = \"s\"\n[rollout]\nenvs = 5\n", p)
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\n[rollout]\nenvs = 5\n", p).unwrap_err().to_string();
+        assert!(e.contains("rollout.envs") && e.contains('5'), "{e}");
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\nmode = \"shared\"\nencoding = \"fidelity\"\n", p)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("rollout.envs") && e.contains('5'), "{e}");
-        let e = TrainConfig::from_toml_str(
-            "scenario = \"s\"\nmode = \"shared\"\nencoding = \"fidelity\"\n",
-            p,
-        )
-        .unwrap_err()
-        .to_string();
         assert!(e.contains("encoding"), "{e}");
     }
 }

@@ -87,11 +87,7 @@ impl Dirichlet {
     /// One sample per row, drawn on the CPU from α read back from the tensor.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Result<Vec<Vec<f64>>, DirichletError> {
         let [_, k] = self.alpha.dims();
-        let flat = self
-            .alpha
-            .to_data()
-            .try_into_vec_as::<f64>()
-            .expect("a float tensor converts to f64");
+        let flat = self.alpha.to_data().try_into_vec_as::<f64>().expect("a float tensor converts to f64");
         flat.chunks(k.max(1)).map(|row| sample(row, rng)).collect()
     }
 }
@@ -129,9 +125,7 @@ where
 /// ln G for G ~ Gamma(a, 1), finite for every finite a > 0.
 fn log_gamma_draw<R: Rng + ?Sized>(a: f64, rng: &mut R) -> f64 {
     let (shape, boost) = if a < 1.0 { (a + 1.0, true) } else { (a, false) };
-    let g: f64 = Gamma::new(shape, 1.0)
-        .expect("shape ≥ 1 is valid")
-        .sample(rng);
+    let g: f64 = Gamma::new(shape, 1.0).expect("shape ≥ 1 is valid").sample(rng);
     let mut log_g = g.max(f64::MIN_POSITIVE).ln();
     if boost {
         let u: f64 = rng.sample(Open01);
@@ -148,11 +142,7 @@ pub fn log_prob_f64(alpha: &[f64], x: &[f64]) -> f64 {
     let sum: f64 = x.iter().sum();
     let alpha0: f64 = alpha.iter().sum();
     lgamma_f64(alpha0) - alpha.iter().map(|&a| lgamma_f64(a)).sum::<f64>()
-        + alpha
-            .iter()
-            .zip(&x)
-            .map(|(&a, &v)| (a - 1.0) * (v / sum).ln())
-            .sum::<f64>()
+        + alpha.iter().zip(&x).map(|(&a, &v)| (a - 1.0) * (v / sum).ln()).sum::<f64>()
 }
 
 /// Differential entropy of Dirichlet(α) in f64. For reference and tests.
@@ -160,11 +150,7 @@ pub fn entropy_f64(alpha: &[f64]) -> f64 {
     let alpha0: f64 = alpha.iter().sum();
     let k = alpha.len() as f64;
     let log_beta = alpha.iter().map(|&a| lgamma_f64(a)).sum::<f64>() - lgamma_f64(alpha0);
-    log_beta + (alpha0 - k) * digamma_f64(alpha0)
-        - alpha
-            .iter()
-            .map(|&a| (a - 1.0) * digamma_f64(a))
-            .sum::<f64>()
+    log_beta + (alpha0 - k) * digamma_f64(alpha0) - alpha.iter().map(|&a| (a - 1.0) * digamma_f64(a)).sum::<f64>()
 }
 
 #[cfg(test)]
@@ -176,63 +162,27 @@ mod tests {
 
     fn tensor2(rows: &[&[f64]], device: &Device) -> Tensor<2> {
         let k = rows[0].len();
-        let flat: Vec<f32> = rows
-            .iter()
-            .flat_map(|r| r.iter().map(|&v| v as f32))
-            .collect();
+        let flat: Vec<f32> = rows.iter().flat_map(|r| r.iter().map(|&v| v as f32)).collect();
         Tensor::from_data(TensorData::new(flat, [rows.len(), k]), device)
     }
 
     fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-        t.into_data()
-            .try_into_vec::<f32>()
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect()
+        t.into_data().try_into_vec::<f32>().unwrap().into_iter().map(f64::from).collect()
     }
 
     // (α, x, ln p(x), H) from mpmath at 25 digits.
     const CASES: &[(&[f64], &[f64], f64, f64)] = &[
-        (
-            &[1.0, 1.0, 1.0],
-            &[0.2, 0.3, 0.5],
-            std::f64::consts::LN_2,
-            -std::f64::consts::LN_2,
-        ),
-        (
-            &[2.0, 3.0, 4.0],
-            &[0.2, 0.3, 0.5],
-            2.022_871_190_191_441_6,
-            -1.312_553_395_814_393,
-        ),
-        (
-            &[0.5, 0.5],
-            &[0.1, 0.9],
-            0.059_242_918_476_535_82,
-            -0.241_564_475_270_490_44,
-        ),
-        (
-            &[0.1, 0.1, 0.1, 0.1],
-            &[0.7, 0.1, 0.1, 0.1],
-            -1.676_185_588_606_257_5,
-            -20.090_360_635_738_417,
-        ),
-        (
-            &[50.0, 30.0, 20.0],
-            &[0.5, 0.3, 0.2],
-            4.512_794_759_725_639,
-            -3.541_994_251_716_303,
-        ),
+        (&[1.0, 1.0, 1.0], &[0.2, 0.3, 0.5], std::f64::consts::LN_2, -std::f64::consts::LN_2),
+        (&[2.0, 3.0, 4.0], &[0.2, 0.3, 0.5], 2.022_871_190_191_441_6, -1.312_553_395_814_393),
+        (&[0.5, 0.5], &[0.1, 0.9], 0.059_242_918_476_535_82, -0.241_564_475_270_490_44),
+        (&[0.1, 0.1, 0.1, 0.1], &[0.7, 0.1, 0.1, 0.1], -1.676_185_588_606_257_5, -20.090_360_635_738_417),
+        (&[50.0, 30.0, 20.0], &[0.5, 0.3, 0.2], 4.512_794_759_725_639, -3.541_994_251_716_303),
     ];
 
     #[test]
     fn scalar_log_prob_and_entropy_match_reference_values() {
         for &(alpha, x, lp, h) in CASES {
-            assert!(
-                (log_prob_f64(alpha, x) - lp).abs() < 1e-11,
-                "log_prob {alpha:?}"
-            );
+            assert!((log_prob_f64(alpha, x) - lp).abs() < 1e-11, "log_prob {alpha:?}");
             assert!((entropy_f64(alpha) - h).abs() < 1e-11, "entropy {alpha:?}");
         }
     }
@@ -246,14 +196,8 @@ mod tests {
             let got_h = to_vec(dist.entropy());
             assert_eq!((got_lp.len(), got_h.len()), (2, 2));
             for i in 0..2 {
-                assert!(
-                    (got_lp[i] - lp).abs() < 1e-4 * (1.0 + lp.abs()),
-                    "{alpha:?}: {got_lp:?} vs {lp}"
-                );
-                assert!(
-                    (got_h[i] - h).abs() < 1e-4 * (1.0 + h.abs()),
-                    "{alpha:?}: {got_h:?} vs {h}"
-                );
+                assert!((got_lp[i] - lp).abs() < 1e-4 * (1.0 + lp.abs()), "{alpha:?}: {got_lp:?} vs {lp}");
+                assert!((got_h[i] - h).abs() < 1e-4 * (1.0 + h.abs()), "{alpha:?}: {got_h:?} vs {h}");
             }
         }
     }
@@ -261,20 +205,11 @@ mod tests {
     #[test]
     fn rows_are_independent_and_uniform_density_is_ln2_everywhere() {
         let device = Device::flex();
-        let alpha = tensor2(
-            &[&[1.0, 1.0, 1.0], &[2.0, 3.0, 4.0], &[1.0, 1.0, 1.0]],
-            &device,
-        );
-        let x = tensor2(
-            &[&[0.01, 0.01, 0.98], &[0.2, 0.3, 0.5], &[0.6, 0.3, 0.1]],
-            &device,
-        );
+        let alpha = tensor2(&[&[1.0, 1.0, 1.0], &[2.0, 3.0, 4.0], &[1.0, 1.0, 1.0]], &device);
+        let x = tensor2(&[&[0.01, 0.01, 0.98], &[0.2, 0.3, 0.5], &[0.6, 0.3, 0.1]], &device);
         let lp = to_vec(Dirichlet::new(alpha).log_prob(x));
         let ln2 = std::f64::consts::LN_2;
-        assert!(
-            (lp[0] - ln2).abs() < 1e-5 && (lp[2] - ln2).abs() < 1e-5,
-            "{lp:?}"
-        );
+        assert!((lp[0] - ln2).abs() < 1e-5 && (lp[2] - ln2).abs() < 1e-5, "{lp:?}");
         assert!((lp[1] - 2.022_871_19).abs() < 1e-4, "{lp:?}");
     }
 
@@ -283,18 +218,10 @@ mod tests {
         let device = Device::flex();
         let alpha: &[f64] = &[0.5, 2.0, 1.0];
         let x: &[f64] = &[0.0, 0.4, 0.6];
-        let lp =
-            to_vec(Dirichlet::new(tensor2(&[alpha], &device)).log_prob(tensor2(&[x], &device)));
+        let lp = to_vec(Dirichlet::new(tensor2(&[alpha], &device)).log_prob(tensor2(&[x], &device)));
         let want = log_prob_f64(alpha, x);
-        assert!(
-            want.is_finite() && want > 5.0,
-            "x₀ = 0 is clamped to 1e-7: {want}"
-        );
-        assert!(
-            (lp[0] - want).abs() < 1e-4 * want.abs(),
-            "{} vs {want}",
-            lp[0]
-        );
+        assert!(want.is_finite() && want > 5.0, "x₀ = 0 is clamped to 1e-7: {want}");
+        assert!((lp[0] - want).abs() < 1e-4 * want.abs(), "{} vs {want}", lp[0]);
     }
 
     #[test]
@@ -319,11 +246,7 @@ mod tests {
             up[i] += h;
             down[i] -= h;
             let fd = (entropy_f64(&up) - entropy_f64(&down)) / (2.0 * h);
-            assert!(
-                (g[i] - fd).abs() < 1e-3 * (1.0 + fd.abs()),
-                "∂H/∂α{i} = {}, fd = {fd}",
-                g[i]
-            );
+            assert!((g[i] - fd).abs() < 1e-3 * (1.0 + fd.abs()), "∂H/∂α{i} = {}, fd = {fd}", g[i]);
         }
     }
 
@@ -340,21 +263,14 @@ mod tests {
         }
         for (i, want) in [2.0 / 9.0, 3.0 / 9.0, 4.0 / 9.0].iter().enumerate() {
             let got = acc[i] / n as f64;
-            assert!(
-                (got - want).abs() < 0.01 * want,
-                "mean[{i}] = {got}, want {want}"
-            );
+            assert!((got - want).abs() < 0.01 * want, "mean[{i}] = {got}, want {want}");
         }
     }
 
     #[test]
     fn small_concentrations_still_give_valid_simplex_points() {
         let mut rng = Pcg64::seed_from_u64(11);
-        for alpha in [
-            [1e-3f64; 4],
-            [1e-7, 1e-7, 5.0, 1e-7],
-            [1e-30, 1e-30, 1e-30, 1e-30],
-        ] {
+        for alpha in [[1e-3f64; 4], [1e-7, 1e-7, 5.0, 1e-7], [1e-30, 1e-30, 1e-30, 1e-30]] {
             for _ in 0..2_000 {
                 let x = sample(&alpha, &mut rng).unwrap();
                 assert!(x.iter().all(|v| v.is_finite() && *v >= 0.0), "{x:?}");
@@ -371,10 +287,7 @@ mod tests {
         assert_eq!(sample::<f64, _>(&[], &mut rng), Err(DirichletError::Empty));
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             let err = sample(&[1.0, bad], &mut rng).unwrap_err();
-            assert!(
-                matches!(err, DirichletError::BadConcentration { index: 1, .. }),
-                "{err}"
-            );
+            assert!(matches!(err, DirichletError::BadConcentration { index: 1, .. }), "{err}");
         }
     }
 
@@ -384,9 +297,6 @@ mod tests {
         let dist = Dirichlet::new(tensor2(&[&[1.0, 1.0], &[5.0, 1.0], &[0.01, 0.01]], &device));
         let xs = dist.sample(&mut Pcg64::seed_from_u64(3)).unwrap();
         assert_eq!(xs.len(), 3);
-        assert!(
-            xs.iter()
-                .all(|x| x.len() == 2 && (x.iter().sum::<f64>() - 1.0).abs() < 1e-12)
-        );
+        assert!(xs.iter().all(|x| x.len() == 2 && (x.iter().sum::<f64>() - 1.0).abs() < 1e-12));
     }
 }

@@ -7,9 +7,7 @@ use burn::tensor::Device;
 use dfaas_env::encoding::{Encoding, NORMALIZED_VERSION};
 use dfaas_env::{Scenario, Simulator};
 use dfaas_policies::PolicyFile;
-use dfaas_policies::learned::{
-    ActionLayout, Activation, Mode as FileMode, NetworkMeta, NodeEntry, PolicyMeta,
-};
+use dfaas_policies::learned::{ActionLayout, Activation, Mode as FileMode, NetworkMeta, NodeEntry, PolicyMeta};
 
 use crate::checkpoint;
 use crate::config::{Mode, TrainConfig};
@@ -43,11 +41,7 @@ pub fn policy_file(
             Mode::Shared => FileMode::Shared,
             Mode::Independent => FileMode::Independent,
         },
-        action_layout: if layout.three_way {
-            ActionLayout::ThreeWay
-        } else {
-            ActionLayout::PerNeighbor
-        },
+        action_layout: if layout.three_way { ActionLayout::ThreeWay } else { ActionLayout::PerNeighbor },
         max_degree: layout.max_degree,
         nodes: match cfg.mode {
             Mode::Shared => Vec::new(),
@@ -69,10 +63,7 @@ pub fn policy_file(
         training,
         created_by: format!("dfaas {}", env!("CARGO_PKG_VERSION")),
     };
-    let mut file = PolicyFile {
-        meta,
-        weights: Vec::new(),
-    };
+    let mut file = PolicyFile { meta, weights: Vec::new() };
     for (g, l) in learners.iter().enumerate() {
         let (mean, std) = stats[g].frozen();
         let shape = layout.nets[g];
@@ -86,30 +77,22 @@ pub fn policy_file(
             obs_std: std,
             layers: Vec::new(),
         };
-        file.push_network(net, &l.actor.export_layers())
-            .map_err(|e| TrainError::Other(e.to_string()))?;
+        file.push_network(net, &l.actor.export_layers()).map_err(|e| TrainError::Other(e.to_string()))?;
     }
     Ok(file)
 }
 
 /// `out` with the policy extension if it has none.
 pub fn output_path(out: &Path) -> PathBuf {
-    if out.extension().is_some() {
-        out.to_path_buf()
-    } else {
-        out.with_extension(EXTENSION)
-    }
+    if out.extension().is_some() { out.to_path_buf() } else { out.with_extension(EXTENSION) }
 }
 
 /// Exports the latest checkpoint of `run_dir` to `out`; returns the file written.
 pub fn export_run(run_dir: &Path, out: &Path) -> Result<PathBuf, TrainError> {
     let p = run_dir.join(CONFIG_FILE);
-    let text = std::fs::read(&p).map_err(|source| TrainError::Io {
-        path: p.clone(),
-        source,
-    })?;
-    let cfg: TrainConfig = serde_json::from_slice(&text)
-        .map_err(|e| TrainError::Other(format!("{}: {e}", p.display())))?;
+    let text = std::fs::read(&p).map_err(|source| TrainError::Io { path: p.clone(), source })?;
+    let cfg: TrainConfig =
+        serde_json::from_slice(&text).map_err(|e| TrainError::Other(format!("{}: {e}", p.display())))?;
     let scenario = Scenario::load(&cfg.scenario)?;
     let sim = Simulator::new(&scenario)?;
     let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?;
@@ -136,24 +119,11 @@ pub fn export_run(run_dir: &Path, out: &Path) -> Result<PathBuf, TrainError> {
         "config": cfg,
         "checkpoint": ck.file_name().map(|n| n.to_string_lossy().into_owned()),
     });
-    let file = policy_file(
-        &cfg,
-        &scenario,
-        &layout,
-        &learners,
-        &state.obs_stats,
-        training,
-    )?;
+    let file = policy_file(&cfg, &scenario, &layout, &learners, &state.obs_stats, training)?;
     let out = output_path(out);
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| TrainError::Io {
-            path: parent.to_path_buf(),
-            source,
-        })?;
+        std::fs::create_dir_all(parent).map_err(|source| TrainError::Io { path: parent.to_path_buf(), source })?;
     }
-    file.write(&out).map_err(|source| TrainError::Io {
-        path: out.clone(),
-        source,
-    })?;
+    file.write(&out).map_err(|source| TrainError::Io { path: out.clone(), source })?;
     Ok(out)
 }

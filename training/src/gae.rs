@@ -42,11 +42,7 @@ pub fn normalize(advantages: &mut [f32]) {
         return;
     }
     let mean = advantages.iter().map(|&a| a as f64).sum::<f64>() / n as f64;
-    let var = advantages
-        .iter()
-        .map(|&a| (a as f64 - mean).powi(2))
-        .sum::<f64>()
-        / n as f64;
+    let var = advantages.iter().map(|&a| (a as f64 - mean).powi(2)).sum::<f64>() / n as f64;
     let std = var.sqrt().max(1e-8);
     for a in advantages {
         *a = ((*a as f64 - mean) / std) as f32;
@@ -65,16 +61,7 @@ mod tests {
         // δ1 = 1 + 0.5·3 − 2 = 0.5                  A1 = 0.5 + 0.25·(−2) = 0
         // δ0 = 1 + 0.5·2 − 1 = 1                    A0 = 1 + 0.25·0 = 1
         let (mut a, mut r) = (Vec::new(), Vec::new());
-        gae(
-            &[1.0, 1.0, 1.0],
-            &[1.0, 2.0, 3.0],
-            &[false, false, true],
-            99.0,
-            0.5,
-            0.5,
-            &mut a,
-            &mut r,
-        );
+        gae(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0], &[false, false, true], 99.0, 0.5, 0.5, &mut a, &mut r);
         assert_eq!(a, vec![1.0, 0.0, -2.0]);
         assert_eq!(r, vec![2.0, 2.0, 1.0]);
     }
@@ -83,29 +70,11 @@ mod tests {
     fn bootstraps_when_not_done_and_resets_at_episode_boundaries() {
         // Two episodes back to back: the first ends at t=0.
         let (mut a, mut r) = (Vec::new(), Vec::new());
-        gae(
-            &[1.0, 0.0],
-            &[0.0, 0.0],
-            &[true, false],
-            10.0,
-            0.9,
-            1.0,
-            &mut a,
-            &mut r,
-        );
+        gae(&[1.0, 0.0], &[0.0, 0.0], &[true, false], 10.0, 0.9, 1.0, &mut a, &mut r);
         // t=1: δ = 0 + 0.9·10 − 0 = 9; t=0: δ = 1 (done), no carry.
         assert_eq!(a, vec![1.0, 9.0]);
         // λ = 1, V = 0: advantages are discounted returns.
-        gae(
-            &[1.0, 1.0, 1.0],
-            &[0.0; 3],
-            &[false, false, true],
-            0.0,
-            0.5,
-            1.0,
-            &mut a,
-            &mut r,
-        );
+        gae(&[1.0, 1.0, 1.0], &[0.0; 3], &[false, false, true], 0.0, 0.5, 1.0, &mut a, &mut r);
         assert_eq!(a, vec![1.75, 1.5, 1.0]);
     }
 

@@ -54,10 +54,7 @@ impl Layout {
         let (agent_net, nets, masks) = match mode {
             Mode::Independent => {
                 let nets: Vec<NetShape> = (0..n)
-                    .map(|i| NetShape {
-                        obs_dim: encoder.dim(topo.degree(i)),
-                        action_dim: action_dim(topo.degree(i)),
-                    })
+                    .map(|i| NetShape { obs_dim: encoder.dim(topo.degree(i)), action_dim: action_dim(topo.degree(i)) })
                     .collect();
                 let masks = nets.iter().map(|s| vec![true; s.action_dim]).collect();
                 ((0..n).collect(), nets, masks)
@@ -79,27 +76,13 @@ impl Layout {
                         m
                     })
                     .collect();
-                (
-                    vec![0; n],
-                    vec![NetShape {
-                        obs_dim: encoder.dim(max_degree),
-                        action_dim: dim,
-                    }],
-                    masks,
-                )
+                (vec![0; n], vec![NetShape { obs_dim: encoder.dim(max_degree), action_dim: dim }], masks)
             }
         };
         Ok(Self {
             mode,
             agents: topo.names().to_vec(),
-            neighbors: (0..n)
-                .map(|i| {
-                    topo.neighbors(i)
-                        .iter()
-                        .map(|&j| topo.names()[j].clone())
-                        .collect()
-                })
-                .collect(),
+            neighbors: (0..n).map(|i| topo.neighbors(i).iter().map(|&j| topo.names()[j].clone()).collect()).collect(),
             agent_net,
             nets,
             masks,
@@ -112,12 +95,7 @@ impl Layout {
     /// The decision of agent `i` from its network's full action vector
     /// (masked entries dropped; the rest renormalised).
     pub fn to_decision(&self, i: usize, full: &[f64]) -> Decision {
-        let valid: Vec<f64> = full
-            .iter()
-            .zip(&self.masks[i])
-            .filter(|(_, m)| **m)
-            .map(|(v, _)| v.max(0.0))
-            .collect();
+        let valid: Vec<f64> = full.iter().zip(&self.masks[i]).filter(|(_, m)| **m).map(|(v, _)| v.max(0.0)).collect();
         let fallback = valid.len().saturating_sub(2);
         Decision::from_weights(valid).unwrap_or_else(|_| Decision::all_local(fallback))
     }

@@ -59,11 +59,7 @@ fn linear_weights(l: &Linear) -> LayerWeights {
     // burn stores W as [d_input, d_output]; transpose to [out][in].
     let w = l.weight.val();
     let [d_in, d_out] = w.dims();
-    let data = w
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .unwrap_or_default();
+    let data = w.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default();
     let mut t = vec![0.0f32; d_in * d_out];
     for i in 0..d_in {
         for o in 0..d_out {
@@ -71,12 +67,7 @@ fn linear_weights(l: &Linear) -> LayerWeights {
         }
     }
     let b = match &l.bias {
-        Some(b) => b
-            .val()
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .unwrap_or_default(),
+        Some(b) => b.val().into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default(),
         None => vec![0.0; d_out],
     };
     (t, b)
@@ -85,39 +76,22 @@ fn linear_weights(l: &Linear) -> LayerWeights {
 impl Mlp {
     /// Every layer's weights in order (hidden layers, then the output layer).
     pub fn export_layers(&self) -> Vec<LayerWeights> {
-        self.hidden
-            .iter()
-            .chain(std::iter::once(&self.output))
-            .map(linear_weights)
-            .collect()
+        self.hidden.iter().chain(std::iter::once(&self.output)).map(linear_weights).collect()
     }
 
-    fn new(
-        input: usize,
-        hidden: &[usize],
-        output: usize,
-        activation: Activation,
-        device: &Device,
-    ) -> Self {
+    fn new(input: usize, hidden: &[usize], output: usize, activation: Activation, device: &Device) -> Self {
         let mut layers = Vec::with_capacity(hidden.len());
         let mut width = input;
         for &h in hidden {
             layers.push(LinearConfig::new(width, h).init(device));
             width = h;
         }
-        Self {
-            hidden: layers,
-            output: LinearConfig::new(width, output).init(device),
-            activation,
-        }
+        Self { hidden: layers, output: LinearConfig::new(width, output).init(device), activation }
     }
 
     /// `[batch, input]` → `[batch, output]`, no activation after the last layer.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let x = self
-            .hidden
-            .iter()
-            .fold(x, |x, layer| self.activation.apply(layer.forward(x)));
+        let x = self.hidden.iter().fold(x, |x, layer| self.activation.apply(layer.forward(x)));
         self.output.forward(x)
     }
 }
@@ -180,10 +154,7 @@ impl NetConfig {
             return bad(format!("hidden layer {i} has width 0"));
         }
         if !(self.alpha_floor.is_finite() && self.alpha_floor >= 0.0) {
-            return bad(format!(
-                "alpha_floor {} is not finite and ≥ 0",
-                self.alpha_floor
-            ));
+            return bad(format!("alpha_floor {} is not finite and ≥ 0", self.alpha_floor));
         }
         Ok(())
     }
@@ -192,13 +163,7 @@ impl NetConfig {
     pub fn init_actor(&self, device: &Device) -> Result<Actor, ConfigError> {
         self.validate()?;
         Ok(Actor {
-            mlp: Mlp::new(
-                self.obs_dim,
-                &self.hidden,
-                self.action_dim,
-                self.activation,
-                device,
-            ),
+            mlp: Mlp::new(self.obs_dim, &self.hidden, self.action_dim, self.activation, device),
             alpha_floor: self.alpha_floor,
         })
     }
@@ -206,9 +171,7 @@ impl NetConfig {
     /// A freshly initialised critic on `device`.
     pub fn init_critic(&self, device: &Device) -> Result<Critic, ConfigError> {
         self.validate()?;
-        Ok(Critic {
-            mlp: Mlp::new(self.obs_dim, &self.hidden, 1, self.activation, device),
-        })
+        Ok(Critic { mlp: Mlp::new(self.obs_dim, &self.hidden, 1, self.activation, device) })
     }
 }
 
@@ -279,18 +242,10 @@ mod tests {
     #[test]
     fn floor_is_reached_for_very_negative_logits() {
         let device = Device::flex();
-        let actor = NetConfig::new(1, 2)
-            .with_hidden([])
-            .with_alpha_floor(0.25)
-            .init_actor(&device)
-            .unwrap();
+        let actor = NetConfig::new(1, 2).with_hidden([]).with_alpha_floor(0.25).init_actor(&device).unwrap();
         // With no hidden layer the head is linear: a huge input saturates softplus at 0 on one side.
         let obs = Tensor::<2>::from_data(TensorData::new(vec![1e6f32, -1e6], [2, 1]), &device);
-        let a = actor
-            .forward(obs)
-            .into_data()
-            .try_into_vec::<f32>()
-            .unwrap();
+        let a = actor.forward(obs).into_data().try_into_vec::<f32>().unwrap();
         assert!(a.iter().all(|&v| v >= 0.25) && a.contains(&0.25), "{a:?}");
     }
 
@@ -299,16 +254,8 @@ mod tests {
         let device = Device::flex();
         assert!(NetConfig::new(0, 3).init_actor(&device).is_err());
         assert!(NetConfig::new(3, 0).init_critic(&device).is_err());
-        assert!(
-            NetConfig::new(3, 3)
-                .with_hidden([8, 0])
-                .init_actor(&device)
-                .is_err()
-        );
-        let err = NetConfig::new(3, 3)
-            .with_alpha_floor(f64::NAN)
-            .init_actor(&device)
-            .unwrap_err();
+        assert!(NetConfig::new(3, 3).with_hidden([8, 0]).init_actor(&device).is_err());
+        let err = NetConfig::new(3, 3).with_alpha_floor(f64::NAN).init_actor(&device).unwrap_err();
         assert!(err.to_string().contains("alpha_floor"), "{err}");
     }
 

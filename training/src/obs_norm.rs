@@ -14,11 +14,7 @@ pub struct RunningStats {
 impl RunningStats {
     /// No data yet: mean 0, std 1.
     pub fn new(dim: usize) -> Self {
-        Self {
-            count: 0.0,
-            mean: vec![0.0; dim],
-            m2: vec![0.0; dim],
-        }
+        Self { count: 0.0, mean: vec![0.0; dim], m2: vec![0.0; dim] }
     }
 
     /// Adds rows of length `dim` from a flat slice (Chan et al. parallel update).
@@ -52,24 +48,12 @@ impl RunningStats {
 
     /// Per-feature standard deviation (1 before any data; floored at 1e-4).
     pub fn std(&self) -> Vec<f64> {
-        self.m2
-            .iter()
-            .map(|&m2| {
-                if self.count > 1.0 {
-                    (m2 / self.count).sqrt().max(1e-4)
-                } else {
-                    1.0
-                }
-            })
-            .collect()
+        self.m2.iter().map(|&m2| if self.count > 1.0 { (m2 / self.count).sqrt().max(1e-4) } else { 1.0 }).collect()
     }
 
     /// Frozen f32 mean and std for normalising.
     pub fn frozen(&self) -> (Vec<f32>, Vec<f32>) {
-        (
-            self.mean.iter().map(|&m| m as f32).collect(),
-            self.std().iter().map(|&s| s as f32).collect(),
-        )
+        (self.mean.iter().map(|&m| m as f32).collect(), self.std().iter().map(|&s| s as f32).collect())
     }
 }
 

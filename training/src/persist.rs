@@ -31,9 +31,7 @@ pub enum PersistError {
     #[error("not a DFaaS weights blob (bad magic bytes)")]
     BadMagic,
     /// The payload does not match its checksum: truncated or corrupted.
-    #[error(
-        "weights blob is corrupt or truncated (checksum {found:#018x}, expected {expected:#018x})"
-    )]
+    #[error("weights blob is corrupt or truncated (checksum {found:#018x}, expected {expected:#018x})")]
     Checksum {
         /// Checksum stored in the header.
         expected: u64,
@@ -98,9 +96,7 @@ impl NetConfig {
 
 /// 64-bit FNV-1a.
 fn fnv1a64(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
+    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[cfg(test)]
@@ -126,32 +122,19 @@ mod tests {
         let bytes = to_bytes(&actor).unwrap();
         assert_eq!(&bytes[..8], MAGIC);
         let loaded = cfg.load_actor(&bytes, &device).unwrap();
-        assert_eq!(
-            values(actor.forward(obs.clone())),
-            values(loaded.forward(obs))
-        );
+        assert_eq!(values(actor.forward(obs.clone())), values(loaded.forward(obs)));
         // A fresh actor differs, so the equality above is not vacuous.
         let fresh = cfg.init_actor(&device).unwrap();
         let (_, _, _, obs) = setup();
-        assert_ne!(
-            values(actor.forward(obs.clone())),
-            values(fresh.forward(obs))
-        );
+        assert_ne!(values(actor.forward(obs.clone())), values(fresh.forward(obs)));
     }
 
     #[test]
     fn critic_round_trip_gives_identical_outputs() {
         let (device, cfg, _, obs) = setup();
         let critic = cfg.init_critic(&device).unwrap();
-        let loaded = cfg
-            .load_critic(&to_bytes(&critic).unwrap(), &device)
-            .unwrap();
-        let v = |c: &Critic| {
-            c.forward(obs.clone())
-                .into_data()
-                .try_into_vec::<f32>()
-                .unwrap()
-        };
+        let loaded = cfg.load_critic(&to_bytes(&critic).unwrap(), &device).unwrap();
+        let v = |c: &Critic| c.forward(obs.clone()).into_data().try_into_vec::<f32>().unwrap();
         assert_eq!(v(&critic), v(&loaded));
     }
 
@@ -161,13 +144,7 @@ mod tests {
         let bytes = to_bytes(&actor).unwrap();
         for len in 0..bytes.len() {
             let err = cfg.load_actor(&bytes[..len], &device).unwrap_err();
-            assert!(
-                matches!(
-                    err,
-                    PersistError::TooShort(_) | PersistError::Checksum { .. }
-                ),
-                "{len}: {err}"
-            );
+            assert!(matches!(err, PersistError::TooShort(_) | PersistError::Checksum { .. }), "{len}: {err}");
         }
     }
 
@@ -177,17 +154,9 @@ mod tests {
         let bytes = to_bytes(&actor).unwrap();
         let mut bad = bytes.clone();
         bad[0] ^= 1;
-        assert_eq!(
-            cfg.load_actor(&bad, &device).unwrap_err(),
-            PersistError::BadMagic
-        );
+        assert_eq!(cfg.load_actor(&bad, &device).unwrap_err(), PersistError::BadMagic);
         // A flipped bit anywhere in the payload: header, metadata or weights.
-        for pos in [
-            HEADER_LEN,
-            HEADER_LEN + 40,
-            bytes.len() / 2,
-            bytes.len() - 1,
-        ] {
+        for pos in [HEADER_LEN, HEADER_LEN + 40, bytes.len() / 2, bytes.len() - 1] {
             let mut bad = bytes.clone();
             bad[pos] ^= 0x10;
             let err = cfg.load_actor(&bad, &device).unwrap_err();
@@ -213,20 +182,14 @@ mod tests {
         }
         let mut garbled = payload.clone();
         garbled[..4].copy_from_slice(b"XXXX");
-        assert!(matches!(
-            cfg.load_actor(&wrap(&garbled), &device),
-            Err(PersistError::Burn(_))
-        ));
+        assert!(matches!(cfg.load_actor(&wrap(&garbled), &device), Err(PersistError::Burn(_))));
     }
 
     #[test]
     fn loading_into_another_shape_is_an_error() {
         let (device, _, actor, _) = setup();
         let bytes = to_bytes(&actor).unwrap();
-        for other in [
-            NetConfig::new(6, 5).with_hidden([16, 16]),
-            NetConfig::new(6, 4).with_hidden([16]),
-        ] {
+        for other in [NetConfig::new(6, 5).with_hidden([16, 16]), NetConfig::new(6, 4).with_hidden([16])] {
             let err = other.load_actor(&bytes, &device).unwrap_err();
             assert!(matches!(err, PersistError::Burn(_)), "{err}");
         }

@@ -90,9 +90,7 @@ pub struct Learner {
 
 /// A fresh Adam with the configured gradient clipping.
 pub fn adam(cfg: &PpoConfig) -> ModuleOptimizer {
-    AdamConfig::new()
-        .with_grad_clipping(cfg.max_grad_norm.map(GradientClippingConfig::Norm))
-        .init()
+    AdamConfig::new().with_grad_clipping(cfg.max_grad_norm.map(GradientClippingConfig::Norm)).init()
 }
 
 fn tensor2(v: &[f32], rows: usize, cols: usize, device: &Device) -> Tensor<2> {
@@ -129,18 +127,8 @@ impl Learner {
             let end = (start + chunk).min(n);
             let rows = end - start;
             let o = tensor2(&obs[start * obs_dim..end * obs_dim], rows, obs_dim, &plain);
-            let a = tensor2(
-                &actions[start * action_dim..end * action_dim],
-                rows,
-                action_dim,
-                &plain,
-            );
-            let m = tensor2(
-                &masks[start * action_dim..end * action_dim],
-                rows,
-                action_dim,
-                &plain,
-            );
+            let a = tensor2(&actions[start * action_dim..end * action_dim], rows, action_dim, &plain);
+            let m = tensor2(&masks[start * action_dim..end * action_dim], rows, action_dim, &plain);
             logp.extend(to_vec(masked_log_prob(actor.forward(o.clone()), a, m)));
             values.extend(to_vec(critic.forward(o)));
             start = end;
@@ -206,14 +194,8 @@ impl Learner {
                 let act = tensor2(&gather(&batch.actions, ad), rows, ad, d);
                 let mask = tensor2(&gather(&batch.masks, ad), rows, ad, d);
                 let adv = tensor1(&adv, d);
-                let ret = tensor1(
-                    &chunk.iter().map(|&i| batch.returns[i]).collect::<Vec<_>>(),
-                    d,
-                );
-                let old = tensor1(
-                    &chunk.iter().map(|&i| batch.old_logp[i]).collect::<Vec<_>>(),
-                    d,
-                );
+                let ret = tensor1(&chunk.iter().map(|&i| batch.returns[i]).collect::<Vec<_>>(), d);
+                let old = tensor1(&chunk.iter().map(|&i| batch.old_logp[i]).collect::<Vec<_>>(), d);
 
                 let alpha = self.actor.forward(obs.clone());
                 let logp = masked_log_prob(alpha.clone(), act, mask.clone());
@@ -235,13 +217,7 @@ impl Learner {
 
                 // Diagnostics (no gradient needed).
                 let kl = scalar((old - logp).mean().detach());
-                let clipped = ratio
-                    .detach()
-                    .sub_scalar(1.0)
-                    .abs()
-                    .greater_elem(cfg.clip)
-                    .float()
-                    .mean();
+                let clipped = ratio.detach().sub_scalar(1.0).abs().greater_elem(cfg.clip).float().mean();
                 stats.policy_loss += scalar(policy_loss.detach());
                 stats.value_loss += scalar(value_loss.detach());
                 stats.entropy += scalar(entropy_mean.detach());
@@ -268,8 +244,5 @@ impl Learner {
 }
 
 fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .unwrap_or_default()
+    t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default()
 }

@@ -48,11 +48,7 @@ pub struct Rollout {
 
 /// Episode seed of copy `env`, episode `k` of `iteration` (all distinct streams).
 pub fn episode_seed(seed: u64, iteration: u64, env: usize, k: usize) -> u64 {
-    splitmix(
-        splitmix(seed ^ 0xE915_0DE5)
-            ^ splitmix(iteration)
-            ^ splitmix((env as u64) << 20 | k as u64),
-    ) >> 32
+    splitmix(splitmix(seed ^ 0xE915_0DE5) ^ splitmix(iteration) ^ splitmix((env as u64) << 20 | k as u64)) >> 32
 }
 
 /// Plays `episodes_per_env` whole episodes on each of `envs` copies of `base`.
@@ -69,9 +65,7 @@ pub fn collect(
     iteration: u64,
 ) -> Rollout {
     let threads = threads.clamp(1, envs.max(1));
-    let groups: Vec<Vec<usize>> = (0..threads)
-        .map(|t| (t..envs).step_by(threads).collect())
-        .collect();
+    let groups: Vec<Vec<usize>> = (0..threads).map(|t| (t..envs).step_by(threads).collect()).collect();
     let parts: Vec<Vec<(usize, Rollout)>> = std::thread::scope(|s| {
         let handles: Vec<_> = groups
             .iter()
@@ -79,20 +73,12 @@ pub fn collect(
                 let actors: Vec<Actor> = actors.to_vec();
                 let mut sims: Vec<Simulator> = group.iter().map(|_| base.clone()).collect();
                 s.spawn(move || {
-                    let mut w = Worker {
-                        layout,
-                        actors,
-                        norm,
-                        device: Device::flex(),
-                    };
+                    let mut w = Worker { layout, actors, norm, device: Device::flex() };
                     w.run(&mut sims, group, episodes_per_env, seed, iteration)
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("rollout worker panicked"))
-            .collect()
+        handles.into_iter().map(|h| h.join().expect("rollout worker panicked")).collect()
     });
     let mut per_env: Vec<(usize, Rollout)> = parts.into_iter().flatten().collect();
     per_env.sort_by_key(|(e, _)| *e);
@@ -124,19 +110,13 @@ impl Worker<'_> {
     ) -> Vec<(usize, Rollout)> {
         let l = self.layout;
         let n = l.agents.len();
-        let mut rngs: Vec<SimRng> = envs
-            .iter()
-            .map(|&e| substream(splitmix(seed ^ splitmix(iteration + 1)), e as u64))
-            .collect();
+        let mut rngs: Vec<SimRng> =
+            envs.iter().map(|&e| substream(splitmix(seed ^ splitmix(iteration + 1)), e as u64)).collect();
         let mut out: Vec<Rollout> = envs
             .iter()
             .map(|_| Rollout {
                 trajectories: (0..n)
-                    .map(|i| Trajectory {
-                        net: l.agent_net[i],
-                        agent: i,
-                        ..Default::default()
-                    })
+                    .map(|i| Trajectory { net: l.agent_net[i], agent: i, ..Default::default() })
                     .collect(),
                 ..Default::default()
             })
@@ -152,9 +132,7 @@ impl Worker<'_> {
             while !sims[0].is_done() {
                 for d in decisions.iter_mut() {
                     d.clear();
-                    d.extend((0..n).map(|i| {
-                        dfaas_env::Decision::all_local(l.masks[i].len().saturating_sub(2))
-                    }));
+                    d.extend((0..n).map(|i| dfaas_env::Decision::all_local(l.masks[i].len().saturating_sub(2))));
                 }
                 for (g, shape) in l.nets.iter().enumerate() {
                     // Gather this network's rows: (copy, agent) pairs in order.
@@ -172,10 +150,7 @@ impl Worker<'_> {
                             rows.push((j, i));
                         }
                     }
-                    let x = Tensor::<2>::from_data(
-                        TensorData::new(batch, [rows.len(), shape.obs_dim]),
-                        &self.device,
-                    );
+                    let x = Tensor::<2>::from_data(TensorData::new(batch, [rows.len(), shape.obs_dim]), &self.device);
                     let alpha: Vec<f32> = self.actors[g]
                         .forward(x)
                         .into_data()
@@ -185,15 +160,12 @@ impl Worker<'_> {
                     for (r, &(j, i)) in rows.iter().enumerate() {
                         let a = &alpha[r * shape.action_dim..(r + 1) * shape.action_dim];
                         let full = sample_masked(a, &l.masks[i], &mut rngs[j]);
-                        out[j].trajectories[i]
-                            .actions
-                            .extend(full.iter().map(|&v| v as f32));
+                        out[j].trajectories[i].actions.extend(full.iter().map(|&v| v as f32));
                         decisions[j][i] = l.to_decision(i, &full);
                     }
                 }
                 for (j, sim) in sims.iter_mut().enumerate() {
-                    sim.advance(&decisions[j])
-                        .expect("layout builds valid decisions");
+                    sim.advance(&decisions[j]).expect("layout builds valid decisions");
                     let done = sim.is_done();
                     for (i, o) in sim.outcomes().iter().enumerate() {
                         let t = &mut out[j].trajectories[i];
@@ -209,11 +181,7 @@ impl Worker<'_> {
             for j in 0..sims.len() {
                 out[j].episodes.push(EpisodeStat {
                     rewards: ep_rewards[j].clone(),
-                    processed_ratio: if input[j] == 0 {
-                        1.0
-                    } else {
-                        (processed[j] as f64 / input[j] as f64).min(1.0)
-                    },
+                    processed_ratio: if input[j] == 0 { 1.0 } else { (processed[j] as f64 / input[j] as f64).min(1.0) },
                 });
             }
         }
@@ -223,12 +191,7 @@ impl Worker<'_> {
 
 /// Samples a Dirichlet over the valid entries of `alpha`; masked entries are 0.
 pub fn sample_masked(alpha: &[f32], mask: &[bool], rng: &mut SimRng) -> Vec<f64> {
-    let valid: Vec<f64> = alpha
-        .iter()
-        .zip(mask)
-        .filter(|(_, m)| **m)
-        .map(|(&a, _)| (a as f64).max(1e-6))
-        .collect();
+    let valid: Vec<f64> = alpha.iter().zip(mask).filter(|(_, m)| **m).map(|(&a, _)| (a as f64).max(1e-6)).collect();
     let draw = dirichlet::sample(&valid, rng).unwrap_or_else(|_| {
         let s: f64 = valid.iter().sum();
         valid.iter().map(|a| a / s).collect()

@@ -32,13 +32,8 @@ pub fn lgamma<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     let zinv = z.clone().recip();
     let zinv2 = zinv.clone().square();
     // 1/(12z) − 1/(360z³) + 1/(1260z⁵), in Horner form.
-    let series = zinv
-        * zinv2
-            .clone()
-            .mul_scalar(1.0 / 1260.0)
-            .sub_scalar(1.0 / 360.0)
-            .mul(zinv2)
-            .add_scalar(1.0 / 12.0);
+    let series =
+        zinv * zinv2.clone().mul_scalar(1.0 / 1260.0).sub_scalar(1.0 / 360.0).mul(zinv2).add_scalar(1.0 / 12.0);
     let stirling = z.clone().sub_scalar(0.5) * z.clone().log() - z + series;
     stirling.add_scalar(HALF_LN_2PI) - p1.log() - p2.log()
 }
@@ -83,10 +78,7 @@ pub fn lgamma_f64(x: f64) -> f64 {
     let zinv2 = zinv * zinv;
     // Bernoulli terms B₂ₙ / (2n(2n−1) z^(2n−1)), n = 1..5.
     let series = zinv
-        * (1.0 / 12.0
-            + zinv2
-                * (-1.0 / 360.0
-                    + zinv2 * (1.0 / 1260.0 + zinv2 * (-1.0 / 1680.0 + zinv2 / 1188.0))));
+        * (1.0 / 12.0 + zinv2 * (-1.0 / 360.0 + zinv2 * (1.0 / 1260.0 + zinv2 * (-1.0 / 1680.0 + zinv2 / 1188.0))));
     (z - 0.5) * z.ln() - z + HALF_LN_2PI + series - log_prod
 }
 
@@ -107,10 +99,7 @@ pub fn digamma_f64(x: f64) -> f64 {
             + zinv2
                 * (1.0 / 120.0
                     + zinv2
-                        * (-1.0 / 252.0
-                            + zinv2
-                                * (1.0 / 240.0
-                                    + zinv2 * (-1.0 / 132.0 + zinv2 * 691.0 / 32760.0)))));
+                        * (-1.0 / 252.0 + zinv2 * (1.0 / 240.0 + zinv2 * (-1.0 / 132.0 + zinv2 * 691.0 / 32760.0)))));
     z.ln() - 0.5 / z + poly - recips
 }
 
@@ -139,16 +128,8 @@ mod tests {
     #[test]
     fn scalar_versions_match_reference_values() {
         for &(x, lg, dg) in TABLE {
-            assert!(
-                close(lgamma_f64(x), lg, 1e-12, 1e-12),
-                "lgamma({x}) = {}",
-                lgamma_f64(x)
-            );
-            assert!(
-                close(digamma_f64(x), dg, 1e-12, 1e-12),
-                "digamma({x}) = {}",
-                digamma_f64(x)
-            );
+            assert!(close(lgamma_f64(x), lg, 1e-12, 1e-12), "lgamma({x}) = {}", lgamma_f64(x));
+            assert!(close(digamma_f64(x), dg, 1e-12, 1e-12), "digamma({x}) = {}", digamma_f64(x));
         }
         assert!(lgamma_f64(0.0).is_nan() && digamma_f64(-1.0).is_nan());
     }
@@ -157,18 +138,8 @@ mod tests {
     fn scalar_versions_satisfy_recurrences_across_the_switch() {
         for i in 1..400 {
             let x = i as f64 * 0.037;
-            assert!(close(
-                lgamma_f64(x + 1.0) - lgamma_f64(x),
-                x.ln(),
-                1e-13,
-                1e-13
-            ));
-            assert!(close(
-                digamma_f64(x + 1.0) - digamma_f64(x),
-                1.0 / x,
-                1e-12,
-                1e-13
-            ));
+            assert!(close(lgamma_f64(x + 1.0) - lgamma_f64(x), x.ln(), 1e-13, 1e-13));
+            assert!(close(digamma_f64(x + 1.0) - digamma_f64(x), 1.0 / x, 1e-12, 1e-13));
         }
     }
 
@@ -188,16 +159,8 @@ mod tests {
             // The f32 input itself is rounded: compare with the exact value at
             // that input, then against the table with f32-sized tolerances.
             let xf = x as f32 as f64;
-            assert!(
-                close(lg[i] as f64, lgamma_f64(xf), 2e-6, 2e-6),
-                "lgamma({x}) = {}",
-                lg[i]
-            );
-            assert!(
-                close(dg[i] as f64, digamma_f64(xf), 2e-6, 2e-6),
-                "digamma({x}) = {}",
-                dg[i]
-            );
+            assert!(close(lg[i] as f64, lgamma_f64(xf), 2e-6, 2e-6), "lgamma({x}) = {}", lg[i]);
+            assert!(close(dg[i] as f64, digamma_f64(xf), 2e-6, 2e-6), "digamma({x}) = {}", dg[i]);
             assert!(close(lg[i] as f64, want_lg, 1e-5, 1e-5));
             assert!(close(dg[i] as f64, want_dg, 1e-5, 1e-5));
         }
@@ -210,16 +173,8 @@ mod tests {
         let dg = eval(digamma, &xs);
         for (i, &x) in xs.iter().enumerate() {
             let xf = x as f32 as f64;
-            assert!(
-                close(lg[i] as f64, lgamma_f64(xf), 5e-6, 2e-6),
-                "lgamma({x}) = {}",
-                lg[i]
-            );
-            assert!(
-                close(dg[i] as f64, digamma_f64(xf), 5e-6, 2e-6),
-                "digamma({x}) = {}",
-                dg[i]
-            );
+            assert!(close(lg[i] as f64, lgamma_f64(xf), 5e-6, 2e-6), "lgamma({x}) = {}", lg[i]);
+            assert!(close(dg[i] as f64, digamma_f64(xf), 5e-6, 2e-6), "digamma({x}) = {}", dg[i]);
         }
         let big = eval(lgamma, &[1e8]);
         assert!(close(big[0] as f64, lgamma_f64(1e8), 0.0, 1e-6));
@@ -229,22 +184,12 @@ mod tests {
     fn autodiff_gradient_of_lgamma_is_digamma() {
         let device = Device::flex().autodiff();
         let xs = [0.003f32, 0.2, 0.5, 1.0, 2.5, 7.9, 40.0, 1234.5];
-        let x = Tensor::<1>::from_data(TensorData::new(xs.to_vec(), [xs.len()]), &device)
-            .require_grad();
+        let x = Tensor::<1>::from_data(TensorData::new(xs.to_vec(), [xs.len()]), &device).require_grad();
         let grads = lgamma(x.clone()).sum().backward();
-        let g = x
-            .grad(&grads)
-            .unwrap()
-            .into_data()
-            .try_into_vec::<f32>()
-            .unwrap();
+        let g = x.grad(&grads).unwrap().into_data().try_into_vec::<f32>().unwrap();
         for (i, &xi) in xs.iter().enumerate() {
             let want = digamma_f64(xi as f64);
-            assert!(
-                close(g[i] as f64, want, 1e-5, 1e-5),
-                "d lgamma({xi}) = {}, ψ = {want}",
-                g[i]
-            );
+            assert!(close(g[i] as f64, want, 1e-5, 1e-5), "d lgamma({xi}) = {}, ψ = {want}", g[i]);
         }
     }
 
@@ -252,23 +197,13 @@ mod tests {
     fn autodiff_gradient_of_digamma_matches_finite_differences() {
         let device = Device::flex().autodiff();
         let xs = [0.05f32, 0.7, 3.0, 25.0];
-        let x = Tensor::<1>::from_data(TensorData::new(xs.to_vec(), [xs.len()]), &device)
-            .require_grad();
+        let x = Tensor::<1>::from_data(TensorData::new(xs.to_vec(), [xs.len()]), &device).require_grad();
         let grads = digamma(x.clone()).sum().backward();
-        let g = x
-            .grad(&grads)
-            .unwrap()
-            .into_data()
-            .try_into_vec::<f32>()
-            .unwrap();
+        let g = x.grad(&grads).unwrap().into_data().try_into_vec::<f32>().unwrap();
         for (i, &xi) in xs.iter().enumerate() {
             let (x, h) = (xi as f64, 1e-5 * xi as f64);
             let trigamma = (digamma_f64(x + h) - digamma_f64(x - h)) / (2.0 * h);
-            assert!(
-                close(g[i] as f64, trigamma, 1e-4, 1e-4),
-                "ψ'({xi}) = {}, fd = {trigamma}",
-                g[i]
-            );
+            assert!(close(g[i] as f64, trigamma, 1e-4, 1e-4), "ψ'({xi}) = {}, fd = {trigamma}", g[i]);
         }
     }
 }

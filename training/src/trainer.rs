@@ -30,17 +30,11 @@ pub enum TrainError {
     #[error("{0}")]
     Other(String),
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
-    move |source| TrainError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| TrainError::Io { path: path.to_path_buf(), source }
 }
 
 /// Metrics of one iteration.
@@ -86,11 +80,7 @@ impl Trainer {
         }
         std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
         let p = run_dir.join(CONFIG_FILE);
-        std::fs::write(
-            &p,
-            serde_json::to_vec_pretty(&cfg).expect("config serialises"),
-        )
-        .map_err(io(&p))?;
+        std::fs::write(&p, serde_json::to_vec_pretty(&cfg).expect("config serialises")).map_err(io(&p))?;
         Self::build(cfg, run_dir, progress, None)
     }
 
@@ -98,18 +88,13 @@ impl Trainer {
     pub fn resume(run_dir: &Path, progress: bool) -> Result<Self, TrainError> {
         let p = run_dir.join(CONFIG_FILE);
         let text = std::fs::read(&p).map_err(io(&p))?;
-        let cfg: TrainConfig = serde_json::from_slice(&text)
-            .map_err(|e| TrainError::Other(format!("{}: {e}", p.display())))?;
+        let cfg: TrainConfig =
+            serde_json::from_slice(&text).map_err(|e| TrainError::Other(format!("{}: {e}", p.display())))?;
         let ck = checkpoint::latest(run_dir)?;
         Self::build(cfg, run_dir, progress, Some(ck))
     }
 
-    fn build(
-        cfg: TrainConfig,
-        run_dir: &Path,
-        progress: bool,
-        ck: Option<PathBuf>,
-    ) -> Result<Self, TrainError> {
+    fn build(cfg: TrainConfig, run_dir: &Path, progress: bool, ck: Option<PathBuf>) -> Result<Self, TrainError> {
         let scenario = Scenario::load(&cfg.scenario)?;
         let sim = Simulator::new(&scenario)?;
         let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?;
@@ -137,12 +122,8 @@ impl Trainer {
                     .iter()
                     .map(|n| {
                         Ok(Learner {
-                            actor: n
-                                .init_actor(&device)
-                                .map_err(|e| TrainError::Other(e.to_string()))?,
-                            critic: n
-                                .init_critic(&device)
-                                .map_err(|e| TrainError::Other(e.to_string()))?,
+                            actor: n.init_actor(&device).map_err(|e| TrainError::Other(e.to_string()))?,
+                            critic: n.init_critic(&device).map_err(|e| TrainError::Other(e.to_string()))?,
                             opt_actor: adam(&cfg.ppo),
                             opt_critic: adam(&cfg.ppo),
                             device: device.clone(),
@@ -153,30 +134,15 @@ impl Trainer {
                     iteration: 0,
                     agent_steps: 0,
                     wall_seconds: 0.0,
-                    obs_stats: layout
-                        .nets
-                        .iter()
-                        .map(|s| RunningStats::new(s.obs_dim))
-                        .collect(),
+                    obs_stats: layout.nets.iter().map(|s| RunningStats::new(s.obs_dim)).collect(),
                     last_processed_ratio: 0.0,
                     last_reward: 0.0,
                 };
                 (learners, state)
             }
         };
-        let logger =
-            RunLogger::create(run_dir, cfg.iterations as u64, progress).map_err(io(run_dir))?;
-        Ok(Self {
-            cfg,
-            run_dir: run_dir.to_path_buf(),
-            scenario,
-            sim,
-            layout,
-            learners,
-            state,
-            net_cfgs,
-            logger,
-        })
+        let logger = RunLogger::create(run_dir, cfg.iterations as u64, progress).map_err(io(run_dir))?;
+        Ok(Self { cfg, run_dir: run_dir.to_path_buf(), scenario, sim, layout, learners, state, net_cfgs, logger })
     }
 
     /// Network shapes of the run.
@@ -186,10 +152,8 @@ impl Trainer {
 
     /// Agent steps of the whole run.
     pub fn total_agent_steps(&self) -> u64 {
-        (self.cfg.iterations
-            * self.cfg.ppo.episodes_per_iteration
-            * self.sim.max_steps()
-            * self.layout.agents.len()) as u64
+        (self.cfg.iterations * self.cfg.ppo.episodes_per_iteration * self.sim.max_steps() * self.layout.agents.len())
+            as u64
     }
 
     /// Runs the remaining iterations, checkpointing as configured and at the end.
@@ -224,17 +188,8 @@ impl Trainer {
     pub fn iterate(&mut self) -> IterationReport {
         let t0 = Instant::now();
         let it = self.state.iteration as u64;
-        let norm: Vec<(Vec<f32>, Vec<f32>)> = self
-            .state
-            .obs_stats
-            .iter()
-            .map(RunningStats::frozen)
-            .collect();
-        let actors: Vec<_> = self
-            .learners
-            .iter()
-            .map(|l| burn::module::Module::valid(&l.actor))
-            .collect();
+        let norm: Vec<(Vec<f32>, Vec<f32>)> = self.state.obs_stats.iter().map(RunningStats::frozen).collect();
+        let actors: Vec<_> = self.learners.iter().map(|l| burn::module::Module::valid(&l.actor)).collect();
         let envs = self.cfg.rollout.envs;
         let per_env = self.cfg.ppo.episodes_per_iteration / envs;
         let rollout = collect(
@@ -249,9 +204,7 @@ impl Trainer {
             it,
         );
         let batches = self.batches(&rollout);
-        let ent = self
-            .cfg
-            .entropy_coef(self.state.agent_steps, self.total_agent_steps());
+        let ent = self.cfg.entropy_coef(self.state.agent_steps, self.total_agent_steps());
         let mut stats = Vec::new();
         for (g, b) in batches.iter().enumerate() {
             let mut rng = substream(splitmix(self.cfg.seed ^ splitmix(it + 7)), 1000 + g as u64);
@@ -275,11 +228,7 @@ impl Trainer {
             .layout
             .nets
             .iter()
-            .map(|s| Batch {
-                obs_dim: s.obs_dim,
-                action_dim: s.action_dim,
-                ..Default::default()
-            })
+            .map(|s| Batch { obs_dim: s.obs_dim, action_dim: s.action_dim, ..Default::default() })
             .collect();
         let mut lens: Vec<Vec<(usize, usize)>> = vec![Vec::new(); out.len()]; // (trajectory, len)
         for (ti, t) in r.trajectories.iter().enumerate() {
@@ -287,17 +236,12 @@ impl Trainer {
             b.obs.extend_from_slice(&t.obs);
             b.actions.extend_from_slice(&t.actions);
             for _ in 0..t.rewards.len() {
-                b.masks.extend(
-                    self.layout.masks[t.agent]
-                        .iter()
-                        .map(|&m| if m { 1.0 } else { 0.0 }),
-                );
+                b.masks.extend(self.layout.masks[t.agent].iter().map(|&m| if m { 1.0 } else { 0.0 }));
             }
             lens[t.net].push((ti, t.rewards.len()));
         }
         for (g, b) in out.iter_mut().enumerate() {
-            let (logp, values) =
-                self.learners[g].evaluate(&b.obs, &b.actions, &b.masks, b.obs_dim, b.action_dim);
+            let (logp, values) = self.learners[g].evaluate(&b.obs, &b.actions, &b.masks, b.obs_dim, b.action_dim);
             b.old_logp = logp;
             let (mut adv, mut ret) = (Vec::new(), Vec::new());
             let mut start = 0;
@@ -333,9 +277,7 @@ impl Trainer {
         }
         let reward_mean = total / n_agents.max(1) as f64;
         let processed = r.episodes.iter().map(|e| e.processed_ratio).sum::<f64>() / n_ep;
-        let mean = |f: &dyn Fn(&UpdateStats) -> f64| {
-            stats.iter().map(f).sum::<f64>() / stats.len().max(1) as f64
-        };
+        let mean = |f: &dyn Fn(&UpdateStats) -> f64| stats.iter().map(f).sum::<f64>() / stats.len().max(1) as f64;
         let rep = IterationReport {
             iteration: self.state.iteration,
             agent_steps: self.state.agent_steps,
@@ -357,10 +299,7 @@ impl Trainer {
             ("policy/clip_fraction".into(), mean(&|s| s.clip_fraction)),
             ("train/learning_rate".into(), self.cfg.ppo.lr),
             ("train/entropy_coef".into(), ent as f64),
-            (
-                "perf/agent_steps_per_second".into(),
-                rep.agent_steps_per_second,
-            ),
+            ("perf/agent_steps_per_second".into(), rep.agent_steps_per_second),
         ]);
         let refs: Vec<(&str, f64)> = scalars.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         if let Err(e) = self.logger.log_scalars(self.state.agent_steps, &refs) {

@@ -27,8 +27,7 @@ fn actor_learns_to_concentrate_on_a_target_action() {
         let dist = actor.distribution(obs.clone());
         // Maximise log-density of the target, with a small entropy bonus so
         // the gradient also flows through ψ.
-        let loss =
-            dist.log_prob(target.clone()).mean().neg() - dist.entropy().mean().mul_scalar(0.01);
+        let loss = dist.log_prob(target.clone()).mean().neg() - dist.entropy().mean().mul_scalar(0.01);
         losses.push(scalar(loss.clone()));
         let grads = GradientsParams::from_grads(loss.backward(), &actor);
         actor = optim.step(1e-2, actor, grads);
@@ -37,12 +36,7 @@ fn actor_learns_to_concentrate_on_a_target_action() {
     assert!(losses.iter().all(|l| l.is_finite()), "{losses:?}");
     assert!(last < first - 2.0, "loss {first} → {last}");
 
-    let mean = actor
-        .distribution(obs)
-        .mean()
-        .into_data()
-        .try_into_vec::<f32>()
-        .unwrap();
+    let mean = actor.distribution(obs).mean().into_data().try_into_vec::<f32>().unwrap();
     for row in mean.chunks(3) {
         for (m, t) in row.iter().zip([0.6, 0.3, 0.1]) {
             assert!((m - t).abs() < 0.05, "mean {row:?}");
@@ -63,11 +57,7 @@ fn critic_fits_a_regression_target() {
     let w = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -2.0], [2, 1]), &device);
     let target = obs.clone().matmul(w).squeeze_dim::<1>(1).add_scalar(0.5);
 
-    let mse = |critic: &dfaas_training::Critic| {
-        (critic.forward(obs.clone()) - target.clone())
-            .square()
-            .mean()
-    };
+    let mse = |critic: &dfaas_training::Critic| (critic.forward(obs.clone()) - target.clone()).square().mean();
     let first = scalar(mse(&critic));
     for _ in 0..100 {
         let loss = mse(&critic);

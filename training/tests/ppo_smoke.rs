@@ -45,20 +45,8 @@ fn ppo_improves_reward_on_a_tiny_scenario() {
     let mut t = Trainer::create(cfg, &dir.path().join("run"), false).unwrap();
     let reports = t.run().unwrap();
     let first = reports[0].reward_mean;
-    let last = reports
-        .iter()
-        .rev()
-        .take(3)
-        .map(|r| r.reward_mean)
-        .sum::<f64>()
-        / 3.0;
-    eprintln!(
-        "rewards: {:?}",
-        reports
-            .iter()
-            .map(|r| (r.reward_mean * 1000.0).round() / 1000.0)
-            .collect::<Vec<_>>()
-    );
+    let last = reports.iter().rev().take(3).map(|r| r.reward_mean).sum::<f64>() / 3.0;
+    eprintln!("rewards: {:?}", reports.iter().map(|r| (r.reward_mean * 1000.0).round() / 1000.0).collect::<Vec<_>>());
     // 12 slots per episode: the reward per agent and episode is at most 12.
     assert!(last > first + 2.0 && last > 11.0, "reward {first} → {last}");
     let _ = Scenario::from_toml_str(SCENARIO, Path::new("tiny.toml")).unwrap();
@@ -68,12 +56,7 @@ fn ppo_improves_reward_on_a_tiny_scenario() {
 fn same_seed_same_run_and_resume_continues() {
     let dir = tempfile::tempdir().unwrap();
     let run = |name: &str, iterations: usize| {
-        let mut t = Trainer::create(
-            config(dir.path(), iterations),
-            &dir.path().join(name),
-            false,
-        )
-        .unwrap();
+        let mut t = Trainer::create(config(dir.path(), iterations), &dir.path().join(name), false).unwrap();
         let r = t.run().unwrap();
         t.finish().unwrap();
         r
@@ -81,15 +64,7 @@ fn same_seed_same_run_and_resume_continues() {
     let a = run("a", 6);
     let b = run("b", 6);
     let key = |r: &[dfaas_training::trainer::IterationReport]| {
-        r.iter()
-            .map(|x| {
-                (
-                    x.reward_mean.to_bits(),
-                    x.policy_loss.to_bits(),
-                    x.value_loss.to_bits(),
-                )
-            })
-            .collect::<Vec<_>>()
+        r.iter().map(|x| (x.reward_mean.to_bits(), x.policy_loss.to_bits(), x.value_loss.to_bits())).collect::<Vec<_>>()
     };
     assert_eq!(key(&a), key(&b), "same seed, same thread count ⇒ same run");
 
@@ -117,8 +92,7 @@ fn export_then_load_gives_identical_decisions() {
     let dir = tempfile::tempdir().unwrap();
     let mut t = Trainer::create(config(dir.path(), 2), &dir.path().join("run"), false).unwrap();
     t.run().unwrap();
-    let out =
-        dfaas_training::export::export_run(&dir.path().join("run"), &dir.path().join("m")).unwrap();
+    let out = dfaas_training::export::export_run(&dir.path().join("run"), &dir.path().join("m")).unwrap();
     assert_eq!(out.extension().unwrap(), "dfpolicy");
     let file = PolicyFile::read(&out).unwrap();
     assert_eq!(file.meta.scenario, "tiny-overload");
@@ -135,29 +109,13 @@ fn export_then_load_gives_identical_decisions() {
         let d = p.decide(obs);
         t.layout.encoder.encode(obs, &mut enc);
         dfaas_training::obs_norm::normalize(&mut enc, &mean, &std);
-        let x = Tensor::<2>::from_data(
-            TensorData::new(enc.clone(), [1, enc.len()]),
-            &Device::flex(),
-        );
-        let alpha: Vec<f32> = actor
-            .forward(x)
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .unwrap();
-        let valid: Vec<f64> = alpha
-            .iter()
-            .zip(&t.layout.masks[i])
-            .filter(|(_, m)| **m)
-            .map(|(&a, _)| a as f64)
-            .collect();
+        let x = Tensor::<2>::from_data(TensorData::new(enc.clone(), [1, enc.len()]), &Device::flex());
+        let alpha: Vec<f32> = actor.forward(x).into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+        let valid: Vec<f64> =
+            alpha.iter().zip(&t.layout.masks[i]).filter(|(_, m)| **m).map(|(&a, _)| a as f64).collect();
         let s: f64 = valid.iter().sum();
         for (got, want) in d.as_slice().iter().zip(valid.iter().map(|a| a / s)) {
-            assert!(
-                (got - want).abs() < 1e-5,
-                "node {i}: {:?} vs burn mean",
-                d.as_slice()
-            );
+            assert!((got - want).abs() < 1e-5, "node {i}: {:?} vs burn mean", d.as_slice());
         }
     }
     // A corrupt copy is refused with a clear error.
@@ -168,8 +126,5 @@ fn export_then_load_gives_identical_decisions() {
     std::fs::write(&bad, &bytes).unwrap();
     let ctx = NodeContext::from_topology(sim.topology(), 0).unwrap();
     let msg = load_learned(&bad, &ctx).err().unwrap().to_string();
-    assert!(
-        msg.contains("bad.dfpolicy") && msg.contains("corrupt"),
-        "{msg}"
-    );
+    assert!(msg.contains("bad.dfpolicy") && msg.contains("corrupt"), "{msg}");
 }

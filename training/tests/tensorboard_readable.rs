@@ -11,19 +11,12 @@ use std::process::Command;
 use dfaas_training::logging::RunLogger;
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
 fn python() -> PathBuf {
     let venv = workspace_root().join(".venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
+    if venv.exists() { venv } else { PathBuf::from("python3") }
 }
 
 /// Runs check_tensorboard.py; returns its (step, value) lines.
@@ -45,10 +38,7 @@ fn tensorboard_scalars(tb_dir: &Path, tag: &str, n: usize) -> Vec<(i64, f64)> {
              (or set DFAAS_SKIP_PYTHON_TESTS=1 to skip this test)\n{stderr}",
             py.display()
         ),
-        _ => panic!(
-            "check_tensorboard.py {tag} {n} failed ({}):\n{stderr}",
-            out.status
-        ),
+        _ => panic!("check_tensorboard.py {tag} {n} failed ({}):\n{stderr}", out.status),
     }
     String::from_utf8(out.stdout)
         .unwrap()
@@ -67,19 +57,8 @@ fn reward(it: u64) -> f64 {
 fn write(run: &Path, steps: std::ops::Range<u64>) {
     let mut log = RunLogger::create(run, 6, false).unwrap();
     for it in steps {
-        let sps = if it == 4 {
-            f64::NAN
-        } else {
-            1000.0 * it as f64
-        }; // NaN: not for TensorBoard
-        log.log_scalars(
-            it,
-            &[
-                ("episode/reward_mean", reward(it)),
-                ("perf/agent_steps_per_second", sps),
-            ],
-        )
-        .unwrap();
+        let sps = if it == 4 { f64::NAN } else { 1000.0 * it as f64 }; // NaN: not for TensorBoard
+        log.log_scalars(it, &[("episode/reward_mean", reward(it)), ("perf/agent_steps_per_second", sps)]).unwrap();
     }
     log.finish().unwrap();
 }
@@ -96,16 +75,10 @@ fn tensorboard_reads_a_resumed_run() {
     let tb = tmp.path().join("tensorboard");
 
     let got = tensorboard_scalars(&tb, "episode/reward_mean", 6);
-    let want: Vec<(i64, f64)> = (0..6)
-        .map(|it| (it as i64, f64::from(reward(it) as f32)))
-        .collect();
+    let want: Vec<(i64, f64)> = (0..6).map(|it| (it as i64, f64::from(reward(it) as f32))).collect();
     assert_eq!(got, want);
 
     let got = tensorboard_scalars(&tb, "perf/agent_steps_per_second", 5);
-    assert_eq!(
-        got.iter().map(|p| p.0).collect::<Vec<_>>(),
-        [0, 1, 2, 3, 5],
-        "NaN at step 4 skipped"
-    );
+    assert_eq!(got.iter().map(|p| p.0).collect::<Vec<_>>(), [0, 1, 2, 3, 5], "NaN at step 4 skipped");
     assert_eq!(got[4].1, 5000.0);
 }

@@ -35,11 +35,7 @@ fn write_run(dir: &Path, steps: std::ops::Range<u64>) {
 
 fn expected(steps: std::ops::Range<u64>) -> Vec<(String, i64, f32)> {
     steps
-        .flat_map(|it| {
-            iteration_scalars(it)
-                .into_iter()
-                .map(move |(t, v)| (t.to_string(), it as i64, v as f32))
-        })
+        .flat_map(|it| iteration_scalars(it).into_iter().map(move |(t, v)| (t.to_string(), it as i64, v as f32)))
         .collect()
 }
 
@@ -66,10 +62,7 @@ fn read_back_same_tags_steps_values() {
     write_run(&run, 0..5);
     let files: Vec<_> = fs::read_dir(run.join("tensorboard")).unwrap().collect();
     assert_eq!(files.len(), 1, "one event file");
-    assert_eq!(
-        read_scalars(&run.join("tensorboard")).unwrap(),
-        expected(0..5)
-    );
+    assert_eq!(read_scalars(&run.join("tensorboard")).unwrap(), expected(0..5));
 
     let rows = csv_rows(&run);
     assert_eq!(rows.len(), 5 * 12);
@@ -77,14 +70,8 @@ fn read_back_same_tags_steps_values() {
         assert_eq!((row.0 as i64, &row.1), (step, &tag));
     }
     // Full f64 precision in the CSV.
-    assert!(
-        rows.iter()
-            .any(|r| r.1 == "train/learning_rate" && r.2 == "0.0003")
-    );
-    assert!(
-        rows.iter()
-            .any(|r| r.1 == "perf/agent_steps_per_second" && r.2 == "49382.4")
-    );
+    assert!(rows.iter().any(|r| r.1 == "train/learning_rate" && r.2 == "0.0003"));
+    assert!(rows.iter().any(|r| r.1 == "perf/agent_steps_per_second" && r.2 == "49382.4"));
 }
 
 #[test]
@@ -94,15 +81,8 @@ fn resume_appends_csv_and_adds_an_event_file() {
     write_run(run, 0..3);
     // Same process, same second: the second event file must not overwrite the first.
     write_run(run, 3..6);
-    assert_eq!(
-        fs::read_dir(run.join("tensorboard")).unwrap().count(),
-        2,
-        "two event files"
-    );
-    assert_eq!(
-        read_scalars(&run.join("tensorboard")).unwrap(),
-        expected(0..6)
-    );
+    assert_eq!(fs::read_dir(run.join("tensorboard")).unwrap().count(), 2, "two event files");
+    assert_eq!(read_scalars(&run.join("tensorboard")).unwrap(), expected(0..6));
     let rows = csv_rows(run);
     assert_eq!(rows.len(), 6 * 12, "header written once, all rows kept");
     assert_eq!(rows.iter().map(|r| r.0).max(), Some(5));
@@ -111,29 +91,20 @@ fn resume_appends_csv_and_adds_an_event_file() {
 #[test]
 fn resume_after_a_torn_csv_row_starts_on_a_new_line() {
     let tmp = tempfile::tempdir().unwrap();
-    fs::write(
-        tmp.path().join("scalars.csv"),
-        "step,wall_time_s,tag,value\n0,1700000000.000,loss/va",
-    )
-    .unwrap();
+    fs::write(tmp.path().join("scalars.csv"), "step,wall_time_s,tag,value\n0,1700000000.000,loss/va").unwrap();
     let mut log = RunLogger::create(tmp.path(), 1, false).unwrap();
     log.log_scalars(1, &[("loss/value", 2.0)]).unwrap();
     drop(log); // without finish: the CSV row is already flushed
     let text = fs::read_to_string(tmp.path().join("scalars.csv")).unwrap();
     let last = text.lines().last().unwrap();
-    assert!(
-        last.starts_with("1,") && last.ends_with(",loss/value,2.0"),
-        "{text}"
-    );
+    assert!(last.starts_with("1,") && last.ends_with(",loss/value,2.0"), "{text}");
 }
 
 #[test]
 fn foreign_csv_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     fs::write(tmp.path().join("scalars.csv"), "a,b\n1,2\n").unwrap();
-    let err = RunLogger::create(tmp.path(), 1, false)
-        .err()
-        .expect("refused");
+    let err = RunLogger::create(tmp.path(), 1, false).err().expect("refused");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
 }
 
@@ -149,21 +120,12 @@ fn unwritable_run_dir_is_an_error_not_a_panic() {
 fn non_finite_values_go_to_csv_only() {
     let tmp = tempfile::tempdir().unwrap();
     let mut log = RunLogger::create(tmp.path(), 1, false).unwrap();
-    let scalars = [
-        ("a", f64::NAN),
-        ("b", f64::INFINITY),
-        ("c", f64::NEG_INFINITY),
-        ("d", 1e300),
-        ("e", -0.5),
-        ("f", 0.0),
-    ];
+    let scalars =
+        [("a", f64::NAN), ("b", f64::INFINITY), ("c", f64::NEG_INFINITY), ("d", 1e300), ("e", -0.5), ("f", 0.0)];
     log.log_scalars(0, &scalars).unwrap();
     log.finish().unwrap();
     let tb = read_scalars(&tmp.path().join("tensorboard")).unwrap();
-    assert_eq!(
-        tb,
-        vec![("e".to_string(), 0, -0.5), ("f".to_string(), 0, 0.0)]
-    );
+    assert_eq!(tb, vec![("e".to_string(), 0, -0.5), ("f".to_string(), 0, 0.0)]);
     let values: Vec<String> = csv_rows(tmp.path()).into_iter().map(|r| r.2).collect();
     assert_eq!(values, ["NaN", "inf", "-inf", "1e300", "-0.5", "0.0"]);
 }
@@ -172,19 +134,9 @@ fn non_finite_values_go_to_csv_only() {
 fn tags_with_commas_and_quotes_are_quoted_in_csv() {
     let tmp = tempfile::tempdir().unwrap();
     let mut log = RunLogger::create(tmp.path(), 1, false).unwrap();
-    log.log_scalars(2, &[("episode/reward/\"n,1\"", 1.0)])
-        .unwrap();
+    log.log_scalars(2, &[("episode/reward/\"n,1\"", 1.0)]).unwrap();
     log.finish().unwrap();
     let text = fs::read_to_string(tmp.path().join("scalars.csv")).unwrap();
-    assert!(
-        text.lines()
-            .last()
-            .unwrap()
-            .ends_with(",\"episode/reward/\"\"n,1\"\"\",1.0"),
-        "{text}"
-    );
-    assert_eq!(
-        read_scalars(&tmp.path().join("tensorboard")).unwrap()[0].0,
-        "episode/reward/\"n,1\""
-    );
+    assert!(text.lines().last().unwrap().ends_with(",\"episode/reward/\"\"n,1\"\"\",1.0"), "{text}");
+    assert_eq!(read_scalars(&tmp.path().join("tensorboard")).unwrap()[0].0, "episode/reward/\"n,1\"");
 }

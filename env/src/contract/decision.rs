@@ -18,9 +18,7 @@ impl Decision {
     /// Validates fractions laid out as `[local, fwd_1 … fwd_k, reject]`.
     pub fn new(fractions: Vec<f64>) -> Result<Self, DecisionError> {
         if fractions.len() < 2 {
-            return Err(DecisionError::TooShort {
-                len: fractions.len(),
-            });
+            return Err(DecisionError::TooShort { len: fractions.len() });
         }
         let mut sum = 0.0;
         for (index, &value) in fractions.iter().enumerate() {
@@ -121,22 +119,10 @@ mod tests {
 
     #[test]
     fn rejects_off_simplex() {
-        assert!(matches!(
-            Decision::new(vec![0.5, 0.6]),
-            Err(DecisionError::BadSum { .. })
-        ));
-        assert!(matches!(
-            Decision::new(vec![1.2, -0.2]),
-            Err(DecisionError::Negative { index: 1, .. })
-        ));
-        assert!(matches!(
-            Decision::new(vec![f64::NAN, 1.0]),
-            Err(DecisionError::NotFinite { index: 0, .. })
-        ));
-        assert!(matches!(
-            Decision::new(vec![1.0]),
-            Err(DecisionError::TooShort { len: 1 })
-        ));
+        assert!(matches!(Decision::new(vec![0.5, 0.6]), Err(DecisionError::BadSum { .. })));
+        assert!(matches!(Decision::new(vec![1.2, -0.2]), Err(DecisionError::Negative { index: 1, .. })));
+        assert!(matches!(Decision::new(vec![f64::NAN, 1.0]), Err(DecisionError::NotFinite { index: 0, .. })));
+        assert!(matches!(Decision::new(vec![1.0]), Err(DecisionError::TooShort { len: 1 })));
         let msg = Decision::new(vec![0.5, 0.6]).unwrap_err().to_string();
         assert!(msg.contains("1.1"), "{msg}");
     }

@@ -44,18 +44,9 @@ pub struct CapacityNode {
 
 impl CapacityNode {
     /// A node serving `capacity_rps` over slots of `slot_seconds`.
-    pub fn new(
-        capacity_rps: f64,
-        slot_seconds: f64,
-        overload: Overload,
-        service_time_s: Option<f64>,
-    ) -> Self {
+    pub fn new(capacity_rps: f64, slot_seconds: f64, overload: Overload, service_time_s: Option<f64>) -> Self {
         let per_slot = (capacity_rps * slot_seconds + 1e-9).floor().max(0.0) as u32;
-        Self {
-            per_slot,
-            overload,
-            service_time_s,
-        }
+        Self { per_slot, overload, service_time_s }
     }
 
     /// Resolves one slot: `flows[0]` is the local flow, the rest are forwards.
@@ -64,9 +55,7 @@ impl CapacityNode {
         let total: u32 = flows.iter().sum();
         match self.overload {
             Overload::LocalFirst => apportion::in_order(self.per_slot, flows, rejects),
-            Overload::Proportional => {
-                apportion::proportional(total.saturating_sub(self.per_slot), flows, rejects)
-            }
+            Overload::Proportional => apportion::proportional(total.saturating_sub(self.per_slot), flows, rejects),
         }
         total - rejects.iter().sum::<u32>()
     }

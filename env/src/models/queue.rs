@@ -85,18 +85,9 @@ struct Class {
 
 /// The three request classes A, B, C as `(min, max, mean)`.
 const CLASSES: [Class; 3] = [
-    Class {
-        cpu: (1.0, 10.0, 5.5),
-        ram: (1.0, 25.0, 13.0),
-    },
-    Class {
-        cpu: (11.0, 20.0, 15.5),
-        ram: (26.0, 50.0, 38.0),
-    },
-    Class {
-        cpu: (21.0, 30.0, 25.5),
-        ram: (51.0, 75.0, 63.0),
-    },
+    Class { cpu: (1.0, 10.0, 5.5), ram: (1.0, 25.0, 13.0) },
+    Class { cpu: (11.0, 20.0, 15.5), ram: (26.0, 50.0, 38.0) },
+    Class { cpu: (21.0, 30.0, 25.5), ram: (51.0, 75.0, 63.0) },
 ];
 
 /// Requests per slot the CPU of one node allows on average:
@@ -155,12 +146,7 @@ impl QueueNode {
         // Reserve up front (bounded, in case of a huge capacity) so that the
         // usual sizes never reallocate during a run.
         let reserve = spec.queue_capacity.min(4096) as usize;
-        Self {
-            spec: spec.clone(),
-            queue: VecDeque::with_capacity(reserve),
-            cpu_left: 0.0,
-            ram_left: 0.0,
-        }
+        Self { spec: spec.clone(), queue: VecDeque::with_capacity(reserve), cpu_left: 0.0, ram_left: 0.0 }
     }
 
     /// The node's parameters.
@@ -187,12 +173,7 @@ impl QueueNode {
     /// state gives the same slot. A request that arrives while the queue is
     /// full (and non-empty) is rejected without a draw, since its size cannot
     /// change its fate.
-    pub fn process_slot(
-        &mut self,
-        flows: &[u32],
-        rng: &mut SimRng,
-        rejects: &mut Vec<u32>,
-    ) -> QueueSlot {
+    pub fn process_slot(&mut self, flows: &[u32], rng: &mut SimRng, rejects: &mut Vec<u32>) -> QueueSlot {
         self.cpu_left = self.spec.cpu_shares;
         self.ram_left = self.spec.ram_mb;
         let mut processed: u32 = 0;
@@ -220,10 +201,7 @@ impl QueueNode {
             processed = processed.saturating_add(ran);
             *rej = rejected;
         }
-        QueueSlot {
-            processed,
-            queue_len: self.queue_len(),
-        }
+        QueueSlot { processed, queue_len: self.queue_len() }
     }
 
     /// Handles `count` arriving requests; returns (run, rejected).
@@ -310,12 +288,7 @@ mod tests {
     use crate::seeds::rng;
 
     fn spec(cpu: f64, ram: f64, cap: u32) -> QueueSpec {
-        QueueSpec {
-            cpu_shares: cpu,
-            ram_mb: ram,
-            queue_capacity: cap,
-            ..QueueSpec::default()
-        }
+        QueueSpec { cpu_shares: cpu, ram_mb: ram, queue_capacity: cap, ..QueueSpec::default() }
     }
 
     #[test]
@@ -324,10 +297,7 @@ mod tests {
         let (mut sum_cpu, n) = (0.0, 100_000);
         for _ in 0..n {
             let q = Request::draw(&mut r);
-            let c = CLASSES
-                .iter()
-                .find(|c| q.cpu >= c.cpu.0 && q.cpu <= c.cpu.1)
-                .expect("cpu in a class");
+            let c = CLASSES.iter().find(|c| q.cpu >= c.cpu.0 && q.cpu <= c.cpu.1).expect("cpu in a class");
             assert!(q.ram >= c.ram.0 && q.ram <= c.ram.1, "{q:?}");
             sum_cpu += q.cpu;
         }
@@ -351,13 +321,7 @@ mod tests {
         node.push_request(3.0, 1.0);
         let mut rej = Vec::new();
         let s = node.process_slot(&[2], &mut rng(0), &mut rej);
-        assert_eq!(
-            s,
-            QueueSlot {
-                processed: 2,
-                queue_len: 3
-            }
-        );
+        assert_eq!(s, QueueSlot { processed: 2, queue_len: 3 });
         assert_eq!(rej, vec![0]);
         assert_eq!(node.queue[0], Request { cpu: 7.0, ram: 1.0 });
         // Next slot, the 7 now runs first (3 CPU left).
@@ -375,13 +339,7 @@ mod tests {
         node.push_request(1.0, 40.0);
         node.push_request(1.0, 5.0);
         let s = node.process_slot(&[], &mut rng(0), &mut Vec::new());
-        assert_eq!(
-            s,
-            QueueSlot {
-                processed: 2,
-                queue_len: 1
-            }
-        );
+        assert_eq!(s, QueueSlot { processed: 2, queue_len: 1 });
     }
 
     #[test]
@@ -390,13 +348,7 @@ mod tests {
         let mut node = QueueNode::new(&QueueSpec::default());
         let mut rej = Vec::new();
         let s = node.process_slot(&[10, 0], &mut rng(3), &mut rej);
-        assert_eq!(
-            s,
-            QueueSlot {
-                processed: 10,
-                queue_len: 0
-            }
-        );
+        assert_eq!(s, QueueSlot { processed: 10, queue_len: 0 });
         assert_eq!(rej, vec![0, 0]);
     }
 
@@ -407,35 +359,17 @@ mod tests {
         let mut node = QueueNode::new(&spec(0.0, 8000.0, 5));
         let mut rej = vec![9; 7];
         let s = node.process_slot(&[3, 4, 2], &mut rng(0), &mut rej);
-        assert_eq!(
-            s,
-            QueueSlot {
-                processed: 0,
-                queue_len: 5
-            }
-        );
+        assert_eq!(s, QueueSlot { processed: 0, queue_len: 5 });
         assert_eq!(rej, vec![0, 2, 2]);
         // The queue persists: next slot everything is rejected.
         let s = node.process_slot(&[1, 1], &mut rng(0), &mut rej);
-        assert_eq!(
-            s,
-            QueueSlot {
-                processed: 0,
-                queue_len: 5
-            }
-        );
+        assert_eq!(s, QueueSlot { processed: 0, queue_len: 5 });
         assert_eq!(rej, vec![1, 1]);
         assert_eq!(node.queue_len(), 5);
         node.reset();
         assert_eq!(node.queue_len(), 0);
         let s = node.process_slot(&[2], &mut rng(0), &mut rej);
-        assert_eq!(
-            s,
-            QueueSlot {
-                processed: 0,
-                queue_len: 2
-            }
-        );
+        assert_eq!(s, QueueSlot { processed: 0, queue_len: 2 });
         assert_eq!(rej, vec![0]);
     }
 
@@ -458,13 +392,7 @@ mod tests {
         let mut node = QueueNode::new(&spec(0.0, 0.0, 0));
         let mut rej = Vec::new();
         let s = node.process_slot(&[4, 3], &mut rng(0), &mut rej);
-        assert_eq!(
-            s,
-            QueueSlot {
-                processed: 0,
-                queue_len: 0
-            }
-        );
+        assert_eq!(s, QueueSlot { processed: 0, queue_len: 0 });
         assert_eq!(rej, vec![4, 3]);
     }
 
@@ -474,9 +402,7 @@ mod tests {
         let mut r = rng(11);
         let mut rej = Vec::new();
         let slots = 200;
-        let total: u64 = (0..slots)
-            .map(|_| node.process_slot(&[200], &mut r, &mut rej).processed as u64)
-            .sum();
+        let total: u64 = (0..slots).map(|_| node.process_slot(&[200], &mut r, &mut rej).processed as u64).sum();
         let mean = total as f64 / slots as f64;
         assert!((mean - 64.0).abs() <= 3.0, "mean processed per slot {mean}");
     }
@@ -501,11 +427,7 @@ mod tests {
 
     #[test]
     fn extreme_inputs_do_not_panic() {
-        for s in [
-            spec(f64::NAN, f64::NAN, 3),
-            spec(-1.0, f64::INFINITY, 0),
-            spec(f64::INFINITY, 1e9, 2),
-        ] {
+        for s in [spec(f64::NAN, f64::NAN, 3), spec(-1.0, f64::INFINITY, 0), spec(f64::INFINITY, 1e9, 2)] {
             let mut node = QueueNode::new(&s);
             let mut rej = Vec::new();
             for _ in 0..3 {
@@ -514,15 +436,7 @@ mod tests {
                 assert_eq!(rej.len(), 3);
             }
         }
-        let _ = reward_fw(
-            u32::MAX,
-            u32::MAX,
-            u32::MAX,
-            u32::MAX,
-            u32::MAX,
-            u32::MAX,
-            0,
-        );
+        let _ = reward_fw(u32::MAX, u32::MAX, u32::MAX, u32::MAX, u32::MAX, u32::MAX, 0);
     }
 
     // --- reward_fw, hand-worked ---------------------------------------------
@@ -586,9 +500,6 @@ mod tests {
             node.process_slot(&[x / 2, x / 4, x / 4], &mut r, &mut rej);
         }
         let secs = start.elapsed().as_secs_f64();
-        println!(
-            "{n} requests in {secs:.3} s: {:.2} M requests/s",
-            n as f64 / secs / 1e6
-        );
+        println!("{n} requests in {secs:.3} s: {:.2} M requests/s", n as f64 / secs / 1e6);
     }
 }

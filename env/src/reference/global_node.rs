@@ -31,9 +31,7 @@ pub fn scaled_spec(spec: &QueueSpec, n: usize) -> QueueSpec {
     QueueSpec {
         cpu_shares: spec.cpu_shares * k,
         ram_mb: spec.ram_mb * k,
-        queue_capacity: spec
-            .queue_capacity
-            .saturating_mul(n.min(u32::MAX as usize) as u32),
+        queue_capacity: spec.queue_capacity.saturating_mul(n.min(u32::MAX as usize) as u32),
         forward_split: spec.forward_split,
     }
 }
@@ -54,9 +52,7 @@ pub fn run_global_node(
     let mut rejects = Vec::with_capacity(1);
     let mut out = Vec::with_capacity(slots);
     for t in 0..slots {
-        let input = agents.iter().fold(0u32, |s, a| {
-            s.saturating_add(a.get(t).copied().unwrap_or(0))
-        });
+        let input = agents.iter().fold(0u32, |s, a| s.saturating_add(a.get(t).copied().unwrap_or(0)));
         let slot = node.process_slot(&[input], rng, &mut rejects);
         out.push(GlobalNodeSlot {
             input,
@@ -82,9 +78,7 @@ mod tests {
                 (0..slots)
                     .map(|t| {
                         let phase = 2.0 * std::f64::consts::PI * i as f64 / n as f64;
-                        let v = 50.0
-                            + 100.0
-                                * (2.0 * std::f64::consts::PI * t as f64 / period + phase).sin();
+                        let v = 50.0 + 100.0 * (2.0 * std::f64::consts::PI * t as f64 / period + phase).sin();
                         v.clamp(0.0, 150.0) as u32
                     })
                     .collect()
@@ -109,10 +103,7 @@ mod tests {
     fn ragged_and_missing_agents_count_as_zero() {
         let inputs = vec![vec![5, 5, 5], vec![1]];
         let out = run_global_node(&QueueSpec::default(), 3, &inputs, &mut rng(0));
-        assert_eq!(
-            out.iter().map(|s| s.input).collect::<Vec<_>>(),
-            vec![6, 5, 5]
-        );
+        assert_eq!(out.iter().map(|s| s.input).collect::<Vec<_>>(), vec![6, 5, 5]);
         assert!(run_global_node(&QueueSpec::default(), 0, &inputs, &mut rng(0)).is_empty());
     }
 
@@ -121,10 +112,8 @@ mod tests {
         let spec = QueueSpec::default();
         for (n, seed) in [(2usize, 7u64), (5, 8), (10, 9)] {
             let inputs = traces(n, 288, seed);
-            let global: u64 = run_global_node(&spec, n, &inputs, &mut rng(seed + 100))
-                .iter()
-                .map(|s| s.processed as u64)
-                .sum();
+            let global: u64 =
+                run_global_node(&spec, n, &inputs, &mut rng(seed + 100)).iter().map(|s| s.processed as u64).sum();
             let mut r = rng(seed + 200);
             let mut rej = Vec::new();
             let mut separate: u64 = 0;
@@ -134,10 +123,7 @@ mod tests {
                     separate += node.process_slot(&[x], &mut r, &mut rej).processed as u64;
                 }
             }
-            assert!(
-                global >= separate,
-                "n={n}: global {global} < separate {separate}"
-            );
+            assert!(global >= separate, "n={n}: global {global} < separate {separate}");
         }
     }
 }

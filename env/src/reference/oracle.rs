@@ -57,17 +57,11 @@ impl Oracle {
     /// Decisions for every node for the simulator's current slot.
     pub fn decide_all(&mut self, sim: &mut Simulator) -> Vec<Decision> {
         let t = sim.slot();
-        let inputs: Vec<u32> = sim
-            .inputs()
-            .iter()
-            .map(|v| v.get(t).copied().unwrap_or(0))
-            .collect();
+        let inputs: Vec<u32> = sim.inputs().iter().map(|v| v.get(t).copied().unwrap_or(0)).collect();
         let topo = sim.topology().clone();
         let slot = sim.slot_seconds();
         let models = sim.models_mut();
-        self.solve(&topo, &inputs, &mut |n, l, exact| {
-            cost(models, n, l, slot, exact)
-        });
+        self.solve(&topo, &inputs, &mut |n, l, exact| cost(models, n, l, slot, exact));
         (0..topo.len())
             .map(|i| {
                 let total = inputs[i];
@@ -85,28 +79,17 @@ impl Oracle {
     /// Solves one slot: fills `x`, `load` and `left` (rejected on purpose).
     /// `cost(n, ℓ, exact)` is node `n`'s loss at load `ℓ`: the smooth
     /// (convex) version when `exact` is false, the simulated one when true.
-    pub fn solve(
-        &mut self,
-        topo: &Topology,
-        inputs: &[u32],
-        cost: &mut dyn FnMut(usize, u32, bool) -> f64,
-    ) {
+    pub fn solve(&mut self, topo: &Topology, inputs: &[u32], cost: &mut dyn FnMut(usize, u32, bool) -> f64) {
         let n = topo.len();
         self.x = (0..n).map(|i| vec![0; topo.degree(i) + 1]).collect();
         self.load = vec![0; n];
         self.left = inputs.to_vec();
-        let mut marg: Vec<f64> = (0..n)
-            .map(|r| cost(r, 1, false) - cost(r, 0, false))
-            .collect();
+        let mut marg: Vec<f64> = (0..n).map(|r| cost(r, 1, false) - cost(r, 0, false)).collect();
         loop {
             let reach = self.reachable_from_supply(topo);
             let best = (0..n)
                 .filter(|&r| reach.rpred[r].is_some())
-                .min_by(|&a, &b| {
-                    marg[a]
-                        .partial_cmp(&marg[b])
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                });
+                .min_by(|&a, &b| marg[a].partial_cmp(&marg[b]).unwrap_or(std::cmp::Ordering::Equal));
             let Some(r) = best else { break };
             if marg[r] > 1.0 + 1e-12 {
                 break; // rejecting is cheaper than any placement
@@ -154,11 +137,7 @@ impl Oracle {
     }
 
     fn slot_of(topo: &Topology, s: usize, r: usize) -> usize {
-        if s == r {
-            0
-        } else {
-            1 + topo.neighbor_slot(s, r).expect("neighbours")
-        }
+        if s == r { 0 } else { 1 + topo.neighbor_slot(s, r).expect("neighbours") }
     }
 
     fn sends(&self, topo: &Topology, s: usize, r: usize) -> u32 {
@@ -254,11 +233,7 @@ fn cost(models: &mut NodeModels, n: usize, l: u32, slot_seconds: f64, exact: boo
     match models {
         NodeModels::Serverless { nodes } => {
             let c = &mut nodes[n];
-            if exact {
-                c.rejected(l) as f64
-            } else {
-                (c.get(l).rejection_rate * slot_seconds).min(l as f64)
-            }
+            if exact { c.rejected(l) as f64 } else { (c.get(l).rejection_rate * slot_seconds).min(l as f64) }
         }
         NodeModels::Capacity { nodes } => l.saturating_sub(nodes[n].per_slot) as f64,
         NodeModels::Queue { .. } => 0.0,

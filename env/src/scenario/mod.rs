@@ -113,10 +113,8 @@ impl Scenario {
     /// Reads, parses and validates a scenario file.
     pub fn load(path: impl AsRef<Path>) -> Result<Scenario, ConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            file: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: path.to_path_buf(), source })?;
         Self::from_toml_str(&text, path)
     }
 
@@ -129,10 +127,7 @@ impl Scenario {
         })?;
         s.path = path.to_path_buf();
         if s.name.is_empty() {
-            s.name = path
-                .file_stem()
-                .map(|x| x.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "scenario".into());
+            s.name = path.file_stem().map(|x| x.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
         }
         validate::validate(&s)?;
         Ok(s)
@@ -140,34 +135,28 @@ impl Scenario {
 
     /// Builds the topology (validated at load).
     pub fn build_topology(&self) -> Result<Topology, ConfigError> {
-        let t = Topology::from_adjacency(self.topology.nodes.as_deref(), &self.topology.adjacency)
-            .map_err(|e| {
-                let value = match &e {
-                    crate::topology::TopologyError::UnknownNode(n)
-                    | crate::topology::TopologyError::SelfLoop(n)
-                    | crate::topology::TopologyError::Duplicate(n) => n.clone(),
-                    _ => String::new(),
-                };
-                ConfigError::invalid(&self.path, "topology", value, e.to_string())
-            })?;
+        let t = Topology::from_adjacency(self.topology.nodes.as_deref(), &self.topology.adjacency).map_err(|e| {
+            let value = match &e {
+                crate::topology::TopologyError::UnknownNode(n)
+                | crate::topology::TopologyError::SelfLoop(n)
+                | crate::topology::TopologyError::Duplicate(n) => n.clone(),
+                _ => String::new(),
+            };
+            ConfigError::invalid(&self.path, "topology", value, e.to_string())
+        })?;
         Ok(t)
     }
 
     /// Folder that relative paths in the file resolve against.
     pub fn base_dir(&self) -> PathBuf {
-        self.path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default()
+        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
     }
 
     /// The fixed list of evaluation episode seeds.
     pub fn evaluation_seeds(&self) -> Vec<u64> {
         match &self.seeds.evaluation {
             Some(v) => v.clone(),
-            None => {
-                crate::seeds::evaluation_seeds(self.seeds.master, self.seeds.evaluation_episodes)
-            }
+            None => crate::seeds::evaluation_seeds(self.seeds.master, self.seeds.evaluation_episodes),
         }
     }
 }

@@ -7,40 +7,19 @@ use crate::models::ModelSpec;
 pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
     let f = &s.path;
     if s.episode.max_steps == 0 {
-        return Err(ConfigError::invalid(
-            f,
-            "episode.max_steps",
-            0,
-            "must be positive",
-        ));
+        return Err(ConfigError::invalid(f, "episode.max_steps", 0, "must be positive"));
     }
     let slot = s.episode.slot_seconds;
     if !(slot.is_finite() && slot > 0.0) {
-        return Err(ConfigError::invalid(
-            f,
-            "episode.slot_seconds",
-            slot,
-            "must be a positive number of seconds",
-        ));
+        return Err(ConfigError::invalid(f, "episode.slot_seconds", slot, "must be a positive number of seconds"));
     }
     if s.topology.adjacency.is_empty() && s.topology.nodes.as_ref().is_none_or(|n| n.is_empty()) {
-        return Err(ConfigError::invalid(
-            f,
-            "topology",
-            "empty",
-            "give `nodes` or `adjacency` lines",
-        ));
+        return Err(ConfigError::invalid(f, "topology", "empty", "give `nodes` or `adjacency` lines"));
     }
     let topo = s.build_topology()?;
     let n = topo.len();
-    if s.seeds.evaluation_episodes == 0 && s.seeds.evaluation.as_ref().is_none_or(|v| v.is_empty())
-    {
-        return Err(ConfigError::invalid(
-            f,
-            "seeds.evaluation_episodes",
-            0,
-            "must be positive",
-        ));
+    if s.seeds.evaluation_episodes == 0 && s.seeds.evaluation.as_ref().is_none_or(|v| v.is_empty()) {
+        return Err(ConfigError::invalid(f, "seeds.evaluation_episodes", 0, "must be positive"));
     }
     match &s.model {
         ModelSpec::Capacity(c) => {
@@ -67,22 +46,14 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
             if let Some(t) = c.service_time_s
                 && !(t.is_finite() && t >= 0.0)
             {
-                return Err(ConfigError::invalid(
-                    f,
-                    "model.service_time_s",
-                    t,
-                    "must be non-negative seconds",
-                ));
+                return Err(ConfigError::invalid(f, "model.service_time_s", t, "must be non-negative seconds"));
             }
         }
         ModelSpec::Serverless(sv) => {
             sv.params(f)?;
         }
         ModelSpec::Queue(q) => {
-            for (field, v) in [
-                ("model.cpu_shares", q.cpu_shares),
-                ("model.ram_mb", q.ram_mb),
-            ] {
+            for (field, v) in [("model.cpu_shares", q.cpu_shares), ("model.ram_mb", q.ram_mb)] {
                 if !(v.is_finite() && v > 0.0) {
                     return Err(ConfigError::invalid(f, field, v, "must be positive"));
                 }
@@ -90,13 +61,6 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
         }
     }
     s.workload.load(&s.base_dir(), f, n)?;
-    crate::links::Links::build(
-        &s.links,
-        &topo,
-        s.episode.max_steps,
-        s.seeds.build,
-        &s.base_dir(),
-        f,
-    )?;
+    crate::links::Links::build(&s.links, &topo, s.episode.max_steps, s.seeds.build, &s.base_dir(), f)?;
     Ok(())
 }

@@ -51,9 +51,7 @@ impl Simulator {
     pub fn new(scenario: &Scenario) -> Result<Self, ConfigError> {
         let topology = scenario.build_topology()?;
         let n = topology.len();
-        let workload = scenario
-            .workload
-            .load(&scenario.base_dir(), &scenario.path, n)?;
+        let workload = scenario.workload.load(&scenario.base_dir(), &scenario.path, n)?;
         let links = Links::build(
             &scenario.links,
             &topology,
@@ -162,12 +160,7 @@ impl Simulator {
         let seed = seed.unwrap_or_else(|| self.seeds.next_seed());
         self.episode_seed = Some(seed);
         let mut input_rng = substream(seed, 0);
-        self.inputs = self.workload.generate(
-            self.topology.len(),
-            self.max_steps,
-            self.slot_seconds,
-            &mut input_rng,
-        );
+        self.inputs = self.workload.generate(self.topology.len(), self.max_steps, self.slot_seconds, &mut input_rng);
         self.request_rng = substream(seed, 1);
         self.models.reset();
         self.t = 0;
@@ -189,10 +182,7 @@ impl Simulator {
             return Err(EnvError::State("step called before reset".into()));
         }
         if self.is_done() {
-            return Err(EnvError::State(format!(
-                "the episode ended after {} slots; call reset",
-                self.max_steps
-            )));
+            return Err(EnvError::State(format!("the episode ended after {} slots; call reset", self.max_steps)));
         }
         self.check_actions(actions)?;
         self.play_slot(actions);
@@ -204,10 +194,7 @@ impl Simulator {
     fn check_actions(&self, actions: &[Decision]) -> Result<(), EnvError> {
         let n = self.topology.len();
         if actions.len() != n {
-            return Err(EnvError::ActionCount {
-                expected: n,
-                got: actions.len(),
-            });
+            return Err(EnvError::ActionCount { expected: n, got: actions.len() });
         }
         for (i, a) in actions.iter().enumerate() {
             let deg = self.topology.degree(i);
@@ -241,10 +228,8 @@ impl Simulator {
             .into_iter()
             .enumerate()
             .map(|(i, v)| {
-                Decision::new(v).map_err(|source| EnvError::Decision {
-                    agent: self.topology.names()[i].clone(),
-                    source,
-                })
+                Decision::new(v)
+                    .map_err(|source| EnvError::Decision { agent: self.topology.names()[i].clone(), source })
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.check_actions(&d)?;
@@ -259,27 +244,18 @@ impl MultiAgentEnv for Simulator {
 
     fn observation_space(&self, agent: usize) -> Space {
         crate::encoding::Encoder::new(
-            crate::encoding::Encoding::Normalized {
-                max_degree: self.topology.max_degree(),
-            },
+            crate::encoding::Encoding::Normalized { max_degree: self.topology.max_degree() },
             &self.topology,
         )
         .space(self.topology.degree(agent))
     }
 
     fn action_space(&self, agent: usize) -> Space {
-        let n = if self.even_floor {
-            3
-        } else {
-            self.topology.degree(agent) + 2
-        };
+        let n = if self.even_floor { 3 } else { self.topology.degree(agent) + 2 };
         Space::Simplex { n }
     }
 
-    fn reset(
-        &mut self,
-        seed: Option<u64>,
-    ) -> Result<(Vec<NodeObservation>, Vec<SlotOutcome>), EnvError> {
+    fn reset(&mut self, seed: Option<u64>) -> Result<(Vec<NodeObservation>, Vec<SlotOutcome>), EnvError> {
         let obs = self.reset_episode(seed).to_vec();
         Ok((obs, self.outcomes.clone()))
     }

@@ -11,10 +11,7 @@ use crate::seeds::SimRng;
 #[derive(Debug, Clone)]
 pub enum NodeModels {
     /// Queue model nodes (stateful: their queues persist across slots).
-    Queue {
-        spec: QueueSpec,
-        nodes: Vec<QueueNode>,
-    },
+    Queue { spec: QueueSpec, nodes: Vec<QueueNode> },
     /// Serverless model nodes (stateless; memoised solutions).
     Serverless { nodes: Vec<PerfCache> },
     /// Fixed-capacity nodes.
@@ -37,21 +34,16 @@ impl NodeModels {
     pub fn build(s: &Scenario, n: usize) -> Self {
         let slot = s.episode.slot_seconds;
         match &s.model {
-            ModelSpec::Queue(q) => NodeModels::Queue {
-                spec: q.clone(),
-                nodes: (0..n).map(|_| QueueNode::new(q)).collect(),
-            },
+            ModelSpec::Queue(q) => {
+                NodeModels::Queue { spec: q.clone(), nodes: (0..n).map(|_| QueueNode::new(q)).collect() }
+            }
             ModelSpec::Serverless(sv) => {
                 let params = sv.params(&s.path).expect("validated at scenario load");
-                NodeModels::Serverless {
-                    nodes: (0..n).map(|_| PerfCache::new(params, slot)).collect(),
-                }
+                NodeModels::Serverless { nodes: (0..n).map(|_| PerfCache::new(params, slot)).collect() }
             }
             ModelSpec::Capacity(c) => NodeModels::Capacity {
                 nodes: (0..n)
-                    .map(|i| {
-                        CapacityNode::new(c.capacity_rps.get(i), slot, c.overload, c.service_time_s)
-                    })
+                    .map(|i| CapacityNode::new(c.capacity_rps.get(i), slot, c.overload, c.service_time_s))
                     .collect(),
             },
         }
@@ -60,14 +52,8 @@ impl NodeModels {
     /// Each node's capacity estimate, requests per slot.
     pub fn capacity_estimates(&mut self) -> Vec<f64> {
         match self {
-            NodeModels::Queue { spec, nodes } => nodes
-                .iter()
-                .map(|_| queue::capacity_estimate(spec))
-                .collect(),
-            NodeModels::Serverless { nodes } => nodes
-                .iter_mut()
-                .map(|c| c.capacity_estimate(100_000) as f64)
-                .collect(),
+            NodeModels::Queue { spec, nodes } => nodes.iter().map(|_| queue::capacity_estimate(spec)).collect(),
+            NodeModels::Serverless { nodes } => nodes.iter_mut().map(|c| c.capacity_estimate(100_000) as f64).collect(),
             NodeModels::Capacity { nodes } => nodes.iter().map(|c| c.per_slot as f64).collect(),
         }
     }
@@ -95,21 +81,11 @@ impl NodeModels {
 
     /// Resolves node `i`'s slot. `flows[0]` is its local flow; rejections per
     /// flow go to `rejects`.
-    pub fn resolve(
-        &mut self,
-        i: usize,
-        flows: &[u32],
-        rng: &mut SimRng,
-        rejects: &mut Vec<u32>,
-    ) -> Resolved {
+    pub fn resolve(&mut self, i: usize, flows: &[u32], rng: &mut SimRng, rejects: &mut Vec<u32>) -> Resolved {
         match self {
             NodeModels::Queue { nodes, .. } => {
                 let r = nodes[i].process_slot(flows, rng, rejects);
-                Resolved {
-                    processed: r.processed,
-                    queue_len: Some(r.queue_len),
-                    response_time_s: None,
-                }
+                Resolved { processed: r.processed, queue_len: Some(r.queue_len), response_time_s: None }
             }
             NodeModels::Serverless { nodes } => {
                 let total: u32 = flows.iter().sum();
@@ -122,20 +98,12 @@ impl NodeModels {
                 let rejected = cache.rejected(total);
                 let resp = cache.get(total).avg_resp_time;
                 apportion::proportional(rejected, flows, rejects);
-                Resolved {
-                    processed: total - rejected,
-                    queue_len: None,
-                    response_time_s: Some(resp),
-                }
+                Resolved { processed: total - rejected, queue_len: None, response_time_s: Some(resp) }
             }
             NodeModels::Capacity { nodes } => {
                 let node = &nodes[i];
                 let processed = node.resolve(flows, rejects);
-                Resolved {
-                    processed,
-                    queue_len: None,
-                    response_time_s: node.service_time_s.filter(|_| processed > 0),
-                }
+                Resolved { processed, queue_len: None, response_time_s: node.service_time_s.filter(|_| processed > 0) }
             }
         }
     }

@@ -43,8 +43,7 @@ impl Simulator {
                 } else {
                     let own = pj.input as f64 + pj.queue_len.unwrap_or(0) as f64;
                     nb.spare_capacity = (cap - own).max(0.0);
-                    let offered =
-                        (pj.local + pj.received) as f64 + pj.queue_len.unwrap_or(0) as f64;
+                    let offered = (pj.local + pj.received) as f64 + pj.queue_len.unwrap_or(0) as f64;
                     nb.load = if cap > 0.0 {
                         offered / cap
                     } else if offered > 0.0 {

@@ -81,10 +81,7 @@ impl Simulator {
         if self.models.receiver_order() {
             for r in 0..n {
                 for &snd in self.topology.neighbors(r) {
-                    let k = self
-                        .topology
-                        .neighbor_slot(snd, r)
-                        .expect("undirected graph");
+                    let k = self.topology.neighbor_slot(snd, r).expect("undirected graph");
                     let c = s.counts[snd][1 + k];
                     if c > 0 {
                         s.flows[r].push(c);
@@ -126,12 +123,7 @@ impl Simulator {
             o.received_rejects = 0;
         }
         for r in 0..n {
-            let res = self.models.resolve(
-                r,
-                &self.scratch.flows[r],
-                &mut self.request_rng,
-                &mut self.scratch.rejects,
-            );
+            let res = self.models.resolve(r, &self.scratch.flows[r], &mut self.request_rng, &mut self.scratch.rejects);
             let rejects = &self.scratch.rejects;
             let o = &mut self.outcomes[r];
             o.local_rejects = rejects[0];
@@ -160,15 +152,7 @@ impl Simulator {
             o.reward = match queue_cap {
                 Some(cap) => {
                     let f = o.forwarded_total() + o.forward_lost;
-                    reward_fw(
-                        o.local,
-                        f,
-                        o.rejected,
-                        o.local_rejects,
-                        fr,
-                        o.queue_len.unwrap_or(0),
-                        cap,
-                    )
+                    reward_fw(o.local, f, o.rejected, o.local_rejects, fr, o.queue_len.unwrap_or(0), cap)
                 }
                 None => reward_rejects(o.input, o.rejected, o.local_rejects, fr),
             };

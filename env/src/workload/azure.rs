@@ -58,13 +58,7 @@ impl AzurePool {
     /// Reads and filters `csv`; `scenario` names the scenario file in errors
     /// about its own fields.
     pub fn load(scenario: &Path, csv: &Path, o: AzureOptions) -> Result<Self, ConfigError> {
-        at_least(
-            scenario,
-            "workload.scale_min",
-            o.scale_min,
-            0.0,
-            "requests per slot",
-        )?;
+        at_least(scenario, "workload.scale_min", o.scale_min, 0.0, "requests per slot")?;
         at_least(
             scenario,
             "workload.scale_max",
@@ -102,30 +96,17 @@ impl AzurePool {
                 within(mean, o.mean) && within(std, o.std)
             })
             .collect();
-        let (names, minutes): (Vec<_>, Vec<_>) = names
-            .into_iter()
-            .zip(minutes)
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|(x, _)| x)
-            .unzip();
+        let (names, minutes): (Vec<_>, Vec<_>) =
+            names.into_iter().zip(minutes).zip(&keep).filter(|(_, k)| **k).map(|(x, _)| x).unzip();
         if names.is_empty() {
             return Err(ConfigError::invalid(
                 scenario,
                 "workload.mean_min/mean_max/std_min/std_max",
-                format!(
-                    "0 of {http} HTTP functions kept ({total_rows} rows in {})",
-                    csv.display()
-                ),
+                format!("0 of {http} HTTP functions kept ({total_rows} rows in {})", csv.display()),
                 "the selection keeps no function; widen the ranges",
             ));
         }
-        Ok(AzurePool {
-            names,
-            minutes,
-            scale_min: o.scale_min,
-            scale_max: o.scale_max,
-        })
+        Ok(AzurePool { names, minutes, scale_min: o.scale_min, scale_max: o.scale_max })
     }
 
     /// Number of functions in the pool.
@@ -169,12 +150,7 @@ fn read_http(csv: &Path) -> Result<HttpRows, ConfigError> {
         .trim(csv::Trim::All)
         .from_path(csv)
         .map_err(|e| csv_error(csv, e))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| csv_error(csv, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let header: Vec<String> = reader.headers().map_err(|e| csv_error(csv, e))?.iter().map(str::to_string).collect();
     let trigger = header.iter().position(|h| h == "Trigger").ok_or_else(|| {
         ConfigError::invalid(
             csv,
@@ -187,12 +163,7 @@ fn read_http(csv: &Path) -> Result<HttpRows, ConfigError> {
     let first = trigger + 1;
     let minute_cols = header.len().saturating_sub(first);
     if minute_cols == 0 {
-        return Err(ConfigError::invalid(
-            csv,
-            "header",
-            header.join(","),
-            "no minute columns after `Trigger`",
-        ));
+        return Err(ConfigError::invalid(csv, "header", header.join(","), "no minute columns after `Trigger`"));
     }
     for (k, h) in header[first..].iter().enumerate() {
         if h.parse::<usize>().ok() != Some(k + 1) {
@@ -200,10 +171,7 @@ fn read_http(csv: &Path) -> Result<HttpRows, ConfigError> {
                 csv,
                 format!("header column {}", first + k + 1),
                 h,
-                format!(
-                    "minute columns must be numbered 1, 2, … in order; expected `{}`",
-                    k + 1
-                ),
+                format!("minute columns must be numbered 1, 2, … in order; expected `{}`", k + 1),
             ));
         }
     }
@@ -228,11 +196,7 @@ fn read_http(csv: &Path) -> Result<HttpRows, ConfigError> {
             })?;
             m.push(v as u32);
         }
-        names.push(
-            name_col
-                .and_then(|c| record.get(c))
-                .map_or_else(|| format!("row {line}"), str::to_string),
-        );
+        names.push(name_col.and_then(|c| record.get(c)).map_or_else(|| format!("row {line}"), str::to_string));
         minutes.push(m);
     }
     if names.is_empty() {
@@ -304,29 +268,21 @@ impl Day {
         }
         (0..self.bins(s))
             .map(|k| self.bin(k, s))
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), b| {
-                (lo.min(b), hi.max(b))
-            })
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), b| (lo.min(b), hi.max(b)))
     }
 
     /// Min-max scaled counts for `steps` slots of `s` seconds from minute 0.
     fn scaled_slots(&self, s: f64, steps: usize, lo_to: f64, hi_to: f64) -> Vec<u32> {
         let nb = self.bins(s);
         let (lo, hi) = self.extremes(s);
-        (0..steps)
-            .map(|t| scale(self.bin(t % nb, s), lo, hi, lo_to, hi_to))
-            .collect()
+        (0..steps).map(|t| scale(self.bin(t % nb, s), lo, hi, lo_to, hi_to)).collect()
     }
 }
 
 /// Min-max scaling of `b` from `[lo, hi]` to `[to_lo, to_hi]`, truncated
 /// (`to_hi` when `lo == hi`).
 fn scale(b: f64, lo: f64, hi: f64, to_lo: f64, to_hi: f64) -> u32 {
-    let x = if hi > lo {
-        to_lo + (b - lo) / (hi - lo) * (to_hi - to_lo)
-    } else {
-        to_hi
-    };
+    let x = if hi > lo { to_lo + (b - lo) / (hi - lo) * (to_hi - to_lo) } else { to_hi };
     // A tiny tolerance so that float noise in the bin sums does not turn 150 into 149.
     let x = (x + 1e-9).floor().clamp(to_lo.floor(), to_hi.floor());
     if x.is_nan() { 0 } else { x as u32 }
@@ -359,22 +315,14 @@ mod tests {
     use crate::seeds::rng;
 
     fn opts() -> AzureOptions {
-        AzureOptions {
-            scale_min: 0.0,
-            scale_max: 150.0,
-            mean: (None, None),
-            std: (None, None),
-        }
+        AzureOptions { scale_min: 0.0, scale_max: 150.0, mean: (None, None), std: (None, None) }
     }
 
     /// A 10-minute file: three HTTP functions, two others.
     fn file(dir: &tempfile::TempDir) -> std::path::PathBuf {
         let header = format!(
             "HashOwner,HashApp,HashFunction,Trigger,{}",
-            (1..=10)
-                .map(|m| m.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
+            (1..=10).map(|m| m.to_string()).collect::<Vec<_>>().join(",")
         );
         let rows = [
             "o,a,f_ramp,http,0,1,2,3,4,5,6,7,8,9",
@@ -399,10 +347,7 @@ mod tests {
     #[test]
     fn rebins_and_scales() {
         // Two-minute bins of the ramp: 1, 5, 9, 13, 17 → scaled to 0..150.
-        assert_eq!(
-            scaled_bins(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 120.0, 0.0, 150.0),
-            vec![0, 37, 75, 112, 150]
-        );
+        assert_eq!(scaled_bins(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 120.0, 0.0, 150.0), vec![0, 37, 75, 112, 150]);
         // 30 s bins halve each minute; the scale is unchanged.
         assert_eq!(scaled_bins(&[0, 2], 30.0, 0.0, 100.0), vec![0, 0, 100, 100]);
         // 90 s bins straddle minutes: [0,90) = 4 + 4/2, [90,180) = 4/2 + 8.
@@ -420,16 +365,10 @@ mod tests {
         let d = Day::new(&[3, 9, 0, 5, 12, 1]);
         for s in [1.0, 7.0, 13.0, 25.0, 30.0] {
             let nb = d.bins(s);
-            let (lo, hi) = (0..nb)
-                .map(|k| d.bin(k, s))
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-                    (a.min(x), b.max(x))
-                });
+            let (lo, hi) =
+                (0..nb).map(|k| d.bin(k, s)).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
             let (slo, shi) = d.extremes(s);
-            assert!(
-                (lo - slo).abs() < 1e-9 && (hi - shi).abs() < 1e-9,
-                "s = {s}"
-            );
+            assert!((lo - slo).abs() < 1e-9 && (hi - shi).abs() < 1e-9, "s = {s}");
         }
     }
 
@@ -438,28 +377,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pool = AzurePool::load(Path::new("s.toml"), &file(&dir), opts()).unwrap();
         let tr = pool.generate(3, 12, 120.0, &mut rng(1));
-        assert!(
-            tr.iter()
-                .all(|a| a.len() == 12 && a.iter().all(|&v| v <= 150))
-        );
+        assert!(tr.iter().all(|a| a.len() == 12 && a.iter().all(|&v| v <= 150)));
         let mut sorted = tr.clone();
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), 3, "three agents, three different functions");
-        assert!(
-            tr.iter()
-                .any(|a| a[..5] == [0, 37, 75, 112, 150] && a[5..10] == a[..5])
-        );
+        assert!(tr.iter().any(|a| a[..5] == [0, 37, 75, 112, 150] && a[5..10] == a[..5]));
         assert_eq!(tr, pool.generate(3, 12, 120.0, &mut rng(1)));
-        let seen: std::collections::HashSet<Vec<usize>> =
-            (0..20).map(|s| pool.assign(3, &mut rng(s))).collect();
+        let seen: std::collections::HashSet<Vec<usize>> = (0..20).map(|s| pool.assign(3, &mut rng(s))).collect();
         assert!(seen.len() > 1);
         // More agents than functions: functions repeat, every agent gets one.
         assert_eq!(pool.assign(5, &mut rng(0)).len(), 5);
-        assert_eq!(
-            pool.generate(2, 3, f64::NAN, &mut rng(0)),
-            vec![vec![0; 3]; 2]
-        );
+        assert_eq!(pool.generate(2, 3, f64::NAN, &mut rng(0)), vec![vec![0; 3]; 2]);
     }
 
     #[test]
@@ -467,29 +396,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // 5-minute bins over 10 minutes: ramp 10, 35 → [0, 150] (mean 75, std 106);
         // flat → [150, 150] (mean 150, std 0); spike 50, 100 → [0, 150].
-        let o = AzureOptions {
-            mean: (Some(30.0), Some(130.0)),
-            ..opts()
-        };
+        let o = AzureOptions { mean: (Some(30.0), Some(130.0)), ..opts() };
         let pool = AzurePool::load(Path::new("s.toml"), &file(&dir), o).unwrap();
         assert_eq!(pool.len(), 2);
-        let o = AzureOptions {
-            std: (None, Some(10.0)),
-            ..opts()
-        };
+        let o = AzureOptions { std: (None, Some(10.0)), ..opts() };
         let pool = AzurePool::load(Path::new("s.toml"), &file(&dir), o).unwrap();
         assert_eq!(pool.names, ["f_flat"]);
-        let o = AzureOptions {
-            mean: (Some(200.0), None),
-            ..opts()
-        };
-        let e = AzurePool::load(Path::new("s.toml"), &file(&dir), o)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("workload.mean_min") && e.contains("0 of 3"),
-            "{e}"
-        );
+        let o = AzureOptions { mean: (Some(200.0), None), ..opts() };
+        let e = AzurePool::load(Path::new("s.toml"), &file(&dir), o).unwrap_err().to_string();
+        assert!(e.contains("workload.mean_min") && e.contains("0 of 3"), "{e}");
     }
 
     #[test]
@@ -497,41 +412,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Path::new("s.toml");
         let p = dir.path().join("bad.csv");
-        std::fs::write(
-            &p,
-            "HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,1,-2\n",
-        )
-        .unwrap();
+        std::fs::write(&p, "HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,1,-2\n").unwrap();
         let e = AzurePool::load(s, &p, opts()).unwrap_err().to_string();
-        assert!(
-            e.contains("bad.csv")
-                && e.contains("row 2")
-                && e.contains("minute `2`")
-                && e.contains("-2"),
-            "{e}"
-        );
+        assert!(e.contains("bad.csv") && e.contains("row 2") && e.contains("minute `2`") && e.contains("-2"), "{e}");
         std::fs::write(&p, "HashOwner,HashApp,HashFunction,Trigger,1,3\n").unwrap();
         let e = AzurePool::load(s, &p, opts()).unwrap_err().to_string();
         assert!(e.contains("header column 6") && e.contains('3'), "{e}");
         std::fs::write(&p, "HashOwner,HashApp,HashFunction,1,2\n").unwrap();
-        assert!(
-            AzurePool::load(s, &p, opts())
-                .unwrap_err()
-                .to_string()
-                .contains("Trigger")
-        );
-        std::fs::write(
-            &p,
-            "HashOwner,HashApp,HashFunction,Trigger,1\no,a,f,timer,3\n",
-        )
-        .unwrap();
+        assert!(AzurePool::load(s, &p, opts()).unwrap_err().to_string().contains("Trigger"));
+        std::fs::write(&p, "HashOwner,HashApp,HashFunction,Trigger,1\no,a,f,timer,3\n").unwrap();
         let e = AzurePool::load(s, &p, opts()).unwrap_err().to_string();
         assert!(e.contains("0 of 1 rows"), "{e}");
-        let o = AzureOptions {
-            scale_min: 10.0,
-            scale_max: 5.0,
-            ..opts()
-        };
+        let o = AzureOptions { scale_min: 10.0, scale_max: 5.0, ..opts() };
         let e = AzurePool::load(s, &file(&dir), o).unwrap_err().to_string();
         assert!(e.contains("workload.scale_max"), "{e}");
     }

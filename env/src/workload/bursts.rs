@@ -47,18 +47,11 @@ impl Bursts {
     /// spent ON and OFF in a slot, the slot's count is
     /// `Poisson(on_rate·t_on + off_rate·t_off)`.
     pub fn generate(&self, n: usize, steps: usize, slot: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
-        let slot = if slot.is_finite() && slot > 0.0 {
-            slot
-        } else {
-            0.0
-        };
+        let slot = if slot.is_finite() && slot > 0.0 { slot } else { 0.0 };
         (0..n)
             .map(|i| {
                 let (on_rate, off_rate) = (at(&self.on_rate, i), at(&self.off_rate, i));
-                let (m_on, m_off) = (
-                    at(&self.mean_on, i).max(MIN_MEAN_S),
-                    at(&self.mean_off, i).max(MIN_MEAN_S),
-                );
+                let (m_on, m_off) = (at(&self.mean_on, i).max(MIN_MEAN_S), at(&self.mean_off, i).max(MIN_MEAN_S));
                 let mut on = rng.random::<f64>() < m_on / (m_on + m_off);
                 let mut left = duration(rng, if on { m_on } else { m_off });
                 (0..steps)
@@ -109,15 +102,7 @@ mod tests {
 
     fn spec(on: f64, off: f64, mon: f64, moff: f64) -> Bursts {
         let one = PerNode::One;
-        Bursts::new(
-            Path::new("s.toml"),
-            2,
-            &one(on),
-            &one(off),
-            &one(mon),
-            &one(moff),
-        )
-        .unwrap()
+        Bursts::new(Path::new("s.toml"), 2, &one(on), &one(off), &one(mon), &one(moff)).unwrap()
     }
 
     #[test]
@@ -128,10 +113,7 @@ mod tests {
         let expected = 20.0 * 30.0 / 120.0 * 10.0; // 50 per slot
         for a in &tr {
             let mean = a.iter().map(|&v| v as f64).sum::<f64>() / a.len() as f64;
-            assert!(
-                (mean - expected).abs() / expected < 0.06,
-                "mean {mean} vs {expected}"
-            );
+            assert!((mean - expected).abs() / expected < 0.06, "mean {mean} vs {expected}");
             // Bursty: many empty slots and some slots far above the mean.
             assert!(a.iter().filter(|&&v| v == 0).count() > 12_000);
             assert!(a.iter().any(|&v| v > 150));
@@ -147,35 +129,16 @@ mod tests {
         assert_ne!(a, b.generate(2, 5000, 1.0, &mut rng(2)));
         let mean = a[0].iter().map(|&v| v as f64).sum::<f64>() / 5000.0;
         assert!((mean - 6.0).abs() < 0.5, "{mean}");
-        assert_eq!(
-            spec(0.0, 0.0, 1.0, 1.0).generate(1, 10, 1.0, &mut rng(1)),
-            vec![vec![0; 10]]
-        );
+        assert_eq!(spec(0.0, 0.0, 1.0, 1.0).generate(1, 10, 1.0, &mut rng(1)), vec![vec![0; 10]]);
         assert_eq!(b.generate(1, 3, f64::NAN, &mut rng(1)), vec![vec![0; 3]]);
     }
 
     #[test]
     fn bad_durations_are_named() {
         let one = PerNode::One;
-        let e = Bursts::new(
-            Path::new("s.toml"),
-            1,
-            &one(1.0),
-            &one(0.0),
-            &one(0.0),
-            &one(1.0),
-        )
-        .unwrap_err();
+        let e = Bursts::new(Path::new("s.toml"), 1, &one(1.0), &one(0.0), &one(0.0), &one(1.0)).unwrap_err();
         assert!(e.to_string().contains("workload.mean_on_s"), "{e}");
-        let e = Bursts::new(
-            Path::new("s.toml"),
-            1,
-            &one(-1.0),
-            &one(0.0),
-            &one(1.0),
-            &one(1.0),
-        )
-        .unwrap_err();
+        let e = Bursts::new(Path::new("s.toml"), 1, &one(-1.0), &one(0.0), &one(1.0), &one(1.0)).unwrap_err();
         assert!(e.to_string().contains("workload.on_rate_rps"), "{e}");
     }
 }

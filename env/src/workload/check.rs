@@ -41,44 +41,18 @@ pub(super) fn per_node(
 }
 
 /// `x` must be finite and at least `lo`.
-pub(super) fn at_least(
-    file: &Path,
-    field: &str,
-    x: f64,
-    lo: f64,
-    unit: &str,
-) -> Result<(), ConfigError> {
+pub(super) fn at_least(file: &Path, field: &str, x: f64, lo: f64, unit: &str) -> Result<(), ConfigError> {
     if !(x.is_finite() && x >= lo) {
-        let what = if lo == 0.0 {
-            "non-negative".to_string()
-        } else {
-            format!("at least {lo}")
-        };
-        return Err(ConfigError::invalid(
-            file,
-            field,
-            x,
-            format!("must be a finite, {what} {unit}"),
-        ));
+        let what = if lo == 0.0 { "non-negative".to_string() } else { format!("at least {lo}") };
+        return Err(ConfigError::invalid(file, field, x, format!("must be a finite, {what} {unit}")));
     }
     Ok(())
 }
 
 /// `lo <= hi`, naming `hi_field` in the error.
-pub(super) fn ordered(
-    file: &Path,
-    lo_field: &str,
-    lo: f64,
-    hi_field: &str,
-    hi: f64,
-) -> Result<(), ConfigError> {
+pub(super) fn ordered(file: &Path, lo_field: &str, lo: f64, hi_field: &str, hi: f64) -> Result<(), ConfigError> {
     if lo > hi {
-        return Err(ConfigError::invalid(
-            file,
-            hi_field,
-            hi,
-            format!("must not be below `{lo_field}` ({lo})"),
-        ));
+        return Err(ConfigError::invalid(file, hi_field, hi, format!("must not be below `{lo_field}` ({lo})")));
     }
     Ok(())
 }
@@ -132,25 +106,11 @@ mod tests {
         let f = Path::new("s.toml");
         let e = per_node(f, "rate_rps", &PerNode::Each(vec![1.0, 2.0]), 3, 0.0, "rps").unwrap_err();
         let msg = e.to_string();
-        assert!(
-            msg.contains("workload.rate_rps") && msg.contains("2 values"),
-            "{msg}"
-        );
-        let e = per_node(
-            f,
-            "rate_rps",
-            &PerNode::Each(vec![1.0, -2.0]),
-            2,
-            0.0,
-            "rps",
-        )
-        .unwrap_err();
+        assert!(msg.contains("workload.rate_rps") && msg.contains("2 values"), "{msg}");
+        let e = per_node(f, "rate_rps", &PerNode::Each(vec![1.0, -2.0]), 2, 0.0, "rps").unwrap_err();
         assert!(e.to_string().contains("workload.rate_rps[1]") && e.to_string().contains("-2"));
         let e = per_node(f, "rate_rps", &PerNode::One(f64::NAN), 2, 0.0, "rps").unwrap_err();
         assert!(e.to_string().contains("NaN"));
-        assert_eq!(
-            per_node(f, "x", &PerNode::One(2.0), 3, 0.0, "").unwrap(),
-            vec![2.0; 3]
-        );
+        assert_eq!(per_node(f, "x", &PerNode::One(2.0), 3, 0.0, "").unwrap(), vec![2.0; 3]);
     }
 }

@@ -49,12 +49,7 @@ enum Generator {
 impl WorkloadSpec {
     /// Validates the spec and reads any file it names (relative to `base_dir`).
     /// `file` is the scenario path, for error messages.
-    pub fn load(
-        &self,
-        base_dir: &Path,
-        file: &Path,
-        n_agents: usize,
-    ) -> Result<Workload, ConfigError> {
+    pub fn load(&self, base_dir: &Path, file: &Path, n_agents: usize) -> Result<Workload, ConfigError> {
         let n = n_agents;
         let generator = match self {
             WorkloadSpec::SinusoidalPaper {
@@ -106,65 +101,28 @@ impl WorkloadSpec {
                 }
                 .validate(file)?,
             ),
-            WorkloadSpec::Normal {
-                mean_rps,
-                std_rps,
-                min_rps,
-                max_rps,
-            } => Generator::Normal(simple::Normal::new(
-                file, n, mean_rps, std_rps, min_rps, max_rps,
-            )?),
-            WorkloadSpec::Constant { rate_rps } => {
-                Generator::Rates(simple::Rates::constant(file, n, rate_rps)?)
+            WorkloadSpec::Normal { mean_rps, std_rps, min_rps, max_rps } => {
+                Generator::Normal(simple::Normal::new(file, n, mean_rps, std_rps, min_rps, max_rps)?)
             }
-            WorkloadSpec::Step {
-                before_rps,
-                after_rps,
-                at_s,
-            } => Generator::Rates(simple::Rates::step(file, n, before_rps, after_rps, *at_s)?),
+            WorkloadSpec::Constant { rate_rps } => Generator::Rates(simple::Rates::constant(file, n, rate_rps)?),
+            WorkloadSpec::Step { before_rps, after_rps, at_s } => {
+                Generator::Rates(simple::Rates::step(file, n, before_rps, after_rps, *at_s)?)
+            }
             WorkloadSpec::Linear { from_rps, to_rps } => {
                 Generator::Rates(simple::Rates::linear(file, n, from_rps, to_rps)?)
             }
-            WorkloadSpec::Bursts {
-                on_rate_rps,
-                off_rate_rps,
-                mean_on_s,
-                mean_off_s,
-            } => Generator::Bursts(bursts::Bursts::new(
-                file,
-                n,
-                on_rate_rps,
-                off_rate_rps,
-                mean_on_s,
-                mean_off_s,
-            )?),
-            WorkloadSpec::Trace {
-                file: csv,
-                columns,
-                scale,
-                random_offset,
-            } => {
+            WorkloadSpec::Bursts { on_rate_rps, off_rate_rps, mean_on_s, mean_off_s } => {
+                Generator::Bursts(bursts::Bursts::new(file, n, on_rate_rps, off_rate_rps, mean_on_s, mean_off_s)?)
+            }
+            WorkloadSpec::Trace { file: csv, columns, scale, random_offset } => {
                 let opts = trace_csv::TraceOptions {
                     columns: columns.as_deref(),
                     scale: *scale,
                     random_offset: *random_offset,
                 };
-                Generator::Trace(trace_csv::TraceData::load(
-                    file,
-                    &base_dir.join(csv),
-                    opts,
-                    n,
-                )?)
+                Generator::Trace(trace_csv::TraceData::load(file, &base_dir.join(csv), opts, n)?)
             }
-            WorkloadSpec::Azure {
-                file: csv,
-                scale_min,
-                scale_max,
-                mean_min,
-                mean_max,
-                std_min,
-                std_max,
-            } => {
+            WorkloadSpec::Azure { file: csv, scale_min, scale_max, mean_min, mean_max, std_min, std_max } => {
                 let opts = azure::AzureOptions {
                     scale_min: *scale_min,
                     scale_max: *scale_max,
@@ -174,23 +132,14 @@ impl WorkloadSpec {
                 Generator::Azure(azure::AzurePool::load(file, &base_dir.join(csv), opts)?)
             }
         };
-        Ok(Workload {
-            spec: self.clone(),
-            generator,
-        })
+        Ok(Workload { spec: self.clone(), generator })
     }
 }
 
 impl Workload {
     /// Input counts `[agent][slot]` for one episode: `n_agents` traces of
     /// exactly `max_steps` slots, a function of the generator's state only.
-    pub fn generate(
-        &self,
-        n_agents: usize,
-        max_steps: usize,
-        slot_seconds: f64,
-        rng: &mut SimRng,
-    ) -> Vec<Vec<u32>> {
+    pub fn generate(&self, n_agents: usize, max_steps: usize, slot_seconds: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
         let (n, steps, slot) = (n_agents, max_steps, slot_seconds);
         match &self.generator {
             Generator::Paper(g) => g.generate(n, steps, rng),

@@ -40,13 +40,7 @@ impl Normal {
             max: per_node(file, "max_rps", max, n, 0.0, unit)?,
         };
         for i in 0..n {
-            ordered(
-                file,
-                "workload.min_rps",
-                g.min[i],
-                "workload.max_rps",
-                g.max[i],
-            )?;
+            ordered(file, "workload.min_rps", g.min[i], "workload.max_rps", g.max[i])?;
         }
         Ok(g)
     }
@@ -55,12 +49,7 @@ impl Normal {
     pub fn generate(&self, n: usize, steps: usize, slot: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
         (0..n)
             .map(|i| {
-                let (m, s, lo, hi) = (
-                    at(&self.mean, i),
-                    at(&self.std, i),
-                    at(&self.min, i),
-                    at(&self.max, i),
-                );
+                let (m, s, lo, hi) = (at(&self.mean, i), at(&self.std, i), at(&self.min, i), at(&self.max, i));
                 (0..steps)
                     .map(|_| {
                         let z: f64 = rng.sample(StandardNormal);
@@ -79,11 +68,7 @@ pub(super) enum Rates {
     /// A constant rate.
     Constant(Vec<f64>),
     /// `before` until `at_s` (None: the start of slot `max_steps / 2`), then `after`.
-    Step {
-        before: Vec<f64>,
-        after: Vec<f64>,
-        at_s: Option<f64>,
-    },
+    Step { before: Vec<f64>, after: Vec<f64>, at_s: Option<f64> },
     /// Linear from the first to the last slot.
     Linear { from: Vec<f64>, to: Vec<f64> },
 }
@@ -91,14 +76,7 @@ pub(super) enum Rates {
 impl Rates {
     /// Checks a `constant` spec.
     pub fn constant(file: &Path, n: usize, rate: &PerNode<f64>) -> Result<Self, ConfigError> {
-        Ok(Rates::Constant(per_node(
-            file,
-            "rate_rps",
-            rate,
-            n,
-            0.0,
-            "requests per second",
-        )?))
+        Ok(Rates::Constant(per_node(file, "rate_rps", rate, n, 0.0, "requests per second")?))
     }
 
     /// Checks a `step` spec.
@@ -120,12 +98,7 @@ impl Rates {
     }
 
     /// Checks a `linear` spec.
-    pub fn linear(
-        file: &Path,
-        n: usize,
-        from: &PerNode<f64>,
-        to: &PerNode<f64>,
-    ) -> Result<Self, ConfigError> {
+    pub fn linear(file: &Path, n: usize, from: &PerNode<f64>, to: &PerNode<f64>) -> Result<Self, ConfigError> {
         Ok(Rates::Linear {
             from: per_node(file, "from_rps", from, n, 0.0, "requests per second")?,
             to: per_node(file, "to_rps", to, n, 0.0, "requests per second")?,
@@ -136,22 +109,14 @@ impl Rates {
     fn expected(&self, i: usize, k: usize, steps: usize, slot: f64) -> f64 {
         match self {
             Rates::Constant(r) => at(r, i) * slot,
-            Rates::Step {
-                before,
-                after,
-                at_s,
-            } => {
+            Rates::Step { before, after, at_s } => {
                 let change = at_s.unwrap_or((steps / 2) as f64 * slot);
                 let start = k as f64 * slot;
                 let before_part = (change - start).clamp(0.0, slot);
                 at(before, i) * before_part + at(after, i) * (slot - before_part)
             }
             Rates::Linear { from, to } => {
-                let x = if steps > 1 {
-                    k as f64 / (steps - 1) as f64
-                } else {
-                    0.0
-                };
+                let x = if steps > 1 { k as f64 / (steps - 1) as f64 } else { 0.0 };
                 (at(from, i) + (at(to, i) - at(from, i)) * x) * slot
             }
         }
@@ -159,9 +124,7 @@ impl Rates {
 
     /// Traces `[agent][slot]`.
     pub fn generate(&self, n: usize, steps: usize, slot: f64) -> Vec<Vec<u32>> {
-        (0..n)
-            .map(|i| cumulative_round((0..steps).map(|k| self.expected(i, k, steps, slot))))
-            .collect()
+        (0..n).map(|i| cumulative_round((0..steps).map(|k| self.expected(i, k, steps, slot)))).collect()
     }
 }
 
@@ -200,11 +163,7 @@ mod tests {
         let tr = &r.generate(1, 288, 1.0)[0];
         assert_eq!((tr[0], tr[287]), (1, 150));
         // Each count is within one request of the expected rate; totals are kept.
-        assert!(
-            tr.iter()
-                .enumerate()
-                .all(|(k, &c)| (c as f64 - (1.0 + 149.0 * k as f64 / 287.0)).abs() < 1.0)
-        );
+        assert!(tr.iter().enumerate().all(|(k, &c)| (c as f64 - (1.0 + 149.0 * k as f64 / 287.0)).abs() < 1.0));
         let total: u32 = tr.iter().sum();
         assert!((total as f64 - 151.0 * 144.0).abs() <= 1.0);
         assert_eq!(r.generate(1, 1, 1.0)[0], vec![1]);
@@ -213,22 +172,11 @@ mod tests {
     #[test]
     fn normal_bounds_and_determinism() {
         let one = |x: f64| PerNode::One(x);
-        let g = Normal::new(
-            Path::new(F),
-            3,
-            &one(61.0),
-            &one(32.0),
-            &one(1.0),
-            &one(150.0),
-        )
-        .unwrap();
+        let g = Normal::new(Path::new(F), 3, &one(61.0), &one(32.0), &one(1.0), &one(150.0)).unwrap();
         let a = g.generate(3, 2000, 1.0, &mut rng(1));
         assert_eq!(a, g.generate(3, 2000, 1.0, &mut rng(1)));
         assert_ne!(a, g.generate(3, 2000, 1.0, &mut rng(2)));
-        assert!(
-            a.iter()
-                .all(|t| t.len() == 2000 && t.iter().all(|&v| (1..=150).contains(&v)))
-        );
+        assert!(a.iter().all(|t| t.len() == 2000 && t.iter().all(|&v| (1..=150).contains(&v))));
         let mean = a.concat().iter().map(|&v| v as f64).sum::<f64>() / 6000.0;
         assert!((58.0..66.0).contains(&mean), "{mean}");
         let b = g.generate(1, 100, 10.0, &mut rng(1));
@@ -238,15 +186,7 @@ mod tests {
     #[test]
     fn bad_values_are_named() {
         let one = |x: f64| PerNode::One(x);
-        let e = Normal::new(
-            Path::new(F),
-            1,
-            &one(61.0),
-            &one(32.0),
-            &one(10.0),
-            &one(5.0),
-        )
-        .unwrap_err();
+        let e = Normal::new(Path::new(F), 1, &one(61.0), &one(32.0), &one(10.0), &one(5.0)).unwrap_err();
         assert!(e.to_string().contains("workload.max_rps"), "{e}");
         let e = Rates::constant(Path::new(F), 1, &one(-1.0)).unwrap_err();
         assert!(e.to_string().contains("workload.rate_rps") && e.to_string().contains("-1"));

@@ -47,12 +47,7 @@ pub(super) struct Master {
 
 fn finite(file: &Path, field: &str, x: f64) -> Result<(), ConfigError> {
     if !x.is_finite() {
-        return Err(ConfigError::invalid(
-            file,
-            field,
-            x,
-            "must be a finite number",
-        ));
+        return Err(ConfigError::invalid(file, field, x, "must be a finite number"));
     }
     Ok(())
 }
@@ -71,23 +66,14 @@ fn min_max(file: &Path, min: u32, max: u32) -> Result<(), ConfigError> {
 
 /// A uniform draw in `[lo, hi)` (`lo` when the range is empty).
 fn uniform(rng: &mut SimRng, lo: f64, hi: f64) -> f64 {
-    if hi > lo {
-        rng.random_range(lo..hi)
-    } else {
-        lo
-    }
+    if hi > lo { rng.random_range(lo..hi) } else { lo }
 }
 
 impl Paper {
     /// Checks the parameters.
     pub fn validate(self, file: &Path) -> Result<Self, ConfigError> {
         if self.periods == 0 {
-            return Err(ConfigError::invalid(
-                file,
-                "workload.periods",
-                0,
-                "must be at least 1",
-            ));
+            return Err(ConfigError::invalid(file, "workload.periods", 0, "must be at least 1"));
         }
         if !(self.period_min.is_finite() && self.period_min > 0.0) {
             return Err(ConfigError::invalid(
@@ -106,13 +92,7 @@ impl Paper {
         )?;
         finite(file, "workload.mean", self.mean)?;
         finite(file, "workload.amplitude", self.amplitude)?;
-        at_least(
-            file,
-            "workload.noise_std",
-            self.noise_std,
-            0.0,
-            "requests per slot",
-        )?;
+        at_least(file, "workload.noise_std", self.noise_std, 0.0, "requests per slot")?;
         min_max(file, self.min, self.max)?;
         Ok(self)
     }
@@ -125,9 +105,7 @@ impl Paper {
         let repeats = steps / k;
         (0..n)
             .map(|_| {
-                let ps: Vec<f64> = (0..k)
-                    .map(|_| uniform(rng, self.period_min, self.period_max))
-                    .collect();
+                let ps: Vec<f64> = (0..k).map(|_| uniform(rng, self.period_min, self.period_max)).collect();
                 (0..steps)
                     .map(|t| {
                         let p = match (t % (repeats * k).max(1)).checked_div(repeats) {
@@ -135,9 +113,7 @@ impl Paper {
                             None => ps[t % k],
                         };
                         let z: f64 = rng.sample(StandardNormal);
-                        let v = self.mean
-                            + self.amplitude * (2.0 * PI * t as f64 / p).sin()
-                            + self.noise_std * z;
+                        let v = self.mean + self.amplitude * (2.0 * PI * t as f64 / p).sin() + self.noise_std * z;
                         // Truncation toward zero, as numpy's int32 cast.
                         (v.trunc().clamp(self.min as f64, self.max as f64)) as u32
                     })
@@ -152,30 +128,13 @@ impl Master {
     pub fn validate(self, file: &Path) -> Result<Self, ConfigError> {
         finite(file, "workload.mean", self.mean)?;
         finite(file, "workload.amplitude", self.amplitude)?;
-        at_least(
-            file,
-            "workload.noise_std",
-            self.noise_std,
-            0.0,
-            "requests per slot",
-        )?;
+        at_least(file, "workload.noise_std", self.noise_std, 0.0, "requests per slot")?;
         at_least(file, "workload.noise_min", self.noise_min, 0.0, "")?;
-        at_least(
-            file,
-            "workload.noise_max",
-            self.noise_max,
-            self.noise_min,
-            "(not below `noise_min`)",
-        )?;
+        at_least(file, "workload.noise_max", self.noise_max, self.noise_min, "(not below `noise_min`)")?;
         if let Some(p) = self.period
             && !(p.is_finite() && p > 0.0)
         {
-            return Err(ConfigError::invalid(
-                file,
-                "workload.period_slots",
-                p,
-                "must be a positive number of slots",
-            ));
+            return Err(ConfigError::invalid(file, "workload.period_slots", p, "must be a positive number of slots"));
         }
         min_max(file, self.min, self.max)?;
         if let Some(cap) = self.scale_down
@@ -194,9 +153,7 @@ impl Master {
     /// Traces `[agent][slot]`.
     pub fn generate(&self, n: usize, steps: usize, rng: &mut SimRng) -> Vec<Vec<u32>> {
         let period = self.period.unwrap_or(steps as f64);
-        let levels: Vec<f64> = (0..n)
-            .map(|_| uniform(rng, self.noise_min, self.noise_max))
-            .collect();
+        let levels: Vec<f64> = (0..n).map(|_| uniform(rng, self.noise_min, self.noise_max)).collect();
         let mut traces: Vec<Vec<u32>> = levels
             .iter()
             .enumerate()
@@ -205,8 +162,7 @@ impl Master {
                 (0..steps)
                     .map(|t| {
                         let z: f64 = rng.sample(StandardNormal);
-                        let base = self.mean
-                            + self.amplitude * (2.0 * PI * t as f64 / period + phase).sin();
+                        let base = self.mean + self.amplitude * (2.0 * PI * t as f64 / period + phase).sin();
                         let v = (base + u * self.noise_std * z).round_ties_even();
                         v.clamp(self.min as f64, self.max as f64) as u32
                     })
@@ -260,10 +216,7 @@ mod tests {
     fn paper_statistics_match_upstream() {
         let tr = paper().generate(200, 288, &mut rng(1));
         assert_eq!(tr.len(), 200);
-        assert!(
-            tr.iter()
-                .all(|a| a.len() == 288 && a.iter().all(|&v| v <= 150))
-        );
+        assert!(tr.iter().all(|a| a.len() == 288 && a.iter().all(|&v| v <= 150)));
         let all: Vec<u32> = tr.concat();
         let mean = all.iter().map(|&v| v as f64).sum::<f64>() / all.len() as f64;
         let zeros = all.iter().filter(|&&v| v == 0).count() as f64 / all.len() as f64;
@@ -276,14 +229,8 @@ mod tests {
     #[test]
     fn paper_is_deterministic_and_handles_short_episodes() {
         let p = paper();
-        assert_eq!(
-            p.generate(3, 100, &mut rng(5)),
-            p.generate(3, 100, &mut rng(5))
-        );
-        assert_ne!(
-            p.generate(3, 100, &mut rng(5)),
-            p.generate(3, 100, &mut rng(6))
-        );
+        assert_eq!(p.generate(3, 100, &mut rng(5)), p.generate(3, 100, &mut rng(5)));
+        assert_ne!(p.generate(3, 100, &mut rng(5)), p.generate(3, 100, &mut rng(6)));
         for steps in [0, 1, 2, 4, 290] {
             let tr = p.generate(2, steps, &mut rng(1));
             assert!(tr.iter().all(|a| a.len() == steps));
@@ -318,15 +265,9 @@ mod tests {
     #[test]
     fn master_raw_trace_shape() {
         let tr = master(None).generate(5, 288, &mut rng(3));
-        assert!(
-            tr.iter()
-                .all(|a| a.len() == 288 && a.iter().all(|&v| (1..=150).contains(&v)))
-        );
+        assert!(tr.iter().all(|a| a.len() == 288 && a.iter().all(|&v| (1..=150).contains(&v))));
         // Raw totals hover around 70·N (the phases cancel), above the 63·N cap.
-        let mean_total = (0..288)
-            .map(|t| tr.iter().map(|a| a[t] as f64).sum::<f64>())
-            .sum::<f64>()
-            / 288.0;
+        let mean_total = (0..288).map(|t| tr.iter().map(|a| a[t] as f64).sum::<f64>()).sum::<f64>() / 288.0;
         assert!((330.0..370.0).contains(&mean_total), "{mean_total}");
         let rescaled = scale_down(&mut tr.clone(), 63, 1, 150);
         assert!(rescaled > 250, "{rescaled}");
@@ -337,68 +278,30 @@ mod tests {
             let d = (imax as i64 - imin as i64).rem_euclid(288);
             assert!((100..=188).contains(&d), "{d}");
         }
-        assert_eq!(
-            master(Some(63)).generate(2, 0, &mut rng(1)),
-            vec![Vec::<u32>::new(); 2]
-        );
+        assert_eq!(master(Some(63)).generate(2, 0, &mut rng(1)), vec![Vec::<u32>::new(); 2]);
     }
 
     #[test]
     fn master_determinism() {
         let m = master(Some(63));
-        assert_eq!(
-            m.generate(4, 50, &mut rng(9)),
-            m.generate(4, 50, &mut rng(9))
-        );
-        assert_ne!(
-            m.generate(4, 50, &mut rng(9)),
-            m.generate(4, 50, &mut rng(10))
-        );
+        assert_eq!(m.generate(4, 50, &mut rng(9)), m.generate(4, 50, &mut rng(9)));
+        assert_ne!(m.generate(4, 50, &mut rng(9)), m.generate(4, 50, &mut rng(10)));
     }
 
     #[test]
     fn bad_parameters_are_named() {
         let f = Path::new("s.toml");
-        let e = Paper {
-            periods: 0,
-            ..paper()
-        }
-        .validate(f)
-        .unwrap_err();
+        let e = Paper { periods: 0, ..paper() }.validate(f).unwrap_err();
         assert!(e.to_string().contains("workload.periods"));
-        let e = Paper {
-            period_max: 10.0,
-            ..paper()
-        }
-        .validate(f)
-        .unwrap_err();
+        let e = Paper { period_max: 10.0, ..paper() }.validate(f).unwrap_err();
         assert!(e.to_string().contains("workload.period_max_slots"));
-        let e = Paper {
-            min: 10,
-            max: 5,
-            ..paper()
-        }
-        .validate(f)
-        .unwrap_err();
+        let e = Paper { min: 10, max: 5, ..paper() }.validate(f).unwrap_err();
         assert!(e.to_string().contains("workload.max"));
         let e = master(Some(200)).validate(f).unwrap_err();
-        assert!(
-            e.to_string().contains("workload.scale_down_per_agent")
-                && e.to_string().contains("200")
-        );
-        let e = Master {
-            noise_max: 0.01,
-            ..master(None)
-        }
-        .validate(f)
-        .unwrap_err();
+        assert!(e.to_string().contains("workload.scale_down_per_agent") && e.to_string().contains("200"));
+        let e = Master { noise_max: 0.01, ..master(None) }.validate(f).unwrap_err();
         assert!(e.to_string().contains("workload.noise_max"));
-        let e = Master {
-            period: Some(0.0),
-            ..master(None)
-        }
-        .validate(f)
-        .unwrap_err();
+        let e = Master { period: Some(0.0), ..master(None) }.validate(f).unwrap_err();
         assert!(e.to_string().contains("workload.period_slots"));
     }
 }

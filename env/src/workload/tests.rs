@@ -13,44 +13,24 @@ struct Wrapper {
 }
 
 fn parse(toml_text: &str) -> Result<WorkloadSpec, String> {
-    toml::from_str::<Wrapper>(toml_text)
-        .map(|w| w.workload)
-        .map_err(|e| e.to_string())
+    toml::from_str::<Wrapper>(toml_text).map(|w| w.workload).map_err(|e| e.to_string())
 }
 
 fn load(spec: &WorkloadSpec, n: usize) -> Result<Workload, String> {
-    spec.load(Path::new("."), Path::new("scenario.toml"), n)
-        .map_err(|e| e.to_string())
+    spec.load(Path::new("."), Path::new("scenario.toml"), n).map_err(|e| e.to_string())
 }
 
 #[test]
 fn defaults_reproduce_upstream() {
-    assert_eq!(
-        parse("[workload]\nkind = \"sinusoidal-paper\"").unwrap(),
-        WorkloadSpec::sinusoidal_paper()
-    );
-    assert_eq!(
-        parse("[workload]\nkind = \"sinusoidal-master\"").unwrap(),
-        WorkloadSpec::sinusoidal_master()
-    );
-    let WorkloadSpec::Normal {
-        mean_rps,
-        std_rps,
-        min_rps,
-        max_rps,
-    } = parse("[workload]\nkind = \"normal\"").unwrap()
+    assert_eq!(parse("[workload]\nkind = \"sinusoidal-paper\"").unwrap(), WorkloadSpec::sinusoidal_paper());
+    assert_eq!(parse("[workload]\nkind = \"sinusoidal-master\"").unwrap(), WorkloadSpec::sinusoidal_master());
+    let WorkloadSpec::Normal { mean_rps, std_rps, min_rps, max_rps } = parse("[workload]\nkind = \"normal\"").unwrap()
     else {
         panic!("not normal")
     };
-    assert_eq!(
-        (mean_rps, std_rps),
-        (PerNode::One(61.0), PerNode::One(32.0))
-    );
+    assert_eq!((mean_rps, std_rps), (PerNode::One(61.0), PerNode::One(32.0)));
     assert_eq!((min_rps, max_rps), (PerNode::One(1.0), PerNode::One(150.0)));
-    let s = parse(
-        "[workload]\nkind = \"bursts\"\non_rate_rps = 5\nmean_on_s = 10\nmean_off_s = [10, 20]",
-    )
-    .unwrap();
+    let s = parse("[workload]\nkind = \"bursts\"\non_rate_rps = 5\nmean_on_s = 10\nmean_off_s = [10, 20]").unwrap();
     assert_eq!(
         s,
         WorkloadSpec::Bursts {
@@ -61,21 +41,9 @@ fn defaults_reproduce_upstream() {
         }
     );
     let s = parse("[workload]\nkind = \"trace\"\nfile = \"t.csv\"").unwrap();
-    assert_eq!(
-        s,
-        WorkloadSpec::Trace {
-            file: "t.csv".into(),
-            columns: None,
-            scale: 1.0,
-            random_offset: false
-        }
-    );
-    let WorkloadSpec::Azure {
-        scale_min,
-        scale_max,
-        mean_min,
-        ..
-    } = parse("[workload]\nkind = \"azure\"\nfile = \"a.csv\"").unwrap()
+    assert_eq!(s, WorkloadSpec::Trace { file: "t.csv".into(), columns: None, scale: 1.0, random_offset: false });
+    let WorkloadSpec::Azure { scale_min, scale_max, mean_min, .. } =
+        parse("[workload]\nkind = \"azure\"\nfile = \"a.csv\"").unwrap()
     else {
         panic!("not azure")
     };
@@ -103,10 +71,7 @@ fn round_trips_through_toml() {
         "kind = \"azure\"\nfile = \"d01.csv\"\nmean_min = 30.0\nmean_max = 130.0\nstd_min = 10.0\nstd_max = 60.0",
     ] {
         let spec = parse(&format!("[workload]\n{text}")).unwrap();
-        let back = toml::to_string(&Wrapper2 {
-            workload: spec.clone(),
-        })
-        .unwrap();
+        let back = toml::to_string(&Wrapper2 { workload: spec.clone() }).unwrap();
         assert_eq!(parse(&back).unwrap(), spec, "{back}");
     }
 }
@@ -136,19 +101,10 @@ fn every_generator_gives_full_traces_deterministically() {
         "kind = \"trace\"\nfile = \"t.csv\"\nrandom_offset = true",
         "kind = \"azure\"\nfile = \"a.csv\"",
     ];
-    let random = [
-        "sinusoidal-paper",
-        "sinusoidal-master",
-        "normal",
-        "bursts",
-        "trace",
-        "azure",
-    ];
+    let random = ["sinusoidal-paper", "sinusoidal-master", "normal", "bursts", "trace", "azure"];
     for text in specs {
         let spec = parse(&format!("[workload]\n{text}")).unwrap();
-        let w = spec
-            .load(dir.path(), Path::new("scenario.toml"), 3)
-            .unwrap();
+        let w = spec.load(dir.path(), Path::new("scenario.toml"), 3).unwrap();
         let a = w.generate(3, 40, 1.0, &mut rng(11));
         assert_eq!(a.len(), 3, "{text}");
         assert!(a.iter().all(|t| t.len() == 40), "{text}");
@@ -158,12 +114,7 @@ fn every_generator_gives_full_traces_deterministically() {
             assert!(differs, "{text}: different seeds give different traces");
         }
         for steps in [0, 1, 289] {
-            assert!(
-                w.generate(3, steps, 300.0, &mut rng(1))
-                    .iter()
-                    .all(|t| t.len() == steps),
-                "{text}"
-            );
+            assert!(w.generate(3, steps, 300.0, &mut rng(1)).iter().all(|t| t.len() == steps), "{text}");
         }
     }
 }
@@ -172,99 +123,34 @@ fn every_generator_gives_full_traces_deterministically() {
 fn rates_are_converted_with_the_slot_length() {
     let spec = parse("[workload]\nkind = \"constant\"\nrate_rps = [0.2, 3]").unwrap();
     let w = load(&spec, 2).unwrap();
-    assert_eq!(
-        w.generate(2, 4, 300.0, &mut rng(0)),
-        vec![vec![60; 4], vec![900; 4]]
-    );
-    assert_eq!(
-        w.generate(2, 10, 1.0, &mut rng(0))[0].iter().sum::<u32>(),
-        2
-    );
+    assert_eq!(w.generate(2, 4, 300.0, &mut rng(0)), vec![vec![60; 4], vec![900; 4]]);
+    assert_eq!(w.generate(2, 10, 1.0, &mut rng(0))[0].iter().sum::<u32>(), 2);
 }
 
 #[test]
 fn bad_values_name_field_and_value() {
     let cases = [
-        (
-            "kind = \"constant\"\nrate_rps = -3",
-            "workload.rate_rps",
-            "-3",
-        ),
-        (
-            "kind = \"constant\"\nrate_rps = [1, 2]",
-            "workload.rate_rps",
-            "2 values",
-        ),
-        (
-            "kind = \"normal\"\nmin_rps = 10\nmax_rps = 5",
-            "workload.max_rps",
-            "5",
-        ),
+        ("kind = \"constant\"\nrate_rps = -3", "workload.rate_rps", "-3"),
+        ("kind = \"constant\"\nrate_rps = [1, 2]", "workload.rate_rps", "2 values"),
+        ("kind = \"normal\"\nmin_rps = 10\nmax_rps = 5", "workload.max_rps", "5"),
         ("kind = \"normal\"\nstd_rps = -1", "workload.std_rps", "-1"),
-        (
-            "kind = \"step\"\nbefore_rps = 1\nafter_rps = 1\nat_s = -5",
-            "workload.at_s",
-            "-5",
-        ),
-        (
-            "kind = \"linear\"\nfrom_rps = 1\nto_rps = [1, 2, 3, 4]",
-            "workload.to_rps",
-            "4 values",
-        ),
-        (
-            "kind = \"bursts\"\non_rate_rps = 1\nmean_on_s = 0\nmean_off_s = 1",
-            "workload.mean_on_s",
-            "0",
-        ),
-        (
-            "kind = \"sinusoidal-paper\"\nperiods = 0",
-            "workload.periods",
-            "0",
-        ),
-        (
-            "kind = \"sinusoidal-paper\"\nnoise_std = -1",
-            "workload.noise_std",
-            "-1",
-        ),
-        (
-            "kind = \"sinusoidal-master\"\nmin = 100\nmax = 10",
-            "workload.max",
-            "10",
-        ),
-        (
-            "kind = \"sinusoidal-master\"\nscale_down_per_agent = 0",
-            "workload.scale_down_per_agent",
-            "0",
-        ),
-        (
-            "kind = \"trace\"\nfile = \"nope.csv\"",
-            "nope.csv",
-            "cannot read",
-        ),
-        (
-            "kind = \"trace\"\nfile = \"t.csv\"\nscale = -2",
-            "workload.scale",
-            "-2",
-        ),
-        (
-            "kind = \"azure\"\nfile = \"a.csv\"\nscale_max = -1",
-            "workload.scale_max",
-            "-1",
-        ),
-        (
-            "kind = \"azure\"\nfile = \"a.csv\"\nstd_min = 5\nstd_max = 1",
-            "workload.std_max",
-            "1",
-        ),
+        ("kind = \"step\"\nbefore_rps = 1\nafter_rps = 1\nat_s = -5", "workload.at_s", "-5"),
+        ("kind = \"linear\"\nfrom_rps = 1\nto_rps = [1, 2, 3, 4]", "workload.to_rps", "4 values"),
+        ("kind = \"bursts\"\non_rate_rps = 1\nmean_on_s = 0\nmean_off_s = 1", "workload.mean_on_s", "0"),
+        ("kind = \"sinusoidal-paper\"\nperiods = 0", "workload.periods", "0"),
+        ("kind = \"sinusoidal-paper\"\nnoise_std = -1", "workload.noise_std", "-1"),
+        ("kind = \"sinusoidal-master\"\nmin = 100\nmax = 10", "workload.max", "10"),
+        ("kind = \"sinusoidal-master\"\nscale_down_per_agent = 0", "workload.scale_down_per_agent", "0"),
+        ("kind = \"trace\"\nfile = \"nope.csv\"", "nope.csv", "cannot read"),
+        ("kind = \"trace\"\nfile = \"t.csv\"\nscale = -2", "workload.scale", "-2"),
+        ("kind = \"azure\"\nfile = \"a.csv\"\nscale_max = -1", "workload.scale_max", "-1"),
+        ("kind = \"azure\"\nfile = \"a.csv\"\nstd_min = 5\nstd_max = 1", "workload.std_max", "1"),
     ];
     for (text, field, value) in cases {
         let spec = parse(&format!("[workload]\n{text}")).unwrap();
         let e = load(&spec, 3).unwrap_err();
         assert!(e.contains(field) && e.contains(value), "{text}: {e}");
-        assert!(
-            e.contains("scenario.toml") || e.contains(".csv"),
-            "{text}: {e}"
-        );
+        assert!(e.contains("scenario.toml") || e.contains(".csv"), "{text}: {e}");
     }
 }
 

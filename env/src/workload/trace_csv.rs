@@ -33,24 +33,14 @@ pub(super) struct TraceOptions<'a> {
 impl TraceData {
     /// Reads `csv` (already resolved) for `n` agents; `scenario` names the
     /// scenario file in errors about its own fields.
-    pub fn load(
-        scenario: &Path,
-        csv: &Path,
-        opts: TraceOptions<'_>,
-        n: usize,
-    ) -> Result<Self, ConfigError> {
+    pub fn load(scenario: &Path, csv: &Path, opts: TraceOptions<'_>, n: usize) -> Result<Self, ConfigError> {
         at_least(scenario, "workload.scale", opts.scale, 0.0, "factor")?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .trim(csv::Trim::All)
             .from_path(csv)
             .map_err(|e| csv_error(csv, e))?;
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| csv_error(csv, e))?
-            .iter()
-            .map(str::to_string)
-            .collect();
+        let header: Vec<String> = reader.headers().map_err(|e| csv_error(csv, e))?.iter().map(str::to_string).collect();
         let picked: Vec<usize> = match opts.columns {
             Some(names) => {
                 if names.len() != n {
@@ -69,11 +59,7 @@ impl TraceData {
                                 scenario,
                                 "workload.columns",
                                 name,
-                                format!(
-                                    "no such column in {} (header: {})",
-                                    csv.display(),
-                                    header.join(",")
-                                ),
+                                format!("no such column in {} (header: {})", csv.display(), header.join(",")),
                             )
                         })
                     })
@@ -109,17 +95,9 @@ impl TraceData {
             }
         }
         if counts.first().is_some_and(Vec::is_empty) {
-            return Err(ConfigError::invalid(
-                csv,
-                "rows",
-                0,
-                "the trace has no data rows",
-            ));
+            return Err(ConfigError::invalid(csv, "rows", 0, "the trace has no data rows"));
         }
-        Ok(TraceData {
-            counts,
-            random_offset: opts.random_offset,
-        })
+        Ok(TraceData { counts, random_offset: opts.random_offset })
     }
 
     /// Number of slots in the file.
@@ -133,11 +111,7 @@ impl TraceData {
         if len == 0 {
             return vec![vec![0; steps]; n];
         }
-        let offset = if self.random_offset {
-            rng.random_range(0..len)
-        } else {
-            0
-        };
+        let offset = if self.random_offset { rng.random_range(0..len) } else { 0 };
         (0..n)
             .map(|i| {
                 let col = &self.counts[i.min(self.counts.len() - 1)];
@@ -157,20 +131,11 @@ pub(super) fn parse_count(cell: &str) -> Option<f64> {
 pub(super) fn csv_error(file: &Path, e: csv::Error) -> ConfigError {
     if e.is_io_error() {
         if let csv::ErrorKind::Io(source) = e.into_kind() {
-            return ConfigError::Io {
-                file: file.to_path_buf(),
-                source,
-            };
+            return ConfigError::Io { file: file.to_path_buf(), source };
         }
-        return ConfigError::Parse {
-            file: file.to_path_buf(),
-            message: "cannot read the CSV".into(),
-        };
+        return ConfigError::Parse { file: file.to_path_buf(), message: "cannot read the CSV".into() };
     }
-    ConfigError::Parse {
-        file: file.to_path_buf(),
-        message: e.to_string(),
-    }
+    ConfigError::Parse { file: file.to_path_buf(), message: e.to_string() }
 }
 
 #[cfg(test)]
@@ -185,34 +150,20 @@ mod tests {
     }
 
     fn opts(columns: Option<&[String]>, scale: f64, random_offset: bool) -> TraceOptions<'_> {
-        TraceOptions {
-            columns,
-            scale,
-            random_offset,
-        }
+        TraceOptions { columns, scale, random_offset }
     }
 
     #[test]
     fn reads_columns_wraps_and_scales() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(
-            &dir,
-            "t.csv",
-            "node_0,node_1,extra\n1,10,x\n2,20,y\n3,30.0,z\n",
-        );
+        let p = write(&dir, "t.csv", "node_0,node_1,extra\n1,10,x\n2,20,y\n3,30.0,z\n");
         let s = Path::new("s.toml");
         let t = TraceData::load(s, &p, opts(None, 1.0, false), 2).unwrap();
         assert_eq!(t.len(), 3);
-        assert_eq!(
-            t.generate(2, 5, &mut rng(0)),
-            vec![vec![1, 2, 3, 1, 2], vec![10, 20, 30, 10, 20]]
-        );
+        assert_eq!(t.generate(2, 5, &mut rng(0)), vec![vec![1, 2, 3, 1, 2], vec![10, 20, 30, 10, 20]]);
         let cols = vec!["node_1".to_string(), "node_0".to_string()];
         let t = TraceData::load(s, &p, opts(Some(&cols), 2.0, false), 2).unwrap();
-        assert_eq!(
-            t.generate(2, 2, &mut rng(0)),
-            vec![vec![20, 40], vec![2, 4]]
-        );
+        assert_eq!(t.generate(2, 2, &mut rng(0)), vec![vec![20, 40], vec![2, 4]]);
     }
 
     #[test]
@@ -223,9 +174,7 @@ mod tests {
         let t = TraceData::load(Path::new("s.toml"), &p, opts(None, 1.0, true), 1).unwrap();
         let a = t.generate(1, 10, &mut rng(3));
         assert_eq!(a, t.generate(1, 10, &mut rng(3)));
-        let starts: std::collections::HashSet<u32> = (0..20)
-            .map(|s| t.generate(1, 1, &mut rng(s))[0][0])
-            .collect();
+        let starts: std::collections::HashSet<u32> = (0..20).map(|s| t.generate(1, 1, &mut rng(s))[0][0]).collect();
         assert!(starts.len() > 5);
         // Consecutive slots follow the file, wrapping at its end.
         assert!(a[0].windows(2).all(|w| w[1] == (w[0] + 1) % 100));
@@ -236,53 +185,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Path::new("s.toml");
         let p = write(&dir, "neg.csv", "a,b\n1,2\n3,-4\n");
-        let e = TraceData::load(s, &p, opts(None, 1.0, false), 2)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("neg.csv")
-                && e.contains("row 3")
-                && e.contains("column 2")
-                && e.contains("-4"),
-            "{e}"
-        );
+        let e = TraceData::load(s, &p, opts(None, 1.0, false), 2).unwrap_err().to_string();
+        assert!(e.contains("neg.csv") && e.contains("row 3") && e.contains("column 2") && e.contains("-4"), "{e}");
         let p = write(&dir, "frac.csv", "a,b\n1,2.5\n");
-        let e = TraceData::load(s, &p, opts(None, 1.0, false), 2)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("frac.csv") && e.contains("row 2") && e.contains("`b`") && e.contains("2.5"),
-            "{e}"
-        );
+        let e = TraceData::load(s, &p, opts(None, 1.0, false), 2).unwrap_err().to_string();
+        assert!(e.contains("frac.csv") && e.contains("row 2") && e.contains("`b`") && e.contains("2.5"), "{e}");
         let p = write(&dir, "narrow.csv", "a\n1\n");
-        let e = TraceData::load(s, &p, opts(None, 1.0, false), 2)
-            .unwrap_err()
-            .to_string();
+        let e = TraceData::load(s, &p, opts(None, 1.0, false), 2).unwrap_err().to_string();
         assert!(e.contains("narrow.csv") && e.contains("1 columns"), "{e}");
         let p = write(&dir, "empty.csv", "a,b\n");
-        let e = TraceData::load(s, &p, opts(None, 1.0, false), 2)
-            .unwrap_err()
-            .to_string();
+        let e = TraceData::load(s, &p, opts(None, 1.0, false), 2).unwrap_err().to_string();
         assert!(e.contains("no data rows"), "{e}");
         let p = write(&dir, "ragged.csv", "a,b\n1,2\n3\n");
         assert!(TraceData::load(s, &p, opts(None, 1.0, false), 2).is_err());
         let cols = vec!["zz".to_string()];
         let p = write(&dir, "ok.csv", "a\n1\n");
-        let e = TraceData::load(s, &p, opts(Some(&cols), 1.0, false), 1)
-            .unwrap_err()
-            .to_string();
+        let e = TraceData::load(s, &p, opts(Some(&cols), 1.0, false), 1).unwrap_err().to_string();
         assert!(e.contains("workload.columns") && e.contains("zz"), "{e}");
-        let e = TraceData::load(s, &p, opts(None, -1.0, false), 1)
-            .unwrap_err()
-            .to_string();
+        let e = TraceData::load(s, &p, opts(None, -1.0, false), 1).unwrap_err().to_string();
         assert!(e.contains("workload.scale"), "{e}");
-        let e = TraceData::load(
-            s,
-            &dir.path().join("missing.csv"),
-            opts(None, 1.0, false),
-            1,
-        )
-        .unwrap_err();
+        let e = TraceData::load(s, &dir.path().join("missing.csv"), opts(None, 1.0, false), 1).unwrap_err();
         assert!(matches!(e, ConfigError::Io { .. }) && e.to_string().contains("missing.csv"));
     }
 }

@@ -26,11 +26,7 @@ pub(crate) fn count(x: f64) -> f64 {
 
 /// An advertised load made comparable: negative → 0, NaN → treated as fully loaded, clamped.
 pub(crate) fn load(x: f64) -> f64 {
-    if x.is_nan() {
-        MAX_COUNT
-    } else {
-        x.clamp(0.0, MAX_COUNT)
-    }
+    if x.is_nan() { MAX_COUNT } else { x.clamp(0.0, MAX_COUNT) }
 }
 
 /// Own utilisation λ̂ / C of sanitised counts (infinite for C = 0 with input).

@@ -55,24 +55,9 @@ mod tests {
     fn picks_lowest_load_among_known() {
         let mut unknown_idle = unknown();
         unknown_idle.load = 0.0;
-        let o = obs(
-            40.0,
-            10.0,
-            vec![
-                nb(5.0, 0.7, 0.01),
-                unknown_idle,
-                nb(5.0, 0.3, 0.01),
-                nb(5.0, 0.3, 0.01),
-            ],
-        );
-        assert_fractions(
-            &LeastLoaded::default().decide(&o),
-            &[0.25, 0.0, 0.0, 0.75, 0.0, 0.0],
-        );
-        assert_fractions(
-            &LeastLoaded::default().decide(&obs(5.0, 10.0, vec![nb(5.0, 0.0, 0.01)])),
-            &[1.0, 0.0, 0.0],
-        );
+        let o = obs(40.0, 10.0, vec![nb(5.0, 0.7, 0.01), unknown_idle, nb(5.0, 0.3, 0.01), nb(5.0, 0.3, 0.01)]);
+        assert_fractions(&LeastLoaded::default().decide(&o), &[0.25, 0.0, 0.0, 0.75, 0.0, 0.0]);
+        assert_fractions(&LeastLoaded::default().decide(&obs(5.0, 10.0, vec![nb(5.0, 0.0, 0.01)])), &[1.0, 0.0, 0.0]);
         assert_fractions(
             &LeastLoaded::new(Overflow::Reject).decide(&obs(40.0, 10.0, vec![unknown()])),
             &[0.25, 0.0, 0.75],

@@ -48,21 +48,9 @@ impl NodeMargin {
     /// A node-margin policy; a non-positive or non-finite `threshold` or `step`
     /// falls back to its default, `step` is capped at 1.
     pub fn new(threshold: f64, step: f64, overflow: Overflow) -> Self {
-        let threshold = if threshold.is_finite() && threshold > 0.0 {
-            threshold
-        } else {
-            Self::DEFAULT_THRESHOLD
-        };
-        let step = if step.is_finite() && step > 0.0 {
-            step.min(1.0)
-        } else {
-            Self::DEFAULT_STEP
-        };
-        Self {
-            threshold,
-            step,
-            overflow,
-        }
+        let threshold = if threshold.is_finite() && threshold > 0.0 { threshold } else { Self::DEFAULT_THRESHOLD };
+        let step = if step.is_finite() && step > 0.0 { step.min(1.0) } else { Self::DEFAULT_STEP };
+        Self { threshold, step, overflow }
     }
 
     /// How much neighbour `n` may take from this node before its margin is used up.
@@ -145,11 +133,7 @@ mod tests {
         // degree 1, load 0.5 → room 30. Unknown neighbour 3: never used.
         let mut a = nb(2.0, 0.0, 0.01);
         a.degree = 2;
-        let o = obs(
-            100.0,
-            10.0,
-            vec![a, nb(0.0, 1.0, 0.01), nb(30.0, 0.5, 0.01), unknown()],
-        );
+        let o = obs(100.0, 10.0, vec![a, nb(0.0, 1.0, 0.01), nb(30.0, 0.5, 0.01), unknown()]);
         let d = NodeMargin::default().decide(&o);
         assert_eq!(d.forwards()[0], 0.0);
         assert_eq!(d.forwards()[1], 0.0);
@@ -179,10 +163,7 @@ mod tests {
         assert!((p.room(&nb(6.0, 0.4, 0.01)) - 4.0).abs() < 1e-12);
         assert_eq!(p.room(&nb(6.0, 0.8, 0.01)), 0.0);
         let mut p = p;
-        assert_fractions(
-            &p.decide(&obs(8.0, 10.0, vec![nb(6.0, 0.4, 0.01)])),
-            &[1.0, 0.0, 0.0],
-        );
+        assert_fractions(&p.decide(&obs(8.0, 10.0, vec![nb(6.0, 0.4, 0.01)])), &[1.0, 0.0, 0.0]);
         let d = p.decide(&obs(9.0, 10.0, vec![nb(6.0, 0.4, 0.01)]));
         assert!(d.local() * 9.0 <= 8.0 && d.forwards()[0] > 0.0, "{d:?}");
     }

@@ -39,18 +39,8 @@ impl PowerOfD {
     /// A power-of-d policy for `node`, seeded from `(seed, node)`. `d` is at
     /// least 1; a negative or non-finite threshold falls back to the default.
     pub fn new(d: usize, threshold: f64, overflow: Overflow, node: usize, seed: u64) -> Self {
-        let threshold = if threshold.is_finite() && threshold >= 0.0 {
-            threshold
-        } else {
-            Self::DEFAULT_THRESHOLD
-        };
-        Self {
-            d: d.max(1),
-            threshold,
-            overflow,
-            node,
-            rng: node_rng(seed, node),
-        }
+        let threshold = if threshold.is_finite() && threshold >= 0.0 { threshold } else { Self::DEFAULT_THRESHOLD };
+        Self { d: d.max(1), threshold, overflow, node, rng: node_rng(seed, node) }
     }
 }
 
@@ -99,11 +89,7 @@ mod tests {
     #[test]
     fn forwards_excess_to_least_loaded_probe() {
         // d = degree: all probed; λ̂ = 30, C = 10 (u = 3); loads 0.9 and 0.2.
-        let o = obs(
-            30.0,
-            10.0,
-            vec![nb(0.0, 0.9, 0.01), nb(0.0, 0.2, 0.01), unknown()],
-        );
+        let o = obs(30.0, 10.0, vec![nb(0.0, 0.9, 0.01), nb(0.0, 0.2, 0.01), unknown()]);
         let mut p = PowerOfD::new(5, 1.0, Overflow::Local, 0, 1);
         assert_fractions(&p.decide(&o), &[1.0 / 3.0, 0.0, 2.0 / 3.0, 0.0, 0.0]);
         // Threshold 0.5: forward λ̂ − 0.5·C = 25.
@@ -114,10 +100,7 @@ mod tests {
     #[test]
     fn local_below_threshold_or_when_probes_are_busier() {
         let mut p = PowerOfD::new(2, 1.0, Overflow::Local, 0, 1);
-        assert_fractions(
-            &p.decide(&obs(10.0, 10.0, vec![nb(5.0, 0.0, 0.01)])),
-            &[1.0, 0.0, 0.0],
-        );
+        assert_fractions(&p.decide(&obs(10.0, 10.0, vec![nb(5.0, 0.0, 0.01)])), &[1.0, 0.0, 0.0]);
         // u = 2, neighbours at 2.5 and 3: stay local, or reject the excess.
         let busy = obs(20.0, 10.0, vec![nb(0.0, 2.5, 0.01), nb(0.0, 3.0, 0.01)]);
         assert_fractions(&p.decide(&busy), &[1.0, 0.0, 0.0, 0.0]);
@@ -127,11 +110,7 @@ mod tests {
 
     #[test]
     fn d_one_samples_uniformly_among_known() {
-        let o = obs(
-            20.0,
-            10.0,
-            vec![nb(0.0, 0.1, 0.01), unknown(), nb(0.0, 0.1, 0.01)],
-        );
+        let o = obs(20.0, 10.0, vec![nb(0.0, 0.1, 0.01), unknown(), nb(0.0, 0.1, 0.01)]);
         let mut p = PowerOfD::new(1, 1.0, Overflow::Local, 2, 9);
         let mut hits = [0usize; 3];
         for _ in 0..2000 {

@@ -27,11 +27,7 @@ impl ProportionalLatency {
     /// A proportional-latency policy; a non-positive or non-finite `floor`
     /// falls back to the default.
     pub fn new(floor: f64, overflow: Overflow) -> Self {
-        let floor = if floor.is_finite() && floor > 0.0 {
-            floor
-        } else {
-            Self::DEFAULT_FLOOR
-        };
+        let floor = if floor.is_finite() && floor > 0.0 { floor } else { Self::DEFAULT_FLOOR };
         Self { floor, overflow }
     }
 }
@@ -55,26 +51,12 @@ impl Policy for ProportionalLatency {
         let inverse: Vec<f64> = obs
             .neighbors
             .iter()
-            .map(|n| {
-                if known(n) && count(n.spare_capacity) > 0.0 {
-                    1.0 / n.latency_s.max(self.floor)
-                } else {
-                    0.0
-                }
-            })
+            .map(|n| if known(n) && count(n.spare_capacity) > 0.0 { 1.0 / n.latency_s.max(self.floor) } else { 0.0 })
             .collect();
         let total: f64 = inverse.iter().sum();
         let excess = lambda - capacity;
-        let forwards: Vec<f64> = inverse
-            .iter()
-            .map(|&w| {
-                if total > 0.0 {
-                    excess * (w / total)
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let forwards: Vec<f64> =
+            inverse.iter().map(|&w| if total > 0.0 { excess * (w / total) } else { 0.0 }).collect();
         finish(obs, &forwards, self.overflow)
     }
 }
@@ -88,30 +70,15 @@ mod tests {
     fn shares_follow_inverse_latency() {
         // Excess 30; latencies 10 ms and 20 ms → shares 2/3 and 1/3 → 20 and 10.
         // The neighbour with no spare and the unknown one get nothing.
-        let o = obs(
-            40.0,
-            10.0,
-            vec![
-                nb(5.0, 0.5, 0.01),
-                nb(0.0, 0.0, 0.001),
-                unknown(),
-                nb(1.0, 0.9, 0.02),
-            ],
-        );
-        assert_fractions(
-            &ProportionalLatency::default().decide(&o),
-            &[0.25, 0.5, 0.0, 0.0, 0.25, 0.0],
-        );
+        let o = obs(40.0, 10.0, vec![nb(5.0, 0.5, 0.01), nb(0.0, 0.0, 0.001), unknown(), nb(1.0, 0.9, 0.02)]);
+        assert_fractions(&ProportionalLatency::default().decide(&o), &[0.25, 0.5, 0.0, 0.0, 0.25, 0.0]);
     }
 
     #[test]
     fn zero_latency_is_floored() {
         // Latency 0 → 1e-4 s, vs 1e-3 s: shares 10/11 and 1/11 of excess 11.
         let o = obs(21.0, 10.0, vec![nb(5.0, 0.0, 0.0), nb(5.0, 0.0, 1e-3)]);
-        assert_fractions(
-            &ProportionalLatency::default().decide(&o),
-            &[10.0 / 21.0, 10.0 / 21.0, 1.0 / 21.0, 0.0],
-        );
+        assert_fractions(&ProportionalLatency::default().decide(&o), &[10.0 / 21.0, 10.0 / 21.0, 1.0 / 21.0, 0.0]);
         let none = obs(21.0, 10.0, vec![unknown()]);
         assert_fractions(
             &ProportionalLatency::new(1e-4, Overflow::Reject).decide(&none),

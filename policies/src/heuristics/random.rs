@@ -21,10 +21,7 @@ pub struct RandomSplit {
 impl RandomSplit {
     /// A random policy for `node`, seeded from `(seed, node)`.
     pub fn new(node: usize, seed: u64) -> Self {
-        Self {
-            node,
-            rng: node_rng(seed, node),
-        }
+        Self { node, rng: node_rng(seed, node) }
     }
 }
 
@@ -57,11 +54,7 @@ mod tests {
 
     #[test]
     fn seeded_and_reseedable() {
-        let o = obs(
-            10.0,
-            5.0,
-            vec![nb(1.0, 0.5, 0.01), unknown(), nb(1.0, 0.5, 0.01)],
-        );
+        let o = obs(10.0, 5.0, vec![nb(1.0, 0.5, 0.01), unknown(), nb(1.0, 0.5, 0.01)]);
         let mut a = RandomSplit::new(3, 42);
         let mut b = RandomSplit::new(3, 42);
         let first: Vec<_> = (0..5).map(|_| a.decide(&o)).collect();
@@ -70,11 +63,7 @@ mod tests {
         assert_ne!(first[0], first[1]);
         a.reset(42);
         assert_eq!(a.decide(&o), first[0]);
-        assert_ne!(
-            RandomSplit::new(4, 42).decide(&o),
-            first[0],
-            "nodes get different streams"
-        );
+        assert_ne!(RandomSplit::new(4, 42).decide(&o), first[0], "nodes get different streams");
         for d in &first {
             assert_eq!(d.degree(), 3);
             assert_eq!(d.forwards()[1], 0.0, "unknown neighbour gets nothing");

@@ -39,19 +39,9 @@ impl Policy for Recalc {
         let limits: Vec<f64> = obs
             .neighbors
             .iter()
-            .map(|n| {
-                if known(n) {
-                    count(n.spare_capacity) / f64::from(n.degree.max(1))
-                } else {
-                    0.0
-                }
-            })
+            .map(|n| if known(n) { count(n.spare_capacity) / f64::from(n.degree.max(1)) } else { 0.0 })
             .collect();
-        finish(
-            obs,
-            &proportional_capped(lambda - capacity, &limits),
-            self.overflow,
-        )
+        finish(obs, &proportional_capped(lambda - capacity, &limits), self.overflow)
     }
 }
 
@@ -72,23 +62,14 @@ mod tests {
         assert_fractions(&Recalc::default().decide(&o), &[0.5, 0.25, 0.25, 0.0]);
         let o = obs(50.0, 10.0, vec![a, b]);
         assert_fractions(&Recalc::default().decide(&o), &[0.6, 0.2, 0.2, 0.0]);
-        assert_fractions(
-            &Recalc::new(Overflow::Reject).decide(&o),
-            &[0.2, 0.2, 0.2, 0.4],
-        );
+        assert_fractions(&Recalc::new(Overflow::Reject).decide(&o), &[0.2, 0.2, 0.2, 0.4]);
     }
 
     #[test]
     fn local_when_not_overloaded_and_degree_zero_counts_as_one() {
         let mut a = nb(8.0, 0.0, 0.01);
         a.degree = 0;
-        assert_fractions(
-            &Recalc::default().decide(&obs(5.0, 10.0, vec![a.clone()])),
-            &[1.0, 0.0, 0.0],
-        );
-        assert_fractions(
-            &Recalc::default().decide(&obs(20.0, 10.0, vec![a])),
-            &[0.6, 0.4, 0.0],
-        );
+        assert_fractions(&Recalc::default().decide(&obs(5.0, 10.0, vec![a.clone()])), &[1.0, 0.0, 0.0]);
+        assert_fractions(&Recalc::default().decide(&obs(20.0, 10.0, vec![a])), &[0.6, 0.4, 0.0]);
     }
 }

@@ -32,22 +32,9 @@ impl Policy for SlackProportional {
         if lambda <= capacity {
             return Decision::all_local(obs.degree());
         }
-        let caps: Vec<f64> = obs
-            .neighbors
-            .iter()
-            .map(|n| {
-                if known(n) {
-                    count(n.spare_capacity)
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        finish(
-            obs,
-            &proportional_capped(lambda - capacity, &caps),
-            self.overflow,
-        )
+        let caps: Vec<f64> =
+            obs.neighbors.iter().map(|n| if known(n) { count(n.spare_capacity) } else { 0.0 }).collect();
+        finish(obs, &proportional_capped(lambda - capacity, &caps), self.overflow)
     }
 }
 
@@ -68,11 +55,7 @@ mod tests {
     #[test]
     fn caps_and_overflow() {
         // Excess 40, spares 5 and 15: forward 5 and 15, 20 left over.
-        let o = obs(
-            50.0,
-            10.0,
-            vec![nb(5.0, 0.5, 0.01), unknown(), nb(15.0, 0.2, 0.01)],
-        );
+        let o = obs(50.0, 10.0, vec![nb(5.0, 0.5, 0.01), unknown(), nb(15.0, 0.2, 0.01)]);
         let local = SlackProportional::new(Overflow::Local).decide(&o);
         assert_fractions(&local, &[0.6, 0.1, 0.0, 0.3, 0.0]);
         let reject = SlackProportional::new(Overflow::Reject).decide(&o);

@@ -21,11 +21,7 @@ impl StaticSplit {
 
     /// A static split keeping `local` (clamped to [0, 1]) local.
     pub fn new(local: f64) -> Self {
-        let local = if local.is_nan() {
-            Self::DEFAULT_LOCAL
-        } else {
-            local.clamp(0.0, 1.0)
-        };
+        let local = if local.is_nan() { Self::DEFAULT_LOCAL } else { local.clamp(0.0, 1.0) };
         Self { local }
     }
 }
@@ -50,11 +46,7 @@ impl Policy for StaticSplit {
         let share = (1.0 - self.local) / k as f64;
         let mut weights = Vec::with_capacity(degree + 2);
         weights.push(self.local);
-        weights.extend(
-            obs.neighbors
-                .iter()
-                .map(|n| if known(n) { share } else { 0.0 }),
-        );
+        weights.extend(obs.neighbors.iter().map(|n| if known(n) { share } else { 0.0 }));
         weights.push(0.0);
         Decision::from_weights(weights).unwrap_or_else(|_| Decision::all_local(degree))
     }
@@ -68,21 +60,11 @@ mod tests {
     #[test]
     fn sixty_forty_among_known() {
         let mut p = StaticSplit::default();
-        let o = obs(
-            5.0,
-            10.0,
-            vec![nb(1.0, 0.0, 0.01), unknown(), nb(0.0, 1.0, 0.01)],
-        );
+        let o = obs(5.0, 10.0, vec![nb(1.0, 0.0, 0.01), unknown(), nb(0.0, 1.0, 0.01)]);
         assert_fractions(&p.decide(&o), &[0.6, 0.2, 0.0, 0.2, 0.0]);
         assert_fractions(&p.decide(&obs(5.0, 10.0, vec![])), &[1.0, 0.0]);
-        assert_fractions(
-            &p.decide(&obs(5.0, 10.0, vec![unknown()])),
-            &[1.0, 0.0, 0.0],
-        );
+        assert_fractions(&p.decide(&obs(5.0, 10.0, vec![unknown()])), &[1.0, 0.0, 0.0]);
         let mut q = StaticSplit::new(0.25);
-        assert_fractions(
-            &q.decide(&obs(5.0, 10.0, vec![nb(0.0, 0.0, 0.0)])),
-            &[0.25, 0.75, 0.0],
-        );
+        assert_fractions(&q.decide(&obs(5.0, 10.0, vec![nb(0.0, 0.0, 0.0)])), &[0.25, 0.75, 0.0]);
     }
 }

@@ -19,16 +19,11 @@ pub struct NodeEncoder {
 impl NodeEncoder {
     /// An encoder for a node whose neighbours, in action order, are `neighbors`.
     pub fn new(encoding: Encoding, neighbors: &[String]) -> Self {
-        let lone = Topology::from_edges(vec!["self".to_string()], &[])
-            .expect("a one-node topology is always valid");
+        let lone = Topology::from_edges(vec!["self".to_string()], &[]).expect("a one-node topology is always valid");
         let mut by_name: Vec<usize> = (0..neighbors.len()).collect();
         // Stable sort, as env's encoder does.
         by_name.sort_by(|&a, &b| neighbors[a].cmp(&neighbors[b]));
-        Self {
-            encoding,
-            inner: Encoder::new(encoding, &lone),
-            by_name,
-        }
+        Self { encoding, inner: Encoder::new(encoding, &lone), by_name }
     }
 
     /// The encoding.
@@ -52,20 +47,12 @@ impl NodeEncoder {
         out.push(obs.input as f32);
         let nbs = &obs.neighbors;
         if self.by_name.len() == nbs.len() {
-            out.extend(
-                self.by_name
-                    .iter()
-                    .map(|&k| nbs[k].prev_forward_rejects as f32),
-            );
+            out.extend(self.by_name.iter().map(|&k| nbs[k].prev_forward_rejects as f32));
             out.extend(self.by_name.iter().map(|&k| nbs[k].prev_forwarded as f32));
         } else {
             out.extend(nbs.iter().map(|n| n.prev_forward_rejects as f32));
             out.extend(nbs.iter().map(|n| n.prev_forwarded as f32));
         }
-        out.push(if obs.slot == 0 {
-            1.0
-        } else {
-            obs.prev_input as f32
-        });
+        out.push(if obs.slot == 0 { 1.0 } else { obs.prev_input as f32 });
     }
 }

@@ -36,10 +36,7 @@ pub struct PolicyFile {
 }
 
 fn model_error(origin: &str, reason: impl Into<String>) -> PolicyError {
-    PolicyError::ModelFile {
-        file: origin.to_string(),
-        reason: reason.into(),
-    }
+    PolicyError::ModelFile { file: origin.to_string(), reason: reason.into() }
 }
 
 impl PolicyFile {
@@ -57,11 +54,7 @@ impl PolicyFile {
         if layers.len() + 1 != widths.len() {
             return Err(model_error(
                 IN_MEMORY,
-                format!(
-                    "{} layers given, widths {widths:?} need {}",
-                    layers.len(),
-                    widths.len() - 1
-                ),
+                format!("{} layers given, widths {widths:?} need {}", layers.len(), widths.len() - 1),
             ));
         }
         let mut offset = self.weights.len();
@@ -80,11 +73,7 @@ impl PolicyFile {
                     ),
                 ));
             }
-            net.layers.push(super::meta::LayerMeta {
-                in_dim,
-                out_dim,
-                offset,
-            });
+            net.layers.push(super::meta::LayerMeta { in_dim, out_dim, offset });
             offset += w.len() + b.len();
         }
         for (w, b) in layers {
@@ -100,23 +89,15 @@ impl PolicyFile {
         let l = self.meta.networks.get(network)?.layers.get(layer)?;
         let w_end = l.offset.checked_add(l.in_dim.checked_mul(l.out_dim)?)?;
         let end = w_end.checked_add(l.out_dim)?;
-        Some((
-            self.weights.get(l.offset..w_end)?,
-            self.weights.get(w_end..end)?,
-        ))
+        Some((self.weights.get(l.offset..w_end)?, self.weights.get(w_end..end)?))
     }
 
     /// Checks the metadata against itself and the payload, and that every
     /// weight is finite; `origin` names the file in the error.
     pub fn check(&self, origin: &str) -> Result<(), PolicyError> {
-        self.meta
-            .check(self.weights.len())
-            .map_err(|e| model_error(origin, format!("inconsistent metadata: {e}")))?;
+        self.meta.check(self.weights.len()).map_err(|e| model_error(origin, format!("inconsistent metadata: {e}")))?;
         if let Some(i) = self.weights.iter().position(|w| !w.is_finite()) {
-            return Err(model_error(
-                origin,
-                format!("weight {i} is not finite ({})", self.weights[i]),
-            ));
+            return Err(model_error(origin, format!("weight {i} is not finite ({})", self.weights[i])));
         }
         Ok(())
     }
@@ -145,16 +126,9 @@ impl PolicyFile {
         self.check(&path.display().to_string())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         let name = path.file_name().ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("`{}` is not a file path", path.display()),
-            )
+            io::Error::new(io::ErrorKind::InvalidInput, format!("`{}` is not a file path", path.display()))
         })?;
-        let tmp = path.with_file_name(format!(
-            ".{}.tmp{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
+        let tmp = path.with_file_name(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
         let result = (|| {
             let mut f = fs::File::create(&tmp)?;
             f.write_all(&self.to_bytes())?;
@@ -171,8 +145,7 @@ impl PolicyFile {
     pub fn read(path: impl AsRef<Path>) -> Result<Self, PolicyError> {
         let path = path.as_ref();
         let origin = path.display().to_string();
-        let bytes =
-            fs::read(path).map_err(|e| model_error(&origin, format!("cannot read: {e}")))?;
+        let bytes = fs::read(path).map_err(|e| model_error(&origin, format!("cannot read: {e}")))?;
         Self::from_bytes(&bytes, &origin)
     }
 
@@ -189,10 +162,7 @@ impl PolicyFile {
             )));
         }
         if total < 12 {
-            return Err(err(format!(
-                "truncated: expected at least {} bytes, got {total}",
-                HEADER + CRC
-            )));
+            return Err(err(format!("truncated: expected at least {} bytes, got {total}", HEADER + CRC)));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
         if version != FORMAT_VERSION {
@@ -201,10 +171,7 @@ impl PolicyFile {
             )));
         }
         if total < HEADER + CRC {
-            return Err(err(format!(
-                "truncated: expected at least {} bytes, got {total}",
-                HEADER + CRC
-            )));
+            return Err(err(format!("truncated: expected at least {} bytes, got {total}", HEADER + CRC)));
         }
         let json_len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
         let json_end = usize::try_from(json_len)
@@ -229,10 +196,7 @@ impl PolicyFile {
                 return Err(err(if expected > total {
                     format!("truncated: expected {expected} bytes, got {total}")
                 } else {
-                    format!(
-                        "{} unexpected trailing bytes: expected {expected} bytes, got {total}",
-                        total - expected
-                    )
+                    format!("{} unexpected trailing bytes: expected {expected} bytes, got {total}", total - expected)
                 }));
             }
             return Err(err(format!(
@@ -247,10 +211,7 @@ impl PolicyFile {
                 payload.len()
             )));
         }
-        let weights = payload
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect();
+        let weights = payload.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
         let file = Self { meta, weights };
         file.check(origin)?;
         Ok(file)
@@ -265,8 +226,5 @@ fn expected_len(meta: &PolicyMeta, json_end: usize) -> Option<usize> {
             values = values.checked_add(layer.len()?)?;
         }
     }
-    values
-        .checked_mul(4)?
-        .checked_add(json_end)?
-        .checked_add(CRC)
+    values.checked_mul(4)?.checked_add(json_end)?.checked_add(CRC)
 }

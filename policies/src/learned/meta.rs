@@ -108,9 +108,7 @@ pub struct LayerMeta {
 impl LayerMeta {
     /// Number of f32 values (`out·in + out`), `None` on overflow.
     pub fn len(&self) -> Option<usize> {
-        self.out_dim
-            .checked_mul(self.in_dim)?
-            .checked_add(self.out_dim)
+        self.out_dim.checked_mul(self.in_dim)?.checked_add(self.out_dim)
     }
 
     /// Whether the layer holds no values.
@@ -136,11 +134,7 @@ impl NetworkMeta {
         }
         for (name, v) in [("obs_mean", &self.obs_mean), ("obs_std", &self.obs_std)] {
             if v.len() != self.input_dim {
-                return Err(format!(
-                    "{name} has {} values, input_dim is {}",
-                    v.len(),
-                    self.input_dim
-                ));
+                return Err(format!("{name} has {} values, input_dim is {}", v.len(), self.input_dim));
             }
             if let Some(i) = v.iter().position(|x| !x.is_finite()) {
                 return Err(format!("{name}[{i}] is not finite"));
@@ -150,19 +144,11 @@ impl NetworkMeta {
             return Err(format!("obs_std[{i}] is negative"));
         }
         if !self.alpha_floor.is_finite() || self.alpha_floor < 0.0 {
-            return Err(format!(
-                "alpha_floor {} is not a finite non-negative number",
-                self.alpha_floor
-            ));
+            return Err(format!("alpha_floor {} is not a finite non-negative number", self.alpha_floor));
         }
         let widths = self.widths();
         if self.layers.len() + 1 != widths.len() {
-            return Err(format!(
-                "{} layers listed, widths {:?} need {}",
-                self.layers.len(),
-                widths,
-                widths.len() - 1
-            ));
+            return Err(format!("{} layers listed, widths {:?} need {}", self.layers.len(), widths, widths.len() - 1));
         }
         for (l, layer) in self.layers.iter().enumerate() {
             if (layer.in_dim, layer.out_dim) != (widths[l], widths[l + 1]) {
@@ -196,35 +182,26 @@ impl PolicyMeta {
             return Err("no networks".into());
         }
         if self.mode == Mode::Shared && self.networks.len() != 1 {
-            return Err(format!(
-                "shared mode needs exactly one network, found {}",
-                self.networks.len()
-            ));
+            return Err(format!("shared mode needs exactly one network, found {}", self.networks.len()));
         }
         if let Encoding::Normalized { max_degree } = self.encoding
             && max_degree != self.max_degree
         {
-            return Err(format!(
-                "max_degree {} differs from the normalized encoding's {max_degree}",
-                self.max_degree
-            ));
+            return Err(format!("max_degree {} differs from the normalized encoding's {max_degree}", self.max_degree));
         }
         for (n, net) in self.networks.iter().enumerate() {
             net.check().map_err(|e| format!("network {n}: {e}"))?;
             let want_in = match self.encoding {
                 Encoding::FidelityQueue => Some(6),
-                Encoding::Normalized { max_degree } => max_degree
-                    .checked_mul(NORMALIZED_PER_NEIGHBOR)
-                    .and_then(|x| x.checked_add(NORMALIZED_OWN)),
+                Encoding::Normalized { max_degree } => {
+                    max_degree.checked_mul(NORMALIZED_PER_NEIGHBOR).and_then(|x| x.checked_add(NORMALIZED_OWN))
+                }
                 Encoding::FidelityServerless => None, // depends on the node's degree
             };
             if let Some(want) = want_in
                 && net.input_dim != want
             {
-                return Err(format!(
-                    "network {n}: input_dim {} but the encoding gives {want} values",
-                    net.input_dim
-                ));
+                return Err(format!("network {n}: input_dim {} but the encoding gives {want} values", net.input_dim));
             }
             if self.action_layout == ActionLayout::ThreeWay && net.output_dim != 3 {
                 return Err(format!(
@@ -307,9 +284,7 @@ impl PolicyMeta {
             at = end;
         }
         if at != payload_len {
-            return Err(format!(
-                "layers cover {at} values, the payload has {payload_len}"
-            ));
+            return Err(format!("layers cover {at} values, the payload has {payload_len}"));
         }
         Ok(())
     }

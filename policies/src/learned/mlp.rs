@@ -39,10 +39,7 @@ impl Mlp {
         net.check()?;
         let mut layers = Vec::with_capacity(net.layers.len());
         for (l, layer) in net.layers.iter().enumerate() {
-            let w_len = layer
-                .in_dim
-                .checked_mul(layer.out_dim)
-                .ok_or("layer size overflows")?;
+            let w_len = layer.in_dim.checked_mul(layer.out_dim).ok_or("layer size overflows")?;
             let w_end = layer.offset.checked_add(w_len);
             let end = w_end.and_then(|e| e.checked_add(layer.out_dim));
             let (Some(w_end), Some(end)) = (w_end, end) else {
@@ -82,10 +79,7 @@ impl Mlp {
 
     /// Buffers sized for this network.
     pub fn scratch(&self) -> MlpScratch {
-        MlpScratch {
-            a: vec![0.0; self.max_width],
-            b: vec![0.0; self.max_width],
-        }
+        MlpScratch { a: vec![0.0; self.max_width], b: vec![0.0; self.max_width] }
     }
 
     /// The Dirichlet concentrations for `obs`, or `None` if `obs` does not
@@ -111,8 +105,7 @@ impl Mlp {
             if l < last {
                 out.iter_mut().for_each(|v| *v = v.tanh());
             } else {
-                out.iter_mut()
-                    .for_each(|v| *v = softplus(*v) + self.alpha_floor);
+                out.iter_mut().for_each(|v| *v = softplus(*v) + self.alpha_floor);
             }
             std::mem::swap(&mut x, &mut y);
         }
@@ -161,11 +154,7 @@ mod tests {
         let mut layers = Vec::new();
         let mut offset = 0;
         for p in widths.windows(2) {
-            layers.push(LayerMeta {
-                in_dim: p[0],
-                out_dim: p[1],
-                offset,
-            });
+            layers.push(LayerMeta { in_dim: p[0], out_dim: p[1], offset });
             offset += p[0] * p[1] + p[1];
         }
         let payload = (0..offset).map(|k| (k as f32).sin() * 0.3).collect();
@@ -176,9 +165,7 @@ mod tests {
             activation: Activation::Tanh,
             alpha_floor: 0.01,
             obs_mean: (0..widths[0]).map(|i| i as f32 * 0.1).collect(),
-            obs_std: (0..widths[0])
-                .map(|i| if i == 3 { 0.0 } else { 1.5 })
-                .collect(),
+            obs_std: (0..widths[0]).map(|i| if i == 3 { 0.0 } else { 1.5 }).collect(),
             layers,
         };
         (net, payload)
@@ -197,15 +184,8 @@ mod tests {
             let b = &w[layer.in_dim * layer.out_dim..];
             x = (0..layer.out_dim)
                 .map(|o| {
-                    let z = b[o] as f64
-                        + (0..layer.in_dim)
-                            .map(|i| w[o * layer.in_dim + i] as f64 * x[i])
-                            .sum::<f64>();
-                    if l + 1 < net.layers.len() {
-                        z.tanh()
-                    } else {
-                        z.exp().ln_1p() + net.alpha_floor as f64
-                    }
+                    let z = b[o] as f64 + (0..layer.in_dim).map(|i| w[o * layer.in_dim + i] as f64 * x[i]).sum::<f64>();
+                    if l + 1 < net.layers.len() { z.tanh() } else { z.exp().ln_1p() + net.alpha_floor as f64 }
                 })
                 .collect();
         }
@@ -214,26 +194,16 @@ mod tests {
 
     #[test]
     fn matches_the_textbook_forward_pass() {
-        for widths in [
-            &[24, 64, 64, 5][..],
-            &[7, 33, 3],
-            &[24, 256, 256, 5],
-            &[1, 1],
-        ] {
+        for widths in [&[24, 64, 64, 5][..], &[7, 33, 3], &[24, 256, 256, 5], &[1, 1]] {
             let (net, payload) = network(widths);
             let mlp = Mlp::new(&net, &payload).unwrap();
             let mut scratch = mlp.scratch();
-            let obs: Vec<f32> = (0..widths[0])
-                .map(|i| (i as f32 * 0.7).cos() * 3.0)
-                .collect();
+            let obs: Vec<f32> = (0..widths[0]).map(|i| (i as f32 * 0.7).cos() * 3.0).collect();
             let got = mlp.forward(&obs, &mut scratch).unwrap();
             let want = reference(&net, &payload, &obs);
             assert_eq!(got.len(), want.len());
             for (g, w) in got.iter().zip(&want) {
-                assert!(
-                    (*g as f64 - w).abs() < 1e-4 * w.abs().max(1.0),
-                    "{widths:?}: {got:?} vs {want:?}"
-                );
+                assert!((*g as f64 - w).abs() < 1e-4 * w.abs().max(1.0), "{widths:?}: {got:?} vs {want:?}");
             }
         }
     }
@@ -255,10 +225,7 @@ mod tests {
     fn softplus_is_stable() {
         assert_eq!(softplus(100.0), 100.0);
         assert_eq!(softplus(20.5), 20.5);
-        assert!(
-            (softplus(20.0) - 20.0).abs() < 1e-6,
-            "continuous at the switch"
-        );
+        assert!((softplus(20.0) - 20.0).abs() < 1e-6, "continuous at the switch");
         let tiny = softplus(-100.0);
         assert!((0.0..1e-40).contains(&tiny));
         assert!((softplus(0.0) - std::f32::consts::LN_2).abs() < 1e-7);

@@ -27,11 +27,7 @@ impl NodeContext {
         let names = topology.names();
         Some(Self {
             name: names.get(node)?.clone(),
-            neighbors: topology
-                .neighbors(node)
-                .iter()
-                .map(|&j| names[j].clone())
-                .collect(),
+            neighbors: topology.neighbors(node).iter().map(|&j| names[j].clone()).collect(),
         })
     }
 }
@@ -49,10 +45,9 @@ impl fmt::Display for Fallback {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Fallback::NonFinite => f.write_str("the network output is not finite"),
-            Fallback::DegreeMismatch { expected, found } => write!(
-                f,
-                "the observation has {found} neighbours, the policy serves {expected}"
-            ),
+            Fallback::DegreeMismatch { expected, found } => {
+                write!(f, "the observation has {found} neighbours, the policy serves {expected}")
+            }
         }
     }
 }
@@ -87,33 +82,21 @@ impl LearnedPolicy {
 
     /// As [`new`](Self::new), for a file read from `path` (named in errors;
     /// the policy is named `learned:<file stem>`).
-    pub fn with_origin(
-        file: &PolicyFile,
-        node: &NodeContext,
-        path: &Path,
-    ) -> Result<Self, PolicyError> {
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
+    pub fn with_origin(file: &PolicyFile, node: &NodeContext, path: &Path) -> Result<Self, PolicyError> {
+        let stem =
+            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
         Self::build(file, node, &path.display().to_string(), stem)
     }
 
-    fn build(
-        file: &PolicyFile,
-        node: &NodeContext,
-        origin: &str,
-        stem: String,
-    ) -> Result<Self, PolicyError> {
+    fn build(file: &PolicyFile, node: &NodeContext, origin: &str, stem: String) -> Result<Self, PolicyError> {
         file.check(origin)?;
         let meta = &file.meta;
-        let incompatible =
-            |what: String, expected: String, found: String| PolicyError::Incompatible {
-                file: origin.to_string(),
-                what,
-                expected,
-                found,
-            };
+        let incompatible = |what: String, expected: String, found: String| PolicyError::Incompatible {
+            file: origin.to_string(),
+            what,
+            expected,
+            found,
+        };
         let degree = node.neighbors.len();
         let (enc_name, enc_version) = encoding_name_version(meta.encoding);
         if meta.encoding_version != enc_version {
@@ -167,11 +150,7 @@ impl LearnedPolicy {
             return Err(if meta.encoding == Encoding::FidelityServerless {
                 incompatible(
                     "degree (a fidelity-serverless network takes 2 + 2·degree inputs)".into(),
-                    format!(
-                        "{} ({} inputs)",
-                        net.input_dim.saturating_sub(2) / 2,
-                        net.input_dim
-                    ),
+                    format!("{} ({} inputs)", net.input_dim.saturating_sub(2) / 2, net.input_dim),
                     format!("{degree} ({obs_dim} inputs)"),
                 )
             } else {
@@ -189,16 +168,12 @@ impl LearnedPolicy {
                 format!("{} (degree {degree})", degree + 2),
             ));
         }
-        let mlp = Mlp::new(net, &file.weights).map_err(|reason| PolicyError::ModelFile {
-            file: origin.to_string(),
-            reason,
-        })?;
-        let padded = meta.action_layout == ActionLayout::ThreeWay
-            || net.output_dim == meta.max_degree.saturating_add(2);
+        let mlp = Mlp::new(net, &file.weights)
+            .map_err(|reason| PolicyError::ModelFile { file: origin.to_string(), reason })?;
+        let padded =
+            meta.action_layout == ActionLayout::ThreeWay || net.output_dim == meta.max_degree.saturating_add(2);
         let any_degree_up_to = match meta.encoding {
-            Encoding::Normalized { max_degree } if meta.mode == Mode::Shared && padded => {
-                Some(max_degree)
-            }
+            Encoding::Normalized { max_degree } if meta.mode == Mode::Shared && padded => Some(max_degree),
             _ => None,
         };
         Ok(Self {

@@ -4,9 +4,7 @@
 use dfaas_env::encoding::{Encoding, NORMALIZED_VERSION};
 use dfaas_env::seeds::{SimRng, rng};
 use dfaas_env::{NeighborObs, NodeObservation, Topology};
-use dfaas_policies::learned::{
-    ActionLayout, Activation, Mode, NetworkMeta, NodeEntry, PolicyFile, PolicyMeta,
-};
+use dfaas_policies::learned::{ActionLayout, Activation, Mode, NetworkMeta, NodeEntry, PolicyFile, PolicyMeta};
 use rand::RngExt;
 
 /// Metadata with no networks yet.
@@ -54,9 +52,7 @@ pub fn layers(net: &NetworkMeta, r: &mut SimRng) -> Vec<(Vec<f32>, Vec<f32>)> {
         .map(|p| {
             let scale = 1.5 / (p[0] as f32).sqrt();
             (
-                (0..p[0] * p[1])
-                    .map(|_| r.random_range(-scale..scale))
-                    .collect(),
+                (0..p[0] * p[1]).map(|_| r.random_range(-scale..scale)).collect(),
                 (0..p[1]).map(|_| r.random_range(-0.5f32..0.5)).collect(),
             )
         })
@@ -67,12 +63,7 @@ pub fn layers(net: &NetworkMeta, r: &mut SimRng) -> Vec<(Vec<f32>, Vec<f32>)> {
 pub fn shared_normalized(max_degree: usize, hidden: &[usize], seed: u64) -> PolicyFile {
     let mut r = rng(seed);
     let mut file = PolicyFile {
-        meta: meta(
-            Encoding::Normalized { max_degree },
-            Mode::Shared,
-            ActionLayout::PerNeighbor,
-            max_degree,
-        ),
+        meta: meta(Encoding::Normalized { max_degree }, Mode::Shared, ActionLayout::PerNeighbor, max_degree),
         weights: Vec::new(),
     };
     let n = net(6 + 6 * max_degree, hidden, max_degree + 2, &mut r);
@@ -87,15 +78,7 @@ pub fn s(v: &[&str]) -> Vec<String> {
 
 /// marl-dfaas's five-agent graph.
 pub fn five_agents() -> Topology {
-    Topology::from_adjacency(
-        None,
-        &s(&[
-            "node_0 node_1 node_2",
-            "node_3 node_2 node_0",
-            "node_1 node_4",
-        ]),
-    )
-    .unwrap()
+    Topology::from_adjacency(None, &s(&["node_0 node_1 node_2", "node_3 node_2 node_0", "node_1 node_4"])).unwrap()
 }
 
 /// Independent networks, one per node of `topo`, for `encoding`.
@@ -103,12 +86,7 @@ pub fn independent(topo: &Topology, encoding: Encoding, seed: u64) -> PolicyFile
     let mut r = rng(seed);
     let max_degree = topo.max_degree();
     let mut file = PolicyFile {
-        meta: meta(
-            encoding,
-            Mode::Independent,
-            ActionLayout::PerNeighbor,
-            max_degree,
-        ),
+        meta: meta(encoding, Mode::Independent, ActionLayout::PerNeighbor, max_degree),
         weights: Vec::new(),
     };
     for i in 0..topo.len() {
@@ -123,11 +101,7 @@ pub fn independent(topo: &Topology, encoding: Encoding, seed: u64) -> PolicyFile
         let index = file.push_network(n, &l).unwrap();
         file.meta.nodes.push(NodeEntry {
             name: topo.names()[i].clone(),
-            neighbors: topo
-                .neighbors(i)
-                .iter()
-                .map(|&j| topo.names()[j].clone())
-                .collect(),
+            neighbors: topo.neighbors(i).iter().map(|&j| topo.names()[j].clone()).collect(),
             degree: d,
             network: index,
         });
@@ -158,11 +132,7 @@ pub fn observation(r: &mut SimRng, node: usize, degree: usize) -> NodeObservatio
                 load: r.random_range(0.0..2.0),
                 degree: r.random_range(1..4),
                 latency_s: r.random_range(0.0..0.02),
-                age_seconds: if r.random_range(0..4) == 0 {
-                    None
-                } else {
-                    Some(r.random_range(0.0..5.0))
-                },
+                age_seconds: if r.random_range(0..4) == 0 { None } else { Some(r.random_range(0.0..5.0)) },
             })
             .collect(),
     }

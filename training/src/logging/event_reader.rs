@@ -28,8 +28,7 @@ pub fn read_scalars(dir: &Path) -> io::Result<Vec<EventScalar>> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_name().to_string_lossy().contains("tfevents") && entry.file_type()?.is_file()
-        {
+        if entry.file_name().to_string_lossy().contains("tfevents") && entry.file_type()?.is_file() {
             files.push(entry.path());
         }
     }
@@ -51,9 +50,7 @@ fn invalid(msg: impl Into<String>) -> io::Error {
 
 /// The masked CRC32C of TFRecord framing.
 fn masked_crc32c(data: &[u8]) -> u32 {
-    crc32c::crc32c(data)
-        .rotate_right(15)
-        .wrapping_add(0xa282_ead8)
+    crc32c::crc32c(data).rotate_right(15).wrapping_add(0xa282_ead8)
 }
 
 fn le_u32(b: &[u8]) -> u32 {
@@ -67,9 +64,7 @@ fn records(file: &[u8]) -> io::Result<Vec<&[u8]>> {
     while file.len() - pos >= 12 {
         let len_bytes = &file[pos..pos + 8];
         if masked_crc32c(len_bytes) != le_u32(&file[pos + 8..pos + 12]) {
-            return Err(invalid(format!(
-                "record at byte {pos}: length CRC mismatch"
-            )));
+            return Err(invalid(format!("record at byte {pos}: length CRC mismatch")));
         }
         let len = u64::from_le_bytes(len_bytes.try_into().expect("8 bytes"));
         let start = pos + 12;
@@ -109,10 +104,7 @@ impl<'a> Fields<'a> {
     fn varint(&mut self) -> io::Result<u64> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
-            let &b = self
-                .buf
-                .get(self.pos)
-                .ok_or_else(|| invalid("truncated varint"))?;
+            let &b = self.buf.get(self.pos).ok_or_else(|| invalid("truncated varint"))?;
             self.pos += 1;
             v |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
@@ -123,11 +115,7 @@ impl<'a> Fields<'a> {
     }
 
     fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&e| e <= self.buf.len())
-            .ok_or_else(|| invalid("truncated field"))?;
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(|| invalid("truncated field"))?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -192,8 +180,7 @@ fn summary_value(value: &[u8]) -> io::Result<Option<(String, f32)>> {
     while let Some((number, v)) = fields.next_field()? {
         match (number, v) {
             (1, Field::Bytes(b)) => {
-                tag = String::from_utf8(b.to_vec())
-                    .map_err(|_| invalid("Summary.Value: tag is not UTF-8"))?
+                tag = String::from_utf8(b.to_vec()).map_err(|_| invalid("Summary.Value: tag is not UTF-8"))?
             }
             (2, Field::Fixed32(bits)) => simple = Some(f32::from_bits(bits)),
             (1 | 2, _) => return Err(invalid("Summary.Value: unexpected wire type")),
@@ -251,10 +238,7 @@ mod tests {
     fn masked_crc_matches_tensorflow() {
         // crc32c("123456789") = 0xE3069283 (the standard check value).
         assert_eq!(crc32c::crc32c(b"123456789"), 0xe306_9283);
-        assert_eq!(
-            masked_crc32c(b"123456789"),
-            0xe306_9283u32.rotate_right(15).wrapping_add(0xa282_ead8)
-        );
+        assert_eq!(masked_crc32c(b"123456789"), 0xe306_9283u32.rotate_right(15).wrapping_add(0xa282_ead8));
     }
 
     #[test]
@@ -265,13 +249,7 @@ mod tests {
         for r in records(&file).unwrap() {
             event_scalars(r, &mut out).unwrap();
         }
-        assert_eq!(
-            out,
-            vec![
-                ("loss/value".to_string(), 7, 0.25),
-                ("a".to_string(), -3, -1.0)
-            ]
-        );
+        assert_eq!(out, vec![("loss/value".to_string(), 7, 0.25), ("a".to_string(), -3, -1.0)]);
         // An incomplete last record is ignored.
         let whole = record(&event(8, "b", 2.0));
         for cut in 1..whole.len() {

@@ -70,13 +70,7 @@ pub fn agent_reward_tag(agent: &str) -> String {
 /// The progress-bar message for the key scalars found in `scalars`, e.g.
 /// `reward 12.35 | processed 0.871 | 15.2k steps/s` (missing tags are left out).
 pub fn progress_message(scalars: &[(&str, f64)]) -> String {
-    let get = |tag: &str| {
-        scalars
-            .iter()
-            .rev()
-            .find(|(t, _)| *t == tag)
-            .map(|&(_, v)| v)
-    };
+    let get = |tag: &str| scalars.iter().rev().find(|(t, _)| *t == tag).map(|&(_, v)| v);
     let mut parts = Vec::new();
     if let Some(r) = get("episode/reward_mean") {
         parts.push(format!("reward {r:.2}"));
@@ -85,11 +79,7 @@ pub fn progress_message(scalars: &[(&str, f64)]) -> String {
         parts.push(format!("processed {p:.3}"));
     }
     if let Some(s) = get("perf/agent_steps_per_second") {
-        parts.push(if s >= 1e4 {
-            format!("{:.1}k steps/s", s / 1e3)
-        } else {
-            format!("{s:.0} steps/s")
-        });
+        parts.push(if s >= 1e4 { format!("{:.1}k steps/s", s / 1e3) } else { format!("{s:.0} steps/s") });
     }
     parts.join(" | ")
 }
@@ -107,10 +97,7 @@ mod tests {
             ("episode/reward_mean", 12.345_6),
         ]);
         assert_eq!(m, "reward 12.35 | processed 0.871 | 15.2k steps/s");
-        assert_eq!(
-            progress_message(&[("perf/agent_steps_per_second", 950.4)]),
-            "950 steps/s"
-        );
+        assert_eq!(progress_message(&[("perf/agent_steps_per_second", 950.4)]), "950 steps/s");
         assert_eq!(progress_message(&[]), "");
         assert_eq!(agent_reward_tag("node_0"), "episode/reward/node_0");
     }

@@ -44,32 +44,20 @@ impl RunLogger {
         fs::remove_file(&probe)?;
         let csv = open_csv(&run_dir.join(CSV_FILE))?;
         wait_for_fresh_event_file_name(&tb_dir)?;
-        let tb = catch_unwind(|| SummaryWriter::new(&tb_dir)).map_err(|_| {
-            io::Error::other(format!(
-                "cannot start the TensorBoard writer in {}",
-                tb_dir.display()
-            ))
-        })?;
+        let tb = catch_unwind(|| SummaryWriter::new(&tb_dir))
+            .map_err(|_| io::Error::other(format!("cannot start the TensorBoard writer in {}", tb_dir.display())))?;
         let bar = if progress && io::stderr().is_terminal() {
             let b = ProgressBar::new(total_iterations);
             b.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} [{bar:30}] {pos}/{len} it {elapsed}<{eta} {msg}",
-                )
-                .expect("valid template")
-                .progress_chars("=> "),
+                ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} it {elapsed}<{eta} {msg}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
             );
             b
         } else {
             ProgressBar::hidden()
         };
-        Ok(RunLogger {
-            run_dir: run_dir.to_path_buf(),
-            csv,
-            tb: Some(tb),
-            bar,
-            progress_started: false,
-        })
+        Ok(RunLogger { run_dir: run_dir.to_path_buf(), csv, tb: Some(tb), bar, progress_started: false })
     }
 
     /// The run directory.
@@ -93,28 +81,19 @@ impl RunLogger {
     /// If the TensorBoard writer fails, this returns an error once and later calls write the CSV
     /// only.
     pub fn log_scalars(&mut self, step: u64, scalars: &[(&str, f64)]) -> io::Result<()> {
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs_f64();
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
         let (step_s, wall_s) = (step.to_string(), format!("{wall:.3}"));
         for &(tag, value) in scalars {
             // f64 Debug: shortest text that reads back to the same value, with an exponent when very
             // large or small (`1e300`, `1e-7`); `NaN`, `inf`, `-inf`.
-            self.csv.write_record([
-                step_s.as_str(),
-                wall_s.as_str(),
-                tag,
-                format!("{value:?}").as_str(),
-            ])?;
+            self.csv.write_record([step_s.as_str(), wall_s.as_str(), tag, format!("{value:?}").as_str()])?;
         }
         self.csv.flush()?;
 
         let Some(tb) = self.tb.as_mut() else {
             return Ok(());
         };
-        let tb_step =
-            usize::try_from(step).map_err(|_| io::Error::other("step does not fit in usize"))?;
+        let tb_step = usize::try_from(step).map_err(|_| io::Error::other("step does not fit in usize"))?;
         let written = catch_unwind(AssertUnwindSafe(|| {
             for &(tag, value) in scalars {
                 let v = value as f32;
@@ -170,18 +149,12 @@ impl Drop for RunLogger {
 }
 
 fn tb_failed() -> io::Error {
-    io::Error::other(
-        "the TensorBoard writer failed (see its message above); scalars.csv is still written",
-    )
+    io::Error::other("the TensorBoard writer failed (see its message above); scalars.csv is still written")
 }
 
 /// Opens `path` for appending; writes the header if the file is new or empty, otherwise checks it.
 fn open_csv(path: &Path) -> io::Result<csv::Writer<File>> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)?;
+    let mut file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
     let len = file.metadata()?.len();
     if len > 0 {
         let mut first = String::new();
@@ -189,11 +162,7 @@ fn open_csv(path: &Path) -> io::Result<csv::Writer<File>> {
         if first.trim_end_matches(['\r', '\n']) != CSV_HEADER.join(",") {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!(
-                    "{}: header is not `{}`: not a scalars.csv of a run",
-                    path.display(),
-                    CSV_HEADER.join(",")
-                ),
+                format!("{}: header is not `{}`: not a scalars.csv of a run", path.display(), CSV_HEADER.join(",")),
             ));
         }
         // A crash in the middle of a row leaves no final newline: start the new rows on a new line.
@@ -204,9 +173,7 @@ fn open_csv(path: &Path) -> io::Result<csv::Writer<File>> {
             file.write_all(b"\n")?;
         }
     }
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(file);
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(file);
     if len == 0 {
         w.write_record(CSV_HEADER)?;
         w.flush()?;
@@ -220,9 +187,7 @@ fn open_csv(path: &Path) -> io::Result<csv::Writer<File>> {
 fn wait_for_fresh_event_file_name(dir: &Path) -> io::Result<()> {
     let suffix = format!(".{}.0", std::process::id());
     loop {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         let prefix = format!("events.out.tfevents.{:010}.", now.as_secs());
         let mut clash = false;
         for entry in fs::read_dir(dir)? {
@@ -233,8 +198,6 @@ fn wait_for_fresh_event_file_name(dir: &Path) -> io::Result<()> {
         if !clash {
             return Ok(());
         }
-        std::thread::sleep(
-            Duration::from_secs(1) - Duration::from_nanos(now.subsec_nanos().into()),
-        );
+        std::thread::sleep(Duration::from_secs(1) - Duration::from_nanos(now.subsec_nanos().into()));
     }
 }

@@ -22,16 +22,8 @@ impl PerfCache {
     /// A cache for `params` with slots of `slot_seconds` (a finite positive
     /// number; anything else makes every `λ` count as 0).
     pub fn new(params: PerfParams, slot_seconds: f64) -> Self {
-        debug_assert!(
-            slot_seconds.is_finite() && slot_seconds > 0.0,
-            "slot_seconds = {slot_seconds}"
-        );
-        Self {
-            params,
-            slot_seconds,
-            solved: Vec::new(),
-            spare: PerfResult::default(),
-        }
+        debug_assert!(slot_seconds.is_finite() && slot_seconds > 0.0, "slot_seconds = {slot_seconds}");
+        Self { params, slot_seconds, solved: Vec::new(), spare: PerfResult::default() }
     }
 
     /// The model's parameters.
@@ -65,11 +57,7 @@ impl PerfCache {
     pub fn rejected(&mut self, count: u32) -> u32 {
         let slot = self.slot_seconds;
         let r = (self.get(count).rejection_rate * slot).round_ties_even();
-        if r > 0.0 {
-            r.min(f64::from(count)) as u32
-        } else {
-            0
-        }
+        if r > 0.0 { r.min(f64::from(count)) as u32 } else { 0 }
     }
 
     /// The largest count `≤ limit` whose slot rejects nothing: counts are tried

@@ -47,67 +47,33 @@ impl ServerlessSpec {
                     file,
                     "model.preset",
                     name,
-                    format!(
-                        "unknown preset; known: {}",
-                        presets::PRESET_NAMES.join(", ")
-                    ),
+                    format!("unknown preset; known: {}", presets::PRESET_NAMES.join(", ")),
                 )
             })?),
             None => None,
         };
-        let pick =
-            |field: &str, explicit: Option<f64>, from: Option<f64>| -> Result<f64, ConfigError> {
-                let v = explicit.or(from).ok_or_else(|| {
-                    ConfigError::invalid(
-                        file,
-                        format!("model.{field}"),
-                        "missing",
-                        "give it or name a `preset`",
-                    )
-                })?;
-                if !(v.is_finite() && v > 0.0) {
-                    return Err(ConfigError::invalid(
-                        file,
-                        format!("model.{field}"),
-                        v,
-                        "must be a positive number of seconds",
-                    ));
-                }
-                Ok(v)
-            };
-        let warm_s = pick(
-            "warm_service_s",
-            self.warm_service_s,
-            base.map(|b| b.warm_s),
-        )?;
-        let cold_s = pick(
-            "cold_service_s",
-            self.cold_service_s,
-            base.map(|b| b.cold_s),
-        )?;
-        let idle_s = pick(
-            "idle_timeout_s",
-            self.idle_timeout_s,
-            base.map(|b| b.idle_s),
-        )?;
-        let max_concurrency = self
-            .max_concurrency
-            .or(base.map(|b| b.max_concurrency))
-            .ok_or_else(|| {
-                ConfigError::invalid(
-                    file,
-                    "model.max_concurrency",
-                    "missing",
-                    "give it or name a `preset`",
-                )
+        let pick = |field: &str, explicit: Option<f64>, from: Option<f64>| -> Result<f64, ConfigError> {
+            let v = explicit.or(from).ok_or_else(|| {
+                ConfigError::invalid(file, format!("model.{field}"), "missing", "give it or name a `preset`")
             })?;
+            if !(v.is_finite() && v > 0.0) {
+                return Err(ConfigError::invalid(
+                    file,
+                    format!("model.{field}"),
+                    v,
+                    "must be a positive number of seconds",
+                ));
+            }
+            Ok(v)
+        };
+        let warm_s = pick("warm_service_s", self.warm_service_s, base.map(|b| b.warm_s))?;
+        let cold_s = pick("cold_service_s", self.cold_service_s, base.map(|b| b.cold_s))?;
+        let idle_s = pick("idle_timeout_s", self.idle_timeout_s, base.map(|b| b.idle_s))?;
+        let max_concurrency = self.max_concurrency.or(base.map(|b| b.max_concurrency)).ok_or_else(|| {
+            ConfigError::invalid(file, "model.max_concurrency", "missing", "give it or name a `preset`")
+        })?;
         if max_concurrency == 0 {
-            return Err(ConfigError::invalid(
-                file,
-                "model.max_concurrency",
-                0,
-                "must be at least 1",
-            ));
+            return Err(ConfigError::invalid(file, "model.max_concurrency", 0, "must be at least 1"));
         }
         if warm_s > cold_s {
             return Err(ConfigError::invalid(
@@ -122,10 +88,7 @@ impl ServerlessSpec {
             cold_s,
             idle_s,
             max_concurrency,
-            state_cap: self
-                .state_cap
-                .or(base.map(|b| b.state_cap))
-                .unwrap_or_default(),
+            state_cap: self.state_cap.or(base.map(|b| b.state_cap)).unwrap_or_default(),
         })
     }
 }

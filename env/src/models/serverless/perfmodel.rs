@@ -97,11 +97,7 @@ const RESCALE: f64 = 1e-200;
 /// A `lambda` that is not a finite positive number is treated as 0 (nothing
 /// arrives: no rejections, the chain rests with no warm instance).
 pub fn solve(lambda: f64, p: &PerfParams) -> PerfResult {
-    let lambda = if lambda.is_finite() && lambda > 0.0 {
-        lambda
-    } else {
-        0.0
-    };
+    let lambda = if lambda.is_finite() && lambda > 0.0 { lambda } else { 0.0 };
     let m = p.max_concurrency;
     let (tw, tc, ti) = (p.warm_s, p.cold_s, p.idle_s);
     let mu_c = 1.0 / tc;
@@ -180,11 +176,7 @@ pub fn solve(lambda: f64, p: &PerfParams) -> PerfResult {
         cold_prob: acc.cold / total,
         avg_server_count,
         avg_running_count: acc.run / total,
-        avg_utilization: if avg_server_count > 0.0 {
-            avg_running_warm / avg_server_count
-        } else {
-            0.0
-        },
+        avg_utilization: if avg_server_count > 0.0 { avg_running_warm / avg_server_count } else { 0.0 },
     }
 }
 

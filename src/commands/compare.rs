@@ -1,0 +1,96 @@
+//! `dfaas compare`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use dfaas_env::{Scenario, Simulator};
+use dfaas_experiments::Contender;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Scenario file (TOML).
+    #[arg(long)]
+    scenario: PathBuf,
+    /// Comma-separated policies (default: every heuristic).
+    #[arg(long, value_delimiter = ',')]
+    policies: Option<Vec<String>>,
+    /// Learned policy files to include (repeatable).
+    #[arg(long)]
+    model: Vec<PathBuf>,
+    /// Number of evaluation episodes (default: the scenario's).
+    #[arg(long)]
+    episodes: Option<usize>,
+    /// Seed of the evaluation episode list (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Print one JSON document instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Also print per-node mean rates (on by default for a single policy).
+    #[arg(long)]
+    per_node: bool,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let scenario = super::load(&a.scenario)?;
+    let per_node = a.per_node || a.policies.as_ref().is_some_and(|p| p.len() == 1);
+    let mut contenders = Vec::new();
+    for m in &a.model {
+        contenders.push(Contender::learned(m)?);
+    }
+    let names: Vec<String> = match a.policies {
+        Some(p) => p.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        None => dfaas_policies::heuristic_names().iter().map(|s| s.to_string()).collect(),
+    };
+    for n in &names {
+        contenders.push(Contender::parse(n)?);
+    }
+    report(&scenario, contenders, a.episodes, a.seed, a.json, per_node)
+}
+
+/// Runs `contenders` plus the upper reference and prints the table or JSON.
+pub fn report(
+    scenario: &Scenario,
+    mut contenders: Vec<Contender>,
+    episodes: Option<usize>,
+    seed: Option<u64>,
+    json: bool,
+    per_node: bool,
+) -> Result<()> {
+    let sim = Simulator::new(scenario)?;
+    let upper = Contender::upper_reference(&sim);
+    if !contenders.iter().any(|c| c.name() == upper.name()) {
+        contenders.push(upper);
+    }
+    // Fail early on a learned file that does not fit this scenario.
+    for c in &contenders {
+        if let Contender::Learned { .. } = c {
+            c.policies(&sim, 0)?;
+        }
+    }
+    let n = episodes.unwrap_or_else(|| scenario.evaluation_seeds().len());
+    if n == 0 {
+        bail!("--episodes must be at least 1");
+    }
+    let seeds = match seed {
+        Some(s) => dfaas_env::seeds::evaluation_seeds(s, n),
+        None => {
+            let mut base = scenario.evaluation_seeds();
+            if base.len() < n {
+                base = dfaas_env::seeds::evaluation_seeds(scenario.seeds.master, n);
+            }
+            base.truncate(n);
+            base
+        }
+    };
+    let report = dfaas_experiments::compare(scenario, &contenders, &seeds, super::progress(json))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
+    } else {
+        print!("{}", dfaas_experiments::table::compare_table(&report));
+        if per_node {
+            print!("{}", dfaas_experiments::table::node_table(&report));
+        }
+    }
+    Ok(())
+}
