@@ -62,6 +62,8 @@ pub struct Trainer {
     pub state: State,
     net_cfgs: Vec<NetConfig>,
     logger: RunLogger,
+    /// Seconds of the last iteration spent collecting and updating.
+    timing: (f64, f64),
 }
 
 static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -142,7 +144,18 @@ impl Trainer {
             }
         };
         let logger = RunLogger::create(run_dir, cfg.iterations as u64, progress).map_err(io(run_dir))?;
-        Ok(Self { cfg, run_dir: run_dir.to_path_buf(), scenario, sim, layout, learners, state, net_cfgs, logger })
+        Ok(Self {
+            cfg,
+            run_dir: run_dir.to_path_buf(),
+            scenario,
+            sim,
+            layout,
+            learners,
+            state,
+            net_cfgs,
+            logger,
+            timing: (0.0, 0.0),
+        })
     }
 
     /// Network shapes of the run.
@@ -203,6 +216,7 @@ impl Trainer {
             self.cfg.seed,
             it,
         );
+        let rollout_secs = t0.elapsed().as_secs_f64();
         let batches = self.batches(&rollout);
         let ent = self.cfg.entropy_coef(self.state.agent_steps, self.total_agent_steps());
         let mut stats = Vec::new();
@@ -215,6 +229,7 @@ impl Trainer {
             self.state.obs_stats[t.net].update(&t.raw_obs);
         }
         let secs = t0.elapsed().as_secs_f64();
+        self.timing = (rollout_secs, secs - rollout_secs);
         self.state.iteration += 1;
         self.state.agent_steps += rollout.agent_steps;
         self.state.wall_seconds += secs;
@@ -300,6 +315,8 @@ impl Trainer {
             ("train/learning_rate".into(), self.cfg.ppo.lr),
             ("train/entropy_coef".into(), ent as f64),
             ("perf/agent_steps_per_second".into(), rep.agent_steps_per_second),
+            ("perf/rollout_seconds".into(), self.timing.0),
+            ("perf/update_seconds".into(), self.timing.1),
         ]);
         let refs: Vec<(&str, f64)> = scalars.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         if let Err(e) = self.logger.log_scalars(self.state.agent_steps, &refs) {
