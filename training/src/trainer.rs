@@ -158,6 +158,11 @@ impl Trainer {
         })
     }
 
+    /// Seconds the last iteration spent collecting and updating.
+    pub fn last_timing(&self) -> (f64, f64) {
+        self.timing
+    }
+
     /// Network shapes of the run.
     pub fn net_configs(&self) -> &[NetConfig] {
         &self.net_cfgs

@@ -128,3 +128,30 @@ fn export_then_load_gives_identical_decisions() {
     let msg = load_learned(&bad, &ctx).err().unwrap().to_string();
     assert!(msg.contains("bad.dfpolicy") && msg.contains("corrupt"), "{msg}");
 }
+
+#[test]
+fn independent_mode_with_fidelity_layout_trains_and_exports() {
+    use dfaas_env::Simulator;
+    use dfaas_policies::{NodeContext, Policy, load_learned};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), 2);
+    cfg.mode = dfaas_training::config::Mode::Independent;
+    cfg.encoding = dfaas_training::config::EncodingChoice::Fidelity;
+    let mut t = Trainer::create(cfg, &dir.path().join("run"), false).unwrap();
+    assert_eq!(t.learners.len(), 2, "one network per node");
+    t.run().unwrap();
+    let out = dfaas_training::export::export_run(&dir.path().join("run"), &dir.path().join("ind")).unwrap();
+    let mut sim = Simulator::new(&t.scenario).unwrap();
+    sim.reset_episode(Some(1));
+    for i in 0..2 {
+        let ctx = NodeContext::from_topology(sim.topology(), i).unwrap();
+        let mut p = load_learned(&out, &ctx).unwrap();
+        let d = p.decide(&sim.observations()[i]);
+        assert_eq!(d.as_slice().len(), 3);
+    }
+    // A node name the file does not know is refused, naming both sides.
+    let wrong = NodeContext { name: "node_9".into(), neighbors: vec!["node_0".into()] };
+    let msg = load_learned(&out, &wrong).err().unwrap().to_string();
+    assert!(msg.contains("node_9"), "{msg}");
+}
