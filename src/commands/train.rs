@@ -26,6 +26,9 @@ pub struct Args {
     /// Seed (overrides the preset/file).
     #[arg(long)]
     seed: Option<u64>,
+    /// Reward maximised: `env` (the model's own) or `rejections` (1 − (2R + LR + FR)/I).
+    #[arg(long)]
+    reward: Option<String>,
     /// Worker threads for rollouts.
     #[arg(long)]
     threads: Option<usize>,
@@ -69,6 +72,13 @@ pub fn run(a: Args) -> Result<()> {
             }
             if let Some(s) = a.seed {
                 cfg.seed = s;
+            }
+            if let Some(r) = &a.reward {
+                cfg.reward = match r.as_str() {
+                    "env" => dfaas_training::config::RewardChoice::Env,
+                    "rejections" => dfaas_training::config::RewardChoice::Rejections,
+                    other => bail!("--reward {other}: expected `env` or `rejections`"),
+                };
             }
             if let Some(t) = a.threads {
                 cfg.rollout.threads = t;

@@ -34,6 +34,19 @@ pub enum EncodingChoice {
     Normalized,
 }
 
+/// The reward the learner maximises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RewardChoice {
+    /// The scenario model's own reward (marl-dfaas fidelity formulas).
+    #[default]
+    Env,
+    /// `1 − (2R + LR + FR)/I` for every model: the marl-dfaas master reward,
+    /// aligned with the processed ratio (the queue model's fidelity reward
+    /// does not penalise rejecting when queues are full).
+    Rejections,
+}
+
 /// PPO hyperparameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,6 +110,9 @@ pub struct TrainConfig {
     pub preset: String,
     pub mode: Mode,
     pub encoding: EncodingChoice,
+    /// The reward maximised.
+    #[serde(default)]
+    pub reward: RewardChoice,
     pub seed: u64,
     /// Training iterations.
     pub iterations: usize,
@@ -115,6 +131,7 @@ struct RawConfig {
     preset: Option<String>,
     mode: Option<Mode>,
     encoding: Option<EncodingChoice>,
+    reward: Option<RewardChoice>,
     seed: Option<u64>,
     iterations: Option<usize>,
     checkpoint_every: Option<usize>,
@@ -156,6 +173,7 @@ impl TrainConfig {
             preset: preset.to_string(),
             mode,
             encoding,
+            reward: RewardChoice::Env,
             seed: 1,
             iterations,
             checkpoint_every: 25,
@@ -281,6 +299,9 @@ impl TrainConfig {
         }
         if let Some(e) = raw.encoding {
             self.encoding = e;
+        }
+        if let Some(r) = raw.reward {
+            self.reward = r;
         }
         if let Some(s) = raw.seed {
             self.seed = s;

@@ -7,6 +7,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use dfaas_env::Simulator;
 use dfaas_env::seeds::{SimRng, splitmix, substream};
 
+use crate::config::RewardChoice;
 use crate::dirichlet;
 use crate::layout::Layout;
 use crate::nets::Actor;
@@ -63,6 +64,7 @@ pub fn collect(
     threads: usize,
     seed: u64,
     iteration: u64,
+    reward: RewardChoice,
 ) -> Rollout {
     let threads = threads.clamp(1, envs.max(1));
     let groups: Vec<Vec<usize>> = (0..threads).map(|t| (t..envs).step_by(threads).collect()).collect();
@@ -73,7 +75,7 @@ pub fn collect(
                 let actors: Vec<Actor> = actors.to_vec();
                 let mut sims: Vec<Simulator> = group.iter().map(|_| base.clone()).collect();
                 s.spawn(move || {
-                    let mut w = Worker { layout, actors, norm, device: Device::flex() };
+                    let mut w = Worker { layout, actors, norm, device: Device::flex(), reward };
                     w.run(&mut sims, group, episodes_per_env, seed, iteration)
                 })
             })
@@ -96,6 +98,7 @@ struct Worker<'a> {
     actors: Vec<Actor>,
     norm: &'a [(Vec<f32>, Vec<f32>)],
     device: Device,
+    reward: RewardChoice,
 }
 
 impl Worker<'_> {
@@ -169,9 +172,18 @@ impl Worker<'_> {
                     let done = sim.is_done();
                     for (i, o) in sim.outcomes().iter().enumerate() {
                         let t = &mut out[j].trajectories[i];
-                        t.rewards.push(o.reward as f32);
+                        let r = match self.reward {
+                            RewardChoice::Env => o.reward,
+                            RewardChoice::Rejections => dfaas_env::sim::reward_rejects(
+                                o.input,
+                                o.rejected,
+                                o.local_rejects,
+                                o.forward_rejects_total() + o.forward_lost,
+                            ),
+                        };
+                        t.rewards.push(r as f32);
                         t.dones.push(done);
-                        ep_rewards[j][i] += o.reward;
+                        ep_rewards[j][i] += r;
                         processed[j] += o.processed as u64;
                         input[j] += o.input as u64;
                     }

@@ -220,6 +220,7 @@ impl Trainer {
             self.cfg.rollout.threads,
             self.cfg.seed,
             it,
+            self.cfg.reward,
         );
         let rollout_secs = t0.elapsed().as_secs_f64();
         let batches = self.batches(&rollout);

@@ -9,6 +9,7 @@ mod observe;
 mod step;
 
 pub use nodes::NodeModels;
+pub use step::reward_rejects;
 
 use crate::contract::{Decision, NodeObservation, SlotOutcome};
 use crate::error::{ConfigError, EnvError};
