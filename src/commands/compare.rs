@@ -17,23 +17,14 @@ pub struct Args {
     /// Learned policy files to include (repeatable).
     #[arg(long)]
     model: Vec<PathBuf>,
-    /// Number of evaluation episodes (default: the scenario's).
-    #[arg(long)]
-    episodes: Option<usize>,
-    /// Seed of the evaluation episode list (default: the scenario's).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Print one JSON document instead of a table.
-    #[arg(long)]
-    json: bool,
-    /// Also print per-node mean rates (on by default for a single policy).
-    #[arg(long)]
-    per_node: bool,
+    /// Evaluation options (per-node rates are on by default for a single policy).
+    #[command(flatten)]
+    opts: super::EvalOpts,
 }
 
 pub fn run(a: Args) -> Result<()> {
     let scenario = super::load(&a.scenario)?;
-    let per_node = a.per_node || a.policies.as_ref().is_some_and(|p| p.len() == 1);
+    let per_node = a.opts.per_node || a.policies.as_ref().is_some_and(|p| p.len() == 1);
     let mut contenders = Vec::new();
     for m in &a.model {
         contenders.push(Contender::learned(m)?);
@@ -45,18 +36,17 @@ pub fn run(a: Args) -> Result<()> {
     for n in &names {
         contenders.push(Contender::parse(n)?);
     }
-    report(&scenario, contenders, a.episodes, a.seed, a.json, per_node)
+    report(&scenario, contenders, &a.opts, per_node)
 }
 
 /// Runs `contenders` plus the upper reference and prints the table or JSON.
 pub fn report(
     scenario: &Scenario,
     mut contenders: Vec<Contender>,
-    episodes: Option<usize>,
-    seed: Option<u64>,
-    json: bool,
+    opts: &super::EvalOpts,
     per_node: bool,
 ) -> Result<()> {
+    let (episodes, seed, json) = (opts.episodes, opts.seed, opts.json);
     let sim = Simulator::new(scenario)?;
     let upper = Contender::upper_reference(&sim);
     if !contenders.iter().any(|c| c.name() == upper.name()) {

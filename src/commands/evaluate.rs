@@ -13,18 +13,8 @@ pub struct Args {
     /// Scenario file (TOML).
     #[arg(long)]
     scenario: PathBuf,
-    /// Number of evaluation episodes (default: the scenario's).
-    #[arg(long)]
-    episodes: Option<usize>,
-    /// Seed of the evaluation episode list (default: the scenario's).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Print one JSON document instead of a table.
-    #[arg(long)]
-    json: bool,
-    /// Also print per-node mean rates.
-    #[arg(long)]
-    per_node: bool,
+    #[command(flatten)]
+    opts: super::EvalOpts,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -33,5 +23,5 @@ pub fn run(a: Args) -> Result<()> {
     for n in dfaas_policies::heuristic_names() {
         contenders.push(Contender::parse(n)?);
     }
-    super::compare::report(&scenario, contenders, a.episodes, a.seed, a.json, a.per_node)
+    super::compare::report(&scenario, contenders, &a.opts, a.opts.per_node)
 }

@@ -20,3 +20,20 @@ pub fn load(path: &Path) -> Result<Scenario> {
 pub fn progress(json: bool) -> bool {
     !json && std::io::IsTerminal::is_terminal(&std::io::stderr())
 }
+
+/// Options shared by `compare` and `evaluate`.
+#[derive(clap::Args)]
+pub struct EvalOpts {
+    /// Number of evaluation episodes (default: the scenario's).
+    #[arg(long)]
+    pub episodes: Option<usize>,
+    /// Seed of the evaluation episode list (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print one JSON document instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also print per-node mean rates.
+    #[arg(long)]
+    pub per_node: bool,
+}

@@ -12,7 +12,7 @@ use dfaas_policies::learned::{ActionLayout, Activation, Mode as FileMode, Networ
 use crate::checkpoint;
 use crate::config::{Mode, TrainConfig};
 use crate::layout::Layout;
-use crate::nets::{Activation as NetActivation, NetConfig};
+use crate::nets::NetConfig;
 use crate::obs_norm::RunningStats;
 use crate::ppo::Learner;
 use crate::trainer::{CONFIG_FILE, TrainError};
@@ -96,17 +96,7 @@ pub fn export_run(run_dir: &Path, out: &Path) -> Result<PathBuf, TrainError> {
     let scenario = Scenario::load(&cfg.scenario)?;
     let sim = Simulator::new(&scenario)?;
     let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?;
-    let nets: Vec<NetConfig> = layout
-        .nets
-        .iter()
-        .map(|s| NetConfig {
-            obs_dim: s.obs_dim,
-            action_dim: s.action_dim,
-            hidden: cfg.network.hidden.clone(),
-            activation: NetActivation::Tanh,
-            alpha_floor: cfg.network.alpha_floor,
-        })
-        .collect();
+    let nets: Vec<NetConfig> = layout.net_configs(&cfg.network);
     let ck = checkpoint::latest(run_dir)?;
     let (learners, state) = checkpoint::load(&ck, &nets, &cfg.ppo, &Device::flex().autodiff())?;
     let training = serde_json::json!({

@@ -92,6 +92,20 @@ impl Layout {
         })
     }
 
+    /// Actor/critic shapes of every network, with the run's hidden layers.
+    pub fn net_configs(&self, network: &crate::config::NetworkConfig) -> Vec<crate::nets::NetConfig> {
+        self.nets
+            .iter()
+            .map(|s| crate::nets::NetConfig {
+                obs_dim: s.obs_dim,
+                action_dim: s.action_dim,
+                hidden: network.hidden.clone(),
+                activation: crate::nets::Activation::Tanh,
+                alpha_floor: network.alpha_floor,
+            })
+            .collect()
+    }
+
     /// The decision of agent `i` from its network's full action vector
     /// (masked entries dropped; the rest renormalised).
     pub fn to_decision(&self, i: usize, full: &[f64]) -> Decision {

@@ -13,7 +13,7 @@ use crate::checkpoint::{self, State};
 use crate::config::TrainConfig;
 use crate::layout::Layout;
 use crate::logging::{RunLogger, agent_reward_tag, progress_message};
-use crate::nets::{Activation, NetConfig};
+use crate::nets::NetConfig;
 use crate::obs_norm::RunningStats;
 use crate::ppo::{Batch, Learner, UpdateStats, adam};
 use crate::rollout::{Rollout, collect};
@@ -101,17 +101,7 @@ impl Trainer {
         let sim = Simulator::new(&scenario)?;
         let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?;
         let device = Device::flex().autodiff();
-        let net_cfgs: Vec<NetConfig> = layout
-            .nets
-            .iter()
-            .map(|s| NetConfig {
-                obs_dim: s.obs_dim,
-                action_dim: s.action_dim,
-                hidden: cfg.network.hidden.clone(),
-                activation: Activation::Tanh,
-                alpha_floor: cfg.network.alpha_floor,
-            })
-            .collect();
+        let net_cfgs: Vec<NetConfig> = layout.net_configs(&cfg.network);
         let (learners, state) = match ck {
             Some(d) => checkpoint::load(&d, &net_cfgs, &cfg.ppo, &device)?,
             None => {

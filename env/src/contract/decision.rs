@@ -17,19 +17,7 @@ pub struct Decision {
 impl Decision {
     /// Validates fractions laid out as `[local, fwd_1 … fwd_k, reject]`.
     pub fn new(fractions: Vec<f64>) -> Result<Self, DecisionError> {
-        if fractions.len() < 2 {
-            return Err(DecisionError::TooShort { len: fractions.len() });
-        }
-        let mut sum = 0.0;
-        for (index, &value) in fractions.iter().enumerate() {
-            if !value.is_finite() {
-                return Err(DecisionError::NotFinite { index, value });
-            }
-            if value < 0.0 {
-                return Err(DecisionError::Negative { index, value });
-            }
-            sum += value;
-        }
+        let sum = checked_sum(&fractions)?;
         if (sum - 1.0).abs() > SIMPLEX_TOLERANCE {
             return Err(DecisionError::BadSum { sum });
         }
@@ -39,19 +27,7 @@ impl Decision {
     /// Normalises non-negative finite weights (with a positive sum) into a decision.
     /// This is the explicit way for a policy to build a split from scores.
     pub fn from_weights(mut weights: Vec<f64>) -> Result<Self, DecisionError> {
-        if weights.len() < 2 {
-            return Err(DecisionError::TooShort { len: weights.len() });
-        }
-        let mut sum = 0.0;
-        for (index, &value) in weights.iter().enumerate() {
-            if !value.is_finite() {
-                return Err(DecisionError::NotFinite { index, value });
-            }
-            if value < 0.0 {
-                return Err(DecisionError::Negative { index, value });
-            }
-            sum += value;
-        }
+        let sum = checked_sum(&weights)?;
         if sum <= 0.0 {
             return Err(DecisionError::BadSum { sum });
         }
@@ -104,6 +80,24 @@ impl Decision {
     pub fn into_vec(self) -> Vec<f64> {
         self.fractions
     }
+}
+
+/// Sum of the entries, after checking the length and that each is finite and ≥ 0.
+fn checked_sum(v: &[f64]) -> Result<f64, DecisionError> {
+    if v.len() < 2 {
+        return Err(DecisionError::TooShort { len: v.len() });
+    }
+    let mut sum = 0.0;
+    for (index, &value) in v.iter().enumerate() {
+        if !value.is_finite() {
+            return Err(DecisionError::NotFinite { index, value });
+        }
+        if value < 0.0 {
+            return Err(DecisionError::Negative { index, value });
+        }
+        sum += value;
+    }
+    Ok(sum)
 }
 
 impl<'de> Deserialize<'de> for Decision {
