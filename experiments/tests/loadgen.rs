@@ -43,7 +43,7 @@ async fn server(b: Behaviour) -> (SocketAddr, Arc<AtomicU64>) {
                     async move {
                         tokio::time::sleep(b.delay).await;
                         let mut r = Response::builder();
-                        if b.reject_every.is_some_and(|k| n % k == 0) {
+                        if b.reject_every.is_some_and(|k| n.is_multiple_of(k)) {
                             r = r.status(503).header("X-Dfaas-Reject-Reason", "capacity");
                         } else if n % 2 == 1 {
                             r = r.header("X-Dfaas-Served-By", "node-a").header("X-Dfaas-Forwarded", "false");
@@ -255,4 +255,15 @@ fn bad_inputs_give_clear_errors() {
 async fn run_blocking_inside_a_runtime_is_an_error() {
     let e = run_blocking(LoadSpec::constant("http://127.0.0.1:1/f", 1.0, secs(10))).unwrap_err();
     assert!(matches!(e, LoadError::InsideRuntime));
+}
+
+/// Generator capacity check (not run by default): `cargo test -p dfaas-experiments
+/// --test loadgen -- --ignored --nocapture high_rate_smoke`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn high_rate_smoke() {
+    let (addr, _) = server(Behaviour::default()).await;
+    let r = run(LoadSpec::constant(url(addr), 2000.0, secs(2000))).await.unwrap();
+    println!("{}", r.to_text());
+    assert_eq!(r.requests, 4000);
 }

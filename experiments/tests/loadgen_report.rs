@@ -81,6 +81,7 @@ fn report_from_records() {
     assert_eq!((s2.arrivals, s2.start), (0, 1.0));
     let text = r.to_text();
     assert!(text.contains("dropped:1  timeout:1"), "{text}");
+    assert!(text.lines().last().unwrap().trim_end().ends_with("-"), "{text}");
 }
 
 #[test]

@@ -71,7 +71,10 @@ pub async fn run_records(spec: LoadSpec) -> Result<RunOutput, LoadError> {
     let mut reached = n;
     for (i, &p) in plan.sends.iter().enumerate() {
         // Offsets are below `duration`, so this is before `deadline`.
-        sleep_until(t0 + p.at).await;
+        let due = t0 + p.at;
+        if Instant::now() < due {
+            sleep_until(due).await;
+        }
         let now = Instant::now();
         if now >= deadline {
             reached = i;

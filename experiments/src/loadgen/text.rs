@@ -31,7 +31,11 @@ impl Report {
             (
                 "Latencies",
                 "[min, mean, 50, 90, 95, 99, max]",
-                [l.min, l.mean, l.p50, l.p90, l.p95, l.p99, l.max].map(dur).join(", "),
+                if l.count == 0 {
+                    "-".into()
+                } else {
+                    [l.min, l.mean, l.p50, l.p90, l.p95, l.p99, l.max].map(dur).join(", ")
+                },
             ),
             ("Bytes In", "[total, mean]", format!("{}, {:.2}", self.bytes_in, mean(self.bytes_in))),
             ("Bytes Out", "[total, mean]", format!("{}, {:.2}", self.bytes_out, mean(self.bytes_out))),
@@ -58,6 +62,7 @@ impl Report {
             for r in &self.slots {
                 let rejected: u64 = r.rejects.values().sum();
                 let lat = &r.success_latency;
+                let p = |x: f64| if lat.count == 0 { "-".to_string() } else { dur(x) };
                 let _ = writeln!(
                     s,
                     "{:>5} {:>8.2} {:>8.2} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9}  {}",
@@ -68,9 +73,9 @@ impl Report {
                     r.successes,
                     rejected,
                     r.failures,
-                    dur(lat.p50),
-                    dur(lat.p90),
-                    dur(lat.p99),
+                    p(lat.p50),
+                    p(lat.p90),
+                    p(lat.p99),
                     counts(&r.rejects)
                 );
             }
