@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod contender;
+pub mod loadgen;
 pub mod runner;
 pub mod simulate;
 pub mod stats;
