@@ -106,6 +106,8 @@ async fn wrong_preshared_key_cannot_join() {
         assert!(drain_states(&mut outsider).is_empty());
         assert!(drain_states(&mut no_psk).is_empty());
         assert_eq!(a.handle.peers().len(), 1);
+        // The wrong-key node did reach A's listener and failed the handshake.
+        eventually("A saw failed handshakes", Duration::from_secs(12), || a.handle.counters().handshake_failed >= 1).await;
         for p in pubs {
             p.abort();
         }

@@ -34,7 +34,8 @@ pub struct OverlayConfig {
     pub gossip_heartbeat: Duration,
     pub ping_interval: Duration,
     pub redial_interval: Duration,
-    /// Kademlia random walk period; peers it finds are dialled (up to `max_peers`).
+    /// Kademlia random-walk (bootstrap) period; Kademlia also walks when its
+    /// routing table gains a peer. Peers it finds are dialled (up to `max_peers`).
     pub discovery_interval: Duration,
     pub idle_connection_timeout: Duration,
     pub max_peers: usize,

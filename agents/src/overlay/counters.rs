@@ -21,6 +21,7 @@ pub struct Counters {
     pub dropped_unauthorised: AtomicU64,
     pub dropped_bytes: AtomicU64,
     pub connections_denied: AtomicU64,
+    pub handshake_failed: AtomicU64,
     pub wire_bytes_in: AtomicU64,
     pub wire_bytes_out: AtomicU64,
 }
@@ -48,6 +49,9 @@ pub struct CounterSnapshot {
     pub dropped_bytes: u64,
     /// Connections refused by the allow-list.
     pub connections_denied: u64,
+    /// Incoming connections that failed before being established (wrong
+    /// pre-shared key, failed Noise handshake, timeout).
+    pub handshake_failed: u64,
     /// All bytes read from TCP connections (every protocol, after pnet/noise framing).
     pub wire_bytes_in: u64,
     /// All bytes written to TCP connections.
@@ -106,6 +110,7 @@ impl Counters {
             dropped_unauthorised: self.dropped_unauthorised.load(Relaxed),
             dropped_bytes: self.dropped_bytes.load(Relaxed),
             connections_denied: self.connections_denied.load(Relaxed),
+            handshake_failed: self.handshake_failed.load(Relaxed),
             wire_bytes_in: self.wire_bytes_in.load(Relaxed),
             wire_bytes_out: self.wire_bytes_out.load(Relaxed),
         }

@@ -104,17 +104,15 @@ pub(crate) async fn start(
     }
     info!(%peer_id, addrs = ?lock(&shared.listen_addrs), "overlay started");
 
-    let join = tokio::spawn(task.run(command_rx, config.redial_interval, config.discovery_interval));
+    let join = tokio::spawn(task.run(command_rx, config.redial_interval));
     let handle = OverlayHandle { shared, commands, task: Arc::new(tokio::sync::Mutex::new(Some(join))) };
     Ok((handle, rx))
 }
 
 impl Task {
-    async fn run(mut self, mut commands: mpsc::Receiver<Command>, redial: Duration, discovery: Duration) {
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>, redial: Duration) {
         let mut redial = interval(redial.max(Duration::from_millis(50)));
         redial.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut discovery = interval(discovery.max(Duration::from_millis(50)));
-        discovery.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
@@ -123,7 +121,6 @@ impl Task {
                     Some(command) => self.on_command(command),
                 },
                 _ = redial.tick() => self.redial_bootstrap(),
-                _ = discovery.tick() => self.discover(),
             }
         }
         info!(peer_id = %self.shared.peer_id, "overlay stopped");
@@ -180,12 +177,6 @@ impl Task {
             if !self.swarm.is_connected(&peer) {
                 self.dial(peer, Some(addr));
             }
-        }
-    }
-
-    fn discover(&mut self) {
-        if self.swarm.connected_peers().next().is_some() {
-            let _ = self.swarm.behaviour_mut().kad.bootstrap();
         }
     }
 
@@ -255,6 +246,7 @@ impl Task {
                 debug!(?peer_id, "dial failed: {error}");
             }
             SwarmEvent::IncomingConnectionError { error, send_back_addr, .. } => {
+                Counters::add(&self.shared.counters.handshake_failed, 1);
                 debug!(%send_back_addr, "incoming connection failed: {error}");
             }
             _ => {}
