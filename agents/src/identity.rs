@@ -14,8 +14,8 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use libp2p::identity::{Keypair, ed25519};
 use libp2p::PeerId;
+use libp2p::identity::{Keypair, ed25519};
 
 /// Why the node key could not be loaded or created. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -86,8 +86,8 @@ impl NodeIdentity {
         let keypair = if bytes.len() == 32 {
             let mut secret = [0u8; 32];
             secret.copy_from_slice(bytes);
-            let secret = ed25519::SecretKey::try_from_bytes(&mut secret)
-                .map_err(|e| decode_err(path, e.to_string()))?;
+            let secret =
+                ed25519::SecretKey::try_from_bytes(&mut secret).map_err(|e| decode_err(path, e.to_string()))?;
             Keypair::from(ed25519::Keypair::from(secret))
         } else {
             Keypair::from_protobuf_encoding(bytes).map_err(|e| decode_err(path, e.to_string()))?
@@ -106,9 +106,7 @@ impl NodeIdentity {
             fs::create_dir_all(dir).map_err(|source| io_err(path, source))?;
         }
         let keypair = Keypair::generate_ed25519();
-        let bytes = keypair
-            .to_protobuf_encoding()
-            .map_err(|e| decode_err(path, e.to_string()))?;
+        let bytes = keypair.to_protobuf_encoding().map_err(|e| decode_err(path, e.to_string()))?;
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]

@@ -9,8 +9,8 @@ pub mod overlay;
 pub mod predict;
 
 pub use identity::{IdentityError, NodeIdentity};
+pub use libp2p;
 pub use messages::{DecodeError, DropReason, FunctionState, NodeState};
 pub use neighbors::{Neighbor, NeighborConfig, NeighborTable};
 pub use overlay::{CounterSnapshot, Overlay, OverlayConfig, OverlayError, OverlayEvent, OverlayHandle, PeerInfo};
 pub use predict::{Ewma, Holt, Predictor, PredictorSpec};
-pub use libp2p;

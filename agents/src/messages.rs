@@ -142,13 +142,11 @@ impl NodeState {
         if bytes.len() > MAX_MESSAGE_BYTES {
             return Err(DecodeError::Oversized { len: bytes.len(), max: MAX_MESSAGE_BYTES });
         }
-        let probe: VersionProbe =
-            serde_json::from_slice(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        let probe: VersionProbe = serde_json::from_slice(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
         if probe.version != STATE_VERSION {
             return Err(DecodeError::Version { got: probe.version, want: STATE_VERSION });
         }
-        let state: NodeState =
-            serde_json::from_slice(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        let state: NodeState = serde_json::from_slice(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
         state.validate()?;
         Ok(state)
     }
@@ -185,10 +183,7 @@ impl NodeState {
 
 /// Milliseconds since the Unix epoch (0 if the clock is before it).
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 fn invalid(field: &'static str, reason: String) -> DecodeError {
@@ -233,7 +228,12 @@ mod tests {
     fn sample(peer: PeerId) -> NodeState {
         let mut s = NodeState::new("node-1", peer, 7, "127.0.0.1:8081");
         s.degree = 2;
-        s.functions.push(FunctionState { name: "figlet".into(), spare_capacity_rps: 12.5, load: 0.4, overloaded: false });
+        s.functions.push(FunctionState {
+            name: "figlet".into(),
+            spare_capacity_rps: 12.5,
+            load: 0.4,
+            overloaded: false,
+        });
         s.functions.push(FunctionState { name: "shasum".into(), spare_capacity_rps: 0.0, load: 1.3, overloaded: true });
         s
     }
@@ -284,7 +284,8 @@ mod tests {
     #[test]
     fn out_of_range_fields_are_invalid() {
         let peer = PeerId::random();
-        let cases: Vec<Box<dyn Fn(&mut NodeState)>> = vec![
+        type Mutation = Box<dyn Fn(&mut NodeState)>;
+        let cases: Vec<Mutation> = vec![
             Box::new(|s| s.functions[0].spare_capacity_rps = -1.0),
             Box::new(|s| s.functions[0].load = f64::NAN),
             Box::new(|s| s.functions[0].load = f64::INFINITY),
@@ -298,7 +299,8 @@ mod tests {
             Box::new(|s| s.degree = MAX_DEGREE + 1),
             Box::new(|s| {
                 let f = s.functions[0].clone();
-                s.functions = (0..=MAX_FUNCTIONS).map(|i| FunctionState { name: format!("f{i}"), ..f.clone() }).collect();
+                s.functions =
+                    (0..=MAX_FUNCTIONS).map(|i| FunctionState { name: format!("f{i}"), ..f.clone() }).collect();
             }),
         ];
         for (i, mutate) in cases.iter().enumerate() {
@@ -307,10 +309,7 @@ mod tests {
             let bytes = s.encode();
             let got = NodeState::decode(&bytes, &peer).map_err(|e| e.reason());
             // Non-finite floats serialise as null, which is malformed rather than invalid.
-            assert!(
-                matches!(got, Err(DropReason::Invalid) | Err(DropReason::Malformed)),
-                "case {i}: {got:?}"
-            );
+            assert!(matches!(got, Err(DropReason::Invalid) | Err(DropReason::Malformed)), "case {i}: {got:?}");
         }
         let mut s = sample(peer);
         s.peer_id = "not-a-peer".into();

@@ -93,9 +93,7 @@ impl NeighborTable {
     }
 
     fn entry(&mut self, peer: PeerId) -> &mut Neighbor {
-        self.peers
-            .entry(peer)
-            .or_insert(Neighbor { peer_id: peer, state: None, received_at: None, connected: false })
+        self.peers.entry(peer).or_insert(Neighbor { peer_id: peer, state: None, received_at: None, connected: false })
     }
 
     /// Records a validated state from `peer`. A state older than the one held
@@ -103,10 +101,10 @@ impl NeighborTable {
     /// whether the state was kept.
     pub fn record_state(&mut self, peer: PeerId, state: NodeState, now: Instant) -> bool {
         let n = self.entry(peer);
-        if let Some(old) = &n.state {
-            if (state.slot, state.timestamp_ms) < (old.slot, old.timestamp_ms) {
-                return false;
-            }
+        if let Some(old) = &n.state
+            && (state.slot, state.timestamp_ms) < (old.slot, old.timestamp_ms)
+        {
+            return false;
         }
         n.state = Some(state);
         n.received_at = Some(now);
@@ -124,10 +122,7 @@ impl NeighborTable {
 
     /// The freshest neighbour that calls itself `node`.
     pub fn by_node(&self, node: &str) -> Option<&Neighbor> {
-        self.peers
-            .values()
-            .filter(|n| n.state.as_ref().is_some_and(|s| s.node == node))
-            .max_by_key(|n| n.received_at)
+        self.peers.values().filter(|n| n.state.as_ref().is_some_and(|s| s.node == node)).max_by_key(|n| n.received_at)
     }
 
     pub fn is_available(&self, peer: &PeerId, now: Instant) -> bool {
@@ -146,8 +141,7 @@ impl NeighborTable {
 
     /// Forgets neighbours that are disconnected and silent for `older_than`.
     pub fn prune(&mut self, now: Instant, older_than: Duration) {
-        self.peers
-            .retain(|_, n| n.connected || n.age(now).is_some_and(|a| a <= older_than));
+        self.peers.retain(|_, n| n.connected || n.age(now).is_some_and(|a| a <= older_than));
     }
 
     pub fn len(&self) -> usize {

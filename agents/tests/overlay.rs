@@ -33,7 +33,8 @@ async fn three_nodes_exchange_states_via_bootstrap_and_kad() {
         let pubs: Vec<_> = [&a, &b, &c].iter().map(|n| publisher(n, Duration::from_millis(200))).collect();
 
         // B and C only know A; Kademlia must introduce them to each other.
-        eventually("C connected to B through Kademlia", Duration::from_secs(15), || c.handle.is_connected(&id(&b))).await;
+        eventually("C connected to B through Kademlia", Duration::from_secs(15), || c.handle.is_connected(&id(&b)))
+            .await;
         for (n, others) in [(&a, [&b, &c]), (&b, [&a, &c]), (&c, [&a, &b])] {
             for o in others {
                 eventually(&format!("{} hears {}", n.name, o.name), Duration::from_secs(10), || {
@@ -90,7 +91,8 @@ async fn wrong_preshared_key_cannot_join() {
         )
         .await;
         let mut no_psk = start("node-y", Opts { bootstrap: a.handle.dial_addrs(), ..Opts::default() }).await;
-        let pubs: Vec<_> = [&a, &b, &outsider, &no_psk].iter().map(|n| publisher(n, Duration::from_millis(100))).collect();
+        let pubs: Vec<_> =
+            [&a, &b, &outsider, &no_psk].iter().map(|n| publisher(n, Duration::from_millis(100))).collect();
 
         eventually("members exchange", Duration::from_secs(10), || {
             has_state_from(&a, &id(&b)) && has_state_from(&b, &id(&a))
@@ -107,7 +109,8 @@ async fn wrong_preshared_key_cannot_join() {
         assert!(drain_states(&mut no_psk).is_empty());
         assert_eq!(a.handle.peers().len(), 1);
         // The wrong-key node did reach A's listener and failed the handshake.
-        eventually("A saw failed handshakes", Duration::from_secs(12), || a.handle.counters().handshake_failed >= 1).await;
+        eventually("A saw failed handshakes", Duration::from_secs(12), || a.handle.counters().handshake_failed >= 1)
+            .await;
         for p in pubs {
             p.abort();
         }
@@ -137,7 +140,8 @@ async fn peer_not_on_allow_list_is_refused() {
             has_state_from(&a, &id(&b)) && has_state_from(&b, &id(&a))
         })
         .await;
-        eventually("A refuses the outsider", Duration::from_secs(10), || a.handle.counters().connections_denied >= 2).await;
+        eventually("A refuses the outsider", Duration::from_secs(10), || a.handle.counters().connections_denied >= 2)
+            .await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert!(!a.handle.peers().iter().any(|p| p.peer_id == id(&outsider)));
         assert!(!has_state_from(&a, &id(&outsider)));
@@ -229,7 +233,9 @@ async fn silent_or_gone_neighbour_becomes_unavailable() {
             a.handle.with_neighbors(|t| !t.is_available(&bid, Instant::now()))
         })
         .await;
-        assert!(a.handle.with_neighbors(|t| t.get(&bid).unwrap().age(Instant::now()).unwrap()) < Duration::from_millis(600));
+        assert!(
+            a.handle.with_neighbors(|t| t.get(&bid).unwrap().age(Instant::now()).unwrap()) < Duration::from_millis(600)
+        );
     })
     .await
     .expect("test finished in time");

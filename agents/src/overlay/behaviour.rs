@@ -52,12 +52,13 @@ impl Behaviour {
             .heartbeat_interval(config.gossip_heartbeat)
             .build()
             .map_err(|e| format!("gossipsub config: {e}"))?;
-        let gossipsub =
-            gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossip_config)
-                .map_err(|e| format!("gossipsub: {e}"))?;
+        let gossipsub = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossip_config)
+            .map_err(|e| format!("gossipsub: {e}"))?;
 
-        let identify = identify::Behaviour::new(identify::Config::new(PROTOCOL_VERSION.into(), key.public())
-            .with_agent_version(format!("dfaas-agent/{}", env!("CARGO_PKG_VERSION"))));
+        let identify = identify::Behaviour::new(
+            identify::Config::new(PROTOCOL_VERSION.into(), key.public())
+                .with_agent_version(format!("dfaas-agent/{}", env!("CARGO_PKG_VERSION"))),
+        );
         let ping = ping::Behaviour::new(ping::Config::new().with_interval(config.ping_interval));
 
         let mut kad_config = kad::Config::new(KAD_PROTOCOL);

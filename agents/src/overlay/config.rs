@@ -86,7 +86,9 @@ impl OverlayConfig {
     pub(crate) fn bootstrap_peers(&self) -> Result<Vec<(PeerId, Multiaddr)>, String> {
         self.bootstrap
             .iter()
-            .map(|a| peer_of(a).map(|p| (p, a.clone())).ok_or_else(|| format!("bootstrap address {a} lacks /p2p/<peer id>")))
+            .map(|a| {
+                peer_of(a).map(|p| (p, a.clone())).ok_or_else(|| format!("bootstrap address {a} lacks /p2p/<peer id>"))
+            })
             .collect()
     }
 }

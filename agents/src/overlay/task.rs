@@ -50,8 +50,8 @@ pub(crate) async fn start(
     let transport = super::transport::build(&keypair, config.psk, Arc::clone(&shared.counters))
         .map_err(|e| OverlayError::Transport(e.to_string()))?;
     let behaviour = Behaviour::new(&keypair, &config).map_err(OverlayError::Config)?;
-    let swarm_config = libp2p::swarm::Config::with_tokio_executor()
-        .with_idle_connection_timeout(config.idle_connection_timeout);
+    let swarm_config =
+        libp2p::swarm::Config::with_tokio_executor().with_idle_connection_timeout(config.idle_connection_timeout);
     let mut swarm = Swarm::new(transport, behaviour, peer_id, swarm_config);
 
     let topic = IdentTopic::new(config.topic.clone());
@@ -207,32 +207,28 @@ impl Task {
             SwarmEvent::ExpiredListenAddr { address, .. } => {
                 lock(&self.shared.listen_addrs).retain(|a| *a != address);
             }
-            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
-                if num_established.get() == 1 {
-                    let now = Instant::now();
-                    lock(&self.shared.peers).insert(
-                        peer_id,
-                        PeerInfo {
-                            peer_id,
-                            address: endpoint.get_remote_address().clone(),
-                            connected_since: now,
-                            last_seen: now,
-                            rtt: None,
-                            agent_version: None,
-                        },
-                    );
-                    lock(&self.shared.neighbors).set_connected(peer_id, true);
-                    debug!(%peer_id, "connected");
-                    self.emit(OverlayEvent::Connected(peer_id));
-                }
+            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. }
+                if num_established.get() == 1 =>
+            {
+                let now = Instant::now();
+                let info = PeerInfo {
+                    peer_id,
+                    address: endpoint.get_remote_address().clone(),
+                    connected_since: now,
+                    last_seen: now,
+                    rtt: None,
+                    agent_version: None,
+                };
+                lock(&self.shared.peers).insert(peer_id, info);
+                lock(&self.shared.neighbors).set_connected(peer_id, true);
+                debug!(%peer_id, "connected");
+                self.emit(OverlayEvent::Connected(peer_id));
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established, cause, .. } => {
-                if num_established == 0 {
-                    lock(&self.shared.peers).remove(&peer_id);
-                    lock(&self.shared.neighbors).set_connected(peer_id, false);
-                    debug!(%peer_id, ?cause, "disconnected");
-                    self.emit(OverlayEvent::Disconnected(peer_id));
-                }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, cause, .. } => {
+                lock(&self.shared.peers).remove(&peer_id);
+                lock(&self.shared.neighbors).set_connected(peer_id, false);
+                debug!(%peer_id, ?cause, "disconnected");
+                self.emit(OverlayEvent::Disconnected(peer_id));
             }
             SwarmEvent::IncomingConnectionError { error: ListenError::Denied { cause }, send_back_addr, .. } => {
                 Counters::add(&self.shared.counters.connections_denied, 1);

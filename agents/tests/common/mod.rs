@@ -28,18 +28,13 @@ pub fn config(identity: NodeIdentity) -> OverlayConfig {
     c
 }
 
+#[derive(Default)]
 pub struct Opts {
     pub identity: Option<NodeIdentity>,
     pub bootstrap: Vec<Multiaddr>,
     pub psk: Option<PreSharedKey>,
     pub allow: Option<HashSet<PeerId>>,
     pub listen: Option<Multiaddr>,
-}
-
-impl Default for Opts {
-    fn default() -> Self {
-        Self { identity: None, bootstrap: vec![], psk: None, allow: None, listen: None }
-    }
 }
 
 pub async fn start(name: &str, opts: Opts) -> Node {
