@@ -282,6 +282,42 @@ mod tests {
     }
 
     #[test]
+    fn random_mutations_never_panic() {
+        // Deterministic xorshift so the test needs no extra crate.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let peer = PeerId::random();
+        let good = sample(peer).encode();
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let mut bytes = good.clone();
+            for _ in 0..1 + next() % 4 {
+                let i = (next() as usize) % bytes.len();
+                match next() % 3 {
+                    0 => bytes[i] = next() as u8,
+                    1 => {
+                        bytes.remove(i);
+                    }
+                    _ => {
+                        let alphabet = b"{}[]\",:0e-9\\u";
+                        bytes.insert(i, alphabet[(next() as usize) % alphabet.len()]);
+                    }
+                }
+            }
+            if let Ok(s) = NodeState::decode(&bytes, &peer) {
+                s.validate().unwrap();
+                accepted += 1;
+            }
+        }
+        assert!(accepted < 20_000);
+    }
+
+    #[test]
     fn out_of_range_fields_are_invalid() {
         let peer = PeerId::random();
         type Mutation = Box<dyn Fn(&mut NodeState)>;
