@@ -1,0 +1,226 @@
+//! The neighbour table: the latest [`NodeState`] of every peer, when it
+//! arrived, and whether the peer is still usable.
+//!
+//! A neighbour is *available* when it was heard from within
+//! `stale_after_slots` slots and its libp2p connection is up. The slot loop
+//! must give an unavailable neighbour weight 0 until it is heard from again.
+//! Time is passed in explicitly (`now`) so the table is easy to test.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use dfaas_env::contract::NeighborObs;
+use libp2p::PeerId;
+
+use crate::messages::NodeState;
+
+/// Staleness rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NeighborConfig {
+    pub slot: Duration,
+    pub stale_after_slots: u32,
+}
+
+impl Default for NeighborConfig {
+    fn default() -> Self {
+        Self { slot: Duration::from_secs(1), stale_after_slots: 3 }
+    }
+}
+
+impl NeighborConfig {
+    /// Age beyond which a state is stale.
+    pub fn max_age(&self) -> Duration {
+        self.slot.saturating_mul(self.stale_after_slots)
+    }
+}
+
+/// What is known about one neighbour.
+#[derive(Debug, Clone)]
+pub struct Neighbor {
+    pub peer_id: PeerId,
+    /// Latest state received (`None` if only the connection is known).
+    pub state: Option<NodeState>,
+    /// When `state` was received.
+    pub received_at: Option<Instant>,
+    /// Whether a libp2p connection to the peer is up.
+    pub connected: bool,
+}
+
+impl Neighbor {
+    /// Time since the latest state arrived, `None` if nothing was heard.
+    pub fn age(&self, now: Instant) -> Option<Duration> {
+        self.received_at.map(|t| now.saturating_duration_since(t))
+    }
+
+    /// Heard recently enough and still connected.
+    pub fn is_available(&self, now: Instant, config: &NeighborConfig) -> bool {
+        self.connected && self.age(now).is_some_and(|a| a <= config.max_age())
+    }
+
+    /// The advertised part of a [`NeighborObs`] for `function`: spare capacity
+    /// (requests per slot), load, degree and age. An unavailable neighbour, or
+    /// one that does not advertise `function`, has spare capacity 0.
+    /// `node`, `prev_forwarded`, `prev_forward_rejects` and `latency_s` are left
+    /// for the caller.
+    pub fn observation(&self, function: &str, now: Instant, config: &NeighborConfig) -> NeighborObs {
+        let mut obs = NeighborObs { age_seconds: self.age(now).map(|a| a.as_secs_f64()), ..Default::default() };
+        let Some(state) = &self.state else { return obs };
+        obs.degree = state.degree;
+        if let Some(f) = state.function(function) {
+            obs.load = f.load;
+            if self.is_available(now, config) {
+                obs.spare_capacity = f.spare_capacity_rps * config.slot.as_secs_f64();
+            }
+        }
+        obs
+    }
+}
+
+/// Neighbours by peer id.
+#[derive(Debug, Default)]
+pub struct NeighborTable {
+    config: NeighborConfig,
+    peers: HashMap<PeerId, Neighbor>,
+}
+
+impl NeighborTable {
+    pub fn new(config: NeighborConfig) -> Self {
+        Self { config, peers: HashMap::new() }
+    }
+
+    pub fn config(&self) -> &NeighborConfig {
+        &self.config
+    }
+
+    fn entry(&mut self, peer: PeerId) -> &mut Neighbor {
+        self.peers.entry(peer).or_insert(Neighbor { peer_id: peer, state: None, received_at: None, connected: false })
+    }
+
+    /// Records a validated state from `peer`. A state older than the one held
+    /// (lower slot, or same slot and earlier timestamp) is ignored; returns
+    /// whether the state was kept.
+    pub fn record_state(&mut self, peer: PeerId, state: NodeState, now: Instant) -> bool {
+        let n = self.entry(peer);
+        if let Some(old) = &n.state
+            && (state.slot, state.timestamp_ms) < (old.slot, old.timestamp_ms)
+        {
+            return false;
+        }
+        n.state = Some(state);
+        n.received_at = Some(now);
+        true
+    }
+
+    /// Records that a connection to `peer` came up or went away.
+    pub fn set_connected(&mut self, peer: PeerId, connected: bool) {
+        self.entry(peer).connected = connected;
+    }
+
+    pub fn get(&self, peer: &PeerId) -> Option<&Neighbor> {
+        self.peers.get(peer)
+    }
+
+    /// The freshest neighbour that calls itself `node`.
+    pub fn by_node(&self, node: &str) -> Option<&Neighbor> {
+        self.peers.values().filter(|n| n.state.as_ref().is_some_and(|s| s.node == node)).max_by_key(|n| n.received_at)
+    }
+
+    pub fn is_available(&self, peer: &PeerId, now: Instant) -> bool {
+        self.peers.get(peer).is_some_and(|n| n.is_available(now, &self.config))
+    }
+
+    /// All neighbours, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Neighbor> {
+        self.peers.values()
+    }
+
+    /// Available neighbours.
+    pub fn available(&self, now: Instant) -> impl Iterator<Item = &Neighbor> + '_ {
+        self.peers.values().filter(move |n| n.is_available(now, &self.config))
+    }
+
+    /// Forgets neighbours that are disconnected and silent for `older_than`.
+    pub fn prune(&mut self, now: Instant, older_than: Duration) {
+        self.peers.retain(|_, n| n.connected || n.age(now).is_some_and(|a| a <= older_than));
+    }
+
+    pub fn len(&self) -> usize {
+        self.peers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.peers.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messages::FunctionState;
+
+    fn state(peer: PeerId, slot: u64) -> NodeState {
+        let mut s = NodeState::new("node-2", peer, slot, "127.0.0.1:8082");
+        s.degree = 2;
+        s.functions.push(FunctionState { name: "f".into(), spare_capacity_rps: 8.0, load: 0.6, overloaded: false });
+        s
+    }
+
+    #[test]
+    fn stale_after_three_slots_then_heard_again() {
+        let cfg = NeighborConfig { slot: Duration::from_millis(500), stale_after_slots: 3 };
+        let mut t = NeighborTable::new(cfg);
+        let p = PeerId::random();
+        let t0 = Instant::now();
+        assert!(!t.is_available(&p, t0));
+        t.set_connected(p, true);
+        assert!(!t.is_available(&p, t0), "never heard");
+        t.record_state(p, state(p, 1), t0);
+        assert!(t.is_available(&p, t0));
+        assert!(t.is_available(&p, t0 + Duration::from_millis(1500)));
+        assert!(!t.is_available(&p, t0 + Duration::from_millis(1501)));
+        let n = t.get(&p).unwrap();
+        assert_eq!(n.age(t0 + Duration::from_secs(2)), Some(Duration::from_secs(2)));
+        let obs = n.observation("f", t0 + Duration::from_secs(2), &cfg);
+        assert_eq!(obs.spare_capacity, 0.0);
+        assert_eq!(obs.age_seconds, Some(2.0));
+        // Heard again: available again.
+        let t1 = t0 + Duration::from_secs(5);
+        t.record_state(p, state(p, 10), t1);
+        assert!(t.is_available(&p, t1));
+        let obs = t.get(&p).unwrap().observation("f", t1, &cfg);
+        assert_eq!(obs.spare_capacity, 4.0, "8 rps over a 0.5 s slot");
+        assert_eq!((obs.load, obs.degree), (0.6, 2));
+        assert_eq!(t.get(&p).unwrap().observation("other", t1, &cfg).spare_capacity, 0.0);
+    }
+
+    #[test]
+    fn disconnected_is_unavailable() {
+        let mut t = NeighborTable::new(NeighborConfig::default());
+        let p = PeerId::random();
+        let now = Instant::now();
+        t.set_connected(p, true);
+        t.record_state(p, state(p, 1), now);
+        assert_eq!(t.available(now).count(), 1);
+        t.set_connected(p, false);
+        assert!(!t.is_available(&p, now));
+        assert_eq!(t.available(now).count(), 0);
+        t.set_connected(p, true);
+        assert!(t.is_available(&p, now));
+        t.set_connected(p, false);
+        t.prune(now + Duration::from_secs(60), Duration::from_secs(30));
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn older_states_are_ignored_and_lookup_by_node() {
+        let mut t = NeighborTable::new(NeighborConfig::default());
+        let p = PeerId::random();
+        let now = Instant::now();
+        assert!(t.record_state(p, state(p, 5), now));
+        assert!(!t.record_state(p, state(p, 4), now + Duration::from_millis(10)));
+        assert_eq!(t.get(&p).unwrap().state.as_ref().unwrap().slot, 5);
+        assert_eq!(t.get(&p).unwrap().received_at, Some(now));
+        assert_eq!(t.by_node("node-2").unwrap().peer_id, p);
+        assert!(t.by_node("node-9").is_none());
+    }
+}

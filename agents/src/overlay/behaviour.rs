@@ -1,0 +1,84 @@
+//! The composed libp2p behaviour.
+
+use std::collections::HashSet;
+
+use libp2p::allow_block_list::{self, AllowedPeers};
+use libp2p::identity::Keypair;
+use libp2p::swarm::NetworkBehaviour;
+use libp2p::swarm::behaviour::toggle::Toggle;
+use libp2p::{PeerId, StreamProtocol, gossipsub, identify, kad, ping};
+
+use super::OverlayConfig;
+
+/// Kademlia protocol of the federation (kept apart from the public IPFS DHT).
+pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/dfaas/kad/1.0.0");
+/// Identify protocol version string.
+pub const PROTOCOL_VERSION: &str = "/dfaas/1.0.0";
+/// Largest gossip frame the codec accepts; larger ones are dropped by libp2p
+/// before validation. Messages between this and
+/// [`crate::messages::MAX_MESSAGE_BYTES`] reach the validator and are counted.
+pub const MAX_TRANSMIT_BYTES: usize = 64 * 1024;
+
+#[cfg(feature = "mdns")]
+pub(crate) type MdnsBehaviour = libp2p::mdns::tokio::Behaviour;
+#[cfg(not(feature = "mdns"))]
+pub(crate) type MdnsBehaviour = libp2p::swarm::dummy::Behaviour;
+
+#[derive(NetworkBehaviour)]
+pub(crate) struct Behaviour {
+    pub allow: Toggle<allow_block_list::Behaviour<AllowedPeers>>,
+    pub gossipsub: gossipsub::Behaviour,
+    pub identify: identify::Behaviour,
+    pub ping: ping::Behaviour,
+    pub kad: kad::Behaviour<kad::store::MemoryStore>,
+    pub mdns: Toggle<MdnsBehaviour>,
+}
+
+impl Behaviour {
+    pub(crate) fn new(key: &Keypair, config: &OverlayConfig) -> Result<Self, String> {
+        let peer_id = key.public().to_peer_id();
+        let allow = config.allow_list.as_ref().map(|list: &HashSet<PeerId>| {
+            let mut b = allow_block_list::Behaviour::<AllowedPeers>::default();
+            for p in list {
+                b.allow_peer(*p);
+            }
+            b
+        });
+
+        let gossip_config = gossipsub::ConfigBuilder::default()
+            .validation_mode(gossipsub::ValidationMode::Strict)
+            .validate_messages()
+            .max_transmit_size(MAX_TRANSMIT_BYTES)
+            .heartbeat_interval(config.gossip_heartbeat)
+            .build()
+            .map_err(|e| format!("gossipsub config: {e}"))?;
+        let gossipsub = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossip_config)
+            .map_err(|e| format!("gossipsub: {e}"))?;
+
+        let identify = identify::Behaviour::new(
+            identify::Config::new(PROTOCOL_VERSION.into(), key.public())
+                .with_agent_version(format!("dfaas-agent/{}", env!("CARGO_PKG_VERSION"))),
+        );
+        let ping = ping::Behaviour::new(ping::Config::new().with_interval(config.ping_interval));
+
+        let mut kad_config = kad::Config::new(KAD_PROTOCOL);
+        kad_config.set_periodic_bootstrap_interval(Some(config.discovery_interval));
+        let mut kad = kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
+        // Serve the DHT even without a confirmed external address (loopback, LAN).
+        kad.set_mode(Some(kad::Mode::Server));
+
+        let mdns = if config.mdns { Some(new_mdns(peer_id)?) } else { None };
+
+        Ok(Self { allow: allow.into(), gossipsub, identify, ping, kad, mdns: mdns.into() })
+    }
+}
+
+#[cfg(feature = "mdns")]
+fn new_mdns(peer_id: PeerId) -> Result<MdnsBehaviour, String> {
+    libp2p::mdns::tokio::Behaviour::new(libp2p::mdns::Config::default(), peer_id).map_err(|e| format!("mdns: {e}"))
+}
+
+#[cfg(not(feature = "mdns"))]
+fn new_mdns(_peer_id: PeerId) -> Result<MdnsBehaviour, String> {
+    Err("mdns requested, but this build lacks the `mdns` cargo feature".into())
+}
