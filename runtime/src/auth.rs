@@ -23,6 +23,11 @@ pub const H_FROM: &str = "x-dfaas-from";
 pub const H_TIMESTAMP: &str = "x-dfaas-timestamp";
 /// Header with the base64 Ed25519 signature.
 pub const H_SIGNATURE: &str = "x-dfaas-signature";
+/// Header with a per-request number that makes equal requests signed in the
+/// same millisecond differ (Ed25519 signatures are deterministic).
+pub const H_NONCE: &str = "x-dfaas-nonce";
+
+static NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Most remembered signatures; past it the oldest are forgotten early.
 const REPLAY_CAPACITY: usize = 1 << 20;
@@ -72,10 +77,11 @@ pub fn now_ms() -> u64 {
 }
 
 /// The signed bytes.
-pub fn signing_message(receiver: &str, method: &str, path: &str, timestamp_ms: u64, body: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(96 + receiver.len() + path.len());
+pub fn signing_message(receiver: &str, method: &str, path: &str, timestamp_ms: u64, nonce: &str, body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(128 + receiver.len() + path.len());
     m.extend_from_slice(b"dfaas-forward-v1\0");
-    for part in [receiver.as_bytes(), method.as_bytes(), path.as_bytes(), timestamp_ms.to_string().as_bytes()] {
+    let ts = timestamp_ms.to_string();
+    for part in [receiver.as_bytes(), method.as_bytes(), path.as_bytes(), ts.as_bytes(), nonce.as_bytes()] {
         m.extend_from_slice(part);
         m.push(0);
     }
@@ -83,16 +89,17 @@ pub fn signing_message(receiver: &str, method: &str, path: &str, timestamp_ms: u
     m
 }
 
-/// The three headers' values `(from, timestamp, signature)` for a forward.
-pub fn sign(key: &SigningKey, sender: &str, receiver: &str, method: &str, path: &str, body: &[u8]) -> [(&'static str, String); 3] {
+/// The four headers `(name, value)` that authenticate a forward.
+pub fn sign(key: &SigningKey, sender: &str, receiver: &str, method: &str, path: &str, body: &[u8]) -> [(&'static str, String); 4] {
     let ts = now_ms();
-    let sig = key.sign(&signing_message(receiver, method, path, ts, body));
-    [(H_FROM, sender.to_string()), (H_TIMESTAMP, ts.to_string()), (H_SIGNATURE, B64.encode(sig.to_bytes()))]
+    let nonce = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_string();
+    let sig = key.sign(&signing_message(receiver, method, path, ts, &nonce, body));
+    [(H_FROM, sender.to_string()), (H_TIMESTAMP, ts.to_string()), (H_NONCE, nonce), (H_SIGNATURE, B64.encode(sig.to_bytes()))]
 }
 
 /// Whether a request claims to be forwarded (carries any of the headers).
 pub fn claims_forwarded(headers: &HeaderMap) -> bool {
-    headers.contains_key(H_FROM) || headers.contains_key(H_TIMESTAMP) || headers.contains_key(H_SIGNATURE)
+    [H_FROM, H_TIMESTAMP, H_NONCE, H_SIGNATURE].iter().any(|h| headers.contains_key(*h))
 }
 
 /// Checks forwarded requests addressed to this node.
@@ -140,6 +147,10 @@ impl Verifier {
         let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).ok_or(AuthFailure::Malformed);
         let from = get(H_FROM)?;
         let ts: u64 = get(H_TIMESTAMP)?.trim().parse().map_err(|_| AuthFailure::Malformed)?;
+        let nonce = get(H_NONCE)?;
+        if nonce.len() > 64 {
+            return Err(AuthFailure::Malformed);
+        }
         let sig_bytes: [u8; 64] =
             B64.decode(get(H_SIGNATURE)?.trim()).ok().and_then(|b| b.try_into().ok()).ok_or(AuthFailure::Malformed)?;
         let key = self.members.get(from).ok_or(AuthFailure::UnknownSender)?;
@@ -148,7 +159,7 @@ impl Verifier {
             return Err(AuthFailure::Stale);
         }
         let sig = Signature::from_bytes(&sig_bytes);
-        key.verify_strict(&signing_message(&self.me, method, path, ts, body), &sig).map_err(|_| AuthFailure::BadSignature)?;
+        key.verify_strict(&signing_message(&self.me, method, path, ts, nonce, body), &sig).map_err(|_| AuthFailure::BadSignature)?;
         // Remember for two windows: a timestamp may be up to one window ahead.
         let fresh = self.seen.lock().unwrap_or_else(|p| p.into_inner()).insert(sig_bytes, now, 2 * self.window_ms);
         if !fresh {
@@ -169,7 +180,7 @@ mod tests {
         (k, v)
     }
 
-    fn headers(h: [(&'static str, String); 3]) -> HeaderMap {
+    fn headers(h: [(&'static str, String); 4]) -> HeaderMap {
         let mut m = HeaderMap::new();
         for (n, v) in h {
             m.insert(n, HeaderValue::from_str(&v).unwrap());
