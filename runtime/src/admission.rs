@@ -67,7 +67,9 @@ impl Admission {
             max_concurrency: max,
             occupied: AtomicU32::new(0),
             capacity: max.saturating_add(cfg.queue),
-            bucket: cfg.max_rate_rps.map(|rate| Mutex::new(Bucket { rate, tokens: rate.max(1.0), last: Instant::now() })),
+            bucket: cfg
+                .max_rate_rps
+                .map(|rate| Mutex::new(Bucket { rate, tokens: rate.max(1.0), last: Instant::now() })),
         })
     }
 

@@ -56,8 +56,13 @@ impl AuthFailure {
     /// Number of variants.
     pub const COUNT: usize = 5;
     /// All variants, in index order.
-    pub const ALL: [AuthFailure; 5] =
-        [AuthFailure::Malformed, AuthFailure::UnknownSender, AuthFailure::BadSignature, AuthFailure::Stale, AuthFailure::Replay];
+    pub const ALL: [AuthFailure; 5] = [
+        AuthFailure::Malformed,
+        AuthFailure::UnknownSender,
+        AuthFailure::BadSignature,
+        AuthFailure::Stale,
+        AuthFailure::Replay,
+    ];
 
     /// Metric label.
     pub fn label(self) -> &'static str {
@@ -77,7 +82,14 @@ pub fn now_ms() -> u64 {
 }
 
 /// The signed bytes.
-pub fn signing_message(receiver: &str, method: &str, path: &str, timestamp_ms: u64, nonce: &str, body: &[u8]) -> Vec<u8> {
+pub fn signing_message(
+    receiver: &str,
+    method: &str,
+    path: &str,
+    timestamp_ms: u64,
+    nonce: &str,
+    body: &[u8],
+) -> Vec<u8> {
     let mut m = Vec::with_capacity(128 + receiver.len() + path.len());
     m.extend_from_slice(b"dfaas-forward-v1\0");
     let ts = timestamp_ms.to_string();
@@ -90,11 +102,23 @@ pub fn signing_message(receiver: &str, method: &str, path: &str, timestamp_ms: u
 }
 
 /// The four headers `(name, value)` that authenticate a forward.
-pub fn sign(key: &SigningKey, sender: &str, receiver: &str, method: &str, path: &str, body: &[u8]) -> [(&'static str, String); 4] {
+pub fn sign(
+    key: &SigningKey,
+    sender: &str,
+    receiver: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> [(&'static str, String); 4] {
     let ts = now_ms();
     let nonce = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_string();
     let sig = key.sign(&signing_message(receiver, method, path, ts, &nonce, body));
-    [(H_FROM, sender.to_string()), (H_TIMESTAMP, ts.to_string()), (H_NONCE, nonce), (H_SIGNATURE, B64.encode(sig.to_bytes()))]
+    [
+        (H_FROM, sender.to_string()),
+        (H_TIMESTAMP, ts.to_string()),
+        (H_NONCE, nonce),
+        (H_SIGNATURE, B64.encode(sig.to_bytes())),
+    ]
 }
 
 /// Whether a request claims to be forwarded (carries any of the headers).
@@ -159,7 +183,8 @@ impl Verifier {
             return Err(AuthFailure::Stale);
         }
         let sig = Signature::from_bytes(&sig_bytes);
-        key.verify_strict(&signing_message(&self.me, method, path, ts, nonce, body), &sig).map_err(|_| AuthFailure::BadSignature)?;
+        key.verify_strict(&signing_message(&self.me, method, path, ts, nonce, body), &sig)
+            .map_err(|_| AuthFailure::BadSignature)?;
         // Remember for two windows: a timestamp may be up to one window ahead.
         let fresh = self.seen.lock().unwrap_or_else(|p| p.into_inner()).insert(sig_bytes, now, 2 * self.window_ms);
         if !fresh {

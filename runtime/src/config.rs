@@ -267,10 +267,8 @@ impl NodeConfig {
             parse_err(if field == "." { "(top level)".into() } else { field }, e.inner())
         })?;
         cfg.source = file.to_path_buf();
-        if cfg.key_file.is_relative() {
-            if let Some(dir) = file.parent() {
-                cfg.key_file = dir.join(&cfg.key_file);
-            }
+        if let Some(dir) = file.parent().filter(|_| cfg.key_file.is_relative()) {
+            cfg.key_file = dir.join(&cfg.key_file);
         }
         cfg.validate()?;
         Ok(cfg)
@@ -313,10 +311,18 @@ impl NodeConfig {
         let mut ids = HashSet::new();
         for (i, m) in self.members.iter().enumerate() {
             if !valid_name(&m.id) || m.id == self.node_id || !ids.insert(m.id.as_str()) {
-                return Err(bad(format!("members[{i}].id"), &format!("{:?}", m.id), "must be a valid, unique id other than node_id"));
+                return Err(bad(
+                    format!("members[{i}].id"),
+                    &format!("{:?}", m.id),
+                    "must be a valid, unique id other than node_id",
+                ));
             }
-            if crate::keys::decode_public_key(&m.public_key).is_err() {
-                return Err(bad(format!("members[{i}].public_key"), &format!("{:?}", m.public_key), "not base64 of a 32-byte Ed25519 public key"));
+            if crate::keys::decode_public_key(&m.public_key).is_none() {
+                return Err(bad(
+                    format!("members[{i}].public_key"),
+                    &format!("{:?}", m.public_key),
+                    "not base64 of a 32-byte Ed25519 public key",
+                ));
             }
         }
         if self.functions.is_empty() {
@@ -327,17 +333,19 @@ impl NodeConfig {
         for (i, f) in self.functions.iter().enumerate() {
             let p = format!("functions[{i}]");
             if !valid_name(&f.name) || !names.insert(f.name.as_str()) {
-                return Err(bad(format!("{p}.name"), &format!("{:?}", f.name), "must be unique; letters, digits, '-', '_', '.'"));
+                return Err(bad(
+                    format!("{p}.name"),
+                    &format!("{:?}", f.name),
+                    "must be unique; letters, digits, '-', '_', '.'",
+                ));
             }
             validate_backend(&f.backend, &p, t.forward_s, &bad)?;
             let a = &f.admission;
             if a.max_concurrency == 0 {
                 return Err(bad(format!("{p}.admission.max_concurrency"), &0, "must be at least 1"));
             }
-            if let Some(r) = a.max_rate_rps {
-                if !(r.is_finite() && r > 0.0) {
-                    return Err(bad(format!("{p}.admission.max_rate_rps"), &r, "must be a positive number"));
-                }
+            if let Some(r) = a.max_rate_rps.filter(|r| !(r.is_finite() && *r > 0.0)) {
+                return Err(bad(format!("{p}.admission.max_rate_rps"), &r, "must be a positive number"));
             }
             if let Err(e) = f.weights.to_vector(&peers) {
                 return Err(bad(format!("{p}.weights"), &format!("{:?}", f.weights), &e.to_string()));
@@ -352,7 +360,11 @@ type BadFn<'a> = dyn Fn(String, &dyn std::fmt::Display, &str) -> ConfigError + '
 fn validate_backend(b: &BackendConfig, p: &str, forward_s: f64, bad: &BadFn<'_>) -> Result<(), ConfigError> {
     let secs = |field: &str, v: f64, allow_zero: bool| {
         let ok = v.is_finite() && (v > 0.0 || (allow_zero && v == 0.0)) && v <= 86_400.0;
-        if ok { Ok(()) } else { Err(bad(format!("{p}.backend.{field}"), &v, "must be a number of seconds in [0, 86400]")) }
+        if ok {
+            Ok(())
+        } else {
+            Err(bad(format!("{p}.backend.{field}"), &v, "must be a number of seconds in [0, 86400]"))
+        }
     };
     match b {
         BackendConfig::Process { command, timeout_s, .. } => {
@@ -362,7 +374,10 @@ fn validate_backend(b: &BackendConfig, p: &str, forward_s: f64, bad: &BadFn<'_>)
             secs("timeout_s", *timeout_s, false)?;
         }
         BackendConfig::OpenFaas { url, timeout_s } => {
-            let ok = url.parse::<hyper::Uri>().ok().is_some_and(|u| u.scheme_str() == Some("http") && u.authority().is_some());
+            let ok = url
+                .parse::<hyper::Uri>()
+                .ok()
+                .is_some_and(|u| u.scheme_str() == Some("http") && u.authority().is_some());
             if !ok {
                 return Err(bad(format!("{p}.backend.url"), &format!("{url:?}"), "must be an http:// URL with a host"));
             }
@@ -381,7 +396,11 @@ fn validate_backend(b: &BackendConfig, p: &str, forward_s: f64, bad: &BadFn<'_>)
         }
     }
     if b.max_duration_s() >= forward_s {
-        return Err(bad(format!("{p}.backend"), &b.max_duration_s(), "the function's longest run must be below timeouts.forward_s"));
+        return Err(bad(
+            format!("{p}.backend"),
+            &b.max_duration_s(),
+            "the function's longest run must be below timeouts.forward_s",
+        ));
     }
     Ok(())
 }

@@ -75,7 +75,9 @@ pub async fn forward(
                 h.append(name.clone(), value.clone());
             }
         }
-        for (name, value) in auth::sign(route.key.signing(), route.sender, route.receiver, method.as_str(), path_and_query, &body) {
+        for (name, value) in
+            auth::sign(route.key.signing(), route.sender, route.receiver, method.as_str(), path_and_query, &body)
+        {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 h.insert(name, v);
             }

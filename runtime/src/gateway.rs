@@ -70,7 +70,7 @@ impl Gateway {
         let mut members = HashMap::new();
         for m in &config.members {
             // validate() checked every key.
-            if let Ok(k) = decode_public_key(&m.public_key) {
+            if let Some(k) = decode_public_key(&m.public_key) {
                 members.insert(m.id.clone(), k);
             }
         }

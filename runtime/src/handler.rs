@@ -37,9 +37,11 @@ impl Gateway {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (req.method(), segments.as_slice()) {
             (&Method::GET, ["healthz"]) => self.healthz(),
-            (&Method::GET, ["metrics"]) => {
-                response::with_type(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", Bytes::from(self.metrics_text()))
-            }
+            (&Method::GET, ["metrics"]) => response::with_type(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                Bytes::from(self.metrics_text()),
+            ),
             (&Method::GET, ["system", "functions"]) => self.list_functions(),
             (_, ["control", "weights", name]) => {
                 let name = name.to_string();
@@ -70,7 +72,8 @@ impl Gateway {
 
     /// Reads the body within the limit, or the error answer.
     async fn read_body(&self, req: Request<Incoming>) -> Result<(hyper::http::request::Parts, Bytes), Response<Body>> {
-        let declared = req.headers().get(CONTENT_LENGTH).map(|v| v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()));
+        let declared =
+            req.headers().get(CONTENT_LENGTH).map(|v| v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()));
         match declared {
             Some(None) => return Err(self.bad_request("invalid Content-Length".into())),
             Some(Some(n)) if n > self.max_body => return Err(self.too_large()),
@@ -90,7 +93,10 @@ impl Gateway {
             .iter()
             .map(|f| {
                 let ready = f.backend.healthy() && f.admission.has_room();
-                (f.name.clone(), json!({"ready": ready, "running": f.admission.running(), "occupied": f.admission.occupied()}))
+                (
+                    f.name.clone(),
+                    json!({"ready": ready, "running": f.admission.running(), "occupied": f.admission.occupied()}),
+                )
             })
             .collect();
         let ready = self.is_ready();
@@ -157,7 +163,8 @@ impl Gateway {
             Ok(x) => x,
             Err(r) => return r,
         };
-        let path_q = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| parts.uri.path().to_string());
+        let path_q =
+            parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| parts.uri.path().to_string());
         let inv = Invocation {
             method: parts.method.clone(),
             query: parts.uri.query().map(str::to_string),
@@ -199,7 +206,13 @@ impl Gateway {
     }
 
     /// A user request: weights choose local, a peer, or reject.
-    async fn user_call(&self, f: &Arc<Function>, parts: &hyper::http::request::Parts, path_q: &str, inv: Invocation) -> Response<Body> {
+    async fn user_call(
+        &self,
+        f: &Arc<Function>,
+        parts: &hyper::http::request::Parts,
+        path_q: &str,
+        inv: Invocation,
+    ) -> Response<Body> {
         let me = self.node_id.as_str();
         match f.picker.pick() {
             Target::Reject => {
@@ -253,7 +266,12 @@ impl Gateway {
     }
 
     /// Runs on this node under admission (a ticket already held for fallbacks).
-    async fn run_local(&self, f: &Function, inv: Invocation, ticket: Option<Ticket>) -> Result<crate::backends::Output, LocalFail> {
+    async fn run_local(
+        &self,
+        f: &Function,
+        inv: Invocation,
+        ticket: Option<Ticket>,
+    ) -> Result<crate::backends::Output, LocalFail> {
         let ticket = match ticket.or_else(|| f.admission.try_enter()) {
             Some(t) => t,
             None => return Err(LocalFail::Capacity),
@@ -305,7 +323,11 @@ impl Gateway {
                     response::reject(entry, forwarded, why)
                 }
                 None => {
-                    f.counters.add(if forwarded { Count::ReceivedCapacityRejects } else { Count::LocalCapacityRejects });
+                    f.counters.add(if forwarded {
+                        Count::ReceivedCapacityRejects
+                    } else {
+                        Count::LocalCapacityRejects
+                    });
                     response::reject(entry, forwarded, RejectReason::Capacity)
                 }
             },
@@ -320,7 +342,10 @@ impl Gateway {
 
 /// Peer answers that mean "not run there": fall back or reject.
 fn peer_refused(s: StatusCode) -> bool {
-    matches!(s, StatusCode::SERVICE_UNAVAILABLE | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::PAYLOAD_TOO_LARGE)
+    matches!(
+        s,
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::PAYLOAD_TOO_LARGE
+    )
 }
 
 /// Passes a peer's answer to the user with this node's headers.

@@ -98,7 +98,7 @@ impl NodeKey {
 }
 
 /// Parses a member's `public_key` (base64 of 32 bytes, a valid curve point).
-pub fn decode_public_key(b64: &str) -> Result<VerifyingKey, ()> {
-    let bytes: [u8; 32] = B64.decode(b64.trim()).map_err(|_| ())?.try_into().map_err(|_| ())?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| ())
+pub fn decode_public_key(b64: &str) -> Option<VerifyingKey> {
+    let bytes: [u8; 32] = B64.decode(b64.trim()).ok()?.try_into().ok()?;
+    VerifyingKey::from_bytes(&bytes).ok()
 }

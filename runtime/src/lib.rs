@@ -45,16 +45,16 @@ pub mod counters;
 pub mod forward;
 pub mod gateway;
 mod handler;
+pub mod keys;
 mod metrics;
 pub mod response;
 pub mod server;
 pub mod swrr;
-pub mod keys;
 pub mod weights;
 
 pub use config::{ConfigError, NodeConfig};
+pub use dfaas_env::SlotOutcome;
 pub use gateway::Gateway;
 pub use keys::NodeKey;
 pub use server::{GatewayHandle, RuntimeError, serve, serve_on};
 pub use weights::{Weights, WeightsError};
-pub use dfaas_env::SlotOutcome;

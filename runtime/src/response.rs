@@ -74,7 +74,13 @@ pub fn set(r: &mut Response<Body>, name: HeaderName, value: &str) {
 }
 
 /// Adds the DFaaS headers.
-pub fn stamp(r: &mut Response<Body>, entry: &str, served_by: Option<&str>, forwarded: bool, reject: Option<RejectReason>) {
+pub fn stamp(
+    r: &mut Response<Body>,
+    entry: &str,
+    served_by: Option<&str>,
+    forwarded: bool,
+    reject: Option<RejectReason>,
+) {
     set(r, H_ENTRY, entry);
     if let Some(s) = served_by {
         set(r, H_SERVED_BY, s);

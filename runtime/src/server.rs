@@ -75,7 +75,8 @@ impl GatewayHandle {
 
 /// Binds `config.listen` and serves. Loads (or creates) the key file.
 pub async fn serve(config: NodeConfig) -> Result<GatewayHandle, RuntimeError> {
-    let listener = TcpListener::bind(config.listen).await.map_err(|source| RuntimeError::Bind { addr: config.listen, source })?;
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| RuntimeError::Bind { addr: config.listen, source })?;
     serve_on(config, listener).await
 }
 

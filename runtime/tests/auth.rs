@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use dfaas_runtime::auth::{self, AuthFailure};
 use dfaas_runtime::NodeKey;
+use dfaas_runtime::auth::{self, AuthFailure};
 use hyper::{Method, StatusCode};
 
 fn pair() -> Vec<Plan> {

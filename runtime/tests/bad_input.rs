@@ -130,7 +130,8 @@ async fn listing_health_metrics_and_control_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openfaas_backend_proxies_and_reports_unreachable() {
     // b plays the OpenFaaS gateway.
-    let of = Cluster::start(vec![Plan { id: "b".into(), body: instant_fn("f", 8, 8, "{ local = 1 }"), peers: vec![] }]).await;
+    let of = Cluster::start(vec![Plan { id: "b".into(), body: instant_fn("f", 8, 8, "{ local = 1 }"), peers: vec![] }])
+        .await;
     let body = format!(
         "\n[[functions]]\nname = \"proxied\"\nbackend = {{ kind = \"openfaas\", url = \"http://{}/function/f\", timeout_s = 2.0 }}\nadmission = {{ max_concurrency = 4, queue = 4 }}\n\n[[functions]]\nname = \"gone\"\nbackend = {{ kind = \"openfaas\", url = \"http://127.0.0.1:1/function/f\", timeout_s = 2.0 }}\nadmission = {{ max_concurrency = 4, queue = 4 }}\n",
         of.addrs[0]

@@ -58,7 +58,10 @@ fn out_of_domain_values_are_named() {
     assert!(m.contains("listen") && m.contains("localhost:http"), "{m}");
     let m = err(&format!("{GOOD}\n[timeouts]\nforward_s = 20.0\n"));
     assert!(m.contains("timeouts.forward_s") && m.contains("20"), "{m}");
-    let m = err(&GOOD.replace("max_concurrency = 4, queue = 4 }", "max_concurrency = 4, queue = 4 }\nweights = { local = 1, peers = { ghost = 2 } }"));
+    let m = err(&GOOD.replace(
+        "max_concurrency = 4, queue = 4 }",
+        "max_concurrency = 4, queue = 4 }\nweights = { local = 1, peers = { ghost = 2 } }",
+    ));
     assert!(m.contains("functions[0].weights") && m.contains("ghost"), "{m}");
 }
 

@@ -18,7 +18,11 @@ fn slow_fn(service_s: f64, conc: u32, queue: u32, weights: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn peer_shut_down_mid_run_falls_back_and_answers_everything() {
     let plans = vec![
-        Plan { id: "a".into(), body: instant_fn("f", 64, 1000, "{ local = 1, peers = { b = 1 } }"), peers: vec!["b".into()] },
+        Plan {
+            id: "a".into(),
+            body: instant_fn("f", 64, 1000, "{ local = 1, peers = { b = 1 } }"),
+            peers: vec!["b".into()],
+        },
         Plan { id: "b".into(), body: instant_fn("f", 64, 1000, "{ local = 1 }"), peers: vec!["a".into()] },
     ];
     let mut cl = Cluster::start(plans).await;
@@ -28,10 +32,8 @@ async fn peer_shut_down_mid_run_falls_back_and_answers_everything() {
     let answers = tokio::time::timeout(
         Duration::from_secs(120),
         load(&c, cl.addrs[0], "/function/f", 2000, 16, move |i| {
-            if i == 600 {
-                if let Some(node) = stopper.lock().unwrap().take() {
-                    tokio::spawn(node.shutdown());
-                }
+            if let Some(node) = stopper.lock().unwrap().take_if(|_| i == 600) {
+                tokio::spawn(node.shutdown());
             }
         }),
     )
@@ -53,7 +55,7 @@ async fn peer_shut_down_mid_run_falls_back_and_answers_everything() {
     let t = cl.node(0).totals("f").unwrap();
     let fell_back = t.peer(0, dfaas_runtime::counters::PeerCount::FallbackUnreachable)
         + t.peer(0, dfaas_runtime::counters::PeerCount::FallbackRejected);
-    assert!(served_by_b >= 200 && served_by_b < 1000, "b served {served_by_b}");
+    assert!((200..1000).contains(&served_by_b), "b served {served_by_b}");
     assert_eq!(served_by_b + fell_back as usize, out.forwarded[0] as usize);
     assert_eq!(out.processed as usize, 2000 - served_by_b);
     println!("b served {served_by_b} before shutdown; {fell_back} forwards fell back to a");
@@ -78,7 +80,11 @@ async fn peer_rejects_then_fallback_then_peer_rejected() {
     let mut seen = Vec::new();
     for t in tasks {
         let r = t.await.unwrap();
-        seen.push((r.status, r.header("x-dfaas-served-by").map(str::to_string), r.header("x-dfaas-reject-reason").map(str::to_string)));
+        seen.push((
+            r.status,
+            r.header("x-dfaas-served-by").map(str::to_string),
+            r.header("x-dfaas-reject-reason").map(str::to_string),
+        ));
     }
     assert_eq!(seen[0], (StatusCode::OK, Some("b".into()), None), "{seen:?}");
     assert_eq!(seen[1], (StatusCode::OK, Some("a".into()), None), "{seen:?}");

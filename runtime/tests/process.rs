@@ -21,7 +21,9 @@ async fn figlet_runs_as_a_process_function() {
         find_executable("figlet"),
         "FAILING: `figlet` is not installed; run scripts/setup.sh (it installs the Debian package figlet), then rerun the tests"
     );
-    let cl = Cluster::start(vec![Plan { id: "a".into(), body: process_fn("figlet", "figlet", "[]", 5.0), peers: vec![] }]).await;
+    let cl =
+        Cluster::start(vec![Plan { id: "a".into(), body: process_fn("figlet", "figlet", "[]", 5.0), peers: vec![] }])
+            .await;
     let c = client();
     let r = call(&c, cl.addrs[0], Method::POST, "/function/figlet", "DFaaS", &[]).await.unwrap();
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());

@@ -22,9 +22,10 @@ fn three_nodes(weights_a: &str) -> Vec<Plan> {
 async fn weights_are_honoured_within_5_percent_over_1000_requests() {
     let cl = Cluster::start(three_nodes("{ local = 40, peers = { b = 30, c = 20 }, reject = 10 }")).await;
     let client = client();
-    let answers = tokio::time::timeout(Duration::from_secs(60), load(&client, cl.addrs[0], "/function/f", 1000, 8, |_| {}))
-        .await
-        .expect("load finished in time");
+    let answers =
+        tokio::time::timeout(Duration::from_secs(60), load(&client, cl.addrs[0], "/function/f", 1000, 8, |_| {}))
+            .await
+            .expect("load finished in time");
     let mut by_target: HashMap<String, usize> = HashMap::new();
     for a in &answers {
         let a = a.as_ref().expect("every request answered");
@@ -65,7 +66,11 @@ async fn weights_are_honoured_within_5_percent_over_1000_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weight_swaps_during_5000_requests_fail_nothing() {
     let plans = vec![
-        Plan { id: "a".into(), body: instant_fn("f", 64, 1000, "{ local = 1, peers = { b = 1 } }"), peers: vec!["b".into()] },
+        Plan {
+            id: "a".into(),
+            body: instant_fn("f", 64, 1000, "{ local = 1, peers = { b = 1 } }"),
+            peers: vec!["b".into()],
+        },
         Plan { id: "b".into(), body: instant_fn("f", 64, 1000, "{ local = 1 }"), peers: vec!["a".into()] },
     ];
     let cl = Cluster::start(plans).await;

@@ -55,12 +55,14 @@ impl OpenFaasBackend {
             let body = read_limited(body, MAX_RESPONSE_BYTES).await.map_err(|e| BackendError::Failed(e.to_string()))?;
             Ok::<_, BackendError>((parts, body))
         };
-        let (parts, body) = tokio::time::timeout(self.timeout, call).await.map_err(|_| BackendError::Timeout(self.timeout_s))??;
+        let (parts, body) =
+            tokio::time::timeout(self.timeout, call).await.map_err(|_| BackendError::Timeout(self.timeout_s))??;
         match parts.status {
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Err(BackendError::Saturated),
-            s if s.is_server_error() => {
-                Err(BackendError::Failed(format!("OpenFaaS answered {s}: {}", String::from_utf8_lossy(&body[..body.len().min(200)]))))
-            }
+            s if s.is_server_error() => Err(BackendError::Failed(format!(
+                "OpenFaaS answered {s}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)])
+            ))),
             s => Ok(Output { status: s, content_type: parts.headers.get(CONTENT_TYPE).cloned(), body }),
         }
     }

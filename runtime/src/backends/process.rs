@@ -45,7 +45,8 @@ impl ProcessBackend {
         if let Some(ct) = inv.content_type.as_ref().and_then(|v| v.to_str().ok()) {
             cmd.env("Http_Content_Type", ct);
         }
-        let mut child = cmd.spawn().map_err(|e| BackendError::Failed(format!("cannot start `{}`: {e}", self.command)))?;
+        let mut child =
+            cmd.spawn().map_err(|e| BackendError::Failed(format!("cannot start `{}`: {e}", self.command)))?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();

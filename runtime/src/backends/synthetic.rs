@@ -90,10 +90,16 @@ impl SyntheticBackend {
                     x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
                 }
             };
-            tokio::task::spawn_blocking(spin).await.map_err(|e| BackendError::Failed(format!("CPU work failed: {e}")))?;
+            tokio::task::spawn_blocking(spin)
+                .await
+                .map_err(|e| BackendError::Failed(format!("CPU work failed: {e}")))?;
         }
         let body = if cold { "cold\n" } else { "warm\n" };
-        Ok(Output { status: StatusCode::OK, content_type: Some(text_plain()), body: Bytes::from_static(body.as_bytes()) })
+        Ok(Output {
+            status: StatusCode::OK,
+            content_type: Some(text_plain()),
+            body: Bytes::from_static(body.as_bytes()),
+        })
     }
 
     /// Instances `(idle, busy)` now.

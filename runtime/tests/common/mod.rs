@@ -129,7 +129,14 @@ pub async fn get(client: &HttpClient, addr: SocketAddr, path: &str) -> Answer {
 /// Runs `n` POSTs to `path` with `conc` in flight; calls `between(i)` when
 /// request `i` is about to start (from a single task, in order). Returns
 /// every answer (or the error for an unanswered one), in completion order.
-pub async fn load<F>(client: &HttpClient, addr: SocketAddr, path: &str, n: usize, conc: usize, mut between: F) -> Vec<Result<Answer, String>>
+pub async fn load<F>(
+    client: &HttpClient,
+    addr: SocketAddr,
+    path: &str,
+    n: usize,
+    conc: usize,
+    mut between: F,
+) -> Vec<Result<Answer, String>>
 where
     F: FnMut(usize),
 {
