@@ -51,7 +51,7 @@ pids+=($!)
 
 cat >"$work/haproxy.cfg" <<EOF
 global
-  maxconn 10000
+  maxconn 4096
 defaults
   mode http
   option http-keep-alive
@@ -110,6 +110,7 @@ for n in "${names[@]}"; do
     "$(field "${OL[$n]}" rps)/s" "$(field "${OL[$n]}" p50_ms)" "$(field "${OL[$n]}" p99_ms)" "$(field "${OL[$n]}" errors)"
 done
 echo
+echo "Ed25519 per forward: $("$BIN" crypto) (sign at the sender, verify at the receiver)"
 awk -v a="${RPS[a]}" -v b="${RPS[b]}" -v c="${RPS[c]}" \
     -v a99="$(field "${OL[a]}" p99_ms)" -v b99="$(field "${OL[b]}" p99_ms)" -v c99="$(field "${OL[c]}" p99_ms)" \
     -v rate="$RATE" 'BEGIN {
