@@ -71,6 +71,9 @@ impl Picker {
     pub fn pick(&self) -> Target {
         let set = self.published.load();
         let w = &set.vector;
+        if w.is_empty() {
+            return Target::Local;
+        }
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.generation != set.generation || st.scores.len() != w.len() {
             st.generation = set.generation;

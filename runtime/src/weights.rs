@@ -38,6 +38,9 @@ pub enum WeightsError {
     /// A fraction that is negative or not finite.
     #[error("fraction {0} is not a finite non-negative number")]
     BadFraction(f64),
+    /// A fractions vector that is not `[local, peers.., reject]`.
+    #[error("expected {expected} fractions ([local, peers.., reject]), got {got}")]
+    WrongLength { expected: usize, got: usize },
     /// No function of that name.
     #[error("unknown function `{0}`")]
     UnknownFunction(String),
@@ -61,7 +64,7 @@ impl Weights {
         };
         let k = peer_ids.len();
         if fractions.len() != k + 2 {
-            return Err(WeightsError::BadFraction(fractions.len() as f64));
+            return Err(WeightsError::WrongLength { expected: k + 2, got: fractions.len() });
         }
         let mut peers = BTreeMap::new();
         for (id, f) in peer_ids.iter().zip(&fractions[1..=k]) {

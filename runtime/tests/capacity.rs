@@ -89,3 +89,26 @@ async fn synthetic_instances_cap_is_a_capacity_reject() {
     assert_eq!(r.text(), "warm\n");
     cl.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_past_the_request_deadline_gets_504() {
+    let body = format!("\n[timeouts]\nforward_s = 0.5\nrequest_s = 0.7\n{}", slow_fn("f", 0.4, 1, 10, ""));
+    let cl = Cluster::start(vec![Plan { id: "a".into(), body, peers: vec![] }]).await;
+    let c = client();
+    let a = cl.addrs[0];
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move { call(&c, a, Method::POST, "/function/f", "", &[]).await.unwrap() }));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap().status);
+    }
+    assert_eq!(statuses[0], StatusCode::OK);
+    assert_eq!(statuses[2], StatusCode::GATEWAY_TIMEOUT, "{statuses:?}");
+    let t = cl.node(0).totals("f").unwrap();
+    assert!(t.get(dfaas_runtime::counters::Count::RequestTimeouts) >= 1);
+    cl.shutdown().await;
+}

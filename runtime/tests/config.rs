@@ -96,3 +96,14 @@ fn key_is_generated_once_and_kept() {
     std::fs::write(&path, "garbage").unwrap();
     assert!(NodeKey::load_or_generate(&path).is_err());
 }
+
+#[test]
+fn weights_from_fractions() {
+    use dfaas_runtime::{Weights, WeightsError};
+    let peers = vec!["b".to_string(), "c".to_string()];
+    let w = Weights::from_fractions(&[0.5, 0.25, 0.125, 0.125], &peers, 1000).unwrap();
+    assert_eq!(w.to_vector(&peers).unwrap(), vec![500, 250, 125, 125]);
+    assert!(matches!(Weights::from_fractions(&[1.0, 0.0], &peers, 1000), Err(WeightsError::WrongLength { .. })));
+    assert!(Weights::from_fractions(&[f64::NAN, 0.0, 0.0, 1.0], &peers, 1000).is_err());
+    assert!(matches!(Weights::from_fractions(&[0.0; 4], &peers, 1000), Err(WeightsError::AllZero)));
+}

@@ -50,7 +50,10 @@ async fn serve_pair(port_a: u16, port_b: u16) {
     let member = |id: &str, key: &NodeKey, port: u16| {
         format!("\n[[members]]\nid = \"{id}\"\npublic_key = \"{}\"\naddress = \"127.0.0.1:{port}\"\n", key.public_b64())
     };
-    let text_a = format!("node_id = \"a\"\nlisten = \"127.0.0.1:{port_a}\"\nkey_file = \"a.key\"\n{NOOP}{}", member("b", &key_b, port_b));
+    let text_a = format!(
+        "node_id = \"a\"\nlisten = \"127.0.0.1:{port_a}\"\nkey_file = \"a.key\"\n{NOOP}{}",
+        member("b", &key_b, port_b)
+    );
     let text_b = format!(
         "node_id = \"b\"\nlisten = \"127.0.0.1:{port_b}\"\nkey_file = \"b.key\"\n{NOOP}weights = {{ peers = {{ a = 1 }} }}\n{}",
         member("a", &key_a, port_a)
