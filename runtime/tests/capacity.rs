@@ -54,6 +54,7 @@ async fn max_rate_rejects_the_excess() {
     let c = client();
     let mut ok = 0;
     let mut capacity = 0;
+    let t = Instant::now();
     for _ in 0..20 {
         let r = call(&c, cl.addrs[0], Method::POST, "/function/f", "", &[]).await.unwrap();
         match r.status {
@@ -65,7 +66,9 @@ async fn max_rate_rejects_the_excess() {
             s => panic!("{s}"),
         }
     }
-    assert!((5..=7).contains(&ok), "ok = {ok}");
+    // Burst of 5, plus what refilled meanwhile (slow machines take longer).
+    let refilled = (t.elapsed().as_secs_f64() * 5.0).ceil() as usize;
+    assert!(ok >= 5 && ok <= 6 + refilled, "ok = {ok}, refilled {refilled}");
     assert_eq!(ok + capacity, 20);
     cl.shutdown().await;
 }

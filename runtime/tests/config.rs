@@ -107,3 +107,18 @@ fn weights_from_fractions() {
     assert!(Weights::from_fractions(&[f64::NAN, 0.0, 0.0, 1.0], &peers, 1000).is_err());
     assert!(matches!(Weights::from_fractions(&[0.0; 4], &peers, 1000), Err(WeightsError::AllZero)));
 }
+
+#[tokio::test]
+async fn serve_from_a_config_file_creates_the_key_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node.toml");
+    std::fs::write(&path, GOOD).unwrap();
+    let cfg = NodeConfig::load(&path).unwrap();
+    let node = dfaas_runtime::serve(cfg).await.unwrap();
+    assert!(node.local_addr().port() != 0);
+    let key = NodeKey::load_or_generate(dir.path().join("n1.key")).unwrap();
+    assert_eq!(key.public_b64(), node.public_key_b64());
+    assert_eq!(node.function_names(), vec!["echo".to_string()]);
+    assert!(node.is_ready());
+    node.shutdown().await;
+}
