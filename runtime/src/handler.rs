@@ -80,10 +80,12 @@ impl Gateway {
             _ => {}
         }
         let (parts, body) = req.into_parts();
-        match read_limited(body, self.max_body).await {
-            Ok(b) => Ok((parts, b)),
-            Err(BodyError::TooLarge(_)) => Err(self.too_large()),
-            Err(BodyError::Broken(e)) => Err(self.bad_request(e)),
+        // A client trickling its body is cut off at the request deadline.
+        match tokio::time::timeout(self.request_timeout, read_limited(body, self.max_body)).await {
+            Ok(Ok(b)) => Ok((parts, b)),
+            Ok(Err(BodyError::TooLarge(_))) => Err(self.too_large()),
+            Ok(Err(BodyError::Broken(e))) => Err(self.bad_request(e)),
+            Err(_) => Err(response::text(StatusCode::REQUEST_TIMEOUT, "request body not received in time")),
         }
     }
 

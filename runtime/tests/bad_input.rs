@@ -152,3 +152,15 @@ async fn openfaas_backend_proxies_and_reports_unreachable() {
     assert_eq!(get(&c, cl.addrs[0], "/healthz").await.status, StatusCode::SERVICE_UNAVAILABLE);
     cl.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickled_body_is_cut_off_at_the_deadline() {
+    let mut body = "\n[timeouts]\nforward_s = 0.5\nrequest_s = 0.8\n".to_string();
+    body.push_str(&instant_fn("f", 8, 8, "{ local = 1 }"));
+    let cl = Cluster::start(vec![Plan { id: "a".into(), body, peers: vec![] }]).await;
+    let t = std::time::Instant::now();
+    let answer = raw(cl.addrs[0], b"POST /function/f HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab").await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    assert!(t.elapsed() < Duration::from_millis(1900), "{:?}", t.elapsed());
+    cl.shutdown().await;
+}
