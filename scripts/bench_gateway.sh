@@ -9,9 +9,10 @@
 # generator (p50/p99 measured from each request's scheduled start).
 # Prints the figures and the ratios. Installs wrk and haproxy if missing.
 #
-# Settings (environment): DURATION (s, default 10), CONNS (wrk connections,
-# default 32), THREADS (wrk threads, default 2), RATE (req/s, default 500),
-# PORT_A/PORT_B/PORT_H (default 18181/18182/18183).
+# Settings (environment): DURATION (wrk run, s, default 10), CONNS (wrk
+# connections, default 32), THREADS (wrk threads, default 2), RATE (open-loop
+# req/s, default 500), ROUNDS (open-loop rounds, default 5), OL_DURATION
+# (s per open-loop run, default 5), PORT_A/PORT_B/PORT_H (18181/18182/18183).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,8 @@ DURATION=${DURATION:-10}
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 RATE=${RATE:-500}
+ROUNDS=${ROUNDS:-5}
+OL_DURATION=${OL_DURATION:-5}
 PORT_A=${PORT_A:-18181}
 PORT_B=${PORT_B:-18182}
 PORT_H=${PORT_H:-18183}
@@ -86,7 +89,7 @@ declare -A LABEL=([a]="(a) gateway, local" [b]="(b) gateway -> gateway" [c]="(c)
 # wrk prints latency with units (us, ms, s): convert to ms.
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else if (v ~ /s$/) printf "%.3f", v*1000; else print v }'; }
 
-echo "bench: wrk -t$THREADS -c$CONNS -d${DURATION}s, then open loop at $RATE req/s for ${DURATION}s (127.0.0.1, $(nproc) cores)"
+echo "bench: wrk -t$THREADS -c$CONNS -d${DURATION}s, then open loop at $RATE req/s, $ROUNDS rounds of ${OL_DURATION}s (127.0.0.1, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg))"
 for n in "${names[@]}"; do
   out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "${URL[$n]}")
   echo "$out" >"$work/wrk-$n.txt"
@@ -98,17 +101,27 @@ for n in "${names[@]}"; do
   [ -n "$errs" ] && echo "bench: $n: $errs"
   sleep 1
 done
+# Open loop: ROUNDS rounds of a, b, c interleaved, so that load from other
+# processes on a shared machine hits all three alike; the round with the
+# median p99 is reported for each.
+for r in $(seq "$ROUNDS"); do
+  for n in "${names[@]}"; do
+    "$BIN" load "${URL[$n]}" "$RATE" "$OL_DURATION" >>"$work/ol-$n.txt"
+  done
+done
 for n in "${names[@]}"; do
-  OL[$n]=$("$BIN" load "${URL[$n]}" "$RATE" "$DURATION")
-  sleep 1
+  OL[$n]=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^p99_ms=/) { split($i, kv, "="); print kv[2], $0 } }' "$work/ol-$n.txt" \
+    | sort -n | awk -v m="$(( (ROUNDS + 1) / 2 ))" 'NR == m { $1 = ""; print substr($0, 2) }')
+  echo "bench: open loop $n, every round:" && sed 's/^/  /' "$work/ol-$n.txt"
 done
 
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
-printf "\n%-24s %12s %9s %9s %9s | %-10s %9s %9s %7s\n" "setup" "wrk req/s" "p50 ms" "p90 ms" "p99 ms" "open loop" "p50 ms" "p99 ms" "errors"
+printf "\n%-24s %12s %9s %9s %9s | %-10s %9s %9s %7s\n" "setup" "wrk req/s" "p50 ms" "p90 ms" "p99 ms" "open loop" "p50 ms" "p99 ms*" "errors"
 for n in "${names[@]}"; do
   printf "%-24s %12s %9s %9s %9s | %-10s %9s %9s %7s\n" "${LABEL[$n]}" "${RPS[$n]}" "${P50[$n]}" "${P90[$n]}" "${P99[$n]}" \
     "$(field "${OL[$n]}" rps)/s" "$(field "${OL[$n]}" p50_ms)" "$(field "${OL[$n]}" p99_ms)" "$(field "${OL[$n]}" errors)"
 done
+echo "* median over the rounds"
 echo
 echo "Ed25519 per forward: $("$BIN" crypto) (sign at the sender, verify at the receiver)"
 awk -v a="${RPS[a]}" -v b="${RPS[b]}" -v c="${RPS[c]}" \

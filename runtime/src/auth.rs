@@ -142,10 +142,16 @@ struct ReplayCache {
 }
 
 impl ReplayCache {
-    /// Inserts unless present; forgets entries older than `horizon`.
+    /// Inserts unless present; forgets entries older than `horizon`, at
+    /// most 64 per call so that no request pays for a long quiet period
+    /// (an expired entry left a little longer is harmless: its timestamp
+    /// is stale, so it cannot match a request that passed the freshness check).
     fn insert(&mut self, sig: [u8; 64], now: u64, horizon: u64) -> bool {
+        let mut budget = 64;
         while let Some((t, s)) = self.order.front().copied() {
-            if now.saturating_sub(t) > horizon || self.order.len() >= REPLAY_CAPACITY {
+            let expired = now.saturating_sub(t) > horizon && budget > 0;
+            if expired || self.order.len() >= REPLAY_CAPACITY {
+                budget -= usize::from(expired);
                 self.order.pop_front();
                 self.set.remove(&s);
             } else {
@@ -219,6 +225,23 @@ mod tests {
         let h = headers(sign(&k, "a", "b", "POST", "/function/f", b"x"));
         assert_eq!(v.verify(&h, "POST", "/function/f", b"x"), Ok("a".into()));
         assert_eq!(v.verify(&h, "POST", "/function/f", b"x"), Err(AuthFailure::Replay));
+    }
+
+    #[test]
+    fn replay_cache_forgets_old_entries_a_bounded_number_at_a_time() {
+        let mut c = ReplayCache::default();
+        for i in 0..200u8 {
+            let mut s = [0u8; 64];
+            s[0] = i;
+            assert!(c.insert(s, 0, 10));
+        }
+        assert!(!c.insert([0u8; 64], 5, 10), "seen within the horizon");
+        assert!(c.insert([255u8; 64], 100, 10));
+        assert_eq!(c.order.len(), 200 - 64 + 1);
+        for k in 0..3u8 {
+            assert!(c.insert([k; 64].map(|b| b ^ 0xAA), 100, 10));
+        }
+        assert_eq!(c.order.len(), 4);
     }
 
     #[test]
