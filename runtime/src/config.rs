@@ -409,3 +409,13 @@ fn validate_backend(b: &BackendConfig, p: &str, forward_s: f64, bad: &BadFn<'_>)
 pub fn valid_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
+
+/// Seconds to a `Duration`, never panicking: negative or NaN → zero,
+/// too large → `Duration::MAX` (validated configs never reach either).
+pub fn secs(s: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(if s.is_nan() {
+        std::time::Duration::ZERO
+    } else {
+        std::time::Duration::MAX
+    })
+}

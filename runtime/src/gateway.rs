@@ -74,7 +74,7 @@ impl Gateway {
                 members.insert(m.id.clone(), k);
             }
         }
-        let client = client::build(Duration::from_secs_f64(config.timeouts.connect_s));
+        let client = client::build(crate::config::secs(config.timeouts.connect_s));
         let mut functions = Vec::new();
         let mut by_name = HashMap::new();
         for f in &config.functions {
@@ -103,9 +103,9 @@ impl Gateway {
             by_name,
             client,
             max_body: config.max_body_bytes,
-            forward_timeout: Duration::from_secs_f64(config.timeouts.forward_s),
-            request_timeout: Duration::from_secs_f64(config.timeouts.request_s),
-            header_read_timeout: Duration::from_secs_f64(config.timeouts.header_read_s),
+            forward_timeout: crate::config::secs(config.timeouts.forward_s),
+            request_timeout: crate::config::secs(config.timeouts.request_s),
+            header_read_timeout: crate::config::secs(config.timeouts.header_read_s),
             node_counters: NodeCounters::default(),
             shutting_down: AtomicBool::new(false),
         })

@@ -26,7 +26,7 @@ impl OpenFaasBackend {
     pub fn new(url: String, timeout_s: f64, client: HttpClient) -> OpenFaasBackend {
         OpenFaasBackend {
             url,
-            timeout: Duration::from_secs_f64(timeout_s),
+            timeout: crate::config::secs(timeout_s),
             timeout_s,
             client,
             reachable: AtomicBool::new(true),

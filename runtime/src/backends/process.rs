@@ -29,7 +29,7 @@ pub struct ProcessBackend {
 impl ProcessBackend {
     /// A backend running `command args..` with a per-call timeout.
     pub fn new(command: String, args: Vec<String>, timeout_s: f64) -> ProcessBackend {
-        ProcessBackend { command, args, timeout: Duration::from_secs_f64(timeout_s), timeout_s }
+        ProcessBackend { command, args, timeout: crate::config::secs(timeout_s), timeout_s }
     }
 
     /// Runs the command once.

@@ -46,9 +46,9 @@ impl SyntheticBackend {
     /// A pool with the given service times (seconds) and CPU work (µs).
     pub fn new(warm_s: f64, cold_s: f64, idle_s: f64, max_instances: u32, cpu_work_us: u64) -> SyntheticBackend {
         SyntheticBackend {
-            warm: Duration::from_secs_f64(warm_s),
-            cold: Duration::from_secs_f64(cold_s),
-            idle_timeout: Duration::from_secs_f64(idle_s),
+            warm: crate::config::secs(warm_s),
+            cold: crate::config::secs(cold_s),
+            idle_timeout: crate::config::secs(idle_s),
             max_instances,
             cpu_work: Duration::from_micros(cpu_work_us),
             pool: Mutex::new(Pool::default()),
