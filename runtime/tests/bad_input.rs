@@ -164,3 +164,43 @@ async fn a_trickled_body_is_cut_off_at_the_deadline() {
     assert!(t.elapsed() < Duration::from_millis(1900), "{:?}", t.elapsed());
     cl.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_bytes_never_stop_the_server() {
+    let cl = Cluster::start(node()).await;
+    let a = cl.addrs[0];
+    let c = client();
+    let seeds: [&[u8]; 4] = [
+        b"POST /function/f HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+        b"GET /control/weights/f HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"PUT /control/weights/f HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n{\"local\": 1}",
+        b"POST /function/f HTTP/1.1\r\nX-Dfaas-From: a\r\nX-Dfaas-Timestamp: 1\r\nX-Dfaas-Nonce: 1\r\nX-Dfaas-Signature: AAAA\r\n\r\n",
+    ];
+    let mut state: u64 = 0x9E3779B97F4A7C15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for k in 0..200 {
+        let mut m = seeds[k % seeds.len()].to_vec();
+        for _ in 0..(1 + next() % 6) {
+            let i = (next() as usize) % m.len();
+            m[i] = next() as u8;
+        }
+        tasks.spawn(async move {
+            let mut s = TcpStream::connect(a).await.unwrap();
+            let _ = s.write_all(&m).await;
+            let _ = s.shutdown().await;
+            let mut out = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut out)).await;
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let r = call(&c, a, Method::POST, "/function/f", "x", &[]).await.unwrap();
+    assert!(r.status == StatusCode::OK || r.status == StatusCode::SERVICE_UNAVAILABLE, "{}", r.status);
+    assert_eq!(get(&c, a, "/healthz").await.status, StatusCode::OK);
+    cl.shutdown().await;
+}

@@ -122,3 +122,40 @@ async fn serve_from_a_config_file_creates_the_key_beside_it() {
     assert!(node.is_ready());
     node.shutdown().await;
 }
+
+#[test]
+fn mutated_configs_never_panic() {
+    // Deterministic byte mutations of a valid config: every outcome must be
+    // Ok or an error, never a panic.
+    let full = format!(
+        "{GOOD}\n[timeouts]\nforward_s = 5.0\nrequest_s = 6.0\n[[functions]]\nname = \"p\"\nbackend = {{ kind = \"process\", command = \"cat\", timeout_s = 1.0 }}\nadmission = {{ max_concurrency = 1, queue = 0, max_rate_rps = 3.5 }}\nweights = {{ local = 1, reject = 2 }}\n"
+    );
+    let bytes = full.as_bytes();
+    let alphabet = b" =[]{}\"'.,-+0123456789eE_abcxyz\n#\\";
+    let mut state: u64 = 0x2545F4914F6CDD1D;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut errors = 0;
+    for _ in 0..3000 {
+        let mut m = bytes.to_vec();
+        for _ in 0..(1 + next() % 4) {
+            let i = (next() as usize) % m.len();
+            match next() % 3 {
+                0 => m[i] = alphabet[(next() as usize) % alphabet.len()],
+                1 => {
+                    m.remove(i);
+                }
+                _ => m.insert(i, alphabet[(next() as usize) % alphabet.len()]),
+            }
+        }
+        let text = String::from_utf8_lossy(&m);
+        if NodeConfig::from_toml_str(&text, "fuzz.toml").is_err() {
+            errors += 1;
+        }
+    }
+    assert!(errors > 100, "mutations should mostly fail: {errors}");
+}
