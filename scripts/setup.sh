@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the build and the tests need.
-PKGS=(pkg-config python3-venv)
+# Debian packages the build and the tests need (figlet: the reference
+# function of the runtime's process-backend test).
+PKGS=(pkg-config python3-venv figlet)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

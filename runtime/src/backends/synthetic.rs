@@ -1,0 +1,144 @@
+//! `synthetic` backend: a built-in function behaving like a serverless
+//! platform, as the simulator's `serverless` model assumes: an idle warm
+//! instance serves in `warm_s`; without one, a new instance cold-starts in
+//! `cold_s` if fewer than `max_instances` exist, otherwise the request is
+//! rejected; instances idle for `idle_s` are reclaimed. Optional busy-loop
+//! CPU work per request.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper::StatusCode;
+
+use super::{BackendError, Invocation, Output, text_plain};
+
+/// The instance pool.
+#[derive(Debug)]
+pub struct SyntheticBackend {
+    warm: Duration,
+    cold: Duration,
+    idle_timeout: Duration,
+    max_instances: u32,
+    cpu_work: Duration,
+    pool: Mutex<Pool>,
+}
+
+#[derive(Debug, Default)]
+struct Pool {
+    /// Idle instances by time they became idle, oldest first.
+    idle: Vec<Instant>,
+    busy: u32,
+}
+
+/// Returns the instance to the idle set when the call ends (or is dropped).
+struct InUse<'a>(&'a SyntheticBackend);
+
+impl Drop for InUse<'_> {
+    fn drop(&mut self) {
+        let mut p = self.0.lock();
+        p.busy = p.busy.saturating_sub(1);
+        p.idle.push(Instant::now());
+    }
+}
+
+impl SyntheticBackend {
+    /// A pool with the given service times (seconds) and CPU work (µs).
+    pub fn new(warm_s: f64, cold_s: f64, idle_s: f64, max_instances: u32, cpu_work_us: u64) -> SyntheticBackend {
+        SyntheticBackend {
+            warm: crate::config::secs(warm_s),
+            cold: crate::config::secs(cold_s),
+            idle_timeout: crate::config::secs(idle_s),
+            max_instances,
+            cpu_work: Duration::from_micros(cpu_work_us),
+            pool: Mutex::new(Pool::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Serves one call: body `warm\n` or `cold\n`, saying how it started.
+    pub async fn invoke(&self, _inv: Invocation) -> Result<Output, BackendError> {
+        let cold = {
+            let mut p = self.lock();
+            let now = Instant::now();
+            let keep = self.idle_timeout;
+            p.idle.retain(|t| now.saturating_duration_since(*t) < keep);
+            let cold = if p.idle.pop().is_some() {
+                false
+            } else if (p.idle.len() as u32).saturating_add(p.busy) < self.max_instances {
+                true
+            } else {
+                return Err(BackendError::Saturated);
+            };
+            p.busy += 1;
+            cold
+        };
+        let _in_use = InUse(self);
+        let service = if cold { self.cold } else { self.warm };
+        if !service.is_zero() {
+            tokio::time::sleep(service).await;
+        }
+        if !self.cpu_work.is_zero() {
+            let work = self.cpu_work;
+            let spin = move || {
+                let t = Instant::now();
+                let mut x = 0u64;
+                while t.elapsed() < work {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            };
+            tokio::task::spawn_blocking(spin)
+                .await
+                .map_err(|e| BackendError::Failed(format!("CPU work failed: {e}")))?;
+        }
+        let body = if cold { "cold\n" } else { "warm\n" };
+        Ok(Output {
+            status: StatusCode::OK,
+            content_type: Some(text_plain()),
+            body: Bytes::from_static(body.as_bytes()),
+        })
+    }
+
+    /// Instances `(idle, busy)` now.
+    pub fn instances(&self) -> (u32, u32) {
+        let p = self.lock();
+        (p.idle.len() as u32, p.busy)
+    }
+
+    /// Whether an instance is free or can be started.
+    pub fn healthy(&self) -> bool {
+        let p = self.lock();
+        !p.idle.is_empty() || (p.idle.len() as u32).saturating_add(p.busy) < self.max_instances
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inv() -> Invocation {
+        Invocation { method: hyper::Method::GET, query: None, content_type: None, body: Bytes::new() }
+    }
+
+    #[tokio::test]
+    async fn cold_then_warm_then_reclaimed() {
+        let b = SyntheticBackend::new(0.0, 0.0, 0.05, 1, 0);
+        assert_eq!(&b.invoke(inv()).await.unwrap().body[..], b"cold\n");
+        assert_eq!(&b.invoke(inv()).await.unwrap().body[..], b"warm\n");
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert_eq!(&b.invoke(inv()).await.unwrap().body[..], b"cold\n");
+    }
+
+    #[tokio::test]
+    async fn saturated_past_max_instances() {
+        let b = std::sync::Arc::new(SyntheticBackend::new(0.2, 0.2, 10.0, 1, 0));
+        let b2 = b.clone();
+        let first = tokio::spawn(async move { b2.invoke(inv()).await.is_ok() });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(matches!(b.invoke(inv()).await, Err(BackendError::Saturated)));
+        assert!(first.await.unwrap());
+    }
+}

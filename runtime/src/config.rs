@@ -1,0 +1,421 @@
+//! The node config file (TOML, explicit units, unknown fields refused).
+//!
+//! ```toml
+//! node_id = "n1"
+//! listen = "127.0.0.1:8081"
+//! key_file = "n1.key"            # relative to this file; generated if missing
+//! max_body_bytes = 1048576       # larger request bodies get 413
+//!
+//! [timeouts]                     # function < forward_s < request_s
+//! connect_s = 1.0
+//! forward_s = 10.0
+//! request_s = 15.0
+//!
+//! [auth]
+//! freshness_window_s = 10.0
+//!
+//! [[members]]                    # the other federation members, in peer order
+//! id = "n2"
+//! public_key = "base64 of the 32-byte Ed25519 public key"
+//! address = "127.0.0.1:8082"
+//!
+//! [[functions]]
+//! name = "figlet"
+//! backend = { kind = "process", command = "figlet", args = [], timeout_s = 2.0 }
+//! admission = { max_concurrency = 4, queue = 16, max_rate_rps = 100.0 }
+//! weights = { local = 80, reject = 0, peers = { n2 = 20 } }
+//! ```
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::weights::Weights;
+
+/// A config file that cannot be read, parsed or accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not TOML, or a field is unknown, missing or of the wrong type.
+    #[error("{file}: field `{field}` = {value}: {message}")]
+    Parse { file: PathBuf, field: String, value: String, message: String },
+    /// A field has a value outside its domain.
+    #[error("{file}: field `{field}` = {value}: {reason}")]
+    Invalid { file: PathBuf, field: String, value: String, reason: String },
+}
+
+/// One node's whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// This node's id (unique in the federation).
+    pub node_id: String,
+    /// Address the gateway listens on (port 0: any free port).
+    pub listen: SocketAddr,
+    /// Ed25519 node key file (see [`crate::keys`]); relative paths are
+    /// resolved against the config file's folder.
+    pub key_file: PathBuf,
+    /// Largest accepted request body, bytes (413 above it).
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: u64,
+    /// Timeouts of outbound calls and of whole requests.
+    #[serde(default)]
+    pub timeouts: Timeouts,
+    /// Forwarded-request authentication.
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// The other federation members; their order is the peer order of
+    /// weights vectors and [`dfaas_env::SlotOutcome`] fields.
+    #[serde(default)]
+    pub members: Vec<Member>,
+    /// The functions this node serves.
+    pub functions: Vec<FunctionConfig>,
+    /// The file this config was read from (for messages and relative paths).
+    #[serde(skip)]
+    pub source: PathBuf,
+}
+
+fn default_max_body() -> u64 {
+    1 << 20
+}
+
+/// Timeouts, seconds. Each function's own timeout must be below `forward_s`,
+/// which must be below `request_s`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    /// TCP connect to a peer or an OpenFaaS gateway.
+    #[serde(default = "d_connect")]
+    pub connect_s: f64,
+    /// Whole forwarded call to a peer.
+    #[serde(default = "d_forward")]
+    pub forward_s: f64,
+    /// Whole request at this gateway (answered 504 past it).
+    #[serde(default = "d_request")]
+    pub request_s: f64,
+    /// Reading a request's headers (slow clients are cut off).
+    #[serde(default = "d_header")]
+    pub header_read_s: f64,
+}
+
+fn d_connect() -> f64 {
+    1.0
+}
+fn d_forward() -> f64 {
+    10.0
+}
+fn d_request() -> f64 {
+    15.0
+}
+fn d_header() -> f64 {
+    10.0
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { connect_s: d_connect(), forward_s: d_forward(), request_s: d_request(), header_read_s: d_header() }
+    }
+}
+
+/// Forwarded-request authentication settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Accepted clock difference between signer and verifier, seconds.
+    #[serde(default = "d_window")]
+    pub freshness_window_s: f64,
+}
+
+fn d_window() -> f64 {
+    10.0
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig { freshness_window_s: d_window() }
+    }
+}
+
+/// Another federation member.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    /// Its node id.
+    pub id: String,
+    /// Its Ed25519 public key, base64 (standard alphabet) of 32 bytes.
+    pub public_key: String,
+    /// Its gateway's address.
+    pub address: SocketAddr,
+}
+
+/// One function served by the node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionConfig {
+    /// Name in `/function/<name>`: letters, digits, `-`, `_`, `.`.
+    pub name: String,
+    /// What runs it.
+    pub backend: BackendConfig,
+    /// Local admission control.
+    pub admission: AdmissionConfig,
+    /// Initial weights (default: all local).
+    #[serde(default = "Weights::all_local")]
+    pub weights: Weights,
+}
+
+/// How a function runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum BackendConfig {
+    /// One process per request: body on stdin, stdout is the answer.
+    Process {
+        command: String,
+        #[serde(default)]
+        args: Vec<String>,
+        timeout_s: f64,
+    },
+    /// Proxy to an OpenFaaS function URL (`http://host:port/function/f`).
+    #[serde(rename = "openfaas")]
+    OpenFaas { url: String, timeout_s: f64 },
+    /// Built-in function with warm/cold instances (the simulator's
+    /// `serverless` assumptions) and optional CPU work.
+    Synthetic {
+        warm_s: f64,
+        cold_s: f64,
+        idle_s: f64,
+        max_instances: u32,
+        #[serde(default)]
+        cpu_work_us: Option<u64>,
+    },
+}
+
+impl BackendConfig {
+    /// The longest a single call may take, seconds.
+    pub fn max_duration_s(&self) -> f64 {
+        match self {
+            BackendConfig::Process { timeout_s, .. } | BackendConfig::OpenFaas { timeout_s, .. } => *timeout_s,
+            BackendConfig::Synthetic { cold_s, warm_s, cpu_work_us, .. } => {
+                cold_s.max(*warm_s) + cpu_work_us.unwrap_or(0) as f64 * 1e-6
+            }
+        }
+    }
+
+    /// Short name: `process`, `openfaas` or `synthetic`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BackendConfig::Process { .. } => "process",
+            BackendConfig::OpenFaas { .. } => "openfaas",
+            BackendConfig::Synthetic { .. } => "synthetic",
+        }
+    }
+}
+
+/// Admission control of one function.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionConfig {
+    /// Requests running at once.
+    pub max_concurrency: u32,
+    /// Requests waiting for a slot; more are rejected at once (503 capacity).
+    pub queue: u32,
+    /// Token-bucket rate limit, requests per second (burst: one second's worth).
+    #[serde(default)]
+    pub max_rate_rps: Option<f64>,
+}
+
+impl NodeConfig {
+    /// Reads, parses and validates a config file.
+    pub fn load(path: impl AsRef<Path>) -> Result<NodeConfig, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: path.into(), source })?;
+        NodeConfig::from_toml_str(&text, path)
+    }
+
+    /// Parses and validates config text; `file` names it in errors and
+    /// anchors a relative `key_file`.
+    pub fn from_toml_str(text: &str, file: impl AsRef<Path>) -> Result<NodeConfig, ConfigError> {
+        let file = file.as_ref();
+        let parse_err = |field: String, e: &toml::de::Error| {
+            let value = e
+                .span()
+                .and_then(|s| text.get(s))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "(missing)".into());
+            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let message = match line {
+                Some(l) => format!("{} (line {l})", e.message().trim()),
+                None => e.message().trim().to_string(),
+            };
+            ConfigError::Parse { file: file.into(), field, value, message }
+        };
+        let de = toml::Deserializer::parse(text).map_err(|e| parse_err("(syntax)".into(), &e))?;
+        let mut cfg: NodeConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            let mut field = e.path().to_string();
+            // serde reports a missing field at its parent: name the field itself.
+            if let Some(name) = e.inner().message().strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+                field = if field == "." { name.to_string() } else { format!("{field}.{name}") };
+            }
+            parse_err(if field == "." { "(top level)".into() } else { field }, e.inner())
+        })?;
+        cfg.source = file.to_path_buf();
+        if let Some(dir) = file.parent().filter(|_| cfg.key_file.is_relative()) {
+            cfg.key_file = dir.join(&cfg.key_file);
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The peer ids in configured order.
+    pub fn peer_ids(&self) -> Vec<String> {
+        self.members.iter().map(|m| m.id.clone()).collect()
+    }
+
+    /// Checks every value's domain and the cross-field rules.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |field: String, value: &dyn std::fmt::Display, reason: &str| ConfigError::Invalid {
+            file: self.source.clone(),
+            field,
+            value: value.to_string(),
+            reason: reason.into(),
+        };
+        if !valid_name(&self.node_id) {
+            return Err(bad("node_id".into(), &format!("{:?}", self.node_id), "use letters, digits, '-', '_', '.'"));
+        }
+        if self.max_body_bytes == 0 {
+            return Err(bad("max_body_bytes".into(), &0, "must be at least 1"));
+        }
+        let t = &self.timeouts;
+        for (name, v) in [
+            ("timeouts.connect_s", t.connect_s),
+            ("timeouts.forward_s", t.forward_s),
+            ("timeouts.request_s", t.request_s),
+            ("timeouts.header_read_s", t.header_read_s),
+            ("auth.freshness_window_s", self.auth.freshness_window_s),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v <= 86_400.0) {
+                return Err(bad(name.into(), &v, "must be a number of seconds in (0, 86400]"));
+            }
+        }
+        if t.forward_s >= t.request_s {
+            return Err(bad("timeouts.forward_s".into(), &t.forward_s, "must be below timeouts.request_s"));
+        }
+        let mut ids = HashSet::new();
+        for (i, m) in self.members.iter().enumerate() {
+            if !valid_name(&m.id) || m.id == self.node_id || !ids.insert(m.id.as_str()) {
+                return Err(bad(
+                    format!("members[{i}].id"),
+                    &format!("{:?}", m.id),
+                    "must be a valid, unique id other than node_id",
+                ));
+            }
+            if crate::keys::decode_public_key(&m.public_key).is_none() {
+                return Err(bad(
+                    format!("members[{i}].public_key"),
+                    &format!("{:?}", m.public_key),
+                    "not base64 of a 32-byte Ed25519 public key",
+                ));
+            }
+        }
+        if self.functions.is_empty() {
+            return Err(bad("functions".into(), &"[]", "at least one function is needed"));
+        }
+        let peers = self.peer_ids();
+        let mut names = HashSet::new();
+        for (i, f) in self.functions.iter().enumerate() {
+            let p = format!("functions[{i}]");
+            if !valid_name(&f.name) || !names.insert(f.name.as_str()) {
+                return Err(bad(
+                    format!("{p}.name"),
+                    &format!("{:?}", f.name),
+                    "must be unique; letters, digits, '-', '_', '.'",
+                ));
+            }
+            validate_backend(&f.backend, &p, t.forward_s, &bad)?;
+            let a = &f.admission;
+            if a.max_concurrency == 0 {
+                return Err(bad(format!("{p}.admission.max_concurrency"), &0, "must be at least 1"));
+            }
+            if let Some(r) = a.max_rate_rps.filter(|r| !(r.is_finite() && *r > 0.0)) {
+                return Err(bad(format!("{p}.admission.max_rate_rps"), &r, "must be a positive number"));
+            }
+            if let Err(e) = f.weights.to_vector(&peers) {
+                return Err(bad(format!("{p}.weights"), &format!("{:?}", f.weights), &e.to_string()));
+            }
+        }
+        Ok(())
+    }
+}
+
+type BadFn<'a> = dyn Fn(String, &dyn std::fmt::Display, &str) -> ConfigError + 'a;
+
+fn validate_backend(b: &BackendConfig, p: &str, forward_s: f64, bad: &BadFn<'_>) -> Result<(), ConfigError> {
+    let secs = |field: &str, v: f64, allow_zero: bool| {
+        let ok = v.is_finite() && (v > 0.0 || (allow_zero && v == 0.0)) && v <= 86_400.0;
+        if ok {
+            Ok(())
+        } else {
+            Err(bad(format!("{p}.backend.{field}"), &v, "must be a number of seconds in [0, 86400]"))
+        }
+    };
+    match b {
+        BackendConfig::Process { command, timeout_s, .. } => {
+            if command.trim().is_empty() {
+                return Err(bad(format!("{p}.backend.command"), &"\"\"", "must not be empty"));
+            }
+            secs("timeout_s", *timeout_s, false)?;
+        }
+        BackendConfig::OpenFaas { url, timeout_s } => {
+            let ok = url
+                .parse::<hyper::Uri>()
+                .ok()
+                .is_some_and(|u| u.scheme_str() == Some("http") && u.authority().is_some());
+            if !ok {
+                return Err(bad(format!("{p}.backend.url"), &format!("{url:?}"), "must be an http:// URL with a host"));
+            }
+            secs("timeout_s", *timeout_s, false)?;
+        }
+        BackendConfig::Synthetic { warm_s, cold_s, idle_s, max_instances, cpu_work_us } => {
+            secs("warm_s", *warm_s, true)?;
+            secs("cold_s", *cold_s, true)?;
+            secs("idle_s", *idle_s, true)?;
+            if *max_instances == 0 {
+                return Err(bad(format!("{p}.backend.max_instances"), &0, "must be at least 1"));
+            }
+            if cpu_work_us.is_some_and(|c| c > 60_000_000) {
+                return Err(bad(format!("{p}.backend.cpu_work_us"), &cpu_work_us.unwrap_or(0), "at most 60 s of work"));
+            }
+        }
+    }
+    if b.max_duration_s() >= forward_s {
+        return Err(bad(
+            format!("{p}.backend"),
+            &b.max_duration_s(),
+            "the function's longest run must be below timeouts.forward_s",
+        ));
+    }
+    Ok(())
+}
+
+/// Node and function names: non-empty, at most 64 of `[A-Za-z0-9._-]`.
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+/// Seconds to a `Duration`, never panicking: negative or NaN → zero,
+/// too large → `Duration::MAX` (validated configs never reach either).
+pub fn secs(s: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(if s.is_nan() {
+        std::time::Duration::ZERO
+    } else {
+        std::time::Duration::MAX
+    })
+}

@@ -1,0 +1,97 @@
+//! One-hop forwarding of a user request to a peer, signed with the node key.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Request, StatusCode};
+
+use crate::auth;
+use crate::body::read_limited;
+use crate::client::{HttpClient, MAX_RESPONSE_BYTES};
+use crate::keys::NodeKey;
+
+/// A peer's answer.
+#[derive(Debug)]
+pub struct PeerAnswer {
+    /// Its status.
+    pub status: StatusCode,
+    /// Its end-to-end headers.
+    pub headers: HeaderMap,
+    /// Its body.
+    pub body: Bytes,
+}
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) and others never passed on.
+pub fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "host"
+            | "content-length"
+    ) || name.as_str().starts_with("x-dfaas-")
+}
+
+/// Where and as whom to forward.
+#[derive(Debug, Clone, Copy)]
+pub struct Route<'a> {
+    /// This node's id and key.
+    pub sender: &'a str,
+    /// The signing key.
+    pub key: &'a NodeKey,
+    /// The peer's id.
+    pub receiver: &'a str,
+    /// The peer's gateway.
+    pub address: SocketAddr,
+}
+
+/// Sends the request to the peer and reads its whole answer; `Err` means
+/// the peer could not be reached (connect failure, broken connection,
+/// timeout).
+pub async fn forward(
+    client: &HttpClient,
+    route: Route<'_>,
+    method: &Method,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<PeerAnswer, String> {
+    let uri = format!("http://{}{}", route.address, path_and_query);
+    let mut req = Request::builder().method(method.clone()).uri(uri);
+    if let Some(h) = req.headers_mut() {
+        for (name, value) in headers {
+            if !is_hop_by_hop(name) {
+                h.append(name.clone(), value.clone());
+            }
+        }
+        for (name, value) in
+            auth::sign(route.key.signing(), route.sender, route.receiver, method.as_str(), path_and_query, &body)
+        {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                h.insert(name, v);
+            }
+        }
+    }
+    let req = req.body(Full::new(body)).map_err(|e| format!("cannot build request: {e}"))?;
+    let call = async {
+        let resp = client.request(req).await.map_err(|e| format!("{e}"))?;
+        let (parts, body) = resp.into_parts();
+        let body = read_limited(body, MAX_RESPONSE_BYTES).await.map_err(|e| e.to_string())?;
+        Ok(PeerAnswer { status: parts.status, headers: parts.headers, body })
+    };
+    match tokio::time::timeout(timeout, call).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("no answer within {} s", timeout.as_secs_f64())),
+    }
+}

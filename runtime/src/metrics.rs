@@ -1,0 +1,175 @@
+//! `/metrics` in the Prometheus text exposition format (0.0.4).
+
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+use crate::auth::AuthFailure;
+use crate::counters::{Count, LATENCY_BUCKETS_S, PeerCount};
+use crate::gateway::Gateway;
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+impl Gateway {
+    /// The metrics page.
+    pub fn metrics_text(&self) -> String {
+        let mut o = String::with_capacity(4096);
+        let node = &self.node_id;
+        let snaps: Vec<_> = self.functions.iter().map(|f| (f, f.counters.totals())).collect();
+
+        header(&mut o, "dfaas_requests_total", "counter", "Function requests received, by origin (user or peer).");
+        for (f, s) in &snaps {
+            for (origin, c) in [("user", Count::UserArrivals), ("peer", Count::PeerArrivals)] {
+                let _ = writeln!(
+                    o,
+                    "dfaas_requests_total{{node=\"{node}\",function=\"{}\",origin=\"{origin}\"}} {}",
+                    f.name,
+                    s.get(c)
+                );
+            }
+        }
+        header(&mut o, "dfaas_local_total", "counter", "User requests the weights sent to local execution.");
+        for (f, s) in &snaps {
+            let _ = writeln!(o, "dfaas_local_total{{node=\"{node}\",function=\"{}\"}} {}", f.name, s.get(Count::Local));
+        }
+        header(&mut o, "dfaas_forwarded_total", "counter", "User requests the weights sent to each peer.");
+        header(
+            &mut o,
+            "dfaas_forward_fallbacks_total",
+            "counter",
+            "Forwards that failed and ran locally instead, by cause.",
+        );
+        for (f, s) in &snaps {
+            for (i, p) in self.peers.iter().enumerate() {
+                let _ = writeln!(
+                    o,
+                    "dfaas_forwarded_total{{node=\"{node}\",function=\"{}\",peer=\"{}\"}} {}",
+                    f.name,
+                    p.id,
+                    s.peer(i, PeerCount::Forwarded)
+                );
+                for (cause, c) in [
+                    ("peer-rejected", PeerCount::FallbackRejected),
+                    ("peer-unreachable", PeerCount::FallbackUnreachable),
+                ] {
+                    let _ = writeln!(
+                        o,
+                        "dfaas_forward_fallbacks_total{{node=\"{node}\",function=\"{}\",peer=\"{}\",cause=\"{cause}\"}} {}",
+                        f.name,
+                        p.id,
+                        s.peer(i, c)
+                    );
+                }
+            }
+        }
+        header(&mut o, "dfaas_rejects_total", "counter", "Requests answered 503, by reason and origin.");
+        for (f, s) in &snaps {
+            let sum = |c: PeerCount| (0..self.peers.len()).map(|i| s.peer(i, c)).sum::<u64>();
+            for (reason, origin, v) in [
+                ("policy", "user", s.get(Count::PolicyRejects)),
+                ("capacity", "user", s.get(Count::LocalCapacityRejects)),
+                ("capacity", "peer", s.get(Count::ReceivedCapacityRejects)),
+                ("peer-rejected", "user", sum(PeerCount::RejectedByPeer)),
+                ("peer-unreachable", "user", sum(PeerCount::Unreachable)),
+            ] {
+                let _ = writeln!(
+                    o,
+                    "dfaas_rejects_total{{node=\"{node}\",function=\"{}\",reason=\"{reason}\",origin=\"{origin}\"}} {v}",
+                    f.name
+                );
+            }
+        }
+        header(&mut o, "dfaas_runs_total", "counter", "Runs on this node, by result (ok, failed incl. timeouts).");
+        header(&mut o, "dfaas_function_timeouts_total", "counter", "Runs stopped at the function timeout.");
+        header(&mut o, "dfaas_request_timeouts_total", "counter", "Requests answered 504 at the gateway deadline.");
+        for (f, s) in &snaps {
+            let n = &f.name;
+            let _ = writeln!(
+                o,
+                "dfaas_runs_total{{node=\"{node}\",function=\"{n}\",result=\"ok\"}} {}",
+                s.get(Count::Processed)
+            );
+            let _ = writeln!(
+                o,
+                "dfaas_runs_total{{node=\"{node}\",function=\"{n}\",result=\"failed\"}} {}",
+                s.get(Count::Failures)
+            );
+            let _ = writeln!(
+                o,
+                "dfaas_function_timeouts_total{{node=\"{node}\",function=\"{n}\"}} {}",
+                s.get(Count::FunctionTimeouts)
+            );
+            let _ = writeln!(
+                o,
+                "dfaas_request_timeouts_total{{node=\"{node}\",function=\"{n}\"}} {}",
+                s.get(Count::RequestTimeouts)
+            );
+        }
+        header(&mut o, "dfaas_latency_seconds", "histogram", "Latency of served user requests at the entry node.");
+        for (f, s) in &snaps {
+            let mut cum = 0;
+            for (i, ub) in LATENCY_BUCKETS_S.iter().enumerate() {
+                cum += s.buckets.get(i).copied().unwrap_or(0);
+                let _ = writeln!(
+                    o,
+                    "dfaas_latency_seconds_bucket{{node=\"{node}\",function=\"{}\",le=\"{ub}\"}} {cum}",
+                    f.name
+                );
+            }
+            let _ = writeln!(
+                o,
+                "dfaas_latency_seconds_bucket{{node=\"{node}\",function=\"{}\",le=\"+Inf\"}} {}",
+                f.name, s.latency_count
+            );
+            let _ =
+                writeln!(o, "dfaas_latency_seconds_sum{{node=\"{node}\",function=\"{}\"}} {}", f.name, s.latency_sum_s);
+            let _ = writeln!(
+                o,
+                "dfaas_latency_seconds_count{{node=\"{node}\",function=\"{}\"}} {}",
+                f.name, s.latency_count
+            );
+        }
+        header(&mut o, "dfaas_running", "gauge", "Requests running now.");
+        header(&mut o, "dfaas_queued", "gauge", "Requests waiting for a run slot now.");
+        header(&mut o, "dfaas_weight", "gauge", "Current target weights.");
+        for f in &self.functions {
+            let running = f.admission.running();
+            let _ = writeln!(o, "dfaas_running{{node=\"{node}\",function=\"{}\"}} {running}", f.name);
+            let _ = writeln!(
+                o,
+                "dfaas_queued{{node=\"{node}\",function=\"{}\"}} {}",
+                f.name,
+                f.admission.occupied().saturating_sub(running)
+            );
+            let w = f.picker.current();
+            let k = self.peers.len();
+            for (i, v) in w.vector.iter().enumerate() {
+                let target = match i {
+                    0 => "local".to_string(),
+                    i if i == k + 1 => "reject".to_string(),
+                    i => format!("peer:{}", self.peers[i - 1].id),
+                };
+                let _ = writeln!(o, "dfaas_weight{{node=\"{node}\",function=\"{}\",target=\"{target}\"}} {v}", f.name);
+            }
+        }
+        header(&mut o, "dfaas_auth_rejects_total", "counter", "Forwarded requests refused with 403, by reason.");
+        for why in AuthFailure::ALL {
+            let _ = writeln!(
+                o,
+                "dfaas_auth_rejects_total{{node=\"{node}\",reason=\"{}\"}} {}",
+                why.label(),
+                self.auth_rejects(why)
+            );
+        }
+        header(&mut o, "dfaas_http_errors_total", "counter", "Requests answered 400, 404 or 413.");
+        let c = &self.node_counters;
+        for (code, v) in [("400", &c.bad_requests), ("404", &c.not_found), ("413", &c.too_large)] {
+            let _ =
+                writeln!(o, "dfaas_http_errors_total{{node=\"{node}\",code=\"{code}\"}} {}", v.load(Ordering::Relaxed));
+        }
+        header(&mut o, "dfaas_ready", "gauge", "1 when at least one function can accept work.");
+        let _ = writeln!(o, "dfaas_ready{{node=\"{node}\"}} {}", u8::from(self.is_ready()));
+        o
+    }
+}

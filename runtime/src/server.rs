@@ -1,0 +1,124 @@
+//! The accept loop, [`serve`] and the [`GatewayHandle`].
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::{ConfigError, NodeConfig};
+use crate::gateway::Gateway;
+use crate::keys::{KeyError, NodeKey};
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The config is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The key file cannot be used.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The listen address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A running gateway: its address, the shared [`Gateway`] (weights in,
+/// slot outcomes out, through `Deref`) and [`GatewayHandle::shutdown`].
+#[derive(Debug)]
+pub struct GatewayHandle {
+    gateway: Arc<Gateway>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Deref for GatewayHandle {
+    type Target = Gateway;
+    fn deref(&self) -> &Gateway {
+        &self.gateway
+    }
+}
+
+impl GatewayHandle {
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared gateway, for tasks that outlive a borrow of the handle.
+    pub fn gateway(&self) -> Arc<Gateway> {
+        Arc::clone(&self.gateway)
+    }
+
+    /// Stops accepting, lets requests under way finish (up to the request
+    /// timeout), then closes every connection.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `config.listen` and serves. Loads (or creates) the key file.
+pub async fn serve(config: NodeConfig) -> Result<GatewayHandle, RuntimeError> {
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| RuntimeError::Bind { addr: config.listen, source })?;
+    serve_on(config, listener).await
+}
+
+/// Serves on a listener bound by the caller (tests bind port 0 first to
+/// learn every node's address before writing configs).
+pub async fn serve_on(config: NodeConfig, listener: TcpListener) -> Result<GatewayHandle, RuntimeError> {
+    let key = NodeKey::load_or_generate(&config.key_file)?;
+    let gateway = Arc::new(Gateway::new(&config, key)?);
+    let addr = listener.local_addr().map_err(|source| RuntimeError::Bind { addr: config.listen, source })?;
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(Arc::clone(&gateway), listener, stopped));
+    Ok(GatewayHandle { gateway, addr, stop, task })
+}
+
+async fn accept_loop(gw: Arc<Gateway>, listener: TcpListener, mut stopped: watch::Receiver<bool>) {
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(gw.header_read_timeout).keep_alive(true);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, remote)) => {
+                    let _ = stream.set_nodelay(true);
+                    let gw = Arc::clone(&gw);
+                    let service = service_fn(move |req| {
+                        let gw = Arc::clone(&gw);
+                        async move { Ok::<_, Infallible>(gw.handle(req, remote).await) }
+                    });
+                    let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                    tokio::spawn(async move {
+                        let _ = conn.await;
+                    });
+                }
+                // Out of file descriptors or a connection reset before accept:
+                // pause briefly and go on.
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            },
+            _ = stopped.changed() => break,
+        }
+    }
+    gw.shutting_down.store(true, Ordering::Relaxed);
+    drop(listener);
+    let grace = gw.request_timeout + Duration::from_secs(1);
+    let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
+}
