@@ -29,6 +29,10 @@ enum Command {
     Export(commands::export::Args),
     /// A learned policy beside every heuristic and the upper reference.
     Evaluate(commands::evaluate::Args),
+    /// Run one live node (gateway with weights from its config).
+    Agent(commands::agent::Args),
+    /// Open-loop HTTP load at a constant rate, with a latency report.
+    Loadgen(commands::loadgen::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +42,8 @@ fn main() -> ExitCode {
         Command::Train(a) => commands::train::run(a),
         Command::Export(a) => commands::export::run(a),
         Command::Evaluate(a) => commands::evaluate::run(a),
+        Command::Agent(a) => commands::agent::run(a),
+        Command::Loadgen(a) => commands::loadgen::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -117,3 +117,42 @@ fn bad_input_gives_clear_errors() {
     assert!(err.contains("global node") || err.contains("global-node"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn agent_serves_and_loadgen_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cfg = dir.path().join("n1.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "node_id = \"n1\"\nlisten = \"127.0.0.1:{port}\"\nkey_file = \"n1.key\"\n[[functions]]\nname = \"echo\"\n\
+             backend = {{ kind = \"synthetic\", warm_s = 0.001, cold_s = 0.002, idle_s = 10.0, max_instances = 8 }}\n\
+             admission = {{ max_concurrency = 8, queue = 16 }}\nweights = {{ local = 100 }}\n"
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dfaas"))
+        .args(["agent", "--config", cfg.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until the gateway answers /healthz.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "agent did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let target = format!("http://127.0.0.1:{port}/function/echo");
+    let (ok, out, err) = dfaas(&["loadgen", "--target", &target, "--rate", "100", "--duration", "1", "--json"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["requests"], 100);
+    assert_eq!(v["success_ratio"].as_f64().unwrap(), 1.0);
+    assert_eq!(v["by_served_by"]["n1"], 100);
+    assert!(dir.path().join("n1.key").exists(), "the node key is created on first start");
+    let (ok, _, err) = dfaas(&["agent", "--config", "missing.toml"]);
+    assert!(!ok && err.contains("missing.toml"), "{err}");
+}

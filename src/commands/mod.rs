@@ -1,8 +1,10 @@
 //! One module per verb.
 
+pub mod agent;
 pub mod compare;
 pub mod evaluate;
 pub mod export;
+pub mod loadgen;
 pub mod simulate;
 pub mod train;
 
