@@ -168,6 +168,13 @@ async fn three_nodes_slack_proportional_forwards_the_excess() {
     assert!(arrivals >= 50.0, "arrivals {arrivals}");
     assert!((to2 / arrivals - 0.32).abs() <= 0.05, "to n2: {to2}/{arrivals}");
     assert!((to3 / arrivals - 0.48).abs() <= 0.05, "to n3: {to3}/{arrivals}");
+    let d = |c: Count| end.get(c) - start.get(c);
+    let dp = |p: usize, c: PeerCount| end.peer(p, c) - start.peer(p, c);
+    let rejects = d(Count::LocalCapacityRejects)
+        + d(Count::PolicyRejects)
+        + (0..2).map(|p| dp(p, PeerCount::RejectedByPeer) + dp(p, PeerCount::Unreachable)).sum::<u64>();
+    eprintln!("steady phase rejects: {rejects}");
+    assert!(rejects as f64 <= 0.03 * arrivals, "{rejects} rejects of {arrivals} after the first slots");
 
     // Every request answered; few rejects overall.
     let mut ok = 0;
