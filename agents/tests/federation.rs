@@ -288,3 +288,44 @@ fn agent_config_parses_and_names_bad_fields() {
     let e = err(&format!("{base}control_listen = \"nowhere\"\n"));
     assert!(e.contains("control_listen") && e.contains("nowhere"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tick_without_neighbour_states_never_forwards() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfgs = runtime_configs(dir.path(), &["a", "b", "c"], &[1, 1, 1]).await;
+    let (rt, listener) = cfgs.remove(0);
+    drop(cfgs);
+    let runtime = dfaas_runtime::serve_on(rt, listener).await.unwrap();
+    let policy = dfaas_policies::build(&"slack-proportional".parse().unwrap(), 0, 0).unwrap();
+    let shared = dfaas_agent::Shared::new(policy);
+    let mut lp = dfaas_agent::SlotLoop::new(
+        runtime.gateway(),
+        None,
+        shared.clone(),
+        dfaas_agent::SlotLoopParams {
+            function: "f".into(),
+            capacity_rps: 1.0,
+            slot_seconds: 1.0,
+            stale_after_slots: 3,
+            predictor: dfaas_agent::PredictorSpec::Ewma { alpha: 1.0 }.build(),
+            http_addr: runtime.local_addr().to_string(),
+        },
+    );
+    let c = client();
+    for _ in 0..5 {
+        let (st, _) = call(&c, runtime.local_addr(), Method::POST, "/function/f", "").await.unwrap();
+        assert_eq!(st, StatusCode::OK);
+    }
+    let r = lp.tick(Instant::now()).await.unwrap();
+    assert_eq!((r.outcome.input, r.observation.input, r.observation.capacity), (5, 5, 1.0));
+    assert_eq!(r.observation.neighbors.len(), 2);
+    assert!(r.observation.neighbors.iter().all(|n| n.age_seconds.is_none() && n.spare_capacity == 0.0));
+    assert_eq!(r.fractions, vec![1.0, 0.0, 0.0, 0.0], "nothing forwarded to unknown neighbours");
+    // An external decision forwarding to an unknown neighbour is kept local.
+    *shared.external.lock().unwrap() = Some(dfaas_env::Decision::new(vec![0.5, 0.5, 0.0, 0.0]).unwrap());
+    let r = lp.tick(Instant::now()).await.unwrap();
+    assert!(r.external);
+    assert_eq!(r.fractions, vec![1.0, 0.0, 0.0, 0.0]);
+    assert_eq!(r.slot, 1);
+    runtime.shutdown().await;
+}
