@@ -1,16 +1,24 @@
 //! The DFaaS node control plane (issue 5): node identity, the libp2p overlay
 //! with state gossip, the neighbour table and load predictors. The slot loop
-//! that ties them to the runtime builds on these pieces.
+//! ties them to the runtime; the control API exposes it; `run_agent` wires a node.
 
+pub mod config;
+pub mod control;
 pub mod identity;
 pub mod messages;
 pub mod neighbors;
+pub mod node;
 pub mod overlay;
 pub mod predict;
+pub mod slot_loop;
 
+pub use config::{AgentConfig, AgentConfigError, OverlaySettings, PolicyChoice};
+pub use control::{ControlContext, ControlServer};
 pub use identity::{IdentityError, NodeIdentity};
 pub use libp2p;
 pub use messages::{DecodeError, DropReason, FunctionState, NodeState};
 pub use neighbors::{Neighbor, NeighborConfig, NeighborTable};
 pub use overlay::{CounterSnapshot, Overlay, OverlayConfig, OverlayError, OverlayEvent, OverlayHandle, PeerInfo};
+pub use node::{AgentError, AgentHandle, build_policy, run_agent, run_agent_on};
+pub use slot_loop::{NeighborView, Shared, SlotLoop, SlotLoopParams, TickError, TickReport, WEIGHT_SCALE};
 pub use predict::{Ewma, Holt, Predictor, PredictorSpec};

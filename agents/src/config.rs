@@ -1,0 +1,307 @@
+//! The agent's config file (TOML): the runtime's node config (a path to its
+//! `node.toml`), overlay settings, slot length, the managed function, its
+//! capacity, the predictor, the policy and the control API address.
+//!
+//! ```toml
+//! runtime = "node.toml"              # relative to this file
+//! function = "figlet"
+//! capacity_rps = 10.0
+//! slot_seconds = 1.0                 # default 1.0
+//! policy = "slack-proportional"      # or: model = "models/x.dfpolicy"
+//! control_listen = "127.0.0.1:9100"  # default 127.0.0.1:0
+//! predictor = { kind = "ewma", alpha = 0.8 }  # default
+//!
+//! [overlay]
+//! listen = "/ip4/127.0.0.1/tcp/4001"
+//! bootstrap = ["/ip4/127.0.0.1/tcp/4002/p2p/12D3Koo..."]
+//! key_file = "p2p.key"               # generated on first start
+//! psk = "<64 hex digits>"            # or psk_file = "swarm.key"
+//! allow = ["12D3Koo..."]
+//! mdns = false
+//! stale_after_slots = 3
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use dfaas_policies::PolicySpec;
+use dfaas_runtime::NodeConfig;
+use libp2p::pnet::PreSharedKey;
+use libp2p::{Multiaddr, PeerId};
+use serde::Deserialize;
+
+use crate::predict::PredictorSpec;
+
+/// A config that cannot be read, parsed or accepted; names file, field and value.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentConfigError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Parse { file: PathBuf, message: String },
+    #[error("{file}: field `{field}` = {value}: {reason}")]
+    Invalid { file: PathBuf, field: String, value: String, reason: String },
+    #[error(transparent)]
+    Runtime(#[from] dfaas_runtime::ConfigError),
+}
+
+/// Which policy the slot loop calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PolicyChoice {
+    /// A heuristic by spec string (`slack-proportional`, `static-split:…`).
+    Heuristic(PolicySpec),
+    /// A learned policy file exported by `dfaas export`.
+    Model(PathBuf),
+}
+
+/// Overlay settings (resolved).
+#[derive(Debug, Clone)]
+pub struct OverlaySettings {
+    pub listen: Multiaddr,
+    pub bootstrap: Vec<Multiaddr>,
+    /// libp2p key file (generated on first start); `None`: ephemeral key.
+    pub key_file: Option<PathBuf>,
+    pub psk: Option<PreSharedKey>,
+    pub allow: Option<Vec<PeerId>>,
+    pub mdns: bool,
+    pub stale_after_slots: u32,
+}
+
+impl Default for OverlaySettings {
+    fn default() -> Self {
+        Self {
+            listen: "/ip4/127.0.0.1/tcp/0".parse().expect("static multiaddr"),
+            bootstrap: Vec::new(),
+            key_file: None,
+            psk: None,
+            allow: None,
+            mdns: false,
+            stale_after_slots: 3,
+        }
+    }
+}
+
+/// A whole, validated agent config.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    pub runtime: NodeConfig,
+    pub overlay: OverlaySettings,
+    pub slot_seconds: f64,
+    pub function: String,
+    /// This node's own capacity estimate for `function`, requests per second.
+    pub capacity_rps: f64,
+    pub predictor: PredictorSpec,
+    pub policy: PolicyChoice,
+    pub control_listen: SocketAddr,
+    /// Seed for stochastic policies.
+    pub seed: u64,
+}
+
+impl AgentConfig {
+    /// Defaults around a runtime config: 1 s slots, EWMA(0.8), slack-proportional.
+    pub fn new(runtime: NodeConfig, function: impl Into<String>, capacity_rps: f64) -> Self {
+        Self {
+            runtime,
+            overlay: OverlaySettings::default(),
+            slot_seconds: 1.0,
+            function: function.into(),
+            capacity_rps,
+            predictor: PredictorSpec::Ewma { alpha: 0.8 },
+            policy: PolicyChoice::Heuristic(PolicySpec::parse("slack-proportional").expect("known policy")),
+            control_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            seed: 0,
+        }
+    }
+
+    /// Reads and validates an agent config file (and the runtime's file it names).
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, AgentConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| AgentConfigError::Io { file: path.into(), source })?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Parses config text; `file` names it in errors and anchors relative paths.
+    pub fn from_toml_str(text: &str, file: impl AsRef<Path>) -> Result<Self, AgentConfigError> {
+        let file = file.as_ref();
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| AgentConfigError::Parse { file: file.into(), message: e.to_string() })?;
+        let dir = file.parent().unwrap_or(Path::new("."));
+        let rel = |p: &Path| if p.is_relative() { dir.join(p) } else { p.to_path_buf() };
+        let invalid = |field: &str, value: &dyn std::fmt::Display, reason: &str| AgentConfigError::Invalid {
+            file: file.into(),
+            field: field.into(),
+            value: value.to_string(),
+            reason: reason.into(),
+        };
+        let runtime = NodeConfig::load(rel(&raw.runtime))?;
+        if !runtime.functions.iter().any(|f| f.name == raw.function) {
+            return Err(invalid("function", &raw.function, "not a function of the runtime config"));
+        }
+        if !(raw.capacity_rps.is_finite() && raw.capacity_rps >= 0.0) {
+            return Err(invalid("capacity_rps", &raw.capacity_rps, "must be a finite number >= 0"));
+        }
+        if !(raw.slot_seconds.is_finite() && (0.01..=3600.0).contains(&raw.slot_seconds)) {
+            return Err(invalid("slot_seconds", &raw.slot_seconds, "must be within 0.01..=3600"));
+        }
+        match raw.predictor {
+            PredictorSpec::Ewma { alpha } | PredictorSpec::Holt { alpha, .. } if !(alpha > 0.0 && alpha <= 1.0) => {
+                return Err(invalid("predictor.alpha", &alpha, "must be within (0, 1]"));
+            }
+            PredictorSpec::Holt { beta, .. } if !(beta > 0.0 && beta <= 1.0) => {
+                return Err(invalid("predictor.beta", &beta, "must be within (0, 1]"));
+            }
+            _ => {}
+        }
+        let policy = match (raw.policy, raw.model) {
+            (Some(_), Some(_)) => return Err(invalid("model", &"(set)", "give either `policy` or `model`, not both")),
+            (None, Some(m)) => PolicyChoice::Model(rel(&m)),
+            (p, None) => {
+                let text = p.unwrap_or_else(|| "slack-proportional".into());
+                let spec = PolicySpec::parse(&text).map_err(|e| invalid("policy", &text, &e.to_string()))?;
+                dfaas_policies::build(&spec, 0, 0).map_err(|e| invalid("policy", &text, &e.to_string()))?;
+                PolicyChoice::Heuristic(spec)
+            }
+        };
+        let control_listen: SocketAddr = raw
+            .control_listen
+            .parse()
+            .map_err(|e: std::net::AddrParseError| invalid("control_listen", &raw.control_listen, &e.to_string()))?;
+        let o = raw.overlay;
+        let listen: Multiaddr =
+            o.listen.parse().map_err(|e: libp2p::multiaddr::Error| invalid("overlay.listen", &o.listen, &e.to_string()))?;
+        let mut bootstrap = Vec::new();
+        for (i, b) in o.bootstrap.iter().enumerate() {
+            let a: Multiaddr = b.parse().map_err(|e: libp2p::multiaddr::Error| {
+                invalid(&format!("overlay.bootstrap[{i}]"), b, &e.to_string())
+            })?;
+            if crate::overlay::peer_of(&a).is_none() {
+                return Err(invalid(&format!("overlay.bootstrap[{i}]"), b, "must end in /p2p/<peer id>"));
+            }
+            bootstrap.push(a);
+        }
+        let psk = match (o.psk, o.psk_file) {
+            (Some(_), Some(_)) => return Err(invalid("overlay.psk_file", &"(set)", "give either psk or psk_file")),
+            (Some(hex), None) => Some(
+                crate::overlay::parse_psk(&hex).map_err(|e| invalid("overlay.psk", &"(hidden)", &e))?,
+            ),
+            (None, Some(f)) => {
+                let f = rel(&f);
+                let text = std::fs::read_to_string(&f)
+                    .map_err(|e| invalid("overlay.psk_file", &f.display(), &e.to_string()))?;
+                Some(crate::overlay::parse_psk(&text).map_err(|e| invalid("overlay.psk_file", &f.display(), &e))?)
+            }
+            (None, None) => None,
+        };
+        let allow = match o.allow {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        p.parse::<PeerId>().map_err(|e| invalid(&format!("overlay.allow[{i}]"), p, &e.to_string()))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        if o.stale_after_slots == 0 {
+            return Err(invalid("overlay.stale_after_slots", &0, "must be >= 1"));
+        }
+        Ok(Self {
+            runtime,
+            overlay: OverlaySettings {
+                listen,
+                bootstrap,
+                key_file: o.key_file.map(|k| rel(&k)),
+                psk,
+                allow,
+                mdns: o.mdns,
+                stale_after_slots: o.stale_after_slots,
+            },
+            slot_seconds: raw.slot_seconds,
+            function: raw.function,
+            capacity_rps: raw.capacity_rps,
+            predictor: raw.predictor,
+            policy,
+            control_listen,
+            seed: raw.seed,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    runtime: PathBuf,
+    function: String,
+    capacity_rps: f64,
+    #[serde(default = "one")]
+    slot_seconds: f64,
+    #[serde(default)]
+    policy: Option<String>,
+    #[serde(default)]
+    model: Option<PathBuf>,
+    #[serde(default = "default_control")]
+    control_listen: String,
+    #[serde(default = "default_predictor")]
+    predictor: PredictorSpec,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default)]
+    overlay: RawOverlay,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverlay {
+    #[serde(default = "default_listen")]
+    listen: String,
+    #[serde(default)]
+    bootstrap: Vec<String>,
+    #[serde(default)]
+    key_file: Option<PathBuf>,
+    #[serde(default)]
+    psk: Option<String>,
+    #[serde(default)]
+    psk_file: Option<PathBuf>,
+    #[serde(default)]
+    allow: Option<Vec<String>>,
+    #[serde(default)]
+    mdns: bool,
+    #[serde(default = "three")]
+    stale_after_slots: u32,
+}
+
+impl Default for RawOverlay {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            bootstrap: Vec::new(),
+            key_file: None,
+            psk: None,
+            psk_file: None,
+            allow: None,
+            mdns: false,
+            stale_after_slots: 3,
+        }
+    }
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn three() -> u32 {
+    3
+}
+fn default_control() -> String {
+    "127.0.0.1:0".into()
+}
+fn default_listen() -> String {
+    "/ip4/127.0.0.1/tcp/0".into()
+}
+fn default_predictor() -> PredictorSpec {
+    PredictorSpec::Ewma { alpha: 0.8 }
+}

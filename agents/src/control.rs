@@ -1,0 +1,227 @@
+//! The control API (HTTP/1.1 on 127.0.0.1): read the current observation,
+//! last outcome, weights and neighbours; set an external decision for the next
+//! slot; switch the policy. Every request gets one JSON answer.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /observation` | the latest `NodeObservation` (`null` before the first slot) |
+//! | `GET /outcome` | the latest `SlotOutcome` |
+//! | `GET /weights` | `{function, peers, fractions, weights}` |
+//! | `GET /neighbors` | per peer: connected, available, age, latest state |
+//! | `PUT /decision` | `[local, fwd…, reject]` or `{"fractions": […]}`; 400 if invalid |
+//! | `PUT /policy` | a spec string, `{"policy": "…"}` or `{"model": "path"}`; 400 if unknown |
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use dfaas_env::Decision;
+use dfaas_policies::{NodeContext, Policy, PolicySpec};
+use dfaas_runtime::Gateway;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::neighbors::NeighborConfig;
+use crate::overlay::{OverlayHandle, lock};
+use crate::slot_loop::{Shared, SlotLoop};
+
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// What the handlers need.
+pub struct ControlContext {
+    pub shared: Arc<Shared>,
+    pub gateway: Arc<Gateway>,
+    pub overlay: Option<OverlayHandle>,
+    pub function: String,
+    pub neighbor_config: NeighborConfig,
+    /// Agent index passed to heuristics (seeding) on a policy switch.
+    pub node_index: usize,
+    pub seed: u64,
+}
+
+/// A running control API.
+pub struct ControlServer {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl ControlServer {
+    /// Binds `listen` and serves.
+    pub async fn start(listen: SocketAddr, ctx: Arc<ControlContext>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, ctx, stopped));
+        Ok(Self { addr, stop, task })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting and waits for the accept loop.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn accept_loop(listener: TcpListener, ctx: Arc<ControlContext>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let ctx = Arc::clone(&ctx);
+                    let service = service_fn(move |req| {
+                        let ctx = Arc::clone(&ctx);
+                        async move { Ok::<_, Infallible>(handle(&ctx, req).await) }
+                    });
+                    tokio::spawn(async move {
+                        let _ = http1::Builder::new()
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(Duration::from_secs(10))
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            },
+            _ = stopped.changed() => break,
+        }
+    }
+}
+
+fn reply(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    r
+}
+
+fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Full<Bytes>> {
+    reply(status, &json!({ "error": message.to_string() }))
+}
+
+async fn handle(ctx: &ControlContext, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let known = ["/observation", "/outcome", "/weights", "/neighbors", "/decision", "/policy"];
+    if !known.contains(&path.as_str()) {
+        return error(StatusCode::NOT_FOUND, format!("no route {path}; routes: {}", known.join(", ")));
+    }
+    match (method, path.as_str()) {
+        (Method::GET, "/observation") => reply(StatusCode::OK, &to_json(&*lock(&ctx.shared.observation))),
+        (Method::GET, "/outcome") => reply(StatusCode::OK, &to_json(&*lock(&ctx.shared.outcome))),
+        (Method::GET, "/weights") => {
+            let peers = ctx.gateway.peer_ids();
+            let body = json!({
+                "function": ctx.function,
+                "peers": peers,
+                "slot": *lock(&ctx.shared.slot),
+                "fractions": to_json(&*lock(&ctx.shared.fractions)),
+                "weights": to_json(&ctx.gateway.weights(&ctx.function)),
+            });
+            reply(StatusCode::OK, &body)
+        }
+        (Method::GET, "/neighbors") => {
+            let views = SlotLoop::neighbor_views(ctx.overlay.as_ref(), &ctx.gateway.peer_ids(), &ctx.neighbor_config);
+            reply(StatusCode::OK, &to_json(&views))
+        }
+        (Method::PUT, "/decision") => match read_body(req).await {
+            Ok(b) => put_decision(ctx, &b),
+            Err(r) => r,
+        },
+        (Method::PUT, "/policy") => match read_body(req).await {
+            Ok(b) => put_policy(ctx, &b),
+            Err(r) => r,
+        },
+        (m, p) => error(StatusCode::METHOD_NOT_ALLOWED, format!("{m} not allowed on {p}")),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+async fn read_body(req: Request<Incoming>) -> Result<Bytes, Response<Full<Bytes>>> {
+    match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) => Err(error(StatusCode::BAD_REQUEST, format!("cannot read the body (limit {MAX_BODY} bytes): {e}"))),
+    }
+}
+
+fn put_decision(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
+    let degree = ctx.gateway.peer_ids().len();
+    let expected = format!("expected [local, {degree} forward fraction(s), reject] summing to 1");
+    let value: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("not JSON: {e}; {expected}")),
+    };
+    let list = match &value {
+        Value::Array(_) => &value,
+        Value::Object(o) if o.contains_key("fractions") => &o["fractions"],
+        _ => return error(StatusCode::BAD_REQUEST, format!("{expected}, or {{\"fractions\": [...]}}")),
+    };
+    let fractions: Vec<f64> = match serde_json::from_value(list.clone()) {
+        Ok(f) => f,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("fractions must be numbers: {e}; {expected}")),
+    };
+    if fractions.len() != degree + 2 {
+        return error(StatusCode::BAD_REQUEST, format!("{} fractions given; {expected}", fractions.len()));
+    }
+    match Decision::new(fractions) {
+        Ok(d) => {
+            let slot = *lock(&ctx.shared.slot);
+            let fr = d.as_slice().to_vec();
+            *lock(&ctx.shared.external) = Some(d);
+            reply(StatusCode::OK, &json!({ "accepted": fr, "for_slot": slot }))
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, format!("invalid decision: {e}; {expected}")),
+    }
+}
+
+fn put_policy(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return error(StatusCode::BAD_REQUEST, "the body is not UTF-8");
+    };
+    let (spec, model) = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(o)) => match (o.get("policy").and_then(Value::as_str), o.get("model").and_then(Value::as_str)) {
+            (Some(p), None) => (Some(p.to_string()), None),
+            (None, Some(m)) => (None, Some(PathBuf::from(m))),
+            _ => return error(StatusCode::BAD_REQUEST, "give {\"policy\": \"spec\"} or {\"model\": \"path\"}"),
+        },
+        Ok(Value::String(s)) => (Some(s), None),
+        _ => (Some(text.trim().to_string()), None),
+    };
+    let built: Result<Box<dyn Policy>, String> = match (spec, model) {
+        (Some(s), _) => PolicySpec::parse(&s)
+            .and_then(|spec| dfaas_policies::build(&spec, ctx.node_index, ctx.seed))
+            .map_err(|e| format!("policy `{s}`: {e}")),
+        (None, Some(m)) => {
+            let node = NodeContext { name: ctx.gateway.node_id().to_string(), neighbors: ctx.gateway.peer_ids() };
+            dfaas_policies::load_learned(&m, &node).map_err(|e| format!("model {}: {e}", m.display()))
+        }
+        (None, None) => Err("no policy given".into()),
+    };
+    match built {
+        Ok(p) => {
+            let name = p.name().to_string();
+            *lock(&ctx.shared.policy) = p;
+            reply(StatusCode::OK, &json!({ "policy": name }))
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, e),
+    }
+}

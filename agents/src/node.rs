@@ -1,0 +1,213 @@
+//! One DFaaS node: the runtime (data plane), the overlay, the slot loop and
+//! the control API, started by [`run_agent`] and stopped by
+//! [`AgentHandle::shutdown`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dfaas_policies::{NodeContext, Policy};
+use dfaas_runtime::{Gateway, GatewayHandle};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::{AgentConfig, PolicyChoice};
+use crate::control::{ControlContext, ControlServer};
+use crate::identity::NodeIdentity;
+use crate::neighbors::NeighborConfig;
+use crate::overlay::{Overlay, OverlayConfig, OverlayHandle};
+use crate::slot_loop::{Shared, SlotLoop, SlotLoopParams};
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("runtime: {0}")]
+    Runtime(#[from] dfaas_runtime::RuntimeError),
+    #[error("node key: {0}")]
+    Identity(#[from] crate::identity::IdentityError),
+    #[error("overlay: {0}")]
+    Overlay(#[from] crate::overlay::OverlayError),
+    #[error("policy: {0}")]
+    Policy(#[from] dfaas_policies::PolicyError),
+    #[error("control API on {addr}: {source}")]
+    Control {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the runtime has no function `{0}`")]
+    NoFunction(String),
+}
+
+/// A running node.
+pub struct AgentHandle {
+    runtime: GatewayHandle,
+    overlay: OverlayHandle,
+    control: ControlServer,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starts a node; the runtime binds `config.runtime.listen`.
+pub async fn run_agent(config: AgentConfig) -> Result<AgentHandle, AgentError> {
+    let runtime = dfaas_runtime::serve(config.runtime.clone()).await?;
+    start_with(config, runtime).await
+}
+
+/// Starts a node whose runtime serves on a listener bound by the caller.
+pub async fn run_agent_on(config: AgentConfig, runtime_listener: TcpListener) -> Result<AgentHandle, AgentError> {
+    let runtime = dfaas_runtime::serve_on(config.runtime.clone(), runtime_listener).await?;
+    start_with(config, runtime).await
+}
+
+/// Builds the configured policy for node `name` with `peers` in action order.
+pub fn build_policy(
+    choice: &PolicyChoice,
+    name: &str,
+    peers: &[String],
+    node_index: usize,
+    seed: u64,
+) -> Result<Box<dyn Policy>, dfaas_policies::PolicyError> {
+    match choice {
+        PolicyChoice::Heuristic(spec) => dfaas_policies::build(spec, node_index, seed),
+        PolicyChoice::Model(path) => {
+            dfaas_policies::load_learned(path, &NodeContext { name: name.into(), neighbors: peers.to_vec() })
+        }
+    }
+}
+
+async fn start_with(config: AgentConfig, runtime: GatewayHandle) -> Result<AgentHandle, AgentError> {
+    match start_rest(&config, &runtime).await {
+        Ok(parts) => Ok(parts.into_handle(runtime)),
+        Err(e) => {
+            runtime.shutdown().await;
+            Err(e)
+        }
+    }
+}
+
+struct Parts {
+    overlay: OverlayHandle,
+    control: ControlServer,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Parts {
+    fn into_handle(self, runtime: GatewayHandle) -> AgentHandle {
+        AgentHandle {
+            runtime,
+            overlay: self.overlay,
+            control: self.control,
+            shared: self.shared,
+            stop: self.stop,
+            tasks: self.tasks,
+        }
+    }
+}
+
+async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Parts, AgentError> {
+    let gateway: Arc<Gateway> = runtime.gateway();
+    if !gateway.function_names().contains(&config.function) {
+        return Err(AgentError::NoFunction(config.function.clone()));
+    }
+    let peers = gateway.peer_ids();
+    let mut all: Vec<&str> = peers.iter().map(String::as_str).chain([gateway.node_id()]).collect();
+    all.sort_unstable();
+    let node_index = all.iter().position(|x| *x == gateway.node_id()).unwrap_or(0);
+    let policy = build_policy(&config.policy, gateway.node_id(), &peers, node_index, config.seed)?;
+
+    let identity = match &config.overlay.key_file {
+        Some(path) => NodeIdentity::load_or_generate(path)?,
+        None => NodeIdentity::ephemeral(),
+    };
+    let slot = Duration::from_secs_f64(config.slot_seconds.max(0.001));
+    let neighbor_config = NeighborConfig { slot, stale_after_slots: config.overlay.stale_after_slots.max(1) };
+    let mut oc = OverlayConfig::new(identity);
+    oc.listen = vec![config.overlay.listen.clone()];
+    oc.bootstrap = config.overlay.bootstrap.clone();
+    oc.psk = config.overlay.psk;
+    oc.allow_list = config.overlay.allow.as_ref().map(|a| a.iter().copied().collect());
+    oc.mdns = config.overlay.mdns;
+    oc.neighbors = neighbor_config;
+    oc.gossip_heartbeat = oc.gossip_heartbeat.min(slot / 2).max(Duration::from_millis(50));
+    oc.redial_interval = oc.redial_interval.min(slot).max(Duration::from_millis(100));
+    let (overlay, mut events) = Overlay::start(oc).await?;
+
+    let mut tasks = Vec::new();
+    // The overlay keeps the neighbour table itself; drain its events.
+    tasks.push(tokio::spawn(async move { while events.recv().await.is_some() {} }));
+
+    let shared = Shared::new(policy);
+    let (stop, stopped) = watch::channel(false);
+    let slot_loop = SlotLoop::new(
+        Arc::clone(&gateway),
+        Some(overlay.clone()),
+        Arc::clone(&shared),
+        SlotLoopParams {
+            function: config.function.clone(),
+            capacity_rps: config.capacity_rps,
+            slot_seconds: config.slot_seconds,
+            stale_after_slots: config.overlay.stale_after_slots,
+            predictor: config.predictor.build(),
+            http_addr: runtime.local_addr().to_string(),
+        },
+    );
+    let ctx = Arc::new(ControlContext {
+        shared: Arc::clone(&shared),
+        gateway,
+        overlay: Some(overlay.clone()),
+        function: config.function.clone(),
+        neighbor_config,
+        node_index,
+        seed: config.seed,
+    });
+    let control = match ControlServer::start(config.control_listen, ctx).await {
+        Ok(c) => c,
+        Err(source) => {
+            overlay.shutdown().await;
+            return Err(AgentError::Control { addr: config.control_listen, source });
+        }
+    };
+    tasks.push(tokio::spawn(slot_loop.run(stopped)));
+    Ok(Parts { overlay, control, shared, stop, tasks })
+}
+
+impl AgentHandle {
+    /// The runtime's HTTP address (users and peers call it).
+    pub fn runtime_addr(&self) -> SocketAddr {
+        self.runtime.local_addr()
+    }
+
+    pub fn control_addr(&self) -> SocketAddr {
+        self.control.local_addr()
+    }
+
+    pub fn gateway(&self) -> Arc<Gateway> {
+        self.runtime.gateway()
+    }
+
+    pub fn overlay(&self) -> &OverlayHandle {
+        &self.overlay
+    }
+
+    /// The state shared by the slot loop and the control API.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Stops the loop, the control API, the overlay and the runtime.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            t.abort();
+            let _ = t.await;
+        }
+        self.control.shutdown().await;
+        self.overlay.shutdown().await;
+        self.runtime.shutdown().await;
+    }
+}
