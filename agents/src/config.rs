@@ -120,7 +120,8 @@ impl AgentConfig {
     /// Reads and validates an agent config file (and the runtime's file it names).
     pub fn load(path: impl AsRef<Path>) -> Result<Self, AgentConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| AgentConfigError::Io { file: path.into(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| AgentConfigError::Io { file: path.into(), source })?;
         Self::from_toml_str(&text, path)
     }
 
@@ -171,8 +172,10 @@ impl AgentConfig {
             .parse()
             .map_err(|e: std::net::AddrParseError| invalid("control_listen", &raw.control_listen, &e.to_string()))?;
         let o = raw.overlay;
-        let listen: Multiaddr =
-            o.listen.parse().map_err(|e: libp2p::multiaddr::Error| invalid("overlay.listen", &o.listen, &e.to_string()))?;
+        let listen: Multiaddr = o
+            .listen
+            .parse()
+            .map_err(|e: libp2p::multiaddr::Error| invalid("overlay.listen", &o.listen, &e.to_string()))?;
         let mut bootstrap = Vec::new();
         for (i, b) in o.bootstrap.iter().enumerate() {
             let a: Multiaddr = b.parse().map_err(|e: libp2p::multiaddr::Error| {
@@ -185,9 +188,9 @@ impl AgentConfig {
         }
         let psk = match (o.psk, o.psk_file) {
             (Some(_), Some(_)) => return Err(invalid("overlay.psk_file", &"(set)", "give either psk or psk_file")),
-            (Some(hex), None) => Some(
-                crate::overlay::parse_psk(&hex).map_err(|e| invalid("overlay.psk", &"(hidden)", &e))?,
-            ),
+            (Some(hex), None) => {
+                Some(crate::overlay::parse_psk(&hex).map_err(|e| invalid("overlay.psk", &"(hidden)", &e))?)
+            }
             (None, Some(f)) => {
                 let f = rel(&f);
                 let text = std::fs::read_to_string(&f)

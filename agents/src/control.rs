@@ -198,7 +198,8 @@ fn put_policy(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
         return error(StatusCode::BAD_REQUEST, "the body is not UTF-8");
     };
     let (spec, model) = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(o)) => match (o.get("policy").and_then(Value::as_str), o.get("model").and_then(Value::as_str)) {
+        Ok(Value::Object(o)) => match (o.get("policy").and_then(Value::as_str), o.get("model").and_then(Value::as_str))
+        {
             (Some(p), None) => (Some(p.to_string()), None),
             (None, Some(m)) => (None, Some(PathBuf::from(m))),
             _ => return error(StatusCode::BAD_REQUEST, "give {\"policy\": \"spec\"} or {\"model\": \"path\"}"),

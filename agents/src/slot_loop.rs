@@ -148,7 +148,8 @@ impl SlotLoop {
 
     /// One slot: outcome → prediction → gossip → observation → decision → weights.
     pub async fn tick(&mut self, now: Instant) -> Result<TickReport, TickError> {
-        let outcome = self.gateway.take_slot(&self.function).ok_or_else(|| TickError::NoFunction(self.function.clone()))?;
+        let outcome =
+            self.gateway.take_slot(&self.function).ok_or_else(|| TickError::NoFunction(self.function.clone()))?;
         self.predictor.observe(f64::from(outcome.input));
         let predicted = self.predictor.predict();
         let cap_slot = self.capacity_rps * self.slot_seconds;
@@ -229,7 +230,13 @@ impl SlotLoop {
         for (k, id) in self.peer_ids.iter().enumerate() {
             let found = self.overlay.as_ref().and_then(|ov| {
                 ov.with_neighbors(|t| {
-                    t.by_node(id).map(|n| (n.observation(&self.function, now, &self.neighbors), n.is_available(now, &self.neighbors), n.peer_id))
+                    t.by_node(id).map(|n| {
+                        (
+                            n.observation(&self.function, now, &self.neighbors),
+                            n.is_available(now, &self.neighbors),
+                            n.peer_id,
+                        )
+                    })
                 })
             });
             let mut nb = match found {
@@ -256,7 +263,11 @@ impl SlotLoop {
     }
 
     /// The neighbours in runtime peer order, for the control API.
-    pub fn neighbor_views(overlay: Option<&OverlayHandle>, peer_ids: &[String], cfg: &NeighborConfig) -> Vec<NeighborView> {
+    pub fn neighbor_views(
+        overlay: Option<&OverlayHandle>,
+        peer_ids: &[String],
+        cfg: &NeighborConfig,
+    ) -> Vec<NeighborView> {
         let now = Instant::now();
         peer_ids
             .iter()

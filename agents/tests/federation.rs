@@ -19,7 +19,13 @@ fn client() -> Client {
     dfaas_runtime::client::build(Duration::from_secs(2))
 }
 
-async fn call(c: &Client, addr: SocketAddr, method: Method, path: &str, body: &str) -> Result<(StatusCode, String), String> {
+async fn call(
+    c: &Client,
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    body: &str,
+) -> Result<(StatusCode, String), String> {
     let req = Request::builder()
         .method(method)
         .uri(format!("http://{addr}{path}"))
@@ -264,7 +270,8 @@ fn agent_config_parses_and_names_bad_fields() {
     std::fs::write(dir.path().join("node.toml"), node).unwrap();
     let file = dir.path().join("agent.toml");
     let good = "runtime = \"node.toml\"\nfunction = \"f\"\ncapacity_rps = 10.0\npolicy = \"slack-proportional\"\n\
-                predictor = { kind = \"holt\", alpha = 0.5, beta = 0.3 }\n[overlay]\nkey_file = \"p2p.key\"\npsk = \"" .to_string()
+                predictor = { kind = \"holt\", alpha = 0.5, beta = 0.3 }\n[overlay]\nkey_file = \"p2p.key\"\npsk = \""
+        .to_string()
         + &"ab".repeat(32)
         + "\"\n";
     let c = AgentConfig::from_toml_str(&good, &file).unwrap();

@@ -1,34 +1,54 @@
-//! `dfaas agent`: one live node. For now the data plane alone (gateway with
-//! the static weights of the node's config file, changeable through
-//! `PUT /control/weights/<function>`); the control plane arrives with issue 5.
+//! `dfaas agent --config F`: one live node.
+//!
+//! An agent config (it names its runtime's node config: `runtime = "node.toml"`)
+//! runs the whole node: gateway, libp2p overlay, slot loop with its policy, and
+//! the control API. A runtime node config alone runs just the gateway with the
+//! weights of the file (changeable through `PUT /control/weights/<function>`).
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use dfaas_runtime::{NodeConfig, serve};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Node configuration file (TOML).
+    /// Agent configuration (TOML), or a runtime node configuration for the gateway alone.
     #[arg(long)]
     config: PathBuf,
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let config = NodeConfig::load(&a.config)?;
+    let text = std::fs::read_to_string(&a.config).with_context(|| format!("{}: cannot read", a.config.display()))?;
+    let is_agent = toml::from_str::<toml::Table>(&text).map(|t| t.contains_key("runtime")).unwrap_or(false);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
-    rt.block_on(async move {
-        let node = serve(config).await?;
-        eprintln!(
-            "dfaas agent {}: gateway on http://{} (functions: {}; peers: {})",
-            node.node_id(),
-            node.local_addr(),
-            node.function_names().join(", "),
-            node.peer_ids().join(", ")
-        );
-        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
-        eprintln!("shutting down");
-        node.shutdown().await;
-        Ok::<(), anyhow::Error>(())
-    })
+    if is_agent {
+        let config = dfaas_agent::AgentConfig::load(&a.config)?;
+        rt.block_on(async move {
+            let node = dfaas_agent::run_agent(config).await?;
+            eprintln!(
+                "dfaas agent: gateway on http://{}, control API on http://{}",
+                node.runtime_addr(),
+                node.control_addr()
+            );
+            tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+            eprintln!("shutting down");
+            node.shutdown().await;
+            Ok(())
+        })
+    } else {
+        let config = dfaas_runtime::NodeConfig::load(&a.config)?;
+        rt.block_on(async move {
+            let node = dfaas_runtime::serve(config).await?;
+            eprintln!(
+                "dfaas agent {} (gateway only): http://{} (functions: {}; peers: {})",
+                node.node_id(),
+                node.local_addr(),
+                node.function_names().join(", "),
+                node.peer_ids().join(", ")
+            );
+            tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+            eprintln!("shutting down");
+            node.shutdown().await;
+            Ok(())
+        })
+    }
 }

@@ -348,7 +348,7 @@ impl TrainConfig {
         if !(0.0..=1.0).contains(&p.entropy_decay_fraction) {
             return bad("ppo.entropy_decay_fraction", p.entropy_decay_fraction.to_string(), "must be in [0, 1]");
         }
-        if self.rollout.envs == 0 || p.episodes_per_iteration % self.rollout.envs != 0 {
+        if self.rollout.envs == 0 || !p.episodes_per_iteration.is_multiple_of(self.rollout.envs) {
             return bad(
                 "rollout.envs",
                 self.rollout.envs.to_string(),

@@ -7,6 +7,7 @@
 /// step (used only if the trajectory was cut without termination).
 /// `A_t = δ_t + γλ(1 − done_t)A_{t+1}`, `δ_t = r_t + γ(1 − done_t)V(s_{t+1}) − V(s_t)`,
 /// returns `R_t = A_t + V(s_t)`.
+#[allow(clippy::too_many_arguments)]
 pub fn gae(
     rewards: &[f32],
     values: &[f32],

@@ -119,7 +119,7 @@ impl Learner {
         let actor = burn::module::Module::valid(&self.actor);
         let critic = burn::module::Module::valid(&self.critic);
         let plain = Device::flex();
-        let n = if obs_dim == 0 { 0 } else { obs.len() / obs_dim };
+        let n = obs.len().checked_div(obs_dim).unwrap_or(0);
         let (mut logp, mut values) = (Vec::with_capacity(n), Vec::with_capacity(n));
         let chunk = 4096;
         let mut start = 0;
@@ -140,7 +140,7 @@ impl Learner {
     pub fn values(&self, obs: &[f32], obs_dim: usize) -> Vec<f32> {
         let critic = burn::module::Module::valid(&self.critic);
         let plain = Device::flex();
-        let n = if obs_dim == 0 { 0 } else { obs.len() / obs_dim };
+        let n = obs.len().checked_div(obs_dim).unwrap_or(0);
         let mut out = Vec::with_capacity(n);
         for start in (0..n).step_by(4096) {
             let end = (start + 4096).min(n);

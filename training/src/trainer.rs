@@ -178,7 +178,7 @@ impl Trainer {
             let r = self.iterate();
             reports.push(r);
             let done = self.state.iteration == stop;
-            if done || self.state.iteration % self.cfg.checkpoint_every.max(1) == 0 {
+            if done || self.state.iteration.is_multiple_of(self.cfg.checkpoint_every.max(1)) {
                 checkpoint::save(&self.run_dir, &self.learners, &self.state)?;
             }
         }
