@@ -3,8 +3,8 @@
 //! [`RunLogger`] writes, for one run directory `<run>`:
 //!
 //! - `<run>/tensorboard/events.out.tfevents.*`: scalars written with tensorboard-rs
-//!   (`SummaryWriter::add_scalar`, the only writer method used here: many others are
-//!   `unimplemented!()` and panic). Point TensorBoard at it with
+//!   (`SummaryWriter::add_scalar`, the only writer method used here: many others are left
+//!   unwritten in that crate and panic). Point TensorBoard at it with
 //!   `tensorboard --logdir <run>/tensorboard` (or at a folder of runs). The files are proven readable
 //!   by TensorBoard's own `EventAccumulator` in `training/tests/tensorboard_readable.rs`, through
 //!   `scripts/check_tensorboard.py`.
