@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: install what is needed, build, and run the demo — simulate
 # one episode, compare every heuristic with the upper reference on the
-# shipped scenarios, train a policy briefly, and evaluate the shipped models.
+# shipped scenarios, train a policy briefly, evaluate the shipped models, and
+# put open-loop load on a live gateway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -37,5 +38,24 @@ for m in models/*.dfpolicy; do
   echo "== evaluate the shipped model $m on $s"
   $DFAAS evaluate --model "$m" --scenario "$s"
 done
+
+echo "== live: one gateway with a synthetic function on 127.0.0.1, open-loop load for 3 s"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$OUT/node1.toml" <<EOF
+node_id = "n1"
+listen = "127.0.0.1:$PORT"
+key_file = "n1.key"
+[[functions]]
+name = "work"
+backend = { kind = "synthetic", warm_s = 0.01, cold_s = 0.05, idle_s = 30.0, max_instances = 4 }
+admission = { max_concurrency = 4, queue = 8 }
+weights = { local = 100 }
+EOF
+$DFAAS agent --config "$OUT/node1.toml" 2> "$OUT/node1.log" &
+AGENT=$!
+trap 'kill $AGENT 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+$DFAAS loadgen --target "http://127.0.0.1:$PORT/function/work" --rate 200 --duration 3
+kill $AGENT 2>/dev/null || true
 
 echo "demo outputs in $OUT"

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the build and the tests need (figlet: the reference
 # function of the runtime's process-backend test).
-PKGS=(pkg-config python3-venv figlet)
+PKGS=(pkg-config python3-venv figlet curl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
