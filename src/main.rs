@@ -33,6 +33,8 @@ enum Command {
     Agent(commands::agent::Args),
     /// Open-loop HTTP load at a constant rate, with a latency report.
     Loadgen(commands::loadgen::Args),
+    /// Run a scenario live: N agents on 127.0.0.1 driven by its workload.
+    Cluster(commands::cluster::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Evaluate(a) => commands::evaluate::run(a),
         Command::Agent(a) => commands::agent::run(a),
         Command::Loadgen(a) => commands::loadgen::run(a),
+        Command::Cluster(a) => commands::cluster::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

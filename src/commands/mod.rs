@@ -1,6 +1,7 @@
 //! One module per verb.
 
 pub mod agent;
+pub mod cluster;
 pub mod compare;
 pub mod evaluate;
 pub mod export;

@@ -1,0 +1,301 @@
+//! `dfaas cluster`: a live federation on 127.0.0.1.
+//!
+//! For a `capacity`-model scenario, writes one runtime node config and one
+//! agent config per node (free ports, fresh keys, a private-network key and
+//! an allow-list shared by the members, members from the topology's
+//! neighbours, a synthetic function whose instances × 1/service time equal
+//! the node's capacity), starts one `dfaas agent` process per node, waits
+//! until every gateway answers `/healthz` and every control API lists its
+//! neighbours as available, drives each node's load from the scenario's
+//! workload with the open-loop generator (one rate per slot), polls each
+//! agent's `/outcome` once per slot, and reports per node and slot. Every
+//! child is killed when [`Children`] is dropped: on success, error or panic.
+
+mod procs;
+mod report;
+mod setup;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use dfaas_env::Scenario;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use serde::Serialize;
+
+use crate::loadgen::{LoadSpec, Report};
+pub use procs::Children;
+pub use setup::{Choice, FUNCTION, NodePlan, capacities, write_configs};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct ClusterOpts {
+    pub scenario: PathBuf,
+    /// Live slot length, seconds (agents' slot and the load's slot).
+    pub slot_seconds: f64,
+    /// Slots of load (default: the scenario's `max_steps`, at most 60).
+    pub slots: Option<usize>,
+    pub choice: Choice,
+    /// Folder for configs, keys and logs (default: a temporary one, removed after).
+    pub out: Option<PathBuf>,
+    /// The `dfaas` binary to start agents with.
+    pub exe: PathBuf,
+    /// Workload episode seed (default: the scenario's first evaluation seed).
+    pub seed: Option<u64>,
+    /// Longest wait for the federation to form.
+    pub ready_timeout: Duration,
+}
+
+/// One node's part of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeReport {
+    pub node: String,
+    pub gateway: String,
+    pub control: String,
+    pub capacity_rps: f64,
+    pub neighbors: Vec<String>,
+    /// Scheduled rate per slot (req/s).
+    pub rates: Vec<f64>,
+    /// The generator's report (with per-slot rows); `None` without load.
+    pub load: Option<Report>,
+    /// The agent's `/outcome`, polled once per slot (consecutive duplicates removed).
+    pub outcomes: Vec<serde_json::Value>,
+}
+
+/// Federation-wide totals.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub requests: u64,
+    pub successes: u64,
+    pub rejected: u64,
+    pub failures: u64,
+    /// successes / requests.
+    pub processed_ratio: f64,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterReport {
+    pub scenario: String,
+    pub policy: String,
+    pub slot_seconds: f64,
+    pub slots: usize,
+    pub out_dir: String,
+    /// Process ids of the agents (all stopped when the report is returned).
+    pub pids: Vec<u32>,
+    /// Seconds until the federation formed.
+    pub ready_s: f64,
+    pub nodes: Vec<NodeReport>,
+    pub summary: Summary,
+}
+
+type Client = dfaas_runtime::client::HttpClient;
+
+async fn get(c: &Client, url: String) -> Option<(u16, String)> {
+    let req = Request::get(url).body(Full::new(Bytes::new())).ok()?;
+    let fut = async {
+        let r = c.request(req).await.ok()?;
+        let st = r.status().as_u16();
+        let b = r.into_body().collect().await.ok()?.to_bytes();
+        Some((st, String::from_utf8_lossy(&b).into_owned()))
+    };
+    tokio::time::timeout(Duration::from_secs(2), fut).await.ok().flatten()
+}
+
+/// Rates per node and slot (req/s) from the scenario's workload.
+pub fn rates(s: &Scenario, n: usize, slots: usize, seed: u64) -> Result<Vec<Vec<f64>>> {
+    let workload = s.workload.load(&s.base_dir(), &s.path, n)?;
+    let steps = slots.max(s.episode.max_steps);
+    let mut rng = dfaas_env::seeds::substream(seed, 0);
+    let counts = workload.generate(n, steps, s.episode.slot_seconds, &mut rng);
+    Ok(counts
+        .iter()
+        .map(|row| row.iter().take(slots).map(|&c| f64::from(c) / s.episode.slot_seconds).collect())
+        .collect())
+}
+
+fn log_tail(path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
+}
+
+/// Runs the cluster (on a runtime of its own) and returns the report.
+pub fn run_cluster(opts: &ClusterOpts) -> Result<ClusterReport> {
+    let scenario = Scenario::load(&opts.scenario)?;
+    let topo = scenario.build_topology()?;
+    capacities(&scenario, topo.len())?;
+    if !(opts.slot_seconds.is_finite() && (0.05..=3600.0).contains(&opts.slot_seconds)) {
+        bail!("--slot-seconds {} must be within 0.05..=3600", opts.slot_seconds);
+    }
+    let slots = opts.slots.unwrap_or(scenario.episode.max_steps.min(60));
+    if slots == 0 {
+        bail!("--slots must be >= 1");
+    }
+    let seed = opts.seed.unwrap_or_else(|| scenario.evaluation_seeds().first().copied().unwrap_or(0));
+    let rates = rates(&scenario, topo.len(), slots, seed)?;
+
+    let (dir, temp) = match &opts.out {
+        Some(d) => (d.clone(), false),
+        None => {
+            let nanos =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+            (std::env::temp_dir().join(format!("dfaas-cluster-{}-{nanos}", std::process::id())), true)
+        }
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = dir.canonicalize()?;
+    let result = run_in(opts, &scenario, &dir, slots, seed, rates);
+    if temp && result.is_ok() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+fn run_in(
+    opts: &ClusterOpts,
+    scenario: &Scenario,
+    dir: &std::path::Path,
+    slots: usize,
+    seed: u64,
+    rates: Vec<Vec<f64>>,
+) -> Result<ClusterReport> {
+    let choice = match &opts.choice {
+        Choice::Model(m) => Choice::Model(m.canonicalize().with_context(|| format!("model {}", m.display()))?),
+        c => c.clone(),
+    };
+    let plans = write_configs(scenario, dir, opts.slot_seconds, &choice, seed)?;
+    let mut children = Children::default();
+    for p in &plans {
+        children.spawn(&p.id, &opts.exe, &p.agent_toml, &dir.join(format!("{}.log", p.id)))?;
+    }
+    let pids = children.pids();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let result = rt.block_on(drive(opts, &plans, &mut children, dir, slots, rates));
+    children.stop_all();
+    let (ready_s, nodes) = result?;
+    let summary = summarize(&nodes);
+    Ok(ClusterReport {
+        scenario: scenario.name.clone(),
+        policy: choice.label(),
+        slot_seconds: opts.slot_seconds,
+        slots,
+        out_dir: dir.display().to_string(),
+        pids,
+        ready_s,
+        nodes,
+        summary,
+    })
+}
+
+async fn drive(
+    opts: &ClusterOpts,
+    plans: &[NodePlan],
+    children: &mut Children,
+    dir: &std::path::Path,
+    slots: usize,
+    rates: Vec<Vec<f64>>,
+) -> Result<(f64, Vec<NodeReport>)> {
+    let client = dfaas_runtime::client::build(Duration::from_secs(1));
+    let started = Instant::now();
+    let deadline = started + opts.ready_timeout;
+    loop {
+        if let Some((name, st)) = children.exited() {
+            bail!(
+                "agent {name} exited ({st}) before the federation formed:\n{}",
+                log_tail(&dir.join(format!("{name}.log")))
+            );
+        }
+        let mut ready = true;
+        for p in plans {
+            let healthy = matches!(get(&client, format!("http://{}/healthz", p.gateway)).await, Some((200, _)));
+            let seen = match get(&client, format!("http://{}/neighbors", p.control)).await {
+                Some((200, body)) => serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v.as_array().map(|a| a.iter().filter(|n| n["available"] == true).count()))
+                    .unwrap_or(0),
+                _ => 0,
+            };
+            ready &= healthy && seen >= p.neighbors.len();
+        }
+        if ready {
+            break;
+        }
+        if Instant::now() >= deadline {
+            let logs: Vec<String> = plans
+                .iter()
+                .map(|p| format!("--- {}:\n{}", p.id, log_tail(&dir.join(format!("{}.log", p.id)))))
+                .collect();
+            bail!("the federation did not form within {:?}\n{}", opts.ready_timeout, logs.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let ready_s = started.elapsed().as_secs_f64();
+
+    let slot = Duration::from_secs_f64(opts.slot_seconds);
+    let mut loads = Vec::new();
+    for (p, r) in plans.iter().zip(&rates) {
+        if r.iter().any(|&x| x > 0.0) {
+            let mut spec = LoadSpec::per_slot(format!("http://{}/function/{FUNCTION}", p.gateway), r.clone(), slot);
+            spec.timeout = Duration::from_secs(5);
+            loads.push(Some(tokio::spawn(crate::loadgen::run(spec))));
+        } else {
+            loads.push(None);
+        }
+    }
+    // Poll /outcome once per slot while the load runs.
+    let mut outcomes: Vec<Vec<serde_json::Value>> = vec![Vec::new(); plans.len()];
+    let end = Instant::now() + slot * u32::try_from(slots).unwrap_or(u32::MAX) + slot / 2;
+    let mut tick = tokio::time::interval(slot);
+    while Instant::now() < end {
+        tick.tick().await;
+        for (i, p) in plans.iter().enumerate() {
+            if let Some((200, body)) = get(&client, format!("http://{}/outcome", p.control)).await {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) {
+                    if outcomes[i].last() != Some(&v) {
+                        outcomes[i].push(v);
+                    }
+                }
+            }
+        }
+    }
+    let mut nodes = Vec::new();
+    for (i, (p, load)) in plans.iter().zip(loads).enumerate() {
+        let load = match load {
+            Some(h) => Some(h.await.context("load task")?.with_context(|| format!("load of {}", p.id))?),
+            None => None,
+        };
+        nodes.push(NodeReport {
+            node: p.id.clone(),
+            gateway: p.gateway.to_string(),
+            control: p.control.to_string(),
+            capacity_rps: p.capacity_rps,
+            neighbors: p.neighbors.clone(),
+            rates: rates[i].clone(),
+            load,
+            outcomes: std::mem::take(&mut outcomes[i]),
+        });
+    }
+    Ok((ready_s, nodes))
+}
+
+fn summarize(nodes: &[NodeReport]) -> Summary {
+    let (mut requests, mut successes, mut rejected, mut failures) = (0, 0, 0, 0);
+    for r in nodes.iter().filter_map(|n| n.load.as_ref()) {
+        requests += r.requests;
+        successes += r.successes;
+        rejected += r.by_reject_reason.values().sum::<u64>();
+        failures += r.slots.iter().map(|s| s.failures).sum::<u64>();
+    }
+    let processed_ratio = if requests > 0 { successes as f64 / requests as f64 } else { 1.0 };
+    Summary { requests, successes, rejected, failures, processed_ratio }
+}
+
+impl ClusterReport {
+    /// The text report (tables per node and the federation summary).
+    pub fn to_text(&self) -> String {
+        report::text(self)
+    }
+}

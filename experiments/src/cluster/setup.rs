@@ -1,0 +1,137 @@
+//! Writes one runtime `node.toml` and one `agent.toml` per scenario node.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use dfaas_env::Scenario;
+use dfaas_env::models::ModelSpec;
+
+/// Name of the synthetic function every node serves.
+pub const FUNCTION: &str = "f";
+
+/// How the agents choose their weights.
+#[derive(Debug, Clone)]
+pub enum Choice {
+    Policy(String),
+    Model(PathBuf),
+}
+
+impl Choice {
+    pub fn label(&self) -> String {
+        match self {
+            Choice::Policy(p) => p.clone(),
+            Choice::Model(m) => m.display().to_string(),
+        }
+    }
+}
+
+/// One node's files and addresses.
+#[derive(Debug, Clone)]
+pub struct NodePlan {
+    pub id: String,
+    pub capacity_rps: f64,
+    pub instances: u32,
+    pub service_s: f64,
+    pub gateway: SocketAddr,
+    pub control: SocketAddr,
+    pub p2p_port: u16,
+    pub peer_id: String,
+    pub neighbors: Vec<String>,
+    pub agent_toml: PathBuf,
+}
+
+fn free_port() -> Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").context("binding a free port on 127.0.0.1")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// Capacities of a `capacity`-model scenario; other models are refused.
+pub fn capacities(s: &Scenario, n: usize) -> Result<(Vec<f64>, f64)> {
+    match &s.model {
+        ModelSpec::Capacity(c) => {
+            let caps: Vec<f64> = (0..n).map(|i| c.capacity_rps.get(i)).collect();
+            Ok((caps, c.service_time_s.unwrap_or(0.1)))
+        }
+        other => bail!(
+            "dfaas cluster: scenario {} uses the `{}` model; only `capacity`-model scenarios can be run live for now",
+            s.path.display(),
+            other.kind()
+        ),
+    }
+}
+
+/// Writes every node's files into `dir` and returns the plans (in topology order).
+pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choice, seed: u64) -> Result<Vec<NodePlan>> {
+    let topo = s.build_topology()?;
+    let n = topo.len();
+    let (caps, service) = capacities(s, n)?;
+    let psk: [u8; 32] = rand::random();
+    let psk_hex: String = psk.iter().map(|b| format!("{b:02x}")).collect();
+
+    let mut plans = Vec::new();
+    let mut pubkeys = Vec::new();
+    for (i, id) in topo.names().iter().enumerate() {
+        let key = dfaas_runtime::NodeKey::load_or_generate(dir.join(format!("{id}.key")))
+            .with_context(|| format!("generating the node key of {id}"))?;
+        pubkeys.push(key.public_b64());
+        let ident = dfaas_agent::NodeIdentity::load_or_generate(&dir.join(format!("{id}.p2p.key")))
+            .with_context(|| format!("generating the overlay key of {id}"))?;
+        let cap = caps[i];
+        let instances = ((cap * service).ceil() as u32).max(1);
+        let service_s = if cap > 0.0 { f64::from(instances) / cap } else { service };
+        plans.push(NodePlan {
+            id: id.clone(),
+            capacity_rps: cap,
+            instances,
+            service_s,
+            gateway: SocketAddr::from(([127, 0, 0, 1], free_port()?)),
+            control: SocketAddr::from(([127, 0, 0, 1], free_port()?)),
+            p2p_port: free_port()?,
+            peer_id: ident.peer_id.to_string(),
+            neighbors: topo.neighbors(i).iter().map(|&j| topo.names()[j].clone()).collect(),
+            agent_toml: dir.join(format!("{id}.agent.toml")),
+        });
+    }
+    let allow: Vec<String> = plans.iter().map(|p| format!("{:?}", p.peer_id)).collect();
+    for (i, p) in plans.iter().enumerate() {
+        let mut node = format!("node_id = \"{}\"\nlisten = \"{}\"\nkey_file = \"{}.key\"\n", p.id, p.gateway, p.id);
+        node.push_str(&format!(
+            "\n[[functions]]\nname = \"{FUNCTION}\"\nbackend = {{ kind = \"synthetic\", warm_s = {s}, cold_s = {s}, idle_s = 600.0, max_instances = {c} }}\nadmission = {{ max_concurrency = {c}, queue = {q} }}\n",
+            s = p.service_s,
+            c = p.instances,
+            q = p.instances * 4
+        ));
+        for &j in topo.neighbors(i) {
+            let m = &plans[j];
+            node.push_str(&format!(
+                "\n[[members]]\nid = \"{}\"\npublic_key = \"{}\"\naddress = \"{}\"\n",
+                m.id, pubkeys[j], m.gateway
+            ));
+        }
+        let node_file = dir.join(format!("{}.node.toml", p.id));
+        std::fs::write(&node_file, node).with_context(|| format!("writing {}", node_file.display()))?;
+
+        let bootstrap: Vec<String> = plans
+            .iter()
+            .filter(|o| o.id != p.id)
+            .map(|o| format!("\"/ip4/127.0.0.1/tcp/{}/p2p/{}\"", o.p2p_port, o.peer_id))
+            .collect();
+        let policy_line = match choice {
+            Choice::Policy(x) => format!("policy = {x:?}\n"),
+            Choice::Model(m) => format!("model = {:?}\n", m.display().to_string()),
+        };
+        let agent = format!(
+            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/127.0.0.1/tcp/{port}\"\nbootstrap = [{boot}]\nkey_file = \"{id}.p2p.key\"\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",
+            id = p.id,
+            cap = p.capacity_rps,
+            ctl = p.control,
+            port = p.p2p_port,
+            boot = bootstrap.join(", "),
+            allow = allow.join(", "),
+            agent_seed = seed & 0x7fff_ffff_ffff_ffff,
+        );
+        std::fs::write(&p.agent_toml, agent).with_context(|| format!("writing {}", p.agent_toml.display()))?;
+    }
+    Ok(plans)
+}
