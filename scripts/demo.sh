@@ -58,4 +58,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && 
 $DFAAS loadgen --target "http://127.0.0.1:$PORT/function/work" --rate 200 --duration 3
 kill $AGENT 2>/dev/null || true
 
+echo "== live cluster: DFaaS CloudNet 2021 on 3 agent processes (127.0.0.1), slack-proportional, 8 one-second slots"
+$DFAAS cluster --scenario experiments/scenarios/dfaas-cloudnet21.toml --slots 8 --slot-seconds 1 --policy slack-proportional --out "$OUT/cluster-cloudnet21"
+
 echo "demo outputs in $OUT"
