@@ -30,21 +30,17 @@ use libp2p::pnet::PreSharedKey;
 use libp2p::{Multiaddr, PeerId};
 use serde::Deserialize;
 
+use dfaas_env::ConfigError;
+
 use crate::predict::PredictorSpec;
 
 /// A config that cannot be read, parsed or accepted; names file, field and value.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentConfigError {
-    #[error("{file}: cannot read: {source}")]
-    Io {
-        file: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{file}: {message}")]
-    Parse { file: PathBuf, message: String },
-    #[error("{file}: field `{field}` = {value}: {reason}")]
-    Invalid { file: PathBuf, field: String, value: String, reason: String },
+    /// The agent file itself (same error type as scenario files).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The runtime file it names.
     #[error(transparent)]
     Runtime(#[from] dfaas_runtime::ConfigError),
 }
@@ -120,8 +116,7 @@ impl AgentConfig {
     /// Reads and validates an agent config file (and the runtime's file it names).
     pub fn load(path: impl AsRef<Path>) -> Result<Self, AgentConfigError> {
         let path = path.as_ref();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| AgentConfigError::Io { file: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: path.into(), source })?;
         Self::from_toml_str(&text, path)
     }
 
@@ -129,14 +124,11 @@ impl AgentConfig {
     pub fn from_toml_str(text: &str, file: impl AsRef<Path>) -> Result<Self, AgentConfigError> {
         let file = file.as_ref();
         let raw: RawConfig =
-            toml::from_str(text).map_err(|e| AgentConfigError::Parse { file: file.into(), message: e.to_string() })?;
+            toml::from_str(text).map_err(|e| ConfigError::Parse { file: file.into(), message: e.to_string() })?;
         let dir = file.parent().unwrap_or(Path::new("."));
         let rel = |p: &Path| if p.is_relative() { dir.join(p) } else { p.to_path_buf() };
-        let invalid = |field: &str, value: &dyn std::fmt::Display, reason: &str| AgentConfigError::Invalid {
-            file: file.into(),
-            field: field.into(),
-            value: value.to_string(),
-            reason: reason.into(),
+        let invalid = |field: &str, value: &dyn std::fmt::Display, reason: &str| {
+            AgentConfigError::Config(ConfigError::invalid(file, field, value, reason))
         };
         let runtime = NodeConfig::load(rel(&raw.runtime))?;
         if !runtime.functions.iter().any(|f| f.name == raw.function) {
