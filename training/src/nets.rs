@@ -86,13 +86,27 @@ impl Mlp {
             layers.push(LinearConfig::new(width, h).init(device));
             width = h;
         }
-        Self { hidden: layers, output: LinearConfig::new(width, output).init(device), activation }
+        let mlp = Self { hidden: layers, output: LinearConfig::new(width, output).init(device), activation };
+        // burn initialises parameters lazily, on first use, from a process-wide
+        // generator: draw them all now, in order, so a seed fixes the weights
+        // whichever thread touches the network first.
+        mlp.visit(&mut Materialize);
+        mlp
     }
 
     /// `[batch, input]` → `[batch, output]`, no activation after the last layer.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let x = self.hidden.iter().fold(x, |x, layer| self.activation.apply(layer.forward(x)));
         self.output.forward(x)
+    }
+}
+
+/// Forces every lazily initialised parameter to draw its values.
+struct Materialize;
+
+impl burn::module::ModuleVisitor for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        let _ = param.val();
     }
 }
 
@@ -221,6 +235,25 @@ impl Critic {
 mod tests {
     use super::*;
     use burn::tensor::{Distribution, TensorData};
+
+    /// Counts parameters still waiting for their lazy initialisation.
+    struct CountLazy(usize, usize);
+    impl burn::module::ModuleVisitor for CountLazy {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+            self.0 += 1;
+            self.1 += usize::from(!param.is_initialized());
+        }
+    }
+
+    #[test]
+    fn parameters_are_drawn_at_creation_not_on_first_use() {
+        let cfg = NetConfig::new(6, 4).with_hidden([8, 8]);
+        let mut c = CountLazy(0, 0);
+        cfg.init_actor(&Device::flex()).unwrap().visit(&mut c);
+        cfg.init_critic(&Device::flex()).unwrap().visit(&mut c);
+        assert_eq!(c.0, 12, "3 layers × (weight, bias) × 2 networks");
+        assert_eq!(c.1, 0, "lazy parameters would draw from the global generator later, in any order");
+    }
 
     #[test]
     fn shapes_are_right_and_alpha_is_positive() {
