@@ -13,6 +13,7 @@
 //!
 //! [auth]
 //! freshness_window_s = 10.0
+//! scheme = "mac"                 # or "signature" (Ed25519 per request)
 //!
 //! [[members]]                    # the other federation members, in peer order
 //! id = "n2"
@@ -132,6 +133,10 @@ pub struct AuthConfig {
     /// Accepted clock difference between signer and verifier, seconds.
     #[serde(default = "d_window")]
     pub freshness_window_s: f64,
+    /// How this node proves its forwards: `mac` (HMAC under the pair key,
+    /// the default) or `signature` (Ed25519). Peers accept both.
+    #[serde(default)]
+    pub scheme: crate::auth::Scheme,
 }
 
 fn d_window() -> f64 {
@@ -140,7 +145,7 @@ fn d_window() -> f64 {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        AuthConfig { freshness_window_s: d_window() }
+        AuthConfig { freshness_window_s: d_window(), scheme: Default::default() }
     }
 }
 

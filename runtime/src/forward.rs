@@ -1,4 +1,4 @@
-//! One-hop forwarding of a user request to a peer, signed with the node key.
+//! One-hop forwarding of a user request to a peer, authenticated (see [`crate::auth`]).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -8,10 +8,9 @@ use http_body_util::Full;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, StatusCode};
 
-use crate::auth;
+use crate::auth::{self, Credential};
 use crate::body::read_limited;
 use crate::client::{HttpClient, MAX_RESPONSE_BYTES};
-use crate::keys::NodeKey;
 
 /// A peer's answer.
 #[derive(Debug)]
@@ -45,10 +44,10 @@ pub fn is_hop_by_hop(name: &HeaderName) -> bool {
 /// Where and as whom to forward.
 #[derive(Debug, Clone, Copy)]
 pub struct Route<'a> {
-    /// This node's id and key.
+    /// This node's id.
     pub sender: &'a str,
-    /// The signing key.
-    pub key: &'a NodeKey,
+    /// What the forward is proven with.
+    pub credential: Credential<'a>,
     /// The peer's id.
     pub receiver: &'a str,
     /// The peer's gateway.
@@ -76,7 +75,7 @@ pub async fn forward(
             }
         }
         for (name, value) in
-            auth::sign(route.key.signing(), route.sender, route.receiver, method.as_str(), path_and_query, &body)
+            auth::sign(route.credential, route.sender, route.receiver, method.as_str(), path_and_query, &body)
         {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 h.insert(name, v);

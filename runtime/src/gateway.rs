@@ -52,6 +52,7 @@ pub struct Gateway {
     pub(crate) functions: Vec<Arc<Function>>,
     by_name: HashMap<String, usize>,
     pub(crate) verifier: crate::auth::Verifier,
+    pub(crate) scheme: crate::auth::Scheme,
     pub(crate) client: HttpClient,
     pub(crate) max_body: u64,
     pub(crate) forward_timeout: Duration,
@@ -96,7 +97,13 @@ impl Gateway {
         }
         Ok(Gateway {
             node_id: config.node_id.clone(),
-            verifier: crate::auth::Verifier::new(config.node_id.clone(), members, config.auth.freshness_window_s),
+            verifier: crate::auth::Verifier::new(
+                config.node_id.clone(),
+                key.signing(),
+                members,
+                config.auth.freshness_window_s,
+            ),
+            scheme: config.auth.scheme,
             key,
             peers,
             functions,

@@ -231,7 +231,11 @@ impl Gateway {
                 let Some(peer) = self.peers.get(i) else {
                     return response::reject(me, false, RejectReason::PeerUnreachable);
                 };
-                let route = Route { sender: me, key: &self.key, receiver: &peer.id, address: peer.address };
+                let credential = match (self.scheme, self.verifier.pair_key(&peer.id)) {
+                    (crate::auth::Scheme::Mac, Some(k)) => crate::auth::Credential::Mac(k),
+                    _ => crate::auth::Credential::Signature(self.key.signing()),
+                };
+                let route = Route { sender: me, credential, receiver: &peer.id, address: peer.address };
                 let result = forward::forward(
                     &self.client,
                     route,

@@ -46,6 +46,7 @@ pub mod forward;
 pub mod gateway;
 mod handler;
 pub mod keys;
+pub mod pair_key;
 mod metrics;
 pub mod response;
 pub mod server;

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use dfaas_runtime::NodeKey;
-use dfaas_runtime::auth::{self, AuthFailure};
+use dfaas_runtime::auth::{self, AuthFailure, Credential, PairKey, Scheme};
 use hyper::{Method, StatusCode};
 
 fn pair() -> Vec<Plan> {
@@ -14,16 +14,42 @@ fn pair() -> Vec<Plan> {
     ]
 }
 
-fn signed(key: &NodeKey, from: &str, to: &str, path: &str, body: &[u8]) -> Vec<(&'static str, String)> {
-    auth::sign(key.signing(), from, to, "POST", path, body).to_vec()
+/// Forwarding headers made with `key` claiming to come from `from`, with the
+/// scheme under test (for `mac`, the key `key` would share with node b).
+struct Signer {
+    scheme: Scheme,
+    b_public: ed25519_dalek::VerifyingKey,
+}
+
+impl Signer {
+    fn signed(&self, key: &NodeKey, from: &str, to: &str, path: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+        match self.scheme {
+            Scheme::Signature => auth::sign(Credential::Signature(key.signing()), from, to, "POST", path, body).to_vec(),
+            Scheme::Mac => {
+                let pair = PairKey::derive(from, key.signing(), "b", &self.b_public).unwrap();
+                auth::sign(Credential::Mac(&pair), from, to, "POST", path, body).to_vec()
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_or_replayed_signatures_get_403_and_are_counted() {
+    refusals(Scheme::Signature).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_or_replayed_pair_key_macs_get_403_and_are_counted() {
+    refusals(Scheme::Mac).await;
+}
+
+async fn refusals(scheme: Scheme) {
     let cl = Cluster::start(pair()).await;
     let c = client();
     let b = cl.addrs[1];
     let key_a = &cl.keys[0];
+    let s = Signer { scheme, b_public: cl.keys[1].public() };
+    let signed = |key: &NodeKey, from: &str, to: &str, path: &str, body: &[u8]| s.signed(key, from, to, path, body);
 
     // A good forward from a runs at b, never forwarded again.
     let h = signed(key_a, "a", "b", "/function/f", b"hi");
