@@ -1,16 +1,17 @@
 //! Gateways and an open-loop load generator for `scripts/bench_gateway.sh`.
 //!
 //! ```text
-//! dfaas-gateway-bench serve PORT_A PORT_B
+//! dfaas-gateway-bench serve PORT_A PORT_B [mac|signature]
 //!     a: 127.0.0.1:PORT_A serves `noop` (synthetic, zero work) locally;
-//!     b: 127.0.0.1:PORT_B forwards every `noop` call to a (signed, one hop).
+//!     b: 127.0.0.1:PORT_B forwards every `noop` call to a (one hop, proven
+//!     with the given scheme, default mac).
 //!     Runs until killed.
 //! dfaas-gateway-bench load URL RATE_RPS DURATION_S
 //!     Fixed-rate GETs, each sent on time by its own task whatever the
 //!     others do (open loop); latency from send to full answer. Prints one
 //!     line: sent ok errors rps p50_ms p90_ms p99_ms p999_ms max_ms
 //! dfaas-gateway-bench crypto
-//!     Cost of signing and verifying one forward.
+//!     Cost of proving and checking one forward, per scheme.
 //! ```
 
 use std::time::{Duration, Instant};
@@ -19,7 +20,7 @@ use dfaas_runtime::{NodeConfig, NodeKey, serve};
 use http_body_util::{BodyExt, Full};
 
 fn usage() -> ! {
-    eprintln!("usage: dfaas-gateway-bench serve PORT_A PORT_B | load URL RATE_RPS DURATION_S");
+    eprintln!("usage: dfaas-gateway-bench serve PORT_A PORT_B [mac|signature] | load URL RATE_RPS DURATION_S | crypto");
     std::process::exit(2)
 }
 
@@ -31,7 +32,14 @@ fn arg<T: std::str::FromStr>(args: &[String], i: usize) -> T {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
-        Some("serve") => serve_pair(arg(&args, 2), arg(&args, 3)).await,
+        Some("serve") => {
+            let scheme = match args.get(4).map(String::as_str) {
+                None | Some("mac") => "mac",
+                Some("signature") => "signature",
+                Some(_) => usage(),
+            };
+            serve_pair(arg(&args, 2), arg(&args, 3), scheme).await
+        }
         Some("load") => load(arg(&args, 2), arg(&args, 3), arg(&args, 4)).await,
         Some("crypto") => crypto(),
         _ => usage(),
@@ -40,7 +48,7 @@ async fn main() {
 
 const NOOP: &str = "\n[[functions]]\nname = \"noop\"\nbackend = { kind = \"synthetic\", warm_s = 0.0, cold_s = 0.0, idle_s = 600.0, max_instances = 100000 }\nadmission = { max_concurrency = 100000, queue = 0 }\n";
 
-async fn serve_pair(port_a: u16, port_b: u16) {
+async fn serve_pair(port_a: u16, port_b: u16, scheme: &str) {
     let dir = std::env::temp_dir().join(format!("dfaas-bench-{}", std::process::id()));
     let (ka, kb) = (dir.join("a.key"), dir.join("b.key"));
     let (key_a, key_b) = match (NodeKey::load_or_generate(&ka), NodeKey::load_or_generate(&kb)) {
@@ -55,7 +63,7 @@ async fn serve_pair(port_a: u16, port_b: u16) {
         member("b", &key_b, port_b)
     );
     let text_b = format!(
-        "node_id = \"b\"\nlisten = \"127.0.0.1:{port_b}\"\nkey_file = \"b.key\"\n{NOOP}weights = {{ peers = {{ a = 1 }} }}\n{}",
+        "node_id = \"b\"\nlisten = \"127.0.0.1:{port_b}\"\nkey_file = \"b.key\"\n[auth]\nscheme = \"{scheme}\"\n{NOOP}weights = {{ peers = {{ a = 1 }} }}\n{}",
         member("a", &key_a, port_a)
     );
     let start = |text: String, name: &str| {
