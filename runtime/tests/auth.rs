@@ -24,7 +24,9 @@ struct Signer {
 impl Signer {
     fn signed(&self, key: &NodeKey, from: &str, to: &str, path: &str, body: &[u8]) -> Vec<(&'static str, String)> {
         match self.scheme {
-            Scheme::Signature => auth::sign(Credential::Signature(key.signing()), from, to, "POST", path, body).to_vec(),
+            Scheme::Signature => {
+                auth::sign(Credential::Signature(key.signing()), from, to, "POST", path, body).to_vec()
+            }
             Scheme::Mac => {
                 let pair = PairKey::derive(from, key.signing(), "b", &self.b_public).unwrap();
                 auth::sign(Credential::Mac(&pair), from, to, "POST", path, body).to_vec()

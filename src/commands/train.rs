@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use dfaas_training::TrainConfig;
+use dfaas_training::compute::Compute;
 use dfaas_training::trainer::Trainer;
 
 #[derive(clap::Args)]
@@ -41,6 +42,10 @@ pub struct Args {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Where the PPO updates run: cpu, or cuda[:N] in a build with `--features cuda`
+    /// (rollouts stay on the CPU).
+    #[arg(long, default_value = "cpu")]
+    device: String,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -48,8 +53,9 @@ pub fn run(a: Args) -> Result<()> {
         bail!("--algo {}: only `ppo` is implemented", a.algo);
     }
     let progress = !a.quiet && super::progress(false);
+    let compute = Compute::parse(&a.device).map_err(anyhow::Error::msg)?;
     let mut trainer = match &a.resume {
-        Some(dir) => Trainer::resume(dir, progress)?,
+        Some(dir) => Trainer::resume_on(dir, progress, compute)?,
         None => {
             let mut cfg = match (&a.config, &a.scenario) {
                 (Some(c), _) => TrainConfig::load(c)?,
@@ -87,12 +93,12 @@ pub fn run(a: Args) -> Result<()> {
             let stem = cfg.scenario.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             let dir =
                 a.run.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{stem}-{}-s{}", cfg.preset, cfg.seed)));
-            Trainer::create(cfg, &dir, progress)?
+            Trainer::create_on(cfg, &dir, progress, compute)?
         }
     };
     let total = trainer.total_agent_steps();
     eprintln!(
-        "training {} ({} preset, {:?} mode) in {}: {} iterations, {} agent steps",
+        "training {} ({} preset, {:?} mode, updates on {compute}) in {}: {} iterations, {} agent steps",
         trainer.scenario.name,
         trainer.cfg.preset,
         trainer.cfg.mode,

@@ -8,7 +8,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use burn::tensor::{Bytes, Device};
+use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::nets::NetConfig;
@@ -81,8 +81,9 @@ pub fn load(
     d: &Path,
     nets: &[NetConfig],
     ppo: &crate::config::PpoConfig,
-    device: &Device,
+    compute: crate::compute::Compute,
 ) -> Result<(Vec<Learner>, State), CheckpointError> {
+    let device = &compute.train();
     let read = |name: String| -> Result<Vec<u8>, CheckpointError> {
         let p = d.join(name);
         fs::read(&p).map_err(|e| err(&p, e))
@@ -97,7 +98,7 @@ pub fn load(
             adam(ppo).from_bytes(Bytes::from_bytes_vec(read(format!("opt-actor-{g}.bin"))?)).map_err(|e| err(d, e))?;
         let opt_critic =
             adam(ppo).from_bytes(Bytes::from_bytes_vec(read(format!("opt-critic-{g}.bin"))?)).map_err(|e| err(d, e))?;
-        learners.push(Learner { actor, critic, opt_actor, opt_critic, device: device.clone() });
+        learners.push(Learner { actor, critic, opt_actor, opt_critic, device: device.clone(), plain: compute.plain() });
     }
     let p = d.join("state.json");
     let state: State = serde_json::from_slice(&read("state.json".into())?).map_err(|e| err(&p, e))?;

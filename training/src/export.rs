@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::tensor::Device;
 use dfaas_env::encoding::{Encoding, NORMALIZED_VERSION};
 use dfaas_env::{Scenario, Simulator};
 use dfaas_policies::PolicyFile;
@@ -98,7 +97,7 @@ pub fn export_run(run_dir: &Path, out: &Path) -> Result<PathBuf, TrainError> {
     let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?;
     let nets: Vec<NetConfig> = layout.net_configs(&cfg.network);
     let ck = checkpoint::latest(run_dir)?;
-    let (learners, state) = checkpoint::load(&ck, &nets, &cfg.ppo, &Device::flex().autodiff())?;
+    let (learners, state) = checkpoint::load(&ck, &nets, &cfg.ppo, crate::compute::Compute::Cpu)?;
     let training = serde_json::json!({
         "preset": cfg.preset,
         "iterations": state.iteration,

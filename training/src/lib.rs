@@ -16,6 +16,7 @@
 //! uses `Device::flex().autodiff()`.
 
 pub mod checkpoint;
+pub mod compute;
 pub mod config;
 pub mod dirichlet;
 pub mod export;

@@ -85,7 +85,10 @@ pub struct Learner {
     pub critic: Critic,
     pub opt_actor: ModuleOptimizer,
     pub opt_critic: ModuleOptimizer,
+    /// The networks' device, with autodiff.
     pub device: Device,
+    /// The same device without autodiff, for evaluation passes.
+    pub plain: Device,
 }
 
 /// A fresh Adam with the configured gradient clipping.
@@ -118,7 +121,7 @@ impl Learner {
     ) -> (Vec<f32>, Vec<f32>) {
         let actor = burn::module::Module::valid(&self.actor);
         let critic = burn::module::Module::valid(&self.critic);
-        let plain = Device::flex();
+        let plain = &self.plain;
         let n = obs.len().checked_div(obs_dim).unwrap_or(0);
         let (mut logp, mut values) = (Vec::with_capacity(n), Vec::with_capacity(n));
         let chunk = 4096;
@@ -126,9 +129,9 @@ impl Learner {
         while start < n {
             let end = (start + chunk).min(n);
             let rows = end - start;
-            let o = tensor2(&obs[start * obs_dim..end * obs_dim], rows, obs_dim, &plain);
-            let a = tensor2(&actions[start * action_dim..end * action_dim], rows, action_dim, &plain);
-            let m = tensor2(&masks[start * action_dim..end * action_dim], rows, action_dim, &plain);
+            let o = tensor2(&obs[start * obs_dim..end * obs_dim], rows, obs_dim, plain);
+            let a = tensor2(&actions[start * action_dim..end * action_dim], rows, action_dim, plain);
+            let m = tensor2(&masks[start * action_dim..end * action_dim], rows, action_dim, plain);
             logp.extend(to_vec(masked_log_prob(actor.forward(o.clone()), a, m)));
             values.extend(to_vec(critic.forward(o)));
             start = end;
@@ -139,7 +142,7 @@ impl Learner {
     /// Values of `obs` under the current critic.
     pub fn values(&self, obs: &[f32], obs_dim: usize) -> Vec<f32> {
         let critic = burn::module::Module::valid(&self.critic);
-        let plain = Device::flex();
+        let plain = &self.plain;
         let n = obs.len().checked_div(obs_dim).unwrap_or(0);
         let mut out = Vec::with_capacity(n);
         for start in (0..n).step_by(4096) {
@@ -148,7 +151,7 @@ impl Learner {
                 &obs[start * obs_dim..end * obs_dim],
                 end - start,
                 obs_dim,
-                &plain,
+                plain,
             ))));
         }
         out

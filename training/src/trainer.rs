@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use burn::module::Module;
 use burn::tensor::Device;
+
+use crate::compute::Compute;
 use dfaas_env::seeds::{splitmix, substream};
 use dfaas_env::{Scenario, Simulator};
 use serde::Serialize;
@@ -72,8 +75,13 @@ static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub const CONFIG_FILE: &str = "config.json";
 
 impl Trainer {
-    /// Starts a new run in `run_dir` (created; it must not hold a run yet).
+    /// Starts a new run in `run_dir` (created; it must not hold a run yet), on the CPU.
     pub fn create(cfg: TrainConfig, run_dir: &Path, progress: bool) -> Result<Self, TrainError> {
+        Self::create_on(cfg, run_dir, progress, Compute::Cpu)
+    }
+
+    /// [`Trainer::create`] with the updates on `compute`.
+    pub fn create_on(cfg: TrainConfig, run_dir: &Path, progress: bool, compute: Compute) -> Result<Self, TrainError> {
         if run_dir.join(CONFIG_FILE).exists() {
             return Err(TrainError::Other(format!(
                 "{} already holds a run: use --resume to continue it, or choose another --run",
@@ -83,27 +91,38 @@ impl Trainer {
         std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
         let p = run_dir.join(CONFIG_FILE);
         std::fs::write(&p, serde_json::to_vec_pretty(&cfg).expect("config serialises")).map_err(io(&p))?;
-        Self::build(cfg, run_dir, progress, None)
+        Self::build(cfg, run_dir, progress, None, compute)
     }
 
-    /// Continues the run in `run_dir` from its latest checkpoint.
+    /// Continues the run in `run_dir` from its latest checkpoint, on the CPU.
     pub fn resume(run_dir: &Path, progress: bool) -> Result<Self, TrainError> {
+        Self::resume_on(run_dir, progress, Compute::Cpu)
+    }
+
+    /// [`Trainer::resume`] with the updates on `compute`.
+    pub fn resume_on(run_dir: &Path, progress: bool, compute: Compute) -> Result<Self, TrainError> {
         let p = run_dir.join(CONFIG_FILE);
         let text = std::fs::read(&p).map_err(io(&p))?;
         let cfg: TrainConfig =
             serde_json::from_slice(&text).map_err(|e| TrainError::Other(format!("{}: {e}", p.display())))?;
         let ck = checkpoint::latest(run_dir)?;
-        Self::build(cfg, run_dir, progress, Some(ck))
+        Self::build(cfg, run_dir, progress, Some(ck), compute)
     }
 
-    fn build(cfg: TrainConfig, run_dir: &Path, progress: bool, ck: Option<PathBuf>) -> Result<Self, TrainError> {
+    fn build(
+        cfg: TrainConfig,
+        run_dir: &Path,
+        progress: bool,
+        ck: Option<PathBuf>,
+        compute: Compute,
+    ) -> Result<Self, TrainError> {
         let scenario = Scenario::load(&cfg.scenario)?;
         let sim = Simulator::new(&scenario)?;
         let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?;
-        let device = Device::flex().autodiff();
+        let device = compute.train();
         let net_cfgs: Vec<NetConfig> = layout.net_configs(&cfg.network);
         let (learners, state) = match ck {
-            Some(d) => checkpoint::load(&d, &net_cfgs, &cfg.ppo, &device)?,
+            Some(d) => checkpoint::load(&d, &net_cfgs, &cfg.ppo, compute)?,
             None => {
                 // burn's initialiser draws from a process-wide generator: hold a
                 // lock from seeding to the last parameter so that concurrent runs
@@ -119,6 +138,7 @@ impl Trainer {
                             opt_actor: adam(&cfg.ppo),
                             opt_critic: adam(&cfg.ppo),
                             device: device.clone(),
+                            plain: compute.plain(),
                         })
                     })
                     .collect::<Result<Vec<_>, TrainError>>()?;
@@ -197,7 +217,9 @@ impl Trainer {
         let t0 = Instant::now();
         let it = self.state.iteration as u64;
         let norm: Vec<(Vec<f32>, Vec<f32>)> = self.state.obs_stats.iter().map(RunningStats::frozen).collect();
-        let actors: Vec<_> = self.learners.iter().map(|l| burn::module::Module::valid(&l.actor)).collect();
+        // Rollouts run on the CPU whatever device the updates use.
+        let actors: Vec<_> =
+            self.learners.iter().map(|l| burn::module::Module::valid(&l.actor).to_device(&Device::flex())).collect();
         let envs = self.cfg.rollout.envs;
         let per_env = self.cfg.ppo.episodes_per_iteration / envs;
         let rollout = collect(
