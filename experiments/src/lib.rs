@@ -9,6 +9,7 @@ pub mod loadgen;
 pub mod runner;
 pub mod simulate;
 pub mod stats;
+pub mod plot;
 pub mod table;
 
 pub use compare::{CompareReport, PolicyResult, compare};
