@@ -6,10 +6,10 @@ pub mod cluster;
 pub mod compare;
 pub mod contender;
 pub mod loadgen;
+pub mod plot;
 pub mod runner;
 pub mod simulate;
 pub mod stats;
-pub mod plot;
 pub mod table;
 
 pub use compare::{CompareReport, PolicyResult, compare};

@@ -84,7 +84,7 @@ fn cluster_report_gives_per_node_rates_and_figures() {
 
 #[test]
 fn simulator_csv_and_json_of_cloudnet21() {
-    let scenario = Scenario::load(&scenario_path("dfaas-cloudnet21.toml")).unwrap();
+    let scenario = Scenario::load(scenario_path("dfaas-cloudnet21.toml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("slack.csv");
     let contender = Contender::parse("slack-proportional").unwrap();
@@ -118,7 +118,7 @@ fn simulator_csv_and_json_of_cloudnet21() {
 
 #[test]
 fn compare_report_gives_shares_with_error_bars() {
-    let scenario = Scenario::load(&scenario_path("dfaas-cloudnet21.toml")).unwrap();
+    let scenario = Scenario::load(scenario_path("dfaas-cloudnet21.toml")).unwrap();
     let contenders: Vec<Contender> =
         ["all-local", "slack-proportional"].iter().map(|p| Contender::parse(p).unwrap()).collect();
     let report = compare(&scenario, &contenders, &[1, 2, 3], false).unwrap();
@@ -146,23 +146,24 @@ fn training_run_dir_gives_curves() {
     std::fs::create_dir(&run).unwrap();
     let mut csv = String::from("step,wall_time_s,tag,value\n");
     for i in 0..5 {
-        csv += &format!("{i},1700000000.0,episode/reward_mean,{}\n", i as f64 * 0.5);
-        csv += &format!("{i},1700000000.0,episode/processed_ratio,{}\n", 0.5 + i as f64 * 0.1);
-        csv += &format!("{i},1700000000.0,loss/policy,{}\n", if i == 2 { "NaN".into() } else { format!("-0.0{i}") });
-        csv += &format!("{i},1700000000.0,policy/entropy,{}\n", 3.0 - i as f64 * 0.1);
+        let step = (i + 1) * 100;
+        csv += &format!("{step},1700000000.0,episode/reward_mean,{}\n", i as f64 * 0.5);
+        csv += &format!("{step},1700000000.0,episode/processed_ratio,{}\n", 0.5 + i as f64 * 0.1);
+        csv += &format!("{step},1700000000.0,loss/policy,{}\n", if i == 2 { "NaN".into() } else { format!("-0.0{i}") });
+        csv += &format!("{step},1700000000.0,policy/entropy,{}\n", 3.0 - i as f64 * 0.1);
     }
     std::fs::write(run.join("scalars.csv"), csv).unwrap();
     let out = write_report(&run, &ReportOptions::default()).unwrap();
     // Four tags: two rows of two panels.
     assert_eq!(png_size(&run.join("training.png")), (1100, 50 + 2 * 300));
     let svg = read(&run.join("training.svg"));
-    for s in ["mean episode reward", "processed ratio", "policy loss", "policy entropy", "iteration"] {
+    for s in ["mean episode reward", "processed ratio", "policy loss", "policy entropy", "agent steps"] {
         assert!(svg.contains(s), "SVG lacks {s:?}");
     }
     assert!(!svg.contains("value loss"));
     let md = read(&out.markdown);
-    assert!(md.contains("5 iteration(s)"), "{md}");
-    assert!(md.contains("| `episode/processed_ratio` | 0.5000 (0) | 0.9000 (4) |"), "{md}");
+    assert!(md.contains("5 iteration(s) logged, up to 500 agent steps"), "{md}");
+    assert!(md.contains("| `episode/processed_ratio` | 0.5000 (100) | 0.9000 (500) |"), "{md}");
 }
 
 #[test]
@@ -205,21 +206,38 @@ fn malformed_inputs_give_errors_naming_the_file() {
     let cases: Vec<(PathBuf, &str)> = vec![
         (write("a.json", "{\"hello\": 1}"), "unknown JSON shape"),
         (write("b.json", "{not json"), "not valid JSON"),
-        (write("c.json", &{
-            let mut v = cluster_json();
-            v["nodes"][0].as_object_mut().unwrap().remove("capacity_rps");
-            v.to_string()
-        }), "capacity_rps"),
-        (write("d.json", &{
-            let mut v = cluster_json();
-            v["slot_seconds"] = json!(0.0);
-            v.to_string()
-        }), "slot_seconds must be > 0"),
-        (write("e.json", r#"{"scenario": "s", "episodes": 1, "results": [{"policy": "p", "processed_ratio": 1.5,
-            "forwarded_ratio": 0.0, "rejected_ratio": 0.0}]}"#), "processed_ratio = 1.5 is not in [0, 1]"),
+        (
+            write("c.json", &{
+                let mut v = cluster_json();
+                v["nodes"][0].as_object_mut().unwrap().remove("capacity_rps");
+                v.to_string()
+            }),
+            "capacity_rps",
+        ),
+        (
+            write("d.json", &{
+                let mut v = cluster_json();
+                v["slot_seconds"] = json!(0.0);
+                v.to_string()
+            }),
+            "slot_seconds must be > 0",
+        ),
+        (
+            write(
+                "e.json",
+                r#"{"scenario": "s", "episodes": 1, "results": [{"policy": "p", "processed_ratio": 1.5,
+            "forwarded_ratio": 0.0, "rejected_ratio": 0.0}]}"#,
+            ),
+            "processed_ratio = 1.5 is not in [0, 1]",
+        ),
         (write("f.csv", "a,b\n1,2\n"), "unknown CSV header"),
-        (write("g.csv", &format!("{}\n0,1,0,n1,ten,0,0,,0,0,0,0,0,0,0,,,,0\n", dfaas_env::metrics::SLOT_CSV_HEADER.join(","))),
-            "row 2, column `input`: expected a count, got `ten`"),
+        (
+            write(
+                "g.csv",
+                &format!("{}\n0,1,0,n1,ten,0,0,,0,0,0,0,0,0,0,,,,0\n", dfaas_env::metrics::SLOT_CSV_HEADER.join(",")),
+            ),
+            "row 2, column `input`: expected a count, got `ten`",
+        ),
         (write("h.csv", "step,wall_time_s,tag,value\nx,0,loss/policy,1\n"), "row 2: step `x`"),
         (write("i.csv", "step,wall_time_s,tag,value\n0,0,other/tag,1\n"), "no training tags"),
         (write("j.txt", "hello"), "unknown input"),

@@ -56,16 +56,13 @@ impl Figure for GroupedBars {
         let (head, body) = root.split_vertically(HEAD);
         let (title, legend_area) = head.split_vertically(40);
         title.titled(&self.title, style::title_font()).map_err(msg)?;
-        let entries: Vec<Entry> = self
-            .series
-            .iter()
-            .map(|(l, c)| Entry { label: l.clone(), color: *c, mark: Mark::Box })
-            .collect();
+        let entries: Vec<Entry> =
+            self.series.iter().map(|(l, c)| Entry { label: l.clone(), color: *c, mark: Mark::Box }).collect();
         legend::draw(&legend_area, &entries)?;
         let label_w = self
             .categories
             .iter()
-            .map(|c| body.estimate_text_size(c, &style::label_font()).map(|(w, _)| w))
+            .map(|c| body.estimate_text_size(c, &style::label_font().into()).map(|(w, _)| w))
             .collect::<Result<Vec<_>, _>>()
             .map_err(msg)?
             .into_iter()
@@ -73,7 +70,7 @@ impl Figure for GroupedBars {
             .unwrap_or(0)
             + 24;
         let n = self.categories.len().max(1) as f64;
-        let x_max = self.x_max() * 100.0 * 1.04;
+        let x_max = self.x_max() * 100.0 * 1.07;
         let mut chart = ChartBuilder::on(&body)
             .margin_right(40)
             .margin_bottom(10)
@@ -104,7 +101,10 @@ impl Figure for GroupedBars {
                 let y1 = top - si as f64 * bar;
                 let y0 = y1 - bar * 0.9;
                 let x = (v.mean * 100.0).clamp(0.0, x_max);
-                chart.draw_series(std::iter::once(Rectangle::new([(0.0, y0), (x, y1)], color.filled()))).map_err(msg)?;
+                chart
+                    .draw_series(std::iter::once(Rectangle::new([(0.0, y0), (x, y1)], color.filled())))
+                    .map_err(msg)?;
+                let mut end = x;
                 if let Some(s) = v.std.filter(|s| s.is_finite() && *s > 0.0) {
                     let (lo, hi) = (((v.mean - s) * 100.0).max(0.0), (v.mean + s) * 100.0);
                     let yc = (y0 + y1) / 2.0;
@@ -116,6 +116,15 @@ impl Figure for GroupedBars {
                             PathElement::new(vec![(lo, yc - whisker), (lo, yc + whisker)], ink),
                             PathElement::new(vec![(hi, yc - whisker), (hi, yc + whisker)], ink),
                         ])
+                        .map_err(msg)?;
+                    end = end.max(hi);
+                }
+                if v.mean > 0.0 {
+                    let (px, py) = chart.backend_coord(&(end, (y0 + y1) / 2.0));
+                    let (ox, oy) = body.get_base_pixel();
+                    let pos = Pos::new(HPos::Left, VPos::Center);
+                    let font = (super::font::FAMILY, 12).into_font().color(&style::BLACK).pos(pos);
+                    body.draw(&Text::new(format!("{:.1}", v.mean * 100.0), (px - ox + 5, py - oy), font))
                         .map_err(msg)?;
                 }
             }

@@ -160,8 +160,11 @@ pub fn shares_figure(c: &CompareInput) -> GroupedBars {
     // Rejection kinds that never happen are left out (processed and forwarded always stay).
     let keep: Vec<usize> =
         (0..all.len()).filter(|&k| k < 2 || c.results.iter().any(|r| (all[k].1)(r).0 > 0.0)).collect();
-    let categories =
-        c.results.iter().map(|r| if r.reference { format!("{} (reference)", r.policy) } else { r.policy.clone() }).collect();
+    let categories = c
+        .results
+        .iter()
+        .map(|r| if r.reference { format!("{} (reference)", r.policy) } else { r.policy.clone() })
+        .collect();
     let values = c
         .results
         .iter()

@@ -125,9 +125,5 @@ pub fn timelines(name: &str, e: &SlotEpisode, slot_seconds: Option<f64>) -> Time
         _ => Unit::PerSlot,
     };
     let slot = slot_seconds.map(|s| format!(", {s} s slots")).unwrap_or_default();
-    Timelines {
-        title: format!("{name} (simulator, episode {}{slot}): per node over time", e.episode),
-        unit,
-        nodes,
-    }
+    Timelines { title: format!("{name} (simulator, episode {}{slot}): per node over time", e.episode), unit, nodes }
 }

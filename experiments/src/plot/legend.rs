@@ -33,7 +33,7 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]
     let (w, h) = area.dim_in_pixel();
     let widths: Vec<i32> = entries
         .iter()
-        .map(|e| area.estimate_text_size(&e.label, &font).map(|(tw, _)| tw as i32 + 60).map_err(msg))
+        .map(|e| area.estimate_text_size(&e.label, &font.clone().into()).map(|(tw, _)| tw as i32 + 60).map_err(msg))
         .collect::<Result<_, _>>()?;
     let mut lines: Vec<Vec<usize>> = vec![Vec::new()];
     let mut used = 0;
@@ -54,9 +54,9 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]
         for &i in line {
             let e = &entries[i];
             match e.mark {
-                Mark::Line(width) => area
-                    .draw(&PathElement::new(vec![(x, y), (x + 36, y)], e.color.stroke_width(width)))
-                    .map_err(msg)?,
+                Mark::Line(width) => {
+                    area.draw(&PathElement::new(vec![(x, y), (x + 36, y)], e.color.stroke_width(width))).map_err(msg)?
+                }
                 Mark::Dashed => {
                     for s in 0..3 {
                         let x0 = x + s * 14;
@@ -64,7 +64,9 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]
                             .map_err(msg)?;
                     }
                 }
-                Mark::Box => area.draw(&Rectangle::new([(x + 6, y - 7), (x + 30, y + 7)], e.color.filled())).map_err(msg)?,
+                Mark::Box => {
+                    area.draw(&Rectangle::new([(x + 6, y - 7), (x + 30, y + 7)], e.color.filled())).map_err(msg)?
+                }
             }
             let pos = Pos::new(HPos::Left, VPos::Center);
             area.draw(&Text::new(e.label.clone(), (x + 44, y), font.clone().color(&style::BLACK).pos(pos)))

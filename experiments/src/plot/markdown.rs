@@ -123,8 +123,8 @@ pub fn compare(c: &CompareInput) -> String {
 
 /// First and last value of each plotted training tag.
 pub fn training(s: &Scalars) -> String {
-    let mut o = format!("{} iteration(s) logged.\n\n", s.iterations());
-    o += &header(&["tag", "first (iteration)", "last (iteration)"]);
+    let mut o = format!("{} iteration(s) logged, up to {} agent steps.\n\n", s.iterations(), s.step_range().1);
+    o += &header(&["tag", "first (at step)", "last (at step)"]);
     for (tag, _) in PANELS {
         if let (Some(f), Some(l)) = (s.first(tag), s.last(tag)) {
             o += &row(&[format!("`{tag}`"), format!("{:.4} ({})", f.1, f.0), format!("{:.4} ({})", l.1, l.0)]);
@@ -141,7 +141,11 @@ pub fn sim2real(s: &Sim2Real) -> String {
         let (a, sa) = metric(&s.sim, m);
         let (b, sb) = metric(&s.live, m);
         let gap = s.gap.get(m).copied().unwrap_or(b - a);
-        let _ = write!(o, "{}", row(&[label.to_string(), pct(a, sa, true), pct(b, sb, true), format!("{:+.2}", gap * 100.0)]));
+        let _ = write!(
+            o,
+            "{}",
+            row(&[label.to_string(), pct(a, sa, true), pct(b, sb, true), format!("{:+.2}", gap * 100.0)])
+        );
     }
     o
 }

@@ -38,11 +38,11 @@ pub struct ReportOutput {
 
 /// One input, read.
 enum Source {
-    Cluster(from_cluster::ClusterInput),
-    SlotCsv(from_slot_csv::SlotEpisode),
-    Compare(from_compare::CompareInput, &'static str),
-    Training(training::Scalars),
-    Sim2Real(sim2real::Sim2Real),
+    Cluster(Box<from_cluster::ClusterInput>),
+    SlotCsv(Box<from_slot_csv::SlotEpisode>),
+    Compare(Box<from_compare::CompareInput>, &'static str),
+    Training(Box<training::Scalars>),
+    Sim2Real(Box<sim2real::Sim2Real>),
 }
 
 impl Source {
@@ -66,13 +66,19 @@ fn load(file: &Path, opts: &ReportOptions) -> Result<Source, PlotError> {
             let v: serde_json::Value =
                 serde_json::from_str(&text).map_err(|e| PlotError::input(file, format!("not valid JSON: {e}")))?;
             if sim2real::matches(&v) {
-                Ok(Source::Sim2Real(sim2real::parse(file, v)?))
+                Ok(Source::Sim2Real(Box::new(sim2real::parse(file, v)?)))
             } else if from_cluster::matches(&v) {
-                Ok(Source::Cluster(from_cluster::parse(file, v)?))
+                Ok(Source::Cluster(Box::new(from_cluster::parse(file, v)?)))
             } else if from_compare::matches_compare(&v) {
-                Ok(Source::Compare(from_compare::parse_compare(file, v)?, "comparison (dfaas compare/evaluate --json)"))
+                Ok(Source::Compare(
+                    Box::new(from_compare::parse_compare(file, v)?),
+                    "comparison (dfaas compare/evaluate --json)",
+                ))
             } else if from_compare::matches_simulate(&v) {
-                Ok(Source::Compare(from_compare::parse_simulate(file, v)?, "simulation (dfaas simulate --json)"))
+                Ok(Source::Compare(
+                    Box::new(from_compare::parse_simulate(file, v)?),
+                    "simulation (dfaas simulate --json)",
+                ))
             } else {
                 Err(PlotError::input(
                     file,
@@ -87,9 +93,9 @@ fn load(file: &Path, opts: &ReportOptions) -> Result<Source, PlotError> {
                 rdr.headers().map_err(|e| PlotError::input(file, e.to_string()))?.iter().map(str::to_string).collect();
             let h: Vec<&str> = header.iter().map(String::as_str).collect();
             if training::matches(&h) {
-                Ok(Source::Training(training::read(file)?))
+                Ok(Source::Training(Box::new(training::read(file)?)))
             } else if from_slot_csv::matches(&h) {
-                Ok(Source::SlotCsv(from_slot_csv::read(file, opts.episode)?))
+                Ok(Source::SlotCsv(Box::new(from_slot_csv::read(file, opts.episode)?)))
             } else {
                 Err(PlotError::input(
                     file,
@@ -179,7 +185,8 @@ pub fn write_report(path: &Path, opts: &ReportOptions) -> Result<ReportOutput, P
                 let run = if path.is_dir() { path } else { file.parent().unwrap_or(Path::new(".")) };
                 let run_name = run.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 let s = if name == "scalars.csv" { "training".to_string() } else { format!("{stem}-training") };
-                let fig = training::TrainingCurves { title: format!("training run {run_name}"), scalars: t.clone() };
+                let fig =
+                    training::TrainingCurves { title: format!("training run {run_name}"), scalars: (**t).clone() };
                 let f = save_figure(&fig, &out, &s)?;
                 (s, f, markdown::training(t))
             }

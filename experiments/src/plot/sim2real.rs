@@ -6,8 +6,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
-
 use super::bars::{GroupedBars, Value};
 use super::error::PlotError;
 use super::from_compare::PolicyShares;
@@ -59,7 +57,8 @@ fn side(file: &Path, v: &serde_json::Value, which: &str, policy: &str) -> Result
             .ok_or_else(|| PlotError::input(file, format!("`{which}.results` is empty")))?,
         None => v,
     };
-    serde_json::from_value(r.clone()).map_err(|e| PlotError::input(file, format!("`{which}` is not a policy result: {e}")))
+    serde_json::from_value(r.clone())
+        .map_err(|e| PlotError::input(file, format!("`{which}` is not a policy result: {e}")))
 }
 
 /// Parses and checks a sim2real document.

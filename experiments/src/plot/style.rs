@@ -37,3 +37,16 @@ pub fn axis_font() -> FontDesc<'static> {
 pub fn label_font() -> FontDesc<'static> {
     (FAMILY, 14).into_font()
 }
+
+/// A compact tick label: no trailing zeros, exponent form for very large or
+/// small magnitudes.
+pub fn tick(y: f64) -> String {
+    let a = y.abs();
+    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+        format!("{y:.1e}")
+    } else {
+        let s = format!("{:.4}", y);
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" { "0".into() } else { s.to_string() }
+    }
+}

@@ -133,6 +133,8 @@ impl Figure for Timelines {
                 .configure_mesh()
                 .x_desc("slot")
                 .y_desc(self.unit.label())
+                .x_label_formatter(&|x| style::tick(*x))
+                .y_label_formatter(&|y| style::tick(*y))
                 .axis_desc_style(style::axis_font())
                 .label_style(style::label_font())
                 .light_line_style(style::GREY.mix(0.12))
@@ -140,7 +142,9 @@ impl Figure for Timelines {
                 .draw()
                 .map_err(msg)?;
             if let Some(c) = cap {
-                chart.draw_series(DashedLineSeries::new(vec![(x_min, c), (x_max, c)], 8, 6, style::GREY.stroke_width(2))).map_err(msg)?;
+                chart
+                    .draw_series(DashedLineSeries::new(vec![(x_min, c), (x_max, c)], 8, 6, style::GREY.stroke_width(2)))
+                    .map_err(msg)?;
             }
             for (values, (color, width)) in n.series().into_iter().zip(LOOK) {
                 let pts: Vec<(f64, f64)> =

@@ -1,6 +1,7 @@
 //! Training curves from a run directory's `scalars.csv` (columns
-//! `step,wall_time_s,tag,value`, one row per scalar; see dfaas-training's
-//! logging module): one panel per known tag, value against iteration.
+//! `step,wall_time_s,tag,value`, one row per scalar, the step being the
+//! agent steps done so far; see dfaas-training's logging module): one panel
+//! per known tag, value against agent steps.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,16 +23,27 @@ pub const PANELS: [(&str, &str); 6] = [
     ("policy/kl", "approximate KL divergence"),
 ];
 
-/// Every tag's (iteration, value) points, in file order.
+/// Every tag's (step, value) points, in file order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scalars {
     pub tags: BTreeMap<String, Vec<(f64, f64)>>,
 }
 
 impl Scalars {
-    /// Iterations logged (the largest step + 1, 0 when empty).
+    /// Iterations logged (distinct steps).
     pub fn iterations(&self) -> usize {
-        self.tags.values().flatten().map(|p| p.0 as usize + 1).max().unwrap_or(0)
+        let mut steps: Vec<u64> = self.tags.values().flatten().map(|p| p.0 as u64).collect();
+        steps.sort_unstable();
+        steps.dedup();
+        steps.len()
+    }
+
+    /// Smallest and largest step (0, 0 when empty).
+    pub fn step_range(&self) -> (f64, f64) {
+        let steps = self.tags.values().flatten().map(|p| p.0);
+        let lo = steps.clone().fold(f64::INFINITY, f64::min);
+        let hi = steps.fold(f64::NEG_INFINITY, f64::max);
+        if lo.is_finite() { (lo, hi) } else { (0.0, 0.0) }
     }
 
     /// The last finite value of a tag.
@@ -59,7 +71,9 @@ pub fn read(file: &Path) -> Result<Scalars, PlotError> {
     if !matches(&h) {
         return Err(PlotError::input(
             file,
-            format!("not a training scalars.csv: header {h:?}, expected [\"step\", \"wall_time_s\", \"tag\", \"value\"]"),
+            format!(
+                "not a training scalars.csv: header {h:?}, expected [\"step\", \"wall_time_s\", \"tag\", \"value\"]"
+            ),
         ));
     }
     let mut s = Scalars::default();
@@ -67,8 +81,9 @@ pub fn read(file: &Path) -> Result<Scalars, PlotError> {
         let rec = rec.map_err(|e| PlotError::input(file, e.to_string()))?;
         let row = line + 2;
         let step = rec.get(0).unwrap_or("");
-        let step: u64 =
-            step.parse().map_err(|_| PlotError::input(file, format!("row {row}: step `{step}` is not a whole number")))?;
+        let step: u64 = step
+            .parse()
+            .map_err(|_| PlotError::input(file, format!("row {row}: step `{step}` is not a whole number")))?;
         let value = rec.get(3).unwrap_or("");
         let value: f64 =
             value.parse().map_err(|_| PlotError::input(file, format!("row {row}: value `{value}` is not a number")))?;
@@ -89,13 +104,13 @@ pub struct TrainingCurves {
 }
 
 impl TrainingCurves {
-    fn panels(&self) -> Vec<(&str, &str, &[(f64, f64)])> {
-        PANELS
-            .iter()
-            .filter_map(|(t, c)| self.scalars.tags.get(*t).map(|v| (*t, *c, v.as_slice())))
-            .collect()
+    fn panels(&self) -> Vec<Panel<'_>> {
+        PANELS.iter().filter_map(|(t, c)| self.scalars.tags.get(*t).map(|v| (*t, *c, v.as_slice()))).collect()
     }
 }
+
+/// A panel: tag, caption, points.
+type Panel<'a> = (&'a str, &'a str, &'a [(f64, f64)]);
 
 const WIDTH: u32 = 1100;
 const HEAD: u32 = 50;
@@ -111,7 +126,8 @@ impl Figure for TrainingCurves {
         title.titled(&self.title, style::title_font()).map_err(msg)?;
         let panels = self.panels();
         let areas = body.split_evenly((panels.len().div_ceil(2).max(1), 2));
-        let x_max = (self.scalars.iterations().max(2) - 1) as f64;
+        let (x_min, x_max) = self.scalars.step_range();
+        let x_max = if x_max > x_min { x_max } else { x_min + 1.0 };
         for (k, ((_, caption, pts), area)) in panels.iter().zip(&areas).enumerate() {
             let pts: Vec<(f64, f64)> = pts.iter().copied().filter(|p| p.1.is_finite()).collect();
             let (lo, hi) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| (l.min(p.1), h.max(p.1)));
@@ -122,14 +138,15 @@ impl Figure for TrainingCurves {
                 .margin(12)
                 .x_label_area_size(40)
                 .y_label_area_size(80)
-                .build_cartesian_2d(0.0..x_max, (lo - pad)..(hi + pad))
+                .build_cartesian_2d(x_min..x_max, (lo - pad)..(hi + pad))
                 .map_err(msg)?;
             chart
                 .configure_mesh()
-                .x_desc("iteration")
+                .x_desc("agent steps")
+                .x_label_formatter(&|x| style::tick(*x))
                 .axis_desc_style(style::axis_font())
                 .label_style(style::label_font())
-                .y_label_formatter(&|y| short(*y))
+                .y_label_formatter(&|y| style::tick(*y))
                 .light_line_style(style::GREY.mix(0.12))
                 .bold_line_style(style::GREY.mix(0.3))
                 .draw()
@@ -142,10 +159,4 @@ impl Figure for TrainingCurves {
         }
         Ok(())
     }
-}
-
-/// A compact number for tick labels.
-fn short(y: f64) -> String {
-    let a = y.abs();
-    if a != 0.0 && !(1e-3..1e5).contains(&a) { format!("{y:.1e}") } else { format!("{}", (y * 1e4).round() / 1e4) }
 }
