@@ -254,3 +254,22 @@ fn malformed_inputs_give_errors_naming_the_file() {
     let e = write_report(&dir.path().join("a.json"), &ReportOptions { slot_seconds: Some(-1.0), ..Default::default() });
     assert!(matches!(e, Err(PlotError::Input { .. })));
 }
+
+/// The committed live CloudNet 2021 run (`dfaas cluster ... --json`): the
+/// reader understands the real output, and the steady state is the paper's
+/// (node_1 executes 10 req/s, node_2 and node_3 16 and 24 req/s of its 50).
+#[test]
+fn committed_live_cloudnet21_run_reads_as_the_paper_steady_state() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/cloudnet21-live/slack-proportional.json");
+    let v: serde_json::Value = serde_json::from_str(&read(&file)).unwrap();
+    let c = from_cluster::parse(&file, v).unwrap();
+    let t = from_cluster::timelines(&c);
+    assert_eq!(t.nodes.len(), 3);
+    let steady = |xs: &[f64]| xs[5..].iter().sum::<f64>() / (xs.len() - 5) as f64;
+    let n1 = &t.nodes[0];
+    assert!((steady(&n1.input) - 50.0).abs() < 1.0, "{:?}", n1.input);
+    for (node, want) in [(0, 10.0), (1, 16.0), (2, 24.0)] {
+        let got = steady(&t.nodes[node].executed);
+        assert!((got - want).abs() < 1.5, "{} executes {got} req/s, expected about {want}", t.nodes[node].node);
+    }
+}

@@ -154,7 +154,17 @@ pub fn write_report(path: &Path, opts: &ReportOptions) -> Result<ReportOutput, P
     let out = opts.out.clone().unwrap_or(default_out);
     std::fs::create_dir_all(&out).map_err(|e| PlotError::io(&out, e))?;
 
-    let mut md = format!("# Report\n\nWritten by `dfaas report {}`.\n", path.display());
+    let mut command = format!("dfaas report {}", path.display());
+    if let Some(o) = &opts.out {
+        let _ = write!(command, " --out {}", o.display());
+    }
+    if let Some(s) = opts.slot_seconds {
+        let _ = write!(command, " --slot-seconds {s}");
+    }
+    if let Some(e) = opts.episode {
+        let _ = write!(command, " --episode {e}");
+    }
+    let mut md = format!("# Report\n\nWritten by `{command}`.\n");
     let mut figures = Vec::new();
     let mut read = Vec::new();
     for (file, source) in &sources {
