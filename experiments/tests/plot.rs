@@ -105,13 +105,16 @@ fn simulator_csv_and_json_of_cloudnet21() {
     assert_eq!(e.nodes[2].executed[5], 1440.0);
     assert_eq!(n1.rejected[5], 0.0);
 
-    let out = write_report(dir.path(), &ReportOptions { slot_seconds: Some(60.0), ..Default::default() }).unwrap();
+    let opts = ReportOptions { scenario: Some(scenario_path("dfaas-cloudnet21.toml")), ..Default::default() };
+    let out = write_report(dir.path(), &opts).unwrap();
     let kinds: Vec<&str> = out.inputs.iter().map(|i| i.1).collect();
     assert_eq!(kinds.len(), 2, "{kinds:?}");
     assert_eq!(png_size(&dir.path().join("slack-nodes.png")), (1100, 90 + 3 * 260));
     assert!(dir.path().join("slack-shares.png").is_file());
     let svg = read(&dir.path().join("slack-nodes.svg"));
-    assert!(svg.contains("requests per second") && svg.contains("node_3"));
+    for s in ["requests per second", "60 s slots", "node_3 (capacity 30 req/s)", "capacity"] {
+        assert!(svg.contains(s), "SVG lacks {s:?}");
+    }
     let md = read(&out.markdown);
     assert!(md.contains("slack-proportional"), "{md}");
 }
@@ -253,6 +256,10 @@ fn malformed_inputs_give_errors_naming_the_file() {
     assert!(err_of(empty.path()).contains("nothing to report"));
     let e = write_report(&dir.path().join("a.json"), &ReportOptions { slot_seconds: Some(-1.0), ..Default::default() });
     assert!(matches!(e, Err(PlotError::Input { .. })));
+    let bad = dir.path().join("nope.toml");
+    let e =
+        write_report(&dir.path().join("a.json"), &ReportOptions { scenario: Some(bad.clone()), ..Default::default() });
+    assert!(e.unwrap_err().to_string().contains(&bad.display().to_string()));
 }
 
 /// The committed live CloudNet 2021 run (`dfaas cluster ... --json`): the

@@ -21,10 +21,14 @@ pub struct Args {
     /// Episode of per-slot CSVs to plot (default: the first in the file).
     #[arg(long)]
     episode: Option<u64>,
+    /// Scenario of per-slot CSVs: their slot length (unless --slot-seconds)
+    /// and, for the capacity model, the nodes' capacities.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let opts = ReportOptions { out: a.out, slot_seconds: a.slot_seconds, episode: a.episode };
+    let opts = ReportOptions { out: a.out, slot_seconds: a.slot_seconds, episode: a.episode, scenario: a.scenario };
     let r = write_report(&a.path, &opts)?;
     for (file, kind) in &r.inputs {
         println!("read {} as a {kind}", file.display());

@@ -1,7 +1,7 @@
 //! Reading the simulator's per-slot CSV (`dfaas simulate --csv`): one row per
 //! episode, slot and agent.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::error::PlotError;
@@ -110,9 +110,18 @@ pub fn read(file: &Path, episode: Option<u64>) -> Result<SlotEpisode, PlotError>
     Ok(SlotEpisode { episode: ep, episodes: episodes.len(), nodes })
 }
 
-/// The figure of an episode; counts become rates when the slot length is known.
-pub fn timelines(name: &str, e: &SlotEpisode, slot_seconds: Option<f64>) -> Timelines {
+/// The figure of an episode; counts become rates when the slot length is
+/// known, and the nodes named in `capacities` (req/s) get their capacity.
+pub fn timelines(
+    name: &str,
+    e: &SlotEpisode,
+    slot_seconds: Option<f64>,
+    capacities: &BTreeMap<String, f64>,
+) -> Timelines {
     let mut nodes = e.nodes.clone();
+    for n in &mut nodes {
+        n.capacity_rps = capacities.get(&n.node).copied();
+    }
     let unit = match slot_seconds {
         Some(s) if s.is_finite() && s > 0.0 => {
             for n in &mut nodes {

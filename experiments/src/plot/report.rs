@@ -6,8 +6,11 @@
 //! cluster`, `compare`, `evaluate`, `simulate` or `sim2real`, the per-slot CSV
 //! of `dfaas simulate --csv`, or a `scalars.csv`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
+
+use dfaas_env::Scenario;
 
 use super::canvas::save_figure;
 use super::error::PlotError;
@@ -23,6 +26,35 @@ pub struct ReportOptions {
     pub slot_seconds: Option<f64>,
     /// Episode of per-slot CSVs to plot (default: the first in the file).
     pub episode: Option<u64>,
+    /// Scenario of per-slot CSVs: gives the slot length (unless
+    /// `slot_seconds` is set) and, for the capacity model, node capacities.
+    pub scenario: Option<PathBuf>,
+}
+
+/// Scenario name, slot length and node capacities from `opts` (and its scenario).
+fn csv_context(opts: &ReportOptions) -> Result<CsvContext, PlotError> {
+    let Some(path) = &opts.scenario else {
+        return Ok(CsvContext { slot_seconds: opts.slot_seconds, ..Default::default() });
+    };
+    let s = Scenario::load(path).map_err(|e| PlotError::input(path, e.to_string()))?;
+    let topo = s.build_topology().map_err(|e| PlotError::input(path, e.to_string()))?;
+    let caps = match crate::cluster::capacities(&s, topo.len()) {
+        Ok((caps, _)) => topo.names().iter().cloned().zip(caps).collect(),
+        Err(_) => BTreeMap::new(),
+    };
+    Ok(CsvContext {
+        scenario: Some(s.name.clone()),
+        slot_seconds: opts.slot_seconds.or(Some(s.episode.slot_seconds)),
+        capacities: caps,
+    })
+}
+
+/// What per-slot CSVs need beyond their rows.
+#[derive(Debug, Default)]
+struct CsvContext {
+    scenario: Option<String>,
+    slot_seconds: Option<f64>,
+    capacities: BTreeMap<String, f64>,
 }
 
 /// What a report wrote.
@@ -148,6 +180,7 @@ pub fn write_report(path: &Path, opts: &ReportOptions) -> Result<ReportOutput, P
     {
         return Err(PlotError::input(path, format!("slot length must be > 0 seconds, got {s}")));
     }
+    let ctx = csv_context(opts)?;
     let (files, default_out) = inputs(path)?;
     let sources: Vec<(PathBuf, Source)> =
         files.into_iter().map(|f| load(&f, opts).map(|s| (f, s))).collect::<Result<_, _>>()?;
@@ -164,6 +197,9 @@ pub fn write_report(path: &Path, opts: &ReportOptions) -> Result<ReportOutput, P
     if let Some(e) = opts.episode {
         let _ = write!(command, " --episode {e}");
     }
+    if let Some(f) = &opts.scenario {
+        let _ = write!(command, " --scenario {}", f.display());
+    }
     let mut md = format!("# Report\n\nWritten by `{command}`.\n");
     let mut figures = Vec::new();
     let mut read = Vec::new();
@@ -179,7 +215,12 @@ pub fn write_report(path: &Path, opts: &ReportOptions) -> Result<ReportOutput, P
             }
             Source::SlotCsv(e) => {
                 let s = format!("{stem}-nodes");
-                let f = save_figure(&from_slot_csv::timelines(&stem, e, opts.slot_seconds), &out, &s)?;
+                let title = match &ctx.scenario {
+                    Some(sc) => format!("{sc}, {stem}"),
+                    None => stem.clone(),
+                };
+                let fig = from_slot_csv::timelines(&title, e, ctx.slot_seconds, &ctx.capacities);
+                let f = save_figure(&fig, &out, &s)?;
                 let note = format!(
                     "Episode {} of {} in the file; per-node totals over the episode (requests).\n\n",
                     e.episode, e.episodes

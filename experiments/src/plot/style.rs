@@ -50,3 +50,19 @@ pub fn tick(y: f64) -> String {
         if s == "-0" { "0".into() } else { s.to_string() }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::tick;
+
+    #[test]
+    fn tick_labels_are_compact() {
+        assert_eq!(tick(50.0), "50");
+        assert_eq!(tick(2.5), "2.5");
+        assert_eq!(tick(0.025), "0.025");
+        assert_eq!(tick(-0.0), "0");
+        assert_eq!(tick(28800.0), "28800");
+        assert_eq!(tick(2.5e7), "2.5e7");
+        assert_eq!(tick(1e-5), "1.0e-5");
+    }
+}
