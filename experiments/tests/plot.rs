@@ -280,3 +280,21 @@ fn committed_live_cloudnet21_run_reads_as_the_paper_steady_state() {
         assert!((got - want).abs() < 1.5, "{} executes {got} req/s, expected about {want}", t.nodes[node].node);
     }
 }
+
+#[test]
+fn same_stem_inputs_do_not_overwrite_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("run.json"), cluster_json().to_string()).unwrap();
+    let header = dfaas_env::metrics::SLOT_CSV_HEADER.join(",");
+    std::fs::write(dir.path().join("run.csv"), format!("{header}\n0,1,0,n1,6,6,0,,0,0,0,0,0,0,6,,,,0\n")).unwrap();
+    let out = write_report(dir.path(), &ReportOptions::default()).unwrap();
+    assert_eq!(out.figures.len(), 4, "{:?}", out.figures);
+    // Files are read in name order: run.csv first.
+    assert!(dir.path().join("run-nodes.png").is_file());
+    assert!(dir.path().join("run-json-nodes.png").is_file());
+    // A slot number far out of range is an error, not a huge allocation.
+    std::fs::write(dir.path().join("run.csv"), format!("{header}\n0,1,99999999999,n1,6,6,0,,0,0,0,0,0,0,6,,,,0\n"))
+        .unwrap();
+    let e = write_report(dir.path(), &ReportOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("run.csv") && e.contains("slot 99999999999 is beyond"), "{e}");
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::error::PlotError;
-use super::timeline::{NodeTimeline, Timelines, Unit};
+use super::timeline::{MAX_SLOTS, NodeTimeline, Timelines, Unit};
 
 /// The fields of a cluster report that the plots use.
 #[derive(Debug, Clone, Deserialize)]
@@ -71,6 +71,11 @@ pub fn parse(file: &Path, v: serde_json::Value) -> Result<ClusterInput, PlotErro
     }
     if c.nodes.is_empty() {
         return Err(PlotError::input(file, "the cluster report has no nodes"));
+    }
+    for n in &c.nodes {
+        if let Some(s) = n.load.iter().flat_map(|l| &l.slots).find(|s| u64::from(s.slot) >= MAX_SLOTS) {
+            return Err(PlotError::input(file, format!("node {}: slot {} is beyond {MAX_SLOTS}", n.node, s.slot)));
+        }
     }
     Ok(c)
 }

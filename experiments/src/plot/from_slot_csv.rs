@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::error::PlotError;
-use super::timeline::{NodeTimeline, Timelines, Unit};
+use super::timeline::{MAX_SLOTS, NodeTimeline, Timelines, Unit};
 
 /// Columns the plots need.
 const NEEDED: [&str; 11] = [
@@ -63,6 +63,9 @@ pub fn read(file: &Path, episode: Option<u64>) -> Result<SlotEpisode, PlotError>
         };
         let ep = num(0)? as u64;
         let slot = num(1)? as u64;
+        if slot >= MAX_SLOTS {
+            return Err(PlotError::input(file, format!("row {row}: slot {slot} is beyond {MAX_SLOTS}")));
+        }
         let agent = rec.get(idx[2]).unwrap_or("").to_string();
         let mut v = [0.0; 8];
         for (k, x) in v.iter_mut().enumerate() {

@@ -203,49 +203,51 @@ pub fn write_report(path: &Path, opts: &ReportOptions) -> Result<ReportOutput, P
     let mut md = format!("# Report\n\nWritten by `{command}`.\n");
     let mut figures = Vec::new();
     let mut read = Vec::new();
+    let mut taken = std::collections::HashSet::new();
     for (file, source) in &sources {
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let stem = file.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "input".into());
+        let suffix = match source {
+            Source::Cluster(_) | Source::SlotCsv(_) => "nodes",
+            Source::Compare(..) => "shares",
+            Source::Training(_) => "training",
+            Source::Sim2Real(_) => "sim2real",
+        };
+        let mut fig_stem = match source {
+            Source::Training(_) if name == "scalars.csv" => "training".to_string(),
+            _ => format!("{stem}-{suffix}"),
+        };
+        // `run.json` and `run.csv` in one folder must not overwrite each other's figures.
+        if !taken.insert(fig_stem.clone()) {
+            fig_stem = format!("{}-{suffix}", name.replace('.', "-"));
+            taken.insert(fig_stem.clone());
+        }
         let _ = write!(md, "\n## `{name}`: {}\n\n", source.kind());
-        let (fig_stem, written, table) = match source {
-            Source::Cluster(c) => {
-                let s = format!("{stem}-nodes");
-                let f = save_figure(&from_cluster::timelines(c), &out, &s)?;
-                (s, f, markdown::cluster(c))
-            }
+        let (written, table) = match source {
+            Source::Cluster(c) => (save_figure(&from_cluster::timelines(c), &out, &fig_stem)?, markdown::cluster(c)),
             Source::SlotCsv(e) => {
-                let s = format!("{stem}-nodes");
                 let title = match &ctx.scenario {
                     Some(sc) => format!("{sc}, {stem}"),
                     None => stem.clone(),
                 };
                 let fig = from_slot_csv::timelines(&title, e, ctx.slot_seconds, &ctx.capacities);
-                let f = save_figure(&fig, &out, &s)?;
                 let note = format!(
                     "Episode {} of {} in the file; per-node totals over the episode (requests).\n\n",
                     e.episode, e.episodes
                 );
-                (s, f, note + &markdown::slot_totals(&e.nodes))
+                (save_figure(&fig, &out, &fig_stem)?, note + &markdown::slot_totals(&e.nodes))
             }
             Source::Compare(c, _) => {
-                let s = format!("{stem}-shares");
-                let f = save_figure(&from_compare::shares_figure(c), &out, &s)?;
-                (s, f, markdown::compare(c))
+                (save_figure(&from_compare::shares_figure(c), &out, &fig_stem)?, markdown::compare(c))
             }
             Source::Training(t) => {
                 let run = if path.is_dir() { path } else { file.parent().unwrap_or(Path::new(".")) };
                 let run_name = run.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let s = if name == "scalars.csv" { "training".to_string() } else { format!("{stem}-training") };
                 let fig =
                     training::TrainingCurves { title: format!("training run {run_name}"), scalars: (**t).clone() };
-                let f = save_figure(&fig, &out, &s)?;
-                (s, f, markdown::training(t))
+                (save_figure(&fig, &out, &fig_stem)?, markdown::training(t))
             }
-            Source::Sim2Real(x) => {
-                let s = format!("{stem}-sim2real");
-                let f = save_figure(&sim2real::figure(x), &out, &s)?;
-                (s, f, markdown::sim2real(x))
-            }
+            Source::Sim2Real(x) => (save_figure(&sim2real::figure(x), &out, &fig_stem)?, markdown::sim2real(x)),
         };
         md += &table;
         let _ = write!(md, "\n![{fig_stem}]({fig_stem}.png)\n\n([SVG]({fig_stem}.svg))\n");

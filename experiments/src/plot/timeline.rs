@@ -69,6 +69,12 @@ impl NodeTimeline {
     }
 }
 
+/// Most slots a timeline accepts (inputs beyond are rejected as malformed).
+pub const MAX_SLOTS: u64 = 100_000;
+
+/// Most node panels drawn; further nodes are left out of the figure.
+pub const MAX_PANELS: usize = 32;
+
 /// One panel per node, stacked, with a shared legend on top.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timelines {
@@ -81,15 +87,27 @@ const WIDTH: u32 = 1100;
 const HEAD: u32 = 90;
 const PANEL: u32 = 260;
 
+impl Timelines {
+    /// The nodes drawn (at most [`MAX_PANELS`]).
+    fn shown(&self) -> &[NodeTimeline] {
+        &self.nodes[..self.nodes.len().min(MAX_PANELS)]
+    }
+}
+
 impl Figure for Timelines {
     fn size(&self) -> (u32, u32) {
-        (WIDTH, HEAD + PANEL * self.nodes.len().max(1) as u32)
+        (WIDTH, HEAD + PANEL * self.shown().len().max(1) as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let (head, body) = root.split_vertically(HEAD);
         let (title, legend_area) = head.split_vertically(40);
-        title.titled(&self.title, style::title_font()).map_err(msg)?;
+        let title_text = if self.nodes.len() > MAX_PANELS {
+            format!("{} (first {MAX_PANELS} of {} nodes)", self.title, self.nodes.len())
+        } else {
+            self.title.clone()
+        };
+        title.titled(&title_text, style::title_font()).map_err(msg)?;
         let mut entries: Vec<Entry> = SERIES
             .iter()
             .zip(LOOK)
@@ -103,10 +121,11 @@ impl Figure for Timelines {
         if self.nodes.is_empty() {
             return Ok(());
         }
-        let panels = body.split_evenly((self.nodes.len(), 1));
+        let shown = self.shown();
+        let panels = body.split_evenly((shown.len(), 1));
         let x_max = self.nodes.iter().flat_map(|n| n.slots.iter().copied()).fold(1.0_f64, f64::max);
         let x_min = self.nodes.iter().flat_map(|n| n.slots.iter().copied()).fold(x_max, f64::min).min(0.0);
-        for (n, area) in self.nodes.iter().zip(&panels) {
+        for (n, area) in shown.iter().zip(&panels) {
             let cap = n.capacity_rps.filter(|_| show_capacity);
             let y_max = n
                 .series()
