@@ -180,7 +180,7 @@ fn sim2real_json_gives_grouped_bars() {
     };
     let doc = json!({"scenario": "dfaas-cloudnet21", "policy": "slack-proportional",
                      "sim": {"scenario": "dfaas-cloudnet21", "episodes": 1, "results": [result(0.97)]},
-                     "live": result(0.95), "gap": {"processed_ratio": -0.02}});
+                     "live": result(0.95), "gap": {"processed_ratio": -0.02, "reward": -0.05}});
     let file = dir.path().join("s2r.json");
     std::fs::write(&file, doc.to_string()).unwrap();
     let out = write_report(&file, &ReportOptions::default()).unwrap();
@@ -189,6 +189,9 @@ fn sim2real_json_gives_grouped_bars() {
     assert!(svg.contains("simulator") && svg.contains("live") && svg.contains("rejected by the local platform"));
     let md = read(&out.markdown);
     assert!(md.contains("| processed | 97.00 ± 1.00 | 95.00 ± 1.00 | -2.00 |"), "{md}");
+    // Gaps not given are computed; others are listed in their own units.
+    assert!(md.contains("| forwarded | 80.00 ± 0.00 | 80.00 ± 0.00 | +0.00 |"), "{md}");
+    assert!(md.contains("| `reward` | – | – | -0.0500 |"), "{md}");
 }
 
 fn err_of(file: &Path) -> String {

@@ -1,7 +1,5 @@
 //! Markdown tables of the report, one function per input kind.
 
-use std::fmt::Write;
-
 use super::from_cluster::ClusterInput;
 use super::from_compare::CompareInput;
 use super::sim2real::{METRICS, Sim2Real, metric};
@@ -141,11 +139,11 @@ pub fn sim2real(s: &Sim2Real) -> String {
         let (a, sa) = metric(&s.sim, m);
         let (b, sb) = metric(&s.live, m);
         let gap = s.gap.get(m).copied().unwrap_or(b - a);
-        let _ = write!(
-            o,
-            "{}",
-            row(&[label.to_string(), pct(a, sa, true), pct(b, sb, true), format!("{:+.2}", gap * 100.0)])
-        );
+        o += &row(&[label.to_string(), pct(a, sa, true), pct(b, sb, true), format!("{:+.2}", gap * 100.0)]);
+    }
+    // Other reported gaps (not shares), in their own units.
+    for (k, v) in s.gap.iter().filter(|(k, _)| !METRICS.iter().any(|m| m.0 == k.as_str())) {
+        o += &row(&[format!("`{k}`"), "–".into(), "–".into(), format!("{v:+.4}")]);
     }
     o
 }
