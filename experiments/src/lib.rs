@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod compare;
 pub mod contender;
 pub mod loadgen;
+pub mod plot;
 pub mod runner;
 pub mod simulate;
 pub mod stats;
