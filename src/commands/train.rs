@@ -42,8 +42,8 @@ pub struct Args {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
-    /// Where the PPO updates run: cpu, or cuda[:N] in a build with `--features cuda`
-    /// (rollouts stay on the CPU).
+    /// Where the PPO updates run: cpu; cuda[:N] in a build with `--features cuda`;
+    /// wgpu with `--features wgpu` (rollouts stay on the CPU).
     #[arg(long, default_value = "cpu")]
     device: String,
 }
