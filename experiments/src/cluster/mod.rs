@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::loadgen::{LoadSpec, Report};
 pub use procs::{Children, kill_registered};
-pub use setup::{Choice, FUNCTION, NodePlan, capacities, write_configs};
+pub use setup::{Choice, FUNCTION, NodePlan, SERVICE_HEADROOM, capacities, write_configs};
 
 /// What to run.
 #[derive(Debug, Clone)]

@@ -198,3 +198,49 @@ pub fn text(r: &ClusterReport) -> String {
     let _ = writeln!(o, "\n{}", summary_table(&r.compare, failed));
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_table_has_the_compare_columns_and_node_rates() {
+        let node = NodeRates {
+            node: "node_1".into(),
+            input_rps: 50.0,
+            local_rps: 10.0,
+            forwarded_rps: [("node_2".to_string(), 16.0), ("node_3".to_string(), 24.0)].into(),
+            received_rps: 0.0,
+            rejected_rps: 0.0,
+            platform_rejected_rps: 0.0,
+            forward_rejected_rps: 0.0,
+        };
+        let r = PolicyResult {
+            policy: "slack-proportional".into(),
+            reference: false,
+            processed_ratio: 0.9712,
+            processed_ratio_std: 0.0,
+            rejected_ratio: 0.0,
+            rejected_ratio_std: 0.0,
+            local_reject_ratio: 0.0288,
+            local_reject_ratio_std: 0.0,
+            forward_reject_ratio: 0.0,
+            forward_reject_ratio_std: 0.0,
+            forwarded_ratio: 0.7,
+            forwarded_ratio_std: 0.0,
+            reward: None,
+            reward_std: None,
+            response_time_s: Some(0.1734),
+            agent_steps_per_second: 3.0,
+            episode_processed_ratios: vec![0.9712],
+            nodes: vec![node],
+        };
+        let c = CompareReport { scenario: "s".into(), episodes: 1, seeds: vec![1], results: vec![r] };
+        let t = summary_table(&c, 0.0);
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines[1].starts_with("policy") && lines[1].contains("rejected (platform) %"), "{t}");
+        assert!(lines[3].starts_with("slack-proportional") && lines[3].contains("97.12"), "{t}");
+        assert!(lines[3].contains("2.88") && lines[3].contains("70.00") && lines[3].contains("173.4"), "{t}");
+        assert!(t.contains("node_2:16.00 node_3:24.00"), "{t}");
+    }
+}

@@ -10,6 +10,14 @@ use dfaas_env::models::ModelSpec;
 /// Name of the synthetic function every node serves.
 pub const FUNCTION: &str = "f";
 
+/// Share of the service time `instances / capacity` the synthetic function
+/// really sleeps: timers fire late (tokio rounds up to the next millisecond,
+/// more on a loaded machine), so a function sleeping exactly `1 / capacity`
+/// serves slightly less than `capacity` and a node fed exactly its capacity
+/// (as slack-proportional feeds node_1 of CloudNet 2021) queues without end
+/// and rejects now and then. 3 % headroom makes the node sustain its capacity.
+pub const SERVICE_HEADROOM: f64 = 0.97;
+
 /// How the agents choose their weights.
 #[derive(Debug, Clone)]
 pub enum Choice {
@@ -32,6 +40,7 @@ pub struct NodePlan {
     pub id: String,
     pub capacity_rps: f64,
     pub instances: u32,
+    /// Synthetic service time: `instances / capacity × SERVICE_HEADROOM`.
     pub service_s: f64,
     pub gateway: SocketAddr,
     pub control: SocketAddr,
@@ -79,7 +88,7 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
             .with_context(|| format!("generating the overlay key of {id}"))?;
         let cap = caps[i];
         let instances = ((cap * service).ceil() as u32).max(1);
-        let service_s = if cap > 0.0 { f64::from(instances) / cap } else { service };
+        let service_s = if cap > 0.0 { f64::from(instances) / cap * SERVICE_HEADROOM } else { service };
         plans.push(NodePlan {
             id: id.clone(),
             capacity_rps: cap,
