@@ -201,7 +201,7 @@ async fn malformed_gossip_is_dropped_and_agents_keep_running() {
     };
 
     let state = |v: serde_json::Value| v.to_string().into_bytes();
-    let mut valid = NodeState::new("node_3", me.local_peer_id(), 1, &p3.gateway.to_string());
+    let mut valid = NodeState::new("node_3", me.local_peer_id(), 1, p3.gateway.to_string());
     valid.degree = 2;
     valid.functions.push(FunctionState {
         name: FUNCTION.into(),
