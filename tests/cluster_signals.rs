@@ -47,7 +47,8 @@ fn start_cluster(dir: &Path) -> Child {
     let up = wait_until(Duration::from_secs(30), || agents_in(dir).len() == 3);
     if !up {
         let _ = child.kill();
-        panic!("3 agents did not start: {:?}", agents_in(dir));
+        let out = child.wait_with_output().unwrap();
+        panic!("3 agents did not start: {:?}; dfaas cluster: {}", agents_in(dir), String::from_utf8_lossy(&out.stderr));
     }
     // Let it reach the load phase (the federation forms within a few seconds).
     std::thread::sleep(Duration::from_secs(3));
