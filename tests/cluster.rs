@@ -56,8 +56,8 @@ fn cloudnet21_live_forwards_the_excess_and_stops_its_agents() {
         let k = &s["slot"];
         let by = |m: &str| s["by_served_by"][m].as_f64().unwrap_or(0.0) / slot_s;
         let (to2, to3) = (by("node_2"), by("node_3"));
-        assert!((to2 - 16.0).abs() <= 3.0, "slot {k}: node_2 serves {to2} req/s of node_1's load");
-        assert!((to3 - 24.0).abs() <= 3.0, "slot {k}: node_3 serves {to3} req/s of node_1's load");
+        assert!((to2 - 16.0).abs() <= 2.0, "slot {k}: node_2 serves {to2} req/s of node_1's load");
+        assert!((to3 - 24.0).abs() <= 2.0, "slot {k}: node_3 serves {to3} req/s of node_1's load");
         let rejected: u64 = s["rejects"].as_object().unwrap().values().map(|x| x.as_u64().unwrap()).sum();
         // The third slot may still lose one request or two while the local
         // queue drains (agent and load slots are not aligned); none after it.
@@ -66,4 +66,23 @@ fn cloudnet21_live_forwards_the_excess_and_stops_its_agents() {
         assert_eq!(s["failures"], 0, "slot {k}: failures");
     }
     assert!(v["summary"]["processed_ratio"].as_f64().unwrap() > 0.8, "{}", v["summary"]);
+
+    // The summary in `dfaas compare`'s shape: one result, rates after the first slot.
+    let c = &v["compare"];
+    assert_eq!(c["scenario"], "dfaas-cloudnet21");
+    assert_eq!(c["episodes"], 1);
+    let r = &c["results"][0];
+    assert_eq!(r["policy"], "slack-proportional");
+    assert_eq!(r["processed_ratio"], v["summary"]["processed_ratio"]);
+    assert_eq!(r["processed_ratio_std"], 0.0);
+    let fwd = r["forwarded_ratio"].as_f64().unwrap();
+    assert!((0.6..=0.85).contains(&fwd), "forwarded share {fwd} (40 of 50 req/s after the first slot)");
+    let node1 = r["nodes"].as_array().unwrap().iter().find(|n| n["node"] == "node_1").unwrap();
+    assert!((node1["input_rps"].as_f64().unwrap() - 50.0).abs() <= 1.0, "{node1}");
+    for (peer, want) in [("node_2", 16.0), ("node_3", 24.0)] {
+        let got = node1["forwarded_rps"][peer].as_f64().unwrap();
+        assert!((got - want).abs() <= 2.0, "node_1 → {peer}: {got} req/s");
+    }
+    let node3 = r["nodes"].as_array().unwrap().iter().find(|n| n["node"] == "node_3").unwrap();
+    assert!((node3["received_rps"].as_f64().unwrap() - 24.0).abs() <= 2.0, "{node3}");
 }

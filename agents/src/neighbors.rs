@@ -97,12 +97,14 @@ impl NeighborTable {
     }
 
     /// Records a validated state from `peer`. A state older than the one held
-    /// (lower slot, or same slot and earlier timestamp) is ignored; returns
-    /// whether the state was kept.
+    /// (lower slot, or same slot and earlier timestamp) is ignored, unless its
+    /// timestamp is newer: then the author restarted and counts slots from 0
+    /// again. Returns whether the state was kept.
     pub fn record_state(&mut self, peer: PeerId, state: NodeState, now: Instant) -> bool {
         let n = self.entry(peer);
         if let Some(old) = &n.state
             && (state.slot, state.timestamp_ms) < (old.slot, old.timestamp_ms)
+            && state.timestamp_ms <= old.timestamp_ms
         {
             return false;
         }
@@ -216,11 +218,29 @@ mod tests {
         let mut t = NeighborTable::new(NeighborConfig::default());
         let p = PeerId::random();
         let now = Instant::now();
-        assert!(t.record_state(p, state(p, 5), now));
-        assert!(!t.record_state(p, state(p, 4), now + Duration::from_millis(10)));
+        let five = state(p, 5);
+        let mut four = state(p, 4);
+        four.timestamp_ms = five.timestamp_ms - 1000;
+        assert!(t.record_state(p, five.clone(), now));
+        assert!(!t.record_state(p, four.clone(), now + Duration::from_millis(10)));
+        four.timestamp_ms = five.timestamp_ms;
+        assert!(!t.record_state(p, four, now + Duration::from_millis(10)), "same time, lower slot");
         assert_eq!(t.get(&p).unwrap().state.as_ref().unwrap().slot, 5);
         assert_eq!(t.get(&p).unwrap().received_at, Some(now));
         assert_eq!(t.by_node("node-2").unwrap().peer_id, p);
         assert!(t.by_node("node-9").is_none());
+    }
+
+    #[test]
+    fn restarted_author_is_heard_although_its_slots_start_again() {
+        let mut t = NeighborTable::new(NeighborConfig::default());
+        let p = PeerId::random();
+        let now = Instant::now();
+        let before = state(p, 300);
+        let mut after = state(p, 1);
+        after.timestamp_ms = before.timestamp_ms + 2000;
+        assert!(t.record_state(p, before, now));
+        assert!(t.record_state(p, after, now + Duration::from_secs(2)), "newer timestamp, slot restarted");
+        assert_eq!(t.get(&p).unwrap().state.as_ref().unwrap().slot, 1);
     }
 }

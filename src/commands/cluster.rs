@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use dfaas_experiments::cluster::{Choice, ClusterOpts, run_cluster};
+use dfaas_experiments::cluster::{Choice, ClusterOpts, kill_registered, run_cluster};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -56,11 +56,44 @@ pub fn run(a: Args) -> Result<()> {
         seed: a.seed,
         ready_timeout: Duration::from_secs_f64(a.ready_timeout),
     };
+    stop_agents_on_signal()?;
     let report = run_cluster(&opts)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", report.to_text());
     }
+    Ok(())
+}
+
+/// On SIGINT or SIGTERM: kill every agent started so far and exit non-zero
+/// (130 or 143). Agents also die with this process (`PR_SET_PDEATHSIG`).
+#[cfg(unix)]
+fn stop_agents_on_signal() -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("signal runtime")?;
+    // Registered here, before any agent starts; awaited on a thread of its own.
+    let (mut int, mut term) = rt.block_on(async {
+        Ok::<_, std::io::Error>((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?))
+    })?;
+    std::thread::Builder::new()
+        .name("dfaas-cluster-signals".into())
+        .spawn(move || {
+            let code = rt.block_on(async {
+                tokio::select! {
+                    _ = int.recv() => 130,
+                    _ = term.recv() => 143,
+                }
+            });
+            let n = kill_registered();
+            eprintln!("dfaas cluster: interrupted; stopped {n} agent(s)");
+            std::process::exit(code);
+        })
+        .context("starting the signal thread")?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn stop_agents_on_signal() -> Result<()> {
     Ok(())
 }

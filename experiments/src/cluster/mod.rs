@@ -26,8 +26,8 @@ use hyper::Request;
 use serde::Serialize;
 
 use crate::loadgen::{LoadSpec, Report};
-pub use procs::Children;
-pub use setup::{Choice, FUNCTION, NodePlan, capacities, write_configs};
+pub use procs::{Children, kill_registered};
+pub use setup::{Choice, FUNCTION, NodePlan, SERVICE_HEADROOM, capacities, write_configs};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -89,6 +89,8 @@ pub struct ClusterReport {
     pub ready_s: f64,
     pub nodes: Vec<NodeReport>,
     pub summary: Summary,
+    /// The summary in the shape of `dfaas compare --json` (one result, std 0).
+    pub compare: crate::compare::CompareReport,
 }
 
 type Client = dfaas_runtime::client::HttpClient;
@@ -177,6 +179,7 @@ fn run_in(
     children.stop_all();
     let (ready_s, nodes) = result?;
     let summary = summarize(&nodes);
+    let compare = report::compare_view(&scenario.name, &choice.label(), opts.slot_seconds, seed, &nodes);
     Ok(ClusterReport {
         scenario: scenario.name.clone(),
         policy: choice.label(),
@@ -187,6 +190,7 @@ fn run_in(
         ready_s,
         nodes,
         summary,
+        compare,
     })
 }
 

@@ -10,6 +10,14 @@ use dfaas_env::models::ModelSpec;
 /// Name of the synthetic function every node serves.
 pub const FUNCTION: &str = "f";
 
+/// Share of the service time `instances / capacity` the synthetic function
+/// really sleeps: timers fire late (tokio rounds up to the next millisecond,
+/// more on a loaded machine), so a function sleeping exactly `1 / capacity`
+/// serves slightly less than `capacity` and a node fed exactly its capacity
+/// (as slack-proportional feeds node_1 of CloudNet 2021) queues without end
+/// and rejects now and then. 3 % headroom makes the node sustain its capacity.
+pub const SERVICE_HEADROOM: f64 = 0.97;
+
 /// How the agents choose their weights.
 #[derive(Debug, Clone)]
 pub enum Choice {
@@ -32,6 +40,7 @@ pub struct NodePlan {
     pub id: String,
     pub capacity_rps: f64,
     pub instances: u32,
+    /// Synthetic service time: `instances / capacity × SERVICE_HEADROOM`.
     pub service_s: f64,
     pub gateway: SocketAddr,
     pub control: SocketAddr,
@@ -41,9 +50,46 @@ pub struct NodePlan {
     pub agent_toml: PathBuf,
 }
 
-fn free_port() -> Result<u16> {
-    let l = TcpListener::bind("127.0.0.1:0").context("binding a free port on 127.0.0.1")?;
-    Ok(l.local_addr()?.port())
+/// Lowest port of the kernel's ephemeral range (Linux; 32768 elsewhere).
+fn ephemeral_low() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768)
+}
+
+/// Picks distinct free ports on 127.0.0.1 for the agents to bind later.
+/// Ports below the ephemeral range are preferred: an outgoing connection
+/// (the load, a poll) can take a free ephemeral port before the agent binds
+/// it, never one below the range. Falls back to a kernel-chosen port.
+#[derive(Default)]
+struct Ports {
+    taken: std::collections::HashSet<u16>,
+}
+
+impl Ports {
+    const LOW: u16 = 10_000;
+
+    fn pick(&mut self) -> Result<u16> {
+        let high = ephemeral_low();
+        if high > Self::LOW + 1000 {
+            for _ in 0..200 {
+                let p = Self::LOW + (rand::random::<u16>() % (high - Self::LOW));
+                if !self.taken.contains(&p) && TcpListener::bind(("127.0.0.1", p)).is_ok() {
+                    self.taken.insert(p);
+                    return Ok(p);
+                }
+            }
+        }
+        for _ in 0..20 {
+            let l = TcpListener::bind("127.0.0.1:0").context("binding a free port on 127.0.0.1")?;
+            let p = l.local_addr()?.port();
+            if self.taken.insert(p) {
+                return Ok(p);
+            }
+        }
+        bail!("no free port on 127.0.0.1")
+    }
 }
 
 /// Capacities of a `capacity`-model scenario; other models are refused.
@@ -71,6 +117,7 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
 
     let mut plans = Vec::new();
     let mut pubkeys = Vec::new();
+    let mut ports = Ports::default();
     for (i, id) in topo.names().iter().enumerate() {
         let key = dfaas_runtime::NodeKey::load_or_generate(dir.join(format!("{id}.key")))
             .with_context(|| format!("generating the node key of {id}"))?;
@@ -79,15 +126,15 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
             .with_context(|| format!("generating the overlay key of {id}"))?;
         let cap = caps[i];
         let instances = ((cap * service).ceil() as u32).max(1);
-        let service_s = if cap > 0.0 { f64::from(instances) / cap } else { service };
+        let service_s = if cap > 0.0 { f64::from(instances) / cap * SERVICE_HEADROOM } else { service };
         plans.push(NodePlan {
             id: id.clone(),
             capacity_rps: cap,
             instances,
             service_s,
-            gateway: SocketAddr::from(([127, 0, 0, 1], free_port()?)),
-            control: SocketAddr::from(([127, 0, 0, 1], free_port()?)),
-            p2p_port: free_port()?,
+            gateway: SocketAddr::from(([127, 0, 0, 1], ports.pick()?)),
+            control: SocketAddr::from(([127, 0, 0, 1], ports.pick()?)),
+            p2p_port: ports.pick()?,
             peer_id: ident.peer_id.to_string(),
             neighbors: topo.neighbors(i).iter().map(|&j| topo.names()[j].clone()).collect(),
             agent_toml: dir.join(format!("{id}.agent.toml")),
@@ -134,4 +181,23 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
         std::fs::write(&p.agent_toml, agent).with_context(|| format!("writing {}", p.agent_toml.display()))?;
     }
     Ok(plans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_distinct_bindable_and_below_the_ephemeral_range() {
+        let mut ports = Ports::default();
+        let picked: Vec<u16> = (0..30).map(|_| ports.pick().unwrap()).collect();
+        let distinct: std::collections::HashSet<_> = picked.iter().collect();
+        assert_eq!(distinct.len(), picked.len());
+        let high = ephemeral_low();
+        for p in picked {
+            if high > Ports::LOW + 1000 {
+                assert!((Ports::LOW..high).contains(&p), "{p}");
+            }
+        }
+    }
 }

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# CPU (and memory) of each `dfaas agent` process of a live CloudNet 2021
+# federation (3 agents on 127.0.0.1, 1 s slots, slack-proportional), idle and
+# under the scenario's load (50 req/s into node_1, forwarded 16/24 to node_2
+# and node_3).
+#
+# Each phase runs `dfaas cluster` (bounded: SETTLE + WINDOW + 3 slots), waits
+# SETTLE seconds after the agents appear, then reads utime+stime of every
+# agent from /proc/<pid>/stat at the start and end of a WINDOW-second interval:
+# CPU % = ticks / CLK_TCK / WINDOW × 100 (100 % = one core). The idle phase
+# uses a copy of the scenario with no load (agents still run their slot loop
+# and gossip every slot). The `dfaas cluster` process itself (load generator,
+# outcome polling) is listed too.
+#
+# Usage: scripts/agent_overhead.sh [path/to/dfaas]   (default: a debug build
+# in $CARGO_TARGET_DIR or target/). Settings: WINDOW (s, default 20),
+# SETTLE (s, default 5). Linux only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${1:-${CARGO_TARGET_DIR:-target}/debug/dfaas}
+WINDOW=${WINDOW:-20}
+SETTLE=${SETTLE:-5}
+SCENARIO=experiments/scenarios/dfaas-cloudnet21.toml
+[ -x "$BIN" ] || { echo "agent_overhead: no dfaas binary at $BIN (cargo build -p dfaas)" >&2; exit 2; }
+TCK=$(getconf CLK_TCK)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# Idle copy of the scenario: no request arrives anywhere.
+sed 's/^rate_rps = .*/rate_rps = [0.0, 0.0, 0.0]/' "$SCENARIO" > "$WORK/idle.toml"
+grep -q '^rate_rps = \[0.0, 0.0, 0.0\]' "$WORK/idle.toml" || { echo "agent_overhead: cannot make the idle scenario" >&2; exit 2; }
+
+ticks() { # utime+stime of a pid (fields 14, 15; after the ")" of comm)
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  s=${s##*) }
+  awk '{print $12 + $13}' <<<"$s"
+}
+rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "-"; }
+
+phase() { # name scenario -> prints one line per process
+  local name=$1 scen=$2 out="$WORK/$1"
+  local slots=$((SETTLE + WINDOW + 3))
+  "$BIN" cluster --scenario "$scen" --slots "$slots" --slot-seconds 1 --json --out "$out" > "$WORK/$name.json" 2> "$WORK/$name.err" &
+  local cpid=$! pids=() t=0
+  while [ "${#pids[@]}" -lt 3 ] && [ $t -lt 300 ]; do
+    sleep 0.1; t=$((t + 1))
+    mapfile -t pids < <(pgrep -P "$cpid" || true)
+  done
+  if [ "${#pids[@]}" -lt 3 ]; then echo "agent_overhead: agents of the $name phase did not start" >&2; cat "$WORK/$name.err" >&2; exit 1; fi
+  sleep "$SETTLE"
+  declare -A before
+  for p in "${pids[@]}" "$cpid"; do before[$p]=$(ticks "$p"); done
+  local t0 t1
+  t0=$(date +%s.%N)
+  sleep "$WINDOW"
+  t1=$(date +%s.%N)
+  for p in "${pids[@]}" "$cpid"; do
+    local after label
+    after=$(ticks "$p")
+    if [ "$p" = "$cpid" ]; then label="dfaas cluster"; else
+      label=$(tr '\0' ' ' < "/proc/$p/cmdline" | grep -o 'node_[0-9]*' | head -1)
+    fi
+    awk -v n="$name" -v l="$label" -v d=$((after - ${before[$p]})) -v tck="$TCK" -v dt="$(echo "$t1 - $t0" | bc)" -v r="$(rss_mb "$p")" \
+      'BEGIN { printf "%-5s %-14s %8.2f %9s\n", n, l, 100 * d / tck / dt, r }'
+  done | sort -k2
+  wait "$cpid" || { echo "agent_overhead: dfaas cluster ($name) failed" >&2; cat "$WORK/$name.err" >&2; exit 1; }
+}
+
+echo "binary: $BIN ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)); window ${WINDOW} s after ${SETTLE} s"
+printf "%-5s %-14s %8s %9s\n" phase process "CPU %" "RSS MB"
+phase idle "$WORK/idle.toml"
+phase load "$SCENARIO"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
