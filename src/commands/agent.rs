@@ -16,7 +16,16 @@ pub struct Args {
     config: PathBuf,
 }
 
+/// Log lines on stderr: warnings and slot-loop/overlay events of our crates
+/// (`info`), quieter libraries; `RUST_LOG` overrides (e.g. `RUST_LOG=debug`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,dfaas_agent=info,dfaas_runtime=info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+}
+
 pub fn run(a: Args) -> Result<()> {
+    init_logging();
     let text = std::fs::read_to_string(&a.config).with_context(|| format!("{}: cannot read", a.config.display()))?;
     let is_agent = toml::from_str::<toml::Table>(&text).map(|t| t.contains_key("runtime")).unwrap_or(false);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
