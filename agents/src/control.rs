@@ -93,12 +93,21 @@ async fn accept_loop(listener: TcpListener, ctx: Arc<ControlContext>, mut stoppe
                         let ctx = Arc::clone(&ctx);
                         async move { Ok::<_, Infallible>(handle(&ctx, req).await) }
                     });
+                    let mut stop = stopped.clone();
                     tokio::spawn(async move {
-                        let _ = http1::Builder::new()
+                        let conn = http1::Builder::new()
                             .timer(TokioTimer::new())
                             .header_read_timeout(Duration::from_secs(10))
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
+                            .serve_connection(TokioIo::new(stream), service);
+                        tokio::pin!(conn);
+                        // Kept-alive connections close on shutdown too (after the request in progress).
+                        tokio::select! {
+                            _ = conn.as_mut() => {}
+                            _ = stop.changed() => {
+                                conn.as_mut().graceful_shutdown();
+                                let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
+                            }
+                        }
                     });
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,

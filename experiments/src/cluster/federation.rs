@@ -62,6 +62,15 @@ pub fn log_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
+/// Makes the agent config at `agent_toml` (as written by
+/// [`write_configs`]) externally clocked.
+pub fn set_external_clock(agent_toml: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(agent_toml).with_context(|| format!("reading {}", agent_toml.display()))?;
+    // Top-level keys must come before the `[overlay]` table.
+    std::fs::write(agent_toml, format!("clock = \"external\"\n{text}"))
+        .with_context(|| format!("writing {}", agent_toml.display()))
+}
+
 impl Federation {
     /// Writes the configs for `scenario` and starts one agent process per node.
     pub fn start(scenario: &Scenario, opts: &FederationOpts) -> Result<Self> {
@@ -85,11 +94,7 @@ impl Federation {
         fed.plans = write_configs(scenario, &fed.dir, opts.slot_seconds, &choice, opts.seed)?;
         if opts.external_clock {
             for p in &fed.plans {
-                // Top-level keys must come before the `[overlay]` table.
-                let text = std::fs::read_to_string(&p.agent_toml)
-                    .with_context(|| format!("reading {}", p.agent_toml.display()))?;
-                std::fs::write(&p.agent_toml, format!("clock = \"external\"\n{text}"))
-                    .with_context(|| format!("writing {}", p.agent_toml.display()))?;
+                set_external_clock(&p.agent_toml)?;
             }
         }
         for p in &fed.plans {

@@ -26,7 +26,7 @@ use hyper::Method;
 use serde::Serialize;
 
 use crate::loadgen::{LoadSpec, Report};
-pub use federation::{Federation, FederationOpts, call, log_tail};
+pub use federation::{Federation, FederationOpts, call, log_tail, set_external_clock};
 pub use procs::Children;
 pub use setup::{Choice, FUNCTION, NodePlan, capacities, write_configs};
 
