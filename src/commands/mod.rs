@@ -6,6 +6,7 @@ pub mod compare;
 pub mod evaluate;
 pub mod export;
 pub mod loadgen;
+pub mod sim2real;
 pub mod simulate;
 pub mod train;
 

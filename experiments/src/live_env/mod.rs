@@ -36,7 +36,12 @@
 //! The environment runs its own async runtime: create, step and drop it
 //! outside any tokio runtime. Dropping it stops every agent it started.
 
+mod run;
+mod sim2real;
 mod slot;
+
+pub use run::{LiveEpisode, LiveInfo, LiveReport, SlotIssue, live_result, run_live_episode};
+pub use sim2real::{METRICS, Side, Sim2RealReport};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
