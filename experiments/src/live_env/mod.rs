@@ -9,15 +9,23 @@
 //!    gateway's weights before any request of the slot is sent;
 //! 2. the slot's requests, sent open-loop by the environment (the count the
 //!    scenario's workload gives that node for that slot, evenly spread over
-//!    `slot_seconds`), every answer awaited (forwards included: the entry
-//!    node answers only after its peer);
-//! 3. `POST /tick` on every agent: the counters it returns hold exactly the
-//!    slot's requests.
+//!    `slot_seconds`);
+//! 3. once the sending window and a short settling time (2 % of the slot,
+//!    20–200 ms) have passed, `POST /tick` on every agent: the arrival
+//!    counts it returns (input, local, forwarded, rejected, platform
+//!    rejects, received) are exactly the slot's requests.
 //!
-//! So the decision for slot `t` is applied in slot `t` on every node, whatever
-//! the agents' clocks and the HTTP latencies: the environment's own sequence,
-//! not a timer, delimits slots. Between step 3 and the next step 1 no request
-//! is sent (the agents' own policy fills the idle gap; nothing flows).
+//! So the decision for slot `t` is applied to every request of slot `t` on
+//! every node, whatever the agents' clocks and the HTTP latencies: the
+//! environment's own sequence, not a timer, delimits slots. Slots follow each
+//! other back to back, as in a running system: requests queued at a node
+//! when a slot closes run in the next one (`processed` counts executions in
+//! the slot, whatever their arrival slot, like the simulator's queue model);
+//! after the last slot, the environment waits for every answer and adds the
+//! late executions to the last slot. (Waiting for every answer before
+//! closing each slot would hand each node a free drain of its queue per slot:
+//! more capacity than it has.) No request is sent between a close and the
+//! next open (the agents' own policy fills that short gap).
 //!
 //! **Observations and rewards.** The environment keeps a [`Simulator`] of the
 //! same scenario (slot length and episode length replaced by the live ones)
@@ -31,7 +39,8 @@
 //!
 //! **Failures.** Every call has a timeout. A node whose agent does not answer
 //! is reported in [`StepResult::issues`]; its outcome is then estimated from
-//! what its users saw. The step still returns.
+//! what its users saw. Requests that got no answer are reported in the step
+//! during which their load finished. The step still returns.
 //!
 //! The environment runs its own async runtime: create, step and drop it
 //! outside any tokio runtime. Dropping it stops every agent it started.
@@ -54,8 +63,7 @@ use dfaas_env::{
 use hyper::Method;
 
 use crate::cluster::{Choice, FUNCTION, Federation, FederationOpts, call};
-use crate::loadgen::Report;
-use slot::{LiveNode, NodeSlot};
+use slot::LiveNode;
 
 /// How slots are played live.
 #[derive(Debug, Clone)]
@@ -115,7 +123,8 @@ pub struct LiveEnv {
     client: slot::Client,
     opts: LiveOpts,
     issues: Vec<Option<String>>,
-    last: Vec<NodeSlot>,
+    /// Loads of played slots still running: (slot, node, task).
+    pending: Vec<(usize, usize, slot::LoadTask)>,
     stray_input: u64,
     ready_s: f64,
     federation: Option<Federation>,
@@ -172,7 +181,7 @@ impl LiveEnv {
             client,
             opts,
             issues: vec![None; n],
-            last: Vec::new(),
+            pending: Vec::new(),
             stray_input: 0,
             ready_s,
             federation: Some(fed),
@@ -237,7 +246,7 @@ impl LiveEnv {
             client,
             opts,
             issues,
-            last: Vec::new(),
+            pending: Vec::new(),
             stray_input: 0,
             ready_s: 0.0,
             federation: None,
@@ -296,12 +305,8 @@ impl LiveEnv {
         &self.issues
     }
 
-    /// Per node: its users' view (load generator report) of the latest slot.
-    pub fn last_loads(&self) -> Vec<Option<&Report>> {
-        self.last.iter().map(|s| s.load.as_ref()).collect()
-    }
-
-    /// Arrivals counted outside any slot since the last reset (should be 0).
+    /// Arrivals (own and received) counted outside any slot since the last
+    /// reset (0 when every request arrived within its slot).
     pub fn stray_input(&self) -> u64 {
         self.stray_input
     }
@@ -319,6 +324,31 @@ impl LiveEnv {
     /// Folder of the started federation's configs and logs.
     pub fn dir(&self) -> Option<&Path> {
         self.federation.as_ref().map(|f| f.dir.as_path())
+    }
+
+    /// Collects the loads of earlier slots that have finished (all of them,
+    /// waiting up to the request timeout each, with `wait`): their issues.
+    fn harvest(&mut self, wait: bool) -> Vec<(usize, String)> {
+        let mut issues = Vec::new();
+        let limit = self.opts.request_timeout + Duration::from_secs_f64(self.opts.slot_seconds);
+        let mut keep = Vec::new();
+        for (t, i, task) in std::mem::take(&mut self.pending) {
+            if !wait && !task.is_finished() {
+                keep.push((t, i, task));
+                continue;
+            }
+            match self.rt.block_on(slot::finish(task, limit)) {
+                Ok(r) => issues.extend(slot::unanswered(&r, &self.nodes[i], t).map(|x| (i, x))),
+                Err(e) => issues.push((i, format!("slot {t}: {e}"))),
+            }
+        }
+        self.pending = keep;
+        issues
+    }
+
+    /// Waits for every running load; their issues.
+    fn drain(&mut self) -> Vec<(usize, String)> {
+        self.harvest(true)
     }
 
     fn check_actions(&self, actions: &[Decision]) -> Result<(), EnvError> {
@@ -358,12 +388,8 @@ impl MultiAgentEnv for LiveEnv {
     fn reset(&mut self, seed: Option<u64>) -> Result<(Vec<NodeObservation>, Vec<SlotOutcome>), EnvError> {
         let obs = self.sim.reset_episode(seed).to_vec();
         self.stray_input = 0;
-        self.last.clear();
-        let wait = self.opts.answer_timeout;
-        let results = self.rt.block_on(slot::futures_join(self.nodes.iter().map(|n| {
-            let (c, n) = (self.client.clone(), n.clone());
-            async move { slot::tick(&c, &n, None, wait).await }
-        })));
+        let _ = self.drain();
+        let results = self.rt.block_on(slot::tick_all(&self.client, &self.nodes, None, self.opts.answer_timeout));
         for (i, r) in results.into_iter().enumerate() {
             self.issues[i] = match r {
                 Ok(_) => None,
@@ -389,21 +415,59 @@ impl MultiAgentEnv for LiveEnv {
         let slot = Duration::from_secs_f64(self.opts.slot_seconds);
         let (req, ans) = (self.opts.request_timeout, self.opts.answer_timeout);
         let played = self.rt.block_on(slot::play(&self.client, &self.nodes, &fractions, &counts, slot, req, ans));
+        let limit = req + slot;
         let mut outcomes = Vec::with_capacity(played.len());
-        for (i, p) in played.iter().enumerate() {
-            self.stray_input += u64::from(p.stray_input);
-            let o = match &p.outcome {
-                Some(o) => o.clone(),
-                None => slot::estimate(&self.nodes[i], counts[i], p.load.as_ref()),
-            };
-            let mut issues = p.issues.clone();
-            if p.outcome.is_none() {
-                issues.push("outcome estimated from its users' answers".into());
+        let mut issues: Vec<Vec<String>> = vec![Vec::new(); played.len()];
+        for (i, p) in played.into_iter().enumerate() {
+            self.stray_input += u64::from(p.stray);
+            issues[i].extend(p.issues);
+            match (p.outcome, p.load) {
+                (Some(o), load) => {
+                    outcomes.push(o);
+                    if let Some(task) = load {
+                        self.pending.push((t, i, task));
+                    }
+                }
+                (None, load) => {
+                    // Its users' view is all there is: wait for it.
+                    let report = match load {
+                        Some(task) => match self.rt.block_on(slot::finish(task, limit)) {
+                            Ok(r) => Some(r),
+                            Err(e) => {
+                                issues[i].push(e);
+                                None
+                            }
+                        },
+                        None => None,
+                    };
+                    outcomes.push(slot::estimate(&self.nodes[i], counts[i], report.as_ref()));
+                    issues[i].push("outcome estimated from its users' answers".into());
+                }
             }
-            self.issues[i] = (!issues.is_empty()).then(|| format!("{}: {}", self.nodes[i].name, issues.join("; ")));
-            outcomes.push(o);
         }
-        self.last = played;
+        for (i, issue) in self.harvest(false) {
+            issues[i].push(issue);
+        }
+        if t + 1 == self.opts.slots {
+            // The last slot: requests still queued run to completion and count.
+            for (i, issue) in self.drain() {
+                issues[i].push(issue);
+            }
+            let ends = self.rt.block_on(slot::tick_all(&self.client, &self.nodes, None, ans));
+            for (i, r) in ends.into_iter().enumerate() {
+                match r {
+                    Ok(v) => {
+                        let count = |k: &str| v["outcome"][k].as_u64().unwrap_or(0) as u32;
+                        outcomes[i].processed += count("processed");
+                        self.stray_input += u64::from(count("input") + count("received"));
+                    }
+                    Err(e) => issues[i].push(format!("after the last slot: {e}")),
+                }
+            }
+        }
+        for (i, list) in issues.iter().enumerate() {
+            self.issues[i] = (!list.is_empty()).then(|| format!("{}: {}", self.nodes[i].name, list.join("; ")));
+        }
         self.sim.advance_measured(outcomes)?;
         let n = self.nodes.len();
         let done = self.sim.is_done();

@@ -74,20 +74,47 @@ pub(crate) async fn tick(
 }
 
 /// What one node did in a slot.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct NodeSlot {
     /// Measured by the agent (topology order), if it answered the closing tick.
     pub outcome: Option<SlotOutcome>,
-    /// What its users saw (the load generator's report), if it had load.
-    pub load: Option<Report>,
+    /// Its users' requests of the slot (still running when the slot closes:
+    /// queued requests finish in later slots, as in a continuous system).
+    pub load: Option<LoadTask>,
     /// What went wrong, if anything.
     pub issues: Vec<String>,
-    /// Arrivals counted between the previous slot's end and this slot's start.
-    pub stray_input: u32,
+    /// Arrivals (own and received) counted between the previous slot's end
+    /// and this slot's start.
+    pub stray: u32,
+}
+
+/// A slot's load, still running.
+pub(crate) type LoadTask = tokio::task::JoinHandle<Result<Report, crate::loadgen::LoadError>>;
+
+/// Time left after a slot's sending window for its last requests (and their
+/// forwards) to arrive before the slot closes.
+pub(crate) fn settle(slot: Duration) -> Duration {
+    (slot / 50).clamp(Duration::from_millis(20), Duration::from_millis(200))
+}
+
+/// Ticks every node (with `fractions[i]` when given); results in node order.
+pub(crate) async fn tick_all(
+    c: &Client,
+    nodes: &[LiveNode],
+    fractions: Option<&[Vec<f64>]>,
+    wait: Duration,
+) -> Vec<Result<Value, String>> {
+    futures_join(nodes.iter().enumerate().map(|(i, n)| {
+        let (c, n, f) = (c.clone(), n.clone(), fractions.map(|f| f[i].clone()));
+        async move { tick(&c, &n, f.as_deref(), wait).await }
+    }))
+    .await
 }
 
 /// Plays one slot on every node: `fractions[i]` in topology order, `counts[i]`
-/// requests to node `i` spread evenly over `slot`.
+/// requests to node `i` spread evenly over `slot`. The slot closes once the
+/// sending window and [`settle`] have passed, not when every request has
+/// been answered: requests queued at a node run in the following slots.
 pub(crate) async fn play(
     c: &Client,
     nodes: &[LiveNode],
@@ -97,17 +124,14 @@ pub(crate) async fn play(
     request_timeout: Duration,
     answer_timeout: Duration,
 ) -> Vec<NodeSlot> {
-    let mut out: Vec<NodeSlot> = vec![NodeSlot::default(); nodes.len()];
+    let mut out: Vec<NodeSlot> = (0..nodes.len()).map(|_| NodeSlot::default()).collect();
     // 1. Open the slot everywhere before any request of it is sent.
-    let opens = futures_join(nodes.iter().zip(fractions).map(|(n, f)| {
-        let (c, n, f) = (c.clone(), n.clone(), f.clone());
-        async move { tick(&c, &n, Some(f.as_slice()), answer_timeout).await }
-    }))
-    .await;
+    let opens = tick_all(c, nodes, Some(fractions), answer_timeout).await;
     for ((res, n), (o, f)) in opens.into_iter().zip(nodes).zip(out.iter_mut().zip(fractions)) {
         match res {
             Ok(r) => {
-                o.stray_input = r["outcome"]["input"].as_u64().unwrap_or(0) as u32;
+                let count = |k: &str| r["outcome"][k].as_u64().unwrap_or(0) as u32;
+                o.stray = count("input") + count("received");
                 let applied: Option<Vec<f64>> = serde_json::from_value(r["fractions"].clone()).ok();
                 let wanted = n.to_agent(f);
                 let same = applied.as_ref().is_some_and(|a| {
@@ -122,38 +146,20 @@ pub(crate) async fn play(
             Err(e) => o.issues.push(format!("slot start: {e}")),
         }
     }
-    // 2. The slot's requests, open loop; every answer (or timeout) is awaited.
-    let mut loads = Vec::new();
-    for (n, &count) in nodes.iter().zip(counts) {
+    // 2. The slot's requests, open loop, in the background.
+    let started = tokio::time::Instant::now();
+    for ((n, &count), o) in nodes.iter().zip(counts).zip(out.iter_mut()) {
         if count == 0 {
-            loads.push(None);
             continue;
         }
         let rate = f64::from(count) / slot.as_secs_f64();
         let mut spec = LoadSpec::per_slot(format!("http://{}/function/{}", n.gateway, n.function), vec![rate], slot);
         spec.timeout = request_timeout;
-        loads.push(Some(tokio::spawn(crate::loadgen::run(spec))));
+        o.load = Some(tokio::spawn(crate::loadgen::run(spec)));
     }
-    for ((n, o), l) in nodes.iter().zip(out.iter_mut()).zip(loads) {
-        let Some(handle) = l else { continue };
-        match handle.await {
-            Ok(Ok(report)) => {
-                let failed: u64 = report.errors.values().sum();
-                if failed > 0 {
-                    o.issues.push(format!("{failed} of {} requests to {} got no answer", report.requests, n.gateway));
-                }
-                o.load = Some(report);
-            }
-            Ok(Err(e)) => o.issues.push(format!("load: {e}")),
-            Err(e) => o.issues.push(format!("load task: {e}")),
-        }
-    }
-    // 3. Close the slot everywhere and read what was measured.
-    let closes = futures_join(nodes.iter().map(|n| {
-        let (c, n) = (c.clone(), n.clone());
-        async move { tick(&c, &n, None, answer_timeout).await }
-    }))
-    .await;
+    // 3. Close the slot everywhere once its last requests have arrived.
+    tokio::time::sleep_until(started + slot + settle(slot)).await;
+    let closes = tick_all(c, nodes, None, answer_timeout).await;
     for ((res, n), o) in closes.into_iter().zip(nodes).zip(out.iter_mut()) {
         match res.and_then(|r| {
             serde_json::from_value::<SlotOutcome>(r["outcome"].clone()).map_err(|e| format!("bad outcome: {e}"))
@@ -163,6 +169,22 @@ pub(crate) async fn play(
         }
     }
     out
+}
+
+/// Waits for a slot's load (at most `limit`): its report, or why not.
+pub(crate) async fn finish(task: LoadTask, limit: Duration) -> Result<Report, String> {
+    match tokio::time::timeout(limit, task).await {
+        Ok(Ok(Ok(r))) => Ok(r),
+        Ok(Ok(Err(e))) => Err(format!("load: {e}")),
+        Ok(Err(e)) => Err(format!("load task: {e}")),
+        Err(_) => Err(format!("load still running after {limit:?}")),
+    }
+}
+
+/// Requests of a report that got no answer, as an issue.
+pub(crate) fn unanswered(r: &Report, node: &LiveNode, slot: usize) -> Option<String> {
+    let failed: u64 = r.errors.values().sum();
+    (failed > 0).then(|| format!("slot {slot}: {failed} of {} requests to {} got no answer", r.requests, node.gateway))
 }
 
 /// Runs the futures concurrently and returns their outputs in order.
