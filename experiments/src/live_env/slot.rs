@@ -86,6 +86,9 @@ pub(crate) struct NodeSlot {
     /// Arrivals (own and received) counted between the previous slot's end
     /// and this slot's start.
     pub stray: u32,
+    /// Executions between the previous slot's end and this slot's start
+    /// (queued requests): counted in this slot.
+    pub gap_processed: u32,
 }
 
 /// A slot's load, still running.
@@ -132,6 +135,7 @@ pub(crate) async fn play(
             Ok(r) => {
                 let count = |k: &str| r["outcome"][k].as_u64().unwrap_or(0) as u32;
                 o.stray = count("input") + count("received");
+                o.gap_processed = count("processed");
                 let applied: Option<Vec<f64>> = serde_json::from_value(r["fractions"].clone()).ok();
                 let wanted = n.to_agent(f);
                 let same = applied.as_ref().is_some_and(|a| {
@@ -164,7 +168,10 @@ pub(crate) async fn play(
         match res.and_then(|r| {
             serde_json::from_value::<SlotOutcome>(r["outcome"].clone()).map_err(|e| format!("bad outcome: {e}"))
         }) {
-            Ok(m) => o.outcome = Some(n.from_agent(m)),
+            Ok(mut m) => {
+                m.processed += o.gap_processed;
+                o.outcome = Some(n.from_agent(m));
+            }
             Err(e) => o.issues.push(format!("slot end: {e}")),
         }
     }
