@@ -25,6 +25,9 @@ pub struct LiveArgs {
     /// Longest wait for the federation to form, seconds.
     #[arg(long, default_value_t = 30.0)]
     pub ready_timeout: f64,
+    /// Admission queue per function instance on the live nodes (default 4, as `dfaas cluster`).
+    #[arg(long)]
+    pub queue_per_instance: Option<u32>,
 }
 
 impl LiveArgs {
@@ -36,6 +39,7 @@ impl LiveArgs {
         let slots = self.slots.unwrap_or(scenario.episode.max_steps.min(60));
         let mut o = LiveOpts::new(self.slot_seconds, slots);
         o.ready_timeout = Duration::from_secs_f64(self.ready_timeout);
+        o.queue_per_instance = self.queue_per_instance;
         Ok(o)
     }
 

@@ -30,6 +30,9 @@ pub struct FederationOpts {
     pub seed: u64,
     /// Agents whose slots end on `POST /tick` (`clock = "external"`) rather than on their timer.
     pub external_clock: bool,
+    /// Admission queue per function instance (`None`: as written by
+    /// [`write_configs`], 4 per instance).
+    pub queue_per_instance: Option<u32>,
 }
 
 /// Running agent processes; killed (and a temporary folder removed) on
@@ -71,6 +74,21 @@ pub fn set_external_clock(agent_toml: &Path) -> Result<()> {
         .with_context(|| format!("writing {}", agent_toml.display()))
 }
 
+/// Sets the admission queue length in a node config written by [`write_configs`].
+pub fn set_queue(node_toml: &Path, queue: u32) -> Result<()> {
+    let text = std::fs::read_to_string(node_toml).with_context(|| format!("reading {}", node_toml.display()))?;
+    let key = "queue = ";
+    let Some(at) = text.find(key) else {
+        bail!("{}: no `{key}` to set", node_toml.display());
+    };
+    let digits = text[at + key.len()..].bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        bail!("{}: `{key}` is not followed by a number", node_toml.display());
+    }
+    let new = format!("{}{key}{queue}{}", &text[..at], &text[at + key.len() + digits..]);
+    std::fs::write(node_toml, new).with_context(|| format!("writing {}", node_toml.display()))
+}
+
 impl Federation {
     /// Writes the configs for `scenario` and starts one agent process per node.
     pub fn start(scenario: &Scenario, opts: &FederationOpts) -> Result<Self> {
@@ -92,9 +110,12 @@ impl Federation {
             c => c.clone(),
         };
         fed.plans = write_configs(scenario, &fed.dir, opts.slot_seconds, &choice, opts.seed)?;
-        if opts.external_clock {
-            for p in &fed.plans {
+        for p in &fed.plans {
+            if opts.external_clock {
                 set_external_clock(&p.agent_toml)?;
+            }
+            if let Some(k) = opts.queue_per_instance {
+                set_queue(&fed.dir.join(format!("{}.node.toml", p.id)), p.instances.saturating_mul(k))?;
             }
         }
         for p in &fed.plans {

@@ -26,7 +26,7 @@ use hyper::Method;
 use serde::Serialize;
 
 use crate::loadgen::{LoadSpec, Report};
-pub use federation::{Federation, FederationOpts, call, log_tail, set_external_clock};
+pub use federation::{Federation, FederationOpts, call, log_tail, set_external_clock, set_queue};
 pub use procs::Children;
 pub use setup::{Choice, FUNCTION, NodePlan, capacities, write_configs};
 
@@ -129,6 +129,7 @@ pub fn run_cluster(opts: &ClusterOpts) -> Result<ClusterReport> {
         exe: opts.exe.clone(),
         seed,
         external_clock: false,
+        queue_per_instance: None,
     };
     let mut fed = Federation::start(&scenario, &fed_opts)?;
     let pids = fed.pids();

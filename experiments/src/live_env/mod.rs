@@ -78,6 +78,9 @@ pub struct LiveOpts {
     pub answer_timeout: Duration,
     /// Longest wait for the federation to form.
     pub ready_timeout: Duration,
+    /// Admission queue per function instance of the agents it starts
+    /// (`None`: as `dfaas cluster`, 4 per instance).
+    pub queue_per_instance: Option<u32>,
 }
 
 impl LiveOpts {
@@ -89,6 +92,7 @@ impl LiveOpts {
             request_timeout: Duration::from_secs(5),
             answer_timeout: Duration::from_secs(2),
             ready_timeout: Duration::from_secs(30),
+            queue_per_instance: None,
         }
     }
 }
@@ -156,6 +160,7 @@ impl LiveEnv {
             exe: exe.to_path_buf(),
             seed: s.seeds.master,
             external_clock: true,
+            queue_per_instance: opts.queue_per_instance,
         };
         let mut fed = Federation::start(&s, &fed_opts)?;
         let client = dfaas_runtime::client::build(Duration::from_secs(1));
