@@ -180,27 +180,23 @@ async fn read_body(req: Request<Incoming>) -> Result<Bytes, Response<Full<Bytes>
     }
 }
 
-/// Parses a decision body: `[local, fwd…, reject]` or `{"fractions": […]}`.
-fn parse_decision(ctx: &ControlContext, body: &[u8]) -> Result<Decision, Response<Full<Bytes>>> {
+/// Parses a decision body: `[local, fwd…, reject]` or `{"fractions": […]}`;
+/// the error says what is expected.
+fn parse_decision(ctx: &ControlContext, body: &[u8]) -> Result<Decision, String> {
     let degree = ctx.gateway.peer_ids().len();
     let expected = format!("expected [local, {degree} forward fraction(s), reject] summing to 1");
-    let value: Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(e) => return Err(error(StatusCode::BAD_REQUEST, format!("not JSON: {e}; {expected}"))),
-    };
+    let value: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}; {expected}"))?;
     let list = match &value {
         Value::Array(_) => &value,
         Value::Object(o) if o.contains_key("fractions") => &o["fractions"],
-        _ => return Err(error(StatusCode::BAD_REQUEST, format!("{expected}, or {{\"fractions\": [...]}}"))),
+        _ => return Err(format!("{expected}, or {{\"fractions\": [...]}}")),
     };
-    let fractions: Vec<f64> = match serde_json::from_value(list.clone()) {
-        Ok(f) => f,
-        Err(e) => return Err(error(StatusCode::BAD_REQUEST, format!("fractions must be numbers: {e}; {expected}"))),
-    };
+    let fractions: Vec<f64> =
+        serde_json::from_value(list.clone()).map_err(|e| format!("fractions must be numbers: {e}; {expected}"))?;
     if fractions.len() != degree + 2 {
-        return Err(error(StatusCode::BAD_REQUEST, format!("{} fractions given; {expected}", fractions.len())));
+        return Err(format!("{} fractions given; {expected}", fractions.len()));
     }
-    Decision::new(fractions).map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid decision: {e}; {expected}")))
+    Decision::new(fractions).map_err(|e| format!("invalid decision: {e}; {expected}"))
 }
 
 fn put_decision(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
@@ -211,7 +207,7 @@ fn put_decision(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
             *lock(&ctx.shared.external) = Some(d);
             reply(StatusCode::OK, &json!({ "accepted": fr, "for_slot": slot }))
         }
-        Err(r) => r,
+        Err(e) => error(StatusCode::BAD_REQUEST, e),
     }
 }
 
@@ -229,7 +225,7 @@ async fn post_tick(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
     } else {
         match parse_decision(ctx, body) {
             Ok(d) => Some(d),
-            Err(r) => return r,
+            Err(e) => return error(StatusCode::BAD_REQUEST, e),
         }
     };
     let mut slot_loop = ticker.lock().await;

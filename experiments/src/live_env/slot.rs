@@ -31,7 +31,7 @@ pub(crate) struct LiveNode {
 
 impl LiveNode {
     /// Fractions in topology order → the agent's peer order.
-    fn to_agent(&self, fractions: &[f64]) -> Vec<f64> {
+    fn fractions_to_agent(&self, fractions: &[f64]) -> Vec<f64> {
         let deg = self.perm.len();
         let mut out = vec![0.0; deg + 2];
         out[0] = fractions[0];
@@ -43,7 +43,7 @@ impl LiveNode {
     }
 
     /// An outcome in the agent's peer order → topology order.
-    fn from_agent(&self, mut o: SlotOutcome) -> SlotOutcome {
+    fn outcome_from_agent(&self, mut o: SlotOutcome) -> SlotOutcome {
         let pick = |v: &[u32]| self.perm.iter().map(|&p| v.get(p).copied().unwrap_or(0)).collect::<Vec<u32>>();
         o.forwarded = pick(&o.forwarded);
         o.forward_rejects = pick(&o.forward_rejects);
@@ -58,7 +58,8 @@ pub(crate) async fn tick(
     decision: Option<&[f64]>,
     wait: Duration,
 ) -> Result<Value, String> {
-    let body = decision.map(|d| serde_json::to_string(&node.to_agent(d)).unwrap_or_default()).unwrap_or_default();
+    let body =
+        decision.map(|d| serde_json::to_string(&node.fractions_to_agent(d)).unwrap_or_default()).unwrap_or_default();
     let url = format!("http://{}/tick", node.control);
     match tokio::time::timeout(wait, call(c, Method::POST, url, &body)).await {
         Err(_) | Ok(None) => Err(format!("control API {} did not answer POST /tick within {wait:?}", node.control)),
@@ -137,7 +138,7 @@ pub(crate) async fn play(
                 o.stray = count("input") + count("received");
                 o.gap_processed = count("processed");
                 let applied: Option<Vec<f64>> = serde_json::from_value(r["fractions"].clone()).ok();
-                let wanted = n.to_agent(f);
+                let wanted = n.fractions_to_agent(f);
                 let same = applied.as_ref().is_some_and(|a| {
                     a.len() == wanted.len() && a.iter().zip(&wanted).all(|(x, y)| (x - y).abs() < 1e-6)
                 });
@@ -170,7 +171,7 @@ pub(crate) async fn play(
         }) {
             Ok(mut m) => {
                 m.processed += o.gap_processed;
-                o.outcome = Some(n.from_agent(m));
+                o.outcome = Some(n.outcome_from_agent(m));
             }
             Err(e) => o.issues.push(format!("slot end: {e}")),
         }
