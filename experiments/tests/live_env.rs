@@ -191,3 +191,27 @@ fn an_agent_that_never_answers_is_reported_and_steps_return() {
         rt.block_on(h.shutdown());
     }
 }
+
+#[test]
+fn timer_clocked_agents_are_refused_at_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = scenario(dir.path());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let plans = write_configs(&s, dir.path(), SLOT_S, &Choice::Policy("all-local".into()), 1).unwrap();
+    let mut handles = Vec::new();
+    let mut addrs = Vec::new();
+    for p in &plans {
+        let h = rt.block_on(run_agent(AgentConfig::load(&p.agent_toml).unwrap())).unwrap();
+        addrs.push(AgentAddr { control: h.control_addr(), gateway: h.runtime_addr() });
+        handles.push(h);
+    }
+    let mut o = opts();
+    o.ready_timeout = Duration::from_secs(5);
+    let mut env = LiveEnv::connect(&s, &addrs, o).unwrap();
+    let e = env.reset(Some(1)).unwrap_err().to_string();
+    assert!(e.contains("clock = \"external\""), "{e}");
+    drop(env);
+    for h in handles {
+        rt.block_on(h.shutdown());
+    }
+}
