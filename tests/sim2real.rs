@@ -60,6 +60,11 @@ fn sim2real_prints_both_worlds_and_the_gap() {
     assert!(g("processed_ratio").abs() <= 0.05, "processed gap {}", g("processed_ratio"));
     assert!(g("forwarded_ratio").abs() <= 0.05, "forwarded gap {}", g("forwarded_ratio"));
     assert_eq!(v["stray_input"], 0);
+    for side in ["sim_slots", "live_slots"] {
+        let slots = v[side][0].as_array().unwrap_or_else(|| panic!("{side}"));
+        assert_eq!(slots.len(), 4, "{side}");
+        assert!(slots.iter().all(|s| s["input"] == 50), "{side}: 50 requests per slot");
+    }
     assert!(v["live_issues"].as_array().unwrap().is_empty(), "{}", v["live_issues"]);
 }
 

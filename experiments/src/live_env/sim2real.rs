@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use dfaas_env::metrics::Totals;
 use dfaas_env::{Scenario, Simulator};
 use serde::Serialize;
 
@@ -46,6 +47,10 @@ pub struct Side {
 ///   `nodes` with per-node rates in req/s, …) plus `local_ratio`;
 /// * `gap`: for each metric of [`METRICS`], `live − sim` (ratios in [−1, 1],
 ///   not percentage points);
+/// * `sim_slots`, `live_slots`: per episode, per slot, the federation's
+///   totals of that slot (`input`, `local`, `forwarded`, `rejected`,
+///   `local_rejects`, `forward_rejects`, `processed`, `reward`, …: counts per
+///   slot, reward summed over agents), for plots over time;
 /// * `live_issues`: what went wrong live, per node and slot (empty when
 ///   every agent answered every slot); `stray_input`: requests counted
 ///   outside any slot (0 when slots were aligned).
@@ -59,6 +64,8 @@ pub struct Sim2RealReport {
     pub sim: Side,
     pub live: Side,
     pub gap: BTreeMap<String, f64>,
+    pub sim_slots: Vec<Vec<Totals>>,
+    pub live_slots: Vec<Vec<Totals>>,
     pub live_issues: Vec<SlotIssue>,
     pub stray_input: u64,
 }
@@ -116,6 +123,8 @@ impl Sim2RealReport {
             sim: sim_side,
             live: live_side,
             gap,
+            sim_slots: runs.iter().map(|r| r.slots.clone()).collect(),
+            live_slots: live_runs.iter().map(|r| r.slots.clone()).collect(),
             live_issues: episodes.into_iter().flat_map(|e| e.issues).collect(),
             stray_input: env.stray_input(),
         })
