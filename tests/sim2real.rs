@@ -88,4 +88,11 @@ fn evaluate_live_runs_a_learned_policy_in_the_compare_table_shape() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("reference"), "{}", String::from_utf8_lossy(&bad.stderr));
+    let queue = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/scenarios/marl-paper-5.toml");
+    let bad = Command::new(env!("CARGO_BIN_EXE_dfaas"))
+        .args(["sim2real", "--scenario", queue, "--policy", "slack-proportional", "--slots", "2"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success() && err.contains("`queue` model") && err.contains("marl-paper-5.toml"), "{err}");
 }

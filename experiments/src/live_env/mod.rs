@@ -150,6 +150,14 @@ impl LiveEnv {
     /// `out`, default a temporary folder removed on drop) and waits until
     /// they see each other.
     pub fn start(scenario: &Scenario, opts: LiveOpts, exe: &Path, out: Option<PathBuf>) -> Result<Self> {
+        if !matches!(scenario.model, dfaas_env::models::ModelSpec::Capacity(_)) {
+            bail!(
+                "scenario {} uses the `{}` model; only `capacity`-model scenarios can be started live \
+                 (each node becomes a synthetic function of that capacity)",
+                scenario.path.display(),
+                scenario.model.kind()
+            );
+        }
         let s = live_scenario(scenario, &opts)?;
         let sim = Simulator::new(&s)?;
         let rt = runtime()?;
