@@ -27,8 +27,10 @@ enum Command {
     Train(commands::train::Args),
     /// Export a training run's latest checkpoint as a deployable policy file.
     Export(commands::export::Args),
-    /// A learned policy beside every heuristic and the upper reference.
+    /// A learned policy beside every heuristic and the upper reference (or one policy live).
     Evaluate(commands::evaluate::Args),
+    /// One policy in the simulator and on a live local cluster, side by side with the gap.
+    Sim2real(commands::sim2real::Args),
     /// Run one live node (gateway with weights from its config).
     Agent(commands::agent::Args),
     /// Open-loop HTTP load at a constant rate, with a latency report.
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Train(a) => commands::train::run(a),
         Command::Export(a) => commands::export::run(a),
         Command::Evaluate(a) => commands::evaluate::run(a),
+        Command::Sim2real(a) => commands::sim2real::run(a),
         Command::Agent(a) => commands::agent::run(a),
         Command::Loadgen(a) => commands::loadgen::run(a),
         Command::Cluster(a) => commands::cluster::run(a),

@@ -9,6 +9,7 @@
 //! slot_seconds = 1.0                 # default 1.0
 //! policy = "slack-proportional"      # or: model = "models/x.dfpolicy"
 //! control_listen = "127.0.0.1:9100"  # default 127.0.0.1:0
+//! clock = "timer"                    # or "external": slots end on `POST /tick`
 //! predictor = { kind = "ewma", alpha = 0.8 }  # default
 //!
 //! [overlay]
@@ -54,6 +55,18 @@ pub enum PolicyChoice {
     Model(PathBuf),
 }
 
+/// What ends a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Clock {
+    /// The agent's own timer, every `slot_seconds` (the default).
+    #[default]
+    Timer,
+    /// A caller (the live environment) through `POST /tick` on the control API,
+    /// so that slots of several agents and of the load start and end together.
+    External,
+}
+
 /// Overlay settings (resolved).
 #[derive(Debug, Clone)]
 pub struct OverlaySettings {
@@ -95,6 +108,8 @@ pub struct AgentConfig {
     pub control_listen: SocketAddr,
     /// Seed for stochastic policies.
     pub seed: u64,
+    /// What ends a slot (default: the agent's timer).
+    pub clock: Clock,
 }
 
 impl AgentConfig {
@@ -110,6 +125,7 @@ impl AgentConfig {
             policy: PolicyChoice::Heuristic(PolicySpec::parse("slack-proportional").expect("known policy")),
             control_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             seed: 0,
+            clock: Clock::Timer,
         }
     }
 
@@ -223,6 +239,7 @@ impl AgentConfig {
             policy,
             control_listen,
             seed: raw.seed,
+            clock: raw.clock,
         })
     }
 }
@@ -245,6 +262,8 @@ struct RawConfig {
     predictor: PredictorSpec,
     #[serde(default)]
     seed: u64,
+    #[serde(default)]
+    clock: Clock,
     #[serde(default)]
     overlay: RawOverlay,
 }

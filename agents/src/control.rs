@@ -10,6 +10,7 @@
 //! | `GET /neighbors` | per peer: connected, available, age, latest state |
 //! | `PUT /decision` | `[local, fwd…, reject]` or `{"fractions": […]}`; 400 if invalid |
 //! | `PUT /policy` | a spec string, `{"policy": "…"}` or `{"model": "path"}`; 400 if unknown |
+//! | `POST /tick` | externally clocked agents only (409 otherwise): ends the slot now and answers the [`TickReport`](crate::TickReport); an optional decision body (as for `PUT /decision`) applies to the slot that starts |
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -49,6 +50,9 @@ pub struct ControlContext {
     /// Agent index passed to heuristics (seeding) on a policy switch.
     pub node_index: usize,
     pub seed: u64,
+    /// The slot loop, when slots end on `POST /tick` (`clock = "external"`);
+    /// `None` when the agent's timer ends them.
+    pub ticker: Option<Arc<tokio::sync::Mutex<SlotLoop>>>,
 }
 
 /// A running control API.
@@ -89,12 +93,21 @@ async fn accept_loop(listener: TcpListener, ctx: Arc<ControlContext>, mut stoppe
                         let ctx = Arc::clone(&ctx);
                         async move { Ok::<_, Infallible>(handle(&ctx, req).await) }
                     });
+                    let mut stop = stopped.clone();
                     tokio::spawn(async move {
-                        let _ = http1::Builder::new()
+                        let conn = http1::Builder::new()
                             .timer(TokioTimer::new())
                             .header_read_timeout(Duration::from_secs(10))
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
+                            .serve_connection(TokioIo::new(stream), service);
+                        tokio::pin!(conn);
+                        // Kept-alive connections close on shutdown too (after the request in progress).
+                        tokio::select! {
+                            _ = conn.as_mut() => {}
+                            _ = stop.changed() => {
+                                conn.as_mut().graceful_shutdown();
+                                let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
+                            }
+                        }
                     });
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -118,7 +131,7 @@ fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Full<B
 async fn handle(ctx: &ControlContext, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let known = ["/observation", "/outcome", "/weights", "/neighbors", "/decision", "/policy"];
+    let known = ["/observation", "/outcome", "/weights", "/neighbors", "/decision", "/policy", "/tick"];
     if !known.contains(&path.as_str()) {
         return error(StatusCode::NOT_FOUND, format!("no route {path}; routes: {}", known.join(", ")));
     }
@@ -148,6 +161,10 @@ async fn handle(ctx: &ControlContext, req: Request<Incoming>) -> Response<Full<B
             Ok(b) => put_policy(ctx, &b),
             Err(r) => r,
         },
+        (Method::POST, "/tick") => match read_body(req).await {
+            Ok(b) => post_tick(ctx, &b).await,
+            Err(r) => r,
+        },
         (m, p) => error(StatusCode::METHOD_NOT_ALLOWED, format!("{m} not allowed on {p}")),
     }
 }
@@ -163,33 +180,64 @@ async fn read_body(req: Request<Incoming>) -> Result<Bytes, Response<Full<Bytes>
     }
 }
 
-fn put_decision(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
+/// Parses a decision body: `[local, fwd…, reject]` or `{"fractions": […]}`;
+/// the error says what is expected.
+fn parse_decision(ctx: &ControlContext, body: &[u8]) -> Result<Decision, String> {
     let degree = ctx.gateway.peer_ids().len();
     let expected = format!("expected [local, {degree} forward fraction(s), reject] summing to 1");
-    let value: Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("not JSON: {e}; {expected}")),
-    };
+    let value: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}; {expected}"))?;
     let list = match &value {
         Value::Array(_) => &value,
         Value::Object(o) if o.contains_key("fractions") => &o["fractions"],
-        _ => return error(StatusCode::BAD_REQUEST, format!("{expected}, or {{\"fractions\": [...]}}")),
+        _ => return Err(format!("{expected}, or {{\"fractions\": [...]}}")),
     };
-    let fractions: Vec<f64> = match serde_json::from_value(list.clone()) {
-        Ok(f) => f,
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("fractions must be numbers: {e}; {expected}")),
-    };
+    let fractions: Vec<f64> =
+        serde_json::from_value(list.clone()).map_err(|e| format!("fractions must be numbers: {e}; {expected}"))?;
     if fractions.len() != degree + 2 {
-        return error(StatusCode::BAD_REQUEST, format!("{} fractions given; {expected}", fractions.len()));
+        return Err(format!("{} fractions given; {expected}", fractions.len()));
     }
-    match Decision::new(fractions) {
+    Decision::new(fractions).map_err(|e| format!("invalid decision: {e}; {expected}"))
+}
+
+fn put_decision(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
+    match parse_decision(ctx, body) {
         Ok(d) => {
             let slot = *lock(&ctx.shared.slot);
             let fr = d.as_slice().to_vec();
             *lock(&ctx.shared.external) = Some(d);
             reply(StatusCode::OK, &json!({ "accepted": fr, "for_slot": slot }))
         }
-        Err(e) => error(StatusCode::BAD_REQUEST, format!("invalid decision: {e}; {expected}")),
+        Err(e) => error(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// Ends the slot now (external clock): an optional decision for the next slot,
+/// then one slot-loop iteration.
+async fn post_tick(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
+    let Some(ticker) = &ctx.ticker else {
+        return error(
+            StatusCode::CONFLICT,
+            "this agent's timer ends its slots (clock = \"timer\"); POST /tick needs clock = \"external\"",
+        );
+    };
+    let decision = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        match parse_decision(ctx, body) {
+            Ok(d) => Some(d),
+            Err(e) => return error(StatusCode::BAD_REQUEST, e),
+        }
+    };
+    let mut slot_loop = ticker.lock().await;
+    if let Some(d) = decision {
+        *lock(&ctx.shared.external) = Some(d);
+    }
+    match slot_loop.tick(std::time::Instant::now()).await {
+        Ok(report) => reply(StatusCode::OK, &to_json(&report)),
+        Err(e) => {
+            ctx.shared.failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            error(StatusCode::INTERNAL_SERVER_ERROR, format!("slot iteration failed: {e}"))
+        }
     }
 }
 

@@ -12,7 +12,7 @@ pub mod overlay;
 pub mod predict;
 pub mod slot_loop;
 
-pub use config::{AgentConfig, AgentConfigError, OverlaySettings, PolicyChoice};
+pub use config::{AgentConfig, AgentConfigError, Clock, OverlaySettings, PolicyChoice};
 pub use control::{ControlContext, ControlServer};
 pub use identity::{IdentityError, NodeIdentity};
 pub use libp2p;

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{AgentConfig, PolicyChoice};
+use crate::config::{AgentConfig, Clock, PolicyChoice};
 use crate::control::{ControlContext, ControlServer};
 use crate::identity::NodeIdentity;
 use crate::neighbors::NeighborConfig;
@@ -156,6 +156,12 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
             http_addr: runtime.local_addr().to_string(),
         },
     );
+    // Timer clock: the loop runs on its own task. External clock: the
+    // control API's `POST /tick` runs one iteration at a time.
+    let (timed, ticker) = match config.clock {
+        Clock::Timer => (Some(slot_loop), None),
+        Clock::External => (None, Some(Arc::new(tokio::sync::Mutex::new(slot_loop)))),
+    };
     let ctx = Arc::new(ControlContext {
         shared: Arc::clone(&shared),
         gateway,
@@ -164,6 +170,7 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
         neighbor_config,
         node_index,
         seed: config.seed,
+        ticker,
     });
     let control = match ControlServer::start(config.control_listen, ctx).await {
         Ok(c) => c,
@@ -172,7 +179,9 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
             return Err(AgentError::Control { addr: config.control_listen, source });
         }
     };
-    tasks.push(tokio::spawn(slot_loop.run(stopped)));
+    if let Some(slot_loop) = timed {
+        tasks.push(tokio::spawn(slot_loop.run(stopped)));
+    }
     Ok(Parts { overlay, control, shared, stop, tasks })
 }
 

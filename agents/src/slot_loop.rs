@@ -2,7 +2,8 @@
 //! next slot's input, gossip this node's state, build the [`NodeObservation`]
 //! as the simulator does, call the policy (or an external decision) and push
 //! the weights into the runtime. [`SlotLoop::tick`] is one iteration; the
-//! timer in [`SlotLoop::run`] calls it, tests may call it directly.
+//! timer in [`SlotLoop::run`] calls it (`clock = "timer"`), or the control
+//! API's `POST /tick` (`clock = "external"`); tests may call it directly.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -69,8 +70,8 @@ pub enum TickError {
     Weights(#[from] dfaas_runtime::WeightsError),
 }
 
-/// What one iteration did.
-#[derive(Debug, Clone)]
+/// What one iteration did (the answer of `POST /tick`).
+#[derive(Debug, Clone, Serialize)]
 pub struct TickReport {
     pub slot: u64,
     pub outcome: SlotOutcome,

@@ -19,6 +19,10 @@ pub struct StepResult {
     pub truncations: Vec<bool>,
     /// Per-agent outcome of the slot just played.
     pub infos: Vec<SlotOutcome>,
+    /// Per agent: why its info is not a full measured outcome (a live node
+    /// that did not answer in time, …); `None` when it is. The simulator
+    /// always gives `None`.
+    pub issues: Vec<Option<String>>,
 }
 
 /// A per-agent (dictionary) view of a [`StepResult`], as PettingZoo returns it.
@@ -29,6 +33,7 @@ pub struct StepDict {
     pub terminations: BTreeMap<String, bool>,
     pub truncations: BTreeMap<String, bool>,
     pub infos: BTreeMap<String, SlotOutcome>,
+    pub issues: BTreeMap<String, Option<String>>,
 }
 
 /// A federation of agents stepped in lock-step, one slot at a time.
@@ -87,6 +92,7 @@ pub trait MultiAgentEnv {
             terminations: agents.iter().cloned().zip(r.terminations).collect(),
             truncations: agents.iter().cloned().zip(r.truncations).collect(),
             infos: agents.iter().cloned().zip(r.infos).collect(),
+            issues: agents.iter().cloned().zip(r.issues).collect(),
         })
     }
 }

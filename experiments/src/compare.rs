@@ -142,7 +142,7 @@ pub fn run_many(
 }
 
 /// Per-node mean rates over the slots after the first, averaged over episodes.
-fn node_rates(sim: &Simulator, runs: &[EpisodeRun]) -> Vec<NodeRates> {
+pub fn node_rates(sim: &Simulator, runs: &[EpisodeRun]) -> Vec<NodeRates> {
     let topo = sim.topology();
     let slot = sim.slot_seconds();
     (0..topo.len())
@@ -170,7 +170,8 @@ fn node_rates(sim: &Simulator, runs: &[EpisodeRun]) -> Vec<NodeRates> {
         .collect()
 }
 
-fn summarise(c: &Contender, runs: &[EpisodeRun]) -> PolicyResult {
+/// A contender's result over its episodes (`nodes` left empty: see [`node_rates`]).
+pub fn summarise(c: &Contender, runs: &[EpisodeRun]) -> PolicyResult {
     let col = |f: &dyn Fn(&EpisodeRun) -> f64| MeanStd::of(&runs.iter().map(f).collect::<Vec<_>>());
     let processed = col(&|r| r.summary.federation.processed_ratio());
     let rejected = col(&|r| r.summary.federation.rejected_ratio());

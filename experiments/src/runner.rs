@@ -8,7 +8,7 @@ use dfaas_env::models::ModelSpec;
 use dfaas_env::reference::Oracle;
 use dfaas_env::reference::global_node::run_global_node;
 use dfaas_env::seeds::substream;
-use dfaas_env::{Decision, Simulator};
+use dfaas_env::{Decision, Simulator, SlotOutcome};
 use dfaas_policies::Policy;
 
 use crate::contender::Contender;
@@ -26,6 +26,41 @@ pub struct EpisodeRun {
     pub steady: Vec<Totals>,
     /// Per agent and neighbour: requests forwarded over the same slots.
     pub steady_forwarded_to: Vec<Vec<u64>>,
+}
+
+impl EpisodeRun {
+    /// An empty run of episode `seed` over `sim`'s federation.
+    pub fn empty(sim: &Simulator, seed: u64) -> Self {
+        let n = sim.topology().len();
+        Self {
+            summary: EpisodeSummary::new(seed, n),
+            slots: Vec::with_capacity(sim.max_steps()),
+            step_time: Duration::ZERO,
+            agent_steps: 0,
+            steady: vec![Totals::default(); n],
+            steady_forwarded_to: (0..n).map(|i| vec![0; sim.topology().degree(i)]).collect(),
+        }
+    }
+
+    /// Adds the agents' outcomes of slot `slot` (simulated or measured live).
+    pub fn record(&mut self, slot: usize, outcomes: &[SlotOutcome]) {
+        self.agent_steps += outcomes.len() as u64;
+        self.summary.add_slot(outcomes);
+        if slot >= 1 {
+            for (i, o) in outcomes.iter().enumerate() {
+                self.steady[i].add(o);
+                for (acc, &f) in self.steady_forwarded_to[i].iter_mut().zip(&o.forwarded) {
+                    *acc += f as u64;
+                }
+            }
+        }
+        let mut fed = Totals::default();
+        for o in outcomes {
+            fed.add(o);
+        }
+        fed.slots = 1;
+        self.slots.push(fed);
+    }
 }
 
 /// Why an episode could not be played.
@@ -51,14 +86,7 @@ pub fn run_episode<W: Write>(
     mut csv: Option<&mut SlotCsv<W>>,
 ) -> Result<EpisodeRun, RunError> {
     let n = sim.topology().len();
-    let mut run = EpisodeRun {
-        summary: EpisodeSummary::new(seed, n),
-        slots: Vec::with_capacity(sim.max_steps()),
-        step_time: Duration::ZERO,
-        agent_steps: 0,
-        steady: vec![Totals::default(); n],
-        steady_forwarded_to: (0..n).map(|i| vec![0; sim.topology().degree(i)]).collect(),
-    };
+    let mut run = EpisodeRun::empty(sim, seed);
     match contender {
         Contender::GlobalNode => return global_node_episode(sim, seed, run),
         Contender::Oracle => {
@@ -101,23 +129,8 @@ fn step<W: Write>(
     let t0 = Instant::now();
     sim.advance(actions)?;
     run.step_time += t0.elapsed();
-    run.agent_steps += actions.len() as u64;
     let outcomes = sim.outcomes();
-    run.summary.add_slot(outcomes);
-    if slot >= 1 {
-        for (i, o) in outcomes.iter().enumerate() {
-            run.steady[i].add(o);
-            for (acc, &f) in run.steady_forwarded_to[i].iter_mut().zip(&o.forwarded) {
-                *acc += f as u64;
-            }
-        }
-    }
-    let mut fed = Totals::default();
-    for o in outcomes {
-        fed.add(o);
-    }
-    fed.slots = 1;
-    run.slots.push(fed);
+    run.record(slot, outcomes);
     if let Some(w) = csv {
         w.write_slot(episode, seed, slot, outcomes)?;
     }

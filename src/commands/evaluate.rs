@@ -1,27 +1,58 @@
-//! `dfaas evaluate`: a learned policy beside every heuristic and the upper reference.
+//! `dfaas evaluate`: a learned policy beside every heuristic and the upper
+//! reference; with `--live`, one policy (heuristic or learned) on a live
+//! local cluster for the scenario, in the same table.
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use dfaas_experiments::Contender;
+use dfaas_experiments::live_env::LiveReport;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Learned policy file (from `dfaas export`).
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Scenario file (TOML).
     #[arg(long)]
     scenario: PathBuf,
+    /// Run live: agents on 127.0.0.1 driven through the live environment.
+    #[arg(long)]
+    live: bool,
+    /// With --live: a heuristic policy instead of --model.
+    #[arg(long, requires = "live", conflicts_with = "model")]
+    policy: Option<String>,
+    #[command(flatten)]
+    live_opts: super::sim2real::LiveArgs,
     #[command(flatten)]
     opts: super::EvalOpts,
 }
 
 pub fn run(a: Args) -> Result<()> {
     let scenario = super::load(&a.scenario)?;
-    let mut contenders = vec![Contender::learned(&a.model)?];
+    if a.live {
+        return live(&a, &scenario);
+    }
+    let Some(model) = &a.model else {
+        bail!("give --model FILE (or --live with --policy NAME or --model FILE)");
+    };
+    let mut contenders = vec![Contender::learned(model)?];
     for n in dfaas_policies::heuristic_names() {
         contenders.push(Contender::parse(n)?);
     }
     super::compare::report(&scenario, contenders, &a.opts, a.opts.per_node)
+}
+
+fn live(a: &Args, scenario: &dfaas_env::Scenario) -> Result<()> {
+    let contender = super::sim2real::contender(a.policy.as_deref(), a.model.as_deref())?;
+    let seeds = super::sim2real::seeds(scenario, a.opts.seed, a.opts.episodes.unwrap_or(1))?;
+    let mut env = a.live_opts.start(scenario)?;
+    let report = LiveReport::run(&mut env, &contender, &seeds)?;
+    drop(env);
+    if a.opts.json {
+        println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
+    } else {
+        print!("{}", report.to_text(true));
+    }
+    Ok(())
 }

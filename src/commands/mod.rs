@@ -7,6 +7,7 @@ pub mod evaluate;
 pub mod export;
 pub mod loadgen;
 pub mod report;
+pub mod sim2real;
 pub mod simulate;
 pub mod train;
 

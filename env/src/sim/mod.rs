@@ -4,6 +4,7 @@
 //! [`Simulator::observations`] and [`Simulator::outcomes`] without copies.
 //! The trait methods wrap these and clone.
 
+mod measured;
 mod nodes;
 mod observe;
 mod step;
@@ -271,6 +272,7 @@ impl MultiAgentEnv for Simulator {
             terminations: vec![done; n],
             truncations: vec![false; n],
             infos: self.outcomes.clone(),
+            issues: vec![None; n],
         })
     }
 }

@@ -140,7 +140,7 @@ impl Simulator {
     }
 
     /// Rewards and network delays, once every node has resolved.
-    fn finish_outcomes(&mut self) {
+    pub(super) fn finish_outcomes(&mut self) {
         let t = self.t;
         let queue_cap = match &self.models {
             NodeModels::Queue { spec, .. } => Some(spec.queue_capacity),

@@ -9,8 +9,10 @@
 //! neighbours as available, drives each node's load from the scenario's
 //! workload with the open-loop generator (one rate per slot), polls each
 //! agent's `/outcome` once per slot, and reports per node and slot. Every
-//! child is killed when [`Children`] is dropped: on success, error or panic.
+//! child is killed when the [`Federation`] is dropped: on success, error or
+//! panic. [`Federation`] is also what the live environment starts.
 
+mod federation;
 mod procs;
 mod report;
 mod setup;
@@ -19,13 +21,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use bytes::Bytes;
 use dfaas_env::Scenario;
-use http_body_util::{BodyExt, Full};
-use hyper::Request;
+use hyper::Method;
 use serde::Serialize;
 
 use crate::loadgen::{LoadSpec, Report};
+pub use federation::{Federation, FederationOpts, call, log_tail, set_external_clock, set_queue};
 pub use procs::{Children, kill_registered};
 pub use setup::{Choice, FUNCTION, NodePlan, SERVICE_HEADROOM, capacities, write_configs};
 
@@ -93,19 +94,6 @@ pub struct ClusterReport {
     pub compare: crate::compare::CompareReport,
 }
 
-type Client = dfaas_runtime::client::HttpClient;
-
-async fn get(c: &Client, url: String) -> Option<(u16, String)> {
-    let req = Request::get(url).body(Full::new(Bytes::new())).ok()?;
-    let fut = async {
-        let r = c.request(req).await.ok()?;
-        let st = r.status().as_u16();
-        let b = r.into_body().collect().await.ok()?.to_bytes();
-        Some((st, String::from_utf8_lossy(&b).into_owned()))
-    };
-    tokio::time::timeout(Duration::from_secs(2), fut).await.ok().flatten()
-}
-
 /// Rates per node and slot (req/s) from the scenario's workload.
 pub fn rates(s: &Scenario, n: usize, slots: usize, seed: u64) -> Result<Vec<Vec<f64>>> {
     let workload = s.workload.load(&s.base_dir(), &s.path, n)?;
@@ -116,12 +104,6 @@ pub fn rates(s: &Scenario, n: usize, slots: usize, seed: u64) -> Result<Vec<Vec<
         .iter()
         .map(|row| row.iter().take(slots).map(|&c| f64::from(c) / s.episode.slot_seconds).collect())
         .collect())
-}
-
-fn log_tail(path: &std::path::Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
 /// Runs the cluster (on a runtime of its own) and returns the report.
@@ -138,45 +120,24 @@ pub fn run_cluster(opts: &ClusterOpts) -> Result<ClusterReport> {
     }
     let seed = opts.seed.unwrap_or_else(|| scenario.evaluation_seeds().first().copied().unwrap_or(0));
     let rates = rates(&scenario, topo.len(), slots, seed)?;
-
-    let (dir, temp) = match &opts.out {
-        Some(d) => (d.clone(), false),
-        None => {
-            let nanos =
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-            (std::env::temp_dir().join(format!("dfaas-cluster-{}-{nanos}", std::process::id())), true)
-        }
-    };
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let dir = dir.canonicalize()?;
-    let result = run_in(opts, &scenario, &dir, slots, seed, rates);
-    if temp && result.is_ok() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    result
-}
-
-fn run_in(
-    opts: &ClusterOpts,
-    scenario: &Scenario,
-    dir: &std::path::Path,
-    slots: usize,
-    seed: u64,
-    rates: Vec<Vec<f64>>,
-) -> Result<ClusterReport> {
     let choice = match &opts.choice {
         Choice::Model(m) => Choice::Model(m.canonicalize().with_context(|| format!("model {}", m.display()))?),
         c => c.clone(),
     };
-    let plans = write_configs(scenario, dir, opts.slot_seconds, &choice, seed)?;
-    let mut children = Children::default();
-    for p in &plans {
-        children.spawn(&p.id, &opts.exe, &p.agent_toml, &dir.join(format!("{}.log", p.id)))?;
-    }
-    let pids = children.pids();
+    let fed_opts = FederationOpts {
+        slot_seconds: opts.slot_seconds,
+        choice: choice.clone(),
+        out: opts.out.clone(),
+        exe: opts.exe.clone(),
+        seed,
+        external_clock: false,
+        queue_per_instance: None,
+    };
+    let mut fed = Federation::start(&scenario, &fed_opts)?;
+    let pids = fed.pids();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
-    let result = rt.block_on(drive(opts, &plans, &mut children, dir, slots, rates));
-    children.stop_all();
+    let result = rt.block_on(drive(opts, &mut fed, slots, rates));
+    fed.stop(result.is_ok());
     let (ready_s, nodes) = result?;
     let summary = summarize(&nodes);
     let compare = report::compare_view(&scenario.name, &choice.label(), opts.slot_seconds, seed, &nodes);
@@ -185,7 +146,7 @@ fn run_in(
         policy: choice.label(),
         slot_seconds: opts.slot_seconds,
         slots,
-        out_dir: dir.display().to_string(),
+        out_dir: fed.dir.display().to_string(),
         pids,
         ready_s,
         nodes,
@@ -196,47 +157,13 @@ fn run_in(
 
 async fn drive(
     opts: &ClusterOpts,
-    plans: &[NodePlan],
-    children: &mut Children,
-    dir: &std::path::Path,
+    fed: &mut Federation,
     slots: usize,
     rates: Vec<Vec<f64>>,
 ) -> Result<(f64, Vec<NodeReport>)> {
     let client = dfaas_runtime::client::build(Duration::from_secs(1));
-    let started = Instant::now();
-    let deadline = started + opts.ready_timeout;
-    loop {
-        if let Some((name, st)) = children.exited() {
-            bail!(
-                "agent {name} exited ({st}) before the federation formed:\n{}",
-                log_tail(&dir.join(format!("{name}.log")))
-            );
-        }
-        let mut ready = true;
-        for p in plans {
-            let healthy = matches!(get(&client, format!("http://{}/healthz", p.gateway)).await, Some((200, _)));
-            let seen = match get(&client, format!("http://{}/neighbors", p.control)).await {
-                Some((200, body)) => serde_json::from_str::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v.as_array().map(|a| a.iter().filter(|n| n["available"] == true).count()))
-                    .unwrap_or(0),
-                _ => 0,
-            };
-            ready &= healthy && seen >= p.neighbors.len();
-        }
-        if ready {
-            break;
-        }
-        if Instant::now() >= deadline {
-            let logs: Vec<String> = plans
-                .iter()
-                .map(|p| format!("--- {}:\n{}", p.id, log_tail(&dir.join(format!("{}.log", p.id)))))
-                .collect();
-            bail!("the federation did not form within {:?}\n{}", opts.ready_timeout, logs.join("\n"));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let ready_s = started.elapsed().as_secs_f64();
+    let ready_s = fed.wait_ready(&client, opts.ready_timeout, false).await?;
+    let plans = &fed.plans;
 
     let slot = Duration::from_secs_f64(opts.slot_seconds);
     let mut loads = Vec::new();
@@ -256,12 +183,11 @@ async fn drive(
     while Instant::now() < end {
         tick.tick().await;
         for (i, p) in plans.iter().enumerate() {
-            if let Some((200, body)) = get(&client, format!("http://{}/outcome", p.control)).await {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) {
-                    if outcomes[i].last() != Some(&v) {
-                        outcomes[i].push(v);
-                    }
-                }
+            if let Some((200, body)) = call(&client, Method::GET, format!("http://{}/outcome", p.control), "").await
+                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&body)
+                && outcomes[i].last() != Some(&v)
+            {
+                outcomes[i].push(v);
             }
         }
     }

@@ -1,0 +1,504 @@
+//! [`LiveEnv`]: the [`MultiAgentEnv`] over a running federation — agent
+//! processes it starts for a capacity-model scenario ([`LiveEnv::start`]) or
+//! agents already running at given addresses ([`LiveEnv::connect`]).
+//!
+//! **Slot alignment.** The agents run with `clock = "external"`: no timer,
+//! a slot ends when the environment calls `POST /tick`. One
+//! [`step`](MultiAgentEnv::step) is:
+//! 1. `POST /tick` with its decision on every agent: the decision is in the
+//!    gateway's weights before any request of the slot is sent;
+//! 2. the slot's requests, sent open-loop by the environment (the count the
+//!    scenario's workload gives that node for that slot, evenly spread over
+//!    `slot_seconds`);
+//! 3. once the sending window and a short settling time (2 % of the slot,
+//!    20–200 ms) have passed, `POST /tick` on every agent: the arrival
+//!    counts it returns (input, local, forwarded, rejected, platform
+//!    rejects, received) are exactly the slot's requests.
+//!
+//! So the decision for slot `t` is applied to every request of slot `t` on
+//! every node, whatever the agents' clocks and the HTTP latencies: the
+//! environment's own sequence, not a timer, delimits slots. Slots follow each
+//! other back to back, as in a running system: requests queued at a node
+//! when a slot closes run in the next one (`processed` counts executions in
+//! the slot, whatever their arrival slot, like the simulator's queue model);
+//! after the last slot, the environment waits for every answer and adds the
+//! late executions to the last slot. (Waiting for every answer before
+//! closing each slot would hand each node a free drain of its queue per slot:
+//! more capacity than it has.) No request is sent between a close and the
+//! next open (the agents' own policy fills that short gap).
+//!
+//! **Observations and rewards.** The environment keeps a [`Simulator`] of the
+//! same scenario (slot length and episode length replaced by the live ones)
+//! as bookkeeper: the workload counts come from it (same seed ⇒ same counts
+//! as a simulated episode), and [`Simulator::advance_measured`] scores the
+//! measured outcomes with the simulator's reward for the scenario's model
+//! and builds the next observations with the simulator's own code. (The
+//! agents' observations differ: a live node plans with a predicted input and
+//! gossiped states; the environment, like the simulator, knows the input it
+//! is about to send.)
+//!
+//! **Failures.** Every call has a timeout. A node whose agent does not answer
+//! is reported in [`StepResult::issues`]; its outcome is then estimated from
+//! what its users saw. Requests that got no answer are reported in the step
+//! during which their load finished. The step still returns.
+//!
+//! The environment runs its own async runtime: create, step and drop it
+//! outside any tokio runtime. Dropping it stops every agent it started.
+
+mod run;
+mod sim2real;
+mod slot;
+
+pub use run::{LiveEpisode, LiveInfo, LiveReport, SlotIssue, live_result, run_live_episode};
+pub use sim2real::{METRICS, Side, Sim2RealReport};
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use dfaas_env::{
+    Decision, EnvError, MultiAgentEnv, NodeObservation, Scenario, Simulator, SlotOutcome, Space, StepResult,
+};
+use hyper::Method;
+
+use crate::cluster::{Choice, FUNCTION, Federation, FederationOpts, call};
+use slot::LiveNode;
+
+/// How slots are played live.
+#[derive(Debug, Clone)]
+pub struct LiveOpts {
+    /// Live slot length, seconds (replaces the scenario's).
+    pub slot_seconds: f64,
+    /// Slots per episode (replaces the scenario's `max_steps`).
+    pub slots: usize,
+    /// Timeout of one user request.
+    pub request_timeout: Duration,
+    /// Timeout of one control-API answer.
+    pub answer_timeout: Duration,
+    /// Longest wait for the federation to form.
+    pub ready_timeout: Duration,
+    /// Admission queue per function instance of the agents it starts
+    /// (`None`: as `dfaas cluster`, 4 per instance).
+    pub queue_per_instance: Option<u32>,
+}
+
+impl LiveOpts {
+    /// `slots` slots of `slot_seconds`; 5 s request, 2 s answer and 30 s ready timeouts.
+    pub fn new(slot_seconds: f64, slots: usize) -> Self {
+        Self {
+            slot_seconds,
+            slots,
+            request_timeout: Duration::from_secs(5),
+            answer_timeout: Duration::from_secs(2),
+            ready_timeout: Duration::from_secs(30),
+            queue_per_instance: None,
+        }
+    }
+}
+
+/// Addresses of one running agent (externally clocked).
+#[derive(Debug, Clone, Copy)]
+pub struct AgentAddr {
+    /// Its control API.
+    pub control: SocketAddr,
+    /// Its gateway (users' requests go there).
+    pub gateway: SocketAddr,
+}
+
+/// The scenario as played live: slot length and episode length replaced.
+pub fn live_scenario(scenario: &Scenario, opts: &LiveOpts) -> Result<Scenario> {
+    if !(opts.slot_seconds.is_finite() && (0.05..=3600.0).contains(&opts.slot_seconds)) {
+        bail!("slot length {} s must be within 0.05..=3600", opts.slot_seconds);
+    }
+    if opts.slots == 0 {
+        bail!("slots must be >= 1");
+    }
+    let mut s = scenario.clone();
+    s.episode.slot_seconds = opts.slot_seconds;
+    s.episode.max_steps = opts.slots;
+    Ok(s)
+}
+
+/// A federation stepped slot by slot with decisions from outside.
+pub struct LiveEnv {
+    sim: Simulator,
+    nodes: Vec<LiveNode>,
+    client: slot::Client,
+    opts: LiveOpts,
+    issues: Vec<Option<String>>,
+    /// Loads of played slots still running: (slot, node, task).
+    pending: Vec<(usize, usize, slot::LoadTask)>,
+    stray_input: u64,
+    ready_s: f64,
+    federation: Option<Federation>,
+    // Last: dropped after the federation is stopped.
+    rt: tokio::runtime::Runtime,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the live environment's async runtime")
+}
+
+impl LiveEnv {
+    /// Starts one `exe agent` process per node of the capacity-model
+    /// `scenario` on 127.0.0.1 (externally clocked; configs, keys and logs in
+    /// `out`, default a temporary folder removed on drop) and waits until
+    /// they see each other.
+    pub fn start(scenario: &Scenario, opts: LiveOpts, exe: &Path, out: Option<PathBuf>) -> Result<Self> {
+        if !matches!(scenario.model, dfaas_env::models::ModelSpec::Capacity(_)) {
+            bail!(
+                "scenario {} uses the `{}` model; only `capacity`-model scenarios can be started live \
+                 (each node becomes a synthetic function of that capacity)",
+                scenario.path.display(),
+                scenario.model.kind()
+            );
+        }
+        let s = live_scenario(scenario, &opts)?;
+        let sim = Simulator::new(&s)?;
+        let rt = runtime()?;
+        let fed_opts = FederationOpts {
+            slot_seconds: opts.slot_seconds,
+            choice: Choice::Policy("all-local".into()),
+            out,
+            exe: exe.to_path_buf(),
+            seed: s.seeds.master,
+            external_clock: true,
+            queue_per_instance: opts.queue_per_instance,
+        };
+        let mut fed = Federation::start(&s, &fed_opts)?;
+        let client = dfaas_runtime::client::build(Duration::from_secs(1));
+        let ready_s = rt.block_on(fed.wait_ready(&client, opts.ready_timeout, true))?;
+        let topo = sim.topology();
+        let nodes = fed
+            .plans
+            .iter()
+            .enumerate()
+            .map(|(i, p)| LiveNode {
+                name: p.id.clone(),
+                control: p.control,
+                gateway: p.gateway,
+                function: FUNCTION.into(),
+                perm: (0..topo.degree(i)).collect(),
+                neighbors: p.neighbors.clone(),
+            })
+            .collect();
+        let n = topo.len();
+        Ok(Self {
+            sim,
+            nodes,
+            client,
+            opts,
+            issues: vec![None; n],
+            pending: Vec::new(),
+            stray_input: 0,
+            ready_s,
+            federation: Some(fed),
+            rt,
+        })
+    }
+
+    /// Connects to running, externally clocked agents, one per node of
+    /// `scenario` in topology order. Each agent's peer order is read from its
+    /// `GET /weights`; an agent that does not answer is assumed to follow the
+    /// topology's order and is reported in [`LiveEnv::issues`].
+    pub fn connect(scenario: &Scenario, agents: &[AgentAddr], opts: LiveOpts) -> Result<Self> {
+        let s = live_scenario(scenario, &opts)?;
+        let sim = Simulator::new(&s)?;
+        let topo = sim.topology().clone();
+        if agents.len() != topo.len() {
+            bail!("{} agent addresses given for the {} nodes of scenario {}", agents.len(), topo.len(), s.name);
+        }
+        let rt = runtime()?;
+        let client = dfaas_runtime::client::build(Duration::from_secs(1));
+        let mut issues = vec![None; topo.len()];
+        let mut nodes = Vec::new();
+        for (i, a) in agents.iter().enumerate() {
+            let name = topo.names()[i].clone();
+            let neighbors: Vec<String> = topo.neighbors(i).iter().map(|&j| topo.names()[j].clone()).collect();
+            let answer = rt.block_on(async {
+                tokio::time::timeout(
+                    opts.answer_timeout,
+                    call(&client, Method::GET, format!("http://{}/weights", a.control), ""),
+                )
+                .await
+                .ok()
+                .flatten()
+            });
+            let (function, perm) = match answer.and_then(|(st, b)| (st == 200).then_some(b)) {
+                Some(body) => {
+                    let v: serde_json::Value =
+                        serde_json::from_str(&body).with_context(|| format!("{name}: GET /weights: {body}"))?;
+                    let peers: Vec<String> = serde_json::from_value(v["peers"].clone()).unwrap_or_default();
+                    let mut perm = Vec::new();
+                    for nb in &neighbors {
+                        match peers.iter().position(|p| p == nb) {
+                            Some(k) => perm.push(k),
+                            None => bail!("agent {name} at {}: peers {peers:?} lack neighbour {nb}", a.control),
+                        }
+                    }
+                    if peers.len() != neighbors.len() {
+                        bail!("agent {name} at {}: peers {peers:?}, the scenario says {neighbors:?}", a.control);
+                    }
+                    (v["function"].as_str().unwrap_or(FUNCTION).to_string(), perm)
+                }
+                None => {
+                    issues[i] = Some(format!("control API {} did not answer GET /weights", a.control));
+                    (FUNCTION.to_string(), (0..neighbors.len()).collect())
+                }
+            };
+            nodes.push(LiveNode { name, control: a.control, gateway: a.gateway, function, perm, neighbors });
+        }
+        let mut env = Self {
+            sim,
+            nodes,
+            client,
+            opts,
+            issues,
+            pending: Vec::new(),
+            stray_input: 0,
+            ready_s: 0.0,
+            federation: None,
+            rt,
+        };
+        env.ready_s = env.await_neighbors();
+        Ok(env)
+    }
+
+    /// Ticks every agent until each sees its neighbours (or the ready timeout
+    /// passes: the nodes that do not are reported); returns the seconds waited.
+    fn await_neighbors(&mut self) -> f64 {
+        let started = std::time::Instant::now();
+        let deadline = started + self.opts.ready_timeout;
+        loop {
+            let mut missing = Vec::new();
+            for (i, n) in self.nodes.iter().enumerate() {
+                let seen = self.rt.block_on(async {
+                    let _ = slot::tick(&self.client, n, None, self.opts.answer_timeout).await;
+                    match call(&self.client, Method::GET, format!("http://{}/neighbors", n.control), "").await {
+                        Some((200, body)) => serde_json::from_str::<serde_json::Value>(&body)
+                            .ok()
+                            .and_then(|v| v.as_array().map(|a| a.iter().filter(|x| x["available"] == true).count()))
+                            .unwrap_or(0),
+                        _ => 0,
+                    }
+                });
+                if seen < n.neighbors.len() {
+                    missing.push(i);
+                }
+            }
+            if missing.is_empty() || std::time::Instant::now() >= deadline {
+                for i in missing {
+                    if self.issues[i].is_none() {
+                        self.issues[i] = Some(format!("{} does not see its neighbours", self.nodes[i].name));
+                    }
+                }
+                return started.elapsed().as_secs_f64();
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The bookkeeping simulator (workload, observations, scored outcomes).
+    pub fn simulator(&self) -> &Simulator {
+        &self.sim
+    }
+
+    /// The live options.
+    pub fn opts(&self) -> &LiveOpts {
+        &self.opts
+    }
+
+    /// Per node: what went wrong in the latest reset or step (`None`: nothing).
+    pub fn issues(&self) -> &[Option<String>] {
+        &self.issues
+    }
+
+    /// Arrivals (own and received) counted outside any slot since the last
+    /// reset (0 when every request arrived within its slot).
+    pub fn stray_input(&self) -> u64 {
+        self.stray_input
+    }
+
+    /// Seconds the federation took to form.
+    pub fn ready_seconds(&self) -> f64 {
+        self.ready_s
+    }
+
+    /// Process ids of the agents it started (empty when connected).
+    pub fn pids(&self) -> Vec<u32> {
+        self.federation.as_ref().map(Federation::pids).unwrap_or_default()
+    }
+
+    /// Folder of the started federation's configs and logs.
+    pub fn dir(&self) -> Option<&Path> {
+        self.federation.as_ref().map(|f| f.dir.as_path())
+    }
+
+    /// Collects the loads of earlier slots that have finished (all of them,
+    /// waiting up to the request timeout each, with `wait`): their issues.
+    fn harvest(&mut self, wait: bool) -> Vec<(usize, String)> {
+        let mut issues = Vec::new();
+        let limit = self.opts.request_timeout + Duration::from_secs_f64(self.opts.slot_seconds);
+        let mut keep = Vec::new();
+        for (t, i, task) in std::mem::take(&mut self.pending) {
+            if !wait && !task.is_finished() {
+                keep.push((t, i, task));
+                continue;
+            }
+            match self.rt.block_on(slot::finish(task, limit)) {
+                Ok(r) => issues.extend(slot::unanswered(&r, &self.nodes[i], t).map(|x| (i, x))),
+                Err(e) => issues.push((i, format!("slot {t}: {e}"))),
+            }
+        }
+        self.pending = keep;
+        issues
+    }
+
+    /// Waits for every running load; their issues.
+    fn drain(&mut self) -> Vec<(usize, String)> {
+        self.harvest(true)
+    }
+
+    fn check_actions(&self, actions: &[Decision]) -> Result<(), EnvError> {
+        let topo = self.sim.topology();
+        if actions.len() != topo.len() {
+            return Err(EnvError::ActionCount { expected: topo.len(), got: actions.len() });
+        }
+        for (i, a) in actions.iter().enumerate() {
+            if a.degree() != topo.degree(i) {
+                return Err(EnvError::ActionShape {
+                    agent: topo.names()[i].clone(),
+                    expected: topo.degree(i) + 2,
+                    got: a.as_slice().len(),
+                    layout: self.sim.action_layout(i),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MultiAgentEnv for LiveEnv {
+    fn agents(&self) -> &[String] {
+        self.sim.agents()
+    }
+
+    fn observation_space(&self, agent: usize) -> Space {
+        self.sim.observation_space(agent)
+    }
+
+    fn action_space(&self, agent: usize) -> Space {
+        Space::Simplex { n: self.sim.topology().degree(agent) + 2 }
+    }
+
+    /// Starts an episode: the workload of episode `seed`, every agent's
+    /// counters cleared (a slot ended). Fails if an agent runs on its own timer.
+    fn reset(&mut self, seed: Option<u64>) -> Result<(Vec<NodeObservation>, Vec<SlotOutcome>), EnvError> {
+        let obs = self.sim.reset_episode(seed).to_vec();
+        self.stray_input = 0;
+        let _ = self.drain();
+        let results = self.rt.block_on(slot::tick_all(&self.client, &self.nodes, None, self.opts.answer_timeout));
+        for (i, r) in results.into_iter().enumerate() {
+            self.issues[i] = match r {
+                Ok(_) => None,
+                Err(e) if e.contains("clock = \"external\"") => return Err(EnvError::State(e)),
+                Err(e) => Some(format!("reset: {e}")),
+            };
+        }
+        Ok((obs, self.sim.outcomes().to_vec()))
+    }
+
+    /// Plays one live slot (see the module docs).
+    fn step(&mut self, actions: &[Decision]) -> Result<StepResult, EnvError> {
+        if self.sim.episode_seed().is_none() {
+            return Err(EnvError::State("step called before reset".into()));
+        }
+        if self.sim.is_done() {
+            return Err(EnvError::State(format!("the episode ended after {} slots; call reset", self.opts.slots)));
+        }
+        self.check_actions(actions)?;
+        let t = self.sim.slot();
+        let counts: Vec<u32> = self.sim.inputs().iter().map(|row| row[t]).collect();
+        let fractions: Vec<Vec<f64>> = actions.iter().map(|a| a.as_slice().to_vec()).collect();
+        let slot = Duration::from_secs_f64(self.opts.slot_seconds);
+        let (req, ans) = (self.opts.request_timeout, self.opts.answer_timeout);
+        let played = self.rt.block_on(slot::play(&self.client, &self.nodes, &fractions, &counts, slot, req, ans));
+        let limit = req + slot;
+        let mut outcomes = Vec::with_capacity(played.len());
+        let mut issues: Vec<Vec<String>> = vec![Vec::new(); played.len()];
+        for (i, p) in played.into_iter().enumerate() {
+            self.stray_input += u64::from(p.stray);
+            issues[i].extend(p.issues);
+            match (p.outcome, p.load) {
+                (Some(o), load) => {
+                    outcomes.push(o);
+                    if let Some(task) = load {
+                        self.pending.push((t, i, task));
+                    }
+                }
+                (None, load) => {
+                    // Its users' view is all there is: wait for it.
+                    let report = match load {
+                        Some(task) => match self.rt.block_on(slot::finish(task, limit)) {
+                            Ok(r) => Some(r),
+                            Err(e) => {
+                                issues[i].push(e);
+                                None
+                            }
+                        },
+                        None => None,
+                    };
+                    outcomes.push(slot::estimate(&self.nodes[i], counts[i], report.as_ref()));
+                    issues[i].push("outcome estimated from its users' answers".into());
+                }
+            }
+        }
+        for (i, issue) in self.harvest(false) {
+            issues[i].push(issue);
+        }
+        if t + 1 == self.opts.slots {
+            // The last slot: requests still queued run to completion and count.
+            for (i, issue) in self.drain() {
+                issues[i].push(issue);
+            }
+            let ends = self.rt.block_on(slot::tick_all(&self.client, &self.nodes, None, ans));
+            for (i, r) in ends.into_iter().enumerate() {
+                match r {
+                    Ok(v) => {
+                        let count = |k: &str| v["outcome"][k].as_u64().unwrap_or(0) as u32;
+                        outcomes[i].processed += count("processed");
+                        self.stray_input += u64::from(count("input") + count("received"));
+                    }
+                    Err(e) => issues[i].push(format!("after the last slot: {e}")),
+                }
+            }
+        }
+        for (i, list) in issues.iter().enumerate() {
+            self.issues[i] = (!list.is_empty()).then(|| format!("{}: {}", self.nodes[i].name, list.join("; ")));
+        }
+        self.sim.advance_measured(outcomes)?;
+        let n = self.nodes.len();
+        let done = self.sim.is_done();
+        Ok(StepResult {
+            observations: self.sim.observations().to_vec(),
+            rewards: self.sim.outcomes().iter().map(|o| o.reward).collect(),
+            terminations: vec![done; n],
+            truncations: vec![false; n],
+            infos: self.sim.outcomes().to_vec(),
+            issues: self.issues.clone(),
+        })
+    }
+}
+
+impl Drop for LiveEnv {
+    fn drop(&mut self) {
+        if let Some(mut f) = self.federation.take() {
+            f.stop(true);
+        }
+    }
+}

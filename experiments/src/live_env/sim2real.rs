@@ -1,0 +1,172 @@
+//! Sim-to-real: one policy on the same scenario, workload seed and slots, in
+//! the simulator and live; the gap per metric.
+
+use std::collections::BTreeMap;
+
+use dfaas_env::metrics::Totals;
+use dfaas_env::{Scenario, Simulator};
+use serde::Serialize;
+
+use super::run::{SlotIssue, issues_text, live_result};
+use super::{LiveEnv, live_scenario};
+use crate::compare::{PolicyResult, node_rates, summarise};
+use crate::contender::Contender;
+use crate::runner::{EpisodeRun, RunError, run_episode};
+use crate::table::render;
+
+/// The metrics compared, in display order (keys of [`Sim2RealReport::gap`]).
+pub const METRICS: [&str; 7] = [
+    "processed_ratio",
+    "local_ratio",
+    "forwarded_ratio",
+    "rejected_ratio",
+    "local_reject_ratio",
+    "forward_reject_ratio",
+    "reward",
+];
+
+/// One side of the comparison: a `dfaas compare` result row (over the
+/// episodes played) plus the share of the input kept local.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    #[serde(flatten)]
+    pub result: PolicyResult,
+    /// Kept local / input, in [0, 1].
+    pub local_ratio: f64,
+}
+
+/// The `dfaas sim2real --json` document. Stable field names:
+///
+/// * `scenario`: scenario name; `policy`: the contender's name;
+/// * `seeds`: workload episode seeds (one episode each, same in both worlds);
+///   `slots`, `slot_seconds`: the episode as played (the simulator plays the
+///   scenario with the same slot length and number of slots);
+/// * `sim`, `live`: [`Side`]s — every field of a `dfaas compare` result
+///   (`processed_ratio`, `rejected_ratio`, `local_reject_ratio`,
+///   `forward_reject_ratio`, `forwarded_ratio` with their `_std`, `reward`,
+///   `nodes` with per-node rates in req/s, …) plus `local_ratio`;
+/// * `gap`: for each metric of [`METRICS`], `live − sim` (ratios in [−1, 1],
+///   not percentage points);
+/// * `sim_slots`, `live_slots`: per episode, per slot, the federation's
+///   totals of that slot (`input`, `local`, `forwarded`, `rejected`,
+///   `local_rejects`, `forward_rejects`, `processed`, `reward`, …: counts per
+///   slot, reward summed over agents), for plots over time;
+/// * `live_issues`: what went wrong live, per node and slot (empty when
+///   every agent answered every slot); `stray_input`: requests counted
+///   outside any slot (0 when slots were aligned).
+#[derive(Debug, Clone, Serialize)]
+pub struct Sim2RealReport {
+    pub scenario: String,
+    pub policy: String,
+    pub seeds: Vec<u64>,
+    pub slots: usize,
+    pub slot_seconds: f64,
+    pub sim: Side,
+    pub live: Side,
+    pub gap: BTreeMap<String, f64>,
+    pub sim_slots: Vec<Vec<Totals>>,
+    pub live_slots: Vec<Vec<Totals>>,
+    pub live_issues: Vec<SlotIssue>,
+    pub stray_input: u64,
+}
+
+fn local_ratio(runs: &[EpisodeRun]) -> f64 {
+    let per: Vec<f64> = runs
+        .iter()
+        .map(|r| {
+            let f = &r.summary.federation;
+            if f.input > 0 { f.local as f64 / f.input as f64 } else { 0.0 }
+        })
+        .collect();
+    per.iter().sum::<f64>() / per.len().max(1) as f64
+}
+
+fn metric(s: &Side, name: &str) -> f64 {
+    let r = &s.result;
+    match name {
+        "processed_ratio" => r.processed_ratio,
+        "local_ratio" => s.local_ratio,
+        "forwarded_ratio" => r.forwarded_ratio,
+        "rejected_ratio" => r.rejected_ratio,
+        "local_reject_ratio" => r.local_reject_ratio,
+        "forward_reject_ratio" => r.forward_reject_ratio,
+        "reward" => r.reward.unwrap_or(0.0),
+        _ => f64::NAN,
+    }
+}
+
+impl Sim2RealReport {
+    /// Plays `contender` on `seeds` in the simulator (the scenario with the
+    /// live environment's slot length and count) and through `env`.
+    pub fn run(scenario: &Scenario, env: &mut LiveEnv, contender: &Contender, seeds: &[u64]) -> Result<Self, RunError> {
+        let opts = env.opts().clone();
+        let s = live_scenario(scenario, &opts).map_err(|e| RunError::Unsupported(e.to_string()))?;
+        let mut sim = Simulator::new(&s).map_err(|e| RunError::Unsupported(e.to_string()))?;
+        let mut runs = Vec::new();
+        for (k, &seed) in seeds.iter().enumerate() {
+            runs.push(run_episode::<std::io::Sink>(&mut sim, contender, seed, k, None)?);
+        }
+        let mut sim_result = summarise(contender, &runs);
+        sim_result.nodes = node_rates(&sim, &runs);
+        let sim_side = Side { result: sim_result, local_ratio: local_ratio(&runs) };
+
+        let (live_result, episodes) = live_result(env, contender, seeds)?;
+        let live_runs: Vec<EpisodeRun> = episodes.iter().map(|e| e.run.clone()).collect();
+        let live_side = Side { result: live_result, local_ratio: local_ratio(&live_runs) };
+        let gap = METRICS.iter().map(|m| (m.to_string(), metric(&live_side, m) - metric(&sim_side, m))).collect();
+        Ok(Self {
+            scenario: s.name.clone(),
+            policy: contender.name(),
+            seeds: seeds.to_vec(),
+            slots: opts.slots,
+            slot_seconds: opts.slot_seconds,
+            sim: sim_side,
+            live: live_side,
+            gap,
+            sim_slots: runs.iter().map(|r| r.slots.clone()).collect(),
+            live_slots: live_runs.iter().map(|r| r.slots.clone()).collect(),
+            live_issues: episodes.into_iter().flat_map(|e| e.issues).collect(),
+            stray_input: env.stray_input(),
+        })
+    }
+
+    /// Side-by-side table (percent of the input; reward per agent and slot),
+    /// then the per-node rates of both, then the live issues.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "sim2real: scenario {}, policy {}, {} episode(s) of {} slots of {} s (seeds {:?})\n",
+            self.scenario,
+            self.policy,
+            self.seeds.len(),
+            self.slots,
+            self.slot_seconds,
+            self.seeds
+        );
+        let rows: Vec<Vec<String>> = METRICS
+            .iter()
+            .map(|m| {
+                let (s, l, g) = (metric(&self.sim, m), metric(&self.live, m), self.gap[*m]);
+                if *m == "reward" {
+                    vec![m.to_string(), format!("{s:.4}"), format!("{l:.4}"), format!("{g:+.4}")]
+                } else {
+                    let name = format!("{} %", m.trim_end_matches("_ratio").replace('_', " "));
+                    vec![name, format!("{:.2}", 100.0 * s), format!("{:.2}", 100.0 * l), format!("{:+.2}", 100.0 * g)]
+                }
+            })
+            .collect();
+        out.push_str(&render(&["metric", "simulator", "live", "live − sim"], &rows));
+        for (label, side) in [("simulator", &self.sim), ("live", &self.live)] {
+            let mut one = side.result.clone();
+            one.policy = format!("{} ({label})", side.result.policy);
+            let c = crate::compare::CompareReport {
+                scenario: self.scenario.clone(),
+                episodes: self.seeds.len(),
+                seeds: self.seeds.clone(),
+                results: vec![one],
+            };
+            out.push_str(&crate::table::node_table(&c));
+        }
+        out.push_str(&issues_text(&self.live_issues, self.stray_input));
+        out
+    }
+}

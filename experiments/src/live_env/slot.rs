@@ -1,0 +1,234 @@
+//! The I/O of one live slot: open it on every agent with its decision
+//! (`POST /tick` with the fractions), send the slot's requests open-loop,
+//! wait for every answer, close it on every agent (`POST /tick`) and read the
+//! measured outcomes. Every call has a timeout; a node that fails is reported,
+//! never waited on forever.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use dfaas_env::SlotOutcome;
+use hyper::Method;
+use serde_json::Value;
+
+use crate::cluster::call;
+use crate::loadgen::{LoadSpec, Report};
+
+pub(crate) type Client = dfaas_runtime::client::HttpClient;
+
+/// One agent as the live environment sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct LiveNode {
+    pub name: String,
+    pub control: SocketAddr,
+    pub gateway: SocketAddr,
+    pub function: String,
+    /// Topology neighbour `k` is the agent's peer `perm[k]`.
+    pub perm: Vec<usize>,
+    /// Names of the topology neighbours, in action order.
+    pub neighbors: Vec<String>,
+}
+
+impl LiveNode {
+    /// Fractions in topology order → the agent's peer order.
+    fn fractions_to_agent(&self, fractions: &[f64]) -> Vec<f64> {
+        let deg = self.perm.len();
+        let mut out = vec![0.0; deg + 2];
+        out[0] = fractions[0];
+        out[deg + 1] = fractions[deg + 1];
+        for (k, &p) in self.perm.iter().enumerate() {
+            out[1 + p] = fractions[1 + k];
+        }
+        out
+    }
+
+    /// An outcome in the agent's peer order → topology order.
+    fn outcome_from_agent(&self, mut o: SlotOutcome) -> SlotOutcome {
+        let pick = |v: &[u32]| self.perm.iter().map(|&p| v.get(p).copied().unwrap_or(0)).collect::<Vec<u32>>();
+        o.forwarded = pick(&o.forwarded);
+        o.forward_rejects = pick(&o.forward_rejects);
+        o
+    }
+}
+
+/// `POST /tick` on one agent (with an optional decision): the tick report, or why not.
+pub(crate) async fn tick(
+    c: &Client,
+    node: &LiveNode,
+    decision: Option<&[f64]>,
+    wait: Duration,
+) -> Result<Value, String> {
+    let body =
+        decision.map(|d| serde_json::to_string(&node.fractions_to_agent(d)).unwrap_or_default()).unwrap_or_default();
+    let url = format!("http://{}/tick", node.control);
+    match tokio::time::timeout(wait, call(c, Method::POST, url, &body)).await {
+        Err(_) | Ok(None) => Err(format!("control API {} did not answer POST /tick within {wait:?}", node.control)),
+        Ok(Some((200, text))) => {
+            serde_json::from_str(&text).map_err(|e| format!("POST /tick: bad answer ({e}): {text}"))
+        }
+        Ok(Some((409, text))) => Err(format!(
+            "agent {} at {} runs on its own timer; the live environment needs clock = \"external\" ({text})",
+            node.name, node.control
+        )),
+        Ok(Some((st, text))) => Err(format!("POST /tick answered {st}: {text}")),
+    }
+}
+
+/// What one node did in a slot.
+#[derive(Debug, Default)]
+pub(crate) struct NodeSlot {
+    /// Measured by the agent (topology order), if it answered the closing tick.
+    pub outcome: Option<SlotOutcome>,
+    /// Its users' requests of the slot (still running when the slot closes:
+    /// queued requests finish in later slots, as in a continuous system).
+    pub load: Option<LoadTask>,
+    /// What went wrong, if anything.
+    pub issues: Vec<String>,
+    /// Arrivals (own and received) counted between the previous slot's end
+    /// and this slot's start.
+    pub stray: u32,
+    /// Executions between the previous slot's end and this slot's start
+    /// (queued requests): counted in this slot.
+    pub gap_processed: u32,
+}
+
+/// A slot's load, still running.
+pub(crate) type LoadTask = tokio::task::JoinHandle<Result<Report, crate::loadgen::LoadError>>;
+
+/// Time left after a slot's sending window for its last requests (and their
+/// forwards) to arrive before the slot closes.
+pub(crate) fn settle(slot: Duration) -> Duration {
+    (slot / 50).clamp(Duration::from_millis(20), Duration::from_millis(200))
+}
+
+/// Ticks every node (with `fractions[i]` when given); results in node order.
+pub(crate) async fn tick_all(
+    c: &Client,
+    nodes: &[LiveNode],
+    fractions: Option<&[Vec<f64>]>,
+    wait: Duration,
+) -> Vec<Result<Value, String>> {
+    futures_join(nodes.iter().enumerate().map(|(i, n)| {
+        let (c, n, f) = (c.clone(), n.clone(), fractions.map(|f| f[i].clone()));
+        async move { tick(&c, &n, f.as_deref(), wait).await }
+    }))
+    .await
+}
+
+/// Plays one slot on every node: `fractions[i]` in topology order, `counts[i]`
+/// requests to node `i` spread evenly over `slot`. The slot closes once the
+/// sending window and [`settle`] have passed, not when every request has
+/// been answered: requests queued at a node run in the following slots.
+pub(crate) async fn play(
+    c: &Client,
+    nodes: &[LiveNode],
+    fractions: &[Vec<f64>],
+    counts: &[u32],
+    slot: Duration,
+    request_timeout: Duration,
+    answer_timeout: Duration,
+) -> Vec<NodeSlot> {
+    let mut out: Vec<NodeSlot> = (0..nodes.len()).map(|_| NodeSlot::default()).collect();
+    // 1. Open the slot everywhere before any request of it is sent.
+    let opens = tick_all(c, nodes, Some(fractions), answer_timeout).await;
+    for ((res, n), (o, f)) in opens.into_iter().zip(nodes).zip(out.iter_mut().zip(fractions)) {
+        match res {
+            Ok(r) => {
+                let count = |k: &str| r["outcome"][k].as_u64().unwrap_or(0) as u32;
+                o.stray = count("input") + count("received");
+                o.gap_processed = count("processed");
+                let applied: Option<Vec<f64>> = serde_json::from_value(r["fractions"].clone()).ok();
+                let wanted = n.fractions_to_agent(f);
+                let same = applied.as_ref().is_some_and(|a| {
+                    a.len() == wanted.len() && a.iter().zip(&wanted).all(|(x, y)| (x - y).abs() < 1e-6)
+                });
+                if !same {
+                    o.issues.push(format!(
+                        "applied fractions {applied:?} instead of {wanted:?} (a neighbour it has not heard from gets 0)"
+                    ));
+                }
+            }
+            Err(e) => o.issues.push(format!("slot start: {e}")),
+        }
+    }
+    // 2. The slot's requests, open loop, in the background.
+    let started = tokio::time::Instant::now();
+    for ((n, &count), o) in nodes.iter().zip(counts).zip(out.iter_mut()) {
+        if count == 0 {
+            continue;
+        }
+        let rate = f64::from(count) / slot.as_secs_f64();
+        let mut spec = LoadSpec::per_slot(format!("http://{}/function/{}", n.gateway, n.function), vec![rate], slot);
+        spec.timeout = request_timeout;
+        o.load = Some(tokio::spawn(crate::loadgen::run(spec)));
+    }
+    // 3. Close the slot everywhere once its last requests have arrived.
+    tokio::time::sleep_until(started + slot + settle(slot)).await;
+    let closes = tick_all(c, nodes, None, answer_timeout).await;
+    for ((res, n), o) in closes.into_iter().zip(nodes).zip(out.iter_mut()) {
+        match res.and_then(|r| {
+            serde_json::from_value::<SlotOutcome>(r["outcome"].clone()).map_err(|e| format!("bad outcome: {e}"))
+        }) {
+            Ok(mut m) => {
+                m.processed += o.gap_processed;
+                o.outcome = Some(n.outcome_from_agent(m));
+            }
+            Err(e) => o.issues.push(format!("slot end: {e}")),
+        }
+    }
+    out
+}
+
+/// Waits for a slot's load (at most `limit`): its report, or why not.
+pub(crate) async fn finish(task: LoadTask, limit: Duration) -> Result<Report, String> {
+    match tokio::time::timeout(limit, task).await {
+        Ok(Ok(Ok(r))) => Ok(r),
+        Ok(Ok(Err(e))) => Err(format!("load: {e}")),
+        Ok(Err(e)) => Err(format!("load task: {e}")),
+        Err(_) => Err(format!("load still running after {limit:?}")),
+    }
+}
+
+/// Requests of a report that got no answer, as an issue.
+pub(crate) fn unanswered(r: &Report, node: &LiveNode, slot: usize) -> Option<String> {
+    let failed: u64 = r.errors.values().sum();
+    (failed > 0).then(|| format!("slot {slot}: {failed} of {} requests to {} got no answer", r.requests, node.gateway))
+}
+
+/// Runs the futures concurrently and returns their outputs in order.
+pub(crate) async fn futures_join<F, T>(futs: impl Iterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = futs.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.expect("live-environment task panicked"));
+    }
+    out
+}
+
+/// An outcome for a node whose agent did not report: estimated from what
+/// its users saw. Served here → local (and processed); served by neighbour
+/// `k` → forwarded to `k`; rejected by policy → rejected; anything else
+/// (capacity and peer rejects, failures, no answer) → platform rejects.
+pub(crate) fn estimate(node: &LiveNode, count: u32, load: Option<&Report>) -> SlotOutcome {
+    let deg = node.neighbors.len();
+    let mut o =
+        SlotOutcome { input: count, forwarded: vec![0; deg], forward_rejects: vec![0; deg], ..Default::default() };
+    let Some(r) = load else {
+        o.local_rejects = count;
+        return o;
+    };
+    let sat = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
+    o.local = sat(r.by_served_by.get(&node.name).copied().unwrap_or(0));
+    o.processed = o.local;
+    for (k, nb) in node.neighbors.iter().enumerate() {
+        o.forwarded[k] = sat(r.by_served_by.get(nb).copied().unwrap_or(0));
+    }
+    o.rejected = sat(r.by_reject_reason.get("policy").copied().unwrap_or(0));
+    let accounted = o.local + o.forwarded_total() + o.rejected;
+    o.local_rejects = count.saturating_sub(accounted);
+    o
+}

@@ -1,0 +1,122 @@
+//! `dfaas sim2real --scenario F (--policy P | --model M)`: one policy on the
+//! same workload and slots in the simulator and on a live local cluster, side
+//! by side with the gap per metric (JSON: see `Sim2RealReport`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use dfaas_env::Scenario;
+use dfaas_experiments::Contender;
+use dfaas_experiments::live_env::{LiveEnv, LiveOpts, Sim2RealReport};
+
+/// Options of a live run (shared with `dfaas evaluate --live`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct LiveArgs {
+    /// Slots per episode (default: the scenario's max_steps, at most 60).
+    #[arg(long)]
+    pub slots: Option<usize>,
+    /// Live slot length, seconds (the simulator side uses the same).
+    #[arg(long, default_value_t = 1.0)]
+    pub slot_seconds: f64,
+    /// Folder for the agents' configs, keys and logs (kept); default a temporary one.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Longest wait for the federation to form, seconds.
+    #[arg(long, default_value_t = 30.0)]
+    pub ready_timeout: f64,
+    /// Admission queue per function instance on the live nodes (default 4, as `dfaas cluster`).
+    #[arg(long)]
+    pub queue_per_instance: Option<u32>,
+}
+
+impl LiveArgs {
+    /// The live options for `scenario`.
+    pub fn opts(&self, scenario: &Scenario) -> Result<LiveOpts> {
+        if !(self.ready_timeout.is_finite() && self.ready_timeout > 0.0) {
+            bail!("--ready-timeout must be > 0");
+        }
+        let slots = self.slots.unwrap_or(scenario.episode.max_steps.min(60));
+        let mut o = LiveOpts::new(self.slot_seconds, slots);
+        o.ready_timeout = Duration::from_secs_f64(self.ready_timeout);
+        o.queue_per_instance = self.queue_per_instance;
+        Ok(o)
+    }
+
+    /// Starts a live local cluster for `scenario` (agents from this binary).
+    pub fn start(&self, scenario: &Scenario) -> Result<LiveEnv> {
+        let exe = std::env::current_exe().context("locating the dfaas binary")?;
+        LiveEnv::start(scenario, self.opts(scenario)?, &exe, self.out.clone())
+    }
+}
+
+/// `--policy P` or `--model M` as a contender (a per-node policy; not a reference).
+pub fn contender(policy: Option<&str>, model: Option<&std::path::Path>) -> Result<Contender> {
+    let c = match (policy, model) {
+        (Some(_), Some(_)) => bail!("give --policy or --model, not both"),
+        (None, Some(m)) => Contender::learned(m)?,
+        (Some(p), None) => Contender::parse(p)?,
+        (None, None) => bail!("give --policy NAME or --model FILE"),
+    };
+    if c.is_reference() {
+        bail!("{} is a centralised reference and cannot run on live nodes; give a per-node policy", c.name());
+    }
+    Ok(c)
+}
+
+/// Workload episode seeds: `n` from `--seed`, else the scenario's evaluation seeds.
+pub fn seeds(scenario: &Scenario, seed: Option<u64>, n: usize) -> Result<Vec<u64>> {
+    if n == 0 {
+        bail!("--episodes must be at least 1");
+    }
+    Ok(match seed {
+        Some(s) => dfaas_env::seeds::evaluation_seeds(s, n),
+        None => {
+            let mut base = scenario.evaluation_seeds();
+            if base.len() < n {
+                base = dfaas_env::seeds::evaluation_seeds(scenario.seeds.master, n);
+            }
+            base.truncate(n);
+            base
+        }
+    })
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Scenario file (`capacity` model).
+    #[arg(long)]
+    scenario: PathBuf,
+    /// Heuristic policy of every node.
+    #[arg(long)]
+    policy: Option<String>,
+    /// Learned policy file exported by `dfaas export`.
+    #[arg(long, conflicts_with = "policy")]
+    model: Option<PathBuf>,
+    /// Episodes (default 1), each with its own workload seed.
+    #[arg(long, default_value_t = 1)]
+    episodes: usize,
+    /// Seed of the episode list (default: the scenario's evaluation seeds).
+    #[arg(long)]
+    seed: Option<u64>,
+    #[command(flatten)]
+    live: LiveArgs,
+    /// Print one JSON document instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let scenario = super::load(&a.scenario)?;
+    let contender = contender(a.policy.as_deref(), a.model.as_deref())?;
+    let seeds = seeds(&scenario, a.seed, a.episodes)?;
+    let mut env = a.live.start(&scenario)?;
+    let report = Sim2RealReport::run(&scenario, &mut env, &contender, &seeds)?;
+    drop(env);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(())
+}
