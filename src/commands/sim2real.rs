@@ -25,9 +25,11 @@ pub struct LiveArgs {
     /// Longest wait for the federation to form, seconds.
     #[arg(long, default_value_t = 30.0)]
     pub ready_timeout: f64,
-    /// Admission queue per function instance on the live nodes (default 4, as `dfaas cluster`).
-    #[arg(long)]
-    pub queue_per_instance: Option<u32>,
+    /// Admission queue per function instance on the live nodes. The default, 1,
+    /// is the closest a live node gets to the simulator's capacity model (which
+    /// carries nothing between slots); `dfaas cluster` configures 4.
+    #[arg(long, default_value_t = 1)]
+    pub queue_per_instance: u32,
 }
 
 impl LiveArgs {
@@ -39,7 +41,7 @@ impl LiveArgs {
         let slots = self.slots.unwrap_or(scenario.episode.max_steps.min(60));
         let mut o = LiveOpts::new(self.slot_seconds, slots);
         o.ready_timeout = Duration::from_secs_f64(self.ready_timeout);
-        o.queue_per_instance = self.queue_per_instance;
+        o.queue_per_instance = Some(self.queue_per_instance);
         Ok(o)
     }
 
