@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job: install what is needed, build, and run the demo — simulate
 # one episode, compare every heuristic with the upper reference on the
-# shipped scenarios, train a policy briefly, evaluate the shipped models, and
-# put open-loop load on a live gateway.
+# shipped scenarios, train a policy briefly, evaluate the shipped models, put
+# open-loop load on a live gateway, run the CloudNet 2021 experiment on three
+# live agent processes, compare the simulator with the live cluster
+# (sim2real), and draw the figures (dfaas report).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
