@@ -2,24 +2,10 @@
 //! (capacities 10/20/30 req/s, 50 req/s into node_1, 1 s slots,
 //! slack-proportional), shortened to 8 slots.
 
-use std::process::Command;
+mod procs;
+use procs::processes_mentioning;
 
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            if cmd.contains(needle) {
-                found.push(format!("{name}: {cmd}"));
-            }
-        }
-    }
-    found
-}
+use std::process::Command;
 
 #[test]
 fn cloudnet21_live_forwards_the_excess_and_stops_its_agents() {

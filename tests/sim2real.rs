@@ -1,28 +1,13 @@
 //! `dfaas sim2real` and `dfaas evaluate --live` on the CloudNet 2021 scenario
 //! (3 agents on 127.0.0.1), shortened to a few 1 s slots.
 
+mod procs;
+use procs::processes_mentioning;
+
 use std::process::Command;
 
 const SCENARIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/scenarios/dfaas-cloudnet21.toml");
 const MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/dfaas-cloudnet21.dfpolicy");
-
-/// Processes whose command line mentions `needle`.
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            if cmd.contains(needle) {
-                found.push(format!("{name}: {cmd}"));
-            }
-        }
-    }
-    found
-}
 
 fn dfaas(args: &[&str], out: &std::path::Path) -> serde_json::Value {
     let run = Command::new(env!("CARGO_BIN_EXE_dfaas")).args(args).arg("--out").arg(out).output().expect("dfaas runs");

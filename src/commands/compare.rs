@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use dfaas_env::{Scenario, Simulator};
 use dfaas_experiments::Contender;
 
@@ -59,20 +59,7 @@ pub fn report(
         }
     }
     let n = episodes.unwrap_or_else(|| scenario.evaluation_seeds().len());
-    if n == 0 {
-        bail!("--episodes must be at least 1");
-    }
-    let seeds = match seed {
-        Some(s) => dfaas_env::seeds::evaluation_seeds(s, n),
-        None => {
-            let mut base = scenario.evaluation_seeds();
-            if base.len() < n {
-                base = dfaas_env::seeds::evaluation_seeds(scenario.seeds.master, n);
-            }
-            base.truncate(n);
-            base
-        }
-    };
+    let seeds = super::evaluation_seeds(scenario, seed, n)?;
     let report = dfaas_experiments::compare(scenario, &contenders, &seeds, super::progress(json))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);

@@ -45,7 +45,7 @@ pub fn run(a: Args) -> Result<()> {
 
 fn live(a: &Args, scenario: &dfaas_env::Scenario) -> Result<()> {
     let contender = super::sim2real::contender(a.policy.as_deref(), a.model.as_deref())?;
-    let seeds = super::sim2real::seeds(scenario, a.opts.seed, a.opts.episodes.unwrap_or(1))?;
+    let seeds = super::evaluation_seeds(scenario, a.opts.seed, a.opts.episodes.unwrap_or(1))?;
     let mut env = a.live_opts.start(scenario)?;
     let report = LiveReport::run(&mut env, &contender, &seeds)?;
     drop(env);

@@ -13,7 +13,7 @@ pub mod train;
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use dfaas_env::Scenario;
 
 /// Loads a scenario file.
@@ -41,4 +41,22 @@ pub struct EvalOpts {
     /// Also print per-node mean rates.
     #[arg(long)]
     pub per_node: bool,
+}
+
+/// Workload episode seeds: `n` from `--seed`, else the scenario's evaluation seeds.
+pub fn evaluation_seeds(scenario: &Scenario, seed: Option<u64>, n: usize) -> Result<Vec<u64>> {
+    if n == 0 {
+        bail!("--episodes must be at least 1");
+    }
+    Ok(match seed {
+        Some(s) => dfaas_env::seeds::evaluation_seeds(s, n),
+        None => {
+            let mut base = scenario.evaluation_seeds();
+            if base.len() < n {
+                base = dfaas_env::seeds::evaluation_seeds(scenario.seeds.master, n);
+            }
+            base.truncate(n);
+            base
+        }
+    })
 }

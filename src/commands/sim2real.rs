@@ -66,24 +66,6 @@ pub fn contender(policy: Option<&str>, model: Option<&std::path::Path>) -> Resul
     Ok(c)
 }
 
-/// Workload episode seeds: `n` from `--seed`, else the scenario's evaluation seeds.
-pub fn seeds(scenario: &Scenario, seed: Option<u64>, n: usize) -> Result<Vec<u64>> {
-    if n == 0 {
-        bail!("--episodes must be at least 1");
-    }
-    Ok(match seed {
-        Some(s) => dfaas_env::seeds::evaluation_seeds(s, n),
-        None => {
-            let mut base = scenario.evaluation_seeds();
-            if base.len() < n {
-                base = dfaas_env::seeds::evaluation_seeds(scenario.seeds.master, n);
-            }
-            base.truncate(n);
-            base
-        }
-    })
-}
-
 #[derive(clap::Args)]
 pub struct Args {
     /// Scenario file (`capacity` model).
@@ -111,7 +93,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     let scenario = super::load(&a.scenario)?;
     let contender = contender(a.policy.as_deref(), a.model.as_deref())?;
-    let seeds = seeds(&scenario, a.seed, a.episodes)?;
+    let seeds = super::evaluation_seeds(&scenario, a.seed, a.episodes)?;
     let mut env = a.live.start(&scenario)?;
     let report = Sim2RealReport::run(&scenario, &mut env, &contender, &seeds)?;
     drop(env);
