@@ -13,9 +13,12 @@ pub struct StepResult {
     pub observations: Vec<NodeObservation>,
     /// Per-agent rewards.
     pub rewards: Vec<f64>,
-    /// `true` for every agent on the step that reaches `max_steps`.
+    /// `true` when the agent reached a terminal state (no model has one:
+    /// always `false` for the simulator and the live federation).
     pub terminations: Vec<bool>,
-    /// `true` when the episode was cut short.
+    /// `true` for every agent on the step that reaches `max_steps` (the time
+    /// limit, as Gymnasium's `TimeLimit` reports it): the episode stops but
+    /// the state is not terminal, so a learner bootstraps from its value.
     pub truncations: Vec<bool>,
     /// Per-agent outcome of the slot just played.
     pub infos: Vec<SlotOutcome>,

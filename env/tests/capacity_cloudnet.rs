@@ -55,8 +55,8 @@ fn gym_semantics_terminate_at_max_steps_with_real_final_observation() {
     for t in 0..sim.max_steps() {
         let r = sim.step(&d).unwrap();
         let done = t + 1 == sim.max_steps();
-        assert!(r.terminations.iter().all(|&x| x == done), "slot {t}");
-        assert!(r.truncations.iter().all(|&x| !x));
+        assert!(r.truncations.iter().all(|&x| x == done), "slot {t}: the time limit is a truncation");
+        assert!(r.terminations.iter().all(|&x| !x), "no terminal state");
         last = Some(r);
     }
     let last = last.unwrap();

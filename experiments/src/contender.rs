@@ -16,6 +16,9 @@ pub enum Contender {
     Policy(PolicySpec),
     /// Centralised per-slot optimum (serverless and capacity models).
     Oracle,
+    /// The optimum each node plans on one-slot-old information about the
+    /// others (serverless and capacity models).
+    StaleOracle,
     /// One node with the federation's resources (queue model).
     GlobalNode,
     /// A learned policy file (exported by `dfaas export`), one instance per node.
@@ -28,6 +31,7 @@ impl Contender {
         let spec = PolicySpec::parse(text)?;
         Ok(match spec.name() {
             "oracle" => Contender::Oracle,
+            "stale-oracle" => Contender::StaleOracle,
             "global-node" => Contender::GlobalNode,
             _ => {
                 // Validate now so a typo fails before any episode runs.
@@ -47,6 +51,11 @@ impl Contender {
     pub fn policies(&self, sim: &Simulator, seed: u64) -> Result<Vec<Box<dyn Policy>>, PolicyError> {
         let topo = sim.topology();
         match self {
+            // `random` draws on the action space the scenario declares: the
+            // 3-way simplex where the published even-floor action is in force.
+            Contender::Policy(spec) if spec.name() == "random" && sim.even_floor() => Ok((0..topo.len())
+                .map(|i| Box::new(dfaas_policies::heuristics::RandomSplit::three_way(i, seed)) as Box<dyn Policy>)
+                .collect()),
             Contender::Policy(spec) => (0..topo.len()).map(|i| dfaas_policies::build(spec, i, seed)).collect(),
             Contender::Learned { path, file } => {
                 let three_way = file.meta.action_layout == ActionLayout::ThreeWay;
@@ -66,7 +75,9 @@ impl Contender {
                     })
                     .collect()
             }
-            Contender::Oracle | Contender::GlobalNode => Err(PolicyError::Reference(self.name())),
+            Contender::Oracle | Contender::StaleOracle | Contender::GlobalNode => {
+                Err(PolicyError::Reference(self.name()))
+            }
         }
     }
 
@@ -78,9 +89,18 @@ impl Contender {
         }
     }
 
+    /// The references a comparison shows for a scenario's model: the stale
+    /// oracle and the oracle (stateless models), the global node (queue model).
+    pub fn references(sim: &Simulator) -> Vec<Self> {
+        match sim.scenario().model {
+            ModelSpec::Queue(_) => vec![Contender::GlobalNode],
+            _ => vec![Contender::StaleOracle, Contender::Oracle],
+        }
+    }
+
     /// Whether this is a centralised reference rather than a deployable policy.
     pub fn is_reference(&self) -> bool {
-        matches!(self, Contender::Oracle | Contender::GlobalNode)
+        matches!(self, Contender::Oracle | Contender::StaleOracle | Contender::GlobalNode)
     }
 
     /// Display name (`all-local`, `static:local=0.7`, `oracle`, …).
@@ -88,6 +108,7 @@ impl Contender {
         match self {
             Contender::Policy(spec) => spec.to_string(),
             Contender::Oracle => "oracle".into(),
+            Contender::StaleOracle => "stale-oracle".into(),
             Contender::GlobalNode => "global-node".into(),
             Contender::Learned { path, .. } => {
                 format!("learned:{}", path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())

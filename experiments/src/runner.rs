@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use dfaas_env::metrics::{EpisodeSummary, SlotCsv, Totals};
 use dfaas_env::models::ModelSpec;
-use dfaas_env::reference::Oracle;
 use dfaas_env::reference::global_node::run_global_node;
+use dfaas_env::reference::{Oracle, StaleOracle};
 use dfaas_env::seeds::substream;
 use dfaas_env::{Decision, Simulator, SlotOutcome};
 use dfaas_policies::Policy;
@@ -97,6 +97,14 @@ pub fn run_episode<W: Write>(
                 step(sim, &actions, &mut run, episode, seed, csv.as_deref_mut())?;
             }
         }
+        Contender::StaleOracle => {
+            let mut oracle = StaleOracle::new(sim).map_err(|e| RunError::Unsupported(e.to_string()))?;
+            sim.reset_episode(Some(seed));
+            while !sim.is_done() {
+                let actions = oracle.decide_all(sim);
+                step(sim, &actions, &mut run, episode, seed, csv.as_deref_mut())?;
+            }
+        }
         Contender::Policy(_) | Contender::Learned { .. } => {
             let mut policies: Vec<Box<dyn Policy>> = contender.policies(sim, seed)?;
             for (i, p) in policies.iter_mut().enumerate() {
@@ -167,7 +175,6 @@ fn global_node_episode(sim: &mut Simulator, seed: u64, mut run: EpisodeRun) -> R
             ..Totals::default()
         };
         fed.merge(&t);
-        fed.slots += 0;
         run.slots.push(t);
     }
     fed.slots = slots.len() as u64;

@@ -148,7 +148,8 @@ fn fixed_decisions_are_measured_as_sent_and_a_stopped_agent_is_reported() {
     assert_eq!(r.infos[2].processed, 0, "nothing ran at node_3");
     assert!(r.issues[1].is_none(), "node_2 still measured: {:?}", r.issues[1]);
     near(r.infos[1].received, 5, 1, "node_2 received");
-    assert!(r.terminations.iter().all(|&x| x), "5 slots played");
+    assert!(r.truncations.iter().all(|&x| x), "5 slots played: the time limit");
+    assert!(r.terminations.iter().all(|&x| !x));
     assert!(env.step(&d2).is_err(), "a step after the last slot is refused");
     drop(env);
     for h in handles.into_iter().flatten() {

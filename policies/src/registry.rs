@@ -32,14 +32,14 @@ const NAMES: &[&str] = &[
     "proportional-latency",
 ];
 
-const REFERENCES: &[&str] = &["oracle", "global-node"];
+const REFERENCES: &[&str] = &["oracle", "stale-oracle", "global-node"];
 
 /// The names [`build`] accepts.
 pub fn heuristic_names() -> &'static [&'static str] {
     NAMES
 }
 
-/// The centralised references computed by the simulator (`oracle`,
+/// The references computed by the simulator (`oracle`, `stale-oracle`,
 /// `global-node`); [`build`] answers [`PolicyError::Reference`] for them.
 pub fn reference_names() -> &'static [&'static str] {
     REFERENCES

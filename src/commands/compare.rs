@@ -39,7 +39,8 @@ pub fn run(a: Args) -> Result<()> {
     report(&scenario, contenders, &a.opts, per_node)
 }
 
-/// Runs `contenders` plus the upper reference and prints the table or JSON.
+/// Runs `contenders` plus the references (stale oracle and oracle, or the
+/// global node) and prints the table or JSON.
 pub fn report(
     scenario: &Scenario,
     mut contenders: Vec<Contender>,
@@ -48,9 +49,10 @@ pub fn report(
 ) -> Result<()> {
     let (episodes, seed, json) = (opts.episodes, opts.seed, opts.json);
     let sim = Simulator::new(scenario)?;
-    let upper = Contender::upper_reference(&sim);
-    if !contenders.iter().any(|c| c.name() == upper.name()) {
-        contenders.push(upper);
+    for r in Contender::references(&sim) {
+        if !contenders.iter().any(|c| c.name() == r.name()) {
+            contenders.push(r);
+        }
     }
     // Fail early on a learned file that does not fit this scenario.
     for c in &contenders {

@@ -24,8 +24,17 @@ pub struct State {
     pub agent_steps: u64,
     /// Wall time spent training so far, seconds.
     pub wall_seconds: f64,
-    /// Observation statistics per network.
+    /// Observation statistics per network (all the samples seen so far: the
+    /// next rollout normalises with them).
     pub obs_stats: Vec<RunningStats>,
+    /// The statistics the current weights were trained with (those of the
+    /// last rollout): exported with the weights. Empty before the first
+    /// iteration and in checkpoints older than this field.
+    #[serde(default)]
+    pub trained_obs_stats: Vec<RunningStats>,
+    /// The KL penalty coefficient per network, as adapted so far.
+    #[serde(default)]
+    pub kl_coeff: Vec<f32>,
     /// Mean episode processed ratio of the last iteration.
     pub last_processed_ratio: f64,
     pub last_reward: f64,

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::nets::Activation;
+
 /// How agents map to networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -42,9 +44,56 @@ pub enum RewardChoice {
     #[default]
     Env,
     /// `1 − (2R + LR + FR)/I` for every model: the marl-dfaas master reward,
-    /// aligned with the processed ratio (the queue model's fidelity reward
-    /// does not penalise rejecting when queues are full).
+    /// per agent (selfish: a forward that overloads a neighbour is charged
+    /// partly to the neighbour's own requests).
     Rejections,
+    /// The federation ("team") reward, the same for every agent: requests
+    /// processed in the slot by the whole federation ÷ the episode's mean
+    /// federation input per slot. An episode's rewards sum to `T ×` its
+    /// processed ratio, the metric every table reports.
+    Team,
+}
+
+impl RewardChoice {
+    /// Names accepted on the command line and in experiment files.
+    pub const NAMES: &'static [&'static str] = &["env", "rejections", "team"];
+
+    /// The choice named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "env" => Some(Self::Env),
+            "rejections" => Some(Self::Rejections),
+            "team" => Some(Self::Team),
+            _ => None,
+        }
+    }
+}
+
+/// How advantages are standardised before the surrogate loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdvantageNorm {
+    /// Left as they are.
+    None,
+    /// Per minibatch (CleanRL, Stable-Baselines3).
+    #[default]
+    Minibatch,
+    /// Once over the whole iteration's batch (RLlib's `standardize_fields`).
+    Batch,
+}
+
+/// What `vf_clip` clips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueClip {
+    /// The squared error per sample, clamped to `[0, vf_clip]` (RLlib's
+    /// `vf_clip_param`): samples whose error exceeds it get no gradient.
+    #[default]
+    Loss,
+    /// The new value, kept within `vf_clip` of the value at collection, and
+    /// the larger of the clipped and unclipped errors taken (PPO2, CleanRL's
+    /// `clip_vloss`).
+    Value,
 }
 
 /// PPO hyperparameters.
@@ -55,21 +104,43 @@ pub struct PpoConfig {
     pub gamma: f32,
     /// GAE λ.
     pub gae_lambda: f32,
-    /// Adam learning rate (constant).
+    /// Adam learning rate (at the start, when annealed).
     pub lr: f64,
+    /// Anneal the learning rate linearly to 0 over the run (CleanRL's `anneal_lr`).
+    #[serde(default)]
+    pub lr_anneal: bool,
     /// PPO clip ε on the probability ratio.
     pub clip: f32,
-    /// Weight of the value loss.
+    /// Weight of the value loss. The actor and the critic are separate
+    /// networks with separate Adam optimisers, and Adam is invariant to the
+    /// scale of a loss, so this has no effect on training; it is kept so that
+    /// RLlib- and CleanRL-shaped configurations load unchanged.
     pub vf_coef: f32,
-    /// Clip of the value loss per sample (RLlib's `vf_clip_param`); none if absent.
+    /// Value clipping threshold (see `vf_clip_kind`); none if absent.
     pub vf_clip: Option<f32>,
+    /// What `vf_clip` clips: `loss` (RLlib) or `value` (PPO2).
+    #[serde(default)]
+    pub vf_clip_kind: ValueClip,
+    /// Initial coefficient of the KL(old ‖ new) penalty (RLlib's `kl_coeff`;
+    /// 0 = none), adapted after each iteration towards `kl_target`: × 1.5 when
+    /// the iteration's KL exceeds 2 × target, × 0.5 when below target / 2.
+    #[serde(default)]
+    pub kl_coeff: f32,
+    /// RLlib's `kl_target` for the adaptive penalty.
+    #[serde(default = "default_kl_target")]
+    pub kl_target: f32,
+    /// Stop an iteration's epochs early once the approximate KL (k3) of an
+    /// epoch exceeds this (CleanRL's `target_kl`); none if absent.
+    #[serde(default)]
+    pub target_kl: Option<f32>,
     /// Entropy coefficient at the start…
     pub entropy_start: f32,
     /// …decaying linearly to this value…
     pub entropy_end: f32,
     /// …over this fraction of the total agent steps.
     pub entropy_decay_fraction: f32,
-    /// Gradient-norm clipping (global L2 norm per network); none if absent.
+    /// Gradient clipping: the global L2 norm over all of a network's
+    /// parameters (actor and critic each) is scaled down to at most this; none if absent.
     pub max_grad_norm: Option<f32>,
     /// Passes over each iteration's samples.
     pub epochs: usize,
@@ -77,8 +148,12 @@ pub struct PpoConfig {
     pub minibatch_size: usize,
     /// Episodes collected per iteration (over all environment copies).
     pub episodes_per_iteration: usize,
-    /// Normalise advantages per minibatch.
-    pub normalize_advantages: bool,
+    /// Advantage standardisation: `none`, `minibatch` or `batch`.
+    pub advantage_norm: AdvantageNorm,
+}
+
+fn default_kl_target() -> f32 {
+    0.01
 }
 
 /// Network shape.
@@ -89,6 +164,9 @@ pub struct NetworkConfig {
     pub hidden: Vec<usize>,
     /// Floor added to softplus in the Dirichlet head.
     pub alpha_floor: f64,
+    /// Hidden-layer nonlinearity: `relu` or `tanh`.
+    #[serde(default)]
+    pub activation: Activation,
 }
 
 /// Rollout parallelism.
@@ -97,7 +175,8 @@ pub struct NetworkConfig {
 pub struct RolloutConfig {
     /// Environment copies stepped in lock-step (episodes per iteration must be a multiple).
     pub envs: usize,
-    /// Worker threads (results depend on the seed and this count only).
+    /// Worker threads for rollouts and for the update's minibatch shards
+    /// (results depend on the seed and this count only).
     pub threads: usize,
 }
 
@@ -157,103 +236,128 @@ pub const PRESETS: &[&str] = &["default", "paper", "master"];
 impl TrainConfig {
     /// The preset `name` for `scenario` (`None` for an unknown name).
     ///
-    /// * `paper`: marl-dfaas paise2025 (IPDPSW 2025) — RLlib PPO defaults:
+    /// * `paper`: marl-dfaas paise2025 (IPDPSW 2025) — RLlib 2.40 PPO defaults:
     ///   γ 0.99, λ 1.0, lr 5e-5, 30 epochs, minibatch 128, 4320 env steps per
-    ///   iteration (15 episodes), [256, 256] tanh, clip 0.3, vf clip 10, no
-    ///   entropy bonus, independent policies on the fidelity layout, 300 iterations.
+    ///   iteration (15 episodes), [256, 256] tanh, clip 0.3, value loss clamped
+    ///   at 10 (`vf_clip_param`), KL penalty 0.2 adapted towards 0.01, advantages
+    ///   standardised over the batch, no entropy bonus, no gradient clipping,
+    ///   independent policies on the fidelity layout, the model's own reward,
+    ///   300 iterations.
     /// * `master`: marl-dfaas master — γ 0.7, λ 0.3, entropy 0.02 → 1e-6 over
     ///   70 % of the steps, 4×256 tanh, 30 epochs, minibatch 144, one episode per
-    ///   iteration, 2000 iterations, independent, fidelity.
+    ///   iteration, the RLlib defaults above otherwise, 2000 iterations,
+    ///   independent, fidelity.
     /// * `default`: ours — one shared network on the normalized encoding, [64, 64]
-    ///   tanh, γ 0.9, λ 0.9, lr 3e-4, 8 epochs, minibatch 1024, 16 episodes per
-    ///   iteration, entropy 0.01 → 0 over 80 %, gradient norm 0.5, clip 0.2.
+    ///   ReLU, the federation (team) reward, γ 0 and λ 0 where the model carries
+    ///   no state between slots (serverless, capacity: each slot is a contextual
+    ///   bandit) and γ 0.9, λ 0.9 for the queue model, lr 3e-4, 4 epochs,
+    ///   minibatch 2048, 16 episodes per iteration, entropy 0.01 → 0 over 80 %,
+    ///   global gradient norm 0.5, clip 0.2, advantages standardised per
+    ///   minibatch.
     pub fn preset(name: &str, scenario: PathBuf) -> Option<Self> {
-        let base = |preset: &str, mode, encoding, iterations, ppo, hidden: Vec<usize>, envs| TrainConfig {
-            scenario: scenario.clone(),
-            preset: preset.to_string(),
-            mode,
-            encoding,
-            reward: RewardChoice::Env,
-            seed: 1,
-            iterations,
-            checkpoint_every: 25,
-            ppo,
-            network: NetworkConfig { hidden, alpha_floor: 1e-3 },
-            rollout: RolloutConfig { envs, threads: 2 },
+        let base =
+            |preset: &str, mode, encoding, reward, iterations, ppo, hidden: Vec<usize>, activation, envs| TrainConfig {
+                scenario: scenario.clone(),
+                preset: preset.to_string(),
+                mode,
+                encoding,
+                reward,
+                seed: 1,
+                iterations,
+                checkpoint_every: 25,
+                ppo,
+                network: NetworkConfig { hidden, alpha_floor: 1e-3, activation },
+                rollout: RolloutConfig { envs, threads: 2 },
+            };
+        // RLlib 2.40's PPO defaults, as both marl-dfaas versions ran them.
+        let rllib = PpoConfig {
+            gamma: 0.99,
+            gae_lambda: 1.0,
+            lr: 5e-5,
+            lr_anneal: false,
+            clip: 0.3,
+            vf_coef: 1.0,
+            vf_clip: Some(10.0),
+            vf_clip_kind: ValueClip::Loss,
+            kl_coeff: 0.2,
+            kl_target: 0.01,
+            target_kl: None,
+            entropy_start: 0.0,
+            entropy_end: 0.0,
+            entropy_decay_fraction: 1.0,
+            max_grad_norm: None,
+            epochs: 30,
+            minibatch_size: 128,
+            episodes_per_iteration: 15,
+            advantage_norm: AdvantageNorm::Batch,
         };
         Some(match name {
             "paper" => base(
                 "paper",
                 Mode::Independent,
                 EncodingChoice::Fidelity,
+                RewardChoice::Env,
                 300,
-                PpoConfig {
-                    gamma: 0.99,
-                    gae_lambda: 1.0,
-                    lr: 5e-5,
-                    clip: 0.3,
-                    vf_coef: 1.0,
-                    vf_clip: Some(10.0),
-                    entropy_start: 0.0,
-                    entropy_end: 0.0,
-                    entropy_decay_fraction: 1.0,
-                    max_grad_norm: None,
-                    epochs: 30,
-                    minibatch_size: 128,
-                    episodes_per_iteration: 15,
-                    normalize_advantages: false,
-                },
+                rllib,
                 vec![256, 256],
+                Activation::Tanh,
                 15,
             ),
             "master" => base(
                 "master",
                 Mode::Independent,
                 EncodingChoice::Fidelity,
+                RewardChoice::Env,
                 2000,
                 PpoConfig {
                     gamma: 0.7,
                     gae_lambda: 0.3,
-                    lr: 5e-5,
-                    clip: 0.3,
-                    vf_coef: 1.0,
-                    vf_clip: Some(10.0),
                     entropy_start: 0.02,
                     entropy_end: 1e-6,
                     entropy_decay_fraction: 0.7,
-                    max_grad_norm: None,
-                    epochs: 30,
                     minibatch_size: 144,
                     episodes_per_iteration: 1,
-                    normalize_advantages: false,
+                    ..rllib
                 },
                 vec![256, 256, 256, 256],
+                Activation::Tanh,
                 1,
             ),
-            "default" => base(
-                "default",
-                Mode::Shared,
-                EncodingChoice::Normalized,
-                200,
-                PpoConfig {
-                    gamma: 0.9,
-                    gae_lambda: 0.9,
-                    lr: 3e-4,
-                    clip: 0.2,
-                    vf_coef: 0.5,
-                    vf_clip: None,
-                    entropy_start: 0.01,
-                    entropy_end: 0.0,
-                    entropy_decay_fraction: 0.8,
-                    max_grad_norm: Some(0.5),
-                    epochs: 8,
-                    minibatch_size: 1024,
-                    episodes_per_iteration: 16,
-                    normalize_advantages: true,
-                },
-                vec![64, 64],
-                16,
-            ),
+            "default" => {
+                let stateless = stateless_model(&scenario).unwrap_or(false);
+                let (gamma, gae_lambda) = if stateless { (0.0, 0.0) } else { (0.9, 0.9) };
+                base(
+                    "default",
+                    Mode::Shared,
+                    EncodingChoice::Normalized,
+                    RewardChoice::Team,
+                    200,
+                    PpoConfig {
+                        gamma,
+                        gae_lambda,
+                        lr: 3e-4,
+                        lr_anneal: false,
+                        clip: 0.2,
+                        vf_coef: 0.5,
+                        vf_clip: None,
+                        vf_clip_kind: ValueClip::Loss,
+                        kl_coeff: 0.0,
+                        kl_target: 0.01,
+                        target_kl: None,
+                        entropy_start: 0.01,
+                        entropy_end: 0.0,
+                        entropy_decay_fraction: 0.8,
+                        max_grad_norm: Some(0.5),
+                        epochs: 4,
+                        minibatch_size: 2048,
+                        episodes_per_iteration: 16,
+                        advantage_norm: AdvantageNorm::Minibatch,
+                    },
+                    vec![64, 64],
+                    Activation::Relu,
+                    16,
+                )
+            }
             _ => return None,
         })
     }
@@ -345,6 +449,27 @@ impl TrainConfig {
         if p.episodes_per_iteration == 0 {
             return bad("ppo.episodes_per_iteration", "0".into(), "must be at least 1");
         }
+        if let Some(c) = p.vf_clip
+            && !(c.is_finite() && c > 0.0)
+        {
+            return bad("ppo.vf_clip", c.to_string(), "must be positive");
+        }
+        if !(p.kl_coeff.is_finite() && p.kl_coeff >= 0.0) {
+            return bad("ppo.kl_coeff", p.kl_coeff.to_string(), "must be ≥ 0");
+        }
+        if !(p.kl_target.is_finite() && p.kl_target > 0.0) {
+            return bad("ppo.kl_target", p.kl_target.to_string(), "must be positive");
+        }
+        if let Some(t) = p.target_kl
+            && !(t.is_finite() && t > 0.0)
+        {
+            return bad("ppo.target_kl", t.to_string(), "must be positive");
+        }
+        if let Some(g) = p.max_grad_norm
+            && !(g.is_finite() && g > 0.0)
+        {
+            return bad("ppo.max_grad_norm", g.to_string(), "must be positive");
+        }
         if !(0.0..=1.0).contains(&p.entropy_decay_fraction) {
             return bad("ppo.entropy_decay_fraction", p.entropy_decay_fraction.to_string(), "must be in [0, 1]");
         }
@@ -394,6 +519,7 @@ fn overlay<T: Serialize + for<'de> Deserialize<'de>>(
     };
     let mut merged =
         toml::Table::try_from(base).map_err(|e| ConfigError::Parse { file: path.into(), message: e.to_string() })?;
+    let base_table = merged.clone();
     for (k, v) in table {
         if !merged.contains_key(&k) && !optional_key(section, &k) {
             return Err(ConfigError::Invalid {
@@ -401,6 +527,20 @@ fn overlay<T: Serialize + for<'de> Deserialize<'de>>(
                 field: format!("{section}.{k}"),
                 value: v.to_string(),
                 reason: "unknown field".into(),
+            });
+        }
+        // Each field alone over the preset, so that a bad value (a wrong type,
+        // an unknown name) is reported with its field and value.
+        let mut one = base_table.clone();
+        one.insert(k.clone(), v.clone());
+        if let Err(e) = one.try_into::<T>() {
+            let reason = e.to_string();
+            let reason = reason.lines().last().unwrap_or("invalid value").trim().to_string();
+            return Err(ConfigError::Invalid {
+                file: path.into(),
+                field: format!("{section}.{k}"),
+                value: v.to_string(),
+                reason,
             });
         }
         merged.insert(k, v);
@@ -412,7 +552,15 @@ fn overlay<T: Serialize + for<'de> Deserialize<'de>>(
 }
 
 fn optional_key(section: &str, key: &str) -> bool {
-    matches!((section, key), ("ppo", "vf_clip") | ("ppo", "max_grad_norm"))
+    matches!((section, key), ("ppo", "vf_clip") | ("ppo", "max_grad_norm") | ("ppo", "target_kl"))
+}
+
+/// Whether the scenario at `path` uses a model with no state carried between
+/// slots (serverless, capacity); `None` if it cannot be read (the trainer
+/// reports that error when it loads the scenario).
+fn stateless_model(path: &Path) -> Option<bool> {
+    let s = dfaas_env::Scenario::load(path).ok()?;
+    Some(!matches!(s.model, dfaas_env::models::ModelSpec::Queue(_)))
 }
 
 fn serde_json_roundtrip<T: Serialize + for<'de> Deserialize<'de>>(v: &T) -> T {
@@ -434,6 +582,11 @@ mod tests {
         assert_eq!(c.ppo.lr, 5e-5);
         assert_eq!((c.ppo.epochs, c.ppo.minibatch_size, c.ppo.episodes_per_iteration), (30, 128, 15));
         assert_eq!(c.network.hidden, vec![256, 256]);
+        assert_eq!(c.network.activation, Activation::Tanh);
+        assert_eq!((c.ppo.kl_coeff, c.ppo.kl_target, c.ppo.advantage_norm), (0.2, 0.01, AdvantageNorm::Batch));
+        assert_eq!((c.ppo.vf_clip, c.ppo.vf_clip_kind), (Some(10.0), ValueClip::Loss));
+        let c = TrainConfig::from_toml_str("scenario = \"s.toml\"\n[network]\nactivation = \"tanh\"\n", p).unwrap();
+        assert_eq!((c.network.activation, c.reward), (Activation::Tanh, RewardChoice::Team));
         let m = TrainConfig::preset("master", "s".into()).unwrap();
         assert_eq!((m.ppo.gamma, m.ppo.gae_lambda, m.ppo.entropy_start), (0.7, 0.3, 0.02));
         assert_eq!(m.network.hidden, vec![256; 4]);
@@ -441,6 +594,22 @@ mod tests {
         assert!((m.entropy_coef(0, 100) - 0.02).abs() < 1e-9);
         assert!((m.entropy_coef(35, 100) - 0.0100005).abs() < 1e-6);
         assert!((m.entropy_coef(90, 100) - 1e-6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn default_preset_discounts_only_where_state_carries_over() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios");
+        for (name, gamma) in
+            [("marl-master-5", 0.0), ("dfaas-cloudnet21", 0.0), ("capacity-5", 0.0), ("marl-paper-5", 0.9)]
+        {
+            let c = TrainConfig::preset("default", dir.join(format!("{name}.toml"))).unwrap();
+            assert_eq!((c.ppo.gamma, c.ppo.gae_lambda), (gamma, gamma), "{name}");
+            assert_eq!((c.reward, c.network.activation), (RewardChoice::Team, Activation::Relu));
+        }
+        // A file's own γ wins over the preset's choice.
+        let p = dir.join("exp.toml");
+        let c = TrainConfig::from_toml_str("scenario = \"marl-master-5.toml\"\n[ppo]\ngamma = 0.5\n", &p).unwrap();
+        assert_eq!(c.ppo.gamma, 0.5);
     }
 
     #[test]
@@ -456,6 +625,18 @@ mod tests {
         assert!(e.contains("scenario"), "{e}");
         let e = TrainConfig::from_toml_str("scenario = \"s\"\n[rollout]\nenvs = 5\n", p).unwrap_err().to_string();
         assert!(e.contains("rollout.envs") && e.contains('5'), "{e}");
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\n[network]\nactivation = \"sigmoid\"\n", p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("exp.toml") && e.contains("network.activation") && e.contains("sigmoid"), "{e}");
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\nreward = \"selfless\"\n", p).unwrap_err().to_string();
+        assert!(e.contains("exp.toml") && e.contains("reward") && e.contains("selfless"), "{e}");
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\n[ppo]\ngamma = -0.1\n", p).unwrap_err().to_string();
+        assert!(e.contains("ppo.gamma") && e.contains("-0.1"), "{e}");
+        let e = TrainConfig::from_toml_str("scenario = \"s\"\n[ppo]\nadvantage_norm = \"global\"\n", p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ppo.advantage_norm") && e.contains("global"), "{e}");
         let e = TrainConfig::from_toml_str("scenario = \"s\"\nmode = \"shared\"\nencoding = \"fidelity\"\n", p)
             .unwrap_err()
             .to_string();

@@ -70,7 +70,10 @@ pub fn policy_file(
             input_dim: shape.obs_dim,
             output_dim: shape.action_dim,
             hidden: cfg.network.hidden.clone(),
-            activation: Activation::Tanh,
+            activation: match cfg.network.activation {
+                crate::nets::Activation::Tanh => Activation::Tanh,
+                crate::nets::Activation::Relu => Activation::Relu,
+            },
             alpha_floor: l.actor.alpha_floor() as f32,
             obs_mean: mean,
             obs_std: std,
@@ -108,7 +111,10 @@ pub fn export_run(run_dir: &Path, out: &Path) -> Result<PathBuf, TrainError> {
         "config": cfg,
         "checkpoint": ck.file_name().map(|n| n.to_string_lossy().into_owned()),
     });
-    let file = policy_file(&cfg, &scenario, &layout, &learners, &state.obs_stats, training)?;
+    // The statistics the weights were trained with (older checkpoints: the latest).
+    let stats =
+        if state.trained_obs_stats.len() == learners.len() { &state.trained_obs_stats } else { &state.obs_stats };
+    let file = policy_file(&cfg, &scenario, &layout, &learners, stats, training)?;
     let out = output_path(out);
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| TrainError::Io { path: parent.to_path_buf(), source })?;

@@ -100,7 +100,7 @@ impl Layout {
                 obs_dim: s.obs_dim,
                 action_dim: s.action_dim,
                 hidden: network.hidden.clone(),
-                activation: crate::nets::Activation::Tanh,
+                activation: network.activation,
                 alpha_floor: network.alpha_floor,
             })
             .collect()

@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Relative standard deviation under which a feature counts as constant.
+pub const NEAR_CONSTANT: f64 = 1e-6;
+
 /// Welford-style running mean and variance over feature vectors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunningStats {
@@ -46,9 +49,19 @@ impl RunningStats {
         self.count = total;
     }
 
-    /// Per-feature standard deviation (1 before any data; floored at 1e-4).
+    /// Per-feature standard deviation: 1 before any data and for a feature
+    /// that did not vary (σ ≤ 1e-6 · max(|mean|, 10⁻³): a constant up to
+    /// rounding), so that a value it takes later (live, another federation)
+    /// moves the input by its own size instead of saturating the ±10 clip.
     pub fn std(&self) -> Vec<f64> {
-        self.m2.iter().map(|&m2| if self.count > 1.0 { (m2 / self.count).sqrt().max(1e-4) } else { 1.0 }).collect()
+        self.m2
+            .iter()
+            .zip(&self.mean)
+            .map(|(&m2, &mean)| {
+                let s = if self.count > 1.0 { (m2 / self.count).sqrt() } else { 0.0 };
+                if s <= NEAR_CONSTANT * mean.abs().max(1e-3) { 1.0 } else { s }
+            })
+            .collect()
     }
 
     /// Frozen f32 mean and std for normalising.
@@ -76,10 +89,18 @@ mod tests {
         assert!((s.mean[0] - 3.0).abs() < 1e-12);
         let std = s.std();
         assert!((std[0] - (8.0f64 / 3.0).sqrt()).abs() < 1e-12);
-        assert_eq!(std[1], 1e-4, "constant feature: floored std");
+        assert_eq!(std[1], 1.0, "constant feature: left unscaled");
         let (m, sd) = s.frozen();
         let mut x = [3.0f32, 10.0];
         normalize(&mut x, &m, &sd);
         assert_eq!(x, [0.0, 0.0]);
+        // A value the constant feature never took moves the input by its own size.
+        let mut x = [3.0f32, 11.5];
+        normalize(&mut x, &m, &sd);
+        assert_eq!(x, [0.0, 1.5]);
+        // A small but real variation keeps its scale.
+        let mut t = RunningStats::new(1);
+        t.update(&[0.002, 0.0021, 0.0019]);
+        assert!((t.std()[0] - 8.164_965_809e-5).abs() < 1e-9, "{:?}", t.std());
     }
 }

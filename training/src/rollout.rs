@@ -25,8 +25,12 @@ pub struct Trajectory {
     /// Sampled actions on the network's full output layout, `len × action_dim`.
     pub actions: Vec<f32>,
     pub rewards: Vec<f32>,
-    /// Episode ended after this step.
-    pub dones: Vec<bool>,
+    /// The episode was cut at its time limit after this step (the simulator's
+    /// episodes never terminate: every end is a truncation, bootstrapped).
+    pub truncated: Vec<bool>,
+    /// The normalised real final observation of each truncated episode, in
+    /// order, `episodes × obs_dim`: its value bootstraps the last step.
+    pub final_obs: Vec<f32>,
 }
 
 /// Statistics of one finished episode.
@@ -47,9 +51,16 @@ pub struct Rollout {
     pub agent_steps: u64,
 }
 
-/// Episode seed of copy `env`, episode `k` of `iteration` (all distinct streams).
+/// Bit set in every training episode seed. Evaluation seeds (scenario
+/// lists, `dfaas_env::seeds::evaluation_seeds`, marl-dfaas's) are below
+/// 2³², so no policy is ever evaluated on an episode it was trained on.
+pub const TRAINING_SEED_BIT: u64 = 1 << 32;
+
+/// Episode seed of copy `env`, episode `k` of `iteration` (all distinct
+/// streams; disjoint from every evaluation seed by [`TRAINING_SEED_BIT`]).
 pub fn episode_seed(seed: u64, iteration: u64, env: usize, k: usize) -> u64 {
-    splitmix(splitmix(seed ^ 0xE915_0DE5) ^ splitmix(iteration) ^ splitmix((env as u64) << 20 | k as u64)) >> 32
+    let h = splitmix(splitmix(seed ^ 0xE915_0DE5) ^ splitmix(iteration) ^ splitmix((env as u64) << 20 | k as u64));
+    TRAINING_SEED_BIT | (h >> 32)
 }
 
 /// Plays `episodes_per_env` whole episodes on each of `envs` copies of `base`.
@@ -132,6 +143,8 @@ impl Worker<'_> {
             }
             let mut ep_rewards = vec![vec![0.0f64; n]; sims.len()];
             let (mut processed, mut input) = (vec![0u64; sims.len()], vec![0u64; sims.len()]);
+            // The team reward's scale: the episode's mean federation input per slot.
+            let team_scale: Vec<f64> = sims.iter().map(mean_federation_input).collect();
             while !sims[0].is_done() {
                 for d in decisions.iter_mut() {
                     d.clear();
@@ -170,6 +183,7 @@ impl Worker<'_> {
                 for (j, sim) in sims.iter_mut().enumerate() {
                     sim.advance(&decisions[j]).expect("layout builds valid decisions");
                     let done = sim.is_done();
+                    let team = sim.outcomes().iter().map(|o| o.processed as f64).sum::<f64>() / team_scale[j];
                     for (i, o) in sim.outcomes().iter().enumerate() {
                         let t = &mut out[j].trajectories[i];
                         let r = match self.reward {
@@ -180,14 +194,25 @@ impl Worker<'_> {
                                 o.local_rejects,
                                 o.forward_rejects_total() + o.forward_lost,
                             ),
+                            RewardChoice::Team => team,
                         };
                         t.rewards.push(r as f32);
-                        t.dones.push(done);
+                        t.truncated.push(done);
                         ep_rewards[j][i] += r;
                         processed[j] += o.processed as u64;
                         input[j] += o.input as u64;
                     }
                     out[j].agent_steps += n as u64;
+                    if done {
+                        // The real final observation, for the bootstrap.
+                        for i in 0..n {
+                            let g = l.agent_net[i];
+                            l.encoder.encode(&sim.observations()[i], &mut enc);
+                            enc.resize(l.nets[g].obs_dim, 0.0);
+                            normalize(&mut enc, &self.norm[g].0, &self.norm[g].1);
+                            out[j].trajectories[i].final_obs.extend_from_slice(&enc);
+                        }
+                    }
                 }
             }
             for j in 0..sims.len() {
@@ -199,6 +224,13 @@ impl Worker<'_> {
         }
         envs.iter().copied().zip(out).collect()
     }
+}
+
+/// Mean federation input per slot of the episode `sim` is playing (at least 1).
+pub fn mean_federation_input(sim: &Simulator) -> f64 {
+    let inputs = sim.inputs();
+    let total: u64 = inputs.iter().flat_map(|v| v.iter()).map(|&x| x as u64).sum();
+    (total as f64 / sim.max_steps().max(1) as f64).max(1.0)
 }
 
 /// Samples a Dirichlet over the valid entries of `alpha`; masked entries are 0.

@@ -13,7 +13,9 @@ use dfaas_env::{Scenario, Simulator};
 use serde::Serialize;
 
 use crate::checkpoint::{self, State};
+use crate::config::AdvantageNorm;
 use crate::config::TrainConfig;
+use crate::gae::StepEnd;
 use crate::layout::Layout;
 use crate::logging::{RunLogger, agent_reward_tag, progress_message};
 use crate::nets::NetConfig;
@@ -67,6 +69,8 @@ pub struct Trainer {
     logger: RunLogger,
     /// Seconds of the last iteration spent collecting and updating.
     timing: (f64, f64),
+    /// Seconds of the last update spent on advantages and the old policy's outputs.
+    prepare_secs: f64,
 }
 
 static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -147,6 +151,8 @@ impl Trainer {
                     agent_steps: 0,
                     wall_seconds: 0.0,
                     obs_stats: layout.nets.iter().map(|s| RunningStats::new(s.obs_dim)).collect(),
+                    trained_obs_stats: Vec::new(),
+                    kl_coeff: vec![cfg.ppo.kl_coeff; layout.nets.len()],
                     last_processed_ratio: 0.0,
                     last_reward: 0.0,
                 };
@@ -165,6 +171,7 @@ impl Trainer {
             net_cfgs,
             logger,
             timing: (0.0, 0.0),
+            prepare_secs: 0.0,
         })
     }
 
@@ -212,11 +219,19 @@ impl Trainer {
         Ok(self.state)
     }
 
-    /// One iteration: collect, update, log.
+    /// The learning rate of the coming iteration (annealed linearly to 0 when configured).
+    pub fn learning_rate(&self) -> f64 {
+        let p = &self.cfg.ppo;
+        if p.lr_anneal { p.lr * (1.0 - self.state.iteration as f64 / self.cfg.iterations.max(1) as f64) } else { p.lr }
+    }
+
+    /// One iteration: collect, advantages, update, log.
     pub fn iterate(&mut self) -> IterationReport {
         let t0 = Instant::now();
         let it = self.state.iteration as u64;
-        let norm: Vec<(Vec<f32>, Vec<f32>)> = self.state.obs_stats.iter().map(RunningStats::frozen).collect();
+        // 1. Collect with the current policy, observations normalised with frozen statistics.
+        let frozen: Vec<RunningStats> = self.state.obs_stats.clone();
+        let norm: Vec<(Vec<f32>, Vec<f32>)> = frozen.iter().map(RunningStats::frozen).collect();
         // Rollouts run on the CPU whatever device the updates use.
         let actors: Vec<_> =
             self.learners.iter().map(|l| burn::module::Module::valid(&l.actor).to_device(&Device::flex())).collect();
@@ -235,27 +250,43 @@ impl Trainer {
             self.cfg.reward,
         );
         let rollout_secs = t0.elapsed().as_secs_f64();
-        let batches = self.batches(&rollout);
+        // 2. Advantages (GAE, truncations bootstrapped) and the old policy's outputs.
+        let (batches, explained) = self.batches(&rollout);
+        let prepare_secs = t0.elapsed().as_secs_f64() - rollout_secs;
+        // 3. PPO epochs per network (minibatches sharded over the threads).
         let ent = self.cfg.entropy_coef(self.state.agent_steps, self.total_agent_steps());
+        let lr = self.learning_rate();
+        if self.state.kl_coeff.len() != batches.len() {
+            self.state.kl_coeff = vec![self.cfg.ppo.kl_coeff; batches.len()];
+        }
         let mut stats = Vec::new();
         for (g, b) in batches.iter().enumerate() {
             let mut rng = substream(splitmix(self.cfg.seed ^ splitmix(it + 7)), 1000 + g as u64);
-            stats.push(self.learners[g].update(b, &self.cfg.ppo, ent, &mut rng));
+            let threads = self.cfg.rollout.threads;
+            let s = self.learners[g].update(b, &self.cfg.ppo, lr, ent, self.state.kl_coeff[g], threads, &mut rng);
+            self.state.kl_coeff[g] = adapt_kl_coeff(self.state.kl_coeff[g], s.kl, self.cfg.ppo.kl_target);
+            stats.push(s);
         }
-        // Observation statistics move after the update (frozen during a rollout).
+        // The weights now match the statistics they were trained with; the
+        // running statistics take in this rollout for the next one.
+        self.state.trained_obs_stats = frozen;
         for t in &rollout.trajectories {
             self.state.obs_stats[t.net].update(&t.raw_obs);
         }
         let secs = t0.elapsed().as_secs_f64();
         self.timing = (rollout_secs, secs - rollout_secs);
+        self.prepare_secs = prepare_secs;
         self.state.iteration += 1;
         self.state.agent_steps += rollout.agent_steps;
         self.state.wall_seconds += secs;
-        self.log(&rollout, &stats, ent, secs)
+        // 4. Log.
+        self.log(&rollout, &stats, explained, ent, lr, secs)
     }
 
-    /// Per-network batches with GAE advantages and old log-densities.
-    fn batches(&self, r: &Rollout) -> Vec<Batch> {
+    /// Per-network batches with GAE advantages, the old policy's
+    /// log-densities, concentrations and values; and the critic's explained
+    /// variance over all samples.
+    fn batches(&self, r: &Rollout) -> (Vec<Batch>, f64) {
         let p = &self.cfg.ppo;
         let mut out: Vec<Batch> = self
             .layout
@@ -264,6 +295,7 @@ impl Trainer {
             .map(|s| Batch { obs_dim: s.obs_dim, action_dim: s.action_dim, ..Default::default() })
             .collect();
         let mut lens: Vec<Vec<(usize, usize)>> = vec![Vec::new(); out.len()]; // (trajectory, len)
+        let mut finals: Vec<Vec<f32>> = vec![Vec::new(); out.len()];
         for (ti, t) in r.trajectories.iter().enumerate() {
             let b = &mut out[t.net];
             b.obs.extend_from_slice(&t.obs);
@@ -272,19 +304,42 @@ impl Trainer {
                 b.masks.extend(self.layout.masks[t.agent].iter().map(|&m| if m { 1.0 } else { 0.0 }));
             }
             lens[t.net].push((ti, t.rewards.len()));
+            finals[t.net].extend_from_slice(&t.final_obs);
         }
+        let (mut all_values, mut all_returns) = (Vec::new(), Vec::new());
         for (g, b) in out.iter_mut().enumerate() {
-            let (logp, values) = self.learners[g].evaluate(&b.obs, &b.actions, &b.masks, b.obs_dim, b.action_dim);
-            b.old_logp = logp;
+            let e = self.learners[g].evaluate(
+                &b.obs,
+                &b.actions,
+                &b.masks,
+                b.obs_dim,
+                b.action_dim,
+                self.cfg.rollout.threads,
+            );
+            let final_values = self.learners[g].values(&finals[g], b.obs_dim);
+            let mut next_final = 0;
             let (mut adv, mut ret) = (Vec::new(), Vec::new());
             let mut start = 0;
             for &(ti, len) in &lens[g] {
                 let t = &r.trajectories[ti];
+                let ends: Vec<StepEnd> = t
+                    .truncated
+                    .iter()
+                    .map(|&cut| {
+                        if cut {
+                            next_final += 1;
+                            StepEnd::Truncated { final_value: final_values[next_final - 1] }
+                        } else {
+                            StepEnd::Continue
+                        }
+                    })
+                    .collect();
+                let last = *e.values.get(start + len).unwrap_or(&0.0);
                 crate::gae::gae(
                     &t.rewards,
-                    &values[start..start + len],
-                    &t.dones,
-                    0.0,
+                    &e.values[start..start + len],
+                    &ends,
+                    last,
                     p.gamma,
                     p.gae_lambda,
                     &mut adv,
@@ -294,11 +349,27 @@ impl Trainer {
                 b.returns.extend_from_slice(&ret);
                 start += len;
             }
+            if p.advantage_norm == AdvantageNorm::Batch {
+                crate::gae::normalize(&mut b.advantages);
+            }
+            all_values.extend_from_slice(&e.values);
+            all_returns.extend_from_slice(&b.returns);
+            b.old_logp = e.logp;
+            b.old_alpha = e.alpha;
+            b.old_values = e.values;
         }
-        out
+        (out, crate::gae::explained_variance(&all_values, &all_returns))
     }
 
-    fn log(&mut self, r: &Rollout, stats: &[UpdateStats], ent: f32, secs: f64) -> IterationReport {
+    fn log(
+        &mut self,
+        r: &Rollout,
+        stats: &[UpdateStats],
+        explained: f64,
+        ent: f32,
+        lr: f64,
+        secs: f64,
+    ) -> IterationReport {
         let n_ep = r.episodes.len().max(1) as f64;
         let n_agents = self.layout.agents.len();
         let mut scalars: Vec<(String, f64)> = Vec::new();
@@ -319,22 +390,32 @@ impl Trainer {
             policy_loss: mean(&|s| s.policy_loss),
             value_loss: mean(&|s| s.value_loss),
             entropy: mean(&|s| s.entropy),
-            kl: mean(&|s| s.kl),
+            kl: mean(&|s| s.approx_kl),
             agent_steps_per_second: r.agent_steps as f64 / secs.max(1e-9),
         };
+        // CleanRL's tag names for the update diagnostics.
         scalars.extend([
             ("episode/reward_mean".to_string(), reward_mean),
             ("episode/processed_ratio".into(), processed),
-            ("loss/policy".into(), rep.policy_loss),
-            ("loss/value".into(), rep.value_loss),
-            ("policy/entropy".into(), rep.entropy),
-            ("policy/kl".into(), rep.kl),
-            ("policy/clip_fraction".into(), mean(&|s| s.clip_fraction)),
-            ("train/learning_rate".into(), self.cfg.ppo.lr),
-            ("train/entropy_coef".into(), ent as f64),
+            ("losses/policy_loss".into(), rep.policy_loss),
+            ("losses/value_loss".into(), rep.value_loss),
+            ("losses/entropy".into(), rep.entropy),
+            ("losses/approx_kl".into(), rep.kl),
+            ("losses/old_approx_kl".into(), mean(&|s| s.old_approx_kl)),
+            ("losses/clipfrac".into(), mean(&|s| s.clip_fraction)),
+            ("losses/explained_variance".into(), explained),
+            ("losses/kl_dirichlet".into(), mean(&|s| s.kl)),
+            ("charts/learning_rate".into(), lr),
+            ("charts/entropy_coef".into(), ent as f64),
+            (
+                "charts/kl_coeff".into(),
+                self.state.kl_coeff.iter().map(|&c| c as f64).sum::<f64>() / self.state.kl_coeff.len().max(1) as f64,
+            ),
+            ("charts/epochs".into(), mean(&|s| s.epochs as f64)),
             ("perf/agent_steps_per_second".into(), rep.agent_steps_per_second),
             ("perf/rollout_seconds".into(), self.timing.0),
             ("perf/update_seconds".into(), self.timing.1),
+            ("perf/advantage_seconds".into(), self.prepare_secs),
         ]);
         let refs: Vec<(&str, f64)> = scalars.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         if let Err(e) = self.logger.log_scalars(self.state.agent_steps, &refs) {
@@ -349,5 +430,18 @@ impl Trainer {
         self.state.last_processed_ratio = processed;
         self.state.last_reward = reward_mean;
         rep
+    }
+}
+
+/// RLlib's adaptive KL coefficient: × 1.5 when the iteration's KL exceeds
+/// twice the target, × 0.5 when it is below half of it (0 stays 0).
+pub fn adapt_kl_coeff(coeff: f32, kl: f64, target: f32) -> f32 {
+    let target = target as f64;
+    if kl > 2.0 * target {
+        coeff * 1.5
+    } else if kl < 0.5 * target {
+        coeff * 0.5
+    } else {
+        coeff
     }
 }

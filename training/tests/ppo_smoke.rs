@@ -100,7 +100,8 @@ fn export_then_load_gives_identical_decisions() {
     let mut sim = Simulator::new(&t.scenario).unwrap();
     sim.reset_episode(Some(4));
     let actor = t.learners[0].actor.valid();
-    let (mean, std) = t.state.obs_stats[0].frozen();
+    // Exported with the statistics the weights were trained with.
+    let (mean, std) = t.state.trained_obs_stats[0].frozen();
     let mut enc = Vec::new();
     for i in 0..2 {
         let ctx = NodeContext::from_topology(sim.topology(), i).unwrap();
@@ -111,8 +112,9 @@ fn export_then_load_gives_identical_decisions() {
         dfaas_training::obs_norm::normalize(&mut enc, &mean, &std);
         let x = Tensor::<2>::from_data(TensorData::new(enc.clone(), [1, enc.len()]), &Device::flex());
         let alpha: Vec<f32> = actor.forward(x).into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
-        let valid: Vec<f64> =
+        let mut valid: Vec<f64> =
             alpha.iter().zip(&t.layout.masks[i]).filter(|(_, m)| **m).map(|(&a, _)| a as f64).collect();
+        dfaas_policies::learned::drop_sub_request(&mut valid, obs.predicted_input);
         let s: f64 = valid.iter().sum();
         for (got, want) in d.as_slice().iter().zip(valid.iter().map(|a| a / s)) {
             assert!((got - want).abs() < 1e-5, "node {i}: {:?} vs burn mean", d.as_slice());

@@ -61,19 +61,28 @@ impl Oracle {
         let topo = sim.topology().clone();
         let slot = sim.slot_seconds();
         let models = sim.models_mut();
-        self.solve(&topo, &inputs, &mut |n, l, exact| cost(models, n, l, slot, exact));
+        self.solve(&topo, &inputs, &mut |n, l, exact| slot_cost(models, n, l, slot, exact));
         (0..topo.len())
             .map(|i| {
-                let total = inputs[i];
                 let deg = topo.degree(i);
-                if total == 0 {
+                if inputs[i] == 0 {
                     return Decision::all_local(deg);
                 }
-                let mut f: Vec<f64> = self.x[i].iter().map(|&c| c as f64 / total as f64).collect();
-                f.push(self.left[i] as f64 / total as f64);
-                Decision::from_weights(f).unwrap_or_else(|_| Decision::all_local(deg))
+                self.row(i, inputs[i]).unwrap_or_else(|| Decision::all_local(deg))
             })
             .collect()
+    }
+
+    /// Node `i`'s share of the last [`Oracle::solve`] as fractions of its
+    /// `total` input `[local, fwd…, reject]`; `None` if there is none.
+    pub fn row(&self, i: usize, total: u32) -> Option<Decision> {
+        let x = self.x.get(i)?;
+        if total == 0 {
+            return None;
+        }
+        let mut f: Vec<f64> = x.iter().map(|&c| c as f64 / total as f64).collect();
+        f.push(self.left[i] as f64 / total as f64);
+        Decision::from_weights(f).ok()
     }
 
     /// Solves one slot: fills `x`, `load` and `left` (rejected on purpose).
@@ -229,7 +238,7 @@ impl Oracle {
 }
 
 /// Node `n`'s loss at load `l`: expected (`exact = false`) or simulated.
-fn cost(models: &mut NodeModels, n: usize, l: u32, slot_seconds: f64, exact: bool) -> f64 {
+pub(crate) fn slot_cost(models: &mut NodeModels, n: usize, l: u32, slot_seconds: f64, exact: bool) -> f64 {
     match models {
         NodeModels::Serverless { nodes } => {
             let c = &mut nodes[n];

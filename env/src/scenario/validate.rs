@@ -21,6 +21,16 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
     if s.seeds.evaluation_episodes == 0 && s.seeds.evaluation.as_ref().is_none_or(|v| v.is_empty()) {
         return Err(ConfigError::invalid(f, "seeds.evaluation_episodes", 0, "must be positive"));
     }
+    // Training episode seeds are ≥ 2³² (dfaas-training's TRAINING_SEED_BIT):
+    // evaluation seeds below it are never trained on.
+    if let Some(big) = s.seeds.evaluation.iter().flatten().find(|&&x| x >= 1 << 32) {
+        return Err(ConfigError::invalid(
+            f,
+            "seeds.evaluation",
+            big,
+            "evaluation seeds must be below 2^32 (larger seeds are training episodes)",
+        ));
+    }
     match &s.model {
         ModelSpec::Capacity(c) => {
             if let Some(len) = c.capacity_rps.explicit_len()

@@ -269,8 +269,10 @@ impl MultiAgentEnv for Simulator {
         Ok(StepResult {
             observations: self.obs.clone(),
             rewards: self.outcomes.iter().map(|o| o.reward).collect(),
-            terminations: vec![done; n],
-            truncations: vec![false; n],
+            // The episode ends only at the scenario's time limit: a truncation
+            // (Gymnasium's TimeLimit), to be bootstrapped, never a termination.
+            terminations: vec![false; n],
+            truncations: vec![done; n],
             infos: self.outcomes.clone(),
             issues: vec![None; n],
         })

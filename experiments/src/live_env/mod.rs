@@ -487,8 +487,10 @@ impl MultiAgentEnv for LiveEnv {
         Ok(StepResult {
             observations: self.sim.observations().to_vec(),
             rewards: self.sim.outcomes().iter().map(|o| o.reward).collect(),
-            terminations: vec![done; n],
-            truncations: vec![false; n],
+            // The episode ends only at the scenario's time limit: a truncation
+            // (Gymnasium's TimeLimit), to be bootstrapped, never a termination.
+            terminations: vec![false; n],
+            truncations: vec![done; n],
             infos: self.sim.outcomes().to_vec(),
             issues: self.issues.clone(),
         })

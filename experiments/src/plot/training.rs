@@ -17,10 +17,18 @@ use super::style;
 pub const PANELS: [(&str, &str); 6] = [
     ("episode/reward_mean", "mean episode reward"),
     ("episode/processed_ratio", "processed ratio"),
-    ("loss/policy", "policy loss"),
-    ("loss/value", "value loss"),
-    ("policy/entropy", "policy entropy"),
-    ("policy/kl", "approximate KL divergence"),
+    ("losses/policy_loss", "policy loss"),
+    ("losses/value_loss", "value loss"),
+    ("losses/entropy", "policy entropy"),
+    ("losses/approx_kl", "approximate KL divergence"),
+];
+
+/// Tags of runs logged before the CleanRL names, read as the current ones.
+const OLD_TAGS: [(&str, &str); 4] = [
+    ("loss/policy", "losses/policy_loss"),
+    ("loss/value", "losses/value_loss"),
+    ("policy/entropy", "losses/entropy"),
+    ("policy/kl", "losses/approx_kl"),
 ];
 
 /// Every tag's (step, value) points, in file order.
@@ -87,7 +95,9 @@ pub fn read(file: &Path) -> Result<Scalars, PlotError> {
         let value = rec.get(3).unwrap_or("");
         let value: f64 =
             value.parse().map_err(|_| PlotError::input(file, format!("row {row}: value `{value}` is not a number")))?;
-        s.tags.entry(rec.get(2).unwrap_or("").to_string()).or_default().push((step as f64, value));
+        let tag = rec.get(2).unwrap_or("");
+        let tag = OLD_TAGS.iter().find(|(old, _)| *old == tag).map_or(tag, |(_, new)| new);
+        s.tags.entry(tag.to_string()).or_default().push((step as f64, value));
     }
     if !PANELS.iter().any(|(t, _)| s.tags.contains_key(*t)) {
         let known: Vec<&str> = PANELS.iter().map(|p| p.0).collect();

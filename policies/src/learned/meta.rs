@@ -74,7 +74,10 @@ pub struct NodeEntry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Activation {
+    /// tanh (RLlib's default; the marl-dfaas presets).
     Tanh,
+    /// max(0, x) (the `default` training preset).
+    Relu,
 }
 
 /// One MLP: shapes, normalisation statistics, and where its layers lie in the payload.

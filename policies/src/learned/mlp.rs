@@ -1,7 +1,7 @@
-//! The policy network's forward pass: normalise, dense + tanh layers, then
+//! The policy network's forward pass: normalise, dense + tanh (or ReLU) layers, then
 //! Dirichlet concentrations `α = softplus(z) + alpha_floor`.
 
-use super::meta::NetworkMeta;
+use super::meta::{Activation, NetworkMeta};
 
 /// Standard deviations below this are treated as this (constant features).
 pub const STD_FLOOR: f32 = 1e-6;
@@ -24,6 +24,7 @@ pub struct Mlp {
     std: Vec<f32>,
     alpha_floor: f32,
     max_width: usize,
+    activation: Activation,
 }
 
 /// Reusable buffers for [`Mlp::forward`] (no allocation per call once sized).
@@ -64,6 +65,7 @@ impl Mlp {
             std: net.obs_std.iter().map(|s| s.max(STD_FLOOR)).collect(),
             alpha_floor: net.alpha_floor,
             max_width: net.widths().into_iter().max().unwrap_or(0),
+            activation: net.activation,
         })
     }
 
@@ -103,7 +105,10 @@ impl Mlp {
             let out = &mut y[..layer.b.len()];
             dense(layer, &x[..layer.in_dim], out);
             if l < last {
-                out.iter_mut().for_each(|v| *v = v.tanh());
+                match self.activation {
+                    Activation::Tanh => out.iter_mut().for_each(|v| *v = v.tanh()),
+                    Activation::Relu => out.iter_mut().for_each(|v| *v = v.max(0.0)),
+                }
             } else {
                 out.iter_mut().for_each(|v| *v = softplus(*v) + self.alpha_floor);
             }
@@ -185,7 +190,13 @@ mod tests {
             x = (0..layer.out_dim)
                 .map(|o| {
                     let z = b[o] as f64 + (0..layer.in_dim).map(|i| w[o * layer.in_dim + i] as f64 * x[i]).sum::<f64>();
-                    if l + 1 < net.layers.len() { z.tanh() } else { z.exp().ln_1p() + net.alpha_floor as f64 }
+                    if l + 1 == net.layers.len() {
+                        z.exp().ln_1p() + net.alpha_floor as f64
+                    } else if net.activation == Activation::Relu {
+                        z.max(0.0)
+                    } else {
+                        z.tanh()
+                    }
                 })
                 .collect();
         }
@@ -194,8 +205,10 @@ mod tests {
 
     #[test]
     fn matches_the_textbook_forward_pass() {
-        for widths in [&[24, 64, 64, 5][..], &[7, 33, 3], &[24, 256, 256, 5], &[1, 1]] {
-            let (net, payload) = network(widths);
+        let cases = [&[24, 64, 64, 5][..], &[7, 33, 3], &[24, 256, 256, 5], &[1, 1]];
+        for (widths, activation) in cases.into_iter().flat_map(|w| [(w, Activation::Tanh), (w, Activation::Relu)]) {
+            let (mut net, payload) = network(widths);
+            net.activation = activation;
             let mlp = Mlp::new(&net, &payload).unwrap();
             let mut scratch = mlp.scratch();
             let obs: Vec<f32> = (0..widths[0]).map(|i| (i as f32 * 0.7).cos() * 3.0).collect();

@@ -20,4 +20,4 @@ pub use encode::NodeEncoder;
 pub use format::{FORMAT_VERSION, IN_MEMORY, MAGIC, PolicyFile};
 pub use meta::{ActionLayout, Activation, LayerMeta, Mode, NetworkMeta, NodeEntry, PolicyMeta};
 pub use mlp::{Mlp, MlpScratch, OBS_CLIP, STD_FLOOR, softplus};
-pub use policy::{Fallback, LearnedPolicy, NodeContext, load_learned};
+pub use policy::{Fallback, LearnedPolicy, NodeContext, drop_sub_request, load_learned};

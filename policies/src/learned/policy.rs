@@ -54,7 +54,11 @@ impl fmt::Display for Fallback {
 
 /// A trained network acting for one node: encode → MLP → Dirichlet mean.
 ///
-/// Decisions are deterministic (`α / Σα`). With the three-way layout a
+/// Decisions are deterministic: the Dirichlet mean `α / Σα`, without the
+/// entries a sample would send less than one request of the predicted input
+/// more often than not ([`drop_sub_request`]), so that the mass a Dirichlet
+/// mean always leaves on every entry does not reject or forward requests the
+/// policy does not mean to. With the three-way layout a
 /// decision has 3 entries `[local, forward, reject]` (for the simulator's
 /// even-floor mode); otherwise `degree + 2`. Never panics: a non-finite
 /// output or an observation of the wrong degree gives all-local and is
@@ -264,10 +268,44 @@ impl Policy for LearnedPolicy {
                 w
             }
         };
-        // The Dirichlet mean α / Σα.
+        // The Dirichlet mean α / Σα, without the entries a sample would not send.
+        let mut weights = weights;
+        drop_sub_request(&mut weights, obs.predicted_input);
         match Decision::from_weights(weights) {
             Ok(decision) => decision,
             Err(_) => self.fall_back(Fallback::NonFinite, d),
+        }
+    }
+}
+
+/// Turns Dirichlet concentrations `alpha` into a deterministic action: every
+/// entry whose share the policy itself would make worth less than one of
+/// `requests` requests more often than not is set to 0 — its marginal
+/// `Beta(αᵢ, α₀ − αᵢ)` puts at least half its mass below `1 / requests` —
+/// and the rest keep their mean shares `αᵢ / α₀` (renormalised by
+/// [`Decision::from_weights`]). The largest entry always stays. For large
+/// concentrations this is "drop the shares worth less than a request"; for
+/// small ones (α < 1, mass piled at 0) it also drops a share whose mean is a
+/// few requests but that a sample would almost never send. Nothing changes
+/// when `requests` < 1 or any concentration is not finite and > 0.
+pub fn drop_sub_request(alpha: &mut [f64], requests: f64) {
+    let total: f64 = alpha.iter().sum();
+    if alpha.len() < 2 || !(requests >= 1.0 && total.is_finite()) || alpha.iter().any(|&a| !(a > 0.0)) {
+        return;
+    }
+    let largest = alpha.iter().enumerate().fold(0, |best, (i, &w)| if w > alpha[best] { i } else { best });
+    let x = 1.0 / requests;
+    let keep: Vec<bool> = alpha
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| {
+            let b = total - a;
+            i == largest || !(b > 0.0) || puruspe::betai(a, b, x) < 0.5
+        })
+        .collect();
+    for (w, k) in alpha.iter_mut().zip(keep) {
+        if !k {
+            *w = 0.0;
         }
     }
 }
@@ -276,4 +314,40 @@ impl Policy for LearnedPolicy {
 pub fn load_learned(path: &Path, node: &NodeContext) -> Result<Box<dyn Policy>, PolicyError> {
     let file = PolicyFile::read(path)?;
     Ok(Box::new(LearnedPolicy::with_origin(&file, node, path)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drop_sub_request;
+
+    #[test]
+    fn shares_a_sample_would_not_send_go_to_zero() {
+        // CloudNet 2021's node_1: 3000 requests per 60 s slot. A reject entry
+        // with α = 0.01 has a mean share of 0.33 % (10 requests), but a
+        // sample sends it less than one request with probability ≈ 0.92.
+        let mut a = vec![0.6, 0.9, 1.5, 0.01];
+        drop_sub_request(&mut a, 3000.0);
+        assert_eq!(a, vec![0.6, 0.9, 1.5, 0.0]);
+        // Large concentrations: the median is about the mean, so the rule is
+        // "a share worth less than one request": 0.4 % of 50 is 0.2 of one.
+        let mut a = vec![196.0, 320.0, 480.0, 4.0];
+        drop_sub_request(&mut a, 50.0);
+        assert_eq!(a, vec![196.0, 320.0, 480.0, 0.0]);
+        // …while 4 % of 50 (2 requests) stays.
+        let mut a = vec![196.0, 320.0, 440.0, 40.0];
+        drop_sub_request(&mut a, 50.0);
+        assert_eq!(a, vec![196.0, 320.0, 440.0, 40.0]);
+        // The largest entry stays even when every share is below one request.
+        let mut a = vec![0.3, 0.3, 0.4];
+        drop_sub_request(&mut a, 1.2);
+        assert_eq!(a[2], 0.4);
+        // Fewer than one request, one entry, or unusable concentrations: unchanged.
+        for (mut a, r) in
+            [(vec![0.5, 0.5], 0.5), (vec![2.0], 10.0), (vec![0.0, 1.0], 10.0), (vec![f64::NAN, 1.0], 10.0)]
+        {
+            let before = a.clone();
+            drop_sub_request(&mut a, r);
+            assert!(a.iter().zip(&before).all(|(x, y)| x == y || (x.is_nan() && y.is_nan())));
+        }
+    }
 }
