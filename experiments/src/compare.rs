@@ -14,7 +14,7 @@ use crate::stats::MeanStd;
 /// One contender's results over the evaluation episodes (means and
 /// population standard deviations over episodes; ratios are of the
 /// federation's total input).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct PolicyResult {
     pub policy: String,
     /// Centralised reference (not deployable).
@@ -69,6 +69,10 @@ pub struct CompareReport {
     pub episodes: usize,
     pub seeds: Vec<u64>,
     pub results: Vec<PolicyResult>,
+    /// Paired differences of the learned policies against the best other
+    /// policy and every reference (`dfaas evaluate`; empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paired: Vec<crate::paired::PairedDiff>,
 }
 
 /// Runs every contender on every seed (episodes spread over threads; the
@@ -102,7 +106,13 @@ pub fn compare(
         results.push(r);
     }
     bar.finish_and_clear();
-    Ok(CompareReport { scenario: scenario.name.clone(), episodes: seeds.len(), seeds: seeds.to_vec(), results })
+    Ok(CompareReport {
+        scenario: scenario.name.clone(),
+        episodes: seeds.len(),
+        seeds: seeds.to_vec(),
+        results,
+        paired: Vec::new(),
+    })
 }
 
 /// Plays `contender` on every seed, in parallel threads, results in seed order.

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod contender;
 pub mod live_env;
 pub mod loadgen;
+pub mod paired;
 pub mod plot;
 pub mod runner;
 pub mod simulate;

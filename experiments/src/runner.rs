@@ -89,19 +89,18 @@ pub fn run_episode<W: Write>(
     let mut run = EpisodeRun::empty(sim, seed);
     match contender {
         Contender::GlobalNode => return global_node_episode(sim, seed, run),
-        Contender::Oracle => {
-            let mut oracle = Oracle::new(sim).map_err(|e| RunError::Unsupported(e.to_string()))?;
+        Contender::Oracle | Contender::StaleOracle => {
+            let unsupported = |e: dfaas_env::reference::oracle::OracleUnsupported| RunError::Unsupported(e.to_string());
+            let mut plan: Box<dyn FnMut(&mut Simulator) -> Vec<Decision>> = if matches!(contender, Contender::Oracle) {
+                let mut o = Oracle::new(sim).map_err(unsupported)?;
+                Box::new(move |s| o.decide_all(s))
+            } else {
+                let mut o = StaleOracle::new(sim).map_err(unsupported)?;
+                Box::new(move |s| o.decide_all(s))
+            };
             sim.reset_episode(Some(seed));
             while !sim.is_done() {
-                let actions = oracle.decide_all(sim);
-                step(sim, &actions, &mut run, episode, seed, csv.as_deref_mut())?;
-            }
-        }
-        Contender::StaleOracle => {
-            let mut oracle = StaleOracle::new(sim).map_err(|e| RunError::Unsupported(e.to_string()))?;
-            sim.reset_episode(Some(seed));
-            while !sim.is_done() {
-                let actions = oracle.decide_all(sim);
+                let actions = plan(sim);
                 step(sim, &actions, &mut run, episode, seed, csv.as_deref_mut())?;
             }
         }

@@ -62,13 +62,23 @@ pub fn report(
     }
     let n = episodes.unwrap_or_else(|| scenario.evaluation_seeds().len());
     let seeds = super::evaluation_seeds(scenario, seed, n)?;
-    let report = dfaas_experiments::compare(scenario, &contenders, &seeds, super::progress(json))?;
+    let mut report = dfaas_experiments::compare(scenario, &contenders, &seeds, super::progress(json))?;
+    // Learned policies against the best other policy and the references, episode by episode.
+    let learned: Vec<String> =
+        report.results.iter().filter(|r| r.policy.starts_with("learned:")).map(|r| r.policy.clone()).collect();
+    for l in &learned {
+        let diffs = dfaas_experiments::paired::against_best_and_references(&report, l);
+        report.paired.extend(diffs);
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
     } else {
         print!("{}", dfaas_experiments::table::compare_table(&report));
         if per_node {
             print!("{}", dfaas_experiments::table::node_table(&report));
+        }
+        if !report.paired.is_empty() {
+            print!("{}", dfaas_experiments::paired::paired_table(&report.paired));
         }
     }
     Ok(())

@@ -27,7 +27,8 @@ pub struct Args {
     /// Seed (overrides the preset/file).
     #[arg(long)]
     seed: Option<u64>,
-    /// Reward maximised: `env` (the model's own) or `rejections` (1 − (2R + LR + FR)/I).
+    /// Reward maximised: `team` (the federation's processed share; the default
+    /// preset's), `env` (the model's own) or `rejections` (1 − (2R + LR + FR)/I, per agent).
     #[arg(long)]
     reward: Option<String>,
     /// Worker threads for rollouts.
@@ -80,11 +81,10 @@ pub fn run(a: Args) -> Result<()> {
                 cfg.seed = s;
             }
             if let Some(r) = &a.reward {
-                cfg.reward = match r.as_str() {
-                    "env" => dfaas_training::config::RewardChoice::Env,
-                    "rejections" => dfaas_training::config::RewardChoice::Rejections,
-                    other => bail!("--reward {other}: expected `env` or `rejections`"),
-                };
+                use dfaas_training::config::RewardChoice;
+                cfg.reward = RewardChoice::parse(r).ok_or_else(|| {
+                    anyhow::anyhow!("--reward {r}: unknown; known: {}", RewardChoice::NAMES.join(", "))
+                })?;
             }
             if let Some(t) = a.threads {
                 cfg.rollout.threads = t;

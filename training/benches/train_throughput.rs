@@ -13,7 +13,7 @@ use dfaas_training::trainer::Trainer;
 fn main() {
     let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios");
     let cases: &[(&str, &str, usize)] =
-        &[("marl-master-5", "default", 4), ("marl-paper-5", "default", 4), ("marl-master-5", "paper", 1)];
+        &[("marl-master-5", "default", 12), ("marl-paper-5", "default", 12), ("marl-master-5", "paper", 1)];
     println!("scenario        preset   iterations  agent-steps  seconds  agent-steps/s  rollout s/it  update s/it");
     for &(scenario, preset, iterations) in cases {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -250,8 +250,8 @@ impl TrainConfig {
     /// * `default`: ours — one shared network on the normalized encoding, [64, 64]
     ///   ReLU, the federation (team) reward, γ 0 and λ 0 where the model carries
     ///   no state between slots (serverless, capacity: each slot is a contextual
-    ///   bandit) and γ 0.9, λ 0.9 for the queue model, lr 3e-4, 4 epochs,
-    ///   minibatch 2048, 16 episodes per iteration, entropy 0.01 → 0 over 80 %,
+    ///   bandit) and γ 0.9, λ 0.9 for the queue model, lr 1e-3, 2 epochs,
+    ///   minibatch 2048, 16 episodes per iteration, 300 iterations, entropy 0.01 → 0 over 80 %,
     ///   global gradient norm 0.5, clip 0.2, advantages standardised per
     ///   minibatch.
     pub fn preset(name: &str, scenario: PathBuf) -> Option<Self> {
@@ -331,11 +331,11 @@ impl TrainConfig {
                     Mode::Shared,
                     EncodingChoice::Normalized,
                     RewardChoice::Team,
-                    200,
+                    300,
                     PpoConfig {
                         gamma,
                         gae_lambda,
-                        lr: 3e-4,
+                        lr: 1e-3,
                         lr_anneal: false,
                         clip: 0.2,
                         vf_coef: 0.5,
@@ -348,7 +348,7 @@ impl TrainConfig {
                         entropy_end: 0.0,
                         entropy_decay_fraction: 0.8,
                         max_grad_norm: Some(0.5),
-                        epochs: 4,
+                        epochs: 2,
                         minibatch_size: 2048,
                         episodes_per_iteration: 16,
                         advantage_norm: AdvantageNorm::Minibatch,

@@ -118,6 +118,7 @@ impl LiveReport {
                 episodes: seeds.len(),
                 seeds: seeds.to_vec(),
                 results: vec![result],
+                paired: Vec::new(),
             },
             live: LiveInfo {
                 slot_seconds: env.opts().slot_seconds,

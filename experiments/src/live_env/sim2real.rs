@@ -163,6 +163,7 @@ impl Sim2RealReport {
                 episodes: self.seeds.len(),
                 seeds: self.seeds.clone(),
                 results: vec![one],
+                paired: Vec::new(),
             };
             out.push_str(&crate::table::node_table(&c));
         }
