@@ -287,10 +287,10 @@ impl Policy for LearnedPolicy {
 /// concentrations this is "drop the shares worth less than a request"; for
 /// small ones (α < 1, mass piled at 0) it also drops a share whose mean is a
 /// few requests but that a sample would almost never send. Nothing changes
-/// when `requests` < 1 or any concentration is not finite and > 0.
+/// when `requests` < 2 or any concentration is not finite and > 0.
 pub fn drop_sub_request(alpha: &mut [f64], requests: f64) {
     let total: f64 = alpha.iter().sum();
-    if alpha.len() < 2 || !(requests >= 1.0 && total.is_finite()) || alpha.iter().any(|&a| !(a > 0.0)) {
+    if alpha.len() < 2 || !(requests >= 2.0 && total.is_finite()) || alpha.iter().any(|&a| !(a > 0.0)) {
         return;
     }
     let largest = alpha.iter().enumerate().fold(0, |best, (i, &w)| if w > alpha[best] { i } else { best });
@@ -300,7 +300,7 @@ pub fn drop_sub_request(alpha: &mut [f64], requests: f64) {
         .enumerate()
         .map(|(i, &a)| {
             let b = total - a;
-            i == largest || !(b > 0.0) || puruspe::betai(a, b, x) < 0.5
+            i == largest || !(b > 0.0) || median_at_least(a, b, x)
         })
         .collect();
     for (w, k) in alpha.iter_mut().zip(keep) {
@@ -308,6 +308,42 @@ pub fn drop_sub_request(alpha: &mut [f64], requests: f64) {
             *w = 0.0;
         }
     }
+}
+
+/// Whether the median of Beta(a, b) is at least `x` (a, b > 0, x ≤ ½):
+/// for a ≥ b the median is ≥ ½; for a, b > 1 Kerman's approximation
+/// (a − ⅓)/(a + b − ⅔) (relative error < 4 % there, exact at the mode–mean
+/// ordering that matters here); for a ≤ 1 (mass piled at 0) the CDF at `x`
+/// by [`beta_cdf_small_a`].
+fn median_at_least(a: f64, b: f64, x: f64) -> bool {
+    if a >= b {
+        return true;
+    }
+    if a > 1.0 {
+        return (a - 1.0 / 3.0) / (a + b - 2.0 / 3.0) >= x;
+    }
+    // a ≤ 1 < b or a < b ≤ 1: right-skewed, the median is below the mean.
+    if a / (a + b) < x {
+        return false;
+    }
+    beta_cdf_small_a(a, b, x) < 0.5
+}
+
+/// P(X < x) for X ~ Beta(a, b) with 0 < a ≤ 1 and 0 < x ≤ ½: with u = tᵃ the
+/// integrand (1 − u^{1/a})^{b−1} is smooth and bounded on [0, xᵃ], so
+/// Simpson's rule on 32 intervals is accurate to ~1e-5 for any b.
+fn beta_cdf_small_a(a: f64, b: f64, x: f64) -> f64 {
+    const N: usize = 32;
+    let top = x.powf(a);
+    let h = top / N as f64;
+    let f = |u: f64| (1.0 - u.powf(1.0 / a)).powf(b - 1.0);
+    let mut sum = f(0.0) + f(top);
+    for k in 1..N {
+        sum += f(k as f64 * h) * if k % 2 == 1 { 4.0 } else { 2.0 };
+    }
+    let integral = sum * h / 3.0;
+    let ln_beta = puruspe::ln_gamma(a) + puruspe::ln_gamma(b) - puruspe::ln_gamma(a + b);
+    (integral / a / ln_beta.exp()).clamp(0.0, 1.0)
 }
 
 /// Reads the policy file at `path` and loads its network for `node`.
@@ -318,7 +354,7 @@ pub fn load_learned(path: &Path, node: &NodeContext) -> Result<Box<dyn Policy>, 
 
 #[cfg(test)]
 mod tests {
-    use super::drop_sub_request;
+    use super::{drop_sub_request, median_at_least};
 
     #[test]
     fn shares_a_sample_would_not_send_go_to_zero() {
@@ -339,8 +375,19 @@ mod tests {
         assert_eq!(a, vec![196.0, 320.0, 440.0, 40.0]);
         // The largest entry stays even when every share is below one request.
         let mut a = vec![0.3, 0.3, 0.4];
-        drop_sub_request(&mut a, 1.2);
-        assert_eq!(a[2], 0.4);
+        drop_sub_request(&mut a, 2.5);
+        assert_eq!(a, vec![0.0, 0.0, 0.4]);
+        // The CDF for a ≤ 1 against closed forms: Beta(1, b) has CDF
+        // 1 − (1 − x)^b, Beta(½, ½) has (2/π)·asin(√x).
+        for (b, x) in [(1.0, 0.3), (3.0, 0.01), (2000.0, 1e-4), (0.5, 0.2)] {
+            let want = 1.0 - (1.0f64 - x).powf(b);
+            assert!((super::beta_cdf_small_a(1.0, b, x) - want).abs() < 1e-5, "Beta(1, {b}) at {x}");
+        }
+        let want = 2.0 / std::f64::consts::PI * 0.3f64.sqrt().asin();
+        assert!((super::beta_cdf_small_a(0.5, 0.5, 0.3) - want).abs() < 1e-4);
+        // Medians of large-parameter marginals: Beta(300, 2000) has mean 0.130, sd 0.007.
+        assert!(median_at_least(300.0, 2000.0, 0.12) && !median_at_least(300.0, 2000.0, 0.14));
+        assert!(median_at_least(5.0, 5.0, 0.5) && median_at_least(0.3, 0.2, 0.4));
         // Fewer than one request, one entry, or unusable concentrations: unchanged.
         for (mut a, r) in
             [(vec![0.5, 0.5], 0.5), (vec![2.0], 10.0), (vec![0.0, 1.0], 10.0), (vec![f64::NAN, 1.0], 10.0)]
