@@ -535,7 +535,7 @@ fn overlay<T: Serialize + for<'de> Deserialize<'de>>(
         one.insert(k.clone(), v.clone());
         if let Err(e) = one.try_into::<T>() {
             let reason = e.to_string();
-            let reason = reason.lines().last().unwrap_or("invalid value").trim().to_string();
+            let reason = reason.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
             return Err(ConfigError::Invalid {
                 file: path.into(),
                 field: format!("{section}.{k}"),
@@ -629,6 +629,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("exp.toml") && e.contains("network.activation") && e.contains("sigmoid"), "{e}");
+        assert!(e.contains("relu") && e.contains("tanh"), "the known names are listed: {e}");
         let e = TrainConfig::from_toml_str("scenario = \"s\"\nreward = \"selfless\"\n", p).unwrap_err().to_string();
         assert!(e.contains("exp.toml") && e.contains("reward") && e.contains("selfless"), "{e}");
         let e = TrainConfig::from_toml_str("scenario = \"s\"\n[ppo]\ngamma = -0.1\n", p).unwrap_err().to_string();
