@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::compare::CompareReport;
+use crate::stats::MeanStd;
 use crate::table::render;
 
 /// `policy − other` in processed-ratio points, over the shared episodes.
@@ -49,14 +50,12 @@ pub fn paired(report: &CompareReport, policy: &str, others: &[&str]) -> Vec<Pair
                 .zip(&o.episode_processed_ratios)
                 .map(|(a, b)| 100.0 * (a - b))
                 .collect();
-            let n = d.len().max(1) as f64;
-            let mean = d.iter().sum::<f64>() / n;
-            let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let m = MeanStd::of(&d);
             PairedDiff {
                 policy: policy.to_string(),
                 other: o.policy.clone(),
-                mean_points: mean,
-                sd_points: sd,
+                mean_points: m.mean,
+                sd_points: m.std,
                 min_points: d.iter().copied().fold(f64::INFINITY, f64::min),
                 max_points: d.iter().copied().fold(f64::NEG_INFINITY, f64::max),
                 wins: d.iter().filter(|&&x| x > 0.0).count(),

@@ -89,7 +89,6 @@ pub fn latest(run: &Path) -> Result<PathBuf, CheckpointError> {
 pub fn load(
     d: &Path,
     nets: &[NetConfig],
-    ppo: &crate::config::PpoConfig,
     compute: crate::compute::Compute,
 ) -> Result<(Vec<Learner>, State), CheckpointError> {
     let device = &compute.train();
@@ -104,9 +103,9 @@ pub fn load(
         let actor = persist::load_bytes(actor, &read(format!("actor-{g}.bin"))?).map_err(|e| err(d, e))?;
         let critic = persist::load_bytes(critic, &read(format!("critic-{g}.bin"))?).map_err(|e| err(d, e))?;
         let opt_actor =
-            adam(ppo).from_bytes(Bytes::from_bytes_vec(read(format!("opt-actor-{g}.bin"))?)).map_err(|e| err(d, e))?;
+            adam().from_bytes(Bytes::from_bytes_vec(read(format!("opt-actor-{g}.bin"))?)).map_err(|e| err(d, e))?;
         let opt_critic =
-            adam(ppo).from_bytes(Bytes::from_bytes_vec(read(format!("opt-critic-{g}.bin"))?)).map_err(|e| err(d, e))?;
+            adam().from_bytes(Bytes::from_bytes_vec(read(format!("opt-critic-{g}.bin"))?)).map_err(|e| err(d, e))?;
         learners.push(Learner { actor, critic, opt_actor, opt_critic, device: device.clone(), plain: compute.plain() });
     }
     let p = d.join("state.json");

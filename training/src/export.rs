@@ -100,7 +100,7 @@ pub fn export_run(run_dir: &Path, out: &Path) -> Result<PathBuf, TrainError> {
     let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?;
     let nets: Vec<NetConfig> = layout.net_configs(&cfg.network);
     let ck = checkpoint::latest(run_dir)?;
-    let (learners, state) = checkpoint::load(&ck, &nets, &cfg.ppo, crate::compute::Compute::Cpu)?;
+    let (learners, state) = checkpoint::load(&ck, &nets, crate::compute::Compute::Cpu)?;
     let training = serde_json::json!({
         "preset": cfg.preset,
         "iterations": state.iteration,

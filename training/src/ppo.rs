@@ -12,7 +12,7 @@
 //! to the log-density, the entropy or the KL, so a padded network is exactly
 //! the Dirichlet over the node's real actions.
 
-use burn::module::{Module, ModuleVisitor, Param, ParamId};
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
@@ -67,7 +67,7 @@ pub struct UpdateStats {
     pub kl: f64,
     /// Share of samples whose ratio left `[1 − ε, 1 + ε]`.
     pub clip_fraction: f64,
-    /// Epochs the actor ran (fewer than configured after a target-KL stop).
+    /// Epochs run (fewer than configured after a target-KL stop).
     pub epochs: usize,
 }
 
@@ -154,7 +154,7 @@ pub struct Learner {
 }
 
 /// A fresh Adam (gradient clipping is applied by [`clip_global_norm`], not by the optimiser).
-pub fn adam(_cfg: &PpoConfig) -> ModuleOptimizer {
+pub fn adam() -> ModuleOptimizer {
     AdamConfig::new().init()
 }
 
@@ -182,12 +182,11 @@ pub fn clip_global_norm<M: Module>(module: &M, grads: &mut GradientsParams, max_
             }
         }
     }
-    struct Scale<'a>(&'a mut GradientsParams, f32, Vec<ParamId>);
+    struct Scale<'a>(&'a mut GradientsParams, f32);
     impl ModuleVisitor for Scale<'_> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             if let Some(g) = self.0.remove::<D>(param.id) {
                 self.0.register::<D>(param.id, g.mul_scalar(self.1));
-                self.2.push(param.id);
             }
         }
     }
@@ -196,7 +195,7 @@ pub fn clip_global_norm<M: Module>(module: &M, grads: &mut GradientsParams, max_
     let norm = s.1.sqrt();
     let coef = max_norm as f64 / (norm + 1e-6);
     if coef < 1.0 {
-        module.visit(&mut Scale(grads, coef as f32, Vec::new()));
+        module.visit(&mut Scale(grads, coef as f32));
     }
     norm
 }

@@ -113,6 +113,17 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
+    /// `obs` encoded for network `g` (padded to its input size), not normalised.
+    fn encode(&self, g: usize, obs: &dfaas_env::NodeObservation, out: &mut Vec<f32>) {
+        self.layout.encoder.encode(obs, out);
+        out.resize(self.layout.nets[g].obs_dim, 0.0);
+    }
+
+    /// Normalises an encoded row with network `g`'s frozen statistics.
+    fn normalize(&self, g: usize, row: &mut [f32]) {
+        normalize(row, &self.norm[g].0, &self.norm[g].1);
+    }
+
     /// Runs the worker's copies; returns one partial rollout per copy.
     fn run(
         &mut self,
@@ -156,11 +167,10 @@ impl Worker<'_> {
                     let mut batch = Vec::new();
                     for (j, sim) in sims.iter().enumerate() {
                         for i in (0..n).filter(|&i| l.agent_net[i] == g) {
-                            l.encoder.encode(&sim.observations()[i], &mut enc);
-                            enc.resize(shape.obs_dim, 0.0);
+                            self.encode(g, &sim.observations()[i], &mut enc);
                             let t = &mut out[j].trajectories[i];
                             t.raw_obs.extend_from_slice(&enc);
-                            normalize(&mut enc, &self.norm[g].0, &self.norm[g].1);
+                            self.normalize(g, &mut enc);
                             t.obs.extend_from_slice(&enc);
                             batch.extend_from_slice(&enc);
                             rows.push((j, i));
@@ -207,9 +217,8 @@ impl Worker<'_> {
                         // The real final observation, for the bootstrap.
                         for i in 0..n {
                             let g = l.agent_net[i];
-                            l.encoder.encode(&sim.observations()[i], &mut enc);
-                            enc.resize(l.nets[g].obs_dim, 0.0);
-                            normalize(&mut enc, &self.norm[g].0, &self.norm[g].1);
+                            self.encode(g, &sim.observations()[i], &mut enc);
+                            self.normalize(g, &mut enc);
                             out[j].trajectories[i].final_obs.extend_from_slice(&enc);
                         }
                     }

@@ -126,7 +126,7 @@ impl Trainer {
         let device = compute.train();
         let net_cfgs: Vec<NetConfig> = layout.net_configs(&cfg.network);
         let (learners, state) = match ck {
-            Some(d) => checkpoint::load(&d, &net_cfgs, &cfg.ppo, compute)?,
+            Some(d) => checkpoint::load(&d, &net_cfgs, compute)?,
             None => {
                 // burn's initialiser draws from a process-wide generator: hold a
                 // lock from seeding to the last parameter so that concurrent runs
@@ -139,8 +139,8 @@ impl Trainer {
                         Ok(Learner {
                             actor: n.init_actor(&device).map_err(|e| TrainError::Other(e.to_string()))?,
                             critic: n.init_critic(&device).map_err(|e| TrainError::Other(e.to_string()))?,
-                            opt_actor: adam(&cfg.ppo),
-                            opt_critic: adam(&cfg.ppo),
+                            opt_actor: adam(),
+                            opt_critic: adam(),
                             device: device.clone(),
                             plain: compute.plain(),
                         })
@@ -152,7 +152,7 @@ impl Trainer {
                     wall_seconds: 0.0,
                     obs_stats: layout.nets.iter().map(|s| RunningStats::new(s.obs_dim)).collect(),
                     trained_obs_stats: Vec::new(),
-                    kl_coeff: vec![cfg.ppo.kl_coeff; layout.nets.len()],
+                    kl_coeff: Vec::new(),
                     last_processed_ratio: 0.0,
                     last_reward: 0.0,
                 };
@@ -256,6 +256,8 @@ impl Trainer {
         // 3. PPO epochs per network (minibatches sharded over the threads).
         let ent = self.cfg.entropy_coef(self.state.agent_steps, self.total_agent_steps());
         let lr = self.learning_rate();
+        // The adaptive KL coefficients start at the configured one (first
+        // iteration, or a checkpoint older than the field).
         if self.state.kl_coeff.len() != batches.len() {
             self.state.kl_coeff = vec![self.cfg.ppo.kl_coeff; batches.len()];
         }
@@ -334,7 +336,9 @@ impl Trainer {
                         }
                     })
                     .collect();
-                let last = *e.values.get(start + len).unwrap_or(&0.0);
+                // Rollouts play whole episodes: a trajectory always ends with a
+                // truncation, so nothing bootstraps past its last step.
+                let last = 0.0;
                 crate::gae::gae(
                     &t.rewards,
                     &e.values[start..start + len],
