@@ -207,6 +207,7 @@ async fn malformed_gossip_is_dropped_and_agents_keep_running() {
         name: FUNCTION.into(),
         spare_capacity_rps: 30.0,
         load: 0.0,
+        capacity_rps: 30.0,
         overloaded: false,
     });
     let base = serde_json::to_value(&valid).unwrap();

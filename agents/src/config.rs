@@ -108,6 +108,9 @@ pub struct AgentConfig {
     pub control_listen: SocketAddr,
     /// Seed for stochastic policies.
     pub seed: u64,
+    /// Workload period in slots whose phase a learned policy of encoding
+    /// version 2 reads (must equal the model file's; `None`: no phase).
+    pub period_slots: Option<u32>,
     /// What ends a slot (default: the agent's timer).
     pub clock: Clock,
 }
@@ -125,6 +128,7 @@ impl AgentConfig {
             policy: PolicyChoice::Heuristic(PolicySpec::parse("slack-proportional").expect("known policy")),
             control_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             seed: 0,
+            period_slots: None,
             clock: Clock::Timer,
         }
     }
@@ -218,6 +222,9 @@ impl AgentConfig {
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
+        if raw.period_slots == Some(0) {
+            return Err(invalid("period_slots", &0, "must be a positive number of slots"));
+        }
         if o.stale_after_slots == 0 {
             return Err(invalid("overlay.stale_after_slots", &0, "must be >= 1"));
         }
@@ -239,6 +246,7 @@ impl AgentConfig {
             policy,
             control_listen,
             seed: raw.seed,
+            period_slots: raw.period_slots,
             clock: raw.clock,
         })
     }
@@ -262,6 +270,8 @@ struct RawConfig {
     predictor: PredictorSpec,
     #[serde(default)]
     seed: u64,
+    #[serde(default)]
+    period_slots: Option<u32>,
     #[serde(default)]
     clock: Clock,
     #[serde(default)]

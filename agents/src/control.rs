@@ -50,6 +50,8 @@ pub struct ControlContext {
     /// Agent index passed to heuristics (seeding) on a policy switch.
     pub node_index: usize,
     pub seed: u64,
+    /// The agent's `period_slots` (checked against a model file's).
+    pub period_slots: Option<u32>,
     /// The slot loop, when slots end on `POST /tick` (`clock = "external"`);
     /// `None` when the agent's timer ends them.
     pub ticker: Option<Arc<tokio::sync::Mutex<SlotLoop>>>,
@@ -260,7 +262,11 @@ fn put_policy(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
             .and_then(|spec| dfaas_policies::build(&spec, ctx.node_index, ctx.seed))
             .map_err(|e| format!("policy `{s}`: {e}")),
         (None, Some(m)) => {
-            let node = NodeContext { name: ctx.gateway.node_id().to_string(), neighbors: ctx.gateway.peer_ids() };
+            let node = NodeContext {
+                name: ctx.gateway.node_id().to_string(),
+                neighbors: ctx.gateway.peer_ids(),
+                period_slots: ctx.period_slots,
+            };
             dfaas_policies::load_learned(&m, &node).map_err(|e| format!("model {}: {e}", m.display()))
         }
         (None, None) => Err("no policy given".into()),

@@ -8,8 +8,11 @@
 use libp2p::PeerId;
 use serde::{Deserialize, Serialize};
 
-/// Version of [`NodeState`] this build speaks.
-pub const STATE_VERSION: u32 = 1;
+/// Version of [`NodeState`] this build writes. Version 2 added
+/// `functions.capacity_rps`; version 1 states (without it) are still read.
+pub const STATE_VERSION: u32 = 2;
+/// Oldest version of [`NodeState`] this build reads.
+pub const MIN_STATE_VERSION: u32 = 1;
 /// Largest encoded state accepted, bytes.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 /// Longest node id or function name.
@@ -52,6 +55,10 @@ pub struct FunctionState {
     pub spare_capacity_rps: f64,
     /// Offered load / capacity (1.0 = fully used; may exceed 1).
     pub load: f64,
+    /// The node's own service capacity, requests per second (0: not
+    /// advertised, as in version 1 states).
+    #[serde(default)]
+    pub capacity_rps: f64,
     pub overloaded: bool,
 }
 
@@ -143,7 +150,7 @@ impl NodeState {
             return Err(DecodeError::Oversized { len: bytes.len(), max: MAX_MESSAGE_BYTES });
         }
         let probe: VersionProbe = serde_json::from_slice(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
-        if probe.version != STATE_VERSION {
+        if !(MIN_STATE_VERSION..=STATE_VERSION).contains(&probe.version) {
             return Err(DecodeError::Version { got: probe.version, want: STATE_VERSION });
         }
         let state: NodeState = serde_json::from_slice(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
@@ -165,6 +172,7 @@ impl NodeState {
             check_name("functions.name", &f.name)?;
             check_rate("functions.spare_capacity_rps", f.spare_capacity_rps)?;
             check_rate("functions.load", f.load)?;
+            check_rate("functions.capacity_rps", f.capacity_rps)?;
             if self.functions[..i].iter().any(|g| g.name == f.name) {
                 return Err(invalid("functions.name", format!("duplicate {}", f.name)));
             }
@@ -232,9 +240,16 @@ mod tests {
             name: "figlet".into(),
             spare_capacity_rps: 12.5,
             load: 0.4,
+            capacity_rps: 30.0,
             overloaded: false,
         });
-        s.functions.push(FunctionState { name: "shasum".into(), spare_capacity_rps: 0.0, load: 1.3, overloaded: true });
+        s.functions.push(FunctionState {
+            name: "shasum".into(),
+            spare_capacity_rps: 0.0,
+            load: 1.3,
+            capacity_rps: 20.0,
+            overloaded: true,
+        });
         s
     }
 
@@ -266,7 +281,9 @@ mod tests {
         assert_eq!(reason(b"{\"version\":1}", &peer), DropReason::Malformed);
         assert_eq!(reason(b"[1,2,3]", &peer), DropReason::Malformed);
         let mut v = serde_json::to_value(sample(peer)).unwrap();
-        v["version"] = 2.into();
+        v["version"] = (STATE_VERSION + 1).into();
+        assert_eq!(reason(v.to_string().as_bytes(), &peer), DropReason::Version);
+        v["version"] = 0.into();
         assert_eq!(reason(v.to_string().as_bytes(), &peer), DropReason::Version);
         v["version"] = (-1).into();
         assert_eq!(reason(v.to_string().as_bytes(), &peer), DropReason::Malformed);
@@ -279,6 +296,23 @@ mod tests {
         // Deeply nested input must not overflow the stack.
         let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
         assert_eq!(reason(deep.as_bytes(), &peer), DropReason::Malformed);
+    }
+
+    #[test]
+    fn version_one_states_are_read_without_capacity() {
+        let peer = PeerId::random();
+        let mut v = serde_json::to_value(sample(peer)).unwrap();
+        v["version"] = 1.into();
+        for f in v["functions"].as_array_mut().unwrap() {
+            f.as_object_mut().unwrap().remove("capacity_rps");
+        }
+        let s = NodeState::decode(v.to_string().as_bytes(), &peer).unwrap();
+        assert_eq!(s.version, 1);
+        assert_eq!(s.functions[0].capacity_rps, 0.0);
+        assert_eq!(s.functions[0].spare_capacity_rps, 12.5);
+        let mut bad = serde_json::to_value(sample(peer)).unwrap();
+        bad["functions"][0]["capacity_rps"] = (-3.0).into();
+        assert_eq!(reason(bad.to_string().as_bytes(), &peer), DropReason::Invalid);
     }
 
     #[test]

@@ -68,6 +68,7 @@ impl Neighbor {
         obs.degree = state.degree;
         if let Some(f) = state.function(function) {
             obs.load = f.load;
+            obs.capacity = f.capacity_rps * config.slot.as_secs_f64();
             if self.is_available(now, config) {
                 obs.spare_capacity = f.spare_capacity_rps * config.slot.as_secs_f64();
             }
@@ -163,7 +164,13 @@ mod tests {
     fn state(peer: PeerId, slot: u64) -> NodeState {
         let mut s = NodeState::new("node-2", peer, slot, "127.0.0.1:8082");
         s.degree = 2;
-        s.functions.push(FunctionState { name: "f".into(), spare_capacity_rps: 8.0, load: 0.6, overloaded: false });
+        s.functions.push(FunctionState {
+            name: "f".into(),
+            spare_capacity_rps: 8.0,
+            load: 0.6,
+            capacity_rps: 12.0,
+            overloaded: false,
+        });
         s
     }
 
@@ -192,6 +199,7 @@ mod tests {
         let obs = t.get(&p).unwrap().observation("f", t1, &cfg);
         assert_eq!(obs.spare_capacity, 4.0, "8 rps over a 0.5 s slot");
         assert_eq!((obs.load, obs.degree), (0.6, 2));
+        assert_eq!(obs.capacity, 6.0, "12 rps over a 0.5 s slot");
         assert_eq!(t.get(&p).unwrap().observation("other", t1, &cfg).spare_capacity, 0.0);
     }
 

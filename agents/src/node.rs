@@ -69,11 +69,12 @@ pub fn build_policy(
     peers: &[String],
     node_index: usize,
     seed: u64,
+    period_slots: Option<u32>,
 ) -> Result<Box<dyn Policy>, dfaas_policies::PolicyError> {
     match choice {
         PolicyChoice::Heuristic(spec) => dfaas_policies::build(spec, node_index, seed),
         PolicyChoice::Model(path) => {
-            dfaas_policies::load_learned(path, &NodeContext { name: name.into(), neighbors: peers.to_vec() })
+            dfaas_policies::load_learned(path, &NodeContext { name: name.into(), neighbors: peers.to_vec(), period_slots })
         }
     }
 }
@@ -118,7 +119,7 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
     let mut all: Vec<&str> = peers.iter().map(String::as_str).chain([gateway.node_id()]).collect();
     all.sort_unstable();
     let node_index = all.iter().position(|x| *x == gateway.node_id()).unwrap_or(0);
-    let policy = build_policy(&config.policy, gateway.node_id(), &peers, node_index, config.seed)?;
+    let policy = build_policy(&config.policy, gateway.node_id(), &peers, node_index, config.seed, config.period_slots)?;
 
     let identity = match &config.overlay.key_file {
         Some(path) => NodeIdentity::load_or_generate(path)?,
@@ -170,6 +171,7 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
         neighbor_config,
         node_index,
         seed: config.seed,
+        period_slots: config.period_slots,
         ticker,
     });
     let control = match ControlServer::start(config.control_listen, ctx).await {

@@ -171,6 +171,7 @@ impl SlotLoop {
                 name: self.function.clone(),
                 spare_capacity_rps: ((cap_slot - own).max(0.0) / self.slot_seconds).min(1e9),
                 load: load.min(1e6),
+                capacity_rps: self.capacity_rps.min(1e9),
                 overloaded: own > cap_slot,
             });
             if let Err(e) = overlay.publish(state).await {

@@ -15,7 +15,13 @@ fn realistic_state(name: &str, slot: u64) -> NodeState {
     let mut s = NodeState::new(name, libp2p::PeerId::random(), slot, "127.0.0.1:18081");
     s.degree = 2;
     for (f, spare, load) in [("figlet", 12.25, 0.61), ("shasum", 0.0, 1.37), ("nodeinfo", 30.5, 0.12)] {
-        s.functions.push(FunctionState { name: f.into(), spare_capacity_rps: spare, load, overloaded: load > 1.0 });
+        s.functions.push(FunctionState {
+            name: f.into(),
+            spare_capacity_rps: spare,
+            load,
+            capacity_rps: 2.0 * spare,
+            overloaded: load > 1.0,
+        });
     }
     s
 }

@@ -5,9 +5,13 @@
 //! * `fidelity-serverless`: the marl-dfaas master layout, keys sorted as RLlib
 //!   flattens them: `input_rate`, `prev_forward_rejects_to_<n>`…,
 //!   `prev_forward_to_<n>`…, `prev_input_rate` (1 at the first slot), raw counts;
-//! * `normalized` (version [`NORMALIZED_VERSION`]): fixed size for a maximum
-//!   degree, O(1) values, a mask for absent neighbours, and only what a live
-//!   agent can know. The encoding the live agent uses.
+//! * `normalized` (versions 1 and 2, [`NORMALIZED_VERSION`] the current): fixed
+//!   size for a maximum degree, O(1) values, a mask for absent neighbours, and
+//!   only what a live agent can know. The encoding the live agent uses.
+//!   Version 2 adds the slot's phase in the workload period (when the scenario
+//!   declares `observation.period_slots`), and per neighbour its capacity
+//!   relative to the node's own and the inverse of its degree (how many
+//!   others compete for its spare capacity).
 
 use serde::{Deserialize, Serialize};
 
@@ -15,12 +19,26 @@ use crate::contract::NodeObservation;
 use crate::spaces::Space;
 use crate::topology::Topology;
 
-/// Version tag of the normalized layout (bump on any change).
-pub const NORMALIZED_VERSION: u32 = 1;
-/// Own features of the normalized layout.
+/// Version of the normalized layout new files are trained on (bump on any change).
+pub const NORMALIZED_VERSION: u32 = 2;
+/// Own features of the normalized layout, version 1.
 pub const NORMALIZED_OWN: usize = 6;
-/// Features per neighbour slot of the normalized layout.
+/// Features per neighbour slot of the normalized layout, version 1.
 pub const NORMALIZED_PER_NEIGHBOR: usize = 6;
+
+/// Own and per-neighbour feature counts of normalized layout `version`
+/// (`None` for a version this build does not know).
+pub fn normalized_sizes(version: u32) -> Option<(usize, usize)> {
+    match version {
+        1 => Some((NORMALIZED_OWN, NORMALIZED_PER_NEIGHBOR)),
+        2 => Some((NORMALIZED_OWN + 2, NORMALIZED_PER_NEIGHBOR + 2)),
+        _ => None,
+    }
+}
+
+fn version_one() -> u32 {
+    1
+}
 
 /// Which encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,21 +49,52 @@ pub enum Encoding {
     /// marl-dfaas master layout (2 + 2·degree values).
     FidelityServerless,
     /// Normalized padded layout for nodes of degree up to `max_degree`.
-    Normalized { max_degree: usize },
+    Normalized {
+        /// Neighbour slots (absent ones are zero with mask 0).
+        max_degree: usize,
+        /// Layout version (files written before version 2 carry none: 1).
+        #[serde(default = "version_one")]
+        version: u32,
+        /// Version ≥ 2: the workload period whose phase is encoded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        period_slots: Option<u32>,
+    },
 }
 
 impl Encoding {
+    /// The current normalized layout for `max_degree` neighbours, with the
+    /// phase of `period_slots` if given.
+    pub fn normalized(max_degree: usize, period_slots: Option<u32>) -> Self {
+        Encoding::Normalized { max_degree, version: NORMALIZED_VERSION, period_slots }
+    }
+
     /// Parses `fidelity-queue`, `fidelity-serverless`, `normalized` (with
-    /// `max_degree` from the topology) or `normalized:K`.
+    /// `max_degree` from the topology) or `normalized:K` (current version, no phase).
     pub fn parse(name: &str, topology: &Topology) -> Option<Self> {
         match name {
             "fidelity-queue" => Some(Encoding::FidelityQueue),
             "fidelity-serverless" => Some(Encoding::FidelityServerless),
-            "normalized" => Some(Encoding::Normalized { max_degree: topology.max_degree() }),
+            "normalized" => Some(Self::normalized(topology.max_degree(), None)),
             other => other
                 .strip_prefix("normalized:")
                 .and_then(|k| k.parse().ok())
-                .map(|max_degree| Encoding::Normalized { max_degree }),
+                .map(|max_degree| Self::normalized(max_degree, None)),
+        }
+    }
+
+    /// The layout version (1 for the fidelity layouts).
+    pub fn version(&self) -> u32 {
+        match self {
+            Encoding::Normalized { version, .. } => *version,
+            _ => 1,
+        }
+    }
+
+    /// The workload period a normalized layout encodes the phase of.
+    pub fn period_slots(&self) -> Option<u32> {
+        match self {
+            Encoding::Normalized { period_slots, .. } => *period_slots,
+            _ => None,
         }
     }
 }
@@ -82,7 +131,10 @@ impl Encoder {
         match self.encoding {
             Encoding::FidelityQueue => 6,
             Encoding::FidelityServerless => 2 + 2 * degree,
-            Encoding::Normalized { max_degree } => NORMALIZED_OWN + NORMALIZED_PER_NEIGHBOR * max_degree,
+            Encoding::Normalized { max_degree, version, .. } => {
+                let (own, per) = normalized_sizes(version).unwrap_or((0, 0));
+                own + per * max_degree
+            }
         }
     }
 
@@ -125,7 +177,9 @@ impl Encoder {
                 out.extend(slots.iter().map(|&k| obs.neighbors[k].prev_forwarded as f32));
                 out.push(if obs.slot == 0 { 1.0 } else { obs.prev_input as f32 });
             }
-            Encoding::Normalized { max_degree } => encode_normalized(obs, max_degree, out),
+            Encoding::Normalized { max_degree, version, period_slots } => {
+                encode_normalized(obs, max_degree, version, period_slots, out)
+            }
         }
     }
 }
@@ -134,7 +188,19 @@ fn clip(x: f64) -> f32 {
     if x.is_finite() { x.clamp(-10.0, 10.0) as f32 } else { 10.0 }
 }
 
-fn encode_normalized(obs: &NodeObservation, max_degree: usize, out: &mut Vec<f32>) {
+/// The normalized layout. An unknown `version` gives an empty vector (loaders
+/// refuse such files before they encode anything).
+fn encode_normalized(
+    obs: &NodeObservation,
+    max_degree: usize,
+    version: u32,
+    period_slots: Option<u32>,
+    out: &mut Vec<f32>,
+) {
+    if normalized_sizes(version).is_none() {
+        return;
+    }
+    let v2 = version >= 2;
     let c = if obs.capacity > 0.0 { obs.capacity } else { 1.0 };
     let prev_in = (obs.prev_input as f64).max(1.0);
     let fwd: u32 = obs.neighbors.iter().map(|n| n.prev_forwarded).sum();
@@ -147,6 +213,17 @@ fn encode_normalized(obs: &NodeObservation, max_degree: usize, out: &mut Vec<f32
         clip(fr as f64 / (fwd as f64).max(1.0)),
         clip(obs.prev_rejected as f64 / prev_in),
     ]);
+    if v2 {
+        let (sin, cos) = match period_slots {
+            Some(p) if p > 0 => {
+                let phase = (obs.slot % p) as f64 / p as f64 * std::f64::consts::TAU;
+                (phase.sin() as f32, phase.cos() as f32)
+            }
+            _ => (0.0, 0.0),
+        };
+        out.extend([sin, cos]);
+    }
+    let per = normalized_sizes(version).map_or(0, |(_, p)| p);
     for k in 0..max_degree {
         match obs.neighbors.get(k) {
             Some(nb) => {
@@ -160,8 +237,14 @@ fn encode_normalized(obs: &NodeObservation, max_degree: usize, out: &mut Vec<f32
                     clip(nb.prev_forward_rejects as f64 / (nb.prev_forwarded as f64).max(1.0)),
                     fresh as f32,
                 ]);
+                if v2 {
+                    out.extend([
+                        if known { clip(nb.capacity / c) } else { 0.0 },
+                        if known && nb.degree > 0 { 1.0 / nb.degree as f32 } else { 0.0 },
+                    ]);
+                }
             }
-            None => out.extend([0.0; NORMALIZED_PER_NEIGHBOR]),
+            None => out.extend(std::iter::repeat_n(0.0, per)),
         }
     }
 }
@@ -197,6 +280,7 @@ mod tests {
                 degree: 1,
                 latency_s: 0.005,
                 age_seconds: Some(1.0),
+                capacity: 70.0,
             }],
         }
     }
@@ -224,7 +308,7 @@ mod tests {
 
     #[test]
     fn normalized_is_padded_and_scaled() {
-        let e = Encoder::new(Encoding::Normalized { max_degree: 3 }, &topo2());
+        let e = Encoder::new(Encoding::Normalized { max_degree: 3, version: 1, period_slots: None }, &topo2());
         let mut v = Vec::new();
         e.encode(&obs(), &mut v);
         assert_eq!(v.len(), e.dim(1));
@@ -234,5 +318,40 @@ mod tests {
         assert!((v[NORMALIZED_OWN + 1] - 0.2).abs() < 1e-6, "spare 7/35");
         assert!(v[NORMALIZED_OWN + NORMALIZED_PER_NEIGHBOR..].iter().all(|&x| x == 0.0), "absent slots are zero");
         assert!(e.space(1).contains(&v));
+    }
+
+    #[test]
+    fn normalized_v2_adds_phase_capacity_and_inverse_degree() {
+        let e = Encoder::new(Encoding::normalized(2, Some(12)), &topo2());
+        let mut v = Vec::new();
+        e.encode(&obs(), &mut v);
+        assert_eq!(v.len(), 8 + 2 * 8);
+        assert_eq!(v.len(), e.dim(1));
+        // slot 3 of 12: a quarter period.
+        assert!((v[6] - 1.0).abs() < 1e-6 && v[7].abs() < 1e-6, "phase (sin, cos) = {:?}", &v[6..8]);
+        assert_eq!(&v[..6], &{
+            let mut w = Vec::new();
+            Encoder::new(Encoding::Normalized { max_degree: 2, version: 1, period_slots: None }, &topo2())
+                .encode(&obs(), &mut w);
+            w
+        }[..6], "own features of version 1 unchanged");
+        assert!((v[8 + 6] - 2.0).abs() < 1e-6, "capacity 70 / own 35");
+        assert_eq!(v[8 + 7], 1.0, "inverse degree of a degree-1 neighbour");
+        assert!(v[16..].iter().all(|&x| x == 0.0), "absent slot");
+        // Without a period the phase reads 0; an unknown neighbour's capacity too.
+        let e = Encoder::new(Encoding::normalized(1, None), &topo2());
+        let mut o = obs();
+        o.neighbors[0].age_seconds = None;
+        e.encode(&o, &mut v);
+        assert_eq!((v[6], v[7]), (0.0, 0.0));
+        assert_eq!((v[8 + 6], v[8 + 7]), (0.0, 0.0));
+    }
+
+    #[test]
+    fn version_one_files_deserialize_as_version_one() {
+        let e: Encoding = serde_json::from_str(r#"{"kind":"normalized","max_degree":4}"#).unwrap();
+        assert_eq!(e, Encoding::Normalized { max_degree: 4, version: 1, period_slots: None });
+        let round: Encoding = serde_json::from_str(&serde_json::to_string(&Encoding::normalized(4, Some(288))).unwrap()).unwrap();
+        assert_eq!(round, Encoding::normalized(4, Some(288)));
     }
 }

@@ -68,10 +68,27 @@ impl Contender {
                         found: format!("{} (scenario {})", layout(sim.even_floor()), sim.scenario().name),
                     });
                 }
+                let scenario_file = sim.scenario().path.display().to_string();
                 (0..topo.len())
                     .map(|i| {
-                        let ctx = NodeContext::from_topology(topo, i).expect("node in topology");
-                        LearnedPolicy::with_origin(file, &ctx, path).map(|p| Box::new(p) as Box<dyn Policy>)
+                        let mut ctx = NodeContext::from_topology(topo, i).expect("node in topology");
+                        ctx.period_slots = sim.observation_period_slots();
+                        LearnedPolicy::with_origin(file, &ctx, path)
+                            .map(|p| Box::new(p) as Box<dyn Policy>)
+                            .map_err(|e| match e {
+                                // The period is the scenario's field: say which file.
+                                PolicyError::Incompatible { file, what, expected, found }
+                                    if what.starts_with("observation.period_slots") =>
+                                {
+                                    PolicyError::Incompatible {
+                                        file,
+                                        what,
+                                        expected,
+                                        found: format!("{found} (scenario file {scenario_file})"),
+                                    }
+                                }
+                                e => e,
+                            })
                     })
                     .collect()
             }
@@ -81,19 +98,19 @@ impl Contender {
         }
     }
 
-    /// The upper reference for a scenario's model.
+    /// The upper reference for a scenario: the oracle, or the pooled global
+    /// node where the oracle cannot plan (the queue model's 3-way even-floor action).
     pub fn upper_reference(sim: &Simulator) -> Self {
-        match sim.scenario().model {
-            ModelSpec::Queue(_) => Contender::GlobalNode,
-            _ => Contender::Oracle,
-        }
+        if sim.even_floor() { Contender::GlobalNode } else { Contender::Oracle }
     }
 
-    /// The references a comparison shows for a scenario's model: the stale
-    /// oracle and the oracle (stateless models), the global node (queue model).
+    /// The references a comparison shows: the stale oracle and the oracle,
+    /// and for the queue model the pooled global node too (only it under
+    /// the even-floor action).
     pub fn references(sim: &Simulator) -> Vec<Self> {
         match sim.scenario().model {
-            ModelSpec::Queue(_) => vec![Contender::GlobalNode],
+            ModelSpec::Queue(_) if sim.even_floor() => vec![Contender::GlobalNode],
+            ModelSpec::Queue(_) => vec![Contender::StaleOracle, Contender::Oracle, Contender::GlobalNode],
             _ => vec![Contender::StaleOracle, Contender::Oracle],
         }
     }

@@ -17,11 +17,11 @@ const MAX_DEGREE: usize = 3;
 
 fn shared_file(hidden: &[usize]) -> PolicyFile {
     let mut r = rng(1);
-    let input = 6 + 6 * MAX_DEGREE;
+    let input = dfaas_env::encoding::normalized_sizes(NORMALIZED_VERSION).map_or(0, |(own, per)| own + per * MAX_DEGREE);
     let mut file = PolicyFile {
         meta: PolicyMeta {
             format_version: 1,
-            encoding: Encoding::Normalized { max_degree: MAX_DEGREE },
+            encoding: Encoding::normalized(MAX_DEGREE, None),
             encoding_version: NORMALIZED_VERSION,
             mode: Mode::Shared,
             action_layout: ActionLayout::PerNeighbor,
@@ -81,6 +81,7 @@ fn observation() -> NodeObservation {
                 load: 0.6,
                 degree: 2,
                 latency_s: 0.004,
+                capacity: 40.0,
                 age_seconds: Some(1.0),
             })
             .collect(),
@@ -90,7 +91,7 @@ fn observation() -> NodeObservation {
 
 fn bench(c: &mut Criterion) {
     let node =
-        NodeContext { name: "node_0".into(), neighbors: vec!["node_1".into(), "node_2".into(), "node_3".into()] };
+        NodeContext { name: "node_0".into(), neighbors: vec!["node_1".into(), "node_2".into(), "node_3".into()], ..Default::default() };
     let obs = observation();
     for hidden in [[64, 64], [256, 256]] {
         let file = shared_file(&hidden);

@@ -210,10 +210,10 @@ fn inconsistent_metadata_is_explained() {
     check(&f, &["layers cover", "payload has"]);
     let mut f = good.clone();
     f.meta.networks[0].obs_mean.pop();
-    check(&f, &["obs_mean has 17 values, input_dim is 18"]);
+    check(&f, &["obs_mean has 23 values, input_dim is 24"]);
     let mut f = good.clone();
     f.meta.networks[0].obs_std.push(1.0);
-    check(&f, &["obs_std has 19 values, input_dim is 18"]);
+    check(&f, &["obs_std has 25 values, input_dim is 24"]);
     let mut f = good.clone();
     f.weights[3] = f32::NAN;
     check(&f, &["weight 3 is not finite"]);
@@ -222,13 +222,20 @@ fn inconsistent_metadata_is_explained() {
     check(&f, &["weight 5 is not finite"]);
     let mut f = good.clone();
     f.meta.networks[0].hidden = vec![9];
-    check(&f, &["layer 0 is 18→8"]);
+    check(&f, &["layer 0 is 24→8"]);
     let mut f = good.clone();
     f.meta.networks[0].layers[0].offset = usize::MAX - 3;
     check(&f, &["overflows"]);
     let mut f = good.clone();
     f.meta.max_degree = 3;
     check(&f, &["max_degree 3 differs from the normalized encoding's 2"]);
+    let mut f = good.clone();
+    f.meta.encoding_version = 1;
+    check(&f, &["encoding_version 1 differs from the normalized encoding's version 2"]);
+    let mut f = good.clone();
+    f.meta.encoding = Encoding::Normalized { max_degree: 2, version: 1, period_slots: Some(288) };
+    f.meta.encoding_version = 1;
+    check(&f, &["period_slots Some(288)", "version 2 or later"]);
     let mut f = good.clone();
     f.meta.format_version = 7;
     check(&f, &["format_version 7"]);
@@ -266,12 +273,12 @@ fn push_network_checks_shapes() {
     assert!(e.to_string().contains("1 layers given"), "{e}");
     let bad = vec![(vec![0.0; 47], vec![0.0; 4]), (vec![0.0; 12], vec![0.0; 3])];
     let e = f.push_network(n, &bad).unwrap_err();
-    assert!(e.to_string().contains("layer 0 (12→4): weight has 47 values (need 48)"), "{e}");
+    assert!(e.to_string().contains("layer 0 (16→4): weight has 47 values (need 64)"), "{e}");
 }
 
 #[test]
 fn a_missing_file_is_named() {
-    let node = NodeContext { name: "a".into(), neighbors: vec![] };
+    let node = NodeContext { name: "a".into(), neighbors: vec![], ..Default::default() };
     let e = load_learned("/no/such/dir/x.dfpolicy".as_ref(), &node).err().unwrap();
     let e = e.to_string();
     assert!(e.contains("/no/such/dir/x.dfpolicy") && e.contains("cannot read"), "{e}");

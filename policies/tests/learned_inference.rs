@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use dfaas_env::encoding::{Encoder, Encoding, NORMALIZED_VERSION};
 use dfaas_env::seeds::rng;
-use dfaas_env::{Decision, NodeObservation};
+use dfaas_env::{Decision, NodeObservation, Topology};
 use dfaas_policies::learned::{
     ActionLayout, Activation, Fallback, LearnedPolicy, Mlp, MlpScratch, Mode, NetworkMeta, NodeContext, NodeEncoder,
     PolicyFile, load_learned, softplus,
@@ -14,7 +14,7 @@ use dfaas_policies::learned::{
 use dfaas_policies::{Policy, PolicyError};
 
 fn ctx(name: &str, neighbors: &[&str]) -> NodeContext {
-    NodeContext { name: name.into(), neighbors: s(neighbors) }
+    NodeContext { name: name.into(), neighbors: s(neighbors), ..Default::default() }
 }
 
 fn incompatible(r: Result<LearnedPolicy, PolicyError>) -> String {
@@ -131,7 +131,7 @@ fn a_padded_shared_network_serves_every_degree_up_to_max() {
     let mut r = rng(12);
     for degree in 0..=3 {
         let names: Vec<String> = (1..=degree).map(|j| format!("n{j}")).collect();
-        let node = NodeContext { name: "n0".into(), neighbors: names };
+        let node = NodeContext { name: "n0".into(), neighbors: names, ..Default::default() };
         let mut p = LearnedPolicy::new(&file, &node).unwrap();
         for _ in 0..50 {
             let obs = observation(&mut r, 0, degree);
@@ -216,18 +216,19 @@ fn shared_fidelity_and_size_mismatches_are_explained() {
     // Encoding version from another build.
     let mut old = shared_normalized(2, &[8], 16);
     old.meta.encoding_version = NORMALIZED_VERSION + 1;
+    old.meta.encoding = Encoding::Normalized { max_degree: 2, version: NORMALIZED_VERSION + 1, period_slots: None };
     let e = incompatible(LearnedPolicy::new(&old, &ctx("x", &["a"])));
     assert!(
         e.contains("version of the `normalized` encoding")
-            && e.contains(&format!("the file has {}, the node has {NORMALIZED_VERSION}", NORMALIZED_VERSION + 1)),
+            && e.contains(&format!("the file has {}, the node has versions 1 to {NORMALIZED_VERSION}", NORMALIZED_VERSION + 1)),
         "{e}"
     );
     // An output too short for this node's degree.
     let mut short = PolicyFile {
-        meta: meta(Encoding::Normalized { max_degree: 3 }, Mode::Shared, ActionLayout::PerNeighbor, 3),
+        meta: meta(Encoding::normalized(3, None), Mode::Shared, ActionLayout::PerNeighbor, 3),
         weights: vec![],
     };
-    let n = net(24, &[4], 3, &mut r);
+    let n = net(32, &[4], 3, &mut r);
     let l = layers(&n, &mut r);
     short.push_network(n, &l).unwrap();
     assert!(LearnedPolicy::new(&short, &ctx("x", &["a"])).is_ok());
@@ -249,7 +250,7 @@ fn shared_fidelity_and_size_mismatches_are_explained() {
 fn fidelity_serverless_order_matches_env_encoder() {
     let topo = five_agents();
     let mut r = rng(18);
-    for encoding in [Encoding::FidelityServerless, Encoding::FidelityQueue, Encoding::Normalized { max_degree: 3 }] {
+    for encoding in [Encoding::FidelityServerless, Encoding::FidelityQueue, Encoding::normalized(3, None)] {
         let env = Encoder::new(encoding, &topo);
         for i in 0..topo.len() {
             let node = NodeContext::from_topology(&topo, i).unwrap();
@@ -288,7 +289,12 @@ fn fidelity_serverless_order_matches_env_encoder() {
 fn a_non_finite_output_falls_back_to_all_local() {
     // One layer, weights 3e38: z = 3e38 · 10 overflows to +∞.
     let mut f = PolicyFile {
-        meta: meta(Encoding::Normalized { max_degree: 1 }, Mode::Shared, ActionLayout::PerNeighbor, 1),
+        meta: meta(
+            Encoding::Normalized { max_degree: 1, version: 1, period_slots: None },
+            Mode::Shared,
+            ActionLayout::PerNeighbor,
+            1,
+        ),
         weights: vec![],
     };
     let net = NetworkMeta {
@@ -316,7 +322,7 @@ fn load_learned_names_the_policy_after_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("five-agents.dfpolicy");
     let topo = five_agents();
-    independent(&topo, Encoding::Normalized { max_degree: 3 }, 20).write(&path).unwrap();
+    independent(&topo, Encoding::normalized(3, None), 20).write(&path).unwrap();
     let node = NodeContext::from_topology(&topo, 2).unwrap();
     let mut p = load_learned(&path, &node).unwrap();
     assert_eq!(p.name(), "learned:five-agents");
@@ -350,4 +356,47 @@ fn decisions_are_valid_on_extreme_observations() {
         let sum: f64 = d.as_slice().iter().sum();
         assert!((sum - 1.0).abs() < 1e-9 && d.as_slice().iter().all(|x| *x >= 0.0));
     }
+}
+
+/// A file of encoding version 1 still loads and decides; the workload period
+/// a version-2 file reads the phase of must be the node's.
+#[test]
+fn encoding_versions_and_the_phase_period() {
+    let v1 = Encoding::Normalized { max_degree: 2, version: 1, period_slots: None };
+    let topo = Topology::from_edges(vec!["self".into()], &[]).unwrap();
+    let file = |encoding: Encoding, seed: u64| {
+        let mut r = rng(seed);
+        let mut f = PolicyFile { meta: meta(encoding, Mode::Shared, ActionLayout::PerNeighbor, 2), weights: vec![] };
+        let n = net(Encoder::new(encoding, &topo).dim(0), &[8], 4, &mut r);
+        let l = layers(&n, &mut r);
+        f.push_network(n, &l).unwrap();
+        f
+    };
+    let old = file(v1, 31);
+    assert_eq!(old.meta.encoding_version, 1);
+    let mut p = LearnedPolicy::new(&old, &ctx("x", &["a", "b"])).unwrap();
+    let obs = observation(&mut rng(32), 0, 2);
+    assert_eq!(p.decide(&obs).degree(), 2);
+    assert_eq!(p.fallbacks(), 0);
+    // A version-1 file on a node whose observations carry a phase.
+    let phased = NodeContext { period_slots: Some(288), ..ctx("x", &["a", "b"]) };
+    let e = incompatible(LearnedPolicy::new(&old, &phased));
+    assert!(
+        e.contains("observation.period_slots")
+            && e.contains("version 1 has no phase")
+            && e.contains("the file has none, the node has 288 slots"),
+        "{e}"
+    );
+    // A version-2 file trained with a phase: the node must declare the same period.
+    let new = file(Encoding::normalized(2, Some(288)), 33);
+    let e = incompatible(LearnedPolicy::new(&new, &ctx("x", &["a", "b"])));
+    assert!(e.contains("the file has 288 slots, the node has none"), "{e}");
+    let other = NodeContext { period_slots: Some(96), ..ctx("x", &["a", "b"]) };
+    assert!(incompatible(LearnedPolicy::new(&new, &other)).contains("the file has 288 slots, the node has 96 slots"));
+    // With the right period the phase is read: the same state a quarter day
+    // later gets another decision.
+    let mut p = LearnedPolicy::new(&new, &phased).unwrap();
+    let mut later = obs.clone();
+    later.slot = obs.slot + 72;
+    assert_ne!(p.decide(&obs), p.decide(&later));
 }

@@ -37,6 +37,7 @@ fn neighbor(r: &mut SimRng, node: usize) -> NeighborObs {
         },
         degree: pick(r, &[0.0, 1.0, 2.0, 3.0, 4.0, u32::MAX as f64]) as u32,
         latency_s: pick(r, &[0.0, 1e-6, 1e-3, 0.02, 1.0, 1e300, f64::INFINITY, -1.0]),
+        capacity: pick(r, &[0.0, 1.0, 40.0, 1e300, f64::INFINITY, f64::NAN, -1.0]),
         age_seconds: match r.random_range(0..4) {
             0 => None,
             _ => Some(pick(r, &[0.0, 1.0, 60.0, 1e9])),

@@ -32,8 +32,12 @@ pub enum Mode {
 pub enum EncodingChoice {
     /// The model's marl-dfaas layout (queue or serverless); independent mode only.
     Fidelity,
-    /// The normalized padded layout.
+    /// The normalized padded layout, current version (with the scenario's
+    /// `observation.period_slots` phase, if declared).
     Normalized,
+    /// The normalized layout of version 1 (no phase, neighbour capacity or
+    /// degree): for ablations and for retraining old models.
+    NormalizedV1,
 }
 
 /// The reward the learner maximises.

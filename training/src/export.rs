@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use dfaas_env::encoding::{Encoding, NORMALIZED_VERSION};
 use dfaas_env::{Scenario, Simulator};
 use dfaas_policies::PolicyFile;
 use dfaas_policies::learned::{ActionLayout, Activation, Mode as FileMode, NetworkMeta, NodeEntry, PolicyMeta};
@@ -32,10 +31,7 @@ pub fn policy_file(
     let meta = PolicyMeta {
         format_version: dfaas_policies::learned::FORMAT_VERSION,
         encoding,
-        encoding_version: match encoding {
-            Encoding::Normalized { .. } => NORMALIZED_VERSION,
-            _ => 1,
-        },
+        encoding_version: encoding.version(),
         mode: match cfg.mode {
             Mode::Shared => FileMode::Shared,
             Mode::Independent => FileMode::Independent,

@@ -40,7 +40,16 @@ impl Layout {
         let max_degree = topo.max_degree();
         let three_way = sim.even_floor();
         let enc = match encoding {
-            EncodingChoice::Normalized => Encoding::Normalized { max_degree },
+            EncodingChoice::Normalized => Encoding::normalized(max_degree, sim.observation_period_slots()),
+            EncodingChoice::NormalizedV1 => {
+                if let Some(p) = sim.observation_period_slots() {
+                    return Err(format!(
+                        "encoding `normalized-v1` has no phase feature, but the scenario sets \
+                         observation.period_slots = {p}: use `normalized` (version 2) or remove the field"
+                    ));
+                }
+                Encoding::Normalized { max_degree, version: 1, period_slots: None }
+            }
             EncodingChoice::Fidelity => match sim.scenario().model {
                 ModelSpec::Queue(_) => Encoding::FidelityQueue,
                 _ => Encoding::FidelityServerless,

@@ -153,7 +153,7 @@ fn independent_mode_with_fidelity_layout_trains_and_exports() {
         assert_eq!(d.as_slice().len(), 3);
     }
     // A node name the file does not know is refused, naming both sides.
-    let wrong = NodeContext { name: "node_9".into(), neighbors: vec!["node_0".into()] };
+    let wrong = NodeContext { name: "node_9".into(), neighbors: vec!["node_0".into()], ..Default::default() };
     let msg = load_learned(&out, &wrong).err().unwrap().to_string();
     assert!(msg.contains("node_9"), "{msg}");
 }

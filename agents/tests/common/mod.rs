@@ -52,7 +52,13 @@ pub async fn start(name: &str, opts: Opts) -> Node {
 pub fn state(name: &str, slot: u64) -> NodeState {
     let mut s = NodeState::new(name, PeerId::random(), slot, "127.0.0.1:18080");
     s.degree = 2;
-    s.functions.push(FunctionState { name: "figlet".into(), spare_capacity_rps: 10.0, load: 0.5, overloaded: false });
+    s.functions.push(FunctionState {
+        name: "figlet".into(),
+        spare_capacity_rps: 10.0,
+        load: 0.5,
+        capacity_rps: 20.0,
+        overloaded: false,
+    });
     s
 }
 

@@ -50,6 +50,9 @@ pub struct NeighborObs {
     pub load: f64,
     /// Advertised number of neighbours of the neighbour (to split its spare).
     pub degree: u32,
+    /// Advertised service capacity of the neighbour, requests per slot (0 if unknown).
+    #[serde(default)]
+    pub capacity: f64,
     /// One-way network delay estimate to the neighbour, seconds.
     pub latency_s: f64,
     /// Age of the advertisement in seconds; `None` if nothing was heard yet.

@@ -14,6 +14,16 @@
 //! polymatroid of feasible loads. The serverless model then rounds
 //! rejections to whole requests, which is not convex; a 1-unit exchange
 //! search on the rounded cost polishes the greedy solution (never worse).
+//!
+//! Queue model (per-neighbour actions). Queues persist, so the per-slot
+//! optimum is a myopic plan, not an episode bound: node `j` with `q` queued
+//! requests and a mean CPU capacity of `c` requests per slot serves
+//! `min(q + ℓ, c)`, queues the excess up to its queue capacity `Q` and
+//! rejects the rest, so its cost is `max(0, q + ℓ − c − Q)` plus
+//! [`QUEUE_WAIT_COST`] per request left queued (convex: slopes 0, ε, 1).
+//! It respects every node's own CPU and queue and the one-hop topology, so
+//! it is tighter than the pooled global node; with random request sizes a
+//! policy may beat it on some slots.
 
 use crate::contract::Decision;
 use crate::sim::{NodeModels, Simulator};
@@ -35,18 +45,21 @@ pub struct Oracle {
 
 /// Why the oracle cannot serve a scenario.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error(
-    "the oracle needs a stateless model (serverless or capacity); this scenario uses `{0}`: use the global-node reference"
-)]
+#[error("the oracle cannot plan for {0}: use the global-node reference")]
 pub struct OracleUnsupported(pub &'static str);
+
+/// Cost of leaving one request queued at the end of a slot (queue model):
+/// small, so the plan queues rather than rejects, and queues where CPU is free
+/// before queueing behind a backlog.
+pub const QUEUE_WAIT_COST: f64 = 0.01;
 
 impl Oracle {
     /// Checks the simulator's model is supported.
     pub fn new(sim: &Simulator) -> Result<Self, OracleUnsupported> {
-        match sim.models() {
-            NodeModels::Queue { .. } => Err(OracleUnsupported("queue")),
-            _ => Ok(Self::default()),
+        if sim.even_floor() {
+            return Err(OracleUnsupported("the 3-way even-floor action (it plans per-neighbour forwards)"));
         }
+        Ok(Self::default())
     }
 
     /// Load placed on each node by the last [`Oracle::solve`].
@@ -245,6 +258,11 @@ pub(crate) fn slot_cost(models: &mut NodeModels, n: usize, l: u32, slot_seconds:
             if exact { c.rejected(l) as f64 } else { (c.get(l).rejection_rate * slot_seconds).min(l as f64) }
         }
         NodeModels::Capacity { nodes } => l.saturating_sub(nodes[n].per_slot) as f64,
-        NodeModels::Queue { .. } => 0.0,
+        NodeModels::Queue { spec, nodes } => {
+            let c = crate::models::queue::capacity_estimate(spec);
+            let over = (nodes[n].queue_len() as f64 + l as f64 - c).max(0.0);
+            let room = spec.queue_capacity as f64;
+            (over - room).max(0.0) + QUEUE_WAIT_COST * over.min(room)
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The `stale-oracle`: the oracle's optimum planned with what a node can
-//! know when it decides (simulator only, stateless models).
+//! know when it decides (simulator only; per-neighbour actions).
 //!
 //! Each node plans the whole federation's slot with [`Oracle::solve`] on its
 //! own view: its own input of the slot (what its observation carries) and
@@ -11,7 +11,9 @@
 //! can reach by planning, not by learning the scenario's regularities: the
 //! first slot, where no state is one slot old yet, is planned on the slot's
 //! inputs, as the oracle does, so a policy that learned the first slot does
-//! not beat the reference there.
+//! not beat the reference there. With the queue model, the queue lengths it
+//! plans with are those at the end of the previous slot, which is what the
+//! neighbours gossiped then.
 
 use crate::contract::Decision;
 use crate::sim::Simulator;
@@ -27,7 +29,7 @@ pub struct StaleOracle {
 }
 
 impl StaleOracle {
-    /// Checks the simulator's model is supported (serverless or capacity).
+    /// Checks the oracle can plan for the simulator (per-neighbour actions).
     pub fn new(sim: &Simulator) -> Result<Self, OracleUnsupported> {
         Ok(Self { oracle: Oracle::new(sim)?, previous: None })
     }

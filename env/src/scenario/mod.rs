@@ -43,6 +43,9 @@ pub struct Scenario {
     /// Links between neighbours.
     #[serde(default)]
     pub links: LinkSpec,
+    /// What the nodes' observations carry beyond the defaults.
+    #[serde(default)]
+    pub observation: ObservationSpec,
     /// Where the file was read from (relative paths inside resolve against its folder).
     #[serde(skip)]
     pub path: PathBuf,
@@ -95,6 +98,17 @@ impl Default for SeedSpec {
             evaluation: None,
         }
     }
+}
+
+/// Optional observation features of a scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservationSpec {
+    /// Period of the workload in slots: the normalized encoding (version 2
+    /// and later) then carries the slot's phase in it (sin, cos). Absent: no
+    /// phase (the features read 0).
+    #[serde(default)]
+    pub period_slots: Option<u32>,
 }
 
 /// The graph: optional node list and marl-dfaas adjacency lines.

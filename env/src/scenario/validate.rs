@@ -16,6 +16,9 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
     if s.topology.adjacency.is_empty() && s.topology.nodes.as_ref().is_none_or(|n| n.is_empty()) {
         return Err(ConfigError::invalid(f, "topology", "empty", "give `nodes` or `adjacency` lines"));
     }
+    if s.observation.period_slots == Some(0) {
+        return Err(ConfigError::invalid(f, "observation.period_slots", 0, "must be a positive number of slots"));
+    }
     let topo = s.build_topology()?;
     let n = topo.len();
     if s.seeds.evaluation_episodes == 0 && s.seeds.evaluation.as_ref().is_none_or(|v| v.is_empty()) {

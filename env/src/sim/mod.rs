@@ -86,6 +86,12 @@ impl Simulator {
         })
     }
 
+    /// The workload period the scenario declares for observations
+    /// (`observation.period_slots`), if any.
+    pub fn observation_period_slots(&self) -> Option<u32> {
+        self.scenario.observation.period_slots
+    }
+
     /// The scenario this federation was built from.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
@@ -246,7 +252,7 @@ impl MultiAgentEnv for Simulator {
 
     fn observation_space(&self, agent: usize) -> Space {
         crate::encoding::Encoder::new(
-            crate::encoding::Encoding::Normalized { max_degree: self.topology.max_degree() },
+            crate::encoding::Encoding::normalized(self.topology.max_degree(), self.observation_period_slots()),
             &self.topology,
         )
         .space(self.topology.degree(agent))

@@ -38,11 +38,13 @@ impl Simulator {
                 nb.latency_s = self.links.forward_delay_s(i, j, t.min(self.max_steps - 1));
                 if first {
                     nb.spare_capacity = 0.0;
+                    nb.capacity = 0.0;
                     nb.load = 0.0;
                     nb.age_seconds = None;
                 } else {
                     let own = pj.input as f64 + pj.queue_len.unwrap_or(0) as f64;
                     nb.spare_capacity = (cap - own).max(0.0);
+                    nb.capacity = cap;
                     let offered = (pj.local + pj.received) as f64 + pj.queue_len.unwrap_or(0) as f64;
                     nb.load = if cap > 0.0 {
                         offered / cap

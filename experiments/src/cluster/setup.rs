@@ -168,8 +168,12 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
             Choice::Policy(x) => format!("policy = {x:?}\n"),
             Choice::Model(m) => format!("model = {:?}\n", m.display().to_string()),
         };
+        let period_line = match s.observation.period_slots {
+            Some(p) => format!("period_slots = {p}\n"),
+            None => String::new(),
+        };
         let agent = format!(
-            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/127.0.0.1/tcp/{port}\"\nbootstrap = [{boot}]\nkey_file = \"{id}.p2p.key\"\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",
+            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{period_line}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/127.0.0.1/tcp/{port}\"\nbootstrap = [{boot}]\nkey_file = \"{id}.p2p.key\"\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",
             id = p.id,
             cap = p.capacity_rps,
             ctl = p.control,

@@ -9,6 +9,7 @@ pub(crate) fn nb(spare: f64, load: f64, latency: f64) -> NeighborObs {
         load,
         degree: 1,
         latency_s: latency,
+        capacity: 0.0,
         age_seconds: Some(0.0),
         ..NeighborObs::default()
     }

@@ -1,6 +1,6 @@
 //! The JSON metadata of a policy file and its consistency checks.
 
-use dfaas_env::encoding::{Encoding, NORMALIZED_OWN, NORMALIZED_PER_NEIGHBOR};
+use dfaas_env::encoding::{Encoding, normalized_sizes};
 use serde::{Deserialize, Serialize};
 
 /// Everything a loader needs to know about the networks in a policy file.
@@ -187,18 +187,32 @@ impl PolicyMeta {
         if self.mode == Mode::Shared && self.networks.len() != 1 {
             return Err(format!("shared mode needs exactly one network, found {}", self.networks.len()));
         }
-        if let Encoding::Normalized { max_degree } = self.encoding
-            && max_degree != self.max_degree
-        {
-            return Err(format!("max_degree {} differs from the normalized encoding's {max_degree}", self.max_degree));
+        if let Encoding::Normalized { max_degree, version, period_slots } = self.encoding {
+            if max_degree != self.max_degree {
+                return Err(format!(
+                    "max_degree {} differs from the normalized encoding's {max_degree}",
+                    self.max_degree
+                ));
+            }
+            if version != self.encoding_version {
+                return Err(format!(
+                    "encoding_version {} differs from the normalized encoding's version {version}",
+                    self.encoding_version
+                ));
+            }
+            if period_slots == Some(0) || (version < 2 && period_slots.is_some()) {
+                return Err(format!(
+                    "period_slots {period_slots:?}: needs a positive period and encoding version 2 or later"
+                ));
+            }
         }
         for (n, net) in self.networks.iter().enumerate() {
             net.check().map_err(|e| format!("network {n}: {e}"))?;
             let want_in = match self.encoding {
                 Encoding::FidelityQueue => Some(6),
-                Encoding::Normalized { max_degree } => {
-                    max_degree.checked_mul(NORMALIZED_PER_NEIGHBOR).and_then(|x| x.checked_add(NORMALIZED_OWN))
-                }
+                // An unknown version is refused by the loader, naming it.
+                Encoding::Normalized { max_degree, version, .. } => normalized_sizes(version)
+                    .and_then(|(own, per)| max_degree.checked_mul(per).and_then(|x| x.checked_add(own))),
                 Encoding::FidelityServerless => None, // depends on the node's degree
             };
             if let Some(want) = want_in

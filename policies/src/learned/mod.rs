@@ -5,7 +5,7 @@
 //! ```no_run
 //! use dfaas_policies::learned::{NodeContext, load_learned};
 //!
-//! let node = NodeContext { name: "node_0".into(), neighbors: vec!["node_1".into()] };
+//! let node = NodeContext { name: "node_0".into(), neighbors: vec!["node_1".into()], ..Default::default() };
 //! let policy = load_learned("models/five.dfpolicy".as_ref(), &node)?;
 //! # Ok::<(), dfaas_policies::PolicyError>(())
 //! ```

@@ -14,11 +14,16 @@ use crate::{Policy, PolicyError};
 
 /// The node a learned policy is loaded for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Default)]
 pub struct NodeContext {
     /// The node's name.
     pub name: String,
     /// Its neighbours' names, in action order.
     pub neighbors: Vec<String>,
+    /// The workload period the node's observations are phased by
+    /// (a scenario's `observation.period_slots`, an agent's
+    /// `--period-slots`); must equal the file's.
+    pub period_slots: Option<u32>,
 }
 
 impl NodeContext {
@@ -28,6 +33,7 @@ impl NodeContext {
         Some(Self {
             name: names.get(node)?.clone(),
             neighbors: topology.neighbors(node).iter().map(|&j| names[j].clone()).collect(),
+            period_slots: None,
         })
     }
 }
@@ -103,12 +109,25 @@ impl LearnedPolicy {
         };
         let degree = node.neighbors.len();
         let (enc_name, enc_version) = encoding_name_version(meta.encoding);
-        if meta.encoding_version != enc_version {
+        if meta.encoding_version > enc_version || meta.encoding_version == 0 {
             return Err(incompatible(
                 format!("version of the `{enc_name}` encoding (the node runs this build's)"),
                 meta.encoding_version.to_string(),
-                enc_version.to_string(),
+                format!("versions 1 to {enc_version}"),
             ));
+        }
+        let file_period = meta.encoding.period_slots();
+        if file_period != node.period_slots {
+            let show = |p: Option<u32>| p.map_or_else(|| "none".to_string(), |p| format!("{p} slots"));
+            let what = if meta.encoding_version < 2 && node.period_slots.is_some() {
+                format!(
+                    "observation.period_slots (the `{enc_name}` encoding of version {} has no phase; version 2 has)",
+                    meta.encoding_version
+                )
+            } else {
+                "observation.period_slots (the workload period the network was trained to read the phase of)".into()
+            };
+            return Err(incompatible(what, show(file_period), show(node.period_slots)));
         }
         let net_index = match meta.mode {
             Mode::Shared => 0,
@@ -139,7 +158,7 @@ impl LearnedPolicy {
             }
         };
         let net: &NetworkMeta = &meta.networks[net_index];
-        if let Encoding::Normalized { max_degree } = meta.encoding
+        if let Encoding::Normalized { max_degree, .. } = meta.encoding
             && degree > max_degree
         {
             return Err(incompatible(
@@ -177,7 +196,7 @@ impl LearnedPolicy {
         let padded =
             meta.action_layout == ActionLayout::ThreeWay || net.output_dim == meta.max_degree.saturating_add(2);
         let any_degree_up_to = match meta.encoding {
-            Encoding::Normalized { max_degree } if meta.mode == Mode::Shared && padded => Some(max_degree),
+            Encoding::Normalized { max_degree, .. } if meta.mode == Mode::Shared && padded => Some(max_degree),
             _ => None,
         };
         Ok(Self {

@@ -1,7 +1,7 @@
 //! Policy-file fixtures shared by the learned-policy tests.
 #![allow(dead_code)]
 
-use dfaas_env::encoding::{Encoding, NORMALIZED_VERSION};
+use dfaas_env::encoding::{Encoder, Encoding};
 use dfaas_env::seeds::{SimRng, rng};
 use dfaas_env::{NeighborObs, NodeObservation, Topology};
 use dfaas_policies::learned::{ActionLayout, Activation, Mode, NetworkMeta, NodeEntry, PolicyFile, PolicyMeta};
@@ -12,10 +12,7 @@ pub fn meta(encoding: Encoding, mode: Mode, layout: ActionLayout, max_degree: us
     PolicyMeta {
         format_version: 1,
         encoding,
-        encoding_version: match encoding {
-            Encoding::Normalized { .. } => NORMALIZED_VERSION,
-            _ => 1,
-        },
+        encoding_version: encoding.version(),
         mode,
         action_layout: layout,
         max_degree,
@@ -63,10 +60,11 @@ pub fn layers(net: &NetworkMeta, r: &mut SimRng) -> Vec<(Vec<f32>, Vec<f32>)> {
 pub fn shared_normalized(max_degree: usize, hidden: &[usize], seed: u64) -> PolicyFile {
     let mut r = rng(seed);
     let mut file = PolicyFile {
-        meta: meta(Encoding::Normalized { max_degree }, Mode::Shared, ActionLayout::PerNeighbor, max_degree),
+        meta: meta(Encoding::normalized(max_degree, None), Mode::Shared, ActionLayout::PerNeighbor, max_degree),
         weights: Vec::new(),
     };
-    let n = net(6 + 6 * max_degree, hidden, max_degree + 2, &mut r);
+    let topo = Topology::from_edges(vec!["self".to_string()], &[]).unwrap();
+    let n = net(Encoder::new(Encoding::normalized(max_degree, None), &topo).dim(0), hidden, max_degree + 2, &mut r);
     let l = layers(&n, &mut r);
     file.push_network(n, &l).unwrap();
     file
@@ -94,7 +92,7 @@ pub fn independent(topo: &Topology, encoding: Encoding, seed: u64) -> PolicyFile
         let input = match encoding {
             Encoding::FidelityQueue => 6,
             Encoding::FidelityServerless => 2 + 2 * d,
-            Encoding::Normalized { max_degree } => 6 + 6 * max_degree,
+            Encoding::Normalized { .. } => Encoder::new(encoding, topo).dim(d),
         };
         let n = net(input, &[16, 16], d + 2, &mut r);
         let l = layers(&n, &mut r);
@@ -132,6 +130,7 @@ pub fn observation(r: &mut SimRng, node: usize, degree: usize) -> NodeObservatio
                 load: r.random_range(0.0..2.0),
                 degree: r.random_range(1..4),
                 latency_s: r.random_range(0.0..0.02),
+                capacity: r.random_range(1.0..100.0),
                 age_seconds: if r.random_range(0..4) == 0 { None } else { Some(r.random_range(0.0..5.0)) },
             })
             .collect(),
