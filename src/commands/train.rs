@@ -31,6 +31,10 @@ pub struct Args {
     /// preset's), `env` (the model's own) or `rejections` (1 − (2R + LR + FR)/I, per agent).
     #[arg(long)]
     reward: Option<String>,
+    /// What the critic sees: `local` (the agent's own observation) or
+    /// `central` (every agent's, MAPPO-style; the exported actor is unchanged).
+    #[arg(long)]
+    critic: Option<String>,
     /// Worker threads for rollouts.
     #[arg(long)]
     threads: Option<usize>,
@@ -84,6 +88,12 @@ pub fn run(a: Args) -> Result<()> {
                 use dfaas_training::config::RewardChoice;
                 cfg.reward = RewardChoice::parse(r).ok_or_else(|| {
                     anyhow::anyhow!("--reward {r}: unknown; known: {}", RewardChoice::NAMES.join(", "))
+                })?;
+            }
+            if let Some(c) = &a.critic {
+                use dfaas_training::config::CriticInput;
+                cfg.critic = CriticInput::parse(c).ok_or_else(|| {
+                    anyhow::anyhow!("--critic {c}: unknown; known: {}", CriticInput::NAMES.join(", "))
                 })?;
             }
             if let Some(t) = a.threads {

@@ -40,6 +40,33 @@ pub enum EncodingChoice {
     NormalizedV1,
 }
 
+/// What the critic sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CriticInput {
+    /// The agent's own observation, as the actor (independent PPO).
+    #[default]
+    Local,
+    /// Centralised training, decentralised execution (MAPPO): every agent's
+    /// observation of the slot, in agent order, and a one-hot of the agent.
+    /// The actor, the only network exported, still sees its own observation.
+    Central,
+}
+
+impl CriticInput {
+    /// Names accepted in files and on the command line.
+    pub const NAMES: [&'static str; 2] = ["local", "central"];
+
+    /// The choice called `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "local" => Some(Self::Local),
+            "central" => Some(Self::Central),
+            _ => None,
+        }
+    }
+}
+
 /// The reward the learner maximises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -196,6 +223,9 @@ pub struct TrainConfig {
     /// The reward maximised.
     #[serde(default)]
     pub reward: RewardChoice,
+    /// What the critic sees.
+    #[serde(default)]
+    pub critic: CriticInput,
     pub seed: u64,
     /// Training iterations.
     pub iterations: usize,
@@ -215,6 +245,7 @@ struct RawConfig {
     mode: Option<Mode>,
     encoding: Option<EncodingChoice>,
     reward: Option<RewardChoice>,
+    critic: Option<CriticInput>,
     seed: Option<u64>,
     iterations: Option<usize>,
     checkpoint_every: Option<usize>,
@@ -266,6 +297,7 @@ impl TrainConfig {
                 mode,
                 encoding,
                 reward,
+                critic: CriticInput::Local,
                 seed: 1,
                 iterations,
                 checkpoint_every: 25,
@@ -410,6 +442,9 @@ impl TrainConfig {
         }
         if let Some(r) = raw.reward {
             self.reward = r;
+        }
+        if let Some(c) = raw.critic {
+            self.critic = c;
         }
         if let Some(s) = raw.seed {
             self.seed = s;

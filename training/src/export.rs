@@ -93,7 +93,7 @@ pub fn export_run(run_dir: &Path, out: &Path) -> Result<PathBuf, TrainError> {
         serde_json::from_slice(&text).map_err(|e| TrainError::Other(format!("{}: {e}", p.display())))?;
     let scenario = Scenario::load(&cfg.scenario)?;
     let sim = Simulator::new(&scenario)?;
-    let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?;
+    let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?.with_critic(cfg.critic);
     let nets: Vec<NetConfig> = layout.net_configs(&cfg.network);
     let ck = checkpoint::latest(run_dir)?;
     let (learners, state) = checkpoint::load(&ck, &nets, crate::compute::Compute::Cpu)?;

@@ -30,6 +30,9 @@ pub struct Layout {
     /// The published 3-way action (queue model, even-floor split).
     pub three_way: bool,
     pub max_degree: usize,
+    /// Input length of a central critic (every agent's observation and a
+    /// one-hot of the agent); 0 when each critic sees its own observation.
+    pub critic_dim: usize,
 }
 
 impl Layout {
@@ -98,7 +101,30 @@ impl Layout {
             encoder,
             three_way,
             max_degree,
+            critic_dim: 0,
         })
+    }
+
+    /// Gives every network a critic of `input`: a central one sees all
+    /// agents' observations of the slot (each its network's width) and the
+    /// agent's one-hot.
+    pub fn with_critic(mut self, input: crate::config::CriticInput) -> Self {
+        self.critic_dim = match input {
+            crate::config::CriticInput::Local => 0,
+            crate::config::CriticInput::Central => {
+                self.agent_net.iter().map(|&g| self.nets[g].obs_dim).sum::<usize>() + self.agents.len()
+            }
+        };
+        self
+    }
+
+    /// The central critic's input for agent `agent` from every agent's
+    /// normalised observation `rows[i]`, appended to `out`.
+    pub fn central_row(&self, rows: &[&[f32]], agent: usize, out: &mut Vec<f32>) {
+        for r in rows {
+            out.extend_from_slice(r);
+        }
+        out.extend((0..self.agents.len()).map(|i| if i == agent { 1.0 } else { 0.0 }));
     }
 
     /// Actor/critic shapes of every network, with the run's hidden layers.
@@ -108,6 +134,7 @@ impl Layout {
             .map(|s| crate::nets::NetConfig {
                 obs_dim: s.obs_dim,
                 action_dim: s.action_dim,
+                critic_dim: self.critic_dim,
                 hidden: network.hidden.clone(),
                 activation: network.activation,
                 alpha_floor: network.alpha_floor,

@@ -117,6 +117,10 @@ pub struct NetConfig {
     pub obs_dim: usize,
     /// Action length (simplex dimension; 1 + neighbours + 1 in DFaaS). Unused by the critic.
     pub action_dim: usize,
+    /// Critic input length when it differs from the actor's (a central
+    /// critic); 0: the critic sees the observation.
+    #[serde(default)]
+    pub critic_dim: usize,
     /// Hidden layer widths, e.g. `[256, 256]`.
     pub hidden: Vec<usize>,
     /// Hidden-layer nonlinearity.
@@ -131,6 +135,7 @@ impl NetConfig {
         Self {
             obs_dim,
             action_dim,
+            critic_dim: 0,
             hidden: vec![256, 256],
             activation: Activation::Tanh,
             alpha_floor: DEFAULT_ALPHA_FLOOR,
@@ -185,7 +190,8 @@ impl NetConfig {
     /// A freshly initialised critic on `device`.
     pub fn init_critic(&self, device: &Device) -> Result<Critic, ConfigError> {
         self.validate()?;
-        Ok(Critic { mlp: Mlp::new(self.obs_dim, &self.hidden, 1, self.activation, device) })
+        let input = if self.critic_dim > 0 { self.critic_dim } else { self.obs_dim };
+        Ok(Critic { mlp: Mlp::new(input, &self.hidden, 1, self.activation, device) })
     }
 }
 

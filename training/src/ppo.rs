@@ -28,6 +28,10 @@ pub struct Batch {
     pub obs_dim: usize,
     pub action_dim: usize,
     pub obs: Vec<f32>,
+    /// Central critic: its input width (0: the critic reads `obs`).
+    pub critic_dim: usize,
+    /// Central critic: its inputs, `len × critic_dim`.
+    pub critic_obs: Vec<f32>,
     pub actions: Vec<f32>,
     /// 1 for a real action entry, 0 for padding.
     pub masks: Vec<f32>,
@@ -42,6 +46,11 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// The critic's inputs and their width.
+    pub fn critic_input(&self) -> (&[f32], usize) {
+        if self.critic_dim > 0 { (&self.critic_obs, self.critic_dim) } else { (&self.obs, self.obs_dim) }
+    }
+
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.advantages.len()
@@ -275,15 +284,10 @@ impl Learner {
     /// Log-densities of `actions`, the concentrations and the values of `obs`
     /// under the current networks (no gradients), in chunks spread over
     /// `threads` threads.
-    pub fn evaluate(
-        &self,
-        obs: &[f32],
-        actions: &[f32],
-        masks: &[f32],
-        obs_dim: usize,
-        action_dim: usize,
-        threads: usize,
-    ) -> Evaluation {
+    pub fn evaluate(&self, batch: &Batch, threads: usize) -> Evaluation {
+        let (obs, actions, masks) = (&batch.obs[..], &batch.actions[..], &batch.masks[..]);
+        let (obs_dim, action_dim) = (batch.obs_dim, batch.action_dim);
+        let (cobs, cdim) = batch.critic_input();
         let n = obs.len().checked_div(obs_dim).unwrap_or(0);
         let per = n.div_ceil(threads.max(1)).max(1);
         let parts: Vec<Evaluation> = std::thread::scope(|s| {
@@ -291,14 +295,15 @@ impl Learner {
                 .step_by(per)
                 .map(|start| {
                     let end = (start + per).min(n);
-                    let (o, a, m) = (
+                    let (o, a, m, c) = (
                         &obs[start * obs_dim..end * obs_dim],
                         &actions[start * action_dim..end * action_dim],
                         &masks[start * action_dim..end * action_dim],
+                        &cobs[start * cdim..end * cdim],
                     );
                     s.spawn(move || {
                         let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a rayon pool");
-                        pool.install(|| self.evaluate_chunk(o, a, m, obs_dim, action_dim))
+                        pool.install(|| self.evaluate_chunk(o, a, m, (c, cdim), obs_dim, action_dim))
                     })
                 })
                 .collect();
@@ -318,6 +323,7 @@ impl Learner {
         obs: &[f32],
         actions: &[f32],
         masks: &[f32],
+        (cobs, cdim): (&[f32], usize),
         obs_dim: usize,
         action_dim: usize,
     ) -> Evaluation {
@@ -334,16 +340,17 @@ impl Learner {
             let o = tensor2(&obs[start * obs_dim..end * obs_dim], rows, obs_dim, plain);
             let a = tensor2(&actions[start * action_dim..end * action_dim], rows, action_dim, plain);
             let m = tensor2(&masks[start * action_dim..end * action_dim], rows, action_dim, plain);
-            let alpha = actor.forward(o.clone());
+            let c = tensor2(&cobs[start * cdim..end * cdim], rows, cdim, plain);
+            let alpha = actor.forward(o);
             out.alpha.extend(to_vec(alpha.clone()));
             out.logp.extend(to_vec(masked_log_prob(alpha, a, m)));
-            out.values.extend(to_vec(critic.forward(o)));
+            out.values.extend(to_vec(critic.forward(c)));
             start = end;
         }
         out
     }
 
-    /// Values of `obs` under the current critic.
+    /// Values of critic inputs `obs` (rows of `obs_dim`) under the current critic.
     pub fn values(&self, obs: &[f32], obs_dim: usize) -> Vec<f32> {
         let critic = Module::valid(&self.critic);
         let plain = &self.plain;
@@ -536,7 +543,10 @@ fn shard(
     };
 
     let ret = tensor1(&rows.column(&batch.returns), d);
-    let v = critic.forward(obs);
+    let v = match batch.critic_dim {
+        0 => critic.forward(obs),
+        cd => critic.forward(tensor2(&rows.gather(&batch.critic_obs, cd), k, cd, d)),
+    };
     let sq = (v.clone() - ret.clone()).square();
     let value_loss = match (cfg.vf_clip, cfg.vf_clip_kind) {
         (None, _) => sq.mean(),

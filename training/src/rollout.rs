@@ -31,6 +31,10 @@ pub struct Trajectory {
     /// The normalised real final observation of each truncated episode, in
     /// order, `episodes × obs_dim`: its value bootstraps the last step.
     pub final_obs: Vec<f32>,
+    /// Central critic only: its input at each step, `len × critic_dim`.
+    pub critic_obs: Vec<f32>,
+    /// Central critic only: its input at each final observation.
+    pub final_critic_obs: Vec<f32>,
 }
 
 /// Statistics of one finished episode.
@@ -190,6 +194,11 @@ impl Worker<'_> {
                         decisions[j][i] = l.to_decision(i, &full);
                     }
                 }
+                if l.critic_dim > 0 {
+                    for o in out.iter_mut() {
+                        central_rows(l, &mut o.trajectories, false);
+                    }
+                }
                 for (j, sim) in sims.iter_mut().enumerate() {
                     sim.advance(&decisions[j]).expect("layout builds valid decisions");
                     let done = sim.is_done();
@@ -221,6 +230,9 @@ impl Worker<'_> {
                             self.normalize(g, &mut enc);
                             out[j].trajectories[i].final_obs.extend_from_slice(&enc);
                         }
+                        if l.critic_dim > 0 {
+                            central_rows(l, &mut out[j].trajectories, true);
+                        }
                     }
                 }
             }
@@ -232,6 +244,22 @@ impl Worker<'_> {
             }
         }
         envs.iter().copied().zip(out).collect()
+    }
+}
+
+/// Appends every agent's central-critic input built from the agents' latest
+/// normalised observations (`final`: the final observations).
+fn central_rows(l: &Layout, trajectories: &mut [Trajectory], final_obs: bool) {
+    let mut rows: Vec<Vec<f32>> = Vec::with_capacity(trajectories.len());
+    for t in trajectories.iter() {
+        let d = l.nets[t.net].obs_dim;
+        let src = if final_obs { &t.final_obs } else { &t.obs };
+        rows.push(src[src.len() - d..].to_vec());
+    }
+    let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
+    for t in trajectories.iter_mut() {
+        let dst = if final_obs { &mut t.final_critic_obs } else { &mut t.critic_obs };
+        l.central_row(&refs, t.agent, dst);
     }
 }
 

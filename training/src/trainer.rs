@@ -122,7 +122,7 @@ impl Trainer {
     ) -> Result<Self, TrainError> {
         let scenario = Scenario::load(&cfg.scenario)?;
         let sim = Simulator::new(&scenario)?;
-        let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?;
+        let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?.with_critic(cfg.critic);
         let device = compute.train();
         let net_cfgs: Vec<NetConfig> = layout.net_configs(&cfg.network);
         let (learners, state) = match ck {
@@ -294,31 +294,30 @@ impl Trainer {
             .layout
             .nets
             .iter()
-            .map(|s| Batch { obs_dim: s.obs_dim, action_dim: s.action_dim, ..Default::default() })
+            .map(|s| Batch {
+                obs_dim: s.obs_dim,
+                action_dim: s.action_dim,
+                critic_dim: self.layout.critic_dim,
+                ..Default::default()
+            })
             .collect();
         let mut lens: Vec<Vec<(usize, usize)>> = vec![Vec::new(); out.len()]; // (trajectory, len)
         let mut finals: Vec<Vec<f32>> = vec![Vec::new(); out.len()];
         for (ti, t) in r.trajectories.iter().enumerate() {
             let b = &mut out[t.net];
             b.obs.extend_from_slice(&t.obs);
+            b.critic_obs.extend_from_slice(&t.critic_obs);
             b.actions.extend_from_slice(&t.actions);
             for _ in 0..t.rewards.len() {
                 b.masks.extend(self.layout.masks[t.agent].iter().map(|&m| if m { 1.0 } else { 0.0 }));
             }
             lens[t.net].push((ti, t.rewards.len()));
-            finals[t.net].extend_from_slice(&t.final_obs);
+            finals[t.net].extend_from_slice(if self.layout.critic_dim > 0 { &t.final_critic_obs } else { &t.final_obs });
         }
         let (mut all_values, mut all_returns) = (Vec::new(), Vec::new());
         for (g, b) in out.iter_mut().enumerate() {
-            let e = self.learners[g].evaluate(
-                &b.obs,
-                &b.actions,
-                &b.masks,
-                b.obs_dim,
-                b.action_dim,
-                self.cfg.rollout.threads,
-            );
-            let final_values = self.learners[g].values(&finals[g], b.obs_dim);
+            let e = self.learners[g].evaluate(b, self.cfg.rollout.threads);
+            let final_values = self.learners[g].values(&finals[g], b.critic_input().1);
             let mut next_final = 0;
             let (mut adv, mut ret) = (Vec::new(), Vec::new());
             let mut start = 0;
