@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Retrains and exports the shipped models trained with the `default` preset
-# (see models/README.md), with a release build; runs land in runs/NAME.
+# Retrains and exports every shipped model with the `default` preset (see
+# models/README.md), with a release build; runs land in runs/NAME.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked
 D=target/release/dfaas
-for s in marl-master-5 marl-master-2 dfaas-cloudnet21 capacity-5; do
+train() {
+  local s=$1
+  shift
   rm -rf "runs/$s"
-  "$D" train --scenario "experiments/scenarios/$s.toml" --run "runs/$s" --quiet
+  "$D" train --scenario "experiments/scenarios/$s.toml" --run "runs/$s" --quiet "$@"
   "$D" export --run "runs/$s" --out "models/$s"
+}
+for s in marl-master-5 marl-master-2 dfaas-cloudnet21 marl-paper-5 marl-paper-2; do
+  train "$s"
 done
+# 30-slot episodes: more iterations for the same number of agent steps.
+train capacity-5 --iterations 1500
