@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Retrains and exports every shipped model with the `default` preset (see
+# Retrains and exports every shipped model with the `default` preset, or the
+# experiment file in experiments/train/NAME.toml where there is one (see
 # models/README.md), with a release build; runs land in runs/NAME.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,11 @@ train() {
   local s=$1
   shift
   rm -rf "runs/$s"
-  "$D" train --scenario "experiments/scenarios/$s.toml" --run "runs/$s" --quiet "$@"
+  if [ -f "experiments/train/$s.toml" ]; then
+    "$D" train --config "experiments/train/$s.toml" --run "runs/$s" --quiet "$@"
+  else
+    "$D" train --scenario "experiments/scenarios/$s.toml" --run "runs/$s" --quiet "$@"
+  fi
   "$D" export --run "runs/$s" --out "models/$s"
 }
 for s in marl-master-5 marl-master-2 dfaas-cloudnet21 marl-paper-5 marl-paper-2; do
