@@ -73,9 +73,10 @@ pub fn build_policy(
 ) -> Result<Box<dyn Policy>, dfaas_policies::PolicyError> {
     match choice {
         PolicyChoice::Heuristic(spec) => dfaas_policies::build(spec, node_index, seed),
-        PolicyChoice::Model(path) => {
-            dfaas_policies::load_learned(path, &NodeContext { name: name.into(), neighbors: peers.to_vec(), period_slots })
-        }
+        PolicyChoice::Model(path) => dfaas_policies::load_learned(
+            path,
+            &NodeContext { name: name.into(), neighbors: peers.to_vec(), period_slots },
+        ),
     }
 }
 

@@ -329,12 +329,16 @@ mod tests {
         assert_eq!(v.len(), e.dim(1));
         // slot 3 of 12: a quarter period.
         assert!((v[6] - 1.0).abs() < 1e-6 && v[7].abs() < 1e-6, "phase (sin, cos) = {:?}", &v[6..8]);
-        assert_eq!(&v[..6], &{
-            let mut w = Vec::new();
-            Encoder::new(Encoding::Normalized { max_degree: 2, version: 1, period_slots: None }, &topo2())
-                .encode(&obs(), &mut w);
-            w
-        }[..6], "own features of version 1 unchanged");
+        assert_eq!(
+            &v[..6],
+            &{
+                let mut w = Vec::new();
+                Encoder::new(Encoding::Normalized { max_degree: 2, version: 1, period_slots: None }, &topo2())
+                    .encode(&obs(), &mut w);
+                w
+            }[..6],
+            "own features of version 1 unchanged"
+        );
         assert!((v[8 + 6] - 2.0).abs() < 1e-6, "capacity 70 / own 35");
         assert_eq!(v[8 + 7], 1.0, "inverse degree of a degree-1 neighbour");
         assert!(v[16..].iter().all(|&x| x == 0.0), "absent slot");
@@ -351,7 +355,8 @@ mod tests {
     fn version_one_files_deserialize_as_version_one() {
         let e: Encoding = serde_json::from_str(r#"{"kind":"normalized","max_degree":4}"#).unwrap();
         assert_eq!(e, Encoding::Normalized { max_degree: 4, version: 1, period_slots: None });
-        let round: Encoding = serde_json::from_str(&serde_json::to_string(&Encoding::normalized(4, Some(288))).unwrap()).unwrap();
+        let round: Encoding =
+            serde_json::from_str(&serde_json::to_string(&Encoding::normalized(4, Some(288))).unwrap()).unwrap();
         assert_eq!(round, Encoding::normalized(4, Some(288)));
     }
 }

@@ -73,9 +73,8 @@ impl Contender {
                     .map(|i| {
                         let mut ctx = NodeContext::from_topology(topo, i).expect("node in topology");
                         ctx.period_slots = sim.observation_period_slots();
-                        LearnedPolicy::with_origin(file, &ctx, path)
-                            .map(|p| Box::new(p) as Box<dyn Policy>)
-                            .map_err(|e| match e {
+                        LearnedPolicy::with_origin(file, &ctx, path).map(|p| Box::new(p) as Box<dyn Policy>).map_err(
+                            |e| match e {
                                 // The period is the scenario's field: say which file.
                                 PolicyError::Incompatible { file, what, expected, found }
                                     if what.starts_with("observation.period_slots") =>
@@ -88,7 +87,8 @@ impl Contender {
                                     }
                                 }
                                 e => e,
-                            })
+                            },
+                        )
                     })
                     .collect()
             }

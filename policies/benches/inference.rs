@@ -17,7 +17,8 @@ const MAX_DEGREE: usize = 3;
 
 fn shared_file(hidden: &[usize]) -> PolicyFile {
     let mut r = rng(1);
-    let input = dfaas_env::encoding::normalized_sizes(NORMALIZED_VERSION).map_or(0, |(own, per)| own + per * MAX_DEGREE);
+    let input =
+        dfaas_env::encoding::normalized_sizes(NORMALIZED_VERSION).map_or(0, |(own, per)| own + per * MAX_DEGREE);
     let mut file = PolicyFile {
         meta: PolicyMeta {
             format_version: 1,
@@ -90,8 +91,11 @@ fn observation() -> NodeObservation {
 }
 
 fn bench(c: &mut Criterion) {
-    let node =
-        NodeContext { name: "node_0".into(), neighbors: vec!["node_1".into(), "node_2".into(), "node_3".into()], ..Default::default() };
+    let node = NodeContext {
+        name: "node_0".into(),
+        neighbors: vec!["node_1".into(), "node_2".into(), "node_3".into()],
+        ..Default::default()
+    };
     let obs = observation();
     for hidden in [[64, 64], [256, 256]] {
         let file = shared_file(&hidden);

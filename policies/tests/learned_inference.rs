@@ -220,7 +220,10 @@ fn shared_fidelity_and_size_mismatches_are_explained() {
     let e = incompatible(LearnedPolicy::new(&old, &ctx("x", &["a"])));
     assert!(
         e.contains("version of the `normalized` encoding")
-            && e.contains(&format!("the file has {}, the node has versions 1 to {NORMALIZED_VERSION}", NORMALIZED_VERSION + 1)),
+            && e.contains(&format!(
+                "the file has {}, the node has versions 1 to {NORMALIZED_VERSION}",
+                NORMALIZED_VERSION + 1
+            )),
         "{e}"
     );
     // An output too short for this node's degree.

@@ -1,5 +1,6 @@
 //! Training throughput in agent-steps per second, updates included, for the
-//! `default` and `paper` presets on marl-master-5 and marl-paper-5.
+//! `default` and `paper` presets on marl-master-5 and marl-paper-5, and the
+//! `default` preset on capacity-5 (its central critic).
 //!
 //! `cargo bench -p dfaas-training --bench train_throughput` (a bench binary:
 //! it prints one line per configuration; each run is a few whole iterations).
@@ -12,8 +13,12 @@ use dfaas_training::trainer::Trainer;
 
 fn main() {
     let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios");
-    let cases: &[(&str, &str, usize)] =
-        &[("marl-master-5", "default", 12), ("marl-paper-5", "default", 12), ("marl-master-5", "paper", 1)];
+    let cases: &[(&str, &str, usize)] = &[
+        ("marl-master-5", "default", 12),
+        ("marl-paper-5", "default", 12),
+        ("capacity-5", "default", 100),
+        ("marl-master-5", "paper", 1),
+    ];
     println!("scenario        preset   iterations  agent-steps  seconds  agent-steps/s  rollout s/it  update s/it");
     for &(scenario, preset, iterations) in cases {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -312,7 +312,11 @@ impl Trainer {
                 b.masks.extend(self.layout.masks[t.agent].iter().map(|&m| if m { 1.0 } else { 0.0 }));
             }
             lens[t.net].push((ti, t.rewards.len()));
-            finals[t.net].extend_from_slice(if self.layout.critic_dim > 0 { &t.final_critic_obs } else { &t.final_obs });
+            finals[t.net].extend_from_slice(if self.layout.critic_dim > 0 {
+                &t.final_critic_obs
+            } else {
+                &t.final_obs
+            });
         }
         let (mut all_values, mut all_returns) = (Vec::new(), Vec::new());
         for (g, b) in out.iter_mut().enumerate() {

@@ -13,8 +13,7 @@ use super::mlp::{Mlp, MlpScratch};
 use crate::{Policy, PolicyError};
 
 /// The node a learned policy is loaded for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[derive(Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NodeContext {
     /// The node's name.
     pub name: String,
