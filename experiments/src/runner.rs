@@ -91,7 +91,8 @@ pub fn run_episode<W: Write>(
         Contender::GlobalNode => return global_node_episode(sim, seed, run),
         Contender::Oracle | Contender::StaleOracle => {
             let unsupported = |e: dfaas_env::reference::oracle::OracleUnsupported| RunError::Unsupported(e.to_string());
-            let mut plan: Box<dyn FnMut(&mut Simulator) -> Vec<Decision>> = if matches!(contender, Contender::Oracle) {
+            type Plan = Box<dyn FnMut(&mut Simulator) -> Vec<Decision>>;
+            let mut plan: Plan = if matches!(contender, Contender::Oracle) {
                 let mut o = Oracle::new(sim).map_err(unsupported)?;
                 Box::new(move |s| o.decide_all(s))
             } else {

@@ -30,7 +30,7 @@ fn training_and_evaluation_seeds_are_disjoint() {
             for env in 0..16 {
                 for k in 0..4 {
                     let s = episode_seed(seed, it, env, k);
-                    assert!(s >= TRAINING_SEED_BIT && s < TRAINING_SEED_BIT << 1, "{s}");
+                    assert!((TRAINING_SEED_BIT..TRAINING_SEED_BIT << 1).contains(&s), "{s}");
                 }
             }
         }

@@ -308,7 +308,9 @@ impl Policy for LearnedPolicy {
 /// when `requests` < 2 or any concentration is not finite and > 0.
 pub fn drop_sub_request(alpha: &mut [f64], requests: f64) {
     let total: f64 = alpha.iter().sum();
-    if alpha.len() < 2 || !(requests >= 2.0 && total.is_finite()) || alpha.iter().any(|&a| !(a > 0.0)) {
+    // NaN counts as not positive.
+    let positive = |v: f64| v.partial_cmp(&0.0) == Some(std::cmp::Ordering::Greater);
+    if alpha.len() < 2 || !(requests >= 2.0 && total.is_finite()) || !alpha.iter().all(|&a| positive(a)) {
         return;
     }
     let largest = alpha.iter().enumerate().fold(0, |best, (i, &w)| if w > alpha[best] { i } else { best });
@@ -318,7 +320,7 @@ pub fn drop_sub_request(alpha: &mut [f64], requests: f64) {
         .enumerate()
         .map(|(i, &a)| {
             let b = total - a;
-            i == largest || !(b > 0.0) || median_at_least(a, b, x)
+            i == largest || !positive(b) || median_at_least(a, b, x)
         })
         .collect();
     for (w, k) in alpha.iter_mut().zip(keep) {
