@@ -160,14 +160,8 @@ impl AgentConfig {
         if !(raw.slot_seconds.is_finite() && (0.01..=3600.0).contains(&raw.slot_seconds)) {
             return Err(invalid("slot_seconds", &raw.slot_seconds, "must be within 0.01..=3600"));
         }
-        match raw.predictor {
-            PredictorSpec::Ewma { alpha } | PredictorSpec::Holt { alpha, .. } if !(alpha > 0.0 && alpha <= 1.0) => {
-                return Err(invalid("predictor.alpha", &alpha, "must be within (0, 1]"));
-            }
-            PredictorSpec::Holt { beta, .. } if !(beta > 0.0 && beta <= 1.0) => {
-                return Err(invalid("predictor.beta", &beta, "must be within (0, 1]"));
-            }
-            _ => {}
+        if let Err((param, value, why)) = raw.predictor.validate() {
+            return Err(invalid(&format!("predictor.{param}"), &value, why));
         }
         let policy = match (raw.policy, raw.model) {
             (Some(_), Some(_)) => return Err(invalid("model", &"(set)", "give either `policy` or `model`, not both")),

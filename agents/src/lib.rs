@@ -9,7 +9,7 @@ pub mod messages;
 pub mod neighbors;
 pub mod node;
 pub mod overlay;
-pub mod predict;
+pub use dfaas_env::predict;
 pub mod slot_loop;
 
 pub use config::{AgentConfig, AgentConfigError, Clock, OverlaySettings, PolicyChoice};

@@ -73,6 +73,10 @@ pub struct CompareReport {
     /// policy and every reference (`dfaas evaluate`; empty otherwise).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub paired: Vec<crate::paired::PairedDiff>,
+    /// Where policies plan with predicted input: each node's one-step
+    /// prediction error over the episodes (the same for every policy).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub prediction: Vec<dfaas_env::predict::NodePredictionError>,
 }
 
 /// Runs every contender on every seed (episodes spread over threads; the
@@ -112,7 +116,21 @@ pub fn compare(
         seeds: seeds.to_vec(),
         results,
         paired: Vec::new(),
+        prediction: prediction_errors(&base, seeds),
     })
+}
+
+/// Each node's one-step prediction error on the episodes of `seeds` (empty
+/// when the scenario's policies see the true input).
+pub fn prediction_errors(base: &Simulator, seeds: &[u64]) -> Vec<dfaas_env::predict::NodePredictionError> {
+    let Some(spec) = base.predictor() else { return Vec::new() };
+    let mut sim = base.clone();
+    let (mut acc, mut inputs) = (Vec::new(), Vec::new());
+    for &seed in seeds {
+        sim.reset_episode(Some(seed));
+        dfaas_env::predict::trace_errors(&spec, sim.inputs(), &mut acc, &mut inputs);
+    }
+    dfaas_env::predict::report(sim.topology().names(), &acc, &inputs)
 }
 
 /// Plays `contender` on every seed, in parallel threads, results in seed order.

@@ -117,6 +117,7 @@ mod tests {
                 result("oracle", true, &[0.61, 0.71, 0.81]),
             ],
             paired: Vec::new(),
+            prediction: Vec::new(),
         };
         assert_eq!(best_policy(&report, "learned:x"), Some("static"));
         let d = against_best_and_references(&report, "learned:x");

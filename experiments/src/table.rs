@@ -64,12 +64,24 @@ pub fn compare_table(report: &CompareReport) -> String {
             ]
         })
         .collect();
-    format!(
+    let mut out = format!(
         "scenario {} — {} evaluation episodes (mean ± std over episodes)\n{}",
         report.scenario,
         report.episodes,
         render(&header, &rows)
-    )
+    );
+    if !report.prediction.is_empty() {
+        out.push_str("\npolicies plan with predicted input; one-step prediction error, requests per slot:\n");
+        let rows: Vec<Vec<String>> = report
+            .prediction
+            .iter()
+            .map(|p| {
+                vec![p.node.clone(), format!("{:.2}", p.mean_input), format!("{:.2}", p.mae), format!("{:+.2}", p.bias)]
+            })
+            .collect();
+        out.push_str(&render(&["node", "mean input", "MAE", "bias"], &rows));
+    }
+    out
 }
 
 /// Per-node mean rates of each non-reference contender (slots after the first).

@@ -100,15 +100,45 @@ impl Default for SeedSpec {
     }
 }
 
-/// Optional observation features of a scenario.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// What policies see of a scenario's nodes.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObservationSpec {
+    /// The input a node plans with: the slot's true count (`"true"`, as
+    /// marl-dfaas reveals it) or a one-step prediction from past slots
+    /// (`"predicted"`, as a live agent has it).
+    #[serde(default)]
+    pub input: InputView,
+    /// The predictor when `input = "predicted"` (default: Holt, α 0.5, β 0.3,
+    /// the agent's).
+    #[serde(default)]
+    pub predictor: Option<crate::predict::PredictorSpec>,
     /// Period of the workload in slots: the normalized encoding (version 2
     /// and later) then carries the slot's phase in it (sin, cos). Absent: no
     /// phase (the features read 0).
     #[serde(default)]
     pub period_slots: Option<u32>,
+}
+
+/// Which input a node's observation carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputView {
+    /// The slot's true input (perfect foresight of the coming slot).
+    #[default]
+    True,
+    /// A prediction from the previous slots' inputs.
+    Predicted,
+}
+
+impl ObservationSpec {
+    /// The predictor policies plan with, `None` when they see the true input.
+    pub fn predictor(&self) -> Option<crate::predict::PredictorSpec> {
+        match self.input {
+            InputView::True => None,
+            InputView::Predicted => Some(self.predictor.unwrap_or_default()),
+        }
+    }
 }
 
 /// The graph: optional node list and marl-dfaas adjacency lines.

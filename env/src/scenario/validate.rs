@@ -16,6 +16,19 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
     if s.topology.adjacency.is_empty() && s.topology.nodes.as_ref().is_none_or(|n| n.is_empty()) {
         return Err(ConfigError::invalid(f, "topology", "empty", "give `nodes` or `adjacency` lines"));
     }
+    if let Some(p) = &s.observation.predictor {
+        if s.observation.input == super::InputView::True {
+            return Err(ConfigError::invalid(
+                f,
+                "observation.predictor",
+                format!("{p:?}"),
+                "only used with observation.input = \"predicted\"",
+            ));
+        }
+        if let Err((param, value, why)) = p.validate() {
+            return Err(ConfigError::invalid(f, format!("observation.predictor.{param}"), value, why));
+        }
+    }
     if s.observation.period_slots == Some(0) {
         return Err(ConfigError::invalid(f, "observation.period_slots", 0, "must be a positive number of slots"));
     }

@@ -33,6 +33,10 @@ impl Simulator {
                 )));
             }
         }
+        // Predictors learn from what the nodes measured, as live agents do.
+        for (p, o) in self.predictors.iter_mut().zip(&outcomes) {
+            p.observe(o.input as f64);
+        }
         self.outcomes = outcomes;
         self.finish_outcomes();
         self.t += 1;

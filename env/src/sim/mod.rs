@@ -37,7 +37,11 @@ pub struct Simulator {
     capacity: Vec<f64>,
     seeds: SeedSequence,
     even_floor: bool,
+    /// The predictor policies plan with (`None`: they see the true input).
+    predictor: Option<crate::predict::PredictorSpec>,
     // Episode state.
+    /// One predictor per node, fed each played slot's true input.
+    predictors: Vec<Box<dyn crate::predict::Predictor>>,
     episode_seed: Option<u64>,
     request_rng: SimRng,
     inputs: Vec<Vec<u32>>,
@@ -75,6 +79,8 @@ impl Simulator {
             capacity,
             seeds: SeedSequence::new(scenario.seeds.master),
             even_floor,
+            predictor: scenario.observation.predictor(),
+            predictors: Vec::new(),
             episode_seed: None,
             request_rng: substream(0, 0),
             inputs: Vec::new(),
@@ -84,6 +90,12 @@ impl Simulator {
             scratch: step::Scratch::new(&topology),
             topology,
         })
+    }
+
+    /// The predictor policies plan with, `None` when observations carry the
+    /// slot's true input.
+    pub fn predictor(&self) -> Option<crate::predict::PredictorSpec> {
+        self.predictor
     }
 
     /// The workload period the scenario declares for observations
@@ -171,6 +183,10 @@ impl Simulator {
         self.inputs = self.workload.generate(self.topology.len(), self.max_steps, self.slot_seconds, &mut input_rng);
         self.request_rng = substream(seed, 1);
         self.models.reset();
+        self.predictors = match &self.predictor {
+            Some(p) => (0..self.topology.len()).map(|_| p.build()).collect(),
+            None => Vec::new(),
+        };
         self.t = 0;
         self.outcomes = (0..self.topology.len())
             .map(|i| SlotOutcome {
@@ -194,6 +210,9 @@ impl Simulator {
         }
         self.check_actions(actions)?;
         self.play_slot(actions);
+        for (p, trace) in self.predictors.iter_mut().zip(&self.inputs) {
+            p.observe(trace.get(self.t).copied().unwrap_or(0) as f64);
+        }
         self.t += 1;
         self.observe();
         Ok(())

@@ -17,8 +17,17 @@ impl Simulator {
             o.node = i;
             o.slot = t as u32;
             o.slot_seconds = self.slot_seconds;
-            o.input = input;
-            o.predicted_input = input as f64;
+            // A predicting node knows only its forecast, as a live agent does.
+            match self.predictors.get(i) {
+                Some(p) => {
+                    o.predicted_input = p.predict();
+                    o.input = o.predicted_input.round().min(u32::MAX as f64) as u32;
+                }
+                None => {
+                    o.input = input;
+                    o.predicted_input = input as f64;
+                }
+            }
             o.prev_input = if first { 0 } else { prev.input };
             o.capacity = self.capacity[i];
             o.queue_len = self.models.queue_len(i);

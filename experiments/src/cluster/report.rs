@@ -66,6 +66,7 @@ pub fn compare_view(scenario: &str, policy: &str, slot_seconds: f64, seed: u64, 
         seeds: vec![seed],
         results: vec![result],
         paired: Vec::new(),
+        prediction: Vec::new(),
     }
 }
 
@@ -241,8 +242,14 @@ mod tests {
             episode_processed_ratios: vec![0.9712],
             nodes: vec![node],
         };
-        let c =
-            CompareReport { scenario: "s".into(), episodes: 1, seeds: vec![1], results: vec![r], paired: Vec::new() };
+        let c = CompareReport {
+            scenario: "s".into(),
+            episodes: 1,
+            seeds: vec![1],
+            results: vec![r],
+            paired: Vec::new(),
+            prediction: Vec::new(),
+        };
         let t = summary_table(&c, 0.0);
         let lines: Vec<&str> = t.lines().collect();
         assert!(lines[1].starts_with("policy") && lines[1].contains("rejected (platform) %"), "{t}");

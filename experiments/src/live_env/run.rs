@@ -119,6 +119,7 @@ impl LiveReport {
                 seeds: seeds.to_vec(),
                 results: vec![result],
                 paired: Vec::new(),
+                prediction: Vec::new(),
             },
             live: LiveInfo {
                 slot_seconds: env.opts().slot_seconds,

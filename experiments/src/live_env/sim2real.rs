@@ -164,6 +164,7 @@ impl Sim2RealReport {
                 seeds: self.seeds.clone(),
                 results: vec![one],
                 paired: Vec::new(),
+                prediction: Vec::new(),
             };
             out.push_str(&crate::table::node_table(&c));
         }
