@@ -69,6 +69,18 @@ impl PredictorSpec {
         }
     }
 
+    /// The spec as a TOML inline table (`{ kind = "holt", alpha = 0.5, beta = 0.3 }`).
+    pub fn to_toml_inline(&self) -> String {
+        match *self {
+            Self::LastValue => "{ kind = \"last_value\" }".into(),
+            Self::Ewma { alpha } => format!("{{ kind = \"ewma\", alpha = {alpha:?} }}"),
+            Self::Holt { alpha, beta } => format!("{{ kind = \"holt\", alpha = {alpha:?}, beta = {beta:?} }}"),
+            Self::Seasonal { period_slots, alpha, beta, gamma } => format!(
+                "{{ kind = \"seasonal\", period_slots = {period_slots}, alpha = {alpha:?}, beta = {beta:?}, gamma = {gamma:?} }}"
+            ),
+        }
+    }
+
     /// Checks the parameters; on error, the offending parameter's name
     /// (`alpha`, `beta`, `gamma`, `period_slots`), its value and why.
     pub fn validate(&self) -> Result<(), (&'static str, String, &'static str)> {

@@ -136,6 +136,15 @@ fn specs_parse_from_toml() {
     assert_eq!(w.p, PredictorSpec::Seasonal { period_slots: 288, alpha: 0.2, beta: 0.05, gamma: 0.3 });
     let w: W = toml::from_str("p = { kind = \"last_value\" }").unwrap();
     assert_eq!(w.p, PredictorSpec::LastValue);
+    for spec in [
+        PredictorSpec::LastValue,
+        PredictorSpec::Ewma { alpha: 0.8 },
+        PredictorSpec::Holt { alpha: 0.5, beta: 0.3 },
+        PredictorSpec::Seasonal { period_slots: 24, alpha: 0.2, beta: 0.05, gamma: 0.3 },
+    ] {
+        let w: W = toml::from_str(&format!("p = {}", spec.to_toml_inline())).unwrap();
+        assert_eq!(w.p, spec, "round trip through the inline table");
+    }
     assert!(toml::from_str::<W>("p = { kind = \"arima\" }").is_err());
     assert!(toml::from_str::<W>("p = { kind = \"ewma\", alpha = 0.5, beta = 0.1 }").is_err());
 }

@@ -109,8 +109,8 @@ pub struct ObservationSpec {
     /// (`"predicted"`, as a live agent has it).
     #[serde(default)]
     pub input: InputView,
-    /// The predictor when `input = "predicted"` (default: Holt, α 0.5, β 0.3,
-    /// the agent's).
+    /// The predictor when `input = "predicted"` (default: Holt, α 0.5, β 0.3);
+    /// `dfaas cluster` gives its agents the same one.
     #[serde(default)]
     pub predictor: Option<crate::predict::PredictorSpec>,
     /// Period of the workload in slots: the normalized encoding (version 2

@@ -168,12 +168,16 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
             Choice::Policy(x) => format!("policy = {x:?}\n"),
             Choice::Model(m) => format!("model = {:?}\n", m.display().to_string()),
         };
-        let period_line = match s.observation.period_slots {
+        let mut observation_lines = match s.observation.period_slots {
             Some(p) => format!("period_slots = {p}\n"),
             None => String::new(),
         };
+        // Agents predict as the scenario's simulated nodes do.
+        if let Some(p) = s.observation.predictor() {
+            observation_lines.push_str(&format!("predictor = {}\n", p.to_toml_inline()));
+        }
         let agent = format!(
-            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{period_line}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/127.0.0.1/tcp/{port}\"\nbootstrap = [{boot}]\nkey_file = \"{id}.p2p.key\"\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",
+            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/127.0.0.1/tcp/{port}\"\nbootstrap = [{boot}]\nkey_file = \"{id}.p2p.key\"\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",
             id = p.id,
             cap = p.capacity_rps,
             ctl = p.control,
@@ -190,6 +194,22 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Agents of a predicting scenario predict with the scenario's predictor.
+    #[test]
+    fn agents_get_the_scenarios_predictor() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dfaas-cloudnet21.toml");
+        let base = std::fs::read_to_string(&root).unwrap();
+        let text =
+            format!("{base}\n[observation]\ninput = \"predicted\"\npredictor = {{ kind = \"ewma\", alpha = 0.25 }}\n");
+        let s = Scenario::from_toml_str(&text, &root).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let plans = write_configs(&s, dir.path(), 1.0, &Choice::Policy("slack-proportional".into()), 7).unwrap();
+        for p in &plans {
+            let cfg = dfaas_agent::AgentConfig::load(&p.agent_toml).unwrap();
+            assert_eq!(cfg.predictor, dfaas_env::predict::PredictorSpec::Ewma { alpha: 0.25 });
+        }
+    }
 
     #[test]
     fn ports_are_distinct_bindable_and_below_the_ephemeral_range() {
