@@ -12,40 +12,16 @@ use dfaas_training::config::{CriticInput, EncodingChoice, Mode};
 use dfaas_training::layout::Layout;
 use dfaas_training::trainer::Trainer;
 
-/// node_0 receives 30 req/s but serves 10; node_1 serves 30 and receives none.
-const SCENARIO: &str = r#"
-name = "tiny-overload"
-[episode]
-max_steps = 12
-slot_seconds = 1.0
-[topology]
-adjacency = ["node_0 node_1"]
-[model]
-kind = "capacity"
-capacity_rps = [10.0, 30.0]
-[workload]
-kind = "constant"
-rate_rps = [30.0, 0.0]
-"#;
+mod common;
 
 fn config(dir: &Path, iterations: usize) -> TrainConfig {
-    let s = dir.join("tiny.toml");
-    std::fs::write(&s, SCENARIO).unwrap();
-    let exp = format!(
-        "scenario = {s:?}\npreset = \"default\"\ncritic = \"central\"\nseed = 3\niterations = {iterations}\n\
-         checkpoint_every = 5\n[ppo]\nepisodes_per_iteration = 8\nminibatch_size = 64\nepochs = 4\nlr = 0.003\n\
-         gamma = 0.5\ngae_lambda = 0.5\n[network]\nhidden = [32, 32]\n[rollout]\nenvs = 4\nthreads = 2\n"
-    );
-    let p = dir.join("exp.toml");
-    std::fs::write(&p, exp).unwrap();
-    TrainConfig::load(&p).unwrap()
+    common::config(dir, iterations, "critic = \"central\"\n")
 }
 
 #[test]
 fn central_input_is_every_observation_and_a_one_hot() {
     let dir = tempfile::tempdir().unwrap();
-    let s = dir.path().join("tiny.toml");
-    std::fs::write(&s, SCENARIO).unwrap();
+    let s = common::write_scenario(dir.path());
     let sim = Simulator::new(&Scenario::load(&s).unwrap()).unwrap();
     let local = Layout::new(&sim, Mode::Shared, EncodingChoice::Normalized).unwrap();
     assert_eq!(local.critic_dim, 0);

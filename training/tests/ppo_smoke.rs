@@ -7,35 +7,11 @@ use dfaas_env::Scenario;
 use dfaas_training::TrainConfig;
 use dfaas_training::trainer::Trainer;
 
-/// node_0 receives 30 req/s but serves 10; node_1 serves 30 and receives none.
-/// All-local loses 2/3 of node_0's load; forwarding 2/3 of it loses nothing.
-const SCENARIO: &str = r#"
-name = "tiny-overload"
-[episode]
-max_steps = 12
-slot_seconds = 1.0
-[topology]
-adjacency = ["node_0 node_1"]
-[model]
-kind = "capacity"
-capacity_rps = [10.0, 30.0]
-[workload]
-kind = "constant"
-rate_rps = [30.0, 0.0]
-"#;
+mod common;
+use common::SCENARIO;
 
 fn config(dir: &Path, iterations: usize) -> TrainConfig {
-    let s = dir.join("tiny.toml");
-    std::fs::write(&s, SCENARIO).unwrap();
-    let exp = format!(
-        "scenario = {:?}\npreset = \"default\"\nseed = 3\niterations = {iterations}\ncheckpoint_every = 5\n\
-         [ppo]\nepisodes_per_iteration = 8\nminibatch_size = 64\nepochs = 4\nlr = 0.003\ngamma = 0.5\ngae_lambda = 0.5\n\
-         [network]\nhidden = [32, 32]\n[rollout]\nenvs = 4\nthreads = 2\n",
-        s
-    );
-    let p = dir.join("exp.toml");
-    std::fs::write(&p, exp).unwrap();
-    TrainConfig::load(&p).unwrap()
+    common::config(dir, iterations, "")
 }
 
 #[test]

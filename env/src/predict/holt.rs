@@ -18,6 +18,16 @@ impl Holt {
     pub fn new(alpha: f64, beta: f64) -> Self {
         Self { alpha: clamp_unit(alpha), beta: clamp_unit(beta), level: 0.0, trend: 0.0, seen: 0 }
     }
+
+    /// The current level ℓ.
+    pub(super) fn level(&self) -> f64 {
+        self.level
+    }
+
+    /// `ℓ + b`, not clamped (0 before any observation).
+    pub(super) fn forecast(&self) -> f64 {
+        if self.seen == 0 { 0.0 } else { self.level + self.trend }
+    }
 }
 
 impl Predictor for Holt {
@@ -41,7 +51,7 @@ impl Predictor for Holt {
     }
 
     fn predict(&self) -> f64 {
-        if self.seen == 0 { 0.0 } else { (self.level + self.trend).max(0.0) }
+        self.forecast().max(0.0)
     }
 
     fn box_clone(&self) -> Box<dyn Predictor> {
