@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dfaas_env::{Decision, NodeObservation, SlotOutcome};
+use dfaas_env::{Advert, Decision, NodeObservation, SlotOutcome};
 use dfaas_policies::Policy;
 use dfaas_runtime::{Gateway, Weights};
 use serde::Serialize;
@@ -79,6 +79,21 @@ pub struct TickReport {
     pub fractions: Vec<f64>,
     /// Whether the fractions came from an external decision.
     pub external: bool,
+}
+
+/// What a node gossips about `function` after a slot that ended with
+/// `outcome`, for a capacity of `cap_slot` requests per slot: the
+/// simulator's [`Advert`] rule, as rates.
+pub fn function_state(function: &str, outcome: &SlotOutcome, cap_slot: f64, slot_seconds: f64) -> FunctionState {
+    let a = Advert::of(outcome, cap_slot);
+    let per_s = |x: f64| (x / slot_seconds.max(1e-9)).clamp(0.0, 1e9);
+    FunctionState {
+        name: function.to_string(),
+        spare_capacity_rps: per_s(a.spare_capacity),
+        load: a.load.min(1e6),
+        capacity_rps: per_s(a.capacity),
+        overloaded: Advert::overloaded(outcome, cap_slot),
+    }
 }
 
 /// The per-node control loop for one function.
@@ -158,22 +173,7 @@ impl SlotLoop {
         if let Some(overlay) = &self.overlay {
             let mut state = NodeState::new(&self.node_id, overlay.local_peer_id(), self.slot, &self.http_addr);
             state.degree = self.peer_ids.len() as u32;
-            let own = predicted.max(0.0);
-            let offered = f64::from(outcome.local) + f64::from(outcome.received);
-            let load = if cap_slot > 0.0 {
-                offered / cap_slot
-            } else if offered > 0.0 {
-                1e6
-            } else {
-                0.0
-            };
-            state.functions.push(FunctionState {
-                name: self.function.clone(),
-                spare_capacity_rps: ((cap_slot - own).max(0.0) / self.slot_seconds).min(1e9),
-                load: load.min(1e6),
-                capacity_rps: self.capacity_rps.min(1e9),
-                overloaded: own > cap_slot,
-            });
+            state.functions.push(function_state(&self.function, &outcome, cap_slot, self.slot_seconds));
             if let Err(e) = overlay.publish(state).await {
                 tracing::debug!(node = %self.node_id, error = %e, "state not published");
             }
@@ -289,5 +289,60 @@ impl SlotLoop {
 
     pub fn neighbor_config(&self) -> NeighborConfig {
         self.neighbors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    use dfaas_env::{Decision, Scenario, Simulator};
+    use libp2p::PeerId;
+
+    use super::function_state;
+    use crate::messages::NodeState;
+    use crate::neighbors::{NeighborConfig, NeighborTable};
+
+    /// A neighbour's slot outcome, gossiped by the agent and read back from
+    /// the neighbour table, gives the node the same spare capacity, load,
+    /// capacity and degree as the simulator's observation of that neighbour.
+    #[test]
+    fn gossip_reads_back_as_the_simulators_neighbour_view() {
+        for name in ["capacity-5", "dfaas-cloudnet21"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../experiments/scenarios/{name}.toml"));
+            parity(Simulator::new(&Scenario::load(path).unwrap()).unwrap());
+        }
+    }
+
+    fn parity(mut sim: Simulator) {
+        sim.reset_episode(Some(4));
+        let topo = sim.topology().clone();
+        for _ in 0..3 {
+            let d: Vec<Decision> =
+                (0..topo.len()).map(|i| Decision::from_weights(vec![1.0; topo.degree(i) + 2]).unwrap()).collect();
+            sim.advance(&d).unwrap();
+            let slot = sim.slot_seconds();
+            let cfg = NeighborConfig { slot: Duration::from_secs_f64(slot), stale_after_slots: 3 };
+            for i in 0..topo.len() {
+                for (k, &j) in topo.neighbors(i).iter().enumerate() {
+                    let want = &sim.observations()[i].neighbors[k];
+                    let peer = PeerId::random();
+                    let mut state = NodeState::new(topo.names()[j].clone(), peer, 1, "127.0.0.1:1");
+                    state.degree = topo.degree(j) as u32;
+                    state.functions.push(function_state("f", &sim.outcomes()[j], sim.capacities()[j], slot));
+                    let mut table = NeighborTable::new(cfg);
+                    let now = Instant::now();
+                    table.set_connected(peer, true);
+                    table.record_state(peer, state, now);
+                    let got = table.get(&peer).unwrap().observation("f", now, &cfg);
+                    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+                    assert!(close(got.spare_capacity, want.spare_capacity), "{got:?} vs {want:?}");
+                    assert!(close(got.load, want.load), "{got:?} vs {want:?}");
+                    assert!(close(got.capacity, want.capacity), "{got:?} vs {want:?}");
+                    assert_eq!(got.degree, want.degree);
+                }
+            }
+        }
     }
 }

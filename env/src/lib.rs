@@ -21,7 +21,7 @@ pub mod spaces;
 pub mod topology;
 pub mod workload;
 
-pub use contract::{Decision, NeighborObs, NodeObservation, SlotOutcome};
+pub use contract::{Advert, Decision, NeighborObs, NodeObservation, SlotOutcome};
 pub use error::{ConfigError, DecisionError, EnvError};
 pub use multi_agent::{MultiAgentEnv, StepResult};
 pub use scenario::Scenario;

@@ -51,17 +51,10 @@ impl Simulator {
                     nb.load = 0.0;
                     nb.age_seconds = None;
                 } else {
-                    let own = pj.input as f64 + pj.queue_len.unwrap_or(0) as f64;
-                    nb.spare_capacity = (cap - own).max(0.0);
-                    nb.capacity = cap;
-                    let offered = (pj.local + pj.received) as f64 + pj.queue_len.unwrap_or(0) as f64;
-                    nb.load = if cap > 0.0 {
-                        offered / cap
-                    } else if offered > 0.0 {
-                        1e6
-                    } else {
-                        0.0
-                    };
+                    let a = crate::contract::Advert::of(pj, cap);
+                    nb.spare_capacity = a.spare_capacity;
+                    nb.capacity = a.capacity;
+                    nb.load = a.load;
                     nb.age_seconds = Some(self.slot_seconds);
                 }
             }
