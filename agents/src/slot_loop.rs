@@ -222,7 +222,8 @@ impl SlotLoop {
             predicted_input: predicted,
             prev_input: prev.input,
             capacity: self.capacity_rps * self.slot_seconds,
-            queue_len: 0,
+            // Requests waiting in the gateway's admission queue as the slot ended.
+            queue_len: prev.queue_len.unwrap_or(0),
             prev_local: prev.local,
             prev_local_rejects: prev.local_rejects,
             prev_rejected: prev.rejected,

@@ -26,6 +26,13 @@ pub struct Peer {
     pub address: SocketAddr,
 }
 
+/// A function's slot outcome with its admission queue's length now.
+fn slot_of(f: &Arc<Function>) -> SlotOutcome {
+    let mut o = f.counters.take_slot();
+    o.queue_len = Some(f.admission.occupied().saturating_sub(f.admission.running()));
+    o
+}
+
 /// One served function.
 #[derive(Debug)]
 pub struct Function {
@@ -158,14 +165,15 @@ impl Gateway {
     }
 
     /// The outcome of the slot that just ended for one function; its
-    /// counters restart from zero. See [`FunctionCounters::take_slot`].
+    /// counters restart from zero. See [`FunctionCounters::take_slot`];
+    /// `queue_len` is the number of requests waiting for a run slot now.
     pub fn take_slot(&self, function: &str) -> Option<SlotOutcome> {
-        self.function(function).map(|f| f.counters.take_slot())
+        self.function(function).map(slot_of)
     }
 
     /// [`Gateway::take_slot`] for every function, in configured order.
     pub fn take_slots(&self) -> Vec<(String, SlotOutcome)> {
-        self.functions.iter().map(|f| (f.name.clone(), f.counters.take_slot())).collect()
+        self.functions.iter().map(|f| (f.name.clone(), slot_of(f))).collect()
     }
 
     /// Cumulative counters of a function (as in `/metrics`).

@@ -36,6 +36,9 @@ async fn overflow_is_rejected_immediately_with_capacity() {
     assert_eq!(r.header("x-dfaas-entry-node"), Some("a"));
     assert!(took < Duration::from_millis(100), "reject took {took:?}");
     println!("capacity reject answered in {took:?}");
+    // Two run, one waits: a slot ending now reports the waiting one.
+    let mid = cl.node(0).take_slot("f").unwrap();
+    assert_eq!(mid.queue_len, Some(1), "one request waits for a run slot");
 
     for h in held {
         let r = h.await.unwrap().unwrap();
@@ -43,7 +46,9 @@ async fn overflow_is_rejected_immediately_with_capacity() {
     }
     assert_eq!(get(&c, a, "/healthz").await.status, StatusCode::OK);
     let out = cl.node(0).take_slot("f").unwrap();
-    assert_eq!((out.input, out.local, out.local_rejects, out.processed), (4, 4, 1, 3));
+    assert_eq!(out.queue_len, Some(0), "nothing waits once they ran");
+    let sum = |f: fn(&dfaas_env::SlotOutcome) -> u32| f(&mid) + f(&out);
+    assert_eq!((sum(|o| o.input), sum(|o| o.local), sum(|o| o.local_rejects), sum(|o| o.processed)), (4, 4, 1, 3));
     cl.shutdown().await;
 }
 
