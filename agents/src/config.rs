@@ -108,6 +108,10 @@ pub struct AgentConfig {
     pub control_listen: SocketAddr,
     /// Seed for stochastic policies.
     pub seed: u64,
+    /// This node's index in its federation's topology (what the simulator
+    /// calls the agent index); `None`: its position among the sorted names
+    /// of itself and its peers.
+    pub node_index: Option<usize>,
     /// Workload period in slots whose phase a learned policy of encoding
     /// version 2 reads (must equal the model file's; `None`: no phase).
     pub period_slots: Option<u32>,
@@ -128,6 +132,7 @@ impl AgentConfig {
             policy: PolicyChoice::Heuristic(PolicySpec::parse("slack-proportional").expect("known policy")),
             control_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             seed: 0,
+            node_index: None,
             period_slots: None,
             clock: Clock::Timer,
         }
@@ -240,6 +245,7 @@ impl AgentConfig {
             policy,
             control_listen,
             seed: raw.seed,
+            node_index: raw.node_index,
             period_slots: raw.period_slots,
             clock: raw.clock,
         })
@@ -266,6 +272,8 @@ struct RawConfig {
     seed: u64,
     #[serde(default)]
     period_slots: Option<u32>,
+    #[serde(default)]
+    node_index: Option<usize>,
     #[serde(default)]
     clock: Clock,
     #[serde(default)]

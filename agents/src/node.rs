@@ -119,7 +119,7 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
     let peers = gateway.peer_ids();
     let mut all: Vec<&str> = peers.iter().map(String::as_str).chain([gateway.node_id()]).collect();
     all.sort_unstable();
-    let node_index = all.iter().position(|x| *x == gateway.node_id()).unwrap_or(0);
+    let node_index = config.node_index.unwrap_or_else(|| all.iter().position(|x| *x == gateway.node_id()).unwrap_or(0));
     let policy = build_policy(&config.policy, gateway.node_id(), &peers, node_index, config.seed, config.period_slots)?;
 
     let identity = match &config.overlay.key_file {
@@ -156,6 +156,7 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
             stale_after_slots: config.overlay.stale_after_slots,
             predictor: config.predictor.build(),
             http_addr: runtime.local_addr().to_string(),
+            node_index: Some(node_index),
         },
     );
     // Timer clock: the loop runs on its own task. External clock: the

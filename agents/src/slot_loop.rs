@@ -110,6 +110,7 @@ pub struct SlotLoop {
     predictor: Box<dyn Predictor>,
     http_addr: String,
     slot: u64,
+    node_index: Option<usize>,
 }
 
 /// Parameters of a [`SlotLoop`].
@@ -120,6 +121,9 @@ pub struct SlotLoopParams {
     pub stale_after_slots: u32,
     pub predictor: Box<dyn Predictor>,
     pub http_addr: String,
+    /// The node's topology index for its observations (`None`: its position
+    /// among the sorted names of itself and its peers).
+    pub node_index: Option<usize>,
 }
 
 impl SlotLoop {
@@ -139,6 +143,7 @@ impl SlotLoop {
             predictor: p.predictor,
             http_addr: p.http_addr,
             slot: 0,
+            node_index: p.node_index,
         }
     }
 
@@ -215,7 +220,7 @@ impl SlotLoop {
         all.sort_unstable();
         let index = |id: &str| all.iter().position(|x| *x == id).unwrap_or(0);
         let mut o = NodeObservation {
-            node: index(&self.node_id),
+            node: self.node_index.unwrap_or_else(|| index(&self.node_id)),
             slot: self.slot.min(u64::from(u32::MAX)) as u32,
             slot_seconds: self.slot_seconds,
             input: predicted.round().clamp(0.0, f64::from(u32::MAX)) as u32,

@@ -316,6 +316,7 @@ async fn tick_without_neighbour_states_never_forwards() {
             stale_after_slots: 3,
             predictor: dfaas_agent::PredictorSpec::Ewma { alpha: 1.0 }.build(),
             http_addr: runtime.local_addr().to_string(),
+            node_index: Some(7),
         },
     );
     let c = client();
@@ -325,6 +326,8 @@ async fn tick_without_neighbour_states_never_forwards() {
     }
     let r = lp.tick(Instant::now()).await.unwrap();
     assert_eq!((r.outcome.input, r.observation.input, r.observation.capacity), (5, 5, 1.0));
+    assert_eq!(r.observation.node, 7, "the configured topology index");
+    assert_eq!((r.outcome.queue_len, r.observation.queue_len), (Some(0), 0), "nothing waits");
     assert_eq!(r.observation.neighbors.len(), 2);
     assert!(r.observation.neighbors.iter().all(|n| n.age_seconds.is_none() && n.spare_capacity == 0.0));
     assert_eq!(r.fractions, vec![1.0, 0.0, 0.0, 0.0], "nothing forwarded to unknown neighbours");

@@ -168,10 +168,10 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
             Choice::Policy(x) => format!("policy = {x:?}\n"),
             Choice::Model(m) => format!("model = {:?}\n", m.display().to_string()),
         };
-        let mut observation_lines = match s.observation.period_slots {
-            Some(p) => format!("period_slots = {p}\n"),
-            None => String::new(),
-        };
+        let mut observation_lines = format!("node_index = {i}\n");
+        if let Some(p) = s.observation.period_slots {
+            observation_lines.push_str(&format!("period_slots = {p}\n"));
+        }
         // Agents predict as the scenario's simulated nodes do.
         if let Some(p) = s.observation.predictor() {
             observation_lines.push_str(&format!("predictor = {}\n", p.to_toml_inline()));
@@ -205,9 +205,10 @@ mod tests {
         let s = Scenario::from_toml_str(&text, &root).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let plans = write_configs(&s, dir.path(), 1.0, &Choice::Policy("slack-proportional".into()), 7).unwrap();
-        for p in &plans {
+        for (i, p) in plans.iter().enumerate() {
             let cfg = dfaas_agent::AgentConfig::load(&p.agent_toml).unwrap();
             assert_eq!(cfg.predictor, dfaas_env::predict::PredictorSpec::Ewma { alpha: 0.25 });
+            assert_eq!(cfg.node_index, Some(i), "the scenario's topology index");
         }
     }
 
