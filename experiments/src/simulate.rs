@@ -73,6 +73,10 @@ pub struct SimulateReport {
     pub step_wall_seconds: f64,
     pub agent_steps: u64,
     pub agent_steps_per_second: f64,
+    /// Where policies plan with predicted input: each node's one-step
+    /// prediction error over the episodes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prediction: Vec<dfaas_env::predict::NodePredictionError>,
     /// Per-slot federation totals of the first episode (text report only).
     #[serde(skip)]
     pub first_episode_slots: Vec<Totals>,
@@ -128,6 +132,7 @@ pub fn simulate(
         agent_steps: steps,
         agent_steps_per_second: if time.as_secs_f64() > 0.0 { steps as f64 / time.as_secs_f64() } else { 0.0 },
         first_episode_slots: runs.first().map(|r| r.slots.clone()).unwrap_or_default(),
+        prediction: crate::compare::prediction_errors(&sim, seeds),
     })
 }
 
@@ -229,6 +234,7 @@ impl SimulateReport {
                 .collect();
             out.push_str(&render(&header, &rows));
         }
+        out.push_str(&crate::table::prediction_table(&self.prediction));
         out.push_str(&format!(
             "\n{} agent-steps in {:.3} s of stepping: {:.0} agent-steps/s\n",
             self.agent_steps, self.step_wall_seconds, self.agent_steps_per_second

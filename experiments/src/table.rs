@@ -70,18 +70,25 @@ pub fn compare_table(report: &CompareReport) -> String {
         report.episodes,
         render(&header, &rows)
     );
-    if !report.prediction.is_empty() {
-        out.push_str("\npolicies plan with predicted input; one-step prediction error, requests per slot:\n");
-        let rows: Vec<Vec<String>> = report
-            .prediction
-            .iter()
-            .map(|p| {
-                vec![p.node.clone(), format!("{:.2}", p.mean_input), format!("{:.2}", p.mae), format!("{:+.2}", p.bias)]
-            })
-            .collect();
-        out.push_str(&render(&["node", "mean input", "MAE", "bias"], &rows));
-    }
+    out.push_str(&prediction_table(&report.prediction));
     out
+}
+
+/// Each node's one-step prediction error (empty when policies see the true input).
+pub fn prediction_table(prediction: &[dfaas_env::predict::NodePredictionError]) -> String {
+    if prediction.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<Vec<String>> = prediction
+        .iter()
+        .map(|p| {
+            vec![p.node.clone(), format!("{:.2}", p.mean_input), format!("{:.2}", p.mae), format!("{:+.2}", p.bias)]
+        })
+        .collect();
+    format!(
+        "\npolicies plan with predicted input; one-step prediction error, requests per slot:\n{}",
+        render(&["node", "mean input", "MAE", "bias"], &rows)
+    )
 }
 
 /// Per-node mean rates of each non-reference contender (slots after the first).
