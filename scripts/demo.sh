@@ -23,7 +23,7 @@ echo "== compare: heuristics vs oracle on marl-dfaas master, 5 agents (serverles
 $DFAAS compare --scenario experiments/scenarios/marl-master-5.toml --json > "$OUT/marl-master-5.json"
 $DFAAS compare --scenario experiments/scenarios/marl-master-5.toml
 
-echo "== compare: heuristics vs global node on marl-dfaas paper, 5 agents (queue model)"
+echo "== compare: heuristics vs the stale oracle, the oracle and the global node on marl-dfaas paper, 5 agents (queue model)"
 $DFAAS compare --scenario experiments/scenarios/marl-paper-5.toml
 
 echo "== train: a short PPO run on CloudNet 2021, export it, evaluate it"
