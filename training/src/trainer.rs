@@ -253,7 +253,7 @@ impl Trainer {
         // 2. Advantages (GAE, truncations bootstrapped) and the old policy's outputs.
         let (batches, explained) = self.batches(&rollout);
         let prepare_secs = t0.elapsed().as_secs_f64() - rollout_secs;
-        // 3. PPO epochs per network (minibatches sharded over the threads).
+        // 3. PPO epochs per network.
         let ent = self.cfg.entropy_coef(self.state.agent_steps, self.total_agent_steps());
         let lr = self.learning_rate();
         // The adaptive KL coefficients start at the configured one (first
@@ -261,13 +261,39 @@ impl Trainer {
         if self.state.kl_coeff.len() != batches.len() {
             self.state.kl_coeff = vec![self.cfg.ppo.kl_coeff; batches.len()];
         }
-        let mut stats = Vec::new();
-        for (g, b) in batches.iter().enumerate() {
-            let mut rng = substream(splitmix(self.cfg.seed ^ splitmix(it + 7)), 1000 + g as u64);
-            let threads = self.cfg.rollout.threads;
-            let s = self.learners[g].update(b, &self.cfg.ppo, lr, ent, self.state.kl_coeff[g], threads, &mut rng);
+        let threads = self.cfg.rollout.threads.max(1);
+        let (ppo, seed, kl) = (&self.cfg.ppo, self.cfg.seed, &self.state.kl_coeff);
+        let rng = |g: usize| substream(splitmix(seed ^ splitmix(it + 7)), 1000 + g as u64);
+        let stats: Vec<UpdateStats> = if batches.len() > 1 && threads > 1 {
+            // Several networks (independent mode): each updates whole on one
+            // thread, the networks spread over the threads.
+            let mut slots: Vec<Option<UpdateStats>> = vec![None; batches.len()];
+            let mut work: Vec<Vec<(usize, &mut Learner, &mut Option<UpdateStats>)>> =
+                (0..threads).map(|_| Vec::new()).collect();
+            for (g, (l, out)) in self.learners.iter_mut().zip(slots.iter_mut()).enumerate() {
+                work[g % threads].push((g, l, out));
+            }
+            std::thread::scope(|s| {
+                for jobs in work {
+                    let batches = &batches;
+                    s.spawn(move || {
+                        for (g, l, out) in jobs {
+                            *out = Some(l.update(&batches[g], ppo, lr, ent, kl[g], 1, &mut rng(g)));
+                        }
+                    });
+                }
+            });
+            slots.into_iter().map(|s| s.expect("every network updated")).collect()
+        } else {
+            // One network: its minibatches sharded over the threads.
+            let mut out = Vec::new();
+            for (g, b) in batches.iter().enumerate() {
+                out.push(self.learners[g].update(b, ppo, lr, ent, kl[g], threads, &mut rng(g)));
+            }
+            out
+        };
+        for (g, s) in stats.iter().enumerate() {
             self.state.kl_coeff[g] = adapt_kl_coeff(self.state.kl_coeff[g], s.kl, self.cfg.ppo.kl_target);
-            stats.push(s);
         }
         // The weights now match the statistics they were trained with; the
         // running statistics take in this rollout for the next one.

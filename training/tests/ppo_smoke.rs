@@ -116,9 +116,15 @@ fn independent_mode_with_fidelity_layout_trains_and_exports() {
     let mut cfg = config(dir.path(), 2);
     cfg.mode = dfaas_training::config::Mode::Independent;
     cfg.encoding = dfaas_training::config::EncodingChoice::Fidelity;
-    let mut t = Trainer::create(cfg, &dir.path().join("run"), false).unwrap();
+    let mut t = Trainer::create(cfg.clone(), &dir.path().join("run"), false).unwrap();
     assert_eq!(t.learners.len(), 2, "one network per node");
-    t.run().unwrap();
+    let first = t.run().unwrap();
+    // The networks update in parallel threads: still the same run for the same seed.
+    let again = Trainer::create(cfg, &dir.path().join("again"), false).unwrap().run().unwrap();
+    let key = |r: &[dfaas_training::trainer::IterationReport]| {
+        r.iter().map(|x| (x.policy_loss.to_bits(), x.value_loss.to_bits())).collect::<Vec<_>>()
+    };
+    assert_eq!(key(&first), key(&again));
     let out = dfaas_training::export::export_run(&dir.path().join("run"), &dir.path().join("ind")).unwrap();
     let mut sim = Simulator::new(&t.scenario).unwrap();
     sim.reset_episode(Some(1));
