@@ -73,22 +73,9 @@ impl Contender {
                     .map(|i| {
                         let mut ctx = NodeContext::from_topology(topo, i).expect("node in topology");
                         ctx.period_slots = sim.observation_period_slots();
-                        LearnedPolicy::with_origin(file, &ctx, path).map(|p| Box::new(p) as Box<dyn Policy>).map_err(
-                            |e| match e {
-                                // The period is the scenario's field: say which file.
-                                PolicyError::Incompatible { file, what, expected, found }
-                                    if what.starts_with("observation.period_slots") =>
-                                {
-                                    PolicyError::Incompatible {
-                                        file,
-                                        what,
-                                        expected,
-                                        found: format!("{found} (scenario file {scenario_file})"),
-                                    }
-                                }
-                                e => e,
-                            },
-                        )
+                        LearnedPolicy::with_origin(file, &ctx, path)
+                            .map(|p| Box::new(p) as Box<dyn Policy>)
+                            .map_err(|e| in_scenario(e, &scenario_file))
                     })
                     .collect()
             }
@@ -131,5 +118,19 @@ impl Contender {
                 format!("learned:{}", path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
             }
         }
+    }
+}
+
+/// An incompatibility between a policy file and a scenario's node names the
+/// scenario file too (the node's side comes from it).
+fn in_scenario(e: PolicyError, scenario_file: &str) -> PolicyError {
+    match e {
+        PolicyError::Incompatible { file, what, expected, found } => PolicyError::Incompatible {
+            file,
+            what,
+            expected,
+            found: format!("{found} (scenario file {scenario_file})"),
+        },
+        e => e,
     }
 }

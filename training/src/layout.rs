@@ -118,12 +118,11 @@ impl Layout {
         self
     }
 
-    /// The central critic's input for agent `agent` from every agent's
-    /// normalised observation `rows[i]`, appended to `out`.
-    pub fn central_row(&self, rows: &[&[f32]], agent: usize, out: &mut Vec<f32>) {
-        for r in rows {
-            out.extend_from_slice(r);
-        }
+    /// The central critic's input for agent `agent`, appended to `out`:
+    /// `all`, every agent's normalised observation in agent order, then the
+    /// agent's one-hot.
+    pub fn central_row(&self, all: &[f32], agent: usize, out: &mut Vec<f32>) {
+        out.extend_from_slice(all);
         out.extend((0..self.agents.len()).map(|i| if i == agent { 1.0 } else { 0.0 }));
     }
 

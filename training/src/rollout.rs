@@ -151,6 +151,7 @@ impl Worker<'_> {
             })
             .collect();
         let mut enc = Vec::new();
+        let mut all_obs = Vec::new();
         let mut decisions: Vec<Vec<dfaas_env::Decision>> = vec![Vec::with_capacity(n); sims.len()];
         for k in 0..episodes {
             for (j, sim) in sims.iter_mut().enumerate() {
@@ -196,7 +197,7 @@ impl Worker<'_> {
                 }
                 if l.critic_dim > 0 {
                     for o in out.iter_mut() {
-                        central_rows(l, &mut o.trajectories, false);
+                        central_rows(l, &mut o.trajectories, false, &mut all_obs);
                     }
                 }
                 for (j, sim) in sims.iter_mut().enumerate() {
@@ -231,7 +232,7 @@ impl Worker<'_> {
                             out[j].trajectories[i].final_obs.extend_from_slice(&enc);
                         }
                         if l.critic_dim > 0 {
-                            central_rows(l, &mut out[j].trajectories, true);
+                            central_rows(l, &mut out[j].trajectories, true, &mut all_obs);
                         }
                     }
                 }
@@ -249,17 +250,17 @@ impl Worker<'_> {
 
 /// Appends every agent's central-critic input built from the agents' latest
 /// normalised observations (`final`: the final observations).
-fn central_rows(l: &Layout, trajectories: &mut [Trajectory], final_obs: bool) {
-    let mut rows: Vec<Vec<f32>> = Vec::with_capacity(trajectories.len());
+/// `all` is scratch space for the agents' observations, concatenated.
+fn central_rows(l: &Layout, trajectories: &mut [Trajectory], final_obs: bool, all: &mut Vec<f32>) {
+    all.clear();
     for t in trajectories.iter() {
         let d = l.nets[t.net].obs_dim;
         let src = if final_obs { &t.final_obs } else { &t.obs };
-        rows.push(src[src.len() - d..].to_vec());
+        all.extend_from_slice(&src[src.len() - d..]);
     }
-    let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
     for t in trajectories.iter_mut() {
         let dst = if final_obs { &mut t.final_critic_obs } else { &mut t.critic_obs };
-        l.central_row(&refs, t.agent, dst);
+        l.central_row(all, t.agent, dst);
     }
 }
 

@@ -30,7 +30,7 @@ fn central_input_is_every_observation_and_a_one_hot() {
     assert_eq!(central.critic_dim, 2 * d + 2);
     let (a, b) = (vec![1.0; d], vec![2.0; d]);
     let mut row = Vec::new();
-    central.central_row(&[&a, &b], 1, &mut row);
+    central.central_row(&[a.clone(), b.clone()].concat(), 1, &mut row);
     assert_eq!(row.len(), central.critic_dim);
     assert_eq!(&row[..d], &a[..]);
     assert_eq!(&row[d..2 * d], &b[..]);
