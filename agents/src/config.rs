@@ -10,7 +10,7 @@
 //! policy = "slack-proportional"      # or: model = "models/x.dfpolicy"
 //! control_listen = "127.0.0.1:9100"  # default 127.0.0.1:0
 //! clock = "timer"                    # or "external": slots end on `POST /tick`
-//! predictor = { kind = "ewma", alpha = 0.8 }  # default
+//! predictor = { kind = "holt", alpha = 0.5, beta = 0.3 }  # default, as a scenario's
 //!
 //! [overlay]
 //! listen = "/ip4/127.0.0.1/tcp/4001"
@@ -120,7 +120,7 @@ pub struct AgentConfig {
 }
 
 impl AgentConfig {
-    /// Defaults around a runtime config: 1 s slots, EWMA(0.8), slack-proportional.
+    /// Defaults around a runtime config: 1 s slots, the scenarios' default predictor, slack-proportional.
     pub fn new(runtime: NodeConfig, function: impl Into<String>, capacity_rps: f64) -> Self {
         Self {
             runtime,
@@ -128,7 +128,7 @@ impl AgentConfig {
             slot_seconds: 1.0,
             function: function.into(),
             capacity_rps,
-            predictor: PredictorSpec::Ewma { alpha: 0.8 },
+            predictor: PredictorSpec::default(),
             policy: PolicyChoice::Heuristic(PolicySpec::parse("slack-proportional").expect("known policy")),
             control_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             seed: 0,
@@ -329,5 +329,5 @@ fn default_listen() -> String {
     "/ip4/127.0.0.1/tcp/0".into()
 }
 fn default_predictor() -> PredictorSpec {
-    PredictorSpec::Ewma { alpha: 0.8 }
+    PredictorSpec::default()
 }

@@ -9,8 +9,9 @@ use libp2p::PeerId;
 use serde::{Deserialize, Serialize};
 
 /// Version of [`NodeState`] this build writes. Version 2 added
-/// `functions.capacity_rps`; version 1 states (without it) are still read.
-pub const STATE_VERSION: u32 = 2;
+/// `functions.capacity_rps`, version 3 `node_index`; states of versions 1
+/// and 2 (without them) are still read.
+pub const STATE_VERSION: u32 = 3;
 /// Oldest version of [`NodeState`] this build reads.
 pub const MIN_STATE_VERSION: u32 = 1;
 /// Largest encoded state accepted, bytes.
@@ -23,6 +24,8 @@ pub const MAX_ADDR_LEN: usize = 256;
 pub const MAX_FUNCTIONS: usize = 64;
 /// Largest plausible degree.
 pub const MAX_DEGREE: u32 = 10_000;
+/// Largest plausible federation (bounds `node_index`).
+pub const MAX_NODES: u32 = 1_000_000;
 
 /// What one node tells the federation at the end of every slot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +47,10 @@ pub struct NodeState {
     pub functions: Vec<FunctionState>,
     /// Number of neighbours of the author (lets receivers split its spare capacity).
     pub degree: u32,
+    /// The author's index in its federation's topology, when its config
+    /// names one (what the simulator calls the agent index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_index: Option<u32>,
 }
 
 /// What a node advertises about one function.
@@ -122,6 +129,7 @@ impl NodeState {
             http_addr: http_addr.into(),
             functions: Vec::new(),
             degree: 0,
+            node_index: None,
         }
     }
 
@@ -179,6 +187,11 @@ impl NodeState {
         }
         if self.degree > MAX_DEGREE {
             return Err(invalid("degree", format!("{} exceeds {MAX_DEGREE}", self.degree)));
+        }
+        if let Some(i) = self.node_index
+            && i >= MAX_NODES
+        {
+            return Err(invalid("node_index", format!("{i} exceeds {}", MAX_NODES - 1)));
         }
         Ok(())
     }
@@ -313,6 +326,20 @@ mod tests {
         let mut bad = serde_json::to_value(sample(peer)).unwrap();
         bad["functions"][0]["capacity_rps"] = (-3.0).into();
         assert_eq!(reason(bad.to_string().as_bytes(), &peer), DropReason::Invalid);
+    }
+
+    #[test]
+    fn node_index_travels_and_is_bounded() {
+        let peer = PeerId::random();
+        let mut s = sample(peer);
+        assert!(!String::from_utf8(s.encode()).unwrap().contains("node_index"), "omitted when unknown");
+        s.node_index = Some(4);
+        assert_eq!(NodeState::decode(&s.encode(), &peer).unwrap().node_index, Some(4));
+        let mut v2 = serde_json::to_value(sample(peer)).unwrap();
+        v2["version"] = 2.into();
+        assert_eq!(NodeState::decode(v2.to_string().as_bytes(), &peer).unwrap().node_index, None);
+        s.node_index = Some(MAX_NODES);
+        assert_eq!(reason(&s.encode(), &peer), DropReason::Invalid);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use dfaas_env::contract::NeighborObs;
+use dfaas_env::contract::{Advert, Heard};
 use libp2p::PeerId;
 
 use crate::messages::NodeState;
@@ -57,23 +57,26 @@ impl Neighbor {
         self.connected && self.age(now).is_some_and(|a| a <= config.max_age())
     }
 
-    /// The advertised part of a [`NeighborObs`] for `function`: spare capacity
-    /// (requests per slot), load, degree and age. An unavailable neighbour, or
-    /// one that does not advertise `function`, has spare capacity 0.
-    /// `node`, `prev_forwarded`, `prev_forward_rejects` and `latency_s` are left
-    /// for the caller.
-    pub fn observation(&self, function: &str, now: Instant, config: &NeighborConfig) -> NeighborObs {
-        let mut obs = NeighborObs { age_seconds: self.age(now).map(|a| a.as_secs_f64()), ..Default::default() };
-        let Some(state) = &self.state else { return obs };
-        obs.degree = state.degree;
-        if let Some(f) = state.function(function) {
-            obs.load = f.load;
-            obs.capacity = f.capacity_rps * config.slot.as_secs_f64();
-            if self.is_available(now, config) {
-                obs.spare_capacity = f.spare_capacity_rps * config.slot.as_secs_f64();
-            }
+    /// What the node holds of this neighbour's advert for `function`, in
+    /// requests per slot: `None` when it is unavailable (never heard, stale
+    /// or disconnected) or does not advertise `function` — the builder then
+    /// observes it as unknown and the slot loop keeps its share local.
+    pub fn heard(&self, function: &str, now: Instant, config: &NeighborConfig) -> Option<Heard> {
+        if !self.is_available(now, config) {
+            return None;
         }
-        obs
+        let state = self.state.as_ref()?;
+        let f = state.function(function)?;
+        let slot = config.slot.as_secs_f64();
+        Some(Heard {
+            advert: Advert {
+                spare_capacity: f.spare_capacity_rps * slot,
+                load: f.load,
+                capacity: f.capacity_rps * slot,
+            },
+            degree: state.degree,
+            age_seconds: self.age(now)?.as_secs_f64(),
+        })
     }
 }
 
@@ -189,18 +192,17 @@ mod tests {
         assert!(!t.is_available(&p, t0 + Duration::from_millis(1501)));
         let n = t.get(&p).unwrap();
         assert_eq!(n.age(t0 + Duration::from_secs(2)), Some(Duration::from_secs(2)));
-        let obs = n.observation("f", t0 + Duration::from_secs(2), &cfg);
-        assert_eq!(obs.spare_capacity, 0.0);
-        assert_eq!(obs.age_seconds, Some(2.0));
+        assert_eq!(n.heard("f", t0 + Duration::from_secs(2), &cfg), None, "stale: unheard");
+        assert!(n.heard("f", t0 + Duration::from_secs(1), &cfg).is_some());
         // Heard again: available again.
         let t1 = t0 + Duration::from_secs(5);
         t.record_state(p, state(p, 10), t1);
         assert!(t.is_available(&p, t1));
-        let obs = t.get(&p).unwrap().observation("f", t1, &cfg);
-        assert_eq!(obs.spare_capacity, 4.0, "8 rps over a 0.5 s slot");
-        assert_eq!((obs.load, obs.degree), (0.6, 2));
-        assert_eq!(obs.capacity, 6.0, "12 rps over a 0.5 s slot");
-        assert_eq!(t.get(&p).unwrap().observation("other", t1, &cfg).spare_capacity, 0.0);
+        let h = t.get(&p).unwrap().heard("f", t1, &cfg).unwrap();
+        assert_eq!(h.advert.spare_capacity, 4.0, "8 rps over a 0.5 s slot");
+        assert_eq!((h.advert.load, h.degree, h.age_seconds), (0.6, 2, 0.0));
+        assert_eq!(h.advert.capacity, 6.0, "12 rps over a 0.5 s slot");
+        assert_eq!(t.get(&p).unwrap().heard("other", t1, &cfg), None, "a function it does not advertise");
     }
 
     #[test]

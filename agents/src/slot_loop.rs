@@ -8,13 +8,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use dfaas_env::contract::{Foresight, NeighborInput, NodeInput, build_observation, keep_unheard_local};
 use dfaas_env::{Advert, Decision, NodeObservation, SlotOutcome};
 use dfaas_policies::Policy;
 use dfaas_runtime::{Gateway, Weights};
 use serde::Serialize;
 
 use crate::messages::{FunctionState, NodeState};
-use crate::neighbors::NeighborConfig;
+use crate::neighbors::{Neighbor, NeighborConfig};
 use crate::overlay::{OverlayHandle, lock};
 use crate::predict::Predictor;
 
@@ -93,6 +94,57 @@ pub fn function_state(function: &str, outcome: &SlotOutcome, cap_slot: f64, slot
         load: a.load.min(1e6),
         capacity_rps: per_s(a.capacity),
         overloaded: Advert::overloaded(outcome, cap_slot),
+    }
+}
+
+/// A node's position among the sorted names of itself and its peers: the
+/// agent index of a node whose config (or gossip) gives none.
+pub fn sorted_index<'a>(peer_ids: &'a [String], node_id: &'a str) -> impl Fn(&str) -> usize + 'a {
+    let mut all: Vec<&str> = peer_ids.iter().map(String::as_str).chain([node_id]).collect();
+    all.sort_unstable();
+    move |id| all.iter().position(|x| *x == id).unwrap_or(0)
+}
+
+/// The node's own side as the builder takes it: agent index `node`, slot
+/// number, capacity in requests per second, the counters of the slot that
+/// just ended (with the admission queue's length) and the forecast.
+pub fn own_input(
+    node: usize,
+    slot: u64,
+    slot_seconds: f64,
+    capacity_rps: f64,
+    prev: &SlotOutcome,
+    predicted: f64,
+) -> NodeInput<'_> {
+    NodeInput {
+        node,
+        slot: slot.min(u64::from(u32::MAX)) as u32,
+        slot_seconds,
+        capacity: capacity_rps * slot_seconds,
+        queue_len: prev.queue_len.unwrap_or(0),
+        prev: Some(prev),
+        foresight: Foresight::Predicted(predicted),
+    }
+}
+
+/// One neighbour as the builder takes it: its advert if it is available
+/// (`n` is its neighbour-table entry), its agent index (gossiped, else
+/// `fallback_index`) and half the overlay's round-trip time to it.
+pub fn neighbor_input(
+    n: Option<&Neighbor>,
+    function: &str,
+    now: Instant,
+    cfg: &NeighborConfig,
+    fallback_index: usize,
+    rtt: Option<Duration>,
+) -> NeighborInput {
+    NeighborInput {
+        node: n
+            .and_then(|n| n.state.as_ref())
+            .and_then(|s| s.node_index)
+            .map_or(fallback_index, |i| i as usize),
+        latency_s: rtt.map_or(0.0, |r| r.as_secs_f64() / 2.0),
+        heard: n.and_then(|n| n.heard(function, now, cfg)),
     }
 }
 
@@ -178,6 +230,7 @@ impl SlotLoop {
         if let Some(overlay) = &self.overlay {
             let mut state = NodeState::new(&self.node_id, overlay.local_peer_id(), self.slot, &self.http_addr);
             state.degree = self.peer_ids.len() as u32;
+            state.node_index = self.node_index.and_then(|i| u32::try_from(i).ok());
             state.functions.push(function_state(&self.function, &outcome, cap_slot, self.slot_seconds));
             if let Err(e) = overlay.publish(state).await {
                 tracing::debug!(node = %self.node_id, error = %e, "state not published");
@@ -196,13 +249,8 @@ impl SlotLoop {
             }
         };
         let mut fractions = decision.into_vec();
-        // Unavailable neighbours get weight 0: their share stays local.
-        for (k, nb) in observation.neighbors.iter().enumerate() {
-            if nb.age_seconds.is_none() && fractions[k + 1] > 0.0 {
-                fractions[0] += fractions[k + 1];
-                fractions[k + 1] = 0.0;
-            }
-        }
+        // As in the simulator: an unheard (or no longer available) neighbour's share stays local.
+        keep_unheard_local(&mut fractions, &observation);
         let weights = Weights::from_fractions(&fractions, &self.peer_ids, WEIGHT_SCALE)?;
         self.gateway.set_weights(&self.function, weights)?;
 
@@ -214,59 +262,23 @@ impl SlotLoop {
         Ok(TickReport { slot: self.slot - 1, outcome, observation, fractions, external: is_external })
     }
 
-    /// The observation for the coming slot, laid out as the simulator's.
+    /// The observation for the coming slot, from the builder the simulator uses.
     fn observe(&self, prev: &SlotOutcome, predicted: f64, now: Instant) -> NodeObservation {
-        let mut all: Vec<&str> = self.peer_ids.iter().map(String::as_str).chain([self.node_id.as_str()]).collect();
-        all.sort_unstable();
-        let index = |id: &str| all.iter().position(|x| *x == id).unwrap_or(0);
-        let mut o = NodeObservation {
-            node: self.node_index.unwrap_or_else(|| index(&self.node_id)),
-            slot: self.slot.min(u64::from(u32::MAX)) as u32,
-            slot_seconds: self.slot_seconds,
-            input: predicted.round().clamp(0.0, f64::from(u32::MAX)) as u32,
-            predicted_input: predicted,
-            prev_input: prev.input,
-            capacity: self.capacity_rps * self.slot_seconds,
-            // Requests waiting in the gateway's admission queue as the slot ended.
-            queue_len: prev.queue_len.unwrap_or(0),
-            prev_local: prev.local,
-            prev_local_rejects: prev.local_rejects,
-            prev_rejected: prev.rejected,
-            neighbors: Vec::with_capacity(self.peer_ids.len()),
-        };
         let rtts: Vec<_> = self.overlay.as_ref().map(|ov| ov.peers()).unwrap_or_default();
-        for (k, id) in self.peer_ids.iter().enumerate() {
-            let found = self.overlay.as_ref().and_then(|ov| {
-                ov.with_neighbors(|t| {
-                    t.by_node(id).map(|n| {
-                        (
-                            n.observation(&self.function, now, &self.neighbors),
-                            n.is_available(now, &self.neighbors),
-                            n.peer_id,
-                        )
-                    })
-                })
-            });
-            let mut nb = match found {
-                Some((mut nb, available, peer)) => {
-                    if !available {
-                        nb.age_seconds = None;
-                        nb.spare_capacity = 0.0;
-                    }
-                    nb.latency_s = rtts
-                        .iter()
-                        .find(|p| p.peer_id == peer)
-                        .and_then(|p| p.rtt)
-                        .map_or(0.0, |r| r.as_secs_f64() / 2.0);
-                    nb
-                }
-                None => Default::default(),
-            };
-            nb.node = index(id);
-            nb.prev_forwarded = prev.forwarded.get(k).copied().unwrap_or(0);
-            nb.prev_forward_rejects = prev.forward_rejects.get(k).copied().unwrap_or(0);
-            o.neighbors.push(nb);
-        }
+        let fallback = sorted_index(&self.peer_ids, &self.node_id);
+        let neighbors: Vec<NeighborInput> = self
+            .peer_ids
+            .iter()
+            .map(|id| {
+                let n = self.overlay.as_ref().and_then(|ov| ov.with_neighbors(|t| t.by_node(id).cloned()));
+                let rtt = n.as_ref().and_then(|n| rtts.iter().find(|p| p.peer_id == n.peer_id)).and_then(|p| p.rtt);
+                neighbor_input(n.as_ref(), &self.function, now, &self.neighbors, fallback(id), rtt)
+            })
+            .collect();
+        let node = self.node_index.unwrap_or_else(|| fallback(&self.node_id));
+        let own = own_input(node, self.slot, self.slot_seconds, self.capacity_rps, prev, predicted);
+        let mut o = NodeObservation::default();
+        build_observation(&own, neighbors.into_iter(), &mut o);
         o
     }
 
@@ -303,52 +315,109 @@ mod tests {
     use std::path::Path;
     use std::time::{Duration, Instant};
 
-    use dfaas_env::{Decision, Scenario, Simulator};
+    use dfaas_env::contract::build_observation;
+    use dfaas_env::encoding::{Encoder, Encoding};
+    use dfaas_env::scenario::InputView;
+    use dfaas_env::{Decision, NodeObservation, Scenario, Simulator};
     use libp2p::PeerId;
 
-    use super::function_state;
+    use super::{function_state, neighbor_input, own_input};
     use crate::messages::NodeState;
     use crate::neighbors::{NeighborConfig, NeighborTable};
 
-    /// A neighbour's slot outcome, gossiped by the agent and read back from
-    /// the neighbour table, gives the node the same spare capacity, load,
-    /// capacity and degree as the simulator's observation of that neighbour.
+    /// The simulator and the agent's path — counters of the slot that just
+    /// ended, its own predictor, gossiped states read back from the neighbour
+    /// table — give the same observation and the same encoded vector, for
+    /// every node and slot.
     #[test]
-    fn gossip_reads_back_as_the_simulators_neighbour_view() {
-        for name in ["capacity-5", "dfaas-cloudnet21"] {
+    fn agent_and_simulator_observe_alike() {
+        for name in ["capacity-5", "dfaas-cloudnet21", "marl-master-5", "marl-paper-5"] {
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../experiments/scenarios/{name}.toml"));
-            parity(Simulator::new(&Scenario::load(path).unwrap()).unwrap());
+            let mut s = Scenario::load(path).unwrap();
+            s.observation.input = InputView::Predicted;
+            parity(Simulator::new(&s).unwrap());
         }
     }
 
     fn parity(mut sim: Simulator) {
         sim.reset_episode(Some(4));
         let topo = sim.topology().clone();
-        for _ in 0..3 {
-            let d: Vec<Decision> =
-                (0..topo.len()).map(|i| Decision::from_weights(vec![1.0; topo.degree(i) + 2]).unwrap()).collect();
+        let n = topo.len();
+        let slot = sim.slot_seconds();
+        let cfg = NeighborConfig { slot: Duration::from_secs_f64(slot), stale_after_slots: 3 };
+        let spec = sim.predictor().expect("a predicting scenario");
+        let mut predictors: Vec<_> = (0..n).map(|_| spec.build()).collect();
+        let max_degree = (0..n).map(|i| topo.degree(i)).max().unwrap_or(0);
+        let encoder = Encoder::new(Encoding::normalized(max_degree, None), &topo);
+        let (mut want_x, mut got_x) = (Vec::new(), Vec::new());
+        for t in 0..4 {
+            // Some forwarding, so that every counter moves.
+            let d: Vec<Decision> = (0..n)
+                .map(|i| Decision::from_weights((0..topo.degree(i) + 2).map(|k| 1.0 + (k + t) as f64).collect()).unwrap())
+                .collect();
             sim.advance(&d).unwrap();
-            let slot = sim.slot_seconds();
-            let cfg = NeighborConfig { slot: Duration::from_secs_f64(slot), stale_after_slots: 3 };
-            for i in 0..topo.len() {
-                for (k, &j) in topo.neighbors(i).iter().enumerate() {
-                    let want = &sim.observations()[i].neighbors[k];
-                    let peer = PeerId::random();
-                    let mut state = NodeState::new(topo.names()[j].clone(), peer, 1, "127.0.0.1:1");
-                    state.degree = topo.degree(j) as u32;
-                    state.functions.push(function_state("f", &sim.outcomes()[j], sim.capacities()[j], slot));
-                    let mut table = NeighborTable::new(cfg);
-                    let now = Instant::now();
-                    table.set_connected(peer, true);
-                    table.record_state(peer, state, now);
-                    let got = table.get(&peer).unwrap().observation("f", now, &cfg);
-                    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
-                    assert!(close(got.spare_capacity, want.spare_capacity), "{got:?} vs {want:?}");
-                    assert!(close(got.load, want.load), "{got:?} vs {want:?}");
-                    assert!(close(got.capacity, want.capacity), "{got:?} vs {want:?}");
-                    assert_eq!(got.degree, want.degree);
+            let heard_at = Instant::now();
+            let now = heard_at + cfg.slot;
+            for i in 0..n {
+                let prev = &sim.outcomes()[i];
+                predictors[i].observe(f64::from(prev.input));
+                let own = own_input(i, t as u64 + 1, slot, sim.capacities()[i] / slot, prev, predictors[i].predict());
+                let mut table = NeighborTable::new(cfg);
+                let inputs: Vec<_> = topo
+                    .neighbors(i)
+                    .iter()
+                    .map(|&j| {
+                        let peer = PeerId::random();
+                        let mut state = NodeState::new(topo.names()[j].clone(), peer, t as u64, "127.0.0.1:1");
+                        state.degree = topo.degree(j) as u32;
+                        state.node_index = Some(j as u32);
+                        state.functions.push(function_state("f", &sim.outcomes()[j], sim.capacities()[j], slot));
+                        table.set_connected(peer, true);
+                        table.record_state(peer, state, heard_at);
+                        let k = topo.neighbor_slot(i, j).unwrap();
+                        let latency = sim.observations()[i].neighbors[k].latency_s;
+                        let rtt = Duration::from_secs_f64(2.0 * latency);
+                        neighbor_input(table.get(&peer), "f", now, &cfg, usize::MAX, Some(rtt))
+                    })
+                    .collect();
+                let mut got = NodeObservation::default();
+                build_observation(&own, inputs.into_iter(), &mut got);
+                let want = &sim.observations()[i];
+                same(&got, want);
+                encoder.encode(want, &mut want_x);
+                encoder.encode(&got, &mut got_x);
+                assert_eq!(want_x.len(), got_x.len());
+                for (k, (a, b)) in want_x.iter().zip(&got_x).enumerate() {
+                    assert!((a - b).abs() <= 1e-6 * a.abs().max(1.0), "node {i} slot {t} feature {k}: {a} vs {b}");
                 }
             }
+        }
+    }
+
+    /// Equal field by field; floats to 1e-9 relative (rates travel as req/s).
+    fn same(got: &NodeObservation, want: &NodeObservation) {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        let ctx = format!("{got:?}\nvs\n{want:?}");
+        assert_eq!(
+            (got.node, got.slot, got.input, got.prev_input, got.queue_len),
+            (want.node, want.slot, want.input, want.prev_input, want.queue_len),
+            "{ctx}"
+        );
+        assert_eq!(
+            (got.prev_local, got.prev_local_rejects, got.prev_rejected),
+            (want.prev_local, want.prev_local_rejects, want.prev_rejected),
+            "{ctx}"
+        );
+        assert!(close(got.predicted_input, want.predicted_input) && close(got.capacity, want.capacity), "{ctx}");
+        assert!(close(got.slot_seconds, want.slot_seconds), "{ctx}");
+        assert_eq!(got.neighbors.len(), want.neighbors.len());
+        for (a, b) in got.neighbors.iter().zip(&want.neighbors) {
+            assert_eq!((a.node, a.prev_forwarded, a.prev_forward_rejects, a.degree), (b.node, b.prev_forwarded, b.prev_forward_rejects, b.degree), "{ctx}");
+            for (x, y) in [(a.spare_capacity, b.spare_capacity), (a.load, b.load), (a.capacity, b.capacity)] {
+                assert!(close(x, y), "{ctx}");
+            }
+            assert!((a.latency_s - b.latency_s).abs() <= 1e-9, "{ctx}");
+            assert!(close(a.age_seconds.unwrap(), b.age_seconds.unwrap()), "{ctx}");
         }
     }
 }

@@ -91,6 +91,8 @@ async fn three_nodes_slack_proportional_forwards_the_excess() {
     for (i, (rt, listener)) in runtime_configs(dir.path(), &ids, &[1, 2, 3]).await.into_iter().enumerate() {
         let mut cfg = AgentConfig::new(rt, "f", caps[i]);
         cfg.overlay.bootstrap = agents.iter().flat_map(|a| a.overlay().dial_addrs()).collect();
+        // A constant load: the last value is the forecast (the default Holt overshoots a step).
+        cfg.predictor = dfaas_agent::PredictorSpec::LastValue;
         agents.push(run_agent_on(cfg, listener).await.expect("agent starts"));
     }
     let c = client();

@@ -14,8 +14,13 @@ fn forwarding_by_hand_resolves_as_expected() {
     assert_eq!(obs[0].input, 3000, "50 req/s × 60 s");
     assert_eq!(obs[0].capacity, 600.0);
     assert!(obs[0].neighbors.iter().all(|n| n.age_seconds.is_none()), "nothing advertised at slot 0");
-    // node_1 keeps 10 req/s, forwards 16 and 24 req/s.
+    // node_1 keeps 10 req/s, forwards 16 and 24 req/s …
     let d = vec![Decision::new(vec![0.2, 0.32, 0.48, 0.0]).unwrap(), Decision::all_local(2), Decision::all_local(2)];
+    // … but at slot 0 it has heard from no neighbour: their shares stay local.
+    let r = sim.step(&d).unwrap();
+    assert_eq!((r.infos[0].local, r.infos[0].forwarded.clone()), (3000, vec![0, 0]));
+    assert_eq!(r.infos[0].local_rejects, 2400);
+    assert!(r.observations[0].neighbors.iter().all(|n| n.age_seconds == Some(60.0)), "heard after slot 0");
     let r = sim.step(&d).unwrap();
     let o = &r.infos[0];
     assert_eq!((o.local, o.forwarded.clone(), o.rejected), (600, vec![960, 1440], 0));
@@ -35,6 +40,8 @@ fn forwarding_by_hand_resolves_as_expected() {
 fn overload_rejects_local_first_and_charges_sender() {
     let mut sim = Simulator::new(&scenario()).unwrap();
     sim.reset_episode(Some(1));
+    let local: Vec<Decision> = (0..3).map(|_| Decision::all_local(2)).collect();
+    sim.step(&local).unwrap(); // slot 0: the neighbours are heard from afterwards
     // node_1 sends everything to node_2 (capacity 1200 per slot).
     let d = vec![Decision::new(vec![0.0, 1.0, 0.0, 0.0]).unwrap(), Decision::all_local(2), Decision::all_local(2)];
     let r = sim.step(&d).unwrap();

@@ -60,6 +60,10 @@ fn even_floor_loses_the_remainder() {
     sim.reset_episode(Some(3));
     // Find a slot where node_0 (3 neighbours) has input not divisible by 3 after forwarding all.
     let d: Vec<Decision> = (0..5).map(|_| Decision::new(vec![0.0, 1.0, 0.0]).unwrap()).collect();
+    // Slot 0: no neighbour heard yet, the forward share stays local.
+    let input0 = sim.observations()[0].input;
+    sim.advance(&d).unwrap();
+    assert_eq!((sim.outcomes()[0].local, sim.outcomes()[0].forward_lost), (input0, 0));
     loop {
         let input0 = sim.observations()[0].input;
         sim.advance(&d).unwrap();
@@ -80,6 +84,7 @@ fn serverless_rejections_are_shared_and_charged_to_senders() {
     sim.reset_episode(Some(5));
     // node_0 sends everything to node_1; node_1 keeps its own.
     let d = vec![Decision::new(vec![0.0, 1.0, 0.0]).unwrap(), Decision::all_local(1)];
+    sim.advance(&[Decision::all_local(1), Decision::all_local(1)]).unwrap(); // slot 0: nobody heard yet
     for _ in 0..20 {
         let in0 = sim.observations()[0].input;
         let in1 = sim.observations()[1].input;

@@ -65,14 +65,23 @@ mod tests {
         played.reset_episode(Some(7));
         measured.reset_episode(Some(7));
         let d = vec![Decision::new(vec![0.5, 0.5, 0.0]).unwrap(), Decision::new(vec![1.0, 0.0, 0.0]).unwrap()];
+        let mut copy_of = |played: &Simulator| -> Vec<SlotOutcome> {
+            played.outcomes().iter().map(|o| SlotOutcome { reward: 0.0, ..o.clone() }).collect()
+        };
         played.advance(&d).unwrap();
-        let copy: Vec<SlotOutcome> =
-            played.outcomes().iter().map(|o| SlotOutcome { reward: 0.0, ..o.clone() }).collect();
-        measured.advance_measured(copy).unwrap();
+        measured.advance_measured(copy_of(&played)).unwrap();
         assert_eq!(measured.outcomes(), played.outcomes());
         assert_eq!(measured.observations(), played.observations());
         assert_eq!(measured.slot(), 1);
-        // 15 local of capacity 10: 5 platform rejects → reward 1 − 5/30.
+        // Slot 0: `b` was not heard yet, so `a`'s forward share stayed local:
+        // 30 local of capacity 10, 20 platform rejects → reward 1 − 20/30.
+        assert_eq!(played.outcomes()[0].local, 30);
+        assert!((measured.outcomes()[0].reward - (1.0 - 20.0 / 30.0)).abs() < 1e-12);
+        // Slot 1: 15 local of capacity 10, 5 platform rejects → reward 1 − 5/30.
+        played.advance(&d).unwrap();
+        measured.advance_measured(copy_of(&played)).unwrap();
+        assert_eq!(measured.observations(), played.observations());
+        assert_eq!((played.outcomes()[0].local, played.outcomes()[0].forwarded[0]), (15, 15));
         assert!((measured.outcomes()[0].reward - (1.0 - 5.0 / 30.0)).abs() < 1e-12);
 
         assert!(measured.advance_measured(vec![SlotOutcome::default()]).is_err());

@@ -1,7 +1,7 @@
 //! One slot of the federation: decisions → counts → flows → model → outcomes.
 
 use super::Simulator;
-use crate::contract::Decision;
+use crate::contract::{Decision, keep_unheard_local};
 use crate::models::queue::reward_fw;
 use crate::rounding::{largest_remainder, remainder_to_argmax};
 use crate::sim::NodeModels;
@@ -18,6 +18,8 @@ pub(super) struct Scratch {
     sources: Vec<Vec<(usize, usize)>>,
     rejects: Vec<u32>,
     tmp: Vec<u32>,
+    /// A decision's fractions after [`keep_unheard_local`].
+    fractions: Vec<f64>,
 }
 
 impl Scratch {
@@ -29,6 +31,7 @@ impl Scratch {
             sources: vec![Vec::new(); n],
             rejects: Vec::new(),
             tmp: Vec::new(),
+            fractions: Vec::new(),
         }
     }
 }
@@ -49,11 +52,14 @@ impl Simulator {
             let input = self.inputs[i][self.t];
             let deg = self.topology.degree(i);
             let out = &mut s.counts[i];
+            // What a live node does: no share for a neighbour it has not heard from.
+            s.fractions.clear();
             if self.even_floor {
                 // Published v1: 3-way simplex, whole remainder to the argmax,
                 // forward count split evenly by integer division (remainder lost).
-                let three = [a.local(), a.forwards().iter().sum::<f64>(), a.reject()];
-                remainder_to_argmax(input, &three, &mut s.tmp);
+                s.fractions.extend([a.local(), a.forwards().iter().sum::<f64>(), a.reject()]);
+                keep_unheard_local(&mut s.fractions, &self.obs[i]);
+                remainder_to_argmax(input, &s.fractions, &mut s.tmp);
                 let (l, f, r) = (s.tmp[0], s.tmp[1], s.tmp[2]);
                 out.clear();
                 out.push(l);
@@ -62,7 +68,9 @@ impl Simulator {
                 out.push(r);
                 self.outcomes[i].forward_lost = if deg > 0 { f - each * deg as u32 } else { f };
             } else {
-                largest_remainder(input, a.as_slice(), out);
+                s.fractions.extend_from_slice(a.as_slice());
+                keep_unheard_local(&mut s.fractions, &self.obs[i]);
+                largest_remainder(input, &s.fractions, out);
                 self.outcomes[i].forward_lost = 0;
             }
         }

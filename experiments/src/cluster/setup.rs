@@ -172,10 +172,11 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
         if let Some(p) = s.observation.period_slots {
             observation_lines.push_str(&format!("period_slots = {p}\n"));
         }
-        // Agents predict as the scenario's simulated nodes do.
-        if let Some(p) = s.observation.predictor() {
-            observation_lines.push_str(&format!("predictor = {}\n", p.to_toml_inline()));
-        }
+        // Agents predict as the scenario's simulated nodes do; where the
+        // scenario reveals the slot's input (`input = "true"`), a live node
+        // comes closest with the last slot's count.
+        let predictor = s.observation.predictor().unwrap_or(dfaas_env::predict::PredictorSpec::LastValue);
+        observation_lines.push_str(&format!("predictor = {}\n", predictor.to_toml_inline()));
         let agent = format!(
             "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/127.0.0.1/tcp/{port}\"\nbootstrap = [{boot}]\nkey_file = \"{id}.p2p.key\"\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",
             id = p.id,
@@ -210,6 +211,11 @@ mod tests {
             assert_eq!(cfg.predictor, dfaas_env::predict::PredictorSpec::Ewma { alpha: 0.25 });
             assert_eq!(cfg.node_index, Some(i), "the scenario's topology index");
         }
+        // A scenario that reveals the input: the agents use the last value.
+        let s = Scenario::load(&root).unwrap();
+        let plans = write_configs(&s, dir.path(), 1.0, &Choice::Policy("slack-proportional".into()), 7).unwrap();
+        let cfg = dfaas_agent::AgentConfig::load(&plans[0].agent_toml).unwrap();
+        assert_eq!(cfg.predictor, dfaas_env::predict::PredictorSpec::LastValue);
     }
 
     #[test]
