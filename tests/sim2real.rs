@@ -1,5 +1,6 @@
-//! `dfaas sim2real` and `dfaas evaluate --live` on the CloudNet 2021 scenario
-//! (3 agents on 127.0.0.1), shortened to a few 1 s slots.
+//! `dfaas sim2real` (the deployed path and `--driven`) and `dfaas evaluate
+//! --live` on the CloudNet 2021 scenario (3 agents on 127.0.0.1), shortened
+//! to a few 1 s slots.
 
 mod procs;
 use procs::processes_mentioning;
@@ -19,10 +20,11 @@ fn dfaas(args: &[&str], out: &std::path::Path) -> serde_json::Value {
 }
 
 #[test]
-fn sim2real_prints_both_worlds_and_the_gap() {
+fn driven_sim2real_prints_both_worlds_and_the_gap() {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().canonicalize().unwrap();
-    let args = ["sim2real", "--scenario", SCENARIO, "--policy", "slack-proportional", "--slots", "4", "--json"];
+    let args =
+        ["sim2real", "--driven", "--scenario", SCENARIO, "--policy", "slack-proportional", "--slots", "4", "--json"];
     let v = dfaas(&args, &dir);
     eprintln!("{}", serde_json::to_string_pretty(&v["gap"]).unwrap());
     assert_eq!((v["scenario"].as_str(), v["policy"].as_str()), (Some("dfaas-cloudnet21"), Some("slack-proportional")));
@@ -51,6 +53,42 @@ fn sim2real_prints_both_worlds_and_the_gap() {
         assert!(slots.iter().all(|s| s["input"] == 50), "{side}: 50 requests per slot");
     }
     assert!(v["live_issues"].as_array().unwrap().is_empty(), "{}", v["live_issues"]);
+}
+
+/// Agents on their own timers, deciding for themselves with their own
+/// forecasts (last value: the scenario reveals the input), against the
+/// simulator on the same 50 req/s: the same per-slot load, the same forecast
+/// errors, the same processed share within 5 points.
+#[test]
+fn deployed_sim2real_runs_the_agents_own_loop() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().canonicalize().unwrap();
+    let args = ["sim2real", "--scenario", SCENARIO, "--policy", "slack-proportional", "--slots", "6", "--json"];
+    let v = dfaas(&args, &dir);
+    eprintln!("{}\n{}", v["gap"], v["live_issues"]);
+    assert_eq!(v["path"], "deployed");
+    assert_eq!(v["predictor"]["kind"], "last_value");
+    let g = |k: &str| v["gap"][k].as_f64().unwrap();
+    assert!(g("processed_ratio").abs() <= 0.05, "processed gap {}", g("processed_ratio"));
+    assert!(g("forwarded_ratio").abs() <= 0.05, "forwarded gap {}", g("forwarded_ratio"));
+    // Every slot was closed by every agent on the load's boundaries (a
+    // request may cross a boundary on a busy machine).
+    let live = v["live_slots"][0].as_array().unwrap();
+    assert_eq!(live.len(), 6);
+    let inputs: Vec<i64> = live.iter().map(|s| s["input"].as_i64().unwrap()).collect();
+    assert!(inputs.iter().all(|&x| (x - 50).abs() <= 2), "{inputs:?}");
+    assert!((298..=300).contains(&inputs.iter().sum::<i64>()), "{inputs:?}");
+    assert_eq!(v["live_client"]["requests"], 300);
+    // From slot 2 on node_1 forwards its excess: forwarded in slots 2.. in both worlds.
+    for side in ["sim_slots", "live_slots"] {
+        let slots = v[side][0].as_array().unwrap();
+        assert!(slots[2..].iter().all(|s| s["forwarded"].as_u64().unwrap() >= 35), "{side}: {slots:?}");
+    }
+    // Both worlds forecast node_1's input alike: 0 for slot 0, then 50.
+    let (s, l) = (&v["sim_prediction"][0], &v["live_prediction"][0]);
+    assert_eq!(s["node"], "node_1");
+    assert!((s["mae"].as_f64().unwrap() - 50.0 / 6.0).abs() < 1e-9, "{s}");
+    assert!((l["mae"].as_f64().unwrap() - s["mae"].as_f64().unwrap()).abs() <= 1.0, "{l} vs {s}");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `GET /observation` | the latest `NodeObservation` (`null` before the first slot) |
 //! | `GET /outcome` | the latest `SlotOutcome` |
+//! | `GET /history` | the [`TickReport`](crate::TickReport)s of the last [`HISTORY_SLOTS`](crate::slot_loop::HISTORY_SLOTS) slots, oldest first |
 //! | `GET /weights` | `{function, peers, fractions, weights}` |
 //! | `GET /neighbors` | per peer: connected, available, age, latest state |
 //! | `PUT /decision` | `[local, fwd…, reject]` or `{"fractions": […]}`; 400 if invalid |
@@ -133,13 +134,14 @@ fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Full<B
 async fn handle(ctx: &ControlContext, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let known = ["/observation", "/outcome", "/weights", "/neighbors", "/decision", "/policy", "/tick"];
+    let known = ["/observation", "/outcome", "/history", "/weights", "/neighbors", "/decision", "/policy", "/tick"];
     if !known.contains(&path.as_str()) {
         return error(StatusCode::NOT_FOUND, format!("no route {path}; routes: {}", known.join(", ")));
     }
     match (method, path.as_str()) {
         (Method::GET, "/observation") => reply(StatusCode::OK, &to_json(&*lock(&ctx.shared.observation))),
         (Method::GET, "/outcome") => reply(StatusCode::OK, &to_json(&*lock(&ctx.shared.outcome))),
+        (Method::GET, "/history") => reply(StatusCode::OK, &to_json(&*lock(&ctx.shared.history))),
         (Method::GET, "/weights") => {
             let peers = ctx.gateway.peer_ids();
             let body = json!({

@@ -21,6 +21,8 @@ use crate::predict::Predictor;
 
 /// Integer scale of the weights pushed into the runtime.
 pub const WEIGHT_SCALE: u32 = 1000;
+/// Slots kept in [`Shared::history`] (`GET /history`).
+pub const HISTORY_SLOTS: usize = 1024;
 
 /// One neighbour as the control API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -44,6 +46,8 @@ pub struct Shared {
     /// Fractions `[local, peers…, reject]` last pushed.
     pub fractions: Mutex<Option<Vec<f64>>>,
     pub slot: Mutex<u64>,
+    /// The latest [`HISTORY_SLOTS`] iterations, oldest first.
+    pub history: Mutex<std::collections::VecDeque<TickReport>>,
     /// Iterations that failed.
     pub failures: std::sync::atomic::AtomicU64,
 }
@@ -57,6 +61,7 @@ impl Shared {
             outcome: Mutex::new(None),
             fractions: Mutex::new(None),
             slot: Mutex::new(0),
+            history: Mutex::new(std::collections::VecDeque::new()),
             failures: Default::default(),
         })
     }
@@ -72,9 +77,11 @@ pub enum TickError {
 }
 
 /// What one iteration did (the answer of `POST /tick`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TickReport {
     pub slot: u64,
+    /// When the slot ended (the iteration started), ms since the Unix epoch.
+    pub ended_ms: u64,
     pub outcome: SlotOutcome,
     pub observation: NodeObservation,
     pub fractions: Vec<f64>,
@@ -95,6 +102,15 @@ pub fn function_state(function: &str, outcome: &SlotOutcome, cap_slot: f64, slot
         capacity_rps: per_s(a.capacity),
         overloaded: Advert::overloaded(outcome, cap_slot),
     }
+}
+
+/// Time from `now` to the next multiple of `slot` since the Unix epoch
+/// (a whole slot when `now` is on one).
+pub fn until_boundary(now: std::time::SystemTime, slot: Duration) -> Duration {
+    let slot_ns = slot.as_nanos().max(1);
+    let since = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let wait = slot_ns - since % slot_ns;
+    Duration::from_nanos(u64::try_from(wait).unwrap_or(u64::MAX))
 }
 
 /// A node's position among the sorted names of itself and its peers: the
@@ -200,10 +216,14 @@ impl SlotLoop {
     }
 
     /// Runs `tick` every slot until `stop` turns true. Failures are logged.
+    /// Slots end on multiples of the slot length since the Unix epoch, so
+    /// the slots of nodes with synchronised clocks (NTP) coincide; the first
+    /// slot is the part of one before the first such boundary.
     pub async fn run(mut self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let mut timer = tokio::time::interval(self.neighbors.slot);
+        let slot = self.neighbors.slot;
+        let start = tokio::time::Instant::now() + until_boundary(std::time::SystemTime::now(), slot);
+        let mut timer = tokio::time::interval_at(start, slot);
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        timer.tick().await; // the first tick fires at once
         loop {
             tokio::select! {
                 _ = timer.tick() => {}
@@ -221,6 +241,7 @@ impl SlotLoop {
 
     /// One slot: outcome → prediction → gossip → observation → decision → weights.
     pub async fn tick(&mut self, now: Instant) -> Result<TickReport, TickError> {
+        let ended_ms = crate::messages::now_ms();
         let outcome =
             self.gateway.take_slot(&self.function).ok_or_else(|| TickError::NoFunction(self.function.clone()))?;
         self.predictor.observe(f64::from(outcome.input));
@@ -259,7 +280,14 @@ impl SlotLoop {
         *lock(&self.shared.fractions) = Some(fractions.clone());
         self.slot += 1;
         *lock(&self.shared.slot) = self.slot;
-        Ok(TickReport { slot: self.slot - 1, outcome, observation, fractions, external: is_external })
+        let report =
+            TickReport { slot: self.slot - 1, ended_ms, outcome, observation, fractions, external: is_external };
+        let mut history = lock(&self.shared.history);
+        if history.len() == HISTORY_SLOTS {
+            history.pop_front();
+        }
+        history.push_back(report.clone());
+        Ok(report)
     }
 
     /// The observation for the coming slot, from the builder the simulator uses.
@@ -324,6 +352,15 @@ mod tests {
     use super::{function_state, neighbor_input, own_input};
     use crate::messages::NodeState;
     use crate::neighbors::{NeighborConfig, NeighborTable};
+
+    #[test]
+    fn boundaries_are_multiples_of_the_slot_since_the_epoch() {
+        let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(ms);
+        let slot = Duration::from_millis(500);
+        assert_eq!(super::until_boundary(at(1_000_200), slot), Duration::from_millis(300));
+        assert_eq!(super::until_boundary(at(1_000_000), slot), slot);
+        assert_eq!(super::until_boundary(at(7_999), Duration::from_secs(1)), Duration::from_millis(1));
+    }
 
     /// The simulator and the agent's path — counters of the slot that just
     /// ended, its own predictor, gossiped states read back from the neighbour

@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod compare;
 pub mod contender;
+pub mod deployed;
 pub mod live_env;
 pub mod loadgen;
 pub mod paired;

@@ -1,6 +1,10 @@
 //! `dfaas sim2real --scenario F (--policy P | --model M)`: one policy on the
 //! same workload and slots in the simulator and on a live local cluster, side
-//! by side with the gap per metric (JSON: see `Sim2RealReport`).
+//! by side with the gap per metric (JSON: see `Sim2RealReport`). By default
+//! through the deployed path (agents on their own timers, deciding for
+//! themselves; `dfaas_experiments::deployed`); `--driven` plays the live
+//! environment's episodes instead (decisions from the simulator's
+//! observations, slots ended by `POST /tick`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,6 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use dfaas_env::Scenario;
 use dfaas_experiments::Contender;
+use dfaas_experiments::deployed::{DeployedOpts, run_deployed};
 use dfaas_experiments::live_env::{LiveEnv, LiveOpts, Sim2RealReport};
 
 /// Options of a live run (shared with `dfaas evaluate --live`).
@@ -85,6 +90,10 @@ pub struct Args {
     seed: Option<u64>,
     #[command(flatten)]
     live: LiveArgs,
+    /// Drive the agents through the live environment (`POST /tick`) instead
+    /// of letting them run on their own timers.
+    #[arg(long)]
+    driven: bool,
     /// Print one JSON document instead of tables.
     #[arg(long)]
     json: bool,
@@ -94,13 +103,34 @@ pub fn run(a: Args) -> Result<()> {
     let scenario = super::load(&a.scenario)?;
     let contender = contender(a.policy.as_deref(), a.model.as_deref())?;
     let seeds = super::evaluation_seeds(&scenario, a.seed, a.episodes)?;
-    let mut env = a.live.start(&scenario)?;
-    let report = Sim2RealReport::run(&scenario, &mut env, &contender, &seeds)?;
-    drop(env);
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
+    let reports = if a.driven {
+        let mut env = a.live.start(&scenario)?;
+        vec![Sim2RealReport::run(&scenario, &mut env, &contender, &seeds)?]
     } else {
-        print!("{}", report.to_text());
+        let o = a.live.opts(&scenario)?;
+        let exe = std::env::current_exe().context("locating the dfaas binary")?;
+        let mut out = Vec::new();
+        for (k, &seed) in seeds.iter().enumerate() {
+            let opts = DeployedOpts {
+                slot_seconds: o.slot_seconds,
+                slots: o.slots,
+                seed,
+                exe: exe.clone(),
+                out: a.live.out.as_ref().map(|d| if seeds.len() > 1 { d.join(format!("episode-{k}")) } else { d.clone() }),
+                ready_timeout: o.ready_timeout,
+                queue_per_instance: a.live.queue_per_instance,
+            };
+            out.push(run_deployed(&scenario, &contender, &opts)?);
+        }
+        out
+    };
+    if a.json {
+        let doc = if reports.len() == 1 { serde_json::to_value(&reports[0]) } else { serde_json::to_value(&reports) };
+        println!("{}", serde_json::to_string_pretty(&doc.context("serialising the report")?)?);
+    } else {
+        for r in &reports {
+            print!("{}", r.to_text());
+        }
     }
     Ok(())
 }

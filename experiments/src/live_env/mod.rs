@@ -50,7 +50,7 @@ mod sim2real;
 mod slot;
 
 pub use run::{LiveEpisode, LiveInfo, LiveReport, SlotIssue, live_result, run_live_episode};
-pub use sim2real::{METRICS, Side, Sim2RealReport};
+pub use sim2real::{METRICS, Side, Sim2RealReport, metric};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

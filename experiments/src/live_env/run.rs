@@ -156,7 +156,7 @@ pub fn issues_text(issues: &[SlotIssue], stray_input: u64) -> String {
         out.push_str(&format!("\n{} live issue(s):\n", issues.len()));
         for i in issues.iter().take(20) {
             let slot = i.slot.map_or("reset".to_string(), |s| format!("slot {s}"));
-            out.push_str(&format!("  episode {} {slot}: {}\n", i.episode, i.issue));
+            out.push_str(&format!("  episode {} {slot} {}: {}\n", i.episode, i.node, i.issue));
         }
         if issues.len() > 20 {
             out.push_str(&format!("  … and {} more (see --json)\n", issues.len() - 20));

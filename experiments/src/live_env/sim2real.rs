@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use dfaas_env::metrics::Totals;
+use dfaas_env::predict::NodePredictionError;
 use dfaas_env::{Scenario, Simulator};
 use serde::Serialize;
 
@@ -58,14 +59,25 @@ pub struct Side {
 pub struct Sim2RealReport {
     pub scenario: String,
     pub policy: String,
+    /// `"deployed"`: agents on their own timers decide for themselves
+    /// ([`crate::deployed`]); `"driven"`: the live environment decides from
+    /// the simulator's observations and ends slots by `POST /tick`.
+    pub path: String,
     pub seeds: Vec<u64>,
     pub slots: usize,
     pub slot_seconds: f64,
+    /// The predictor both worlds' nodes planned with (deployed path).
+    pub predictor: Option<dfaas_env::predict::PredictorSpec>,
     pub sim: Side,
     pub live: Side,
     pub gap: BTreeMap<String, f64>,
     pub sim_slots: Vec<Vec<Totals>>,
     pub live_slots: Vec<Vec<Totals>>,
+    /// Per node, the one-step forecast error in each world (deployed path).
+    pub sim_prediction: Vec<NodePredictionError>,
+    pub live_prediction: Vec<NodePredictionError>,
+    /// What the live federation's users saw (deployed path).
+    pub live_client: Option<crate::deployed::ClientView>,
     pub live_issues: Vec<SlotIssue>,
     pub stray_input: u64,
 }
@@ -81,7 +93,8 @@ fn local_ratio(runs: &[EpisodeRun]) -> f64 {
     per.iter().sum::<f64>() / per.len().max(1) as f64
 }
 
-fn metric(s: &Side, name: &str) -> f64 {
+/// One metric of a side (a ratio in [0, 1], or the reward).
+pub fn metric(s: &Side, name: &str) -> f64 {
     let r = &s.result;
     match name {
         "processed_ratio" => r.processed_ratio,
@@ -117,14 +130,19 @@ impl Sim2RealReport {
         Ok(Self {
             scenario: s.name.clone(),
             policy: contender.name(),
+            path: "driven".into(),
             seeds: seeds.to_vec(),
             slots: opts.slots,
             slot_seconds: opts.slot_seconds,
+            predictor: None,
             sim: sim_side,
             live: live_side,
             gap,
             sim_slots: runs.iter().map(|r| r.slots.clone()).collect(),
             live_slots: live_runs.iter().map(|r| r.slots.clone()).collect(),
+            sim_prediction: Vec::new(),
+            live_prediction: Vec::new(),
+            live_client: None,
             live_issues: episodes.into_iter().flat_map(|e| e.issues).collect(),
             stray_input: env.stray_input(),
         })
@@ -134,7 +152,8 @@ impl Sim2RealReport {
     /// then the per-node rates of both, then the live issues.
     pub fn to_text(&self) -> String {
         let mut out = format!(
-            "sim2real: scenario {}, policy {}, {} episode(s) of {} slots of {} s (seeds {:?})\n",
+            "sim2real ({} path): scenario {}, policy {}, {} episode(s) of {} slots of {} s (seeds {:?})\n",
+            self.path,
             self.scenario,
             self.policy,
             self.seeds.len(),
@@ -167,6 +186,35 @@ impl Sim2RealReport {
                 prediction: Vec::new(),
             };
             out.push_str(&crate::table::node_table(&c));
+        }
+        if let Some(p) = &self.predictor {
+            out.push_str(&format!("\nForecasts ({}), one step ahead, requests per slot:\n", p.to_toml_inline()));
+            let rows: Vec<Vec<String>> = self
+                .sim_prediction
+                .iter()
+                .zip(&self.live_prediction)
+                .map(|(s, l)| {
+                    vec![
+                        s.node.clone(),
+                        format!("{:.1}", s.mean_input),
+                        format!("{:.2}", s.mae),
+                        format!("{:+.2}", s.bias),
+                        format!("{:.2}", l.mae),
+                        format!("{:+.2}", l.bias),
+                    ]
+                })
+                .collect();
+            out.push_str(&render(&["node", "mean input", "sim MAE", "sim bias", "live MAE", "live bias"], &rows));
+        }
+        if let Some(c) = &self.live_client {
+            out.push_str(&format!(
+                "\nLive users: {} requests, {} served ({:.2} %), {} rejected, {} failed\n",
+                c.requests,
+                c.successes,
+                100.0 * c.processed_ratio,
+                c.rejected,
+                c.failures
+            ));
         }
         out.push_str(&issues_text(&self.live_issues, self.stray_input));
         out

@@ -14,8 +14,9 @@ pub enum Schedule {
     /// Requests per second, evenly spaced: the i-th request is sent at `i / rate`.
     Constant(f64),
     /// `rates[k]` requests per second during slot `k` (slot `k` starts at
-    /// `k * slot`). Each slot's requests are evenly spaced within the slot;
-    /// fractional counts carry over to the next slot.
+    /// `k * slot`). Each slot's `n` requests are evenly spaced within the
+    /// slot, centred (the `j`-th at `(j + ½) / n` of it), so no send falls on
+    /// a slot boundary; fractional counts carry over to the next slot.
     PerSlot { rates: Vec<f64>, slot: Duration },
 }
 
@@ -110,7 +111,8 @@ fn per_slot(rates: &[f64], slot: Duration, duration: Duration, max: usize) -> Pl
         let n = (total - done).max(0.0).min(room) as u64;
         done = total;
         for j in 0..n {
-            let at = start + slot.mul_f64(j as f64 / n as f64);
+            // Centred: half a gap after the slot starts, half before it ends.
+            let at = start + slot.mul_f64((j as f64 + 0.5) / n as f64);
             if at >= duration {
                 break;
             }

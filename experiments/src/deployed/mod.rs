@@ -1,0 +1,197 @@
+//! Sim-to-real through the deployed path (`dfaas sim2real`, the default):
+//! agent processes on their own timers observe, predict, gossip and decide
+//! for themselves with the policy in-process, exactly as `dfaas cluster`
+//! deploys them; the simulator plays the same workload with the same
+//! predictor and policy; the two are compared slot by slot.
+//!
+//! **Alignment.** Agents end their slots on multiples of the slot length
+//! since the Unix epoch. Once the federation has formed, the load of slot 0
+//! starts on such a boundary `B`; each node's requests of slot `t` (the
+//! simulator's count for that node and slot) are sent evenly, centred,
+//! within `[B + t·s, B + (t+1)·s)`. An agent's `GET /history` entry that
+//! ended at `B + (t+1)·s` is its slot `t`: its counters are scored by the
+//! simulator's own reward ([`Simulator::advance_measured`]), and its
+//! observation carries the forecast it made for slot `t + 1`.
+//!
+//! **What differs, on purpose.** Live nodes were idle, and had heard from
+//! each other, before slot 0 (the simulator's nodes hear nothing before
+//! slot 0); the live gateway has an admission queue (`--queue-per-instance`)
+//! and real execution times.
+
+mod client;
+mod history;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use dfaas_env::predict::PredictorSpec;
+use dfaas_env::scenario::InputView;
+use dfaas_env::{Scenario, Simulator};
+use hyper::Method;
+
+use crate::cluster::{Choice, FUNCTION, Federation, FederationOpts, call};
+use crate::compare::{node_rates, prediction_errors, summarise};
+use crate::contender::Contender;
+use crate::live_env::{LiveOpts, METRICS, Side, Sim2RealReport, live_scenario, metric};
+use crate::loadgen::LoadSpec;
+use crate::runner::{EpisodeRun, run_episode};
+pub use client::ClientView;
+pub use history::{AgentHistory, live_outcomes};
+
+/// How to run one deployed-path comparison.
+#[derive(Debug, Clone)]
+pub struct DeployedOpts {
+    /// Slot length of both worlds, seconds.
+    pub slot_seconds: f64,
+    /// Slots of load.
+    pub slots: usize,
+    /// Workload episode seed.
+    pub seed: u64,
+    /// The `dfaas` binary to start agents with.
+    pub exe: PathBuf,
+    /// Folder for configs, keys and logs (default: a temporary one).
+    pub out: Option<PathBuf>,
+    /// Longest wait for the federation to form.
+    pub ready_timeout: Duration,
+    /// Admission queue per function instance on the live nodes.
+    pub queue_per_instance: u32,
+}
+
+/// The scenario both worlds play: the live slot length and count, and the
+/// predictor the agents run. A scenario that reveals the input
+/// (`input = "true"`) is played with the last-value predictor, the one
+/// `dfaas cluster` gives its agents then.
+pub fn played_scenario(s: &Scenario, slot_seconds: f64, slots: usize) -> Result<Scenario> {
+    let mut p = live_scenario(s, &LiveOpts::new(slot_seconds, slots))?;
+    if p.observation.predictor().is_none() {
+        p.observation.input = InputView::Predicted;
+        p.observation.predictor = Some(PredictorSpec::LastValue);
+    }
+    Ok(p)
+}
+
+/// The live side of a contender: a heuristic by spec or a model file.
+fn choice_of(contender: &Contender) -> Result<Choice> {
+    match contender {
+        Contender::Policy(spec) => Ok(Choice::Policy(spec.to_string())),
+        Contender::Learned { path, .. } => Ok(Choice::Model(path.clone())),
+        other => bail!("{} is a centralised reference and cannot run on live nodes", other.name()),
+    }
+}
+
+/// Plays `contender` on `scenario` in the simulator and through the deployed
+/// path, one episode of `opts.slots` slots with workload seed `opts.seed`.
+pub fn run_deployed(scenario: &Scenario, contender: &Contender, opts: &DeployedOpts) -> Result<Sim2RealReport> {
+    let played = played_scenario(scenario, opts.slot_seconds, opts.slots)?;
+    let predictor = played.observation.predictor();
+    let mut sim = Simulator::new(&played)?;
+    let sim_run = run_episode::<std::io::Sink>(&mut sim, contender, opts.seed, 0, None)?;
+    sim.reset_episode(Some(opts.seed));
+    let counts: Vec<Vec<u32>> = sim.inputs().to_vec();
+    let sim_prediction = prediction_errors(&sim, &[opts.seed]);
+
+    let fed_opts = FederationOpts {
+        slot_seconds: opts.slot_seconds,
+        choice: choice_of(contender)?,
+        out: opts.out.clone(),
+        exe: opts.exe.clone(),
+        seed: opts.seed,
+        external_clock: false,
+        queue_per_instance: Some(opts.queue_per_instance),
+    };
+    let mut fed = Federation::start(&played, &fed_opts)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let result = rt.block_on(drive(&mut fed, opts, &counts));
+    fed.stop(result.is_ok());
+    let (histories, client) = result?;
+
+    let topo = sim.topology().clone();
+    let (outcomes, issues, live_prediction) = live_outcomes(&histories, &topo, &counts, opts)?;
+    let mut book = Simulator::new(&played)?;
+    book.reset_episode(Some(opts.seed));
+    let mut live_run = EpisodeRun::empty(&book, opts.seed);
+    for (t, slot) in outcomes.into_iter().enumerate() {
+        book.advance_measured(slot)?;
+        live_run.record(t, book.outcomes());
+    }
+    live_run.summary.finish();
+    let side = |run: &EpisodeRun| {
+        let mut r = summarise(contender, std::slice::from_ref(run));
+        r.nodes = node_rates(&sim, std::slice::from_ref(run));
+        let f = &run.summary.federation;
+        Side { result: r, local_ratio: if f.input > 0 { f.local as f64 / f.input as f64 } else { 0.0 } }
+    };
+    let (sim_side, live_side) = (side(&sim_run), side(&live_run));
+    let gap: BTreeMap<String, f64> =
+        METRICS.iter().map(|m| (m.to_string(), metric(&live_side, m) - metric(&sim_side, m))).collect();
+    Ok(Sim2RealReport {
+        scenario: played.name.clone(),
+        policy: contender.name(),
+        path: "deployed".into(),
+        seeds: vec![opts.seed],
+        slots: opts.slots,
+        slot_seconds: opts.slot_seconds,
+        predictor,
+        sim: sim_side,
+        live: live_side,
+        gap,
+        sim_slots: vec![sim_run.slots.clone()],
+        live_slots: vec![live_run.slots.clone()],
+        sim_prediction,
+        live_prediction,
+        live_client: Some(client),
+        live_issues: issues,
+        stray_input: 0,
+    })
+}
+
+/// Waits for the federation, sends the load from an aligned boundary, and
+/// reads every agent's history once the last slot has ended.
+async fn drive(fed: &mut Federation, opts: &DeployedOpts, counts: &[Vec<u32>]) -> Result<(Vec<AgentHistory>, ClientView)> {
+    let client = dfaas_runtime::client::build(Duration::from_secs(1));
+    fed.wait_ready(&client, opts.ready_timeout, false).await?;
+    let slot = Duration::from_secs_f64(opts.slot_seconds);
+    // Slot 0 starts on the second boundary from now: at least a slot to set up.
+    let now = SystemTime::now();
+    let start = now + dfaas_agent::slot_loop::until_boundary(now, slot) + slot;
+    let start_ms = start.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    tokio::time::sleep(start.duration_since(SystemTime::now()).unwrap_or_default()).await;
+    let mut loads = Vec::new();
+    for (p, row) in fed.plans.iter().zip(counts) {
+        let rates: Vec<f64> = row.iter().take(opts.slots).map(|&c| f64::from(c) / opts.slot_seconds).collect();
+        if rates.iter().all(|&r| r == 0.0) {
+            continue;
+        }
+        let mut spec = LoadSpec::per_slot(format!("http://{}/function/{FUNCTION}", p.gateway), rates, slot);
+        spec.timeout = Duration::from_secs(5);
+        let id = p.id.clone();
+        loads.push((id, tokio::spawn(crate::loadgen::run(spec))));
+    }
+    let mut view = ClientView::default();
+    for (id, h) in loads {
+        let r = h.await.context("load task")?.with_context(|| format!("load of {id}"))?;
+        view.add(&r);
+    }
+    // The last slot ends at B + slots·s; wait one more slot for every tick.
+    let end = start + slot * u32::try_from(opts.slots).unwrap_or(u32::MAX) + slot;
+    tokio::time::sleep(end.duration_since(SystemTime::now()).unwrap_or_default()).await;
+    let mut out = Vec::new();
+    for p in &fed.plans {
+        let get = |path: &str| call(&client, Method::GET, format!("http://{}{path}", p.control), "");
+        let history = match get("/history").await {
+            Some((200, body)) => serde_json::from_str(&body).with_context(|| format!("{}: GET /history", p.id))?,
+            other => bail!("{}: GET /history answered {other:?}", p.id),
+        };
+        let peers = match get("/weights").await {
+            Some((200, body)) => {
+                let v: serde_json::Value = serde_json::from_str(&body).with_context(|| format!("{}: GET /weights", p.id))?;
+                serde_json::from_value(v["peers"].clone()).with_context(|| format!("{}: GET /weights peers", p.id))?
+            }
+            other => bail!("{}: GET /weights answered {other:?}", p.id),
+        };
+        out.push(AgentHistory { node: p.id.clone(), peers, reports: history, start_ms });
+    }
+    Ok((out, view))
+}
