@@ -11,7 +11,7 @@ fn scenario() -> Scenario {
 fn forwarding_by_hand_resolves_as_expected() {
     let mut sim = Simulator::new(&scenario()).unwrap();
     let obs = sim.reset_episode(Some(7)).to_vec();
-    assert_eq!(obs[0].input, 3000, "50 req/s × 60 s");
+    assert_eq!(obs[0].input, 0, "slot 0: a forecast from nothing");
     assert_eq!(obs[0].capacity, 600.0);
     assert!(obs[0].neighbors.iter().all(|n| n.age_seconds.is_none()), "nothing advertised at slot 0");
     // node_1 keeps 10 req/s, forwards 16 and 24 req/s …
@@ -21,6 +21,7 @@ fn forwarding_by_hand_resolves_as_expected() {
     assert_eq!((r.infos[0].local, r.infos[0].forwarded.clone()), (3000, vec![0, 0]));
     assert_eq!(r.infos[0].local_rejects, 2400);
     assert!(r.observations[0].neighbors.iter().all(|n| n.age_seconds == Some(60.0)), "heard after slot 0");
+    assert_eq!(r.observations[0].input, 3000, "the last slot's 50 req/s × 60 s");
     let r = sim.step(&d).unwrap();
     let o = &r.infos[0];
     assert_eq!((o.local, o.forwarded.clone(), o.rejected), (600, vec![960, 1440], 0));

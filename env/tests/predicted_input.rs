@@ -9,7 +9,9 @@ use dfaas_env::{Decision, Scenario, Simulator};
 
 fn capacity5(extra: &str) -> Result<Scenario, dfaas_env::ConfigError> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/capacity-5.toml");
-    let base = std::fs::read_to_string(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    // The shipped file's own `[observation]` table (its last) is replaced by `extra`.
+    let base = text.split("\n[observation]").next().unwrap();
     Scenario::from_toml_str(&format!("{base}\n{extra}"), Path::new("capacity-5-test.toml"))
 }
 

@@ -55,8 +55,10 @@ fn a_version_one_file_runs_where_it_fits_and_names_the_v2_only_field_where_not()
     let bar = ProgressBar::hidden();
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let base = std::fs::read_to_string(root.join("capacity-5.toml")).unwrap();
-    let plain = Scenario::from_toml_str(&base, &root.join("capacity-5.toml")).unwrap();
+    let shipped = std::fs::read_to_string(root.join("capacity-5.toml")).unwrap();
+    // The shipped `[observation]` table (the file's last) is written anew below.
+    let base = shipped.split("\n[observation]").next().unwrap();
+    let plain = Scenario::from_toml_str(base, &root.join("capacity-5.toml")).unwrap();
     let runs = run_many(&Simulator::new(&plain).unwrap(), &learned, &[1], &bar).unwrap();
     assert!(runs[0].summary.federation.processed > 0, "the version-1 file runs");
 
@@ -79,7 +81,9 @@ fn a_version_one_file_runs_where_it_fits_and_names_the_v2_only_field_where_not()
 fn a_zero_period_is_refused_with_file_field_and_value() {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let base = std::fs::read_to_string(root.join("capacity-5.toml")).unwrap();
+    let shipped = std::fs::read_to_string(root.join("capacity-5.toml")).unwrap();
+    // The shipped `[observation]` table (the file's last) is written anew below.
+    let base = shipped.split("\n[observation]").next().unwrap();
     let path = dir.path().join("zero.toml");
     std::fs::write(&path, format!("{base}\n[observation]\nperiod_slots = 0\n")).unwrap();
     let e = Scenario::load(&path).unwrap_err().to_string();

@@ -9,7 +9,9 @@ use dfaas_experiments::Contender;
 
 fn capacity5(extra: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/capacity-5.toml");
-    let base = std::fs::read_to_string(&path).unwrap();
+    let shipped = std::fs::read_to_string(&path).unwrap();
+    // The shipped `[observation]` table (the file's last) is replaced by `extra`.
+    let base = shipped.split("\n[observation]").next().unwrap();
     Scenario::from_toml_str(&format!("{base}\n{extra}"), &path).unwrap()
 }
 

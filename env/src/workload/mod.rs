@@ -14,6 +14,7 @@
 mod azure;
 mod bursts;
 mod check;
+pub mod edge_day;
 mod scale_down;
 mod simple;
 mod sinusoidal;

@@ -200,7 +200,9 @@ mod tests {
     #[test]
     fn agents_get_the_scenarios_predictor() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dfaas-cloudnet21.toml");
-        let base = std::fs::read_to_string(&root).unwrap();
+        let shipped = std::fs::read_to_string(&root).unwrap();
+        // Without the shipped `[observation]` table (the file's last).
+        let base = shipped.split("\n[observation]").next().unwrap();
         let text =
             format!("{base}\n[observation]\ninput = \"predicted\"\npredictor = {{ kind = \"ewma\", alpha = 0.25 }}\n");
         let s = Scenario::from_toml_str(&text, &root).unwrap();
@@ -212,7 +214,7 @@ mod tests {
             assert_eq!(cfg.node_index, Some(i), "the scenario's topology index");
         }
         // A scenario that reveals the input: the agents use the last value.
-        let s = Scenario::load(&root).unwrap();
+        let s = Scenario::from_toml_str(base, &root).unwrap();
         let plans = write_configs(&s, dir.path(), 1.0, &Choice::Policy("slack-proportional".into()), 7).unwrap();
         let cfg = dfaas_agent::AgentConfig::load(&plans[0].agent_toml).unwrap();
         assert_eq!(cfg.predictor, dfaas_env::predict::PredictorSpec::LastValue);
