@@ -3,8 +3,9 @@
 # one episode, compare every heuristic with the upper reference on the
 # shipped scenarios, train a policy briefly, evaluate the shipped models, put
 # open-loop load on a live gateway, run the CloudNet 2021 experiment on three
-# live agent processes, compare the simulator with the live cluster
-# (sim2real), and draw the figures (dfaas report).
+# live agent processes, compare the simulator with live agents deciding for
+# themselves on a bursty workload (sim2real through the deployed path), and
+# draw the figures (dfaas report).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -62,5 +63,17 @@ kill $AGENT 2>/dev/null || true
 
 echo "== live cluster: DFaaS CloudNet 2021 on 3 agent processes (127.0.0.1), slack-proportional, 8 one-second slots"
 $DFAAS cluster --scenario experiments/scenarios/dfaas-cloudnet21.toml --slots 8 --slot-seconds 1 --policy slack-proportional --out "$OUT/cluster-cloudnet21"
+
+echo "== sim2real through the deployed path: capacity-5 with on/off bursts, 5 agent processes on their own"
+echo "   timers, each predicting its load and running the learned policy in-process; 20 one-second slots"
+$DFAAS sim2real --scenario experiments/scenarios/capacity-5-bursty.toml --model models/capacity-5-bursty.dfpolicy \
+  --slots 20 --json > "$OUT/sim2real-bursty.json"
+$DFAAS sim2real --scenario experiments/scenarios/capacity-5-bursty.toml --model models/capacity-5-bursty.dfpolicy \
+  --slots 20 | head -n 12
+
+echo "== report: figures and a Markdown summary of the comparison, the training run and sim2real"
+$DFAAS report "$OUT/marl-master-5.json" --out "$OUT/report-marl-master-5"
+$DFAAS report "$OUT/run-cloudnet21" --out "$OUT/report-training"
+$DFAAS report "$OUT/sim2real-bursty.json" --out "$OUT/report-sim2real"
 
 echo "demo outputs in $OUT"

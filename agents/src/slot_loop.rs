@@ -155,10 +155,7 @@ pub fn neighbor_input(
     rtt: Option<Duration>,
 ) -> NeighborInput {
     NeighborInput {
-        node: n
-            .and_then(|n| n.state.as_ref())
-            .and_then(|s| s.node_index)
-            .map_or(fallback_index, |i| i as usize),
+        node: n.and_then(|n| n.state.as_ref()).and_then(|s| s.node_index).map_or(fallback_index, |i| i as usize),
         latency_s: rtt.map_or(0.0, |r| r.as_secs_f64() / 2.0),
         heard: n.and_then(|n| n.heard(function, now, cfg)),
     }
@@ -390,15 +387,17 @@ mod tests {
         for t in 0..4 {
             // Some forwarding, so that every counter moves.
             let d: Vec<Decision> = (0..n)
-                .map(|i| Decision::from_weights((0..topo.degree(i) + 2).map(|k| 1.0 + (k + t) as f64).collect()).unwrap())
+                .map(|i| {
+                    Decision::from_weights((0..topo.degree(i) + 2).map(|k| 1.0 + (k + t) as f64).collect()).unwrap()
+                })
                 .collect();
             sim.advance(&d).unwrap();
             let heard_at = Instant::now();
             let now = heard_at + cfg.slot;
-            for i in 0..n {
+            for (i, predictor) in predictors.iter_mut().enumerate() {
                 let prev = &sim.outcomes()[i];
-                predictors[i].observe(f64::from(prev.input));
-                let own = own_input(i, t as u64 + 1, slot, sim.capacities()[i] / slot, prev, predictors[i].predict());
+                predictor.observe(f64::from(prev.input));
+                let own = own_input(i, t as u64 + 1, slot, sim.capacities()[i] / slot, prev, predictor.predict());
                 let mut table = NeighborTable::new(cfg);
                 let inputs: Vec<_> = topo
                     .neighbors(i)
@@ -449,7 +448,11 @@ mod tests {
         assert!(close(got.slot_seconds, want.slot_seconds), "{ctx}");
         assert_eq!(got.neighbors.len(), want.neighbors.len());
         for (a, b) in got.neighbors.iter().zip(&want.neighbors) {
-            assert_eq!((a.node, a.prev_forwarded, a.prev_forward_rejects, a.degree), (b.node, b.prev_forwarded, b.prev_forward_rejects, b.degree), "{ctx}");
+            assert_eq!(
+                (a.node, a.prev_forwarded, a.prev_forward_rejects, a.degree),
+                (b.node, b.prev_forwarded, b.prev_forward_rejects, b.degree),
+                "{ctx}"
+            );
             for (x, y) in [(a.spare_capacity, b.spare_capacity), (a.load, b.load), (a.capacity, b.capacity)] {
                 assert!(close(x, y), "{ctx}");
             }

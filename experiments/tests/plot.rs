@@ -192,6 +192,45 @@ fn sim2real_json_gives_grouped_bars() {
     // Gaps not given are computed; others are listed in their own units.
     assert!(md.contains("| forwarded | 80.00 ± 0.00 | 80.00 ± 0.00 | +0.00 |"), "{md}");
     assert!(md.contains("| `reward` | – | – | -0.0500 |"), "{md}");
+    assert!(!dir.path().join("s2r-sim2real-slots.png").exists(), "no per-slot totals, no timeline");
+}
+
+/// A deployed-path document also gives the federation per slot in both
+/// worlds and both worlds' forecast errors.
+#[test]
+fn deployed_sim2real_json_gives_slot_timelines_and_forecasts() {
+    let dir = tempfile::tempdir().unwrap();
+    let result = json!({"policy": "p", "reference": false, "processed_ratio": 0.9, "processed_ratio_std": 0.0,
+           "forwarded_ratio": 0.3, "forwarded_ratio_std": 0.0, "rejected_ratio": 0.0, "rejected_ratio_std": 0.0,
+           "local_reject_ratio": 0.1, "local_reject_ratio_std": 0.0, "forward_reject_ratio": 0.0,
+           "forward_reject_ratio_std": 0.0});
+    let slot = |input: u64| {
+        json!({"input": input, "local": input / 2, "forwarded": input / 2, "rejected": 0,
+                                    "local_rejects": 1, "forward_rejects": 0, "processed": input - 1})
+    };
+    let err = |mae: f64| json!({"node": "node_1", "mae": mae, "bias": -1.5, "mean_input": 20.0, "slots": 3});
+    let doc = json!({"scenario": "trace-5", "policy": "p", "path": "deployed", "slot_seconds": 2.0,
+                     "sim": result, "live": result,
+                     "sim_slots": [[slot(20), slot(30), slot(40)]], "live_slots": [[slot(21), slot(29), slot(40)]],
+                     "sim_prediction": [err(4.25)], "live_prediction": [err(5.5)]});
+    let file = dir.path().join("d.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = write_report(&file, &ReportOptions::default()).unwrap();
+    let svg = read(&dir.path().join("d-sim2real-slots.svg"));
+    assert!(
+        svg.contains("simulator") && svg.contains("live") && svg.contains("requests per second"),
+        "per second: 2 s slots"
+    );
+    assert_eq!(png_size(&dir.path().join("d-sim2real-slots.png")).0, 1100);
+    let md = read(&out.markdown);
+    assert!(md.contains("| node_1 | 20.0 | 4.25 | -1.50 | 5.50 | -1.50 |"), "{md}");
+    assert!(md.contains("d-sim2real-slots.png"), "{md}");
+    // Malformed per-slot totals are an error naming the field.
+    let mut bad = doc.clone();
+    bad["sim_slots"] = json!([["x"]]);
+    std::fs::write(&file, bad.to_string()).unwrap();
+    let e = err_of(&file);
+    assert!(e.contains("sim_slots[0]"), "{e}");
 }
 
 fn err_of(file: &Path) -> String {

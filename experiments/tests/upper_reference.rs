@@ -59,6 +59,8 @@ fn cloudnet21_oracle_is_never_beaten() {
 #[test]
 fn capacity5_oracle_is_never_beaten() {
     check("capacity-5", 3);
+    check("capacity-5-bursty", 3);
+    check("trace-5", 3);
 }
 
 #[test]

@@ -116,7 +116,11 @@ pub fn run(a: Args) -> Result<()> {
                 slots: o.slots,
                 seed,
                 exe: exe.clone(),
-                out: a.live.out.as_ref().map(|d| if seeds.len() > 1 { d.join(format!("episode-{k}")) } else { d.clone() }),
+                out: a
+                    .live
+                    .out
+                    .as_ref()
+                    .map(|d| if seeds.len() > 1 { d.join(format!("episode-{k}")) } else { d.clone() }),
                 ready_timeout: o.ready_timeout,
                 queue_per_instance: a.live.queue_per_instance,
             };

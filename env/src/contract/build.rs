@@ -141,7 +141,8 @@ mod tests {
             prev: Some(&prev),
             foresight: Foresight::Predicted(6.6),
         };
-        let heard = Heard { advert: Advert { spare_capacity: 4.0, load: 0.5, capacity: 8.0 }, degree: 3, age_seconds: 2.0 };
+        let heard =
+            Heard { advert: Advert { spare_capacity: 4.0, load: 0.5, capacity: 8.0 }, degree: 3, age_seconds: 2.0 };
         let nbs = [
             NeighborInput { node: 1, latency_s: 0.01, heard: Some(heard) },
             NeighborInput { node: 5, latency_s: 0.02, heard: None },

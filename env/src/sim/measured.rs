@@ -65,7 +65,7 @@ mod tests {
         played.reset_episode(Some(7));
         measured.reset_episode(Some(7));
         let d = vec![Decision::new(vec![0.5, 0.5, 0.0]).unwrap(), Decision::new(vec![1.0, 0.0, 0.0]).unwrap()];
-        let mut copy_of = |played: &Simulator| -> Vec<SlotOutcome> {
+        let copy_of = |played: &Simulator| -> Vec<SlotOutcome> {
             played.outcomes().iter().map(|o| SlotOutcome { reward: 0.0, ..o.clone() }).collect()
         };
         played.advance(&d).unwrap();

@@ -153,7 +153,8 @@ mod tests {
         assert_eq!(a, m.generate(), "same seed, same trace");
         assert_ne!(a, EdgeDay { seed: 1, ..m.clone() }.generate());
         // Node 1: the evening (18–20 h) carries well over twice the night (2–4 h).
-        let mean = |from: usize, to: usize| a[from..to].iter().map(|r| f64::from(r[0])).sum::<f64>() / (to - from) as f64;
+        let mean =
+            |from: usize, to: usize| a[from..to].iter().map(|r| f64::from(r[0])).sum::<f64>() / (to - from) as f64;
         let (night, evening) = (mean(120, 240), mean(1080, 1200));
         assert!(evening > 2.0 * night, "night {night}, evening {evening}");
         // Bursts and noise: successive rows differ by far more than Poisson alone at times.

@@ -36,15 +36,25 @@ impl AgentHistory {
     }
 }
 
-/// Per slot, per node (topology order): the counters each agent measured,
-/// forwards in topology neighbour order; what was missing; and per node the
-/// error of the forecasts the agents planned each slot with.
+/// The live episode read from the agents' histories.
+#[derive(Debug, Clone)]
+pub struct LiveEpisode {
+    /// Per slot, per node (topology order): the counters each agent
+    /// measured, forwards in topology neighbour order.
+    pub outcomes: Vec<Vec<SlotOutcome>>,
+    /// What was missing or did not match the load sent.
+    pub issues: Vec<SlotIssue>,
+    /// Per node, the error of the forecasts the agents planned each slot with.
+    pub prediction: Vec<NodePredictionError>,
+}
+
+/// Reads the live episode of `counts` (sent per node and slot) from `histories`.
 pub fn live_outcomes(
     histories: &[AgentHistory],
     topo: &Topology,
     counts: &[Vec<u32>],
     opts: &DeployedOpts,
-) -> Result<(Vec<Vec<SlotOutcome>>, Vec<SlotIssue>, Vec<NodePredictionError>)> {
+) -> Result<LiveEpisode> {
     let slot_ms = opts.slot_seconds * 1000.0;
     let names = topo.names();
     let mut issues = Vec::new();
@@ -65,13 +75,21 @@ pub fn live_outcomes(
                     o.forwarded = pick(&o.forwarded);
                     o.forward_rejects = pick(&o.forward_rejects);
                     if o.input != counts[i].get(t).copied().unwrap_or(0) {
-                        issues.push(issue(t, &h.node, format!("counted {} arrivals, {} were sent", o.input, counts[i][t])));
+                        issues.push(issue(
+                            t,
+                            &h.node,
+                            format!("counted {} arrivals, {} were sent", o.input, counts[i][t]),
+                        ));
                     }
                     o
                 }
                 None => {
                     issues.push(issue(t, &h.node, "no iteration ended this slot".into()));
-                    SlotOutcome { forwarded: vec![0; perm.len()], forward_rejects: vec![0; perm.len()], ..Default::default() }
+                    SlotOutcome {
+                        forwarded: vec![0; perm.len()],
+                        forward_rejects: vec![0; perm.len()],
+                        ..Default::default()
+                    }
                 }
             };
             // The forecast for slot t was made as slot t − 1 ended.
@@ -82,7 +100,7 @@ pub fn live_outcomes(
             slot.push(o);
         }
     }
-    Ok((outcomes, issues, report(names, &acc, &inputs)))
+    Ok(LiveEpisode { outcomes, issues, prediction: report(names, &acc, &inputs) })
 }
 
 fn issue(slot: usize, node: &str, what: String) -> SlotIssue {

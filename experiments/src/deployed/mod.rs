@@ -38,7 +38,7 @@ use crate::live_env::{LiveOpts, METRICS, Side, Sim2RealReport, live_scenario, me
 use crate::loadgen::LoadSpec;
 use crate::runner::{EpisodeRun, run_episode};
 pub use client::ClientView;
-pub use history::{AgentHistory, live_outcomes};
+pub use history::{AgentHistory, LiveEpisode, live_outcomes};
 
 /// How to run one deployed-path comparison.
 #[derive(Debug, Clone)]
@@ -108,11 +108,11 @@ pub fn run_deployed(scenario: &Scenario, contender: &Contender, opts: &DeployedO
     let (histories, client) = result?;
 
     let topo = sim.topology().clone();
-    let (outcomes, issues, live_prediction) = live_outcomes(&histories, &topo, &counts, opts)?;
+    let live = live_outcomes(&histories, &topo, &counts, opts)?;
     let mut book = Simulator::new(&played)?;
     book.reset_episode(Some(opts.seed));
     let mut live_run = EpisodeRun::empty(&book, opts.seed);
-    for (t, slot) in outcomes.into_iter().enumerate() {
+    for (t, slot) in live.outcomes.into_iter().enumerate() {
         book.advance_measured(slot)?;
         live_run.record(t, book.outcomes());
     }
@@ -140,16 +140,20 @@ pub fn run_deployed(scenario: &Scenario, contender: &Contender, opts: &DeployedO
         sim_slots: vec![sim_run.slots.clone()],
         live_slots: vec![live_run.slots.clone()],
         sim_prediction,
-        live_prediction,
+        live_prediction: live.prediction,
         live_client: Some(client),
-        live_issues: issues,
+        live_issues: live.issues,
         stray_input: 0,
     })
 }
 
 /// Waits for the federation, sends the load from an aligned boundary, and
 /// reads every agent's history once the last slot has ended.
-async fn drive(fed: &mut Federation, opts: &DeployedOpts, counts: &[Vec<u32>]) -> Result<(Vec<AgentHistory>, ClientView)> {
+async fn drive(
+    fed: &mut Federation,
+    opts: &DeployedOpts,
+    counts: &[Vec<u32>],
+) -> Result<(Vec<AgentHistory>, ClientView)> {
     let client = dfaas_runtime::client::build(Duration::from_secs(1));
     fed.wait_ready(&client, opts.ready_timeout, false).await?;
     let slot = Duration::from_secs_f64(opts.slot_seconds);
@@ -186,7 +190,8 @@ async fn drive(fed: &mut Federation, opts: &DeployedOpts, counts: &[Vec<u32>]) -
         };
         let peers = match get("/weights").await {
             Some((200, body)) => {
-                let v: serde_json::Value = serde_json::from_str(&body).with_context(|| format!("{}: GET /weights", p.id))?;
+                let v: serde_json::Value =
+                    serde_json::from_str(&body).with_context(|| format!("{}: GET /weights", p.id))?;
                 serde_json::from_value(v["peers"].clone()).with_context(|| format!("{}: GET /weights peers", p.id))?
             }
             other => bail!("{}: GET /weights answered {other:?}", p.id),

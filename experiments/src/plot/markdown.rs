@@ -145,5 +145,19 @@ pub fn sim2real(s: &Sim2Real) -> String {
     for (k, v) in s.gap.iter().filter(|(k, _)| !METRICS.iter().any(|m| m.0 == k.as_str())) {
         o += &row(&[format!("`{k}`"), "–".into(), "–".into(), format!("{v:+.4}")]);
     }
+    if !s.forecasts.is_empty() {
+        o += "\nOne-step forecast errors per node, requests per slot (what each world's nodes planned with):\n\n";
+        o += &header(&["node", "mean input", "sim MAE", "sim bias", "live MAE", "live bias"]);
+        for f in &s.forecasts {
+            o += &row(&[
+                f.node.clone(),
+                format!("{:.1}", f.mean_input),
+                format!("{:.2}", f.sim_mae),
+                format!("{:+.2}", f.sim_bias),
+                format!("{:.2}", f.live_mae),
+                format!("{:+.2}", f.live_bias),
+            ]);
+        }
+    }
     o
 }

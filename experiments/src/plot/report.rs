@@ -247,7 +247,16 @@ pub fn write_report(path: &Path, opts: &ReportOptions) -> Result<ReportOutput, P
                     training::TrainingCurves { title: format!("training run {run_name}"), scalars: (**t).clone() };
                 (save_figure(&fig, &out, &fig_stem)?, markdown::training(t))
             }
-            Source::Sim2Real(x) => (save_figure(&sim2real::figure(x), &out, &fig_stem)?, markdown::sim2real(x)),
+            Source::Sim2Real(x) => {
+                let mut written = save_figure(&sim2real::figure(x), &out, &fig_stem)?;
+                let mut table = markdown::sim2real(x);
+                if let Some(t) = sim2real::timelines(x) {
+                    let stem = format!("{fig_stem}-slots");
+                    written.extend(save_figure(&t, &out, &stem)?);
+                    let _ = write!(table, "\n![{stem}]({stem}.png)\n\n([SVG]({stem}.svg))\n");
+                }
+                (written, table)
+            }
         };
         md += &table;
         let _ = write!(md, "\n![{fig_stem}]({fig_stem}.png)\n\n([SVG]({fig_stem}.svg))\n");

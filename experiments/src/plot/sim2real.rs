@@ -20,6 +20,38 @@ pub struct Sim2Real {
     pub live: PolicyShares,
     /// Live − sim per metric, as reported (computed from the two when absent).
     pub gap: BTreeMap<String, f64>,
+    /// Slot length, seconds (when reported).
+    pub slot_seconds: Option<f64>,
+    /// The first episode's federation totals per slot, simulator then live
+    /// (empty when not reported).
+    pub sim_slots: Vec<SlotTotals>,
+    pub live_slots: Vec<SlotTotals>,
+    /// Per node, both worlds' one-step forecast errors (deployed path).
+    pub forecasts: Vec<Forecast>,
+}
+
+/// A federation's counts in one slot.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SlotTotals {
+    pub input: f64,
+    pub local: f64,
+    pub forwarded: f64,
+    pub rejected: f64,
+    pub local_rejects: f64,
+    pub forward_rejects: f64,
+    pub processed: f64,
+}
+
+/// One node's forecast errors in both worlds, requests per slot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forecast {
+    pub node: String,
+    pub mean_input: f64,
+    pub sim_mae: f64,
+    pub sim_bias: f64,
+    pub live_mae: f64,
+    pub live_bias: f64,
 }
 
 /// Metrics drawn, with their labels.
@@ -76,7 +108,61 @@ pub fn parse(file: &Path, v: serde_json::Value) -> Result<Sim2Real, PlotError> {
     for (m, _) in METRICS {
         gap.entry(m.to_string()).or_insert_with(|| metric(&live, m).0 - metric(&sim, m).0);
     }
-    Ok(Sim2Real { scenario, policy, sim, live, gap })
+    let slots = |k: &str| -> Result<Vec<SlotTotals>, PlotError> {
+        match v.get(k).and_then(|e| e.get(0)) {
+            Some(first) => serde_json::from_value(first.clone())
+                .map_err(|e| PlotError::input(file, format!("`{k}[0]` is not a list of slot totals: {e}"))),
+            None => Ok(Vec::new()),
+        }
+    };
+    let (sim_slots, live_slots) = (slots("sim_slots")?, slots("live_slots")?);
+    if sim_slots.len() as u64 > super::timeline::MAX_SLOTS || live_slots.len() as u64 > super::timeline::MAX_SLOTS {
+        return Err(PlotError::input(file, "sim2real: more slots than a timeline draws"));
+    }
+    let num = |e: &serde_json::Value, k: &str| e.get(k).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
+    let list = |k: &str| v.get(k).and_then(|x| x.as_array()).cloned().unwrap_or_default();
+    let forecasts = list("sim_prediction")
+        .iter()
+        .zip(list("live_prediction").iter())
+        .map(|(a, b)| Forecast {
+            node: a.get("node").and_then(|n| n.as_str()).unwrap_or("?").to_string(),
+            mean_input: num(a, "mean_input"),
+            sim_mae: num(a, "mae"),
+            sim_bias: num(a, "bias"),
+            live_mae: num(b, "mae"),
+            live_bias: num(b, "bias"),
+        })
+        .collect();
+    let slot_seconds = v.get("slot_seconds").and_then(serde_json::Value::as_f64).filter(|s| *s > 0.0);
+    Ok(Sim2Real { scenario, policy, sim, live, gap, slot_seconds, sim_slots, live_slots, forecasts })
+}
+
+/// The federation over time in both worlds (one panel each), when the
+/// document carries per-slot totals.
+pub fn timelines(s: &Sim2Real) -> Option<super::timeline::Timelines> {
+    use super::timeline::{NodeTimeline, Timelines, Unit};
+    if s.sim_slots.is_empty() && s.live_slots.is_empty() {
+        return None;
+    }
+    let (unit, per) = match s.slot_seconds {
+        Some(sec) => (Unit::PerSecond, 1.0 / sec),
+        None => (Unit::PerSlot, 1.0),
+    };
+    let panel = |name: &str, rows: &[SlotTotals]| NodeTimeline {
+        node: name.to_string(),
+        capacity_rps: None,
+        slots: (0..rows.len()).map(|t| t as f64).collect(),
+        input: rows.iter().map(|r| r.input * per).collect(),
+        executed: rows.iter().map(|r| r.processed * per).collect(),
+        local: rows.iter().map(|r| (r.local - r.local_rejects).max(0.0) * per).collect(),
+        forwarded: rows.iter().map(|r| (r.forwarded - r.forward_rejects).max(0.0) * per).collect(),
+        rejected: rows.iter().map(|r| (r.rejected + r.local_rejects + r.forward_rejects) * per).collect(),
+    };
+    Some(Timelines {
+        title: format!("{}, policy {}: the federation per slot", s.scenario, s.policy),
+        unit,
+        nodes: vec![panel("simulator", &s.sim_slots), panel("live", &s.live_slots)],
+    })
 }
 
 /// Sim against live, one group per metric.
