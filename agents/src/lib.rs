@@ -13,7 +13,7 @@ pub use dfaas_env::predict;
 pub mod slot_loop;
 
 pub use config::{AgentConfig, AgentConfigError, Clock, OverlaySettings, PolicyChoice};
-pub use control::{ControlContext, ControlServer};
+pub use control::{ControlClient, ControlContext, ControlError, ControlServer};
 pub use identity::{IdentityError, NodeIdentity};
 pub use libp2p;
 pub use messages::{DecodeError, DropReason, FunctionState, NodeState};

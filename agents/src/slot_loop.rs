@@ -25,7 +25,7 @@ pub const WEIGHT_SCALE: u32 = 1000;
 pub const HISTORY_SLOTS: usize = 1024;
 
 /// One neighbour as the control API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct NeighborView {
     pub node: String,
     pub peer_id: Option<String>,
@@ -301,7 +301,8 @@ impl SlotLoop {
             })
             .collect();
         let node = self.node_index.unwrap_or_else(|| fallback(&self.node_id));
-        let own = own_input(node, self.slot, self.slot_seconds, self.capacity_rps, prev, predicted);
+        // Slot `self.slot` just ended: the observation is for the next one.
+        let own = own_input(node, self.slot + 1, self.slot_seconds, self.capacity_rps, prev, predicted);
         let mut o = NodeObservation::default();
         build_observation(&own, neighbors.into_iter(), &mut o);
         o

@@ -338,6 +338,6 @@ async fn tick_without_neighbour_states_never_forwards() {
     let r = lp.tick(Instant::now()).await.unwrap();
     assert!(r.external);
     assert_eq!(r.fractions, vec![1.0, 0.0, 0.0, 0.0]);
-    assert_eq!(r.slot, 1);
+    assert_eq!((r.slot, r.observation.slot), (1, 2), "slot 1 ended; the observation is for slot 2, as the simulator's");
     runtime.shutdown().await;
 }

@@ -148,20 +148,15 @@ impl Federation {
             }
             let mut ready = true;
             for p in &self.plans {
+                let ctl = dfaas_agent::ControlClient::with_http(client.clone(), p.control, Duration::from_secs(2));
                 if tick {
-                    let _ = call(client, Method::POST, format!("http://{}/tick", p.control), "").await;
+                    let _ = ctl.tick(None).await;
                 }
                 let healthy = matches!(
                     call(client, Method::GET, format!("http://{}/healthz", p.gateway), "").await,
                     Some((200, _))
                 );
-                let seen = match call(client, Method::GET, format!("http://{}/neighbors", p.control), "").await {
-                    Some((200, body)) => serde_json::from_str::<serde_json::Value>(&body)
-                        .ok()
-                        .and_then(|v| v.as_array().map(|a| a.iter().filter(|n| n["available"] == true).count()))
-                        .unwrap_or(0),
-                    _ => 0,
-                };
+                let seen = ctl.neighbors().await.map_or(0, |v| v.iter().filter(|n| n.available).count());
                 ready &= healthy && seen >= p.neighbors.len();
             }
             if ready {

@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use dfaas_env::Scenario;
-use hyper::Method;
 use serde::Serialize;
 
 use crate::loadgen::{LoadSpec, Report};
@@ -62,7 +61,7 @@ pub struct NodeReport {
     /// The generator's report (with per-slot rows); `None` without load.
     pub load: Option<Report>,
     /// The agent's `/outcome`, polled once per slot (consecutive duplicates removed).
-    pub outcomes: Vec<serde_json::Value>,
+    pub outcomes: Vec<dfaas_env::SlotOutcome>,
 }
 
 /// Federation-wide totals.
@@ -177,17 +176,17 @@ async fn drive(
         }
     }
     // Poll /outcome once per slot while the load runs.
-    let mut outcomes: Vec<Vec<serde_json::Value>> = vec![Vec::new(); plans.len()];
+    let mut outcomes: Vec<Vec<dfaas_env::SlotOutcome>> = vec![Vec::new(); plans.len()];
     let end = Instant::now() + slot * u32::try_from(slots).unwrap_or(u32::MAX) + slot / 2;
     let mut tick = tokio::time::interval(slot);
     while Instant::now() < end {
         tick.tick().await;
         for (i, p) in plans.iter().enumerate() {
-            if let Some((200, body)) = call(&client, Method::GET, format!("http://{}/outcome", p.control), "").await
-                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&body)
-                && outcomes[i].last() != Some(&v)
+            let ctl = dfaas_agent::ControlClient::with_http(client.clone(), p.control, Duration::from_secs(2));
+            if let Ok(Some(o)) = ctl.outcome().await
+                && outcomes[i].last() != Some(&o)
             {
-                outcomes[i].push(v);
+                outcomes[i].push(o);
             }
         }
     }

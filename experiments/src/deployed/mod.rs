@@ -29,9 +29,8 @@ use anyhow::{Context, Result, bail};
 use dfaas_env::predict::PredictorSpec;
 use dfaas_env::scenario::InputView;
 use dfaas_env::{Scenario, Simulator};
-use hyper::Method;
 
-use crate::cluster::{Choice, FUNCTION, Federation, FederationOpts, call};
+use crate::cluster::{Choice, FUNCTION, Federation, FederationOpts};
 use crate::compare::{node_rates, prediction_errors, summarise};
 use crate::contender::Contender;
 use crate::live_env::{LiveOpts, METRICS, Side, Sim2RealReport, live_scenario, metric};
@@ -183,20 +182,10 @@ async fn drive(
     tokio::time::sleep(end.duration_since(SystemTime::now()).unwrap_or_default()).await;
     let mut out = Vec::new();
     for p in &fed.plans {
-        let get = |path: &str| call(&client, Method::GET, format!("http://{}{path}", p.control), "");
-        let history = match get("/history").await {
-            Some((200, body)) => serde_json::from_str(&body).with_context(|| format!("{}: GET /history", p.id))?,
-            other => bail!("{}: GET /history answered {other:?}", p.id),
-        };
-        let peers = match get("/weights").await {
-            Some((200, body)) => {
-                let v: serde_json::Value =
-                    serde_json::from_str(&body).with_context(|| format!("{}: GET /weights", p.id))?;
-                serde_json::from_value(v["peers"].clone()).with_context(|| format!("{}: GET /weights peers", p.id))?
-            }
-            other => bail!("{}: GET /weights answered {other:?}", p.id),
-        };
-        out.push(AgentHistory { node: p.id.clone(), peers, reports: history, start_ms });
+        let ctl = dfaas_agent::ControlClient::with_http(client.clone(), p.control, Duration::from_secs(5));
+        let reports = ctl.history().await.with_context(|| format!("reading the history of {}", p.id))?;
+        let peers = ctl.weights().await.with_context(|| format!("reading the peers of {}", p.id))?.peers;
+        out.push(AgentHistory { node: p.id.clone(), peers, reports, start_ms });
     }
     Ok((out, view))
 }

@@ -57,12 +57,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use dfaas_agent::ControlClient;
 use dfaas_env::{
     Decision, EnvError, MultiAgentEnv, NodeObservation, Scenario, Simulator, SlotOutcome, Space, StepResult,
 };
-use hyper::Method;
 
-use crate::cluster::{Choice, FUNCTION, Federation, FederationOpts, call};
+use crate::cluster::{Choice, FUNCTION, Federation, FederationOpts};
 use slot::LiveNode;
 
 /// How slots are played live.
@@ -124,7 +124,6 @@ pub fn live_scenario(scenario: &Scenario, opts: &LiveOpts) -> Result<Scenario> {
 pub struct LiveEnv {
     sim: Simulator,
     nodes: Vec<LiveNode>,
-    client: slot::Client,
     opts: LiveOpts,
     issues: Vec<Option<String>>,
     /// Loads of played slots still running: (slot, node, task).
@@ -181,6 +180,7 @@ impl LiveEnv {
             .map(|(i, p)| LiveNode {
                 name: p.id.clone(),
                 control: p.control,
+                ctl: ControlClient::with_http(client.clone(), p.control, opts.answer_timeout),
                 gateway: p.gateway,
                 function: FUNCTION.into(),
                 perm: (0..topo.degree(i)).collect(),
@@ -191,7 +191,6 @@ impl LiveEnv {
         Ok(Self {
             sim,
             nodes,
-            client,
             opts,
             issues: vec![None; n],
             pending: Vec::new(),
@@ -220,20 +219,10 @@ impl LiveEnv {
         for (i, a) in agents.iter().enumerate() {
             let name = topo.names()[i].clone();
             let neighbors: Vec<String> = topo.neighbors(i).iter().map(|&j| topo.names()[j].clone()).collect();
-            let answer = rt.block_on(async {
-                tokio::time::timeout(
-                    opts.answer_timeout,
-                    call(&client, Method::GET, format!("http://{}/weights", a.control), ""),
-                )
-                .await
-                .ok()
-                .flatten()
-            });
-            let (function, perm) = match answer.and_then(|(st, b)| (st == 200).then_some(b)) {
-                Some(body) => {
-                    let v: serde_json::Value =
-                        serde_json::from_str(&body).with_context(|| format!("{name}: GET /weights: {body}"))?;
-                    let peers: Vec<String> = serde_json::from_value(v["peers"].clone()).unwrap_or_default();
+            let ctl = ControlClient::with_http(client.clone(), a.control, opts.answer_timeout);
+            let (function, perm) = match rt.block_on(ctl.weights()) {
+                Ok(w) => {
+                    let peers = w.peers;
                     let mut perm = Vec::new();
                     for nb in &neighbors {
                         match peers.iter().position(|p| p == nb) {
@@ -244,27 +233,17 @@ impl LiveEnv {
                     if peers.len() != neighbors.len() {
                         bail!("agent {name} at {}: peers {peers:?}, the scenario says {neighbors:?}", a.control);
                     }
-                    (v["function"].as_str().unwrap_or(FUNCTION).to_string(), perm)
+                    (w.function, perm)
                 }
-                None => {
-                    issues[i] = Some(format!("control API {} did not answer GET /weights", a.control));
+                Err(e) => {
+                    issues[i] = Some(e.to_string());
                     (FUNCTION.to_string(), (0..neighbors.len()).collect())
                 }
             };
-            nodes.push(LiveNode { name, control: a.control, gateway: a.gateway, function, perm, neighbors });
+            nodes.push(LiveNode { name, control: a.control, ctl, gateway: a.gateway, function, perm, neighbors });
         }
-        let mut env = Self {
-            sim,
-            nodes,
-            client,
-            opts,
-            issues,
-            pending: Vec::new(),
-            stray_input: 0,
-            ready_s: 0.0,
-            federation: None,
-            rt,
-        };
+        let mut env =
+            Self { sim, nodes, opts, issues, pending: Vec::new(), stray_input: 0, ready_s: 0.0, federation: None, rt };
         env.ready_s = env.await_neighbors();
         Ok(env)
     }
@@ -278,14 +257,8 @@ impl LiveEnv {
             let mut missing = Vec::new();
             for (i, n) in self.nodes.iter().enumerate() {
                 let seen = self.rt.block_on(async {
-                    let _ = slot::tick(&self.client, n, None, self.opts.answer_timeout).await;
-                    match call(&self.client, Method::GET, format!("http://{}/neighbors", n.control), "").await {
-                        Some((200, body)) => serde_json::from_str::<serde_json::Value>(&body)
-                            .ok()
-                            .and_then(|v| v.as_array().map(|a| a.iter().filter(|x| x["available"] == true).count()))
-                            .unwrap_or(0),
-                        _ => 0,
-                    }
+                    let _ = slot::tick(n, None).await;
+                    n.ctl.neighbors().await.map_or(0, |v| v.iter().filter(|x| x.available).count())
                 });
                 if seen < n.neighbors.len() {
                     missing.push(i);
@@ -402,7 +375,7 @@ impl MultiAgentEnv for LiveEnv {
         let obs = self.sim.reset_episode(seed).to_vec();
         self.stray_input = 0;
         let _ = self.drain();
-        let results = self.rt.block_on(slot::tick_all(&self.client, &self.nodes, None, self.opts.answer_timeout));
+        let results = self.rt.block_on(slot::tick_all(&self.nodes, None));
         for (i, r) in results.into_iter().enumerate() {
             self.issues[i] = match r {
                 Ok(_) => None,
@@ -426,8 +399,8 @@ impl MultiAgentEnv for LiveEnv {
         let counts: Vec<u32> = self.sim.inputs().iter().map(|row| row[t]).collect();
         let fractions: Vec<Vec<f64>> = actions.iter().map(|a| a.as_slice().to_vec()).collect();
         let slot = Duration::from_secs_f64(self.opts.slot_seconds);
-        let (req, ans) = (self.opts.request_timeout, self.opts.answer_timeout);
-        let played = self.rt.block_on(slot::play(&self.client, &self.nodes, &fractions, &counts, slot, req, ans));
+        let req = self.opts.request_timeout;
+        let played = self.rt.block_on(slot::play(&self.nodes, &fractions, &counts, slot, req));
         let limit = req + slot;
         let mut outcomes = Vec::with_capacity(played.len());
         let mut issues: Vec<Vec<String>> = vec![Vec::new(); played.len()];
@@ -466,13 +439,12 @@ impl MultiAgentEnv for LiveEnv {
             for (i, issue) in self.drain() {
                 issues[i].push(issue);
             }
-            let ends = self.rt.block_on(slot::tick_all(&self.client, &self.nodes, None, ans));
+            let ends = self.rt.block_on(slot::tick_all(&self.nodes, None));
             for (i, r) in ends.into_iter().enumerate() {
                 match r {
                     Ok(v) => {
-                        let count = |k: &str| v["outcome"][k].as_u64().unwrap_or(0) as u32;
-                        outcomes[i].processed += count("processed");
-                        self.stray_input += u64::from(count("input") + count("received"));
+                        outcomes[i].processed += v.outcome.processed;
+                        self.stray_input += u64::from(v.outcome.input + v.outcome.received);
                     }
                     Err(e) => issues[i].push(format!("after the last slot: {e}")),
                 }

@@ -7,20 +7,18 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use dfaas_agent::{ControlClient, TickReport};
 use dfaas_env::SlotOutcome;
-use hyper::Method;
-use serde_json::Value;
 
-use crate::cluster::call;
 use crate::loadgen::{LoadSpec, Report};
-
-pub(crate) type Client = dfaas_runtime::client::HttpClient;
 
 /// One agent as the live environment sees it.
 #[derive(Debug, Clone)]
 pub(crate) struct LiveNode {
     pub name: String,
     pub control: SocketAddr,
+    /// Its control API.
+    pub ctl: ControlClient,
     pub gateway: SocketAddr,
     pub function: String,
     /// Topology neighbour `k` is the agent's peer `perm[k]`.
@@ -51,27 +49,17 @@ impl LiveNode {
     }
 }
 
-/// `POST /tick` on one agent (with an optional decision): the tick report, or why not.
-pub(crate) async fn tick(
-    c: &Client,
-    node: &LiveNode,
-    decision: Option<&[f64]>,
-    wait: Duration,
-) -> Result<Value, String> {
-    let body =
-        decision.map(|d| serde_json::to_string(&node.fractions_to_agent(d)).unwrap_or_default()).unwrap_or_default();
-    let url = format!("http://{}/tick", node.control);
-    match tokio::time::timeout(wait, call(c, Method::POST, url, &body)).await {
-        Err(_) | Ok(None) => Err(format!("control API {} did not answer POST /tick within {wait:?}", node.control)),
-        Ok(Some((200, text))) => {
-            serde_json::from_str(&text).map_err(|e| format!("POST /tick: bad answer ({e}): {text}"))
-        }
-        Ok(Some((409, text))) => Err(format!(
-            "agent {} at {} runs on its own timer; the live environment needs clock = \"external\" ({text})",
+/// `POST /tick` on one agent (with an optional decision in topology
+/// order): the tick report, or why not.
+pub(crate) async fn tick(node: &LiveNode, decision: Option<&[f64]>) -> Result<TickReport, String> {
+    let fractions = decision.map(|d| node.fractions_to_agent(d));
+    node.ctl.tick(fractions.as_deref()).await.map_err(|e| match e.status() {
+        Some(409) => format!(
+            "agent {} at {} runs on its own timer; the live environment needs clock = \"external\" ({e})",
             node.name, node.control
-        )),
-        Ok(Some((st, text))) => Err(format!("POST /tick answered {st}: {text}")),
-    }
+        ),
+        _ => e.to_string(),
+    })
 }
 
 /// What one node did in a slot.
@@ -102,15 +90,10 @@ pub(crate) fn settle(slot: Duration) -> Duration {
 }
 
 /// Ticks every node (with `fractions[i]` when given); results in node order.
-pub(crate) async fn tick_all(
-    c: &Client,
-    nodes: &[LiveNode],
-    fractions: Option<&[Vec<f64>]>,
-    wait: Duration,
-) -> Vec<Result<Value, String>> {
+pub(crate) async fn tick_all(nodes: &[LiveNode], fractions: Option<&[Vec<f64>]>) -> Vec<Result<TickReport, String>> {
     futures_join(nodes.iter().enumerate().map(|(i, n)| {
-        let (c, n, f) = (c.clone(), n.clone(), fractions.map(|f| f[i].clone()));
-        async move { tick(&c, &n, f.as_deref(), wait).await }
+        let (n, f) = (n.clone(), fractions.map(|f| f[i].clone()));
+        async move { tick(&n, f.as_deref()).await }
     }))
     .await
 }
@@ -120,28 +103,24 @@ pub(crate) async fn tick_all(
 /// sending window and [`settle`] have passed, not when every request has
 /// been answered: requests queued at a node run in the following slots.
 pub(crate) async fn play(
-    c: &Client,
     nodes: &[LiveNode],
     fractions: &[Vec<f64>],
     counts: &[u32],
     slot: Duration,
     request_timeout: Duration,
-    answer_timeout: Duration,
 ) -> Vec<NodeSlot> {
     let mut out: Vec<NodeSlot> = (0..nodes.len()).map(|_| NodeSlot::default()).collect();
     // 1. Open the slot everywhere before any request of it is sent.
-    let opens = tick_all(c, nodes, Some(fractions), answer_timeout).await;
+    let opens = tick_all(nodes, Some(fractions)).await;
     for ((res, n), (o, f)) in opens.into_iter().zip(nodes).zip(out.iter_mut().zip(fractions)) {
         match res {
             Ok(r) => {
-                let count = |k: &str| r["outcome"][k].as_u64().unwrap_or(0) as u32;
-                o.stray = count("input") + count("received");
-                o.gap_processed = count("processed");
-                let applied: Option<Vec<f64>> = serde_json::from_value(r["fractions"].clone()).ok();
+                o.stray = r.outcome.input + r.outcome.received;
+                o.gap_processed = r.outcome.processed;
+                let applied = r.fractions;
                 let wanted = n.fractions_to_agent(f);
-                let same = applied.as_ref().is_some_and(|a| {
-                    a.len() == wanted.len() && a.iter().zip(&wanted).all(|(x, y)| (x - y).abs() < 1e-6)
-                });
+                let same =
+                    applied.len() == wanted.len() && applied.iter().zip(&wanted).all(|(x, y)| (x - y).abs() < 1e-6);
                 if !same {
                     o.issues.push(format!(
                         "applied fractions {applied:?} instead of {wanted:?} (a neighbour it has not heard from gets 0)"
@@ -164,11 +143,9 @@ pub(crate) async fn play(
     }
     // 3. Close the slot everywhere once its last requests have arrived.
     tokio::time::sleep_until(started + slot + settle(slot)).await;
-    let closes = tick_all(c, nodes, None, answer_timeout).await;
+    let closes = tick_all(nodes, None).await;
     for ((res, n), o) in closes.into_iter().zip(nodes).zip(out.iter_mut()) {
-        match res.and_then(|r| {
-            serde_json::from_value::<SlotOutcome>(r["outcome"].clone()).map_err(|e| format!("bad outcome: {e}"))
-        }) {
+        match res.map(|r| r.outcome) {
             Ok(mut m) => {
                 m.processed += o.gap_processed;
                 o.outcome = Some(n.outcome_from_agent(m));

@@ -1,4 +1,4 @@
-//! The control API (HTTP/1.1 on 127.0.0.1): read the current observation,
+//! The control API server (HTTP/1.1 on 127.0.0.1): read the current observation,
 //! last outcome, weights and neighbours; set an external decision for the next
 //! slot; switch the policy. Every request gets one JSON answer.
 //!
@@ -29,11 +29,12 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::api::{DecisionAccepted, ErrorBody, PolicySet, WeightsView};
 use crate::neighbors::NeighborConfig;
 use crate::overlay::{OverlayHandle, lock};
 use crate::slot_loop::{Shared, SlotLoop};
@@ -128,7 +129,7 @@ fn reply(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
 }
 
 fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Full<Bytes>> {
-    reply(status, &json!({ "error": message.to_string() }))
+    reply(status, &to_json(&ErrorBody { error: message.to_string() }))
 }
 
 async fn handle(ctx: &ControlContext, req: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -143,15 +144,14 @@ async fn handle(ctx: &ControlContext, req: Request<Incoming>) -> Response<Full<B
         (Method::GET, "/outcome") => reply(StatusCode::OK, &to_json(&*lock(&ctx.shared.outcome))),
         (Method::GET, "/history") => reply(StatusCode::OK, &to_json(&*lock(&ctx.shared.history))),
         (Method::GET, "/weights") => {
-            let peers = ctx.gateway.peer_ids();
-            let body = json!({
-                "function": ctx.function,
-                "peers": peers,
-                "slot": *lock(&ctx.shared.slot),
-                "fractions": to_json(&*lock(&ctx.shared.fractions)),
-                "weights": to_json(&ctx.gateway.weights(&ctx.function)),
-            });
-            reply(StatusCode::OK, &body)
+            let view = WeightsView {
+                function: ctx.function.clone(),
+                peers: ctx.gateway.peer_ids(),
+                slot: *lock(&ctx.shared.slot),
+                fractions: lock(&ctx.shared.fractions).clone(),
+                weights: ctx.gateway.weights(&ctx.function),
+            };
+            reply(StatusCode::OK, &to_json(&view))
         }
         (Method::GET, "/neighbors") => {
             let views = SlotLoop::neighbor_views(ctx.overlay.as_ref(), &ctx.gateway.peer_ids(), &ctx.neighbor_config);
@@ -209,7 +209,7 @@ fn put_decision(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
             let slot = *lock(&ctx.shared.slot);
             let fr = d.as_slice().to_vec();
             *lock(&ctx.shared.external) = Some(d);
-            reply(StatusCode::OK, &json!({ "accepted": fr, "for_slot": slot }))
+            reply(StatusCode::OK, &to_json(&DecisionAccepted { accepted: fr, for_slot: slot }))
         }
         Err(e) => error(StatusCode::BAD_REQUEST, e),
     }
@@ -277,7 +277,7 @@ fn put_policy(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
         Ok(p) => {
             let name = p.name().to_string();
             *lock(&ctx.shared.policy) = p;
-            reply(StatusCode::OK, &json!({ "policy": name }))
+            reply(StatusCode::OK, &to_json(&PolicySet { policy: name }))
         }
         Err(e) => error(StatusCode::BAD_REQUEST, e),
     }
