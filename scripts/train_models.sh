@@ -21,6 +21,6 @@ for s in marl-master-5 marl-master-2 dfaas-cloudnet21 marl-paper-5 marl-paper-2;
   train "$s"
 done
 # 30-slot episodes: more iterations for the same number of agent steps.
-for s in capacity-5 capacity-5-bursty trace-5; do
+for s in capacity-5 capacity-5-bursty trace-5 serverless-3; do
   train "$s" --iterations 1500
 done

@@ -91,6 +91,27 @@ fn deployed_sim2real_runs_the_agents_own_loop() {
     assert!((l["mae"].as_f64().unwrap() - s["mae"].as_f64().unwrap()).abs() <= 1.0, "{l} vs {s}");
 }
 
+/// A serverless scenario live: synthetic functions with warm and cold
+/// starts, an idle timeout and a concurrency limit, agents deciding for
+/// themselves; the same load per slot and a processed share within 5 points.
+#[test]
+fn deployed_sim2real_runs_a_serverless_scenario() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().canonicalize().unwrap();
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/scenarios/serverless-3.toml");
+    let args = ["sim2real", "--scenario", scenario, "--policy", "slack-proportional", "--slots", "6", "--json"];
+    let v = dfaas(&args, &dir);
+    eprintln!("{}\n{}", v["gap"], v["live_issues"]);
+    let g = v["gap"]["processed_ratio"].as_f64().unwrap();
+    assert!(g.abs() <= 0.05, "processed gap {g}");
+    let (sim, live) = (v["sim_slots"][0].as_array().unwrap(), v["live_slots"][0].as_array().unwrap());
+    assert_eq!((sim.len(), live.len()), (6, 6));
+    let total = |s: &[serde_json::Value]| s.iter().map(|x| x["input"].as_i64().unwrap()).sum::<i64>();
+    assert!((total(live) - total(sim)).abs() <= 3, "sent {} counted {}", total(sim), total(live));
+    assert_eq!(v["live_client"]["requests"].as_i64().unwrap(), total(sim));
+    assert!(v["live"]["processed_ratio"].as_f64().unwrap() > 0.5);
+}
+
 #[test]
 fn evaluate_live_runs_a_learned_policy_in_the_compare_table_shape() {
     let out = tempfile::tempdir().unwrap();

@@ -114,7 +114,8 @@ impl Federation {
             if opts.external_clock {
                 set_external_clock(&p.agent_toml)?;
             }
-            if let Some(k) = opts.queue_per_instance {
+            // The serverless model has no queue: only capacity-model nodes get one.
+            if let (Some(k), Some(_)) = (opts.queue_per_instance, p.function.queue) {
                 set_queue(&fed.dir.join(format!("{}.node.toml", p.id)), p.instances.saturating_mul(k))?;
             }
         }

@@ -1,10 +1,11 @@
 //! `dfaas cluster`: a live federation on 127.0.0.1.
 //!
-//! For a `capacity`-model scenario, writes one runtime node config and one
+//! For a `capacity`- or `serverless`-model scenario, writes one runtime node config and one
 //! agent config per node (free ports, fresh keys, a private-network key and
 //! an allow-list shared by the members, members from the topology's
 //! neighbours, a synthetic function whose instances × 1/service time equal
-//! the node's capacity), starts one `dfaas agent` process per node, waits
+//! the node's capacity, or that emulates the serverless model's warm and cold
+//! starts, idle timeout and concurrency limit), starts one `dfaas agent` process per node, waits
 //! until every gateway answers `/healthz` and every control API lists its
 //! neighbours as available, drives each node's load from the scenario's
 //! workload with the open-loop generator (one rate per slot), polls each
@@ -27,7 +28,7 @@ use serde::Serialize;
 use crate::loadgen::{LoadSpec, Report};
 pub use federation::{Federation, FederationOpts, call, log_tail, set_external_clock, set_queue};
 pub use procs::{Children, kill_registered};
-pub use setup::{Choice, FUNCTION, NodePlan, SERVICE_HEADROOM, capacities, write_configs};
+pub use setup::{Choice, FUNCTION, FunctionPlan, NodePlan, SERVICE_HEADROOM, capacities, functions, write_configs};
 
 /// What to run.
 #[derive(Debug, Clone)]

@@ -40,8 +40,11 @@ pub struct NodePlan {
     pub id: String,
     pub capacity_rps: f64,
     pub instances: u32,
-    /// Synthetic service time: `instances / capacity × SERVICE_HEADROOM`.
+    /// Synthetic service time: `instances / capacity × SERVICE_HEADROOM`
+    /// (capacity model), the warm service time (serverless model).
     pub service_s: f64,
+    /// The function as the synthetic backend runs it.
+    pub function: FunctionPlan,
     pub gateway: SocketAddr,
     pub control: SocketAddr,
     pub p2p_port: u16,
@@ -92,15 +95,79 @@ impl Ports {
     }
 }
 
-/// Capacities of a `capacity`-model scenario; other models are refused.
+/// Capacities of a live-runnable scenario (`capacity` or `serverless`
+/// model), requests per second, and the capacity model's service time;
+/// other models are refused.
 pub fn capacities(s: &Scenario, n: usize) -> Result<(Vec<f64>, f64)> {
+    let f = functions(s, n)?;
+    let service = match &s.model {
+        ModelSpec::Capacity(c) => c.service_time_s.unwrap_or(0.1),
+        _ => f.first().map_or(0.1, |f| f.warm_s),
+    };
+    Ok((f.iter().map(|f| f.capacity_rps).collect(), service))
+}
+
+/// One node's function as the synthetic backend runs it live.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionPlan {
+    /// The node's capacity estimate, requests per second (what its agent
+    /// plans and gossips with; the simulator's for the same node).
+    pub capacity_rps: f64,
+    /// Most instances at once (and most requests in service).
+    pub instances: u32,
+    /// Service time with a warm instance, and of a cold start, seconds.
+    pub warm_s: f64,
+    pub cold_s: f64,
+    /// Idle time before an instance is reclaimed, seconds.
+    pub idle_s: f64,
+    /// Admission queue (`None`: none, the serverless model rejects a request
+    /// that finds every instance busy).
+    pub queue: Option<u32>,
+}
+
+/// Every node's function for a `capacity` scenario (fixed service time,
+/// instances × 1/service time = capacity, never cold) or a `serverless` one
+/// (the model's warm and cold service times, idle timeout and concurrency
+/// limit, no queue); other models are refused naming the file.
+pub fn functions(s: &Scenario, n: usize) -> Result<Vec<FunctionPlan>> {
     match &s.model {
         ModelSpec::Capacity(c) => {
-            let caps: Vec<f64> = (0..n).map(|i| c.capacity_rps.get(i)).collect();
-            Ok((caps, c.service_time_s.unwrap_or(0.1)))
+            let service = c.service_time_s.unwrap_or(0.1);
+            Ok((0..n)
+                .map(|i| {
+                    let cap = c.capacity_rps.get(i);
+                    let instances = ((cap * service).ceil() as u32).max(1);
+                    let s = if cap > 0.0 { f64::from(instances) / cap * SERVICE_HEADROOM } else { service };
+                    FunctionPlan {
+                        capacity_rps: cap,
+                        instances,
+                        warm_s: s,
+                        cold_s: s,
+                        idle_s: 600.0,
+                        queue: Some(instances * 4),
+                    }
+                })
+                .collect())
+        }
+        ModelSpec::Serverless(spec) => {
+            let p = spec.params(&s.path)?;
+            // The simulator's capacity estimate of a node (requests per slot), as rates.
+            let sim = dfaas_env::Simulator::new(s)?;
+            Ok(sim
+                .capacities()
+                .iter()
+                .map(|&c| FunctionPlan {
+                    capacity_rps: c / s.episode.slot_seconds,
+                    instances: p.max_concurrency,
+                    warm_s: p.warm_s,
+                    cold_s: p.cold_s,
+                    idle_s: p.idle_s,
+                    queue: None,
+                })
+                .collect())
         }
         other => bail!(
-            "dfaas cluster: scenario {} uses the `{}` model; only `capacity`-model scenarios can be run live for now",
+            "scenario {} uses the `{}` model; only `capacity` and `serverless` scenarios run live",
             s.path.display(),
             other.kind()
         ),
@@ -111,7 +178,7 @@ pub fn capacities(s: &Scenario, n: usize) -> Result<(Vec<f64>, f64)> {
 pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choice, seed: u64) -> Result<Vec<NodePlan>> {
     let topo = s.build_topology()?;
     let n = topo.len();
-    let (caps, service) = capacities(s, n)?;
+    let funcs = functions(s, n)?;
     let psk: [u8; 32] = rand::random();
     let psk_hex: String = psk.iter().map(|b| format!("{b:02x}")).collect();
 
@@ -124,14 +191,13 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
         pubkeys.push(key.public_b64());
         let ident = dfaas_agent::NodeIdentity::load_or_generate(&dir.join(format!("{id}.p2p.key")))
             .with_context(|| format!("generating the overlay key of {id}"))?;
-        let cap = caps[i];
-        let instances = ((cap * service).ceil() as u32).max(1);
-        let service_s = if cap > 0.0 { f64::from(instances) / cap * SERVICE_HEADROOM } else { service };
+        let f = funcs[i].clone();
         plans.push(NodePlan {
             id: id.clone(),
-            capacity_rps: cap,
-            instances,
-            service_s,
+            capacity_rps: f.capacity_rps,
+            instances: f.instances,
+            service_s: f.warm_s,
+            function: f,
             gateway: SocketAddr::from(([127, 0, 0, 1], ports.pick()?)),
             control: SocketAddr::from(([127, 0, 0, 1], ports.pick()?)),
             p2p_port: ports.pick()?,
@@ -144,10 +210,12 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
     for (i, p) in plans.iter().enumerate() {
         let mut node = format!("node_id = \"{}\"\nlisten = \"{}\"\nkey_file = \"{}.key\"\n", p.id, p.gateway, p.id);
         node.push_str(&format!(
-            "\n[[functions]]\nname = \"{FUNCTION}\"\nbackend = {{ kind = \"synthetic\", warm_s = {s}, cold_s = {s}, idle_s = 600.0, max_instances = {c} }}\nadmission = {{ max_concurrency = {c}, queue = {q} }}\n",
-            s = p.service_s,
-            c = p.instances,
-            q = p.instances * 4
+            "\n[[functions]]\nname = \"{FUNCTION}\"\nbackend = {{ kind = \"synthetic\", warm_s = {w:?}, cold_s = {c:?}, idle_s = {i:?}, max_instances = {m} }}\nadmission = {{ max_concurrency = {m}, queue = {q} }}\n",
+            w = p.function.warm_s,
+            c = p.function.cold_s,
+            i = p.function.idle_s,
+            m = p.function.instances,
+            q = p.function.queue.unwrap_or(0)
         ));
         for &j in topo.neighbors(i) {
             let m = &plans[j];
@@ -218,6 +286,34 @@ mod tests {
         let plans = write_configs(&s, dir.path(), 1.0, &Choice::Policy("slack-proportional".into()), 7).unwrap();
         let cfg = dfaas_agent::AgentConfig::load(&plans[0].agent_toml).unwrap();
         assert_eq!(cfg.predictor, dfaas_env::predict::PredictorSpec::LastValue);
+    }
+
+    /// A serverless scenario runs live: each node's synthetic function has
+    /// the model's warm and cold service times, idle timeout and concurrency
+    /// limit, no queue, and the agent plans with the simulator's capacity.
+    #[test]
+    fn serverless_nodes_get_the_models_function() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/serverless-3.toml");
+        let s = Scenario::load(&root).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let plans = write_configs(&s, dir.path(), 1.0, &Choice::Policy("slack-proportional".into()), 7).unwrap();
+        let sim = dfaas_env::Simulator::new(&s).unwrap();
+        for (i, p) in plans.iter().enumerate() {
+            let f = &p.function;
+            assert_eq!((f.warm_s, f.cold_s, f.idle_s, f.instances, f.queue), (0.1, 0.4, 5.0, 6, None));
+            assert_eq!(f.capacity_rps, sim.capacities()[i]);
+            let node = std::fs::read_to_string(dir.path().join(format!("{}.node.toml", p.id))).unwrap();
+            assert!(node.contains("warm_s = 0.1, cold_s = 0.4, idle_s = 5.0, max_instances = 6"), "{node}");
+            assert!(node.contains("max_concurrency = 6, queue = 0"), "{node}");
+            let cfg = dfaas_agent::AgentConfig::load(&p.agent_toml).unwrap();
+            assert_eq!(cfg.capacity_rps, f.capacity_rps);
+        }
+        // A queue-model scenario is refused, naming the file and the model.
+        let q = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/marl-paper-5.toml");
+        let e = write_configs(&Scenario::load(&q).unwrap(), dir.path(), 1.0, &Choice::Policy("static".into()), 7)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("marl-paper-5.toml") && e.contains("queue"), "{e}");
     }
 
     #[test]

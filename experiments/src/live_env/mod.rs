@@ -144,15 +144,16 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 impl LiveEnv {
-    /// Starts one `exe agent` process per node of the capacity-model
-    /// `scenario` on 127.0.0.1 (externally clocked; configs, keys and logs in
+    /// Starts one `exe agent` process per node of the capacity- or
+    /// serverless-model `scenario` on 127.0.0.1 (externally clocked; configs, keys and logs in
     /// `out`, default a temporary folder removed on drop) and waits until
     /// they see each other.
     pub fn start(scenario: &Scenario, opts: LiveOpts, exe: &Path, out: Option<PathBuf>) -> Result<Self> {
-        if !matches!(scenario.model, dfaas_env::models::ModelSpec::Capacity(_)) {
+        use dfaas_env::models::ModelSpec;
+        if !matches!(scenario.model, ModelSpec::Capacity(_) | ModelSpec::Serverless(_)) {
             bail!(
-                "scenario {} uses the `{}` model; only `capacity`-model scenarios can be started live \
-                 (each node becomes a synthetic function of that capacity)",
+                "scenario {} uses the `{}` model; only `capacity` and `serverless` scenarios can be started live \
+                 (each node becomes a synthetic function emulating the model)",
                 scenario.path.display(),
                 scenario.model.kind()
             );
