@@ -18,10 +18,7 @@ fn shipped_trace_is_the_models_output() {
     sim.reset_episode(Some(1));
     let first: Vec<u32> = sim.inputs().iter().map(|row| row[0]).collect();
     // The episode starts at some row of the trace: that row's five counts.
-    let rows: Vec<Vec<u32>> = shipped
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').skip(1).map(|c| c.parse().unwrap()).collect())
-        .collect();
+    let rows: Vec<Vec<u32>> =
+        shipped.lines().skip(1).map(|l| l.split(',').skip(1).map(|c| c.parse().unwrap()).collect()).collect();
     assert!(rows.iter().any(|r| *r == first), "{first:?} is a row of the trace");
 }
