@@ -20,5 +20,5 @@ fn shipped_trace_is_the_models_output() {
     // The episode starts at some row of the trace: that row's five counts.
     let rows: Vec<Vec<u32>> =
         shipped.lines().skip(1).map(|l| l.split(',').skip(1).map(|c| c.parse().unwrap()).collect()).collect();
-    assert!(rows.iter().any(|r| *r == first), "{first:?} is a row of the trace");
+    assert!(rows.contains(&first), "{first:?} is a row of the trace");
 }

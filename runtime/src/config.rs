@@ -199,16 +199,40 @@ pub enum BackendConfig {
         max_instances: u32,
         #[serde(default)]
         cpu_work_us: Option<u64>,
+        /// `fixed` (default): every call takes `warm_s` or `cold_s`;
+        /// `exponential`: exponentially distributed with those means (what the
+        /// serverless model assumes), truncated at [`EXP_TRUNCATION`] × the mean.
+        #[serde(default)]
+        service: ServiceTimes,
+        /// Seed of the service-time draws (`exponential`).
+        #[serde(default)]
+        seed: u64,
     },
 }
+
+/// How long a synthetic call takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceTimes {
+    #[default]
+    Fixed,
+    Exponential,
+}
+
+/// Longest exponential service time, in means (P(exceeding) = e⁻¹⁰ ≈ 4.5·10⁻⁵).
+pub const EXP_TRUNCATION: f64 = 10.0;
 
 impl BackendConfig {
     /// The longest a single call may take, seconds.
     pub fn max_duration_s(&self) -> f64 {
         match self {
             BackendConfig::Process { timeout_s, .. } | BackendConfig::OpenFaas { timeout_s, .. } => *timeout_s,
-            BackendConfig::Synthetic { cold_s, warm_s, cpu_work_us, .. } => {
-                cold_s.max(*warm_s) + cpu_work_us.unwrap_or(0) as f64 * 1e-6
+            BackendConfig::Synthetic { cold_s, warm_s, cpu_work_us, service, .. } => {
+                let longest = match service {
+                    ServiceTimes::Fixed => 1.0,
+                    ServiceTimes::Exponential => EXP_TRUNCATION,
+                };
+                cold_s.max(*warm_s) * longest + cpu_work_us.unwrap_or(0) as f64 * 1e-6
             }
         }
     }
@@ -388,7 +412,7 @@ fn validate_backend(b: &BackendConfig, p: &str, forward_s: f64, bad: &BadFn<'_>)
             }
             secs("timeout_s", *timeout_s, false)?;
         }
-        BackendConfig::Synthetic { warm_s, cold_s, idle_s, max_instances, cpu_work_us } => {
+        BackendConfig::Synthetic { warm_s, cold_s, idle_s, max_instances, cpu_work_us, .. } => {
             secs("warm_s", *warm_s, true)?;
             secs("cold_s", *cold_s, true)?;
             secs("idle_s", *idle_s, true)?;

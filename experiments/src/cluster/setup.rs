@@ -123,6 +123,9 @@ pub struct FunctionPlan {
     /// Admission queue (`None`: none, the serverless model rejects a request
     /// that finds every instance busy).
     pub queue: Option<u32>,
+    /// Exponential service times with those means (the serverless model's
+    /// assumption), else fixed ones.
+    pub exponential: bool,
 }
 
 /// Every node's function for a `capacity` scenario (fixed service time,
@@ -145,6 +148,7 @@ pub fn functions(s: &Scenario, n: usize) -> Result<Vec<FunctionPlan>> {
                         cold_s: s,
                         idle_s: 600.0,
                         queue: Some(instances * 4),
+                        exponential: false,
                     }
                 })
                 .collect())
@@ -163,6 +167,7 @@ pub fn functions(s: &Scenario, n: usize) -> Result<Vec<FunctionPlan>> {
                     cold_s: p.cold_s,
                     idle_s: p.idle_s,
                     queue: None,
+                    exponential: true,
                 })
                 .collect())
         }
@@ -210,7 +215,12 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
     for (i, p) in plans.iter().enumerate() {
         let mut node = format!("node_id = \"{}\"\nlisten = \"{}\"\nkey_file = \"{}.key\"\n", p.id, p.gateway, p.id);
         node.push_str(&format!(
-            "\n[[functions]]\nname = \"{FUNCTION}\"\nbackend = {{ kind = \"synthetic\", warm_s = {w:?}, cold_s = {c:?}, idle_s = {i:?}, max_instances = {m} }}\nadmission = {{ max_concurrency = {m}, queue = {q} }}\n",
+            "\n[[functions]]\nname = \"{FUNCTION}\"\nbackend = {{ kind = \"synthetic\", warm_s = {w:?}, cold_s = {c:?}, idle_s = {i:?}, max_instances = {m}{e} }}\nadmission = {{ max_concurrency = {m}, queue = {q} }}\n",
+            e = if p.function.exponential {
+                format!(", service = \"exponential\", seed = {}", dfaas_env::seeds::splitmix(seed ^ i as u64) >> 1)
+            } else {
+                String::new()
+            },
             w = p.function.warm_s,
             c = p.function.cold_s,
             i = p.function.idle_s,
@@ -300,10 +310,24 @@ mod tests {
         let sim = dfaas_env::Simulator::new(&s).unwrap();
         for (i, p) in plans.iter().enumerate() {
             let f = &p.function;
-            assert_eq!((f.warm_s, f.cold_s, f.idle_s, f.instances, f.queue), (0.1, 0.4, 5.0, 6, None));
+            assert_eq!(
+                (f.warm_s, f.cold_s, f.idle_s, f.instances, f.queue, f.exponential),
+                (0.1, 0.4, 5.0, 6, None, true)
+            );
             assert_eq!(f.capacity_rps, sim.capacities()[i]);
             let node = std::fs::read_to_string(dir.path().join(format!("{}.node.toml", p.id))).unwrap();
-            assert!(node.contains("warm_s = 0.1, cold_s = 0.4, idle_s = 5.0, max_instances = 6"), "{node}");
+            assert!(
+                node.contains("warm_s = 0.1, cold_s = 0.4, idle_s = 5.0, max_instances = 6, service = \"exponential\""),
+                "{node}"
+            );
+            let rt = dfaas_runtime::NodeConfig::load(dir.path().join(format!("{}.node.toml", p.id))).unwrap();
+            assert!(matches!(
+                rt.functions[0].backend,
+                dfaas_runtime::config::BackendConfig::Synthetic {
+                    service: dfaas_runtime::config::ServiceTimes::Exponential,
+                    ..
+                }
+            ));
             assert!(node.contains("max_concurrency = 6, queue = 0"), "{node}");
             let cfg = dfaas_agent::AgentConfig::load(&p.agent_toml).unwrap();
             assert_eq!(cfg.capacity_rps, f.capacity_rps);

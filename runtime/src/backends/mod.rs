@@ -70,9 +70,18 @@ impl Backend {
             BackendConfig::OpenFaas { url, timeout_s } => {
                 Backend::OpenFaas(openfaas::OpenFaasBackend::new(url.clone(), *timeout_s, client.clone()))
             }
-            BackendConfig::Synthetic { warm_s, cold_s, idle_s, max_instances, cpu_work_us } => Backend::Synthetic(
-                synthetic::SyntheticBackend::new(*warm_s, *cold_s, *idle_s, *max_instances, cpu_work_us.unwrap_or(0)),
-            ),
+            BackendConfig::Synthetic { warm_s, cold_s, idle_s, max_instances, cpu_work_us, service, seed } => {
+                Backend::Synthetic(
+                    synthetic::SyntheticBackend::new(
+                        *warm_s,
+                        *cold_s,
+                        *idle_s,
+                        *max_instances,
+                        cpu_work_us.unwrap_or(0),
+                    )
+                    .with_service_times(*service, *seed),
+                )
+            }
         }
     }
 

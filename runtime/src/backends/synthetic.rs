@@ -2,8 +2,9 @@
 //! platform, as the simulator's `serverless` model assumes: an idle warm
 //! instance serves in `warm_s`; without one, a new instance cold-starts in
 //! `cold_s` if fewer than `max_instances` exist, otherwise the request is
-//! rejected; instances idle for `idle_s` are reclaimed. Optional busy-loop
-//! CPU work per request.
+//! rejected; instances idle for `idle_s` are reclaimed. Service times are
+//! fixed, or exponential with those means (seeded; what the serverless
+//! model assumes). Optional busy-loop CPU work per request.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use bytes::Bytes;
 use hyper::StatusCode;
 
 use super::{BackendError, Invocation, Output, text_plain};
+use crate::config::{EXP_TRUNCATION, ServiceTimes};
 
 /// The instance pool.
 #[derive(Debug)]
@@ -22,6 +24,8 @@ pub struct SyntheticBackend {
     max_instances: u32,
     cpu_work: Duration,
     pool: Mutex<Pool>,
+    /// Exponential service times: the generator of the draws.
+    exponential: Option<Mutex<rand_pcg::Pcg64>>,
 }
 
 #[derive(Debug, Default)]
@@ -52,7 +56,28 @@ impl SyntheticBackend {
             max_instances,
             cpu_work: Duration::from_micros(cpu_work_us),
             pool: Mutex::new(Pool::default()),
+            exponential: None,
         }
+    }
+
+    /// Fixed or exponential (seeded) service times.
+    pub fn with_service_times(mut self, times: ServiceTimes, seed: u64) -> Self {
+        use rand::SeedableRng;
+        self.exponential = match times {
+            ServiceTimes::Fixed => None,
+            ServiceTimes::Exponential => Some(Mutex::new(rand_pcg::Pcg64::seed_from_u64(seed))),
+        };
+        self
+    }
+
+    /// One service time of mean `mean`.
+    fn draw(&self, mean: Duration) -> Duration {
+        use rand::RngExt;
+        let Some(rng) = &self.exponential else { return mean };
+        let u: f64 = rng.lock().unwrap_or_else(|p| p.into_inner()).random();
+        // Inverse CDF of Exp(1) on (0, 1]; truncated at EXP_TRUNCATION means.
+        let x = (-(1.0 - u).ln()).min(EXP_TRUNCATION);
+        mean.mul_f64(x)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pool> {
@@ -77,7 +102,7 @@ impl SyntheticBackend {
             cold
         };
         let _in_use = InUse(self);
-        let service = if cold { self.cold } else { self.warm };
+        let service = self.draw(if cold { self.cold } else { self.warm });
         if !service.is_zero() {
             tokio::time::sleep(service).await;
         }
@@ -121,6 +146,25 @@ mod tests {
 
     fn inv() -> Invocation {
         Invocation { method: hyper::Method::GET, query: None, content_type: None, body: Bytes::new() }
+    }
+
+    #[test]
+    fn exponential_draws_have_the_mean_and_are_seeded() {
+        let mean = Duration::from_millis(100);
+        let b = SyntheticBackend::new(0.1, 0.4, 5.0, 1, 0).with_service_times(ServiceTimes::Exponential, 7);
+        let draws: Vec<f64> = (0..20_000).map(|_| b.draw(mean).as_secs_f64()).collect();
+        let avg = draws.iter().sum::<f64>() / draws.len() as f64;
+        assert!((avg - 0.1).abs() < 0.004, "mean {avg}");
+        let var = draws.iter().map(|x| (x - avg).powi(2)).sum::<f64>() / draws.len() as f64;
+        assert!((var.sqrt() - 0.1).abs() < 0.006, "an exponential's sd equals its mean: {}", var.sqrt());
+        assert!(draws.iter().all(|&x| x <= 0.1 * EXP_TRUNCATION + 1e-9));
+        let again = SyntheticBackend::new(0.1, 0.4, 5.0, 1, 0).with_service_times(ServiceTimes::Exponential, 7);
+        assert_eq!(
+            again.draw(mean),
+            SyntheticBackend::new(0.1, 0.4, 5.0, 1, 0).with_service_times(ServiceTimes::Exponential, 7).draw(mean)
+        );
+        let fixed = SyntheticBackend::new(0.1, 0.4, 5.0, 1, 0);
+        assert_eq!(fixed.draw(mean), mean);
     }
 
     #[tokio::test]
