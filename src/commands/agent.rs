@@ -24,6 +24,26 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
 }
 
+/// Waits for SIGINT or SIGTERM: both stop the node the same way, draining
+/// the requests in flight (an orchestrator's SIGTERM loses none).
+async fn stop_signal() -> Result<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        tokio::select! {
+            _ = term.recv() => Ok("SIGTERM"),
+            _ = int.recv() => Ok("SIGINT"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        Ok("Ctrl-C")
+    }
+}
+
 pub fn run(a: Args) -> Result<()> {
     init_logging();
     let text = std::fs::read_to_string(&a.config).with_context(|| format!("{}: cannot read", a.config.display()))?;
@@ -38,8 +58,8 @@ pub fn run(a: Args) -> Result<()> {
                 node.runtime_addr(),
                 node.control_addr()
             );
-            tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
-            eprintln!("shutting down");
+            let sig = stop_signal().await?;
+            eprintln!("{sig}: shutting down, in-flight requests first");
             node.shutdown().await;
             Ok(())
         })
@@ -54,8 +74,8 @@ pub fn run(a: Args) -> Result<()> {
                 node.function_names().join(", "),
                 node.peer_ids().join(", ")
             );
-            tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
-            eprintln!("shutting down");
+            let sig = stop_signal().await?;
+            eprintln!("{sig}: shutting down, in-flight requests first");
             node.shutdown().await;
             Ok(())
         })
