@@ -204,6 +204,9 @@ impl AgentConfig {
             }
             (None, Some(f)) => {
                 let f = rel(&f);
+                if let Some(w) = dfaas_runtime::keys::exposure(&f) {
+                    tracing::warn!("{w}");
+                }
                 let text = std::fs::read_to_string(&f)
                     .map_err(|e| invalid("overlay.psk_file", &f.display(), &e.to_string()))?;
                 Some(crate::overlay::parse_psk(&text).map_err(|e| invalid("overlay.psk_file", &f.display(), &e))?)

@@ -122,6 +122,14 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
     let node_index = config.node_index.unwrap_or_else(|| all.iter().position(|x| *x == gateway.node_id()).unwrap_or(0));
     let policy = build_policy(&config.policy, gateway.node_id(), &peers, node_index, config.seed, config.period_slots)?;
 
+    // Secrets readable by others are reported (not refused: an operator may
+    // rely on group access; the message says how to close it).
+    let secrets = [Some(config.runtime.key_file.as_path()), config.overlay.key_file.as_deref()];
+    for path in secrets.into_iter().flatten() {
+        if let Some(w) = dfaas_runtime::keys::exposure(path) {
+            tracing::warn!("{w}");
+        }
+    }
     let identity = match &config.overlay.key_file {
         Some(path) => NodeIdentity::load_or_generate(path)?,
         None => NodeIdentity::ephemeral(),

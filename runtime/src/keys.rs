@@ -97,8 +97,49 @@ impl NodeKey {
     }
 }
 
+/// Why a secret's file is exposed, if it is: group or others may read or
+/// write it (unix modes; always `None` elsewhere). The message names the
+/// file and its mode and says how to fix it.
+pub fn exposure(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "{} holds a secret but has mode {mode:03o} (group or others may access it): chmod 600 it",
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// Parses a member's `public_key` (base64 of 32 bytes, a valid curve point).
 pub fn decode_public_key(b64: &str) -> Option<VerifyingKey> {
     let bytes: [u8; 32] = B64.decode(b64.trim()).ok()?.try_into().ok()?;
     VerifyingKey::from_bytes(&bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn exposed_secrets_are_named_with_their_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.key");
+        NodeKey::load_or_generate(&p).unwrap();
+        assert_eq!(exposure(&p), None, "generated 0600");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = exposure(&p).unwrap();
+        assert!(e.contains("k.key") && e.contains("644") && e.contains("chmod 600"), "{e}");
+        assert_eq!(exposure(&dir.path().join("missing")), None);
+    }
 }

@@ -179,6 +179,20 @@ pub fn functions(s: &Scenario, n: usize) -> Result<Vec<FunctionPlan>> {
     }
 }
 
+/// Writes `text` to `path` readable and writable by its owner only (0600 on unix).
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).with_context(|| format!("writing {}", path.display()))?;
+    // A file that existed keeps its mode through `open`: set it.
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .with_context(|| format!("restricting {}", path.display()))?;
+    std::io::Write::write_all(&mut f, text.as_bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
 /// Writes every node's files into `dir` and returns the plans (in topology order).
 pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choice, seed: u64) -> Result<Vec<NodePlan>> {
     let topo = s.build_topology()?;
@@ -265,7 +279,8 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
             allow = allow.join(", "),
             agent_seed = seed & 0x7fff_ffff_ffff_ffff,
         );
-        std::fs::write(&p.agent_toml, agent).with_context(|| format!("writing {}", p.agent_toml.display()))?;
+        // It holds the federation's pre-shared key: owner only.
+        write_private(&p.agent_toml, &agent)?;
     }
     Ok(plans)
 }
@@ -331,6 +346,15 @@ mod tests {
             assert!(node.contains("max_concurrency = 6, queue = 0"), "{node}");
             let cfg = dfaas_agent::AgentConfig::load(&p.agent_toml).unwrap();
             assert_eq!(cfg.capacity_rps, f.capacity_rps);
+            // The agent file holds the pre-shared key, the key files the node's keys: owner only.
+            for secret in [
+                p.agent_toml.clone(),
+                dir.path().join(format!("{}.key", p.id)),
+                dir.path().join(format!("{}.p2p.key", p.id)),
+            ] {
+                assert_eq!(dfaas_runtime::keys::exposure(&secret), None, "{}", secret.display());
+                assert!(secret.exists());
+            }
         }
         // A queue-model scenario is refused, naming the file and the model.
         let q = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/marl-paper-5.toml");
