@@ -9,6 +9,7 @@
 mod behaviour;
 mod config;
 mod counters;
+pub mod log_limit;
 mod task;
 mod transport;
 

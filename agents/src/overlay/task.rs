@@ -27,7 +27,14 @@ struct Task {
     bootstrap: Vec<(PeerId, Multiaddr)>,
     allow_list: Option<HashSet<PeerId>>,
     max_peers: usize,
+    /// One warning per source and window for denied connections and dropped gossip.
+    warnings: super::log_limit::LogLimiter,
+    /// Neighbours disconnected and silent this long are forgotten.
+    forget_after: Duration,
 }
+
+/// How often a repeated warning from one source is logged.
+const WARN_EVERY: Duration = Duration::from_secs(30);
 
 pub(crate) async fn start(
     config: OverlayConfig,
@@ -78,6 +85,8 @@ pub(crate) async fn start(
         bootstrap,
         allow_list: config.allow_list.clone(),
         max_peers: config.max_peers,
+        warnings: super::log_limit::LogLimiter::new(WARN_EVERY),
+        forget_after: config.neighbors.max_age().saturating_mul(10).max(Duration::from_secs(60)),
     };
 
     // Wait until every listener reports an address (port 0 resolved).
@@ -120,7 +129,10 @@ impl Task {
                     Some(Command::Shutdown) | None => break,
                     Some(command) => self.on_command(command),
                 },
-                _ = redial.tick() => self.redial_bootstrap(),
+                _ = redial.tick() => {
+                    self.redial_bootstrap();
+                    lock(&self.shared.neighbors).prune(Instant::now(), self.forget_after);
+                }
             }
         }
         info!(peer_id = %self.shared.peer_id, "overlay stopped");
@@ -232,7 +244,10 @@ impl Task {
             }
             SwarmEvent::IncomingConnectionError { error: ListenError::Denied { cause }, send_back_addr, .. } => {
                 Counters::add(&self.shared.counters.connections_denied, 1);
-                warn!(%send_back_addr, "incoming connection refused: {cause}");
+                let ip = send_back_addr.iter().next().map(|p| p.to_string()).unwrap_or_default();
+                if let Some(quiet) = self.warnings.allow(&format!("denied {ip}"), Instant::now()) {
+                    warn!(%send_back_addr, suppressed = quiet, "incoming connection refused: {cause}");
+                }
             }
             SwarmEvent::OutgoingConnectionError { error: DialError::Denied { cause }, peer_id, .. } => {
                 Counters::add(&self.shared.counters.connections_denied, 1);
@@ -266,7 +281,11 @@ impl Task {
                     }
                     Err(e) => {
                         self.shared.counters.drop_message(e.reason(), len);
-                        warn!(%propagation_source, source = ?message.source, "gossip message dropped: {e}");
+                        if let Some(quiet) =
+                            self.warnings.allow(&format!("gossip {propagation_source}"), Instant::now())
+                        {
+                            warn!(%propagation_source, source = ?message.source, suppressed = quiet, "gossip message dropped: {e}");
+                        }
                         MessageAcceptance::Reject
                     }
                 };
