@@ -119,3 +119,36 @@ async fn a_server_that_hangs_is_a_timeout_naming_the_route() {
     assert!(matches!(e, ControlError::Timeout { .. }) && e.to_string().contains("GET /history"), "{e}");
     assert!(t0.elapsed() < Duration::from_secs(3));
 }
+
+/// `PUT /policy {"model": path}` as an attacker would use it: a secret file
+/// is refused without echoing a byte of it, a FIFO is refused at once (the
+/// node keeps answering), an oversized file is refused by its size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_path_leaks_nothing_and_blocks_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, listener) = solo(dir.path()).await;
+    let agent = run_agent_on(AgentConfig::new(rt, "f", 10.0), listener).await.unwrap();
+    let ctl = ControlClient::new(agent.control_addr(), Duration::from_secs(5));
+    let model = |p: &std::path::Path| PolicyBody { policy: None, model: Some(p.to_path_buf()) };
+
+    let secret = dir.path().join("secret.seed");
+    std::fs::write(&secret, "S3CR3T-SEED-0123456789").unwrap();
+    let e = ctl.set_policy(&model(&secret)).await.unwrap_err();
+    assert_eq!(e.status(), Some(400), "{e}");
+    assert!(!e.to_string().contains("S3CR") && !e.to_string().contains("SEED"), "{e}");
+    assert!(e.to_string().contains("not a DFaaS policy file"), "{e}");
+
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let t0 = std::time::Instant::now();
+    let e = ctl.set_policy(&model(&fifo)).await.unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    assert!(t0.elapsed() < Duration::from_secs(2));
+    assert!(ctl.weights().await.is_ok(), "the node still answers");
+
+    let big = dir.path().join("big.dfpolicy");
+    std::fs::File::create(&big).unwrap().set_len(65 << 20).unwrap(); // sparse: no disk used
+    let e = ctl.set_policy(&model(&big)).await.unwrap_err();
+    assert!(e.to_string().contains("more than"), "{e}");
+    agent.shutdown().await;
+}

@@ -162,7 +162,7 @@ async fn handle(ctx: &ControlContext, req: Request<Incoming>) -> Response<Full<B
             Err(r) => r,
         },
         (Method::PUT, "/policy") => match read_body(req).await {
-            Ok(b) => put_policy(ctx, &b),
+            Ok(b) => put_policy(ctx, &b).await,
             Err(r) => r,
         },
         (Method::POST, "/tick") => match read_body(req).await {
@@ -245,7 +245,7 @@ async fn post_tick(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
     }
 }
 
-fn put_policy(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
+async fn put_policy(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
     let Ok(text) = std::str::from_utf8(body) else {
         return error(StatusCode::BAD_REQUEST, "the body is not UTF-8");
     };
@@ -269,7 +269,13 @@ fn put_policy(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
                 neighbors: ctx.gateway.peer_ids(),
                 period_slots: ctx.period_slots,
             };
-            dfaas_policies::load_learned(&m, &node).map_err(|e| format!("model {}: {e}", m.display()))
+            // File I/O off the async runtime: a slow or huge file never stalls the node.
+            let shown = m.display().to_string();
+            tokio::task::spawn_blocking(move || {
+                dfaas_policies::load_learned(&m, &node).map_err(|e| format!("model {}: {e}", m.display()))
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("model {shown}: loading failed: {e}")))
         }
         (None, None) => Err("no policy given".into()),
     };

@@ -21,6 +21,8 @@ use crate::PolicyError;
 pub const MAGIC: &[u8; 8] = b"DFAASPOL";
 /// The format version this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
+/// Largest policy file read (shipped ones are tens of kB).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
 /// Origin used in messages about a file that was never on disk.
 pub const IN_MEMORY: &str = "<in-memory policy>";
 
@@ -145,7 +147,22 @@ impl PolicyFile {
     pub fn read(path: impl AsRef<Path>) -> Result<Self, PolicyError> {
         let path = path.as_ref();
         let origin = path.display().to_string();
-        let bytes = fs::read(path).map_err(|e| model_error(&origin, format!("cannot read: {e}")))?;
+        let err = |reason: String| model_error(&origin, reason);
+        // Checked before opening: opening a FIFO or a device would block or never end.
+        let meta = fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        if !meta.is_file() {
+            return Err(err("not a regular file".into()));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(err(format!("{} bytes, more than the {MAX_FILE_BYTES} a policy file may have", meta.len())));
+        }
+        let mut bytes = Vec::new();
+        let file = fs::File::open(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_FILE_BYTES + 1), &mut bytes)
+            .map_err(|e| err(format!("cannot read: {e}")))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(err(format!("more than the {MAX_FILE_BYTES} bytes a policy file may have")));
+        }
         Self::from_bytes(&bytes, &origin)
     }
 
@@ -156,10 +173,8 @@ impl PolicyFile {
         let total = bytes.len();
         let magic_len = total.min(MAGIC.len());
         if bytes[..magic_len] != MAGIC[..magic_len] {
-            return Err(err(format!(
-                "not a DFaaS policy file (its first bytes are not `DFAASPOL`: {:?})",
-                String::from_utf8_lossy(&bytes[..magic_len])
-            )));
+            // Never echo the bytes: the path may name any file, a secret included.
+            return Err(err("not a DFaaS policy file (it does not start with `DFAASPOL`)".into()));
         }
         if total < 12 {
             return Err(err(format!("truncated: expected at least {} bytes, got {total}", HEADER + CRC)));
