@@ -186,6 +186,11 @@ pub enum BackendConfig {
         #[serde(default)]
         args: Vec<String>,
         timeout_s: f64,
+        /// Names of the gateway's environment variables the function sees;
+        /// nothing else of the gateway's environment reaches it (`PATH`
+        /// always does; the `Http_*` request variables are set per call).
+        #[serde(default)]
+        env: Vec<String>,
     },
     /// Proxy to an OpenFaaS function URL (`http://host:port/function/f`).
     #[serde(rename = "openfaas")]

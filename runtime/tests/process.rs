@@ -53,7 +53,8 @@ async fn stdin_to_stdout_failures_and_timeouts() {
 
     let r = call(&c, a, Method::POST, "/function/fail", "", &[]).await.unwrap();
     assert_eq!(r.status, StatusCode::BAD_GATEWAY);
-    assert!(r.text().contains("oops"), "{}", r.text());
+    // The caller learns the exit status, not what the function printed on stderr.
+    assert!(r.text().contains("exit status: 3") && !r.text().contains("oops"), "{}", r.text());
     assert!(r.header("x-dfaas-reject-reason").is_none());
 
     let t = Instant::now();

@@ -64,9 +64,9 @@ impl Backend {
     /// Builds the backend a function's config names.
     pub fn new(cfg: &BackendConfig, client: &HttpClient) -> Backend {
         match cfg {
-            BackendConfig::Process { command, args, timeout_s } => {
-                Backend::Process(process::ProcessBackend::new(command.clone(), args.clone(), *timeout_s))
-            }
+            BackendConfig::Process { command, args, timeout_s, env } => Backend::Process(
+                process::ProcessBackend::new(command.clone(), args.clone(), *timeout_s).with_env(env.clone()),
+            ),
             BackendConfig::OpenFaas { url, timeout_s } => {
                 Backend::OpenFaas(openfaas::OpenFaasBackend::new(url.clone(), *timeout_s, client.clone()))
             }
