@@ -44,8 +44,14 @@ pub const H_NONCE: &str = "x-dfaas-nonce";
 
 static NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Most remembered proofs; past it the oldest are forgotten early.
-const REPLAY_CAPACITY: usize = 1 << 20;
+/// Most remembered proofs (2²⁰: about 115 MiB with the set and the queue).
+/// Memory stays bounded at any rate: when every remembered proof is still
+/// within its horizon, a new forward is refused (403, `replay-cache-full`;
+/// the sender runs it itself) rather than a proof forgotten early, so a
+/// replay is never accepted whatever the rate. Proofs are kept two
+/// freshness windows: at the default 10 s window that happens above about
+/// 52 000 forwards/s to one receiver.
+pub const REPLAY_CAPACITY: usize = 1 << 20;
 
 /// How this node proves its forwards (`[auth] scheme` in the node config).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -85,18 +91,22 @@ pub enum AuthFailure {
     /// The same signature was seen before.
     #[error("replayed request")]
     Replay,
+    /// Every remembered proof is within its horizon: nothing may be forgotten.
+    #[error("replay cache full")]
+    Saturated,
 }
 
 impl AuthFailure {
     /// Number of variants.
-    pub const COUNT: usize = 5;
+    pub const COUNT: usize = 6;
     /// All variants, in index order.
-    pub const ALL: [AuthFailure; 5] = [
+    pub const ALL: [AuthFailure; 6] = [
         AuthFailure::Malformed,
         AuthFailure::UnknownSender,
         AuthFailure::BadSignature,
         AuthFailure::Stale,
         AuthFailure::Replay,
+        AuthFailure::Saturated,
     ];
 
     /// Metric label.
@@ -107,6 +117,7 @@ impl AuthFailure {
             AuthFailure::BadSignature => "bad-signature",
             AuthFailure::Stale => "stale",
             AuthFailure::Replay => "replay",
+            AuthFailure::Saturated => "replay-cache-full",
         }
     }
 }
@@ -186,34 +197,63 @@ pub struct Verifier {
 }
 
 /// Proofs seen within the horizon (HMAC tags, SHA-256 of signatures).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct ReplayCache {
     set: HashSet<[u8; 32]>,
     order: VecDeque<(u64, [u8; 32])>,
+    capacity: usize,
+}
+
+impl Default for ReplayCache {
+    fn default() -> Self {
+        Self::with_capacity(REPLAY_CAPACITY)
+    }
+}
+
+/// What the cache says of a proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Fresh,
+    Replay,
+    /// Full of proofs within their horizon: refused, nothing forgotten.
+    Full,
 }
 
 impl ReplayCache {
+    fn with_capacity(capacity: usize) -> Self {
+        Self { set: HashSet::new(), order: VecDeque::new(), capacity }
+    }
+
+    fn pop_expired(&mut self, now: u64, horizon: u64, mut budget: usize) {
+        while budget > 0
+            && let Some((t, s)) = self.order.front().copied()
+            && now.saturating_sub(t) > horizon
+        {
+            budget -= 1;
+            self.order.pop_front();
+            self.set.remove(&s);
+        }
+    }
+
     /// Inserts unless present; forgets entries older than `horizon`, at
     /// most 64 per call so that no request pays for a long quiet period
     /// (an expired entry left a little longer is harmless: its timestamp
-    /// is stale, so it cannot match a request that passed the freshness check).
-    fn insert(&mut self, proof: [u8; 32], now: u64, horizon: u64) -> bool {
-        let mut budget = 64;
-        while let Some((t, s)) = self.order.front().copied() {
-            let expired = now.saturating_sub(t) > horizon && budget > 0;
-            if expired || self.order.len() >= REPLAY_CAPACITY {
-                budget -= usize::from(expired);
-                self.order.pop_front();
-                self.set.remove(&s);
-            } else {
-                break;
+    /// is stale, so it cannot match a request that passed the freshness
+    /// check). Full of unexpired proofs: [`Seen::Full`].
+    fn insert(&mut self, proof: [u8; 32], now: u64, horizon: u64) -> Seen {
+        self.pop_expired(now, horizon, 64);
+        if self.set.contains(&proof) {
+            return Seen::Replay;
+        }
+        if self.order.len() >= self.capacity {
+            self.pop_expired(now, horizon, usize::MAX);
+            if self.order.len() >= self.capacity {
+                return Seen::Full;
             }
         }
-        if !self.set.insert(proof) {
-            return false;
-        }
+        self.set.insert(proof);
         self.order.push_back((now, proof));
-        true
+        Seen::Fresh
     }
 }
 
@@ -275,11 +315,11 @@ impl Verifier {
             }
         };
         // Remember for two windows: a timestamp may be up to one window ahead.
-        let fresh = self.seen.lock().unwrap_or_else(|p| p.into_inner()).insert(seen_key, now, 2 * self.window_ms);
-        if !fresh {
-            return Err(AuthFailure::Replay);
+        match self.seen.lock().unwrap_or_else(|p| p.into_inner()).insert(seen_key, now, 2 * self.window_ms) {
+            Seen::Fresh => Ok(from.to_string()),
+            Seen::Replay => Err(AuthFailure::Replay),
+            Seen::Full => Err(AuthFailure::Saturated),
         }
-        Ok(from.to_string())
     }
 }
 
@@ -336,15 +376,38 @@ mod tests {
         for i in 0..200u8 {
             let mut s = [0u8; 32];
             s[0] = i;
-            assert!(c.insert(s, 0, 10));
+            assert_eq!(c.insert(s, 0, 10), Seen::Fresh);
         }
-        assert!(!c.insert([0u8; 32], 5, 10), "seen within the horizon");
-        assert!(c.insert([255u8; 32], 100, 10));
+        assert_eq!(c.insert([0u8; 32], 5, 10), Seen::Replay, "seen within the horizon");
+        assert_eq!(c.insert([255u8; 32], 100, 10), Seen::Fresh);
         assert_eq!(c.order.len(), 200 - 64 + 1);
         for k in 0..3u8 {
-            assert!(c.insert([k; 32].map(|b| b ^ 0xAA), 100, 10));
+            assert_eq!(c.insert([k; 32].map(|b| b ^ 0xAA), 100, 10), Seen::Fresh);
         }
         assert_eq!(c.order.len(), 4);
+    }
+
+    /// Full of proofs within their horizon, the cache refuses new ones
+    /// rather than forgetting one a replay could then reuse; once the
+    /// oldest expire, it accepts again. Memory never exceeds the capacity.
+    #[test]
+    fn a_full_cache_refuses_instead_of_forgetting() {
+        let mut c = ReplayCache::with_capacity(4);
+        let p = |i: u8| [i; 32];
+        for i in 0..4 {
+            assert_eq!(c.insert(p(i), i as u64, 10), Seen::Fresh);
+        }
+        assert_eq!(c.insert(p(9), 5, 10), Seen::Full);
+        assert_eq!(c.insert(p(0), 5, 10), Seen::Replay, "the oldest proof is still remembered");
+        assert_eq!(c.order.len(), 4);
+        assert_eq!(c.insert(p(9), 11, 10), Seen::Fresh, "proof 0 expired at 11");
+        assert_eq!(c.insert(p(0), 11, 10), Seen::Full, "proofs 1–3 and 9 are all within the horizon");
+        assert_eq!(
+            c.insert(p(0), 12, 10),
+            Seen::Fresh,
+            "proof 1 expired: an expired proof's timestamp is stale anyway"
+        );
+        assert!(c.order.len() <= 4 && c.set.len() <= 4);
     }
 
     #[test]
