@@ -166,6 +166,11 @@ async fn drive(
     let plans = &fed.plans;
 
     let slot = Duration::from_secs_f64(opts.slot_seconds);
+    // The load's slots start on the agents' slot boundaries (multiples of the
+    // slot length since the Unix epoch), so each table row is one agent slot.
+    let now = std::time::SystemTime::now();
+    let start = now + dfaas_agent::slot_loop::until_boundary(now, slot);
+    tokio::time::sleep(start.duration_since(std::time::SystemTime::now()).unwrap_or_default()).await;
     let mut loads = Vec::new();
     for (p, r) in plans.iter().zip(&rates) {
         if r.iter().any(|&x| x > 0.0) {
