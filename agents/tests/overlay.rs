@@ -324,3 +324,31 @@ async fn bad_config_is_an_error_not_a_panic() {
         assert!(dfaas_agent::Overlay::start(c).await.is_err());
     }
 }
+
+/// 64 raw TCP connections that never handshake: at most
+/// `MAX_PENDING_INCOMING` are held (until the 10 s upgrade timeout), the rest
+/// refused at once and counted; a real peer joins once they time out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_raw_connections_is_capped_and_a_peer_still_joins() {
+    tokio::time::timeout(LIMIT, async {
+        let a = start("node-1", Opts::default()).await;
+        let boot = a.handle.dial_addrs();
+        let port = boot[0].iter().find_map(|p| if let Protocol::Tcp(port) = p { Some(port) } else { None }).unwrap();
+        let mut flood = Vec::new();
+        for _ in 0..64 {
+            flood.push(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+        }
+        let cap = dfaas_agent::overlay::MAX_PENDING_INCOMING as u64;
+        eventually("the connections beyond the pending cap refused", Duration::from_secs(5), || {
+            a.handle.counters().connections_denied >= 64 - cap
+        })
+        .await;
+        let b = start("node-2", Opts { bootstrap: boot, ..Opts::default() }).await;
+        let _pubs = [publisher(&a, Duration::from_millis(200)), publisher(&b, Duration::from_millis(200))];
+        eventually("node-2 hears node-1 despite the flood", Duration::from_secs(25), || has_state_from(&b, &id(&a)))
+            .await;
+        drop(flood);
+    })
+    .await
+    .expect("within the limit");
+}

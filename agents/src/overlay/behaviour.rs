@@ -26,6 +26,8 @@ pub(crate) type MdnsBehaviour = libp2p::swarm::dummy::Behaviour;
 
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
+    /// Caps on connections (first, so that it refuses before others act).
+    pub limits: libp2p::connection_limits::Behaviour,
     pub allow: Toggle<allow_block_list::Behaviour<AllowedPeers>>,
     pub gossipsub: gossipsub::Behaviour,
     pub identify: identify::Behaviour,
@@ -69,8 +71,25 @@ impl Behaviour {
 
         let mdns = if config.mdns { Some(new_mdns(peer_id)?) } else { None };
 
-        Ok(Self { allow: allow.into(), gossipsub, identify, ping, kad, mdns: mdns.into() })
+        let limits = libp2p::connection_limits::Behaviour::new(connection_limits(config.max_peers));
+
+        Ok(Self { limits, allow: allow.into(), gossipsub, identify, ping, kad, mdns: mdns.into() })
     }
+}
+
+/// Handshakes under way at once from unknown dialers, at most.
+pub const MAX_PENDING_INCOMING: u32 = 16;
+
+/// Connection caps for a node that keeps up to `max_peers` peers: two
+/// connections per peer (a simultaneous dial), [`MAX_PENDING_INCOMING`]
+/// handshakes in progress, and twice `max_peers` established in all — a
+/// flood of raw connections is refused before any handshake work.
+pub fn connection_limits(max_peers: usize) -> libp2p::connection_limits::ConnectionLimits {
+    let peers = u32::try_from(max_peers).unwrap_or(u32::MAX);
+    libp2p::connection_limits::ConnectionLimits::default()
+        .with_max_pending_incoming(Some(MAX_PENDING_INCOMING))
+        .with_max_established_per_peer(Some(2))
+        .with_max_established(Some(peers.saturating_mul(2).max(4)))
 }
 
 #[cfg(feature = "mdns")]

@@ -22,7 +22,7 @@ use libp2p::{Multiaddr, PeerId};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
-pub use behaviour::{KAD_PROTOCOL, MAX_TRANSMIT_BYTES, PROTOCOL_VERSION};
+pub use behaviour::{KAD_PROTOCOL, MAX_PENDING_INCOMING, MAX_TRANSMIT_BYTES, PROTOCOL_VERSION, connection_limits};
 pub use config::{OverlayConfig, STATE_TOPIC, peer_of};
 pub use counters::{CounterSnapshot, Counters};
 pub use transport::parse_psk;
