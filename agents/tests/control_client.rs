@@ -3,25 +3,15 @@
 //! naming the route), and a server whose answers lack or rename a field (an
 //! error naming the field, never a silent zero).
 
+mod common;
+use common::solo;
+
 use std::time::Duration;
 
 use dfaas_agent::control::PolicyBody;
 use dfaas_agent::{AgentConfig, Clock, ControlClient, ControlError, run_agent_on};
-use dfaas_runtime::{NodeConfig, NodeKey};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-async fn solo(dir: &std::path::Path) -> (NodeConfig, TcpListener) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    NodeKey::load_or_generate(dir.join("solo.key")).unwrap();
-    let text = format!(
-        "node_id = \"solo\"\nlisten = \"{}\"\nkey_file = \"solo.key\"\n\n[[functions]]\nname = \"f\"\n\
-         backend = {{ kind = \"synthetic\", warm_s = 0.01, cold_s = 0.01, idle_s = 60.0, max_instances = 2 }}\n\
-         admission = {{ max_concurrency = 2, queue = 8 }}\n",
-        l.local_addr().unwrap()
-    );
-    (NodeConfig::from_toml_str(&text, dir.join("solo.toml")).unwrap(), l)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_its_type() {

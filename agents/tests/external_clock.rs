@@ -1,15 +1,16 @@
 //! `clock = "external"`: slots end on `POST /tick`, never on a timer; a
 //! timer-clocked agent refuses `POST /tick`.
 
+mod common;
+use common::solo;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
 use dfaas_agent::{AgentConfig, Clock, run_agent_on};
-use dfaas_runtime::{NodeConfig, NodeKey};
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
-use tokio::net::TcpListener;
 
 type Client = dfaas_runtime::client::HttpClient;
 
@@ -26,19 +27,6 @@ async fn call(c: &Client, addr: SocketAddr, method: Method, path: &str, body: &s
         (status, String::from_utf8_lossy(&body).into_owned())
     };
     tokio::time::timeout(Duration::from_secs(10), fut).await.expect("an answer within 10 s")
-}
-
-/// A lone node serving `f` (one instance of 0.1 s), with a listener bound first.
-async fn solo(dir: &std::path::Path) -> (NodeConfig, TcpListener) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    NodeKey::load_or_generate(dir.join("solo.key")).unwrap();
-    let text = format!(
-        "node_id = \"solo\"\nlisten = \"{}\"\nkey_file = \"solo.key\"\n\n[[functions]]\nname = \"f\"\n\
-         backend = {{ kind = \"synthetic\", warm_s = 0.01, cold_s = 0.01, idle_s = 60.0, max_instances = 2 }}\n\
-         admission = {{ max_concurrency = 2, queue = 8 }}\n",
-        l.local_addr().unwrap()
-    );
-    (NodeConfig::from_toml_str(&text, dir.join("solo.toml")).unwrap(), l)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,4 +1,5 @@
-//! Helpers for overlay tests: 127.0.0.1 only, mDNS off, fast timers.
+//! Helpers for agent tests: overlays on 127.0.0.1 only, mDNS off, fast
+//! timers; a lone node's runtime config.
 #![allow(dead_code)]
 
 use std::collections::HashSet;
@@ -112,4 +113,17 @@ pub fn drain_states(node: &mut Node) -> Vec<(PeerId, NodeState)> {
 
 pub fn has_state_from(node: &Node, peer: &PeerId) -> bool {
     node.handle.with_neighbors(|t| t.get(peer).is_some_and(|n| n.state.is_some()))
+}
+
+/// A lone node serving `f` (one instance of 0.1 s), with a listener bound first.
+pub async fn solo(dir: &std::path::Path) -> (dfaas_runtime::NodeConfig, tokio::net::TcpListener) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    dfaas_runtime::NodeKey::load_or_generate(dir.join("solo.key")).unwrap();
+    let text = format!(
+        "node_id = \"solo\"\nlisten = \"{}\"\nkey_file = \"solo.key\"\n\n[[functions]]\nname = \"f\"\n\
+         backend = {{ kind = \"synthetic\", warm_s = 0.01, cold_s = 0.01, idle_s = 60.0, max_instances = 2 }}\n\
+         admission = {{ max_concurrency = 2, queue = 8 }}\n",
+        l.local_addr().unwrap()
+    );
+    (dfaas_runtime::NodeConfig::from_toml_str(&text, dir.join("solo.toml")).unwrap(), l)
 }

@@ -28,7 +28,9 @@ use serde::Serialize;
 use crate::loadgen::{LoadSpec, Report};
 pub use federation::{Federation, FederationOpts, call, log_tail, set_external_clock, set_queue};
 pub use procs::{Children, kill_registered};
-pub use setup::{Choice, FUNCTION, FunctionPlan, NodePlan, SERVICE_HEADROOM, capacities, functions, write_configs};
+pub use setup::{
+    Choice, FUNCTION, FunctionPlan, NodePlan, SERVICE_HEADROOM, capacities, functions, live_predictor, write_configs,
+};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -65,15 +67,29 @@ pub struct NodeReport {
     pub outcomes: Vec<dfaas_env::SlotOutcome>,
 }
 
-/// Federation-wide totals.
-#[derive(Debug, Clone, Serialize)]
+/// Federation-wide totals: what the users saw.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
     pub requests: u64,
+    /// Answered by a function execution (200).
     pub successes: u64,
+    /// Answered with a rejection.
     pub rejected: u64,
+    /// No answer, a timeout or a transport error.
     pub failures: u64,
-    /// successes / requests.
+    /// successes / requests (1 without requests).
     pub processed_ratio: f64,
+}
+
+impl Summary {
+    /// Adds one load generator's report.
+    pub fn add(&mut self, r: &Report) {
+        self.requests += r.requests;
+        self.successes += r.successes;
+        self.rejected += r.by_reject_reason.values().sum::<u64>();
+        self.failures += r.slots.iter().map(|s| s.failures).sum::<u64>();
+        self.processed_ratio = if self.requests > 0 { self.successes as f64 / self.requests as f64 } else { 1.0 };
+    }
 }
 
 /// The whole run.
@@ -217,15 +233,11 @@ async fn drive(
 }
 
 fn summarize(nodes: &[NodeReport]) -> Summary {
-    let (mut requests, mut successes, mut rejected, mut failures) = (0, 0, 0, 0);
+    let mut s = Summary { processed_ratio: 1.0, ..Summary::default() };
     for r in nodes.iter().filter_map(|n| n.load.as_ref()) {
-        requests += r.requests;
-        successes += r.successes;
-        rejected += r.by_reject_reason.values().sum::<u64>();
-        failures += r.slots.iter().map(|s| s.failures).sum::<u64>();
+        s.add(r);
     }
-    let processed_ratio = if requests > 0 { successes as f64 / requests as f64 } else { 1.0 };
-    Summary { requests, successes, rejected, failures, processed_ratio }
+    s
 }
 
 impl ClusterReport {

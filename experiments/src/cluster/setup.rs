@@ -179,6 +179,13 @@ pub fn functions(s: &Scenario, n: usize) -> Result<Vec<FunctionPlan>> {
     }
 }
 
+/// The predictor a live node of `s` runs: the scenario's; where the scenario
+/// reveals the slot's input (`input = "true"`), the last slot's count, the
+/// closest a live node comes.
+pub fn live_predictor(s: &Scenario) -> dfaas_env::predict::PredictorSpec {
+    s.observation.predictor().unwrap_or(dfaas_env::predict::PredictorSpec::LastValue)
+}
+
 /// Writes `text` to `path` readable and writable by its owner only (0600 on unix).
 fn write_private(path: &Path, text: &str) -> Result<()> {
     let mut opts = std::fs::OpenOptions::new();
@@ -264,10 +271,7 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
         if let Some(p) = s.observation.period_slots {
             observation_lines.push_str(&format!("period_slots = {p}\n"));
         }
-        // Agents predict as the scenario's simulated nodes do; where the
-        // scenario reveals the slot's input (`input = "true"`), a live node
-        // comes closest with the last slot's count.
-        let predictor = s.observation.predictor().unwrap_or(dfaas_env::predict::PredictorSpec::LastValue);
+        let predictor = live_predictor(s);
         observation_lines.push_str(&format!("predictor = {}\n", predictor.to_toml_inline()));
         let agent = format!(
             "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/127.0.0.1/tcp/{port}\"\nbootstrap = [{boot}]\nkey_file = \"{id}.p2p.key\"\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",

@@ -18,7 +18,6 @@
 //! slot 0); the live gateway has an admission queue (`--queue-per-instance`)
 //! and real execution times.
 
-mod client;
 mod history;
 
 use std::collections::BTreeMap;
@@ -26,7 +25,6 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use dfaas_env::predict::PredictorSpec;
 use dfaas_env::scenario::InputView;
 use dfaas_env::{Scenario, Simulator};
 
@@ -36,7 +34,6 @@ use crate::contender::Contender;
 use crate::live_env::{LiveOpts, METRICS, Side, Sim2RealReport, live_scenario, metric};
 use crate::loadgen::LoadSpec;
 use crate::runner::{EpisodeRun, run_episode};
-pub use client::ClientView;
 pub use history::{AgentHistory, LiveEpisode, live_outcomes};
 
 /// How to run one deployed-path comparison.
@@ -66,7 +63,7 @@ pub fn played_scenario(s: &Scenario, slot_seconds: f64, slots: usize) -> Result<
     let mut p = live_scenario(s, &LiveOpts::new(slot_seconds, slots))?;
     if p.observation.predictor().is_none() {
         p.observation.input = InputView::Predicted;
-        p.observation.predictor = Some(PredictorSpec::LastValue);
+        p.observation.predictor = Some(crate::cluster::live_predictor(s));
     }
     Ok(p)
 }
@@ -152,7 +149,7 @@ async fn drive(
     fed: &mut Federation,
     opts: &DeployedOpts,
     counts: &[Vec<u32>],
-) -> Result<(Vec<AgentHistory>, ClientView)> {
+) -> Result<(Vec<AgentHistory>, crate::cluster::Summary)> {
     let client = dfaas_runtime::client::build(Duration::from_secs(1));
     fed.wait_ready(&client, opts.ready_timeout, false).await?;
     let slot = Duration::from_secs_f64(opts.slot_seconds);
@@ -172,7 +169,7 @@ async fn drive(
         let id = p.id.clone();
         loads.push((id, tokio::spawn(crate::loadgen::run(spec))));
     }
-    let mut view = ClientView::default();
+    let mut view = crate::cluster::Summary { processed_ratio: 1.0, ..Default::default() };
     for (id, h) in loads {
         let r = h.await.context("load task")?.with_context(|| format!("load of {id}"))?;
         view.add(&r);

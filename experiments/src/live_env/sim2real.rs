@@ -77,7 +77,7 @@ pub struct Sim2RealReport {
     pub sim_prediction: Vec<NodePredictionError>,
     pub live_prediction: Vec<NodePredictionError>,
     /// What the live federation's users saw (deployed path).
-    pub live_client: Option<crate::deployed::ClientView>,
+    pub live_client: Option<crate::cluster::Summary>,
     pub live_issues: Vec<SlotIssue>,
     pub stray_input: u64,
 }
