@@ -15,7 +15,6 @@
 //! [overlay]
 //! listen = "/ip4/127.0.0.1/tcp/4001"
 //! bootstrap = ["/ip4/127.0.0.1/tcp/4002/p2p/12D3Koo..."]
-//! key_file = "p2p.key"               # generated on first start
 //! psk = "<64 hex digits>"            # or psk_file = "swarm.key"
 //! allow = ["12D3Koo..."]
 //! mdns = false
@@ -72,8 +71,6 @@ pub enum Clock {
 pub struct OverlaySettings {
     pub listen: Multiaddr,
     pub bootstrap: Vec<Multiaddr>,
-    /// libp2p key file (generated on first start); `None`: ephemeral key.
-    pub key_file: Option<PathBuf>,
     pub psk: Option<PreSharedKey>,
     pub allow: Option<Vec<PeerId>>,
     pub mdns: bool,
@@ -85,7 +82,6 @@ impl Default for OverlaySettings {
         Self {
             listen: "/ip4/127.0.0.1/tcp/0".parse().expect("static multiaddr"),
             bootstrap: Vec::new(),
-            key_file: None,
             psk: None,
             allow: None,
             mdns: false,
@@ -224,6 +220,15 @@ impl AgentConfig {
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
+        if let Some(k) = &o.key_file {
+            // One key per member: peers derive its overlay peer id from its
+            // `members[].public_key`, so a second key would get its gossip refused.
+            return Err(invalid(
+                "overlay.key_file",
+                &k.display(),
+                "no longer used: the overlay identity is the runtime's member key (node.toml `key_file`); remove this line",
+            ));
+        }
         if raw.period_slots == Some(0) {
             return Err(invalid("period_slots", &0, "must be a positive number of slots"));
         }
@@ -235,7 +240,6 @@ impl AgentConfig {
             overlay: OverlaySettings {
                 listen,
                 bootstrap,
-                key_file: o.key_file.map(|k| rel(&k)),
                 psk,
                 allow,
                 mdns: o.mdns,

@@ -53,6 +53,15 @@ impl NodeIdentity {
         Self { keypair, peer_id, generated: false }
     }
 
+    /// The overlay identity of a federation member: the libp2p keypair of its
+    /// runtime key, so the peer id others see in gossip is the one they derive
+    /// from its `members[].public_key`.
+    pub fn from_member_key(key: &dfaas_runtime::NodeKey) -> Self {
+        let mut secret = key.signing().to_bytes();
+        let secret = ed25519::SecretKey::try_from_bytes(&mut secret).expect("32 bytes are an Ed25519 secret");
+        Self::from_keypair(Keypair::from(ed25519::Keypair::from(secret)))
+    }
+
     /// A fresh random Ed25519 identity that is not stored anywhere.
     pub fn ephemeral() -> Self {
         Self::from_keypair(Keypair::generate_ed25519())
@@ -127,6 +136,13 @@ impl NodeIdentity {
     }
 }
 
+/// The peer id a member with this Ed25519 public key (32 bytes) has in the
+/// overlay; `None` if the bytes are not a valid key.
+pub fn member_peer_id(public: &[u8; 32]) -> Option<PeerId> {
+    let public = ed25519::PublicKey::try_from_bytes(public).ok()?;
+    Some(libp2p::identity::PublicKey::from(public).to_peer_id())
+}
+
 fn io_err(path: &Path, source: io::Error) -> IdentityError {
     IdentityError::Io { path: path.to_path_buf(), source }
 }
@@ -155,6 +171,16 @@ mod tests {
             let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
+    }
+
+    #[test]
+    fn member_key_and_its_public_key_give_one_peer_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dfaas_runtime::NodeKey::load_or_generate(dir.path().join("n1.key")).unwrap();
+        let id = NodeIdentity::from_member_key(&key);
+        assert_eq!(Some(id.peer_id), member_peer_id(key.public().as_bytes()));
+        let other = dfaas_runtime::NodeKey::generate().unwrap();
+        assert_ne!(Some(id.peer_id), member_peer_id(other.public().as_bytes()));
     }
 
     #[test]

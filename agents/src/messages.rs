@@ -78,11 +78,13 @@ pub enum DropReason {
     Version,
     Invalid,
     Unauthorised,
+    /// A state naming a federation member, authored by another member's key.
+    Impersonation,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 5] =
-        [Self::Oversized, Self::Malformed, Self::Version, Self::Invalid, Self::Unauthorised];
+    pub const ALL: [DropReason; 6] =
+        [Self::Oversized, Self::Malformed, Self::Version, Self::Invalid, Self::Unauthorised, Self::Impersonation];
 }
 
 /// A rejected message.
@@ -98,6 +100,8 @@ pub enum DecodeError {
     Invalid { field: &'static str, reason: String },
     #[error("message claims peer {claimed} but was authored by {source_peer}")]
     Unauthorised { claimed: String, source_peer: String },
+    #[error("state names member {node}, whose key is peer {expected}, but was authored by {source_peer}")]
+    Impersonation { node: String, expected: String, source_peer: String },
 }
 
 impl DecodeError {
@@ -108,6 +112,7 @@ impl DecodeError {
             Self::Version { .. } => DropReason::Version,
             Self::Invalid { .. } => DropReason::Invalid,
             Self::Unauthorised { .. } => DropReason::Unauthorised,
+            Self::Impersonation { .. } => DropReason::Impersonation,
         }
     }
 }

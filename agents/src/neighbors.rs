@@ -81,15 +81,38 @@ impl Neighbor {
 }
 
 /// Neighbours by peer id.
+///
+/// A table bound to a roster ([`NeighborTable::bind_members`]) speaks for a
+/// member only through the peer id its key derives: [`NeighborTable::by_node`]
+/// looks the member up by that id, and [`NeighborTable::impostor`] tells the
+/// overlay to refuse a state that names a member but comes from another peer.
 #[derive(Debug, Default)]
 pub struct NeighborTable {
     config: NeighborConfig,
     peers: HashMap<PeerId, Neighbor>,
+    members: HashMap<String, PeerId>,
 }
 
 impl NeighborTable {
     pub fn new(config: NeighborConfig) -> Self {
-        Self { config, peers: HashMap::new() }
+        Self { config, peers: HashMap::new(), members: HashMap::new() }
+    }
+
+    /// Binds node names to the peer ids of their member keys (this node's
+    /// included). Names outside the roster are looked up by what they claim.
+    pub fn bind_members(&mut self, members: HashMap<String, PeerId>) {
+        self.members = members;
+    }
+
+    /// The peer a member's state must come from, if `node` is on the roster.
+    pub fn member_peer(&self, node: &str) -> Option<PeerId> {
+        self.members.get(node).copied()
+    }
+
+    /// `Some(expected)` when `state` names a roster member whose key is not
+    /// `from`'s: an insider speaking for another member.
+    pub fn impostor(&self, from: &PeerId, state: &NodeState) -> Option<PeerId> {
+        self.member_peer(&state.node).filter(|expected| expected != from)
     }
 
     pub fn config(&self) -> &NeighborConfig {
@@ -126,8 +149,13 @@ impl NeighborTable {
         self.peers.get(peer)
     }
 
-    /// The freshest neighbour that calls itself `node`.
+    /// The neighbour that is member `node`: the peer its key derives when
+    /// the table is bound to a roster, else the freshest peer calling itself
+    /// `node`.
     pub fn by_node(&self, node: &str) -> Option<&Neighbor> {
+        if let Some(peer) = self.member_peer(node) {
+            return self.peers.get(&peer).filter(|n| n.state.as_ref().is_some_and(|s| s.node == node));
+        }
         self.peers.values().filter(|n| n.state.as_ref().is_some_and(|s| s.node == node)).max_by_key(|n| n.received_at)
     }
 
@@ -239,6 +267,30 @@ mod tests {
         assert_eq!(t.get(&p).unwrap().received_at, Some(now));
         assert_eq!(t.by_node("node-2").unwrap().peer_id, p);
         assert!(t.by_node("node-9").is_none());
+    }
+
+    /// An insider with its own key that calls itself `node-2` is named an
+    /// impostor, and lookups by name go to the real node-2's key whatever
+    /// the insider recorded.
+    #[test]
+    fn a_bound_table_speaks_for_a_member_only_through_its_key() {
+        let mut t = NeighborTable::new(NeighborConfig::default());
+        let (real, insider) = (PeerId::random(), PeerId::random());
+        t.bind_members(HashMap::from([("node-2".to_string(), real)]));
+        let now = Instant::now();
+        let forged = state(insider, 9);
+        assert_eq!(t.impostor(&insider, &forged), Some(real));
+        assert_eq!(t.impostor(&real, &state(real, 9)), None);
+        let mut other = state(insider, 9);
+        other.node = "node-7".into();
+        assert_eq!(t.impostor(&insider, &other), None, "not on the roster: not ours to judge");
+        // Even if a forged state got into the table, by_node ignores it.
+        t.set_connected(insider, true);
+        t.record_state(insider, forged, now);
+        assert!(t.by_node("node-2").is_none(), "the real node-2 was not heard yet");
+        t.set_connected(real, true);
+        t.record_state(real, state(real, 3), now);
+        assert_eq!(t.by_node("node-2").unwrap().peer_id, real);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the control API, started by [`run_agent`] and stopped by
 //! [`AgentHandle::shutdown`].
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,16 +125,21 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
 
     // Secrets readable by others are reported (not refused: an operator may
     // rely on group access; the message says how to close it).
-    let secrets = [Some(config.runtime.key_file.as_path()), config.overlay.key_file.as_deref()];
-    for path in secrets.into_iter().flatten() {
-        if let Some(w) = dfaas_runtime::keys::exposure(path) {
-            tracing::warn!("{w}");
+    if let Some(w) = dfaas_runtime::keys::exposure(&config.runtime.key_file) {
+        tracing::warn!("{w}");
+    }
+    // One key per member: the overlay speaks with the runtime's key, and a
+    // state naming a member is accepted only from the peer its key derives.
+    let identity = NodeIdentity::from_member_key(gateway.node_key());
+    let mut members = HashMap::from([(gateway.node_id().to_string(), identity.peer_id)]);
+    for m in &config.runtime.members {
+        // The runtime config validated every key.
+        if let Some(peer) = dfaas_runtime::keys::decode_public_key(&m.public_key)
+            .and_then(|k| crate::identity::member_peer_id(k.as_bytes()))
+        {
+            members.insert(m.id.clone(), peer);
         }
     }
-    let identity = match &config.overlay.key_file {
-        Some(path) => NodeIdentity::load_or_generate(path)?,
-        None => NodeIdentity::ephemeral(),
-    };
     let slot = Duration::from_secs_f64(config.slot_seconds.max(0.001));
     let neighbor_config = NeighborConfig { slot, stale_after_slots: config.overlay.stale_after_slots.max(1) };
     let mut oc = OverlayConfig::new(identity);
@@ -141,6 +147,7 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
     oc.bootstrap = config.overlay.bootstrap.clone();
     oc.psk = config.overlay.psk;
     oc.allow_list = config.overlay.allow.as_ref().map(|a| a.iter().copied().collect());
+    oc.members = members;
     oc.mdns = config.overlay.mdns;
     oc.neighbors = neighbor_config;
     oc.gossip_heartbeat = oc.gossip_heartbeat.min(slot / 2).max(Duration::from_millis(50));

@@ -272,7 +272,7 @@ fn agent_config_parses_and_names_bad_fields() {
     std::fs::write(dir.path().join("node.toml"), node).unwrap();
     let file = dir.path().join("agent.toml");
     let good = "runtime = \"node.toml\"\nfunction = \"f\"\ncapacity_rps = 10.0\npolicy = \"slack-proportional\"\n\
-                predictor = { kind = \"holt\", alpha = 0.5, beta = 0.3 }\n[overlay]\nkey_file = \"p2p.key\"\npsk = \""
+                predictor = { kind = \"holt\", alpha = 0.5, beta = 0.3 }\n[overlay]\npsk = \""
         .to_string()
         + &"ab".repeat(32)
         + "\"\n";
@@ -280,7 +280,6 @@ fn agent_config_parses_and_names_bad_fields() {
     assert_eq!(c.slot_seconds, 1.0);
     assert!(!c.overlay.mdns);
     assert!(c.overlay.psk.is_some());
-    assert_eq!(c.overlay.key_file.as_deref(), Some(dir.path().join("p2p.key").as_path()));
 
     let err = |text: &str| AgentConfig::from_toml_str(text, &file).unwrap_err().to_string();
     let base = "runtime = \"node.toml\"\nfunction = \"f\"\ncapacity_rps = 10.0\n";
@@ -294,6 +293,9 @@ fn agent_config_parses_and_names_bad_fields() {
     assert!(e.contains("`function`") && e.contains("g"), "{e}");
     let e = err(&format!("{base}[overlay]\nbootstrap = [\"/ip4/127.0.0.1/tcp/1\"]\n"));
     assert!(e.contains("overlay.bootstrap[0]"), "{e}");
+    // One key per member: a separate overlay key is refused with the reason.
+    let e = err(&format!("{base}[overlay]\nkey_file = \"p2p.key\"\n"));
+    assert!(e.contains("overlay.key_file") && e.contains("member key"), "{e}");
     let e = err(&format!("{base}control_listen = \"nowhere\"\n"));
     assert!(e.contains("control_listen") && e.contains("nowhere"), "{e}");
 }

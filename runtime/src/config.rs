@@ -5,11 +5,21 @@
 //! listen = "127.0.0.1:8081"
 //! key_file = "n1.key"            # relative to this file; generated if missing
 //! max_body_bytes = 1048576       # larger request bodies get 413
+//! max_connections = 1024         # open client connections (kept below ulimit -n)
 //!
 //! [timeouts]                     # function < forward_s < request_s
 //! connect_s = 1.0
 //! forward_s = 10.0
 //! request_s = 15.0
+//! header_read_s = 10.0           # also the keep-alive idle limit
+//! write_s = 10.0                 # no progress writing an answer
+//! drain_notice_s = 0.5           # on shutdown: 503 shutting-down, then close
+//!
+//! [forwarding]                   # per peer
+//! max_in_flight_per_peer = 64    # more forwards waiting at once are shed (run locally)
+//! breaker_failures = 5           # consecutive failures that open the breaker
+//! breaker_open_s = 2.0           # first open period (doubles on a failed probe)
+//! timeout_margin_s = 1.0         # forward timeout: min(forward_s, longest run + margin)
 //!
 //! [auth]
 //! freshness_window_s = 10.0
@@ -67,12 +77,19 @@ pub struct NodeConfig {
     /// Largest accepted request body, bytes (413 above it).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: u64,
+    /// Open client connections at most (lowered to fit the descriptor limit);
+    /// at the cap the least recently active idle connection is closed.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
     /// Timeouts of outbound calls and of whole requests.
     #[serde(default)]
     pub timeouts: Timeouts,
     /// Forwarded-request authentication.
     #[serde(default)]
     pub auth: AuthConfig,
+    /// Per-peer in-flight cap, circuit breaker and forward timeout margin.
+    #[serde(default)]
+    pub forwarding: crate::peer_guard::ForwardingConfig,
     /// The other federation members; their order is the peer order of
     /// weights vectors and [`dfaas_env::SlotOutcome`] fields.
     #[serde(default)]
@@ -86,6 +103,10 @@ pub struct NodeConfig {
 
 fn default_max_body() -> u64 {
     1 << 20
+}
+
+fn default_max_connections() -> u32 {
+    1024
 }
 
 /// Timeouts, seconds. Each function's own timeout must be below `forward_s`,
@@ -102,9 +123,19 @@ pub struct Timeouts {
     /// Whole request at this gateway (answered 504 past it).
     #[serde(default = "d_request")]
     pub request_s: f64,
-    /// Reading a request's headers (slow clients are cut off).
+    /// Reading a request's headers (slow clients are cut off); also how
+    /// long a kept-alive connection may sit idle.
     #[serde(default = "d_header")]
     pub header_read_s: f64,
+    /// Writing an answer may make no progress for at most this long (a
+    /// client that does not read is cut off).
+    #[serde(default = "d_write")]
+    pub write_s: f64,
+    /// On shutdown, how long new requests are still answered (503
+    /// `shutting-down`, `Connection: close`) before the listener closes, so
+    /// peers learn it on their pooled connections instead of losing a request.
+    #[serde(default = "d_notice")]
+    pub drain_notice_s: f64,
 }
 
 fn d_connect() -> f64 {
@@ -119,10 +150,23 @@ fn d_request() -> f64 {
 fn d_header() -> f64 {
     10.0
 }
+fn d_write() -> f64 {
+    10.0
+}
+fn d_notice() -> f64 {
+    0.5
+}
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { connect_s: d_connect(), forward_s: d_forward(), request_s: d_request(), header_read_s: d_header() }
+        Timeouts {
+            connect_s: d_connect(),
+            forward_s: d_forward(),
+            request_s: d_request(),
+            header_read_s: d_header(),
+            write_s: d_write(),
+            drain_notice_s: d_notice(),
+        }
     }
 }
 
@@ -333,11 +377,35 @@ impl NodeConfig {
             ("timeouts.forward_s", t.forward_s),
             ("timeouts.request_s", t.request_s),
             ("timeouts.header_read_s", t.header_read_s),
+            ("timeouts.write_s", t.write_s),
             ("auth.freshness_window_s", self.auth.freshness_window_s),
         ] {
             if !(v.is_finite() && v > 0.0 && v <= 86_400.0) {
                 return Err(bad(name.into(), &v, "must be a number of seconds in (0, 86400]"));
             }
+        }
+        let fw = &self.forwarding;
+        if fw.max_in_flight_per_peer == 0 {
+            return Err(bad("forwarding.max_in_flight_per_peer".into(), &0, "must be at least 1"));
+        }
+        if fw.breaker_failures == 0 {
+            return Err(bad("forwarding.breaker_failures".into(), &0, "must be at least 1"));
+        }
+        if !(fw.breaker_open_s.is_finite() && fw.breaker_open_s > 0.0 && fw.breaker_open_s <= 3600.0) {
+            return Err(bad("forwarding.breaker_open_s".into(), &fw.breaker_open_s, "must be seconds in (0, 3600]"));
+        }
+        if !(fw.timeout_margin_s.is_finite() && (0.0..=86_400.0).contains(&fw.timeout_margin_s)) {
+            return Err(bad(
+                "forwarding.timeout_margin_s".into(),
+                &fw.timeout_margin_s,
+                "must be seconds in [0, 86400]",
+            ));
+        }
+        if !(t.drain_notice_s.is_finite() && (0.0..=60.0).contains(&t.drain_notice_s)) {
+            return Err(bad("timeouts.drain_notice_s".into(), &t.drain_notice_s, "must be seconds in [0, 60]"));
+        }
+        if self.max_connections == 0 {
+            return Err(bad("max_connections".into(), &0, "must be at least 1"));
         }
         if t.forward_s >= t.request_s {
             return Err(bad("timeouts.forward_s".into(), &t.forward_s, "must be below timeouts.request_s"));

@@ -49,9 +49,15 @@ pub enum PeerCount {
     RejectedByPeer,
     /// The peer could not be reached and there was no local room (`peer-unreachable`).
     Unreachable,
+    /// Not sent: the peer's breaker was open or its in-flight cap full (then
+    /// run locally or rejected, counted as after an unreachable peer).
+    Shed,
+    /// Sent, but no answer came in time: answered 504 `peer-timeout`, never
+    /// run locally (the peer may have run it).
+    TimedOut,
 }
 
-const N_PEER: usize = 5;
+const N_PEER: usize = 7;
 
 #[derive(Debug)]
 struct Counts {
@@ -164,7 +170,8 @@ impl FunctionCounters {
     ///
     /// `input = local + Σ forwarded + rejected`; a forward that fell back to
     /// local execution stays counted as forwarded; `forward_rejects` are
-    /// forwards answered `peer-rejected` or `peer-unreachable`; `processed`
+    /// forwards answered `peer-rejected` or `peer-unreachable`; `forward_lost`
+    /// forwards that brought no answer (`peer-timeout`); `processed`
     /// counts runs on this node that answered (own, fallback and received);
     /// `response_time_s` is the mean latency of served user requests.
     pub fn take_slot(&self) -> SlotOutcome {
@@ -177,7 +184,7 @@ impl FunctionCounters {
             rejected: sat32(s.get(Count::PolicyRejects)),
             local_rejects: sat32(s.get(Count::LocalCapacityRejects)),
             forward_rejects: per_peer(&|p| s.peer(p, PeerCount::RejectedByPeer) + s.peer(p, PeerCount::Unreachable)),
-            forward_lost: 0,
+            forward_lost: sat32((0..self.peers).map(|p| s.peer(p, PeerCount::TimedOut)).sum()),
             received: sat32(s.get(Count::PeerArrivals)),
             received_rejects: sat32(s.get(Count::ReceivedCapacityRejects)),
             processed: sat32(s.get(Count::Processed)),

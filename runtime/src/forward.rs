@@ -54,9 +54,20 @@ pub struct Route<'a> {
     pub address: SocketAddr,
 }
 
-/// Sends the request to the peer and reads its whole answer; `Err` means
-/// the peer could not be reached (connect failure, broken connection,
-/// timeout).
+/// A forward that brought no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ForwardError {
+    /// The request never left this node (no connection to the peer): the
+    /// peer cannot have run it.
+    #[error("not sent: {0}")]
+    NotSent(String),
+    /// The request was sent but no whole answer came (timeout, connection
+    /// lost): the peer may have run it.
+    #[error("no answer: {0}")]
+    NoAnswer(String),
+}
+
+/// Sends the request to the peer and reads its whole answer.
 pub async fn forward(
     client: &HttpClient,
     route: Route<'_>,
@@ -65,7 +76,7 @@ pub async fn forward(
     headers: &HeaderMap,
     body: Bytes,
     timeout: Duration,
-) -> Result<PeerAnswer, String> {
+) -> Result<PeerAnswer, ForwardError> {
     let uri = format!("http://{}{}", route.address, path_and_query);
     let mut req = Request::builder().method(method.clone()).uri(uri);
     if let Some(h) = req.headers_mut() {
@@ -82,15 +93,20 @@ pub async fn forward(
             }
         }
     }
-    let req = req.body(Full::new(body)).map_err(|e| format!("cannot build request: {e}"))?;
+    let req = req.body(Full::new(body)).map_err(|e| ForwardError::NotSent(format!("cannot build request: {e}")))?;
     let call = async {
-        let resp = client.request(req).await.map_err(|e| format!("{e}"))?;
+        // Only a failed connect proves the request never reached the peer
+        // (the pooled client itself retries a request whose idle connection
+        // closed before it was written).
+        let resp = client.request(req).await.map_err(|e| {
+            if e.is_connect() { ForwardError::NotSent(e.to_string()) } else { ForwardError::NoAnswer(e.to_string()) }
+        })?;
         let (parts, body) = resp.into_parts();
-        let body = read_limited(body, MAX_RESPONSE_BYTES).await.map_err(|e| e.to_string())?;
+        let body = read_limited(body, MAX_RESPONSE_BYTES).await.map_err(|e| ForwardError::NoAnswer(e.to_string()))?;
         Ok(PeerAnswer { status: parts.status, headers: parts.headers, body })
     };
     match tokio::time::timeout(timeout, call).await {
         Ok(r) => r,
-        Err(_) => Err(format!("no answer within {} s", timeout.as_secs_f64())),
+        Err(_) => Err(ForwardError::NoAnswer(format!("no answer within {} s", timeout.as_secs_f64()))),
     }
 }

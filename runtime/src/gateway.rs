@@ -48,6 +48,9 @@ pub struct Function {
     pub picker: Picker,
     /// Counters.
     pub counters: FunctionCounters,
+    /// How long a forward of this function waits for the peer's answer:
+    /// `min(timeouts.forward_s, longest run + forwarding.timeout_margin_s)`.
+    pub forward_timeout: Duration,
 }
 
 /// The data plane of one node. Shared by the server tasks and the agent.
@@ -56,15 +59,21 @@ pub struct Gateway {
     pub(crate) node_id: String,
     pub(crate) key: NodeKey,
     pub(crate) peers: Vec<Peer>,
+    /// In-flight cap and breaker of each peer, in peer order.
+    pub(crate) guards: Vec<Arc<crate::peer_guard::PeerGuard>>,
     pub(crate) functions: Vec<Arc<Function>>,
     by_name: HashMap<String, usize>,
     pub(crate) verifier: crate::auth::Verifier,
     pub(crate) scheme: crate::auth::Scheme,
     pub(crate) client: HttpClient,
     pub(crate) max_body: u64,
-    pub(crate) forward_timeout: Duration,
     pub(crate) request_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
+    pub(crate) write_timeout: Duration,
+    pub(crate) drain_notice: Duration,
+    pub(crate) max_connections: usize,
+    pub(crate) forwarding_cap: usize,
+    pub(crate) conn_stats: Arc<crate::serve::ConnStats>,
     pub(crate) node_counters: NodeCounters,
     pub(crate) shutting_down: AtomicBool,
 }
@@ -100,6 +109,9 @@ impl Gateway {
                 admission: Admission::new(&f.admission),
                 picker: Picker::new(f.weights.clone(), vector),
                 counters: FunctionCounters::new(peers.len()),
+                forward_timeout: crate::config::secs(
+                    config.timeouts.forward_s.min(f.backend.max_duration_s() + config.forwarding.timeout_margin_s),
+                ),
             }));
         }
         Ok(Gateway {
@@ -112,14 +124,19 @@ impl Gateway {
             ),
             scheme: config.auth.scheme,
             key,
+            guards: peers.iter().map(|_| crate::peer_guard::PeerGuard::new(&config.forwarding)).collect(),
             peers,
             functions,
             by_name,
             client,
             max_body: config.max_body_bytes,
-            forward_timeout: crate::config::secs(config.timeouts.forward_s),
             request_timeout: crate::config::secs(config.timeouts.request_s),
             header_read_timeout: crate::config::secs(config.timeouts.header_read_s),
+            write_timeout: crate::config::secs(config.timeouts.write_s),
+            drain_notice: crate::config::secs(config.timeouts.drain_notice_s),
+            max_connections: config.max_connections as usize,
+            forwarding_cap: config.forwarding.max_in_flight_per_peer as usize,
+            conn_stats: Arc::default(),
             node_counters: NodeCounters::default(),
             shutting_down: AtomicBool::new(false),
         })
@@ -128,6 +145,12 @@ impl Gateway {
     /// This node's id.
     pub fn node_id(&self) -> &str {
         &self.node_id
+    }
+
+    /// This node's member key. The agent derives its overlay identity from it,
+    /// so one key speaks for the member in forwards and in gossip.
+    pub fn node_key(&self) -> &NodeKey {
+        &self.key
     }
 
     /// This node's public key, base64 (what peers put in `members[].public_key`).

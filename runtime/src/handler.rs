@@ -18,7 +18,7 @@ use crate::auth;
 use crate::backends::{BackendError, Invocation};
 use crate::body::{BodyError, read_limited};
 use crate::counters::{Count, PeerCount};
-use crate::forward::{self, PeerAnswer, Route};
+use crate::forward::{self, ForwardError, PeerAnswer, Route};
 use crate::gateway::{Function, Gateway};
 use crate::response::{self, Body, RejectReason, stamp};
 use crate::swrr::Target;
@@ -31,8 +31,18 @@ enum LocalFail {
 }
 
 impl Gateway {
-    /// Answers one HTTP request.
+    /// Answers one HTTP request. While the server stops, every answer says
+    /// `Connection: close` and new function calls are refused before running
+    /// (503 `shutting-down`: a peer runs its forward itself).
     pub async fn handle(self: Arc<Self>, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+        let mut resp = self.route(req, remote).await;
+        if self.shutting_down.load(Ordering::Relaxed) {
+            resp.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+        }
+        resp
+    }
+
+    async fn route(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
         let path = req.uri().path().to_string();
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (req.method(), segments.as_slice()) {
@@ -48,6 +58,13 @@ impl Gateway {
                 self.control_weights(req, remote, &name).await
             }
             (_, ["function", name, ..]) if !name.is_empty() => {
+                if self.shutting_down.load(Ordering::Relaxed) {
+                    return response::reject(
+                        &self.node_id,
+                        auth::claims_forwarded(req.headers()),
+                        RejectReason::ShuttingDown,
+                    );
+                }
                 let name = name.to_string();
                 self.function_call(req, &name).await
             }
@@ -228,28 +245,45 @@ impl Gateway {
             }
             Target::Peer(i) => {
                 f.counters.add_peer(i, PeerCount::Forwarded);
-                let Some(peer) = self.peers.get(i) else {
+                let (Some(peer), Some(guard)) = (self.peers.get(i), self.guards.get(i)) else {
                     return response::reject(me, false, RejectReason::PeerUnreachable);
                 };
-                let credential = match (self.scheme, self.verifier.pair_key(&peer.id)) {
-                    (crate::auth::Scheme::Mac, Some(k)) => crate::auth::Credential::Mac(k),
-                    _ => crate::auth::Credential::Signature(self.key.signing()),
-                };
-                let route = Route { sender: me, credential, receiver: &peer.id, address: peer.address };
-                let result = forward::forward(
-                    &self.client,
-                    route,
-                    &parts.method,
-                    path_q,
-                    &parts.headers,
-                    inv.body.clone(),
-                    self.forward_timeout,
-                )
-                .await;
-                let cause = match result {
-                    Ok(a) if !peer_refused(a.status) => return relay(a, me, &peer.id),
-                    Ok(_) => RejectReason::PeerRejected,
-                    Err(_) => RejectReason::PeerUnreachable,
+                let cause = match guard.admit(Instant::now()) {
+                    // Not sent (breaker open or in-flight cap full): the peer
+                    // cannot have run it.
+                    Err(_) => {
+                        f.counters.add_peer(i, PeerCount::Shed);
+                        RejectReason::PeerUnreachable
+                    }
+                    Ok(pass) => {
+                        let credential = match (self.scheme, self.verifier.pair_key(&peer.id)) {
+                            (crate::auth::Scheme::Mac, Some(k)) => crate::auth::Credential::Mac(k),
+                            _ => crate::auth::Credential::Signature(self.key.signing()),
+                        };
+                        let route = Route { sender: me, credential, receiver: &peer.id, address: peer.address };
+                        let result = forward::forward(
+                            &self.client,
+                            route,
+                            &parts.method,
+                            path_q,
+                            &parts.headers,
+                            inv.body.clone(),
+                            f.forward_timeout,
+                        )
+                        .await;
+                        pass.finish(result.is_ok());
+                        match result {
+                            Ok(a) if !peer_refused(a.status) => return relay(a, me, &peer.id),
+                            Ok(_) => RejectReason::PeerRejected,
+                            Err(ForwardError::NotSent(_)) => RejectReason::PeerUnreachable,
+                            // Sent and unanswered: the peer may be running it,
+                            // so it is never run here as well.
+                            Err(ForwardError::NoAnswer(_)) => {
+                                f.counters.add_peer(i, PeerCount::TimedOut);
+                                return response::reject(me, false, RejectReason::PeerTimeout);
+                            }
+                        }
+                    }
                 };
                 // Fall back to local execution if admission has room.
                 let (fallback, final_count) = match cause {
@@ -346,7 +380,8 @@ impl Gateway {
     }
 }
 
-/// Peer answers that mean "not run there": fall back or reject.
+/// Peer answers that mean "not run there" (refused before running: admission,
+/// authentication, unknown function, body too large): fall back or reject.
 fn peer_refused(s: StatusCode) -> bool {
     matches!(
         s,

@@ -34,12 +34,6 @@ impl Gateway {
             let _ = writeln!(o, "dfaas_local_total{{node=\"{node}\",function=\"{}\"}} {}", f.name, s.get(Count::Local));
         }
         header(&mut o, "dfaas_forwarded_total", "counter", "User requests the weights sent to each peer.");
-        header(
-            &mut o,
-            "dfaas_forward_fallbacks_total",
-            "counter",
-            "Forwards that failed and ran locally instead, by cause.",
-        );
         for (f, s) in &snaps {
             for (i, p) in self.peers.iter().enumerate() {
                 let _ = writeln!(
@@ -49,6 +43,16 @@ impl Gateway {
                     p.id,
                     s.peer(i, PeerCount::Forwarded)
                 );
+            }
+        }
+        header(
+            &mut o,
+            "dfaas_forward_fallbacks_total",
+            "counter",
+            "Forwards that failed and ran locally instead, by cause.",
+        );
+        for (f, s) in &snaps {
+            for (i, p) in self.peers.iter().enumerate() {
                 for (cause, c) in [
                     ("peer-rejected", PeerCount::FallbackRejected),
                     ("peer-unreachable", PeerCount::FallbackUnreachable),
@@ -63,7 +67,42 @@ impl Gateway {
                 }
             }
         }
-        header(&mut o, "dfaas_rejects_total", "counter", "Requests answered 503, by reason and origin.");
+        header(
+            &mut o,
+            "dfaas_forwards_shed_total",
+            "counter",
+            "Forwards not sent because the peer's breaker was open or its in-flight cap full.",
+        );
+        for (f, s) in &snaps {
+            for (i, p) in self.peers.iter().enumerate() {
+                let _ = writeln!(
+                    o,
+                    "dfaas_forwards_shed_total{{node=\"{node}\",function=\"{}\",peer=\"{}\"}} {}",
+                    f.name,
+                    p.id,
+                    s.peer(i, PeerCount::Shed)
+                );
+            }
+        }
+        header(&mut o, "dfaas_peer_in_flight", "gauge", "Forwards to each peer waiting for an answer.");
+        for (p, g) in self.peers.iter().zip(&self.guards) {
+            let _ = writeln!(o, "dfaas_peer_in_flight{{node=\"{node}\",peer=\"{}\"}} {}", p.id, g.in_flight());
+        }
+        header(&mut o, "dfaas_peer_breaker", "gauge", "Each peer's circuit breaker: 0 closed, 1 open, 2 half-open.");
+        for (p, g) in self.peers.iter().zip(&self.guards) {
+            let state = match g.breaker() {
+                crate::peer_guard::BreakerState::Closed => 0,
+                crate::peer_guard::BreakerState::Open => 1,
+                crate::peer_guard::BreakerState::HalfOpen => 2,
+            };
+            let _ = writeln!(o, "dfaas_peer_breaker{{node=\"{node}\",peer=\"{}\"}} {state}", p.id);
+        }
+        header(
+            &mut o,
+            "dfaas_rejects_total",
+            "counter",
+            "Requests answered 503 (504 for peer-timeout), by reason and origin.",
+        );
         for (f, s) in &snaps {
             let sum = |c: PeerCount| (0..self.peers.len()).map(|i| s.peer(i, c)).sum::<u64>();
             for (reason, origin, v) in [
@@ -72,6 +111,7 @@ impl Gateway {
                 ("capacity", "peer", s.get(Count::ReceivedCapacityRejects)),
                 ("peer-rejected", "user", sum(PeerCount::RejectedByPeer)),
                 ("peer-unreachable", "user", sum(PeerCount::Unreachable)),
+                ("peer-timeout", "user", sum(PeerCount::TimedOut)),
             ] {
                 let _ = writeln!(
                     o,
@@ -167,6 +207,37 @@ impl Gateway {
         for (code, v) in [("400", &c.bad_requests), ("404", &c.not_found), ("413", &c.too_large)] {
             let _ =
                 writeln!(o, "dfaas_http_errors_total{{node=\"{node}\",code=\"{code}\"}} {}", v.load(Ordering::Relaxed));
+        }
+        let cs = &self.conn_stats;
+        for (name, kind, help, v) in [
+            ("dfaas_connections_open", "gauge", "Client connections open now.", cs.open.load(Ordering::Relaxed) as u64),
+            (
+                "dfaas_connections_cap",
+                "gauge",
+                "Open connections allowed (after ulimit -n).",
+                cs.cap.load(Ordering::Relaxed) as u64,
+            ),
+            (
+                "dfaas_connections_accepted_total",
+                "counter",
+                "Client connections accepted.",
+                cs.accepted.load(Ordering::Relaxed),
+            ),
+            (
+                "dfaas_connections_evicted_total",
+                "counter",
+                "Idle connections closed at the cap to make room for a new one.",
+                cs.evicted.load(Ordering::Relaxed),
+            ),
+            (
+                "dfaas_connections_refused_total",
+                "counter",
+                "New connections closed at the cap because every open one was busy.",
+                cs.refused.load(Ordering::Relaxed),
+            ),
+        ] {
+            header(&mut o, name, kind, help);
+            let _ = writeln!(o, "{name}{{node=\"{node}\"}} {v}");
         }
         header(&mut o, "dfaas_ready", "gauge", "1 when at least one function can accept work.");
         let _ = writeln!(o, "dfaas_ready{{node=\"{node}\"}} {}", u8::from(self.is_ready()));

@@ -28,6 +28,11 @@ pub enum RejectReason {
     PeerRejected,
     /// The peer could not be reached and there was no local room.
     PeerUnreachable,
+    /// The forward was sent but brought no answer in time; it is not run
+    /// locally, since the peer may have run it (answered 504).
+    PeerTimeout,
+    /// The node is stopping and takes no new work.
+    ShuttingDown,
 }
 
 impl RejectReason {
@@ -38,6 +43,8 @@ impl RejectReason {
             RejectReason::Capacity => "capacity",
             RejectReason::PeerRejected => "peer-rejected",
             RejectReason::PeerUnreachable => "peer-unreachable",
+            RejectReason::PeerTimeout => "peer-timeout",
+            RejectReason::ShuttingDown => "shutting-down",
         }
     }
 }
@@ -98,9 +105,11 @@ pub fn stamp(
     }
 }
 
-/// A 503 reject with its reason.
+/// A reject with its reason: 503, or 504 for `peer-timeout`.
 pub fn reject(entry: &str, forwarded: bool, why: RejectReason) -> Response<Body> {
-    let mut r = text(StatusCode::SERVICE_UNAVAILABLE, format!("rejected: {}", why.as_str()));
+    let status =
+        if why == RejectReason::PeerTimeout { StatusCode::GATEWAY_TIMEOUT } else { StatusCode::SERVICE_UNAVAILABLE };
+    let mut r = text(status, format!("rejected: {}", why.as_str()));
     stamp(&mut r, entry, None, forwarded, Some(why));
     r
 }

@@ -1,16 +1,11 @@
 //! The accept loop, [`serve`] and the [`GatewayHandle`].
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -18,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::config::{ConfigError, NodeConfig};
 use crate::gateway::Gateway;
 use crate::keys::{KeyError, NodeKey};
+use crate::serve::ServeLimits;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -91,34 +87,32 @@ pub async fn serve_on(config: NodeConfig, listener: TcpListener) -> Result<Gatew
     Ok(GatewayHandle { gateway, addr, stop, task })
 }
 
-async fn accept_loop(gw: Arc<Gateway>, listener: TcpListener, mut stopped: watch::Receiver<bool>) {
-    let graceful = GracefulShutdown::new();
-    let mut builder = http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(gw.header_read_timeout).keep_alive(true);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, remote)) => {
-                    let _ = stream.set_nodelay(true);
-                    let gw = Arc::clone(&gw);
-                    let service = service_fn(move |req| {
-                        let gw = Arc::clone(&gw);
-                        async move { Ok::<_, Infallible>(gw.handle(req, remote).await) }
-                    });
-                    let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-                    tokio::spawn(async move {
-                        let _ = conn.await;
-                    });
-                }
-                // Out of file descriptors or a connection reset before accept:
-                // pause briefly and go on.
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-            },
-            _ = stopped.changed() => break,
-        }
-    }
-    gw.shutting_down.store(true, Ordering::Relaxed);
-    drop(listener);
-    let grace = gw.request_timeout + Duration::from_secs(1);
-    let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
+async fn accept_loop(gw: Arc<Gateway>, listener: TcpListener, stopped: watch::Receiver<bool>) {
+    let limits = ServeLimits {
+        max_connections: gw.max_connections,
+        // Forwards to each peer hold descriptors too.
+        reserve_fds: (gw.peers.len() * gw.forwarding_cap) as u64,
+        header_read: gw.header_read_timeout,
+        write: gw.write_timeout,
+        // A request is answered within request_timeout; then the next one's
+        // headers have header_read_timeout: longer silence is a dead client.
+        idle: gw.request_timeout + gw.header_read_timeout,
+        drain_notice: gw.drain_notice,
+        grace: gw.request_timeout + Duration::from_secs(1),
+    };
+    let stats = Arc::clone(&gw.conn_stats);
+    let stopping = Arc::clone(&gw);
+    let handler = move |req, remote| {
+        let gw = Arc::clone(&gw);
+        async move { gw.handle(req, remote).await }
+    };
+    crate::serve::serve(
+        listener,
+        limits,
+        stats,
+        stopped,
+        move || stopping.shutting_down.store(true, Ordering::Relaxed),
+        handler,
+    )
+    .await;
 }

@@ -40,9 +40,15 @@ async fn peer_shut_down_mid_run_falls_back_and_answers_everything() {
     .await
     .expect("load finished in time");
     assert_eq!(answers.len(), 2000);
-    let mut served_by_b = 0;
+    let (mut served_by_b, mut lost) = (0, 0);
     for a in &answers {
         let a = a.as_ref().expect("every request answered");
+        if a.status == StatusCode::GATEWAY_TIMEOUT {
+            // Sent to b as it closed, unanswered: never run on a as well.
+            assert_eq!(a.header("x-dfaas-reject-reason"), Some("peer-timeout"));
+            lost += 1;
+            continue;
+        }
         assert_eq!(a.status, StatusCode::OK, "{}", a.text());
         if a.header("x-dfaas-served-by") == Some("b") {
             served_by_b += 1;
@@ -52,13 +58,17 @@ async fn peer_shut_down_mid_run_falls_back_and_answers_everything() {
     assert_eq!(out.input, 2000);
     assert_eq!(out.local + out.forwarded[0], 2000);
     assert_eq!(out.forward_rejects, vec![0]);
+    assert_eq!(out.forward_lost, lost);
     let t = cl.node(0).totals("f").unwrap();
     let fell_back = t.peer(0, dfaas_runtime::counters::PeerCount::FallbackUnreachable)
         + t.peer(0, dfaas_runtime::counters::PeerCount::FallbackRejected);
     assert!((200..1000).contains(&served_by_b), "b served {served_by_b}");
-    assert_eq!(served_by_b + fell_back as usize, out.forwarded[0] as usize);
-    assert_eq!(out.processed as usize, 2000 - served_by_b);
-    println!("b served {served_by_b} before shutdown; {fell_back} forwards fell back to a");
+    // b drains: it answers what it read (503 while closing, then the
+    // connections close); at most the requests in flight then are lost.
+    assert!(lost <= 16, "{lost} forwards lost while b shut down");
+    assert_eq!(served_by_b + fell_back as usize + lost as usize, out.forwarded[0] as usize);
+    assert_eq!(out.processed as usize, 2000 - served_by_b - lost as usize);
+    println!("b served {served_by_b} before shutdown; {fell_back} forwards fell back to a; {lost} lost (504)");
     cl.shutdown().await;
 }
 

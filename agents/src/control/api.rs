@@ -3,7 +3,9 @@
 //! and `GET /outcome` answer a `NodeObservation` / `SlotOutcome` (or `null`
 //! before the first slot), `GET /history` a list of
 //! [`TickReport`](crate::TickReport)s, `GET /neighbors` a list of
-//! [`NeighborView`](crate::NeighborView)s, `POST /tick` a `TickReport`.
+//! [`NeighborView`](crate::NeighborView)s, `GET /overlay` the gossip
+//! counters ([`CounterSnapshot`](crate::CounterSnapshot), `null` without an
+//! overlay), `POST /tick` a `TickReport`.
 
 use dfaas_runtime::Weights;
 use serde::{Deserialize, Serialize};

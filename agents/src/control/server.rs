@@ -135,7 +135,8 @@ fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Full<B
 async fn handle(ctx: &ControlContext, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let known = ["/observation", "/outcome", "/history", "/weights", "/neighbors", "/decision", "/policy", "/tick"];
+    let known =
+        ["/observation", "/outcome", "/history", "/weights", "/neighbors", "/overlay", "/decision", "/policy", "/tick"];
     if !known.contains(&path.as_str()) {
         return error(StatusCode::NOT_FOUND, format!("no route {path}; routes: {}", known.join(", ")));
     }
@@ -157,6 +158,10 @@ async fn handle(ctx: &ControlContext, req: Request<Incoming>) -> Response<Full<B
             let views = SlotLoop::neighbor_views(ctx.overlay.as_ref(), &ctx.gateway.peer_ids(), &ctx.neighbor_config);
             reply(StatusCode::OK, &to_json(&views))
         }
+        (Method::GET, "/overlay") => match &ctx.overlay {
+            Some(o) => reply(StatusCode::OK, &to_json(&o.counters())),
+            None => reply(StatusCode::OK, &Value::Null),
+        },
         (Method::PUT, "/decision") => match read_body(req).await {
             Ok(b) => put_decision(ctx, &b),
             Err(r) => r,

@@ -1,6 +1,6 @@
 //! Overlay configuration.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use libp2p::multiaddr::Protocol;
@@ -27,6 +27,10 @@ pub struct OverlayConfig {
     /// Only these peers may connect and author accepted messages (`None`: anyone
     /// who passes the transport, i.e. anyone with the key if `psk` is set).
     pub allow_list: Option<HashSet<PeerId>>,
+    /// Node name → the peer id of that member's key (this node included).
+    /// A state naming a member is accepted only from that peer; empty: every
+    /// state is taken for what it claims (tests of the bare overlay).
+    pub members: HashMap<String, PeerId>,
     /// mDNS discovery on the LAN. Off by default: it multicasts on the real
     /// interface and finds nothing on loopback. Needs the `mdns` cargo feature.
     pub mdns: bool,
@@ -69,6 +73,7 @@ impl OverlayConfig {
             bootstrap: Vec::new(),
             psk: None,
             allow_list: None,
+            members: HashMap::new(),
             mdns: false,
             topic: STATE_TOPIC.into(),
             gossip_heartbeat: Duration::from_millis(500),

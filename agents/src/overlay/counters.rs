@@ -19,6 +19,7 @@ pub struct Counters {
     pub dropped_version: AtomicU64,
     pub dropped_invalid: AtomicU64,
     pub dropped_unauthorised: AtomicU64,
+    pub dropped_impersonation: AtomicU64,
     pub dropped_bytes: AtomicU64,
     pub connections_denied: AtomicU64,
     pub handshake_failed: AtomicU64,
@@ -45,6 +46,8 @@ pub struct CounterSnapshot {
     pub dropped_invalid: u64,
     /// Wrong claimed author, or an author not on the allow-list.
     pub dropped_unauthorised: u64,
+    /// States naming a member, authored by another member's key.
+    pub dropped_impersonation: u64,
     /// Payload bytes of all dropped messages.
     pub dropped_bytes: u64,
     /// Connections refused by the allow-list.
@@ -66,6 +69,7 @@ impl CounterSnapshot {
             + self.dropped_version
             + self.dropped_invalid
             + self.dropped_unauthorised
+            + self.dropped_impersonation
     }
 
     pub fn dropped_for(&self, reason: DropReason) -> u64 {
@@ -75,6 +79,7 @@ impl CounterSnapshot {
             DropReason::Version => self.dropped_version,
             DropReason::Invalid => self.dropped_invalid,
             DropReason::Unauthorised => self.dropped_unauthorised,
+            DropReason::Impersonation => self.dropped_impersonation,
         }
     }
 }
@@ -91,6 +96,7 @@ impl Counters {
             DropReason::Version => &self.dropped_version,
             DropReason::Invalid => &self.dropped_invalid,
             DropReason::Unauthorised => &self.dropped_unauthorised,
+            DropReason::Impersonation => &self.dropped_impersonation,
         };
         Self::add(c, 1);
         Self::add(&self.dropped_bytes, bytes as u64);
@@ -108,6 +114,7 @@ impl Counters {
             dropped_version: self.dropped_version.load(Relaxed),
             dropped_invalid: self.dropped_invalid.load(Relaxed),
             dropped_unauthorised: self.dropped_unauthorised.load(Relaxed),
+            dropped_impersonation: self.dropped_impersonation.load(Relaxed),
             dropped_bytes: self.dropped_bytes.load(Relaxed),
             connections_denied: self.connections_denied.load(Relaxed),
             handshake_failed: self.handshake_failed.load(Relaxed),

@@ -50,7 +50,11 @@ pub(crate) async fn start(
         counters: Arc::new(Counters::default()),
         peers: Mutex::new(HashMap::new()),
         listen_addrs: Mutex::new(Vec::new()),
-        neighbors: Mutex::new(NeighborTable::new(config.neighbors)),
+        neighbors: Mutex::new({
+            let mut table = NeighborTable::new(config.neighbors);
+            table.bind_members(config.members.clone());
+            table
+        }),
         events_lost: Default::default(),
     });
 
@@ -332,7 +336,15 @@ impl Task {
                 source_peer: format!("{source} (not on the allow-list)"),
             });
         }
-        NodeState::decode(&message.data, &source)
+        let state = NodeState::decode(&message.data, &source)?;
+        if let Some(expected) = lock(&self.shared.neighbors).impostor(&source, &state) {
+            return Err(DecodeError::Impersonation {
+                node: state.node,
+                expected: expected.to_string(),
+                source_peer: source.to_string(),
+            });
+        }
+        Ok(state)
     }
 
     #[cfg(feature = "mdns")]

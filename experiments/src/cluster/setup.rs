@@ -215,8 +215,8 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
         let key = dfaas_runtime::NodeKey::load_or_generate(dir.join(format!("{id}.key")))
             .with_context(|| format!("generating the node key of {id}"))?;
         pubkeys.push(key.public_b64());
-        let ident = dfaas_agent::NodeIdentity::load_or_generate(&dir.join(format!("{id}.p2p.key")))
-            .with_context(|| format!("generating the overlay key of {id}"))?;
+        // The overlay speaks with the member key.
+        let ident = dfaas_agent::NodeIdentity::from_member_key(&key);
         let f = funcs[i].clone();
         plans.push(NodePlan {
             id: id.clone(),
@@ -274,7 +274,7 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
         let predictor = live_predictor(s);
         observation_lines.push_str(&format!("predictor = {}\n", predictor.to_toml_inline()));
         let agent = format!(
-            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/127.0.0.1/tcp/{port}\"\nbootstrap = [{boot}]\nkey_file = \"{id}.p2p.key\"\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",
+            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/127.0.0.1/tcp/{port}\"\nbootstrap = [{boot}]\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",
             id = p.id,
             cap = p.capacity_rps,
             ctl = p.control,
@@ -350,12 +350,8 @@ mod tests {
             assert!(node.contains("max_concurrency = 6, queue = 0"), "{node}");
             let cfg = dfaas_agent::AgentConfig::load(&p.agent_toml).unwrap();
             assert_eq!(cfg.capacity_rps, f.capacity_rps);
-            // The agent file holds the pre-shared key, the key files the node's keys: owner only.
-            for secret in [
-                p.agent_toml.clone(),
-                dir.path().join(format!("{}.key", p.id)),
-                dir.path().join(format!("{}.p2p.key", p.id)),
-            ] {
+            // The agent file holds the pre-shared key, the key file the member key: owner only.
+            for secret in [p.agent_toml.clone(), dir.path().join(format!("{}.key", p.id))] {
                 assert_eq!(dfaas_runtime::keys::exposure(&secret), None, "{}", secret.display());
                 assert!(secret.exists());
             }

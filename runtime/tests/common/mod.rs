@@ -31,6 +31,12 @@ pub struct Cluster {
 impl Cluster {
     /// Binds every node, writes configs knowing every address, and serves.
     pub async fn start(plans: Vec<Plan>) -> Cluster {
+        Cluster::start_with_addresses(plans, &[]).await
+    }
+
+    /// As [`Cluster::start`], but members named in `replaced` are listed at
+    /// the given address instead of their node's (a fake or hung peer).
+    pub async fn start_with_addresses(plans: Vec<Plan>, replaced: &[(&str, SocketAddr)]) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let mut listeners = Vec::new();
         let mut addrs = Vec::new();
@@ -50,7 +56,7 @@ impl Cluster {
                 text.push_str(&format!(
                     "\n[[members]]\nid = \"{peer}\"\npublic_key = \"{}\"\naddress = \"{}\"\n",
                     keys[j].public_b64(),
-                    addrs[j]
+                    replaced.iter().find(|(id, _)| id == peer).map_or(addrs[j], |(_, a)| *a)
                 ));
             }
             let cfg = NodeConfig::from_toml_str(&text, dir.path().join(format!("{}.toml", p.id)))
