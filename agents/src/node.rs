@@ -214,6 +214,16 @@ impl AgentHandle {
         self.control.local_addr()
     }
 
+    /// A client of this agent's control API, with the node's token.
+    pub fn control_client(&self, timeout: Duration) -> crate::ControlClient {
+        crate::ControlClient::new(self.control_addr(), timeout).with_token(self.runtime.control_token())
+    }
+
+    /// The node's control token (for raw HTTP calls: `Authorization: Bearer …`).
+    pub fn control_token(&self) -> String {
+        self.runtime.control_token().to_string()
+    }
+
     pub fn gateway(&self) -> Arc<Gateway> {
         self.runtime.gateway()
     }

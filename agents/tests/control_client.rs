@@ -20,7 +20,7 @@ async fn every_route_answers_its_type() {
     let mut cfg = AgentConfig::new(rt, "f", 10.0);
     cfg.clock = Clock::External;
     let agent = run_agent_on(cfg, listener).await.unwrap();
-    let ctl = ControlClient::new(agent.control_addr(), Duration::from_secs(5));
+    let ctl = agent.control_client(Duration::from_secs(5));
 
     assert_eq!(ctl.observation().await.unwrap(), None, "nothing before the first slot");
     assert_eq!(ctl.outcome().await.unwrap(), None);
@@ -56,7 +56,7 @@ async fn a_timer_clocked_agent_refuses_tick_with_409() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, listener) = solo(dir.path()).await;
     let agent = run_agent_on(AgentConfig::new(rt, "f", 10.0), listener).await.unwrap();
-    let ctl = ControlClient::new(agent.control_addr(), Duration::from_secs(5));
+    let ctl = agent.control_client(Duration::from_secs(5));
     let e = ctl.tick(None).await.unwrap_err();
     assert_eq!(e.status(), Some(409), "{e}");
     assert!(e.to_string().contains("clock = \"external\""), "{e}");
@@ -118,7 +118,7 @@ async fn a_model_path_leaks_nothing_and_blocks_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, listener) = solo(dir.path()).await;
     let agent = run_agent_on(AgentConfig::new(rt, "f", 10.0), listener).await.unwrap();
-    let ctl = ControlClient::new(agent.control_addr(), Duration::from_secs(5));
+    let ctl = agent.control_client(Duration::from_secs(5));
     let model = |p: &std::path::Path| PolicyBody { policy: None, model: Some(p.to_path_buf()) };
 
     let secret = dir.path().join("secret.seed");

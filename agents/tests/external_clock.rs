@@ -2,9 +2,8 @@
 //! timer-clocked agent refuses `POST /tick`.
 
 mod common;
-use common::solo;
+use common::{Ctl, Endpoint, solo};
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,12 +13,12 @@ use hyper::{Method, Request, StatusCode};
 
 type Client = dfaas_runtime::client::HttpClient;
 
-async fn call(c: &Client, addr: SocketAddr, method: Method, path: &str, body: &str) -> (StatusCode, String) {
-    let req = Request::builder()
-        .method(method)
-        .uri(format!("http://{addr}{path}"))
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap();
+async fn call(c: &Client, to: impl Endpoint, method: Method, path: &str, body: &str) -> (StatusCode, String) {
+    let mut req = Request::builder().method(method).uri(format!("http://{}{path}", to.addr()));
+    if let Some(t) = to.token() {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = req.body(Full::new(Bytes::from(body.to_string()))).unwrap();
     let fut = async {
         let resp = c.request(req).await.unwrap();
         let status = resp.status();
@@ -37,14 +36,13 @@ async fn external_clock_ends_slots_on_tick_only() {
     cfg.slot_seconds = 0.1;
     cfg.clock = Clock::External;
     let agent = run_agent_on(cfg, listener).await.unwrap();
-    let (c, ctl, gw) =
-        (dfaas_runtime::client::build(Duration::from_secs(2)), agent.control_addr(), agent.runtime_addr());
+    let (c, ctl, gw) = (dfaas_runtime::client::build(Duration::from_secs(2)), Ctl::of(&agent), agent.runtime_addr());
 
     // No timer: after several slot lengths, still no slot ended.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(*agent.shared().slot.lock().unwrap(), 0, "an external clock never ticks on its own");
 
-    let (st, body) = call(&c, ctl, Method::POST, "/tick", "").await;
+    let (st, body) = call(&c, &ctl, Method::POST, "/tick", "").await;
     assert_eq!(st, StatusCode::OK, "{body}");
     let r: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
@@ -57,7 +55,7 @@ async fn external_clock_ends_slots_on_tick_only() {
         assert_eq!(st, StatusCode::OK);
     }
     // The decision in the body applies to the slot that starts now.
-    let (st, body) = call(&c, ctl, Method::POST, "/tick", "[0.25, 0.75]").await;
+    let (st, body) = call(&c, &ctl, Method::POST, "/tick", "[0.25, 0.75]").await;
     assert_eq!(st, StatusCode::OK, "{body}");
     let r: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(r["slot"], 1);
@@ -68,12 +66,12 @@ async fn external_clock_ends_slots_on_tick_only() {
     assert_eq!(*agent.shared().slot.lock().unwrap(), 2);
 
     for bad in ["{not json", "[0.5, 0.6]", "[1.0]"] {
-        let (st, body) = call(&c, ctl, Method::POST, "/tick", bad).await;
+        let (st, body) = call(&c, &ctl, Method::POST, "/tick", bad).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
     assert_eq!(*agent.shared().slot.lock().unwrap(), 2, "a rejected tick ends no slot");
     // Without a decision the policy decides again (all-local for a lone node).
-    let (_, body) = call(&c, ctl, Method::POST, "/tick", "").await;
+    let (_, body) = call(&c, &ctl, Method::POST, "/tick", "").await;
     let r: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!((r["external"].as_bool(), r["fractions"].clone()), (Some(false), serde_json::json!([1.0, 0.0])));
     agent.shutdown().await;
@@ -88,7 +86,7 @@ async fn timer_clock_refuses_tick() {
     assert_eq!(cfg.clock, Clock::Timer, "the timer stays the default");
     let agent = run_agent_on(cfg, listener).await.unwrap();
     let c = dfaas_runtime::client::build(Duration::from_secs(2));
-    let (st, body) = call(&c, agent.control_addr(), Method::POST, "/tick", "").await;
+    let (st, body) = call(&c, &Ctl::of(&agent), Method::POST, "/tick", "").await;
     assert_eq!(st, StatusCode::CONFLICT, "{body}");
     assert!(body.contains("external"), "{body}");
     // The timer still ends slots by itself.

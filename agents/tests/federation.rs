@@ -2,6 +2,9 @@
 //! slack-proportional (the DFaaS CloudNet 2021 setting), the control API, and
 //! agent config parsing.
 
+mod common;
+
+use common::{Ctl, Endpoint};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -21,16 +24,16 @@ fn client() -> Client {
 
 async fn call(
     c: &Client,
-    addr: SocketAddr,
+    to: impl Endpoint,
     method: Method,
     path: &str,
     body: &str,
 ) -> Result<(StatusCode, String), String> {
-    let req = Request::builder()
-        .method(method)
-        .uri(format!("http://{addr}{path}"))
-        .body(Full::new(Bytes::from(body.to_string())))
-        .map_err(|e| e.to_string())?;
+    let mut req = Request::builder().method(method).uri(format!("http://{}{path}", to.addr()));
+    if let Some(t) = to.token() {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = req.body(Full::new(Bytes::from(body.to_string()))).map_err(|e| e.to_string())?;
     let fut = async {
         let resp = c.request(req).await.map_err(|e| format!("{e:?}"))?;
         let status = resp.status();
@@ -102,7 +105,7 @@ async fn three_nodes_slack_proportional_forwards_the_excess() {
     loop {
         let mut ok = true;
         for a in &agents {
-            let (st, body) = call(&c, a.control_addr(), Method::GET, "/neighbors", "").await.unwrap();
+            let (st, body) = call(&c, &Ctl::of(a), Method::GET, "/neighbors", "").await.unwrap();
             assert_eq!(st, StatusCode::OK);
             let v: serde_json::Value = serde_json::from_str(&body).unwrap();
             ok &= v.as_array().unwrap().iter().all(|n| n["available"] == true);
@@ -210,38 +213,60 @@ async fn control_api_answers_every_route_and_rejects_bad_input() {
     cfg.slot_seconds = 0.2;
     let agent = run_agent_on(cfg, listener).await.unwrap();
     let c = client();
-    let ctl = agent.control_addr();
+    let ctl = Ctl::of(&agent);
     // Wait for the first slot.
     let deadline = Instant::now() + Duration::from_secs(5);
     while fractions(&agent).0 < 1 {
         assert!(Instant::now() < deadline, "no slot in 5 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    for route in ["/observation", "/outcome", "/weights", "/neighbors"] {
-        let (st, body) = call(&c, ctl, Method::GET, route, "").await.unwrap();
+    // Without the node's token nothing is read or changed; nor with it from a
+    // page whose DNS name was rebound to 127.0.0.1 (its Host is not loopback).
+    for (m, route, body) in
+        [(Method::GET, "/weights", ""), (Method::PUT, "/decision", "[0.0, 1.0]"), (Method::PUT, "/policy", "all-local")]
+    {
+        let (st, _) = call(&c, ctl.addr, m, route, body).await.unwrap();
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{route} without the token");
+    }
+    let rebound = tokio::task::spawn_blocking({
+        let (addr, token) = (ctl.addr, ctl.token.clone());
+        move || {
+            use std::io::{Read, Write};
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            write!(s, "GET /weights HTTP/1.1\r\nHost: attacker.example:{}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n", addr.port()).unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            out
+        }
+    })
+    .await
+    .unwrap();
+    assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+    for route in ["/observation", "/outcome", "/weights", "/neighbors", "/overlay"] {
+        let (st, body) = call(&c, &ctl, Method::GET, route, "").await.unwrap();
         assert_eq!(st, StatusCode::OK, "{route}: {body}");
         serde_json::from_str::<serde_json::Value>(&body).unwrap_or_else(|e| panic!("{route}: {e}: {body}"));
     }
-    let (_, obs) = call(&c, ctl, Method::GET, "/observation", "").await.unwrap();
+    let (_, obs) = call(&c, &ctl, Method::GET, "/observation", "").await.unwrap();
     let obs: serde_json::Value = serde_json::from_str(&obs).unwrap();
     assert_eq!(obs["capacity"], 2.0, "{obs}"); // 10 rps × 0.2 s
 
     for bad in ["{not json", "[0.5, 0.6]", "[1.0]", "[-0.5, 1.5]", "{\"x\": 1}", "[\"a\", 0]", "[1.0, 0.0, 0.0]"] {
-        let (st, body) = call(&c, ctl, Method::PUT, "/decision", bad).await.unwrap();
+        let (st, body) = call(&c, &ctl, Method::PUT, "/decision", bad).await.unwrap();
         assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert!(body.contains("error"), "{body}");
     }
     for bad in ["no-such-policy", "{\"policy\": \"oracle\"}", "", "{\"model\": \"/nonexistent.dfpolicy\"}"] {
-        let (st, body) = call(&c, ctl, Method::PUT, "/policy", bad).await.unwrap();
+        let (st, body) = call(&c, &ctl, Method::PUT, "/policy", bad).await.unwrap();
         assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
-    let (st, _) = call(&c, ctl, Method::GET, "/nope", "").await.unwrap();
+    let (st, _) = call(&c, &ctl, Method::GET, "/nope", "").await.unwrap();
     assert_eq!(st, StatusCode::NOT_FOUND);
-    let (st, _) = call(&c, ctl, Method::DELETE, "/weights", "").await.unwrap();
+    let (st, _) = call(&c, &ctl, Method::DELETE, "/weights", "").await.unwrap();
     assert_eq!(st, StatusCode::METHOD_NOT_ALLOWED);
 
     // An external decision applies to the next slot only.
-    let (st, body) = call(&c, ctl, Method::PUT, "/decision", "{\"fractions\": [0.25, 0.75]}").await.unwrap();
+    let (st, body) = call(&c, &ctl, Method::PUT, "/decision", "{\"fractions\": [0.25, 0.75]}").await.unwrap();
     assert_eq!(st, StatusCode::OK, "{body}");
     let slot = fractions(&agent).0;
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -258,9 +283,9 @@ async fn control_api_answers_every_route_and_rejects_bad_input() {
     }
     assert_eq!(fractions(&agent).1.unwrap(), vec![1.0, 0.0], "back to the policy");
 
-    let (st, body) = call(&c, ctl, Method::PUT, "/policy", "all-local").await.unwrap();
+    let (st, body) = call(&c, &ctl, Method::PUT, "/policy", "all-local").await.unwrap();
     assert_eq!((st, body.contains("all-local")), (StatusCode::OK, true), "{body}");
-    let (st, _) = call(&c, ctl, Method::PUT, "/policy", "{\"policy\": \"slack-proportional\"}").await.unwrap();
+    let (st, _) = call(&c, &ctl, Method::PUT, "/policy", "{\"policy\": \"slack-proportional\"}").await.unwrap();
     assert_eq!(st, StatusCode::OK);
     agent.shutdown().await;
 }

@@ -50,7 +50,7 @@ fn agents(rt: &tokio::runtime::Runtime, s: &Scenario, dir: &Path) -> (Vec<Option
         set_external_clock(&p.agent_toml).unwrap();
         let cfg = AgentConfig::load(&p.agent_toml).unwrap();
         let h = rt.block_on(run_agent(cfg)).unwrap();
-        addrs.push(AgentAddr { control: h.control_addr(), gateway: h.runtime_addr() });
+        addrs.push(AgentAddr { control: h.control_addr(), gateway: h.runtime_addr(), token: h.control_token() });
         handles.push(Some(h));
     }
     (handles, addrs)
@@ -167,7 +167,7 @@ fn an_agent_that_never_answers_is_reported_and_steps_return() {
     // node_3's control API and gateway accept connections and never answer.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = silent.local_addr().unwrap();
-    addrs[2] = AgentAddr { control: addr, gateway: addr };
+    addrs[2] = AgentAddr { control: addr, gateway: addr, token: "unused-token-0123456789".into() };
     let mut o = opts();
     o.ready_timeout = Duration::from_secs(2);
     let t0 = Instant::now();
@@ -203,7 +203,7 @@ fn timer_clocked_agents_are_refused_at_reset() {
     let mut addrs = Vec::new();
     for p in &plans {
         let h = rt.block_on(run_agent(AgentConfig::load(&p.agent_toml).unwrap())).unwrap();
-        addrs.push(AgentAddr { control: h.control_addr(), gateway: h.runtime_addr() });
+        addrs.push(AgentAddr { control: h.control_addr(), gateway: h.runtime_addr(), token: h.control_token() });
         handles.push(h);
     }
     let mut o = opts();

@@ -1,9 +1,9 @@
-//! Authentication of forwarded requests.
+//! Authentication of forwarded requests and of their answers.
 //!
 //! The sender adds `X-Dfaas-From` (its node id), `X-Dfaas-Timestamp` (Unix
 //! milliseconds), `X-Dfaas-Nonce` and one proof over [`signing_message`]
-//! (sender and receiver ids, method, path with query, timestamp, nonce and
-//! the SHA-256 of the body):
+//! (sender and receiver ids, method, path with query, `Content-Type`,
+//! timestamp, nonce and the SHA-256 of the body):
 //!
 //! - `X-Dfaas-Mac` (scheme `mac`, the default): base64 HMAC-SHA256 under the
 //!   key the two members share ([`PairKey`], derived from their Ed25519 node
@@ -15,6 +15,14 @@
 //! The receiver accepts either: it checks that the sender is a member, the
 //! timestamp is within the freshness window, the proof is valid, and the
 //! proof was not seen before (replay).
+//!
+//! Every answer to a request that carries the forwarding headers, refusals
+//! included, is proven back ([`answer_message`]: responder, sender,
+//! timestamp and nonce of the request, status, `Content-Type`,
+//! `X-Dfaas-Served-By`, `X-Dfaas-Reject-Reason`, SHA-256 of the body) with
+//! `X-Dfaas-Answer-Mac` (the request had a MAC) or `X-Dfaas-Answer-Signature`.
+//! The sender relays only a proven answer: a relay between two members can
+//! neither rewrite a request nor its answer.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
@@ -127,22 +135,37 @@ pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
-/// The authenticated bytes.
+/// What a forward's proof covers besides the body.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestParts<'a> {
+    pub method: &'a str,
+    /// Path with query.
+    pub path: &'a str,
+    /// The `Content-Type` the function will see (empty if none).
+    pub content_type: &'a [u8],
+}
+
+/// The authenticated bytes of a forwarded request.
 pub fn signing_message(
     sender: &str,
     receiver: &str,
-    method: &str,
-    path: &str,
+    req: RequestParts<'_>,
     timestamp_ms: u64,
     nonce: &str,
     body: &[u8],
 ) -> Vec<u8> {
-    let mut m = Vec::with_capacity(128 + sender.len() + receiver.len() + path.len());
-    m.extend_from_slice(b"dfaas-forward-v2\0");
+    let mut m = Vec::with_capacity(160 + sender.len() + receiver.len() + req.path.len());
+    m.extend_from_slice(b"dfaas-forward-v3\0");
     let ts = timestamp_ms.to_string();
-    for part in
-        [sender.as_bytes(), receiver.as_bytes(), method.as_bytes(), path.as_bytes(), ts.as_bytes(), nonce.as_bytes()]
-    {
+    for part in [
+        sender.as_bytes(),
+        receiver.as_bytes(),
+        req.method.as_bytes(),
+        req.path.as_bytes(),
+        req.content_type,
+        ts.as_bytes(),
+        nonce.as_bytes(),
+    ] {
         m.extend_from_slice(part);
         m.push(0);
     }
@@ -156,23 +179,95 @@ fn mac_tag(key: &PairKey, message: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// The four headers `(name, value)` that authenticate a forward.
+/// The four headers `(name, value)` that authenticate a forward, and the
+/// [`Claim`] its answer must be bound to.
 pub fn sign(
     credential: Credential<'_>,
     sender: &str,
     receiver: &str,
-    method: &str,
-    path: &str,
+    req: RequestParts<'_>,
     body: &[u8],
-) -> [(&'static str, String); 4] {
+) -> ([(&'static str, String); 4], Claim) {
     let ts = now_ms();
     let nonce = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_string();
-    let message = signing_message(sender, receiver, method, path, ts, &nonce, body);
-    let proof = match credential {
-        Credential::Signature(key) => (H_SIGNATURE, B64.encode(key.sign(&message).to_bytes())),
-        Credential::Mac(key) => (H_MAC, B64.encode(mac_tag(key, &message))),
+    let message = signing_message(sender, receiver, req, ts, &nonce, body);
+    let (proof, mac) = match credential {
+        Credential::Signature(key) => ((H_SIGNATURE, B64.encode(key.sign(&message).to_bytes())), false),
+        Credential::Mac(key) => ((H_MAC, B64.encode(mac_tag(key, &message))), true),
     };
-    [(H_FROM, sender.to_string()), (H_TIMESTAMP, ts.to_string()), (H_NONCE, nonce), proof]
+    let claim = Claim { from: sender.to_string(), timestamp_ms: ts, nonce: nonce.clone(), mac };
+    ([(H_FROM, sender.to_string()), (H_TIMESTAMP, ts.to_string()), (H_NONCE, nonce), proof], claim)
+}
+
+/// Header with the base64 HMAC-SHA256 tag of an answer under the pair key.
+pub const H_ANSWER_MAC: &str = "x-dfaas-answer-mac";
+/// Header with the base64 Ed25519 signature of an answer by the responder.
+pub const H_ANSWER_SIGNATURE: &str = "x-dfaas-answer-signature";
+
+/// A forwarded request as its headers present it: what its answer is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The node that says it sent it.
+    pub from: String,
+    pub timestamp_ms: u64,
+    pub nonce: String,
+    /// Proven with a MAC (the answer then is too, when the pair key exists).
+    pub mac: bool,
+}
+
+impl Claim {
+    /// The claim of a request's forwarding headers, if it has them all.
+    pub fn of(headers: &HeaderMap) -> Option<Claim> {
+        let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
+        Some(Claim {
+            from: get(H_FROM)?.to_string(),
+            timestamp_ms: get(H_TIMESTAMP)?.trim().parse().ok()?,
+            nonce: get(H_NONCE)?.chars().take(64).collect(),
+            mac: headers.contains_key(H_MAC),
+        })
+    }
+}
+
+/// What an answer's proof covers: the request it answers (sender, receiver,
+/// timestamp, nonce), its status, the headers a user acts on and its body.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerParts<'a> {
+    pub status: u16,
+    pub content_type: &'a [u8],
+    pub served_by: &'a [u8],
+    pub reject_reason: &'a [u8],
+    pub body: &'a [u8],
+}
+
+/// The authenticated bytes of an answer from `responder` to `claim`.
+pub fn answer_message(responder: &str, claim: &Claim, a: AnswerParts<'_>) -> Vec<u8> {
+    let mut m = Vec::with_capacity(192);
+    m.extend_from_slice(b"dfaas-answer-v1\0");
+    let (ts, status) = (claim.timestamp_ms.to_string(), a.status.to_string());
+    for part in [
+        responder.as_bytes(),
+        claim.from.as_bytes(),
+        ts.as_bytes(),
+        claim.nonce.as_bytes(),
+        status.as_bytes(),
+        a.content_type,
+        a.served_by,
+        a.reject_reason,
+    ] {
+        m.extend_from_slice(part);
+        m.push(0);
+    }
+    m.extend_from_slice(&Sha256::digest(a.body));
+    m
+}
+
+/// Why an answer from a peer was not believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerFailure {
+    #[error("the answer carries no proof")]
+    Missing,
+    #[error("the answer's proof does not verify")]
+    Bad,
 }
 
 /// Whether a request claims to be forwarded (carries any of the headers).
@@ -276,8 +371,44 @@ impl Verifier {
         self.members.get(id).and_then(|k| k.pair.as_ref())
     }
 
+    /// The header proving this node's answer to `claim`: a MAC when the
+    /// request was proven with one and the sender is a member, else an
+    /// Ed25519 signature with this node's key (also for refusals of
+    /// requests that did not verify).
+    pub fn answer_proof(&self, key: &SigningKey, claim: &Claim, a: AnswerParts<'_>) -> (&'static str, String) {
+        let message = answer_message(&self.me, claim, a);
+        match self.pair_key(&claim.from).filter(|_| claim.mac) {
+            Some(k) => (H_ANSWER_MAC, B64.encode(mac_tag(k, &message))),
+            None => (H_ANSWER_SIGNATURE, B64.encode(key.sign(&message).to_bytes())),
+        }
+    }
+
+    /// Checks that `headers` prove an answer of member `peer` to `claim`.
+    pub fn verify_answer(
+        &self,
+        peer: &str,
+        claim: &Claim,
+        headers: &HeaderMap,
+        a: AnswerParts<'_>,
+    ) -> Result<(), AnswerFailure> {
+        let known = self.members.get(peer).ok_or(AnswerFailure::Bad)?;
+        let decode = |h: &str| headers.get(h).and_then(|v| B64.decode(v.as_bytes()).ok());
+        let message = answer_message(peer, claim, a);
+        if let Some(tag) = decode(H_ANSWER_MAC) {
+            let key = known.pair.as_ref().ok_or(AnswerFailure::Bad)?;
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.bytes()).expect("HMAC takes any key length");
+            mac.update(&message);
+            return mac.verify_slice(&tag).map_err(|_| AnswerFailure::Bad);
+        }
+        if let Some(sig) = decode(H_ANSWER_SIGNATURE) {
+            let sig: [u8; 64] = sig.try_into().map_err(|_| AnswerFailure::Bad)?;
+            return known.public.verify_strict(&message, &Signature::from_bytes(&sig)).map_err(|_| AnswerFailure::Bad);
+        }
+        Err(AnswerFailure::Missing)
+    }
+
     /// Verifies a forwarded request; returns the sender's id.
-    pub fn verify(&self, headers: &HeaderMap, method: &str, path: &str, body: &[u8]) -> Result<String, AuthFailure> {
+    pub fn verify(&self, headers: &HeaderMap, req: RequestParts<'_>, body: &[u8]) -> Result<String, AuthFailure> {
         let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).ok_or(AuthFailure::Malformed);
         let from = get(H_FROM)?;
         let ts: u64 = get(H_TIMESTAMP)?.trim().parse().map_err(|_| AuthFailure::Malformed)?;
@@ -296,7 +427,7 @@ impl Verifier {
         if now.abs_diff(ts) > self.window_ms {
             return Err(AuthFailure::Stale);
         }
-        let message = signing_message(from, &self.me, method, path, ts, nonce, body);
+        let message = signing_message(from, &self.me, req, ts, nonce, body);
         let seen_key = match proof {
             Proof::Mac(tag) => {
                 let key = known.pair.as_ref().ok_or(AuthFailure::BadSignature)?;
@@ -356,6 +487,10 @@ mod tests {
         m
     }
 
+    fn req<'a>(method: &'a str, path: &'a str) -> RequestParts<'a> {
+        RequestParts { method, path, content_type: b"" }
+    }
+
     fn both(s: &Setup) -> [Credential<'_>; 2] {
         [Credential::Signature(&s.a), Credential::Mac(&s.pair)]
     }
@@ -364,9 +499,9 @@ mod tests {
     fn good_then_replay() {
         let s = setup();
         for c in both(&s) {
-            let h = headers(sign(c, "a", "b", "POST", "/function/f", b"x"));
-            assert_eq!(s.v.verify(&h, "POST", "/function/f", b"x"), Ok("a".into()), "{c:?}");
-            assert_eq!(s.v.verify(&h, "POST", "/function/f", b"x"), Err(AuthFailure::Replay), "{c:?}");
+            let h = headers(sign(c, "a", "b", req("POST", "/function/f"), b"x").0);
+            assert_eq!(s.v.verify(&h, req("POST", "/function/f"), b"x"), Ok("a".into()), "{c:?}");
+            assert_eq!(s.v.verify(&h, req("POST", "/function/f"), b"x"), Err(AuthFailure::Replay), "{c:?}");
         }
     }
 
@@ -414,23 +549,23 @@ mod tests {
     fn tampering_and_strangers_fail() {
         let s = setup();
         for c in both(&s) {
-            let h = headers(sign(c, "a", "b", "POST", "/function/f", b"x"));
-            assert_eq!(s.v.verify(&h, "POST", "/function/f", b"y"), Err(AuthFailure::BadSignature));
-            assert_eq!(s.v.verify(&h, "POST", "/function/g", b"x"), Err(AuthFailure::BadSignature));
-            let other = headers(sign(c, "a", "c", "POST", "/function/f", b"x"));
-            assert_eq!(s.v.verify(&other, "POST", "/function/f", b"x"), Err(AuthFailure::BadSignature));
-            let stranger = headers(sign(c, "z", "b", "POST", "/function/f", b"x"));
-            assert_eq!(s.v.verify(&stranger, "POST", "/function/f", b"x"), Err(AuthFailure::UnknownSender));
+            let h = headers(sign(c, "a", "b", req("POST", "/function/f"), b"x").0);
+            assert_eq!(s.v.verify(&h, req("POST", "/function/f"), b"y"), Err(AuthFailure::BadSignature));
+            assert_eq!(s.v.verify(&h, req("POST", "/function/g"), b"x"), Err(AuthFailure::BadSignature));
+            let other = headers(sign(c, "a", "c", req("POST", "/function/f"), b"x").0);
+            assert_eq!(s.v.verify(&other, req("POST", "/function/f"), b"x"), Err(AuthFailure::BadSignature));
+            let stranger = headers(sign(c, "z", "b", req("POST", "/function/f"), b"x").0);
+            assert_eq!(s.v.verify(&stranger, req("POST", "/function/f"), b"x"), Err(AuthFailure::UnknownSender));
             let mut stale = h.clone();
             stale.insert(H_TIMESTAMP, HeaderValue::from_static("1000"));
-            assert_eq!(s.v.verify(&stale, "POST", "/function/f", b"x"), Err(AuthFailure::Stale));
+            assert_eq!(s.v.verify(&stale, req("POST", "/function/f"), b"x"), Err(AuthFailure::Stale));
             let mut junk = h.clone();
             for p in [H_SIGNATURE, H_MAC] {
                 if junk.contains_key(p) {
                     junk.insert(p, HeaderValue::from_static("!!"));
                 }
             }
-            assert_eq!(s.v.verify(&junk, "POST", "/function/f", b"x"), Err(AuthFailure::Malformed));
+            assert_eq!(s.v.verify(&junk, req("POST", "/function/f"), b"x"), Err(AuthFailure::Malformed));
         }
     }
 
@@ -441,11 +576,11 @@ mod tests {
         let z = SigningKey::from_bytes(&[9; 32]);
         let b_public = SigningKey::from_bytes(&[8; 32]).verifying_key();
         let forged = PairKey::derive("a", &z, "b", &b_public).unwrap();
-        let h = headers(sign(Credential::Mac(&forged), "a", "b", "POST", "/function/f", b"x"));
-        assert_eq!(s.v.verify(&h, "POST", "/function/f", b"x"), Err(AuthFailure::BadSignature));
+        let h = headers(sign(Credential::Mac(&forged), "a", "b", req("POST", "/function/f"), b"x").0);
+        assert_eq!(s.v.verify(&h, req("POST", "/function/f"), b"x"), Err(AuthFailure::BadSignature));
         // Both proofs at once is ambiguous: refused.
-        let mut h = headers(sign(Credential::Mac(&s.pair), "a", "b", "POST", "/function/f", b"x"));
+        let mut h = headers(sign(Credential::Mac(&s.pair), "a", "b", req("POST", "/function/f"), b"x").0);
         h.insert(H_SIGNATURE, HeaderValue::from_static("AAAA"));
-        assert_eq!(s.v.verify(&h, "POST", "/function/f", b"x"), Err(AuthFailure::Malformed));
+        assert_eq!(s.v.verify(&h, req("POST", "/function/f"), b"x"), Err(AuthFailure::Malformed));
     }
 }

@@ -4,6 +4,7 @@
 //! node_id = "n1"
 //! listen = "127.0.0.1:8081"
 //! key_file = "n1.key"            # relative to this file; generated if missing
+//! control_token_file = "n1.control.token"  # default <node_id>.control.token; generated if missing
 //! max_body_bytes = 1048576       # larger request bodies get 413
 //! max_connections = 1024         # open client connections (kept below ulimit -n)
 //!
@@ -74,6 +75,12 @@ pub struct NodeConfig {
     /// Ed25519 node key file (see [`crate::keys`]); relative paths are
     /// resolved against the config file's folder.
     pub key_file: PathBuf,
+    /// The bearer token of the node's control endpoints (the gateway's
+    /// `/control/weights` and the agent's control API): a file holding it,
+    /// generated (mode 0600) on first start. Default `<node_id>.control.token`
+    /// beside this config; relative paths are resolved against its folder.
+    #[serde(default)]
+    pub control_token_file: Option<PathBuf>,
     /// Largest accepted request body, bytes (413 above it).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: u64,
@@ -348,6 +355,11 @@ impl NodeConfig {
         if let Some(dir) = file.parent().filter(|_| cfg.key_file.is_relative()) {
             cfg.key_file = dir.join(&cfg.key_file);
         }
+        let token = cfg.control_token_file.take().unwrap_or_else(|| format!("{}.control.token", cfg.node_id).into());
+        cfg.control_token_file = Some(match file.parent() {
+            Some(dir) if token.is_relative() => dir.join(token),
+            _ => token,
+        });
         cfg.validate()?;
         Ok(cfg)
     }

@@ -55,9 +55,12 @@ pub enum PeerCount {
     /// Sent, but no answer came in time: answered 504 `peer-timeout`, never
     /// run locally (the peer may have run it).
     TimedOut,
+    /// The answer failed authentication: answered 502 `peer-unauthenticated`,
+    /// never run locally.
+    BadAnswer,
 }
 
-const N_PEER: usize = 7;
+const N_PEER: usize = 8;
 
 #[derive(Debug)]
 struct Counts {
@@ -171,7 +174,8 @@ impl FunctionCounters {
     /// `input = local + Σ forwarded + rejected`; a forward that fell back to
     /// local execution stays counted as forwarded; `forward_rejects` are
     /// forwards answered `peer-rejected` or `peer-unreachable`; `forward_lost`
-    /// forwards that brought no answer (`peer-timeout`); `processed`
+    /// forwards that brought no (authentic) answer (`peer-timeout`,
+    /// `peer-unauthenticated`); `processed`
     /// counts runs on this node that answered (own, fallback and received);
     /// `response_time_s` is the mean latency of served user requests.
     pub fn take_slot(&self) -> SlotOutcome {
@@ -184,7 +188,9 @@ impl FunctionCounters {
             rejected: sat32(s.get(Count::PolicyRejects)),
             local_rejects: sat32(s.get(Count::LocalCapacityRejects)),
             forward_rejects: per_peer(&|p| s.peer(p, PeerCount::RejectedByPeer) + s.peer(p, PeerCount::Unreachable)),
-            forward_lost: sat32((0..self.peers).map(|p| s.peer(p, PeerCount::TimedOut)).sum()),
+            forward_lost: sat32(
+                (0..self.peers).map(|p| s.peer(p, PeerCount::TimedOut) + s.peer(p, PeerCount::BadAnswer)).sum(),
+            ),
             received: sat32(s.get(Count::PeerArrivals)),
             received_rejects: sat32(s.get(Count::ReceivedCapacityRejects)),
             processed: sat32(s.get(Count::Processed)),

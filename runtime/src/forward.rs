@@ -21,6 +21,22 @@ pub struct PeerAnswer {
     pub headers: HeaderMap,
     /// Its body.
     pub body: Bytes,
+    /// The request it answers, as signed (its answer's proof is bound to it).
+    pub claim: auth::Claim,
+}
+
+impl PeerAnswer {
+    /// What the peer's proof of this answer covers.
+    pub fn parts(&self) -> auth::AnswerParts<'_> {
+        let h = |name: &str| self.headers.get(name).map_or(&b""[..], |v| v.as_bytes());
+        auth::AnswerParts {
+            status: self.status.as_u16(),
+            content_type: h("content-type"),
+            served_by: h(crate::response::H_SERVED_BY.as_str()),
+            reject_reason: h(crate::response::H_REJECT.as_str()),
+            body: &self.body,
+        }
+    }
 }
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) and others never passed on.
@@ -79,20 +95,24 @@ pub async fn forward(
 ) -> Result<PeerAnswer, ForwardError> {
     let uri = format!("http://{}{}", route.address, path_and_query);
     let mut req = Request::builder().method(method.clone()).uri(uri);
+    let mut claim = None;
     if let Some(h) = req.headers_mut() {
         for (name, value) in headers {
             if !is_hop_by_hop(name) {
                 h.append(name.clone(), value.clone());
             }
         }
-        for (name, value) in
-            auth::sign(route.credential, route.sender, route.receiver, method.as_str(), path_and_query, &body)
-        {
+        let content_type = headers.get(hyper::header::CONTENT_TYPE).map_or(&b""[..], |v| v.as_bytes());
+        let parts = auth::RequestParts { method: method.as_str(), path: path_and_query, content_type };
+        let (proof, c) = auth::sign(route.credential, route.sender, route.receiver, parts, &body);
+        claim = Some(c);
+        for (name, value) in proof {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 h.insert(name, v);
             }
         }
     }
+    let claim = claim.ok_or_else(|| ForwardError::NotSent("cannot build request".into()))?;
     let req = req.body(Full::new(body)).map_err(|e| ForwardError::NotSent(format!("cannot build request: {e}")))?;
     let call = async {
         // Only a failed connect proves the request never reached the peer
@@ -103,7 +123,7 @@ pub async fn forward(
         })?;
         let (parts, body) = resp.into_parts();
         let body = read_limited(body, MAX_RESPONSE_BYTES).await.map_err(|e| ForwardError::NoAnswer(e.to_string()))?;
-        Ok(PeerAnswer { status: parts.status, headers: parts.headers, body })
+        Ok(PeerAnswer { status: parts.status, headers: parts.headers, body, claim })
     };
     match tokio::time::timeout(timeout, call).await {
         Ok(r) => r,

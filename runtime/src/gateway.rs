@@ -74,6 +74,9 @@ pub struct Gateway {
     pub(crate) max_connections: usize,
     pub(crate) forwarding_cap: usize,
     pub(crate) conn_stats: Arc<crate::serve::ConnStats>,
+    pub(crate) control_token: String,
+    /// The port the gateway listens on (for the control endpoint's Host check).
+    pub(crate) listen_port: u16,
     pub(crate) node_counters: NodeCounters,
     pub(crate) shutting_down: AtomicBool,
 }
@@ -137,6 +140,9 @@ impl Gateway {
             max_connections: config.max_connections as usize,
             forwarding_cap: config.forwarding.max_in_flight_per_peer as usize,
             conn_stats: Arc::default(),
+            // Set by `serve_on` from the token file; empty matches nothing.
+            control_token: String::new(),
+            listen_port: 0,
             node_counters: NodeCounters::default(),
             shutting_down: AtomicBool::new(false),
         })
@@ -151,6 +157,12 @@ impl Gateway {
     /// so one key speaks for the member in forwards and in gossip.
     pub fn node_key(&self) -> &NodeKey {
         &self.key
+    }
+
+    /// The bearer token of the node's control endpoints (the gateway's
+    /// `/control/weights` and the agent's control API).
+    pub fn control_token(&self) -> &str {
+        &self.control_token
     }
 
     /// This node's public key, base64 (what peers put in `members[].public_key`).

@@ -58,15 +58,15 @@ impl Gateway {
                 self.control_weights(req, remote, &name).await
             }
             (_, ["function", name, ..]) if !name.is_empty() => {
-                if self.shutting_down.load(Ordering::Relaxed) {
-                    return response::reject(
-                        &self.node_id,
-                        auth::claims_forwarded(req.headers()),
-                        RejectReason::ShuttingDown,
-                    );
-                }
                 let name = name.to_string();
-                self.function_call(req, &name).await
+                // Every answer to a forwarded request is proven to its sender.
+                match auth::Claim::of(req.headers()).filter(|_| auth::claims_forwarded(req.headers())) {
+                    Some(claim) => {
+                        let resp = self.function_call(req, &name).await;
+                        self.prove_answer(&claim, resp).await
+                    }
+                    None => self.function_call(req, &name).await,
+                }
             }
             _ => self.not_found(format!("no route for {path}")),
         }
@@ -143,8 +143,23 @@ impl Gateway {
     }
 
     async fn control_weights(&self, req: Request<Incoming>, remote: SocketAddr, name: &str) -> Response<Body> {
-        if !remote.ip().is_loopback() || auth::claims_forwarded(req.headers()) {
-            return response::text(StatusCode::FORBIDDEN, "the control endpoint is local only");
+        let port = self.listen_port;
+        if !remote.ip().is_loopback()
+            || auth::claims_forwarded(req.headers())
+            || !crate::keys::loopback_host(req.headers().get(hyper::header::HOST), port)
+        {
+            return response::text(
+                StatusCode::FORBIDDEN,
+                "the control endpoint is local only (loopback address and Host)",
+            );
+        }
+        if !crate::keys::bearer_matches(req.headers().get(hyper::header::AUTHORIZATION), &self.control_token) {
+            let mut r = response::text(
+                StatusCode::UNAUTHORIZED,
+                "a bearer token is required: Authorization: Bearer <the node's control_token_file>",
+            );
+            r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, hyper::header::HeaderValue::from_static("Bearer"));
+            return r;
         }
         let Some(f) = self.function(name).cloned() else {
             return self.not_found(format!("unknown function `{name}`"));
@@ -170,7 +185,32 @@ impl Gateway {
         }
     }
 
+    /// Adds this node's proof of `resp` as the answer to `claim` (see
+    /// [`auth::Verifier::answer_proof`]).
+    async fn prove_answer(&self, claim: &auth::Claim, resp: Response<Body>) -> Response<Body> {
+        use http_body_util::BodyExt;
+        let (mut parts, body) = resp.into_parts();
+        // A `Full` body is one frame already in memory.
+        let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        let h = |name: &str| parts.headers.get(name).map_or(&b""[..], |v| v.as_bytes());
+        let answer = auth::AnswerParts {
+            status: parts.status.as_u16(),
+            content_type: h("content-type"),
+            served_by: h(response::H_SERVED_BY.as_str()),
+            reject_reason: h(response::H_REJECT.as_str()),
+            body: &body,
+        };
+        let (name, value) = self.verifier.answer_proof(self.key.signing(), claim, answer);
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
+            parts.headers.insert(name, v);
+        }
+        Response::from_parts(parts, http_body_util::Full::new(body))
+    }
+
     async fn function_call(&self, req: Request<Incoming>, name: &str) -> Response<Body> {
+        if self.shutting_down.load(Ordering::Relaxed) {
+            return response::reject(&self.node_id, auth::claims_forwarded(req.headers()), RejectReason::ShuttingDown);
+        }
         let start = Instant::now();
         if !matches!(*req.method(), Method::GET | Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
             return response::text(StatusCode::METHOD_NOT_ALLOWED, "use GET, POST, PUT, PATCH or DELETE");
@@ -191,7 +231,9 @@ impl Gateway {
             body,
         };
         if auth::claims_forwarded(&parts.headers) {
-            let sender = match self.verifier.verify(&parts.headers, parts.method.as_str(), &path_q, &inv.body) {
+            let content_type = inv.content_type.as_ref().map_or(&b""[..], |v| v.as_bytes());
+            let req = auth::RequestParts { method: parts.method.as_str(), path: &path_q, content_type };
+            let sender = match self.verifier.verify(&parts.headers, req, &inv.body) {
                 Ok(s) => s,
                 Err(why) => {
                     self.node_counters.auth_rejects[why as usize].fetch_add(1, Ordering::Relaxed);
@@ -271,9 +313,20 @@ impl Gateway {
                             f.forward_timeout,
                         )
                         .await;
-                        pass.finish(result.is_ok());
+                        // An answer counts only if the peer proves it: a relay
+                        // that tampers with it gets neither relayed nor a local
+                        // run (the peer may have run the request).
+                        let result = result.map(|a| {
+                            let proven = self.verifier.verify_answer(&peer.id, &a.claim, &a.headers, a.parts());
+                            (a, proven)
+                        });
+                        pass.finish(matches!(result, Ok((_, Ok(())))));
                         match result {
-                            Ok(a) if !peer_refused(a.status) => return relay(a, me, &peer.id),
+                            Ok((_, Err(_))) => {
+                                f.counters.add_peer(i, PeerCount::BadAnswer);
+                                return response::reject(me, false, RejectReason::PeerUnauthenticated);
+                            }
+                            Ok((a, Ok(()))) if !peer_refused(a.status) => return relay(a, me, &peer.id),
                             Ok(_) => RejectReason::PeerRejected,
                             Err(ForwardError::NotSent(_)) => RejectReason::PeerUnreachable,
                             // Sent and unanswered: the peer may be running it,

@@ -97,6 +97,74 @@ impl NodeKey {
     }
 }
 
+/// Reads the control token from `path`, or creates the file (mode 0600)
+/// with 32 random bytes in hex. The token is the file's first line, trimmed;
+/// an empty or shorter-than-16-character token is refused.
+pub fn load_or_generate_token(path: &Path) -> Result<String, KeyError> {
+    let io = |source| KeyError::Io { file: path.into(), source };
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let token = text.lines().next().unwrap_or("").trim().to_string();
+            if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(KeyError::Malformed { file: path.into() });
+            }
+            Ok(token)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).map_err(|e| KeyError::Random(e.to_string()))?;
+            let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(io)?;
+            }
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            match opts.open(path) {
+                Ok(mut f) => {
+                    writeln!(f, "{token}").map_err(io)?;
+                    Ok(token)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_generate_token(path),
+                Err(e) => Err(io(e)),
+            }
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// Whether `presented` (an `Authorization` header value) carries `token` as
+/// a bearer token, compared in constant time.
+pub fn bearer_matches(presented: Option<&hyper::header::HeaderValue>, token: &str) -> bool {
+    let Some(given) = presented.and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) else {
+        return false;
+    };
+    let (a, b) = (given.trim().as_bytes(), token.as_bytes());
+    !b.is_empty() && a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether a request's `Host` names this control endpoint on loopback
+/// (`localhost`, `127.x.y.z` or `[::1]`, with the listening port), so a web
+/// page that rebinds a DNS name to 127.0.0.1 cannot reach it.
+pub fn loopback_host(host: Option<&hyper::header::HeaderValue>, port: u16) -> bool {
+    let Some(host) = host.and_then(|h| h.to_str().ok()) else { return false };
+    let (name, port_part) = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((n, tail)) => (n, tail.strip_prefix(':')),
+            None => return false,
+        },
+        None => match host.rsplit_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (host, None),
+        },
+    };
+    if port_part.is_some_and(|p| p.parse::<u16>() != Ok(port)) {
+        return false;
+    }
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Why a secret's file is exposed, if it is: group or others may read or
 /// write it (unix modes; always `None` elsewhere). The message names the
 /// file and its mode and says how to fix it.
@@ -128,6 +196,35 @@ pub fn decode_public_key(b64: &str) -> Option<VerifyingKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_are_generated_private_reused_and_compared_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("n1.control.token");
+        let t = load_or_generate_token(&p).unwrap();
+        assert_eq!(t.len(), 64);
+        assert_eq!(exposure(&p), None, "generated 0600");
+        assert_eq!(load_or_generate_token(&p).unwrap(), t);
+        let hv = |s: &str| hyper::header::HeaderValue::from_str(s).unwrap();
+        assert!(bearer_matches(Some(&hv(&format!("Bearer {t}"))), &t));
+        assert!(!bearer_matches(Some(&hv(&format!("Bearer {}", &t[..63]))), &t));
+        assert!(!bearer_matches(Some(&hv(&t)), &t), "scheme required");
+        assert!(!bearer_matches(None, &t));
+        std::fs::write(&p, "short\n").unwrap();
+        assert!(matches!(load_or_generate_token(&p), Err(KeyError::Malformed { .. })));
+    }
+
+    #[test]
+    fn only_loopback_hosts_on_our_port_pass() {
+        let hv = |s: &str| hyper::header::HeaderValue::from_str(s).unwrap();
+        for ok in ["127.0.0.1:9100", "localhost:9100", "LOCALHOST", "[::1]:9100", "[::1]", "127.1.2.3:9100"] {
+            assert!(loopback_host(Some(&hv(ok)), 9100), "{ok}");
+        }
+        for bad in ["evil.example:9100", "127.0.0.1:9101", "10.0.0.1:9100", "[::2]:9100", "127.0.0.1.nip.io:9100"] {
+            assert!(!loopback_host(Some(&hv(bad)), 9100), "{bad}");
+        }
+        assert!(!loopback_host(None, 9100));
+    }
 
     #[cfg(unix)]
     #[test]

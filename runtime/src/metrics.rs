@@ -112,6 +112,7 @@ impl Gateway {
                 ("peer-rejected", "user", sum(PeerCount::RejectedByPeer)),
                 ("peer-unreachable", "user", sum(PeerCount::Unreachable)),
                 ("peer-timeout", "user", sum(PeerCount::TimedOut)),
+                ("peer-unauthenticated", "user", sum(PeerCount::BadAnswer)),
             ] {
                 let _ = writeln!(
                     o,

@@ -33,6 +33,9 @@ pub enum RejectReason {
     PeerTimeout,
     /// The node is stopping and takes no new work.
     ShuttingDown,
+    /// The peer's answer did not carry a valid proof (a relay tampered with
+    /// it): not relayed, and not run here either (answered 502).
+    PeerUnauthenticated,
 }
 
 impl RejectReason {
@@ -45,6 +48,7 @@ impl RejectReason {
             RejectReason::PeerUnreachable => "peer-unreachable",
             RejectReason::PeerTimeout => "peer-timeout",
             RejectReason::ShuttingDown => "shutting-down",
+            RejectReason::PeerUnauthenticated => "peer-unauthenticated",
         }
     }
 }
@@ -105,10 +109,13 @@ pub fn stamp(
     }
 }
 
-/// A reject with its reason: 503, or 504 for `peer-timeout`.
+/// A reject with its reason: 503, 504 for `peer-timeout`, 502 for `peer-unauthenticated`.
 pub fn reject(entry: &str, forwarded: bool, why: RejectReason) -> Response<Body> {
-    let status =
-        if why == RejectReason::PeerTimeout { StatusCode::GATEWAY_TIMEOUT } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = match why {
+        RejectReason::PeerTimeout => StatusCode::GATEWAY_TIMEOUT,
+        RejectReason::PeerUnauthenticated => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
     let mut r = text(status, format!("rejected: {}", why.as_str()));
     stamp(&mut r, entry, None, forwarded, Some(why));
     r

@@ -80,8 +80,17 @@ pub async fn serve(config: NodeConfig) -> Result<GatewayHandle, RuntimeError> {
 /// learn every node's address before writing configs).
 pub async fn serve_on(config: NodeConfig, listener: TcpListener) -> Result<GatewayHandle, RuntimeError> {
     let key = NodeKey::load_or_generate(&config.key_file)?;
-    let gateway = Arc::new(Gateway::new(&config, key)?);
+    let token_file =
+        config.control_token_file.clone().unwrap_or_else(|| format!("{}.control.token", config.node_id).into());
+    let control_token = crate::keys::load_or_generate_token(&token_file)?;
+    if let Some(w) = crate::keys::exposure(&token_file) {
+        tracing::warn!("{w}");
+    }
     let addr = listener.local_addr().map_err(|source| RuntimeError::Bind { addr: config.listen, source })?;
+    let mut gateway = Gateway::new(&config, key)?;
+    gateway.control_token = control_token;
+    gateway.listen_port = addr.port();
+    let gateway = Arc::new(gateway);
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(Arc::clone(&gateway), listener, stopped));
     Ok(GatewayHandle { gateway, addr, stop, task })

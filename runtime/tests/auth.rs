@@ -14,6 +14,10 @@ fn pair() -> Vec<Plan> {
     ]
 }
 
+fn post(path: &str) -> auth::RequestParts<'_> {
+    auth::RequestParts { method: "POST", path, content_type: b"" }
+}
+
 /// Forwarding headers made with `key` claiming to come from `from`, with the
 /// scheme under test (for `mac`, the key `key` would share with node b).
 struct Signer {
@@ -25,11 +29,11 @@ impl Signer {
     fn signed(&self, key: &NodeKey, from: &str, to: &str, path: &str, body: &[u8]) -> Vec<(&'static str, String)> {
         match self.scheme {
             Scheme::Signature => {
-                auth::sign(Credential::Signature(key.signing()), from, to, "POST", path, body).to_vec()
+                auth::sign(Credential::Signature(key.signing()), from, to, post(path), body).0.to_vec()
             }
             Scheme::Mac => {
                 let pair = PairKey::derive(from, key.signing(), "b", &self.b_public).unwrap();
-                auth::sign(Credential::Mac(&pair), from, to, "POST", path, body).to_vec()
+                auth::sign(Credential::Mac(&pair), from, to, post(path), body).0.to_vec()
             }
         }
     }

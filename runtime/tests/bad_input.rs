@@ -108,15 +108,16 @@ async fn listing_health_metrics_and_control_errors() {
     assert!(m.header("content-type").unwrap().starts_with("text/plain"));
     assert!(m.text().contains("# TYPE dfaas_latency_seconds histogram"));
 
+    let auth = cl.auth(0);
     let put = |body: &'static str| {
-        let c = c.clone();
-        async move { call(&c, a, Method::PUT, "/control/weights/f", body, &[]).await.unwrap() }
+        let (c, auth) = (c.clone(), auth.clone());
+        async move { call(&c, a, Method::PUT, "/control/weights/f", body, &auth).await.unwrap() }
     };
     assert_eq!(put("{not json").await.status, StatusCode::BAD_REQUEST);
     assert_eq!(put(r#"{"local": 0, "reject": 0}"#).await.status, StatusCode::BAD_REQUEST);
     assert_eq!(put(r#"{"local": 1, "peers": {"ghost": 1}}"#).await.status, StatusCode::BAD_REQUEST);
     assert_eq!(put(r#"{"local": 1, "bogus": 1}"#).await.status, StatusCode::BAD_REQUEST);
-    let r = call(&c, a, Method::PUT, "/control/weights/zzz", r#"{"local": 1}"#, &[]).await.unwrap();
+    let r = call(&c, a, Method::PUT, "/control/weights/zzz", r#"{"local": 1}"#, &auth).await.unwrap();
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // All reject: 503 policy.
     assert_eq!(put(r#"{"reject": 1}"#).await.status, StatusCode::OK);

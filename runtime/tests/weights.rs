@@ -78,6 +78,7 @@ async fn weight_swaps_during_5000_requests_fail_nothing() {
     let gw = cl.node(0).gateway();
     let addr = cl.addrs[0];
     let swapper = client.clone();
+    let auth = cl.auth(0);
     let answers = tokio::time::timeout(
         Duration::from_secs(120),
         load(&client, addr, "/function/f", 5000, 32, |i| {
@@ -89,8 +90,9 @@ async fn weight_swaps_during_5000_requests_fail_nothing() {
             if i == 3500 {
                 // Control endpoint: all local.
                 let c = swapper.clone();
+                let auth = auth.clone();
                 tokio::spawn(async move {
-                    let r = call(&c, addr, Method::PUT, "/control/weights/f", r#"{"local": 1}"#, &[]).await.unwrap();
+                    let r = call(&c, addr, Method::PUT, "/control/weights/f", r#"{"local": 1}"#, &auth).await.unwrap();
                     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
                 });
             }
@@ -113,7 +115,7 @@ async fn weight_swaps_during_5000_requests_fail_nothing() {
     // 750 + ~1500 forwarded before the last swap: far more than the 1:1 share.
     assert!(out.forwarded[0] > 1900, "{out:?}");
     assert_eq!(cl.node(0).weights("f").unwrap(), Weights::all_local());
-    let got = get(&client, addr, "/control/weights/f").await;
+    let got = call(&client, addr, Method::GET, "/control/weights/f", "", &cl.auth(0)).await.unwrap();
     assert_eq!(got.status, StatusCode::OK);
     cl.shutdown().await;
 }

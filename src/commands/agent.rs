@@ -51,12 +51,14 @@ pub fn run(a: Args) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     if is_agent {
         let config = dfaas_agent::AgentConfig::load(&a.config)?;
+        let token_file = config.runtime.control_token_file.clone().unwrap_or_default();
         rt.block_on(async move {
             let node = dfaas_agent::run_agent(config).await?;
             eprintln!(
-                "dfaas agent: gateway on http://{}, control API on http://{}",
+                "dfaas agent: gateway on http://{}, control API on http://{} (bearer token in {})",
                 node.runtime_addr(),
-                node.control_addr()
+                node.control_addr(),
+                token_file.display()
             );
             let sig = stop_signal().await?;
             eprintln!("{sig}: shutting down, in-flight requests first");

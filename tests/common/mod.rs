@@ -15,10 +15,14 @@ pub const CLOUDNET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/sce
 /// `GET path` on `addr` (HTTP/1.1, `Connection: close`, 3 s timeouts):
 /// status and body, or `None` on any transport error.
 pub fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
+    get_with(addr, path, "")
+}
+
+fn get_with(addr: SocketAddr, path: &str, extra_headers: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(3)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
     s.set_write_timeout(Some(Duration::from_secs(3))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra_headers}Connection: close\r\n\r\n").ok()?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).ok()?;
     let text = String::from_utf8_lossy(&raw);
@@ -27,27 +31,28 @@ pub fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     Some((status, body.to_string()))
 }
 
-/// `GET path` as JSON (200 only).
-pub fn get_json(addr: SocketAddr, path: &str) -> Option<Value> {
-    match http_get(addr, path) {
+/// `GET path` on a node's control API with its token, as JSON (200 only).
+pub fn get_json(p: &NodePlan, path: &str) -> Option<Value> {
+    let auth = format!("Authorization: Bearer {}\r\n", p.token()?);
+    match get_with(p.control, path, &auth) {
         Some((200, body)) => serde_json::from_str(&body).ok(),
         _ => None,
     }
 }
 
 /// The entry of `node` in an agent's `/neighbors`.
-pub fn neighbor(control: SocketAddr, node: &str) -> Option<Value> {
-    get_json(control, "/neighbors")?.as_array()?.iter().find(|n| n["node"] == node).cloned()
+pub fn neighbor(p: &NodePlan, node: &str) -> Option<Value> {
+    get_json(p, "/neighbors")?.as_array()?.iter().find(|n| n["node"] == node).cloned()
 }
 
-/// Whether the agent at `control` sees `node` as available.
-pub fn sees_available(control: SocketAddr, node: &str) -> bool {
-    neighbor(control, node).is_some_and(|n| n["available"] == true)
+/// Whether the agent of `p` sees `node` as available.
+pub fn sees_available(p: &NodePlan, node: &str) -> bool {
+    neighbor(p, node).is_some_and(|n| n["available"] == true)
 }
 
-/// Neighbours the agent at `control` sees as available.
-pub fn available_count(control: SocketAddr) -> usize {
-    get_json(control, "/neighbors")
+/// Neighbours the agent of `p` sees as available.
+pub fn available_count(p: &NodePlan) -> usize {
+    get_json(p, "/neighbors")
         .and_then(|v| v.as_array().map(|a| a.iter().filter(|n| n["available"] == true).count()))
         .unwrap_or(0)
 }
@@ -126,9 +131,9 @@ impl Federation {
             if let Some((name, st)) = self.children.exited() {
                 panic!("agent {name} exited ({st}):\n{}", log_tail(self.dir.path(), &name));
             }
-            plans.iter().all(|p| {
-                matches!(http_get(p.gateway, "/healthz"), Some((200, _))) && available_count(p.control) >= expect
-            })
+            plans
+                .iter()
+                .all(|p| matches!(http_get(p.gateway, "/healthz"), Some((200, _))) && available_count(p) >= expect)
         });
         took.unwrap_or_else(|| {
             let logs: Vec<String> =

@@ -49,6 +49,7 @@ pub struct ControlClient {
     http: HttpClient,
     addr: SocketAddr,
     timeout: Duration,
+    token: Option<String>,
 }
 
 impl std::fmt::Debug for ControlClient {
@@ -65,7 +66,25 @@ impl ControlClient {
 
     /// The same over a shared HTTP client (connection pool).
     pub fn with_http(http: HttpClient, addr: SocketAddr, timeout: Duration) -> Self {
-        Self { http, addr, timeout }
+        Self { http, addr, timeout, token: None }
+    }
+
+    /// Sends `token` as the bearer token (the node's control token; every
+    /// route needs it).
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Reads the bearer token from a node's `control_token_file`.
+    pub fn with_token_file(self, path: &std::path::Path) -> Result<Self, ControlError> {
+        let addr = self.addr;
+        let token = std::fs::read_to_string(path).map_err(|e| ControlError::Transport {
+            addr,
+            route: "(token)".into(),
+            message: format!("cannot read the control token file {}: {e}", path.display()),
+        })?;
+        Ok(self.with_token(token.lines().next().unwrap_or("").trim()))
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -122,12 +141,15 @@ impl ControlClient {
         let route_name = format!("{method} {route}");
         let (addr, timeout) = (self.addr, self.timeout);
         let transport = |message: String| ControlError::Transport { addr, route: route_name.clone(), message };
-        let req = Request::builder()
+        let mut req = Request::builder()
             .method(method)
             .uri(format!("http://{addr}{route}"))
-            .header(hyper::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(payload.unwrap_or_default())))
-            .map_err(|e| transport(e.to_string()))?;
+            .header(hyper::header::CONTENT_TYPE, "application/json");
+        if let Some(t) = &self.token {
+            req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req =
+            req.body(Full::new(Bytes::from(payload.unwrap_or_default()))).map_err(|e| transport(e.to_string()))?;
         let exchange = async {
             let resp = self.http.request(req).await.map_err(|e| transport(e.to_string()))?;
             let status = resp.status().as_u16();

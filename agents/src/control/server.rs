@@ -1,6 +1,9 @@
 //! The control API server (HTTP/1.1 on 127.0.0.1): read the current observation,
 //! last outcome, weights and neighbours; set an external decision for the next
-//! slot; switch the policy. Every request gets one JSON answer.
+//! slot; switch the policy. Every request gets one JSON answer. Every route
+//! needs the node's control token (`Authorization: Bearer …`, 401 without)
+//! and a loopback `Host` (403 otherwise); at most [`MAX_CONNECTIONS`] are
+//! open, with the gateway's header, write and idle timeouts.
 //!
 //! | route | answer |
 //! |---|---|
@@ -13,7 +16,6 @@
 //! | `PUT /policy` | a spec string, `{"policy": "…"}` or `{"model": "path"}`; 400 if unknown |
 //! | `POST /tick` | externally clocked agents only (409 otherwise): ends the slot now and answers the [`TickReport`](crate::TickReport); an optional decision body (as for `PUT /decision`) applies to the slot that starts |
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,12 +25,10 @@ use bytes::Bytes;
 use dfaas_env::Decision;
 use dfaas_policies::{NodeContext, Policy, PolicySpec};
 use dfaas_runtime::Gateway;
+use dfaas_runtime::serve::ServeLimits;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -87,38 +87,50 @@ impl ControlServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, ctx: Arc<ControlContext>, mut stopped: watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let ctx = Arc::clone(&ctx);
-                    let service = service_fn(move |req| {
-                        let ctx = Arc::clone(&ctx);
-                        async move { Ok::<_, Infallible>(handle(&ctx, req).await) }
-                    });
-                    let mut stop = stopped.clone();
-                    tokio::spawn(async move {
-                        let conn = http1::Builder::new()
-                            .timer(TokioTimer::new())
-                            .header_read_timeout(Duration::from_secs(10))
-                            .serve_connection(TokioIo::new(stream), service);
-                        tokio::pin!(conn);
-                        // Kept-alive connections close on shutdown too (after the request in progress).
-                        tokio::select! {
-                            _ = conn.as_mut() => {}
-                            _ = stop.changed() => {
-                                conn.as_mut().graceful_shutdown();
-                                let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
-                            }
-                        }
-                    });
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-            },
-            _ = stopped.changed() => break,
+async fn accept_loop(listener: TcpListener, ctx: Arc<ControlContext>, stopped: watch::Receiver<bool>) {
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let limits = ServeLimits {
+        max_connections: MAX_CONNECTIONS,
+        reserve_fds: 0,
+        header_read: Duration::from_secs(10),
+        write: Duration::from_secs(10),
+        idle: Duration::from_secs(60),
+        drain_notice: Duration::ZERO,
+        grace: Duration::from_secs(5),
+    };
+    let handler = move |req: Request<Incoming>, _remote| {
+        let ctx = Arc::clone(&ctx);
+        async move {
+            match refuse(&ctx, &req, port) {
+                Some(r) => r,
+                None => handle(&ctx, req).await,
+            }
         }
+    };
+    dfaas_runtime::serve::serve(listener, limits, Arc::default(), stopped, || {}, handler).await;
+}
+
+/// Open connections at most on the control API.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// Who may use the control API: a request whose `Host` names this endpoint
+/// on loopback (no DNS rebinding) and that carries the node's control token
+/// as a bearer token (`Authorization: Bearer <token>`; the token is in the
+/// node's `control_token_file`, mode 0600). `None`: go on.
+fn refuse(ctx: &ControlContext, req: &Request<Incoming>, port: u16) -> Option<Response<Full<Bytes>>> {
+    let h = req.headers();
+    if !dfaas_runtime::keys::loopback_host(h.get(hyper::header::HOST), port) {
+        return Some(error(StatusCode::FORBIDDEN, "the Host header must name this endpoint on loopback"));
     }
+    if !dfaas_runtime::keys::bearer_matches(h.get(hyper::header::AUTHORIZATION), ctx.gateway.control_token()) {
+        let mut r = error(
+            StatusCode::UNAUTHORIZED,
+            "a bearer token is required: Authorization: Bearer <the node's control_token_file>",
+        );
+        r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, hyper::header::HeaderValue::from_static("Bearer"));
+        return Some(r);
+    }
+    None
 }
 
 fn reply(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {

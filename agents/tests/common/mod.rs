@@ -127,3 +127,39 @@ pub async fn solo(dir: &std::path::Path) -> (dfaas_runtime::NodeConfig, tokio::n
     );
     (dfaas_runtime::NodeConfig::from_toml_str(&text, dir.join("solo.toml")).unwrap(), l)
 }
+
+/// Where a raw test request goes: a gateway (an address, no token) or an
+/// agent's control API (its address and the node's control token).
+pub trait Endpoint {
+    fn addr(&self) -> std::net::SocketAddr;
+    fn token(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Endpoint for std::net::SocketAddr {
+    fn addr(&self) -> std::net::SocketAddr {
+        *self
+    }
+}
+
+/// An agent's control API with the node's token.
+pub struct Ctl {
+    pub addr: std::net::SocketAddr,
+    pub token: String,
+}
+
+impl Ctl {
+    pub fn of(agent: &dfaas_agent::AgentHandle) -> Ctl {
+        Ctl { addr: agent.control_addr(), token: agent.control_token() }
+    }
+}
+
+impl Endpoint for &Ctl {
+    fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+    fn token(&self) -> Option<&str> {
+        Some(&self.token)
+    }
+}

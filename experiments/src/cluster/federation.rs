@@ -149,7 +149,7 @@ impl Federation {
             }
             let mut ready = true;
             for p in &self.plans {
-                let ctl = dfaas_agent::ControlClient::with_http(client.clone(), p.control, Duration::from_secs(2));
+                let ctl = p.control_client(client, Duration::from_secs(2));
                 if tick {
                     let _ = ctl.tick(None).await;
                 }

@@ -204,7 +204,7 @@ async fn drive(
     while Instant::now() < end {
         tick.tick().await;
         for (i, p) in plans.iter().enumerate() {
-            let ctl = dfaas_agent::ControlClient::with_http(client.clone(), p.control, Duration::from_secs(2));
+            let ctl = p.control_client(&client, Duration::from_secs(2));
             if let Ok(Some(o)) = ctl.outcome().await
                 && outcomes[i].last() != Some(&o)
             {

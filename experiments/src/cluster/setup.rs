@@ -51,6 +51,27 @@ pub struct NodePlan {
     pub peer_id: String,
     pub neighbors: Vec<String>,
     pub agent_toml: PathBuf,
+    /// The node's control token file (written by the agent on its first start).
+    pub control_token: PathBuf,
+}
+
+impl NodePlan {
+    /// A client of this node's control API with its token. Before the agent
+    /// has written its token file the client has none, and its calls answer 401.
+    pub fn control_client(
+        &self,
+        http: &dfaas_runtime::client::HttpClient,
+        timeout: std::time::Duration,
+    ) -> dfaas_agent::ControlClient {
+        let c = dfaas_agent::ControlClient::with_http(http.clone(), self.control, timeout);
+        c.clone().with_token_file(&self.control_token).unwrap_or(c)
+    }
+
+    /// The node's control token, once the agent has written it.
+    pub fn token(&self) -> Option<String> {
+        let text = std::fs::read_to_string(&self.control_token).ok()?;
+        Some(text.lines().next()?.trim().to_string())
+    }
 }
 
 /// Lowest port of the kernel's ephemeral range (Linux; 32768 elsewhere).
@@ -230,6 +251,7 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
             peer_id: ident.peer_id.to_string(),
             neighbors: topo.neighbors(i).iter().map(|&j| topo.names()[j].clone()).collect(),
             agent_toml: dir.join(format!("{id}.agent.toml")),
+            control_token: dir.join(format!("{id}.control.token")),
         });
     }
     let allow: Vec<String> = plans.iter().map(|p| format!("{:?}", p.peer_id)).collect();

@@ -179,7 +179,7 @@ async fn drive(
     tokio::time::sleep(end.duration_since(SystemTime::now()).unwrap_or_default()).await;
     let mut out = Vec::new();
     for p in &fed.plans {
-        let ctl = dfaas_agent::ControlClient::with_http(client.clone(), p.control, Duration::from_secs(5));
+        let ctl = p.control_client(&client, Duration::from_secs(5));
         let reports = ctl.history().await.with_context(|| format!("reading the history of {}", p.id))?;
         let peers = ctl.weights().await.with_context(|| format!("reading the peers of {}", p.id))?.peers;
         out.push(AgentHistory { node: p.id.clone(), peers, reports, start_ms });

@@ -98,12 +98,14 @@ impl LiveOpts {
 }
 
 /// Addresses of one running agent (externally clocked).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AgentAddr {
     /// Its control API.
     pub control: SocketAddr,
     /// Its gateway (users' requests go there).
     pub gateway: SocketAddr,
+    /// Its node's control token (`control_token_file`).
+    pub token: String,
 }
 
 /// The scenario as played live: slot length and episode length replaced.
@@ -181,7 +183,7 @@ impl LiveEnv {
             .map(|(i, p)| LiveNode {
                 name: p.id.clone(),
                 control: p.control,
-                ctl: ControlClient::with_http(client.clone(), p.control, opts.answer_timeout),
+                ctl: p.control_client(&client, opts.answer_timeout),
                 gateway: p.gateway,
                 function: FUNCTION.into(),
                 perm: (0..topo.degree(i)).collect(),
@@ -220,7 +222,7 @@ impl LiveEnv {
         for (i, a) in agents.iter().enumerate() {
             let name = topo.names()[i].clone();
             let neighbors: Vec<String> = topo.neighbors(i).iter().map(|&j| topo.names()[j].clone()).collect();
-            let ctl = ControlClient::with_http(client.clone(), a.control, opts.answer_timeout);
+            let ctl = ControlClient::with_http(client.clone(), a.control, opts.answer_timeout).with_token(&a.token);
             let (function, perm) = match rt.block_on(ctl.weights()) {
                 Ok(w) => {
                     let peers = w.peers;

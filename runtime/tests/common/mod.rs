@@ -37,12 +37,21 @@ impl Cluster {
     /// As [`Cluster::start`], but members named in `replaced` are listed at
     /// the given address instead of their node's (a fake or hung peer).
     pub async fn start_with_addresses(plans: Vec<Plan>, replaced: &[(&str, SocketAddr)]) -> Cluster {
+        Cluster::start_full_at(plans, replaced, &[]).await
+    }
+
+    /// As [`Cluster::start`], node `i` on port `ports[i]` (0: any).
+    pub async fn start_on(plans: Vec<Plan>, ports: &[u16]) -> Cluster {
+        Cluster::start_full_at(plans, &[], ports).await
+    }
+
+    pub async fn start_full_at(plans: Vec<Plan>, replaced: &[(&str, SocketAddr)], ports: &[u16]) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let mut listeners = Vec::new();
         let mut addrs = Vec::new();
         let mut keys = Vec::new();
-        for p in &plans {
-            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        for (i, p) in plans.iter().enumerate() {
+            let l = TcpListener::bind(("127.0.0.1", ports.get(i).copied().unwrap_or(0))).await.unwrap();
             addrs.push(l.local_addr().unwrap());
             listeners.push(l);
             keys.push(NodeKey::load_or_generate(dir.path().join(format!("{}.key", p.id))).unwrap());
@@ -64,6 +73,11 @@ impl Cluster {
             nodes.push(Some(serve_on(cfg, l).await.unwrap()));
         }
         Cluster { dir, nodes, addrs, keys }
+    }
+
+    /// The `Authorization` header of node `i`'s control endpoint.
+    pub fn auth(&self, i: usize) -> Vec<(&'static str, String)> {
+        vec![("authorization", format!("Bearer {}", self.node(i).control_token()))]
     }
 
     pub fn node(&self, i: usize) -> &GatewayHandle {
