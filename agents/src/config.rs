@@ -9,6 +9,7 @@
 //! slot_seconds = 1.0                 # default 1.0
 //! policy = "slack-proportional"      # or: model = "models/x.dfpolicy"
 //! control_listen = "127.0.0.1:9100"  # default 127.0.0.1:0
+//! models_dir = "models"              # PUT /policy {"model"} loads only from here (default: model's folder)
 //! clock = "timer"                    # or "external": slots end on `POST /tick`
 //! predictor = { kind = "holt", alpha = 0.5, beta = 0.3 }  # default, as a scenario's
 //!
@@ -113,6 +114,9 @@ pub struct AgentConfig {
     pub period_slots: Option<u32>,
     /// What ends a slot (default: the agent's timer).
     pub clock: Clock,
+    /// The only folder `PUT /policy {"model": …}` loads from (default: the
+    /// folder of `model`; `None` without either: no model loads at run time).
+    pub models_dir: Option<PathBuf>,
 }
 
 impl AgentConfig {
@@ -131,6 +135,7 @@ impl AgentConfig {
             node_index: None,
             period_slots: None,
             clock: Clock::Timer,
+            models_dir: None,
         }
     }
 
@@ -173,6 +178,11 @@ impl AgentConfig {
                 dfaas_policies::build(&spec, 0, 0).map_err(|e| invalid("policy", &text, &e.to_string()))?;
                 PolicyChoice::Heuristic(spec)
             }
+        };
+        let models_dir = match (&raw.models_dir, &policy) {
+            (Some(d), _) => Some(rel(d)),
+            (None, PolicyChoice::Model(m)) => m.parent().map(Path::to_path_buf),
+            (None, _) => None,
         };
         let control_listen: SocketAddr = raw
             .control_listen
@@ -255,6 +265,7 @@ impl AgentConfig {
             node_index: raw.node_index,
             period_slots: raw.period_slots,
             clock: raw.clock,
+            models_dir,
         })
     }
 }
@@ -271,6 +282,8 @@ struct RawConfig {
     policy: Option<String>,
     #[serde(default)]
     model: Option<PathBuf>,
+    #[serde(default)]
+    models_dir: Option<PathBuf>,
     #[serde(default = "default_control")]
     control_listen: String,
     #[serde(default = "default_predictor")]

@@ -189,6 +189,7 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
         node_index,
         seed: config.seed,
         period_slots: config.period_slots,
+        models_dir: config.models_dir.clone(),
         ticker,
     });
     let control = match ControlServer::start(config.control_listen, ctx).await {

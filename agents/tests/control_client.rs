@@ -110,25 +110,41 @@ async fn a_server_that_hangs_is_a_timeout_naming_the_route() {
     assert!(t0.elapsed() < Duration::from_secs(3));
 }
 
-/// `PUT /policy {"model": path}` as an attacker would use it: a secret file
-/// is refused without echoing a byte of it, a FIFO is refused at once (the
-/// node keeps answering), an oversized file is refused by its size.
+/// `PUT /policy {"model": path}` as an attacker would use it: a file outside
+/// the models directory is refused unread (by `..`, absolute path or
+/// symlink), a non-model file inside it is refused without echoing a byte of
+/// it, a FIFO is refused at once (the node keeps answering), an oversized
+/// file is refused by its size.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_model_path_leaks_nothing_and_blocks_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, listener) = solo(dir.path()).await;
-    let agent = run_agent_on(AgentConfig::new(rt, "f", 10.0), listener).await.unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    let mut cfg = AgentConfig::new(rt, "f", 10.0);
+    cfg.models_dir = Some(models.clone());
+    let agent = run_agent_on(cfg, listener).await.unwrap();
     let ctl = agent.control_client(Duration::from_secs(5));
     let model = |p: &std::path::Path| PolicyBody { policy: None, model: Some(p.to_path_buf()) };
 
-    let secret = dir.path().join("secret.seed");
+    let outside = dir.path().join("solo.key");
+    for p in [outside.clone(), std::path::PathBuf::from("../solo.key"), std::path::PathBuf::from("/etc/passwd")] {
+        let e = ctl.set_policy(&model(&p)).await.unwrap_err();
+        assert_eq!(e.status(), Some(403), "{e}");
+        assert!(e.to_string().contains("outside the models directory"), "{e}");
+    }
+    std::os::unix::fs::symlink(&outside, models.join("link.dfpolicy")).unwrap();
+    let e = ctl.set_policy(&model(std::path::Path::new("link.dfpolicy"))).await.unwrap_err();
+    assert_eq!(e.status(), Some(403), "a symlink out of the directory: {e}");
+
+    let secret = models.join("secret.seed");
     std::fs::write(&secret, "S3CR3T-SEED-0123456789").unwrap();
     let e = ctl.set_policy(&model(&secret)).await.unwrap_err();
     assert_eq!(e.status(), Some(400), "{e}");
     assert!(!e.to_string().contains("S3CR") && !e.to_string().contains("SEED"), "{e}");
     assert!(e.to_string().contains("not a DFaaS policy file"), "{e}");
 
-    let fifo = dir.path().join("fifo");
+    let fifo = models.join("fifo");
     assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let t0 = std::time::Instant::now();
     let e = ctl.set_policy(&model(&fifo)).await.unwrap_err();
@@ -136,7 +152,7 @@ async fn a_model_path_leaks_nothing_and_blocks_nothing() {
     assert!(t0.elapsed() < Duration::from_secs(2));
     assert!(ctl.weights().await.is_ok(), "the node still answers");
 
-    let big = dir.path().join("big.dfpolicy");
+    let big = models.join("big.dfpolicy");
     std::fs::File::create(&big).unwrap().set_len(65 << 20).unwrap(); // sparse: no disk used
     let e = ctl.set_policy(&model(&big)).await.unwrap_err();
     assert!(e.to_string().contains("more than"), "{e}");

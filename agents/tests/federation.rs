@@ -256,10 +256,13 @@ async fn control_api_answers_every_route_and_rejects_bad_input() {
         assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert!(body.contains("error"), "{body}");
     }
-    for bad in ["no-such-policy", "{\"policy\": \"oracle\"}", "", "{\"model\": \"/nonexistent.dfpolicy\"}"] {
+    for bad in ["no-such-policy", "{\"policy\": \"oracle\"}", ""] {
         let (st, body) = call(&c, &ctl, Method::PUT, "/policy", bad).await.unwrap();
         assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
+    // No models_dir configured: no model is loaded at run time.
+    let (st, body) = call(&c, &ctl, Method::PUT, "/policy", "{\"model\": \"/nonexistent.dfpolicy\"}").await.unwrap();
+    assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
     let (st, _) = call(&c, &ctl, Method::GET, "/nope", "").await.unwrap();
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, _) = call(&c, &ctl, Method::DELETE, "/weights", "").await.unwrap();

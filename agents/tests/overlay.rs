@@ -228,6 +228,28 @@ async fn malformed_gossip_is_dropped_and_counted() {
         eventually("A accepts a valid state", Duration::from_secs(5), || has_state_from(&a, &id(&b))).await;
         assert_eq!(a.handle.counters().received, 1);
         assert_eq!(drain_states(&mut a), vec![(id(&b), good)]);
+
+        // Peer scoring: each rejected message lowers B's score at A. Ten more
+        // in a burst take it below the graylist threshold (-80): A then
+        // ignores B entirely, valid states included, until it decays.
+        let score = |a: &Node| a.handle.peers().iter().find(|p| p.peer_id == id(&b)).and_then(|p| p.score);
+        let after_five = score(&a).expect("A scores B");
+        assert!(after_five < 0.0, "5 rejected messages: score {after_five}");
+        for k in 0..10 {
+            publish_raw(&b.handle, bad(&|v| v["version"] = (100 + k).into())).await;
+        }
+        eventually("B graylisted at A", Duration::from_secs(5), || score(&a).is_some_and(|s| s < -80.0)).await;
+        let dropped = a.handle.counters().dropped();
+        let mut fresh = state("node-2", 3);
+        fresh.peer_id = id(&b).to_string();
+        publish_raw(&b.handle, fresh.encode()).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(a.handle.counters().received, 1, "a graylisted peer's valid state is ignored too");
+        eprintln!(
+            "peer score of B at A: {after_five:.1} after 5 rejected messages, {:.1} after 15 (graylist -80); {} of 15 reached validation",
+            score(&a).unwrap_or(f64::NAN),
+            dropped
+        );
     })
     .await
     .expect("test finished in time");

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod client;
+pub mod models_dir;
 pub mod server;
 
 pub use api::{DecisionAccepted, DecisionBody, ErrorBody, PolicyBody, PolicySet, WeightsView};

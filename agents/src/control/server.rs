@@ -13,7 +13,7 @@
 //! | `GET /weights` | `{function, peers, fractions, weights}` |
 //! | `GET /neighbors` | per peer: connected, available, age, latest state |
 //! | `PUT /decision` | `[local, fwd…, reject]` or `{"fractions": […]}`; 400 if invalid |
-//! | `PUT /policy` | a spec string, `{"policy": "…"}` or `{"model": "path"}`; 400 if unknown |
+//! | `PUT /policy` | a spec string, `{"policy": "…"}` or `{"model": "path"}` (inside the agent's `models_dir`, else 403); 400 if unknown |
 //! | `POST /tick` | externally clocked agents only (409 otherwise): ends the slot now and answers the [`TickReport`](crate::TickReport); an optional decision body (as for `PUT /decision`) applies to the slot that starts |
 
 use std::net::SocketAddr;
@@ -54,6 +54,8 @@ pub struct ControlContext {
     pub seed: u64,
     /// The agent's `period_slots` (checked against a model file's).
     pub period_slots: Option<u32>,
+    /// Where `PUT /policy {"model": …}` may load from (`None`: nowhere).
+    pub models_dir: Option<PathBuf>,
     /// The slot loop, when slots end on `POST /tick` (`clock = "external"`);
     /// `None` when the agent's timer ends them.
     pub ticker: Option<Arc<tokio::sync::Mutex<SlotLoop>>>,
@@ -281,6 +283,10 @@ async fn put_policy(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> 
             .and_then(|spec| dfaas_policies::build(&spec, ctx.node_index, ctx.seed))
             .map_err(|e| format!("policy `{s}`: {e}")),
         (None, Some(m)) => {
+            let m = match super::models_dir::resolve_model(ctx.models_dir.as_deref(), &m) {
+                Ok(m) => m,
+                Err(e) => return error(StatusCode::FORBIDDEN, e),
+            };
             let node = NodeContext {
                 name: ctx.gateway.node_id().to_string(),
                 neighbors: ctx.gateway.peer_ids(),

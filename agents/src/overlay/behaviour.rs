@@ -54,8 +54,12 @@ impl Behaviour {
             .heartbeat_interval(config.gossip_heartbeat)
             .build()
             .map_err(|e| format!("gossipsub config: {e}"))?;
-        let gossipsub = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossip_config)
-            .map_err(|e| format!("gossipsub: {e}"))?;
+        let mut gossipsub =
+            gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossip_config)
+                .map_err(|e| format!("gossipsub: {e}"))?;
+        gossipsub
+            .with_peer_score(peer_score(&config.topic), score_thresholds())
+            .map_err(|e| format!("gossipsub peer scoring: {e}"))?;
 
         let identify = identify::Behaviour::new(
             identify::Config::new(PROTOCOL_VERSION.into(), key.public())
@@ -79,6 +83,40 @@ impl Behaviour {
 
 /// Handshakes under way at once from unknown dialers, at most.
 pub const MAX_PENDING_INCOMING: u32 = 16;
+
+/// Peer scoring (gossipsub v1.1) that punishes invalid messages only: every
+/// message this node rejects (malformed, wrong version, invalid, spoofed,
+/// impersonating a member) costs its sender `-(count²)`, decaying by 10 % a
+/// second. At 4 recent invalid messages a peer falls below the gossip
+/// threshold (no gossip to or from it), at 8 below the publish threshold, at
+/// 9 below the graylist threshold: everything it sends is ignored until the
+/// count decays (about 10 s). Delivery-rate penalties stay off (one state per
+/// slot is far below any useful delivery threshold), and so does the
+/// same-address penalty (a test federation runs on one loopback address).
+pub fn peer_score(topic: &str) -> gossipsub::PeerScoreParams {
+    let t = gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        time_in_mesh_weight: 0.0,
+        first_message_deliveries_weight: 0.0,
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: -1.0,
+        invalid_message_deliveries_decay: 0.9,
+        ..Default::default()
+    };
+    let mut p = gossipsub::PeerScoreParams {
+        ip_colocation_factor_weight: 0.0,
+        decay_interval: std::time::Duration::from_secs(1),
+        ..Default::default()
+    };
+    p.topics.insert(gossipsub::IdentTopic::new(topic).hash(), t);
+    p
+}
+
+/// The gossipsub default thresholds: gossip −10, publish −50, graylist −80.
+pub fn score_thresholds() -> gossipsub::PeerScoreThresholds {
+    gossipsub::PeerScoreThresholds::default()
+}
 
 /// Connection caps for a node that keeps up to `max_peers` peers: two
 /// connections per peer (a simultaneous dial), [`MAX_PENDING_INCOMING`]

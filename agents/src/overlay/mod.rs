@@ -58,6 +58,9 @@ pub struct PeerInfo {
     pub last_seen: Instant,
     pub rtt: Option<Duration>,
     pub agent_version: Option<String>,
+    /// Its gossipsub peer score here (negative after invalid messages; below
+    /// −80 everything it sends is ignored), as of its latest message.
+    pub score: Option<f64>,
 }
 
 fn ser_display<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {

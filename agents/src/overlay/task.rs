@@ -234,6 +234,7 @@ impl Task {
                     last_seen: now,
                     rtt: None,
                     agent_version: None,
+                    score: None,
                 };
                 lock(&self.shared.peers).insert(peer_id, info);
                 lock(&self.shared.neighbors).set_connected(peer_id, true);
@@ -298,6 +299,8 @@ impl Task {
                     &propagation_source,
                     acceptance,
                 );
+                let score = self.swarm.behaviour().gossipsub.peer_score(&propagation_source);
+                self.touch(&propagation_source, |p| p.score = score);
             }
             BehaviourEvent::Gossipsub(_) => {}
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
