@@ -122,30 +122,24 @@ impl Gateway {
             }
         }
         header(&mut o, "dfaas_runs_total", "counter", "Runs on this node, by result (ok, failed incl. timeouts).");
-        header(&mut o, "dfaas_function_timeouts_total", "counter", "Runs stopped at the function timeout.");
-        header(&mut o, "dfaas_request_timeouts_total", "counter", "Requests answered 504 at the gateway deadline.");
         for (f, s) in &snaps {
-            let n = &f.name;
-            let _ = writeln!(
-                o,
-                "dfaas_runs_total{{node=\"{node}\",function=\"{n}\",result=\"ok\"}} {}",
-                s.get(Count::Processed)
-            );
-            let _ = writeln!(
-                o,
-                "dfaas_runs_total{{node=\"{node}\",function=\"{n}\",result=\"failed\"}} {}",
-                s.get(Count::Failures)
-            );
-            let _ = writeln!(
-                o,
-                "dfaas_function_timeouts_total{{node=\"{node}\",function=\"{n}\"}} {}",
-                s.get(Count::FunctionTimeouts)
-            );
-            let _ = writeln!(
-                o,
-                "dfaas_request_timeouts_total{{node=\"{node}\",function=\"{n}\"}} {}",
-                s.get(Count::RequestTimeouts)
-            );
+            for (result, c) in [("ok", Count::Processed), ("failed", Count::Failures)] {
+                let _ = writeln!(
+                    o,
+                    "dfaas_runs_total{{node=\"{node}\",function=\"{}\",result=\"{result}\"}} {}",
+                    f.name,
+                    s.get(c)
+                );
+            }
+        }
+        for (name, help, c) in [
+            ("dfaas_function_timeouts_total", "Runs stopped at the function timeout.", Count::FunctionTimeouts),
+            ("dfaas_request_timeouts_total", "Requests answered 504 at the gateway deadline.", Count::RequestTimeouts),
+        ] {
+            header(&mut o, name, "counter", help);
+            for (f, s) in &snaps {
+                let _ = writeln!(o, "{name}{{node=\"{node}\",function=\"{}\"}} {}", f.name, s.get(c));
+            }
         }
         header(&mut o, "dfaas_latency_seconds", "histogram", "Latency of served user requests at the entry node.");
         for (f, s) in &snaps {
@@ -172,17 +166,16 @@ impl Gateway {
             );
         }
         header(&mut o, "dfaas_running", "gauge", "Requests running now.");
+        for f in &self.functions {
+            let _ = writeln!(o, "dfaas_running{{node=\"{node}\",function=\"{}\"}} {}", f.name, f.admission.running());
+        }
         header(&mut o, "dfaas_queued", "gauge", "Requests waiting for a run slot now.");
+        for f in &self.functions {
+            let queued = f.admission.occupied().saturating_sub(f.admission.running());
+            let _ = writeln!(o, "dfaas_queued{{node=\"{node}\",function=\"{}\"}} {queued}", f.name);
+        }
         header(&mut o, "dfaas_weight", "gauge", "Current target weights.");
         for f in &self.functions {
-            let running = f.admission.running();
-            let _ = writeln!(o, "dfaas_running{{node=\"{node}\",function=\"{}\"}} {running}", f.name);
-            let _ = writeln!(
-                o,
-                "dfaas_queued{{node=\"{node}\",function=\"{}\"}} {}",
-                f.name,
-                f.admission.occupied().saturating_sub(running)
-            );
             let w = f.picker.current();
             let k = self.peers.len();
             for (i, v) in w.vector.iter().enumerate() {

@@ -107,6 +107,23 @@ async fn listing_health_metrics_and_control_errors() {
     let m = get(&c, a, "/metrics").await;
     assert!(m.header("content-type").unwrap().starts_with("text/plain"));
     assert!(m.text().contains("# TYPE dfaas_latency_seconds histogram"));
+    // Each metric family is one block right after its TYPE line (the text
+    // format; OpenMetrics parsers refuse interleaved families).
+    let mut seen = std::collections::HashSet::new();
+    let mut current = String::new();
+    for line in m.text().lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            current = rest.split(' ').next().unwrap().to_string();
+            assert!(seen.insert(current.clone()), "family {current} declared twice");
+        } else if !line.starts_with('#') && !line.is_empty() {
+            let name = line.split(['{', ' ']).next().unwrap();
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s).filter(|f| *f == current))
+                .unwrap_or(name);
+            assert_eq!(family, current, "sample {line} outside its family's block");
+        }
+    }
 
     let auth = cl.auth(0);
     let put = |body: &'static str| {
