@@ -55,21 +55,11 @@ impl NodeKey {
             Ok(text) => NodeKey::from_b64(text.trim()).ok_or(KeyError::Malformed { file: path.into() }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = NodeKey::generate()?;
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(io)?;
-                }
-                let mut opts = std::fs::OpenOptions::new();
-                opts.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-                match opts.open(path) {
-                    Ok(mut f) => {
-                        writeln!(f, "{}", B64.encode(key.signing.to_bytes())).map_err(io)?;
-                        Ok(key)
-                    }
+                if create_secret(path, &B64.encode(key.signing.to_bytes())).map_err(io)? {
+                    Ok(key)
+                } else {
                     // Another process created it first: use theirs.
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => NodeKey::load_or_generate(path),
-                    Err(e) => Err(io(e)),
+                    NodeKey::load_or_generate(path)
                 }
             }
             Err(e) => Err(io(e)),
@@ -114,23 +104,26 @@ pub fn load_or_generate_token(path: &Path) -> Result<String, KeyError> {
             let mut bytes = [0u8; 32];
             getrandom::fill(&mut bytes).map_err(|e| KeyError::Random(e.to_string()))?;
             let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(io)?;
-            }
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            match opts.open(path) {
-                Ok(mut f) => {
-                    writeln!(f, "{token}").map_err(io)?;
-                    Ok(token)
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_generate_token(path),
-                Err(e) => Err(io(e)),
-            }
+            if create_secret(path, &token).map_err(io)? { Ok(token) } else { load_or_generate_token(path) }
         }
         Err(e) => Err(io(e)),
+    }
+}
+
+/// Creates `path` (and its folder) holding `line`, readable by its owner
+/// only; `Ok(false)` when another process created it first.
+fn create_secret(path: &Path, line: &str) -> std::io::Result<bool> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    match opts.open(path) {
+        Ok(mut f) => writeln!(f, "{line}").map(|()| true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
