@@ -23,6 +23,11 @@ pub enum Contender {
     GlobalNode,
     /// A learned policy file (exported by `dfaas export`), one instance per node.
     Learned { path: PathBuf, file: Arc<PolicyFile> },
+    /// The best split each node keeps fixed, searched on training episodes
+    /// ([`crate::best_fixed`]): the strongest static baseline, and a bound on
+    /// decentralised policies where inputs are drawn anew each slot. Found
+    /// once per comparison.
+    BestFixed(Arc<std::sync::OnceLock<Result<Vec<Vec<f64>>, String>>>),
 }
 
 impl Contender {
@@ -33,6 +38,7 @@ impl Contender {
             "oracle" => Contender::Oracle,
             "stale-oracle" => Contender::StaleOracle,
             "global-node" => Contender::GlobalNode,
+            "best-fixed" => Contender::BestFixed(Arc::default()),
             _ => {
                 // Validate now so a typo fails before any episode runs.
                 dfaas_policies::build(&spec, 0, 0)?;
@@ -79,6 +85,22 @@ impl Contender {
                     })
                     .collect()
             }
+            Contender::BestFixed(found) => {
+                let split = found
+                    .get_or_init(|| {
+                        crate::best_fixed::search(sim.scenario()).map(|(s, _)| s).map_err(|e| e.to_string())
+                    })
+                    .as_ref()
+                    .map_err(|e| PolicyError::ModelFile { file: "best-fixed".into(), reason: e.clone() })?;
+                split
+                    .iter()
+                    .map(|w| {
+                        dfaas_env::Decision::from_weights(w.clone())
+                            .map(|d| Box::new(crate::best_fixed::FixedSplit(d)) as Box<dyn Policy>)
+                            .map_err(|e| PolicyError::ModelFile { file: "best-fixed".into(), reason: e.to_string() })
+                    })
+                    .collect()
+            }
             Contender::Oracle | Contender::StaleOracle | Contender::GlobalNode => {
                 Err(PolicyError::Reference(self.name()))
             }
@@ -114,6 +136,7 @@ impl Contender {
             Contender::Oracle => "oracle".into(),
             Contender::StaleOracle => "stale-oracle".into(),
             Contender::GlobalNode => "global-node".into(),
+            Contender::BestFixed(_) => "best-fixed".into(),
             Contender::Learned { path, .. } => {
                 format!("learned:{}", path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
             }

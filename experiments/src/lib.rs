@@ -2,6 +2,7 @@
 //! them on the same evaluation episodes against the upper reference, and
 //! report tables (text and JSON) and per-slot CSV.
 
+pub mod best_fixed;
 pub mod cluster;
 pub mod compare;
 pub mod contender;

@@ -105,7 +105,7 @@ pub fn run_episode<W: Write>(
                 step(sim, &actions, &mut run, episode, seed, csv.as_deref_mut())?;
             }
         }
-        Contender::Policy(_) | Contender::Learned { .. } => {
+        Contender::Policy(_) | Contender::Learned { .. } | Contender::BestFixed(_) => {
             let mut policies: Vec<Box<dyn Policy>> = contender.policies(sim, seed)?;
             for (i, p) in policies.iter_mut().enumerate() {
                 p.reset(dfaas_env::seeds::splitmix(seed ^ (i as u64).wrapping_mul(0x9E37_79B9)));

@@ -32,7 +32,7 @@ const NAMES: &[&str] = &[
     "proportional-latency",
 ];
 
-const REFERENCES: &[&str] = &["oracle", "stale-oracle", "global-node"];
+const REFERENCES: &[&str] = &["oracle", "stale-oracle", "global-node", "best-fixed"];
 
 /// The names [`build`] accepts.
 pub fn heuristic_names() -> &'static [&'static str] {
@@ -40,7 +40,7 @@ pub fn heuristic_names() -> &'static [&'static str] {
 }
 
 /// The references computed by the simulator (`oracle`, `stale-oracle`,
-/// `global-node`); [`build`] answers [`PolicyError::Reference`] for them.
+/// `global-node`, `best-fixed`); [`build`] answers [`PolicyError::Reference`] for them.
 pub fn reference_names() -> &'static [&'static str] {
     REFERENCES
 }
