@@ -38,16 +38,17 @@ impl Bucket {
     }
 }
 
-/// A place held in the queue; [`Ticket::wait`] turns it into a running slot.
+/// A place held in the queue; [`Ticket::wait`] turns it into a [`Running`] run.
 /// Dropping it gives the place back.
 #[derive(Debug)]
 pub struct Ticket {
     adm: Arc<Admission>,
 }
 
-/// A running slot; dropping it frees the slot.
+/// Leave to run (one of `max_concurrency`); dropping it lets the next one run.
+/// (Not a time slot: those are the agent's.)
 #[derive(Debug)]
-pub struct Slot {
+pub struct Running {
     _permit: Option<OwnedSemaphorePermit>,
     _ticket: Ticket,
 }
@@ -122,12 +123,12 @@ impl Admission {
 }
 
 impl Ticket {
-    /// Waits in the queue for a running slot.
-    pub async fn wait(self) -> Slot {
+    /// Waits in the queue until it may run.
+    pub async fn wait(self) -> Running {
         let sem = Arc::clone(&self.adm.running);
         // The semaphore is never closed, so acquisition cannot fail; if it
         // ever did, run anyway rather than lose the request.
-        Slot { _permit: sem.acquire_owned().await.ok(), _ticket: self }
+        Running { _permit: sem.acquire_owned().await.ok(), _ticket: self }
     }
 }
 

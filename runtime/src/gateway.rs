@@ -201,7 +201,7 @@ impl Gateway {
 
     /// The outcome of the slot that just ended for one function; its
     /// counters restart from zero. See [`FunctionCounters::take_slot`];
-    /// `queue_len` is the number of requests waiting for a run slot now.
+    /// `queue_len` is the number of requests waiting in the admission queue now.
     pub fn take_slot(&self, function: &str) -> Option<SlotOutcome> {
         self.function(function).map(slot_of)
     }

@@ -369,7 +369,7 @@ impl Gateway {
             Some(t) => t,
             None => return Err(LocalFail::Capacity),
         };
-        let _slot = ticket.wait().await;
+        let _running = ticket.wait().await;
         match f.backend.invoke(inv).await {
             Ok(out) => {
                 f.counters.add(Count::Processed);

@@ -169,7 +169,7 @@ impl Gateway {
         for f in &self.functions {
             let _ = writeln!(o, "dfaas_running{{node=\"{node}\",function=\"{}\"}} {}", f.name, f.admission.running());
         }
-        header(&mut o, "dfaas_queued", "gauge", "Requests waiting for a run slot now.");
+        header(&mut o, "dfaas_queued", "gauge", "Requests waiting in the admission queue now.");
         for f in &self.functions {
             let queued = f.admission.occupied().saturating_sub(f.admission.running());
             let _ = writeln!(o, "dfaas_queued{{node=\"{node}\",function=\"{}\"}} {queued}", f.name);
