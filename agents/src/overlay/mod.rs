@@ -95,7 +95,7 @@ pub(crate) enum Command {
 }
 
 /// State the swarm task shares with handles.
-pub(crate) struct Shared {
+pub(crate) struct OverlayState {
     pub peer_id: PeerId,
     pub counters: Arc<Counters>,
     pub peers: Mutex<HashMap<PeerId, PeerInfo>>,
@@ -107,7 +107,7 @@ pub(crate) struct Shared {
 /// Cloneable access to a running overlay.
 #[derive(Clone)]
 pub struct OverlayHandle {
-    shared: Arc<Shared>,
+    shared: Arc<OverlayState>,
     commands: mpsc::Sender<Command>,
     task: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }

@@ -15,13 +15,15 @@ use tokio::time::{MissedTickBehavior, interval};
 use tracing::{debug, info, warn};
 
 use super::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
-use super::{Command, Counters, OverlayConfig, OverlayError, OverlayEvent, OverlayHandle, PeerInfo, Shared, lock};
+use super::{
+    Command, Counters, OverlayConfig, OverlayError, OverlayEvent, OverlayHandle, OverlayState, PeerInfo, lock,
+};
 use crate::messages::{DecodeError, NodeState};
 use crate::neighbors::NeighborTable;
 
 struct Task {
     swarm: Swarm<Behaviour>,
-    shared: Arc<Shared>,
+    shared: Arc<OverlayState>,
     events: mpsc::Sender<OverlayEvent>,
     topic: IdentTopic,
     bootstrap: Vec<(PeerId, Multiaddr)>,
@@ -45,7 +47,7 @@ pub(crate) async fn start(
     if config.listen.is_empty() {
         return Err(OverlayError::Config("no listen address".into()));
     }
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(OverlayState {
         peer_id,
         counters: Arc::new(Counters::default()),
         peers: Mutex::new(HashMap::new()),
