@@ -17,7 +17,7 @@ pub const H_FORWARDED: HeaderName = HeaderName::from_static("x-dfaas-forwarded")
 /// Why a request was rejected.
 pub const H_REJECT: HeaderName = HeaderName::from_static("x-dfaas-reject-reason");
 
-/// Why a request was rejected (503).
+/// Why a request was not answered by a function (503; 504 `peer-timeout`; 502 `peer-unauthenticated`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RejectReason {
     /// The weights chose `reject`.

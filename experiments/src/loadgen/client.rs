@@ -15,12 +15,8 @@ use super::record::{ErrorKind, Outcome, RequestRecord};
 use super::schedule::PlannedSend;
 use super::spec::Prepared;
 
-/// Node that ran the request.
-pub const H_SERVED_BY: HeaderName = HeaderName::from_static("x-dfaas-served-by");
-/// `true` when a peer ran the request.
-pub const H_FORWARDED: HeaderName = HeaderName::from_static("x-dfaas-forwarded");
-/// Why the request was rejected.
-pub const H_REJECT_REASON: HeaderName = HeaderName::from_static("x-dfaas-reject-reason");
+/// The gateway's response headers, defined once (in the runtime).
+pub use dfaas_runtime::response::{H_FORWARDED, H_REJECT as H_REJECT_REASON, H_SERVED_BY};
 
 pub(crate) type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
