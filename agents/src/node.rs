@@ -123,11 +123,6 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
     let node_index = config.node_index.unwrap_or_else(|| all.iter().position(|x| *x == gateway.node_id()).unwrap_or(0));
     let policy = build_policy(&config.policy, gateway.node_id(), &peers, node_index, config.seed, config.period_slots)?;
 
-    // Secrets readable by others are reported (not refused: an operator may
-    // rely on group access; the message says how to close it).
-    if let Some(w) = dfaas_runtime::keys::exposure(&config.runtime.key_file) {
-        tracing::warn!("{w}");
-    }
     // One key per member: the overlay speaks with the runtime's key, and a
     // state naming a member is accepted only from the peer its key derives.
     let identity = NodeIdentity::from_member_key(gateway.node_key());

@@ -355,13 +355,18 @@ impl NodeConfig {
         if let Some(dir) = file.parent().filter(|_| cfg.key_file.is_relative()) {
             cfg.key_file = dir.join(&cfg.key_file);
         }
-        let token = cfg.control_token_file.take().unwrap_or_else(|| format!("{}.control.token", cfg.node_id).into());
+        let token = cfg.control_token_path();
         cfg.control_token_file = Some(match file.parent() {
             Some(dir) if token.is_relative() => dir.join(token),
             _ => token,
         });
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// The control token file: `control_token_file`, or `<node_id>.control.token`.
+    pub fn control_token_path(&self) -> PathBuf {
+        self.control_token_file.clone().unwrap_or_else(|| format!("{}.control.token", self.node_id).into())
     }
 
     /// The peer ids in configured order.

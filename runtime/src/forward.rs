@@ -94,25 +94,22 @@ pub async fn forward(
     timeout: Duration,
 ) -> Result<PeerAnswer, ForwardError> {
     let uri = format!("http://{}{}", route.address, path_and_query);
+    let content_type = headers.get(hyper::header::CONTENT_TYPE).map_or(&b""[..], |v| v.as_bytes());
+    let parts = auth::RequestParts { method: method.as_str(), path: path_and_query, content_type };
+    let (proof, claim) = auth::sign(route.credential, route.sender, route.receiver, parts, &body);
     let mut req = Request::builder().method(method.clone()).uri(uri);
-    let mut claim = None;
     if let Some(h) = req.headers_mut() {
         for (name, value) in headers {
             if !is_hop_by_hop(name) {
                 h.append(name.clone(), value.clone());
             }
         }
-        let content_type = headers.get(hyper::header::CONTENT_TYPE).map_or(&b""[..], |v| v.as_bytes());
-        let parts = auth::RequestParts { method: method.as_str(), path: path_and_query, content_type };
-        let (proof, c) = auth::sign(route.credential, route.sender, route.receiver, parts, &body);
-        claim = Some(c);
         for (name, value) in proof {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 h.insert(name, v);
             }
         }
     }
-    let claim = claim.ok_or_else(|| ForwardError::NotSent("cannot build request".into()))?;
     let req = req.body(Full::new(body)).map_err(|e| ForwardError::NotSent(format!("cannot build request: {e}")))?;
     let call = async {
         // Only a failed connect proves the request never reached the peer

@@ -143,22 +143,15 @@ impl Gateway {
     }
 
     async fn control_weights(&self, req: Request<Incoming>, remote: SocketAddr, name: &str) -> Response<Body> {
-        let port = self.listen_port;
-        if !remote.ip().is_loopback()
-            || auth::claims_forwarded(req.headers())
-            || !crate::keys::loopback_host(req.headers().get(hyper::header::HOST), port)
-        {
-            return response::text(
-                StatusCode::FORBIDDEN,
-                "the control endpoint is local only (loopback address and Host)",
-            );
+        if !remote.ip().is_loopback() || auth::claims_forwarded(req.headers()) {
+            return response::text(StatusCode::FORBIDDEN, "the control endpoint is local only");
         }
-        if !crate::keys::bearer_matches(req.headers().get(hyper::header::AUTHORIZATION), &self.control_token) {
-            let mut r = response::text(
-                StatusCode::UNAUTHORIZED,
-                "a bearer token is required: Authorization: Bearer <the node's control_token_file>",
-            );
-            r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, hyper::header::HeaderValue::from_static("Bearer"));
+        if let Err(why) = crate::keys::control_access(req.headers(), self.listen_port, &self.control_token) {
+            let mut r = response::text(why.status(), why.to_string());
+            if why == crate::keys::ControlDenied::Token {
+                r.headers_mut()
+                    .insert(hyper::header::WWW_AUTHENTICATE, hyper::header::HeaderValue::from_static("Bearer"));
+            }
             return r;
         }
         let Some(f) = self.function(name).cloned() else {

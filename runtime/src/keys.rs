@@ -127,6 +127,40 @@ fn create_secret(path: &Path, line: &str) -> std::io::Result<bool> {
     }
 }
 
+/// Why a control endpoint refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ControlDenied {
+    /// The `Host` does not name this endpoint on loopback (403).
+    #[error("the Host header must name this endpoint on loopback")]
+    Host,
+    /// No or a wrong bearer token (401, with `WWW-Authenticate: Bearer`).
+    #[error("a bearer token is required: Authorization: Bearer <the node's control_token_file>")]
+    Token,
+}
+
+impl ControlDenied {
+    /// The HTTP status to answer.
+    pub fn status(self) -> hyper::StatusCode {
+        match self {
+            ControlDenied::Host => hyper::StatusCode::FORBIDDEN,
+            ControlDenied::Token => hyper::StatusCode::UNAUTHORIZED,
+        }
+    }
+}
+
+/// The rule of both control surfaces (the gateway's `/control/weights` and
+/// the agent's control API): a loopback `Host` with the listening `port`
+/// (no DNS rebinding) and the node's `token` as the bearer token.
+pub fn control_access(headers: &hyper::HeaderMap, port: u16, token: &str) -> Result<(), ControlDenied> {
+    if !loopback_host(headers.get(hyper::header::HOST), port) {
+        return Err(ControlDenied::Host);
+    }
+    if !bearer_matches(headers.get(hyper::header::AUTHORIZATION), token) {
+        return Err(ControlDenied::Token);
+    }
+    Ok(())
+}
+
 /// Whether `presented` (an `Authorization` header value) carries `token` as
 /// a bearer token, compared in constant time.
 pub fn bearer_matches(presented: Option<&hyper::header::HeaderValue>, token: &str) -> bool {

@@ -80,11 +80,14 @@ pub async fn serve(config: NodeConfig) -> Result<GatewayHandle, RuntimeError> {
 /// learn every node's address before writing configs).
 pub async fn serve_on(config: NodeConfig, listener: TcpListener) -> Result<GatewayHandle, RuntimeError> {
     let key = NodeKey::load_or_generate(&config.key_file)?;
-    let token_file =
-        config.control_token_file.clone().unwrap_or_else(|| format!("{}.control.token", config.node_id).into());
+    let token_file = config.control_token_path();
     let control_token = crate::keys::load_or_generate_token(&token_file)?;
-    if let Some(w) = crate::keys::exposure(&token_file) {
-        tracing::warn!("{w}");
+    // Secrets readable by others are reported, not refused (an operator may
+    // rely on group access; the message says how to close it).
+    for secret in [&config.key_file, &token_file] {
+        if let Some(w) = crate::keys::exposure(secret) {
+            tracing::warn!("{w}");
+        }
     }
     let addr = listener.local_addr().map_err(|source| RuntimeError::Bind { addr: config.listen, source })?;
     let mut gateway = Gateway::new(&config, key)?;

@@ -51,7 +51,7 @@ pub fn run(a: Args) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     if is_agent {
         let config = dfaas_agent::AgentConfig::load(&a.config)?;
-        let token_file = config.runtime.control_token_file.clone().unwrap_or_default();
+        let token_file = config.runtime.control_token_path();
         rt.block_on(async move {
             let node = dfaas_agent::run_agent(config).await?;
             eprintln!(

@@ -120,19 +120,12 @@ pub const MAX_CONNECTIONS: usize = 64;
 /// as a bearer token (`Authorization: Bearer <token>`; the token is in the
 /// node's `control_token_file`, mode 0600). `None`: go on.
 fn refuse(ctx: &ControlContext, req: &Request<Incoming>, port: u16) -> Option<Response<Full<Bytes>>> {
-    let h = req.headers();
-    if !dfaas_runtime::keys::loopback_host(h.get(hyper::header::HOST), port) {
-        return Some(error(StatusCode::FORBIDDEN, "the Host header must name this endpoint on loopback"));
-    }
-    if !dfaas_runtime::keys::bearer_matches(h.get(hyper::header::AUTHORIZATION), ctx.gateway.control_token()) {
-        let mut r = error(
-            StatusCode::UNAUTHORIZED,
-            "a bearer token is required: Authorization: Bearer <the node's control_token_file>",
-        );
+    let why = dfaas_runtime::keys::control_access(req.headers(), port, ctx.gateway.control_token()).err()?;
+    let mut r = error(why.status(), why);
+    if why == dfaas_runtime::keys::ControlDenied::Token {
         r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, hyper::header::HeaderValue::from_static("Bearer"));
-        return Some(r);
     }
-    None
+    Some(r)
 }
 
 fn reply(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
