@@ -33,16 +33,25 @@ impl Gateway {
         for (f, s) in &snaps {
             let _ = writeln!(o, "dfaas_local_total{{node=\"{node}\",function=\"{}\"}} {}", f.name, s.get(Count::Local));
         }
-        header(&mut o, "dfaas_forwarded_total", "counter", "User requests the weights sent to each peer.");
-        for (f, s) in &snaps {
-            for (i, p) in self.peers.iter().enumerate() {
-                let _ = writeln!(
-                    o,
-                    "dfaas_forwarded_total{{node=\"{node}\",function=\"{}\",peer=\"{}\"}} {}",
-                    f.name,
-                    p.id,
-                    s.peer(i, PeerCount::Forwarded)
-                );
+        for (name, help, c) in [
+            ("dfaas_forwarded_total", "User requests the weights sent to each peer.", PeerCount::Forwarded),
+            (
+                "dfaas_forwards_shed_total",
+                "Forwards not sent because the peer's breaker was open or its in-flight cap full.",
+                PeerCount::Shed,
+            ),
+        ] {
+            header(&mut o, name, "counter", help);
+            for (f, s) in &snaps {
+                for (i, p) in self.peers.iter().enumerate() {
+                    let _ = writeln!(
+                        o,
+                        "{name}{{node=\"{node}\",function=\"{}\",peer=\"{}\"}} {}",
+                        f.name,
+                        p.id,
+                        s.peer(i, c)
+                    );
+                }
             }
         }
         header(
@@ -65,23 +74,6 @@ impl Gateway {
                         s.peer(i, c)
                     );
                 }
-            }
-        }
-        header(
-            &mut o,
-            "dfaas_forwards_shed_total",
-            "counter",
-            "Forwards not sent because the peer's breaker was open or its in-flight cap full.",
-        );
-        for (f, s) in &snaps {
-            for (i, p) in self.peers.iter().enumerate() {
-                let _ = writeln!(
-                    o,
-                    "dfaas_forwards_shed_total{{node=\"{node}\",function=\"{}\",peer=\"{}\"}} {}",
-                    f.name,
-                    p.id,
-                    s.peer(i, PeerCount::Shed)
-                );
             }
         }
         header(&mut o, "dfaas_peer_in_flight", "gauge", "Forwards to each peer waiting for an answer.");
