@@ -1,4 +1,9 @@
-//! The node's Ed25519 key, kept in a file.
+//! An overlay identity: an Ed25519 keypair and its peer id.
+//!
+//! A `dfaas agent` speaks in the overlay with its runtime member key
+//! ([`NodeIdentity::from_member_key`]), so its peer id is the one the other
+//! members derive from its `members[].public_key` ([`member_peer_id`]). A
+//! bare overlay (tests, other tools) may keep its own key in a file:
 //!
 //! File format: the libp2p keypair protobuf encoding (the format of
 //! `Keypair::to_protobuf_encoding`, 68 bytes for Ed25519, readable by other

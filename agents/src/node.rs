@@ -25,8 +25,6 @@ use crate::slot_loop::{Shared, SlotLoop, SlotLoopParams};
 pub enum AgentError {
     #[error("runtime: {0}")]
     Runtime(#[from] dfaas_runtime::RuntimeError),
-    #[error("node key: {0}")]
-    Identity(#[from] crate::identity::IdentityError),
     #[error("overlay: {0}")]
     Overlay(#[from] crate::overlay::OverlayError),
     #[error("policy: {0}")]
