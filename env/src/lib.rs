@@ -13,6 +13,7 @@ pub mod models;
 pub mod multi_agent;
 pub mod predict;
 pub mod reference;
+pub mod reward;
 pub mod rounding;
 pub mod scenario;
 pub mod seeds;

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod compare;
 pub mod contender;
 pub mod deployed;
+pub mod evaluation;
 pub mod live_env;
 pub mod loadgen;
 pub mod paired;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use dfaas_env::{Scenario, Simulator};
+use dfaas_env::Scenario;
 use dfaas_experiments::Contender;
 
 #[derive(clap::Args)]
@@ -41,35 +41,15 @@ pub fn run(a: Args) -> Result<()> {
 
 /// Runs `contenders` plus the references (stale oracle and oracle, or the
 /// global node) and prints the table or JSON.
-pub fn report(
-    scenario: &Scenario,
-    mut contenders: Vec<Contender>,
-    opts: &super::EvalOpts,
-    per_node: bool,
-) -> Result<()> {
-    let (episodes, seed, json) = (opts.episodes, opts.seed, opts.json);
-    let sim = Simulator::new(scenario)?;
-    for r in Contender::references(&sim) {
-        if !contenders.iter().any(|c| c.name() == r.name()) {
-            contenders.push(r);
-        }
-    }
-    // Fail early on a learned file that does not fit this scenario.
-    for c in &contenders {
-        if let Contender::Learned { .. } = c {
-            c.policies(&sim, 0)?;
-        }
-    }
-    let n = episodes.unwrap_or_else(|| scenario.evaluation_seeds().len());
-    let seeds = super::evaluation_seeds(scenario, seed, n)?;
-    let mut report = dfaas_experiments::compare(scenario, &contenders, &seeds, super::progress(json))?;
-    // Learned policies against the best other policy and the references, episode by episode.
-    let learned: Vec<String> =
-        report.results.iter().filter(|r| r.policy.starts_with("learned:")).map(|r| r.policy.clone()).collect();
-    for l in &learned {
-        let diffs = dfaas_experiments::paired::against_best_and_references(&report, l);
-        report.paired.extend(diffs);
-    }
+pub fn report(scenario: &Scenario, contenders: Vec<Contender>, opts: &super::EvalOpts, per_node: bool) -> Result<()> {
+    let json = opts.json;
+    let report = dfaas_experiments::evaluation::compare_document(
+        scenario,
+        contenders,
+        opts.episodes,
+        opts.seed,
+        super::progress(json),
+    )?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
     } else {

@@ -36,10 +36,7 @@ pub fn run(a: Args) -> Result<()> {
     let Some(model) = &a.model else {
         bail!("give --model FILE (or --live with --policy NAME or --model FILE)");
     };
-    let mut contenders = vec![Contender::learned(model)?];
-    for n in dfaas_policies::heuristic_names() {
-        contenders.push(Contender::parse(n)?);
-    }
+    let contenders = dfaas_experiments::evaluation::evaluate_contenders(model)?;
     super::compare::report(&scenario, contenders, &a.opts, a.opts.per_node)
 }
 

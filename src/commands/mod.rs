@@ -48,15 +48,5 @@ pub fn evaluation_seeds(scenario: &Scenario, seed: Option<u64>, n: usize) -> Res
     if n == 0 {
         bail!("--episodes must be at least 1");
     }
-    Ok(match seed {
-        Some(s) => dfaas_env::seeds::evaluation_seeds(s, n),
-        None => {
-            let mut base = scenario.evaluation_seeds();
-            if base.len() < n {
-                base = dfaas_env::seeds::evaluation_seeds(scenario.seeds.master, n);
-            }
-            base.truncate(n);
-            base
-        }
-    })
+    Ok(dfaas_experiments::evaluation::evaluation_seeds(scenario, seed, n)?)
 }

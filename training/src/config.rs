@@ -67,38 +67,7 @@ impl CriticInput {
     }
 }
 
-/// The reward the learner maximises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RewardChoice {
-    /// The scenario model's own reward (marl-dfaas fidelity formulas).
-    #[default]
-    Env,
-    /// `1 − (2R + LR + FR)/I` for every model: the marl-dfaas master reward,
-    /// per agent (selfish: a forward that overloads a neighbour is charged
-    /// partly to the neighbour's own requests).
-    Rejections,
-    /// The federation ("team") reward, the same for every agent: requests
-    /// processed in the slot by the whole federation ÷ the episode's mean
-    /// federation input per slot. An episode's rewards sum to `T ×` its
-    /// processed ratio, the metric every table reports.
-    Team,
-}
-
-impl RewardChoice {
-    /// Names accepted on the command line and in experiment files.
-    pub const NAMES: &'static [&'static str] = &["env", "rejections", "team"];
-
-    /// The choice named `name`.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "env" => Some(Self::Env),
-            "rejections" => Some(Self::Rejections),
-            "team" => Some(Self::Team),
-            _ => None,
-        }
-    }
-}
+pub use dfaas_env::reward::RewardChoice;
 
 /// How advantages are standardised before the surrogate loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

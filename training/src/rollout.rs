@@ -152,6 +152,7 @@ impl Worker<'_> {
             .collect();
         let mut enc = Vec::new();
         let mut all_obs = Vec::new();
+        let mut slot_rewards = Vec::with_capacity(n);
         let mut decisions: Vec<Vec<dfaas_env::Decision>> = vec![Vec::with_capacity(n); sims.len()];
         for k in 0..episodes {
             for (j, sim) in sims.iter_mut().enumerate() {
@@ -203,19 +204,9 @@ impl Worker<'_> {
                 for (j, sim) in sims.iter_mut().enumerate() {
                     sim.advance(&decisions[j]).expect("layout builds valid decisions");
                     let done = sim.is_done();
-                    let team = sim.outcomes().iter().map(|o| o.processed as f64).sum::<f64>() / team_scale[j];
-                    for (i, o) in sim.outcomes().iter().enumerate() {
+                    self.reward.rewards(sim.outcomes(), team_scale[j], &mut slot_rewards);
+                    for (i, (o, &r)) in sim.outcomes().iter().zip(&slot_rewards).enumerate() {
                         let t = &mut out[j].trajectories[i];
-                        let r = match self.reward {
-                            RewardChoice::Env => o.reward,
-                            RewardChoice::Rejections => dfaas_env::sim::reward_rejects(
-                                o.input,
-                                o.rejected,
-                                o.local_rejects,
-                                o.forward_rejects_total() + o.forward_lost,
-                            ),
-                            RewardChoice::Team => team,
-                        };
                         t.rewards.push(r as f32);
                         t.truncated.push(done);
                         ep_rewards[j][i] += r;
@@ -264,12 +255,7 @@ fn central_rows(l: &Layout, trajectories: &mut [Trajectory], final_obs: bool, al
     }
 }
 
-/// Mean federation input per slot of the episode `sim` is playing (at least 1).
-pub fn mean_federation_input(sim: &Simulator) -> f64 {
-    let inputs = sim.inputs();
-    let total: u64 = inputs.iter().flat_map(|v| v.iter()).map(|&x| x as u64).sum();
-    (total as f64 / sim.max_steps().max(1) as f64).max(1.0)
-}
+pub use dfaas_env::reward::mean_federation_input;
 
 /// Samples a Dirichlet over the valid entries of `alpha`; masked entries are 0.
 pub fn sample_masked(alpha: &[f32], mask: &[bool], rng: &mut SimRng) -> Vec<f64> {

@@ -1,0 +1,90 @@
+//! The comparison document `dfaas compare`/`dfaas evaluate --json` print and
+//! the Python package returns: contenders plus the scenario's references on
+//! one list of evaluation episodes, learned policies paired against the best
+//! other policy and every reference.
+
+use dfaas_env::{Scenario, Simulator};
+
+use crate::compare::CompareReport;
+use crate::contender::Contender;
+use crate::runner::RunError;
+
+/// Workload episode seeds: `n` from `seed`, else the scenario's evaluation
+/// seeds (extended from its master seed when it lists fewer than `n`).
+pub fn evaluation_seeds(scenario: &Scenario, seed: Option<u64>, n: usize) -> Result<Vec<u64>, RunError> {
+    if n == 0 {
+        return Err(RunError::Unsupported("the number of episodes must be at least 1".into()));
+    }
+    Ok(match seed {
+        Some(s) => dfaas_env::seeds::evaluation_seeds(s, n),
+        None => {
+            let mut base = scenario.evaluation_seeds();
+            if base.len() < n {
+                base = dfaas_env::seeds::evaluation_seeds(scenario.seeds.master, n);
+            }
+            base.truncate(n);
+            base
+        }
+    })
+}
+
+/// Runs `contenders` and the scenario's references (stale oracle and
+/// oracle, or the global node) on `episodes` evaluation episodes (default:
+/// the scenario's) and pairs every learned policy against the best other
+/// policy and the references, episode by episode.
+pub fn compare_document(
+    scenario: &Scenario,
+    mut contenders: Vec<Contender>,
+    episodes: Option<usize>,
+    seed: Option<u64>,
+    progress: bool,
+) -> Result<CompareReport, RunError> {
+    let sim = Simulator::new(scenario).map_err(|e| RunError::Unsupported(e.to_string()))?;
+    for r in Contender::references(&sim) {
+        if !contenders.iter().any(|c| c.name() == r.name()) {
+            contenders.push(r);
+        }
+    }
+    // Fail early on a learned file that does not fit this scenario.
+    for c in &contenders {
+        if let Contender::Learned { .. } = c {
+            c.policies(&sim, 0)?;
+        }
+    }
+    let n = episodes.unwrap_or_else(|| scenario.evaluation_seeds().len());
+    let seeds = evaluation_seeds(scenario, seed, n)?;
+    let mut report = crate::compare(scenario, &contenders, &seeds, progress)?;
+    let learned: Vec<String> =
+        report.results.iter().filter(|r| r.policy.starts_with("learned:")).map(|r| r.policy.clone()).collect();
+    for l in &learned {
+        let diffs = crate::paired::against_best_and_references(&report, l);
+        report.paired.extend(diffs);
+    }
+    Ok(report)
+}
+
+/// The contenders of `dfaas evaluate`: the learned file, then every heuristic.
+pub fn evaluate_contenders(model: &std::path::Path) -> Result<Vec<Contender>, dfaas_policies::PolicyError> {
+    let mut contenders = vec![Contender::learned(model)?];
+    for n in dfaas_policies::heuristic_names() {
+        contenders.push(Contender::parse(n)?);
+    }
+    Ok(contenders)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_episodes_is_an_error_and_seeds_are_stable() {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/marl-master-2.toml");
+        let s = Scenario::load(&p).unwrap();
+        assert!(evaluation_seeds(&s, None, 0).unwrap_err().to_string().contains("at least 1"));
+        let a = evaluation_seeds(&s, Some(7), 5).unwrap();
+        assert_eq!(a, evaluation_seeds(&s, Some(7), 5).unwrap());
+        assert_eq!(a.len(), 5);
+        let many = evaluation_seeds(&s, None, s.evaluation_seeds().len() + 3).unwrap();
+        assert_eq!(many.len(), s.evaluation_seeds().len() + 3);
+    }
+}
