@@ -27,5 +27,14 @@ if ! .venv/bin/python -c "import tensorboard" >/dev/null 2>&1; then
   .venv/bin/pip install -q tensorboard==2.21.0
 fi
 
+# The Python package (python/, module dfaas): maturin builds it into .venv;
+# its tests (python/tests, pytest) run PettingZoo's API and seed tests and
+# build ONNX models with the onnx package.
+PY_PKGS=(maturin==1.16.0 pettingzoo==1.27.0 gymnasium==1.4.0 numpy==2.4.6 pytest==9.2.0 onnx==1.23.2)
+if ! .venv/bin/python -c "import maturin, pettingzoo, gymnasium, numpy, pytest, onnx" >/dev/null 2>&1; then
+  echo "setup: installing the Python package's build and test tools into .venv"
+  .venv/bin/pip install -q "${PY_PKGS[@]}"
+fi
+
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust with rustup first" >&2; exit 1; }
 cargo fetch --locked

@@ -10,3 +10,6 @@ else
   echo "test: rustfmt is not installed here; formatting not checked" >&2
 fi
 cargo test --workspace --locked
+# The Python package: built into .venv (debug, sharing target/), then its tests.
+.venv/bin/maturin develop --locked -q
+.venv/bin/python -m pytest -q python/tests

@@ -166,7 +166,7 @@ fn cache_matches_solve() {
         assert_eq!(*cache.params(), presets::SECONDS);
         for count in (0..=300).rev().chain(0..=300) {
             let want = solve(f64::from(count) / slot, &presets::SECONDS);
-            assert_eq!(*cache.get(count), want);
+            assert_eq!(cache.get(count), want);
             let exact = want.rejection_rate * slot;
             let rounded = exact.round_ties_even().min(f64::from(count)) as u32;
             assert_eq!(cache.rejected(count), rounded, "slot {slot} count {count}");

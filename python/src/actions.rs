@@ -50,6 +50,8 @@ pub struct ActionLayout {
     pub lens: Vec<usize>,
     /// Width of the padded layout.
     pub width: usize,
+    /// Each agent's layout in words, e.g. `[local, fwd:node_1, reject]`.
+    pub described: Vec<String>,
 }
 
 impl ActionLayout {
@@ -59,7 +61,16 @@ impl ActionLayout {
         let three_way = sim.even_floor();
         let lens: Vec<usize> = (0..topo.len()).map(|i| if three_way { 3 } else { topo.degree(i) + 2 }).collect();
         let width = lens.iter().copied().max().unwrap_or(2);
-        Self { names: topo.names().to_vec(), lens, width }
+        let described = (0..topo.len())
+            .map(|i| {
+                if three_way {
+                    "[local, forward (split evenly over the neighbours), reject]".to_string()
+                } else {
+                    sim.action_layout(i)
+                }
+            })
+            .collect();
+        Self { names: topo.names().to_vec(), lens, width, described }
     }
 
     /// Whether entry `k` of agent `i`'s padded row is a real action.
@@ -83,10 +94,10 @@ impl ActionLayout {
         let len = self.lens[i];
         if v.len() != len {
             return Err(format!(
-                "agent {}: action has {} entries, expected {len} ([local, {} forwards, reject])",
+                "agent {}: action has {} entries, expected {len}: {}",
                 self.names[i],
                 v.len(),
-                len - 2
+                self.described[i]
             ));
         }
         fractions(v.iter().copied(), format).map_err(|e| format!("agent {}: {e}", self.names[i]))

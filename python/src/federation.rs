@@ -6,7 +6,7 @@ use dfaas_env::encoding::Encoder;
 use dfaas_env::reward::{RewardChoice, mean_federation_input};
 use dfaas_env::seeds::SeedSequence;
 use dfaas_env::{Decision, Simulator};
-use numpy::{AllowTypeChange, PyArray1, PyArrayLike1};
+use numpy::{AllowTypeChange, PyArray1, PyArrayLike1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
@@ -84,7 +84,7 @@ impl Federation {
     /// Each agent's action layout, e.g. `[local, fwd:node_1, reject]`.
     #[getter]
     fn action_layouts(&self) -> Vec<String> {
-        (0..self.layout.names.len()).map(|i| self.sim.action_layout(i)).collect()
+        self.layout.described.clone()
     }
 
     /// Bounds of each action entry: (0, 1) for `simplex`, (-10, 10) for `logits`.
@@ -181,12 +181,20 @@ impl Federation {
                     self.layout.names[i]
                 )));
             };
-            let v = a.extract::<PyArrayLike1<'_, f64, AllowTypeChange>>().map_err(|e| {
-                errors::action(format!("agent {}: action is not a sequence of numbers: {e}", self.layout.names[i]))
-            })?;
-            let d = match v.as_slice() {
-                Ok(s) => self.layout.decide(i, s, self.format),
-                Err(_) => self.layout.decide(i, &v.as_array().to_vec(), self.format),
+            let d = if let Ok(arr) = a.cast::<PyArray1<f64>>() {
+                let r = arr.readonly();
+                match r.as_slice() {
+                    Ok(s) => self.layout.decide(i, s, self.format),
+                    Err(_) => self.layout.decide(i, &r.as_array().to_vec(), self.format),
+                }
+            } else if let Ok(arr) = a.cast::<PyArray1<f32>>() {
+                let v: Vec<f64> = arr.readonly().as_array().iter().map(|&x| x as f64).collect();
+                self.layout.decide(i, &v, self.format)
+            } else {
+                let v = a.extract::<PyArrayLike1<'_, f64, AllowTypeChange>>().map_err(|e| {
+                    errors::action(format!("agent {}: action is not a sequence of numbers: {e}", self.layout.names[i]))
+                })?;
+                self.layout.decide(i, &v.as_array().to_vec(), self.format)
             }
             .map_err(errors::action)?;
             self.decisions.push(d);

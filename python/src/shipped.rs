@@ -27,7 +27,13 @@ const FILES: &[(&str, &str)] = &[
 /// Names of the shipped scenarios (file stems), sorted.
 #[pyfunction]
 pub fn shipped_scenarios() -> Vec<String> {
-    FILES.iter().filter_map(|(p, _)| p.strip_prefix("scenarios/")?.strip_suffix(".toml")).map(str::to_string).collect()
+    let mut names: Vec<String> = FILES
+        .iter()
+        .filter_map(|(p, _)| p.strip_prefix("scenarios/")?.strip_suffix(".toml"))
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names
 }
 
 /// The file of a scenario given by name (`marl-master-5`) or path.

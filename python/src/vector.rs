@@ -28,6 +28,8 @@ struct Copy {
     team_scale: f64,
     decisions: Vec<Decision>,
     rewards: Vec<f64>,
+    /// Scratch for one encoded observation.
+    enc: Vec<f32>,
     /// Episodes started.
     episodes: u64,
     /// Processed and input requests of the episode so far.
@@ -52,7 +54,8 @@ pub struct VectorEnv {
     layout: ActionLayout,
     reward: RewardChoice,
     format: ActionFormat,
-    threads: usize,
+    /// Worker threads (`None`: step on the calling thread).
+    pool: Option<rayon::ThreadPool>,
     obs_dim: usize,
     started: bool,
 }
@@ -88,6 +91,7 @@ impl VectorEnv {
                 team_scale: 1.0,
                 decisions: Vec::with_capacity(n),
                 rewards: Vec::with_capacity(n),
+                enc: Vec::new(),
                 episodes: 0,
                 processed: 0,
                 input: 0,
@@ -96,13 +100,25 @@ impl VectorEnv {
         let threads =
             if num_threads == 0 { std::thread::available_parallelism().map_or(1, |p| p.get()) } else { num_threads };
         let obs_dim = b.encoder.dim(b.sim.topology().max_degree());
+        let threads = threads.min(num_envs);
+        let pool = if threads > 1 {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("dfaas-vector-{i}"))
+                    .build()
+                    .map_err(|e| errors::other(format!("starting {threads} worker threads: {e}")))?,
+            )
+        } else {
+            None
+        };
         Ok(Self {
             copies,
             encoder: b.encoder,
             layout: b.layout,
             reward: b.reward,
             format: b.format,
-            threads,
+            pool,
             obs_dim,
             started: false,
         })
@@ -224,13 +240,13 @@ impl VectorEnv {
         let mut final_obs = if done { vec![0f32; e * a * d] } else { Vec::new() };
         let mut ratios = vec![0f64; e];
         let (encoder, layout, reward, format) = (&self.encoder, &self.layout, self.reward, self.format);
-        let threads = self.threads.clamp(1, e.div_ceil(8).max(1));
+        let pool = self.pool.as_ref();
         let result: Result<(), String> = py.detach(|| {
             // Every copy's actions are checked before any copy plays: an
             // action error leaves the whole batch where it was.
             let mut checks: Vec<(usize, &mut Copy, &[f32])> =
                 self.copies.iter_mut().zip(flat.chunks(a * k)).enumerate().map(|(i, (c, x))| (i, c, x)).collect();
-            par_for(&mut checks, threads, |(i, c, act)| {
+            par_for(&mut checks, pool, |(i, c, act)| {
                 c.decide(act, layout, format).map_err(|m| format!("env {i}: {m}"))
             })?;
             let mut work: Vec<(&mut Copy, Out<'_>)> = Vec::with_capacity(e);
@@ -245,7 +261,7 @@ impl VectorEnv {
                 let final_obs = fo.next().unwrap_or(&mut []);
                 work.push((c, Out { obs: o, rewards: r, final_obs, counts: n, ratio }));
             }
-            par_for(&mut work, threads, |(c, out)| c.play(reward, encoder, out))
+            par_for(&mut work, pool, |(c, out)| c.play(reward, encoder, out))
         });
         result.map_err(errors::action)?;
         let term = PyArray1::from_vec(py, vec![false; e * a]).reshape([e, a])?;
@@ -287,22 +303,21 @@ impl VectorEnv {
     }
 }
 
-/// Runs `f` on every item, spread over up to `threads` scoped threads;
-/// the first error wins.
+/// Runs `f` on every item, on `pool` when there is one and more than one
+/// item; the first error wins.
 fn par_for<T: Send>(
     items: &mut [T],
-    threads: usize,
-    f: impl Fn(&mut T) -> Result<(), String> + Sync,
+    pool: Option<&rayon::ThreadPool>,
+    f: impl Fn(&mut T) -> Result<(), String> + Sync + Send,
 ) -> Result<(), String> {
-    if threads <= 1 || items.len() <= 1 {
-        return items.iter_mut().try_for_each(&f);
+    use rayon::prelude::*;
+    match pool {
+        Some(p) if items.len() > 1 => {
+            let per = items.len().div_ceil(p.current_num_threads());
+            p.install(|| items.par_chunks_mut(per).try_for_each(|ch| ch.iter_mut().try_for_each(&f)))
+        }
+        _ => items.iter_mut().try_for_each(&f),
     }
-    let per = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items.chunks_mut(per).map(|ch| s.spawn(move || ch.iter_mut().try_for_each(f))).collect();
-        handles.into_iter().try_for_each(|h| h.join().unwrap_or_else(|_| Err("a worker panicked".into())))
-    })
 }
 
 /// Seed of copy `e`'s episode-seed sequence.
@@ -320,12 +335,11 @@ impl Copy {
         self.input = 0;
     }
 
-    fn encode(&self, encoder: &Encoder, out: &mut [f32]) {
+    fn encode(&mut self, encoder: &Encoder, out: &mut [f32]) {
         let d = out.len() / self.sim.observations().len().max(1);
-        let mut buf = Vec::with_capacity(d);
         for (o, dst) in self.sim.observations().iter().zip(out.chunks_mut(d)) {
-            encoder.encode(o, &mut buf);
-            dst[..buf.len()].copy_from_slice(&buf);
+            encoder.encode(o, &mut self.enc);
+            dst[..self.enc.len()].copy_from_slice(&self.enc);
         }
     }
 

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use dfaas_experiments::Contender;
 use dfaas_experiments::live_env::LiveReport;
 
 #[derive(clap::Args)]

@@ -1,21 +1,30 @@
 //! Memoised model solutions keyed by the whole request count of a slot.
 
+use std::sync::{Arc, OnceLock};
+
 use super::perfmodel::{PerfParams, PerfResult, solve};
 
-/// Counts below this are memoised in a table (at most 4 MiB); larger ones
-/// (not met in practice) are solved on every call.
-const MAX_MEMO: usize = 1 << 16;
+/// Counts below this are memoised in a table (at most 5 MiB per node, in
+/// pages of [`PAGE`] allocated on first use); larger ones (not met in
+/// practice) are solved on every call.
+const MAX_MEMO: usize = PAGE * PAGE;
+const PAGE: usize = 256;
+
+/// A page of solutions, each written once.
+type Page = [OnceLock<PerfResult>; PAGE];
 
 /// Solutions of one node's model for every integer request count per slot:
 /// `count` requests in a slot of `slot_seconds` mean `λ = count / slot_seconds`.
+///
+/// Clones share the table (written once per count, read without locks), so
+/// many copies of a federation stepped in parallel solve each count once and
+/// keep one table in memory.
 #[derive(Debug, Clone)]
 pub struct PerfCache {
     params: PerfParams,
     slot_seconds: f64,
-    /// `solved[count]`, grown on demand.
-    solved: Vec<Option<PerfResult>>,
-    /// Scratch for a count beyond the table.
-    spare: PerfResult,
+    /// `pages[count / PAGE][count % PAGE]`.
+    pages: Arc<[OnceLock<Box<Page>>]>,
 }
 
 impl PerfCache {
@@ -23,7 +32,7 @@ impl PerfCache {
     /// number; anything else makes every `λ` count as 0).
     pub fn new(params: PerfParams, slot_seconds: f64) -> Self {
         debug_assert!(slot_seconds.is_finite() && slot_seconds > 0.0, "slot_seconds = {slot_seconds}");
-        Self { params, slot_seconds, solved: Vec::new(), spare: PerfResult::default() }
+        Self { params, slot_seconds, pages: (0..PAGE).map(|_| OnceLock::new()).collect() }
     }
 
     /// The model's parameters.
@@ -37,18 +46,19 @@ impl PerfCache {
     }
 
     /// The model's solution for `count` requests in one slot.
-    pub fn get(&mut self, count: u32) -> &PerfResult {
+    pub fn get(&mut self, count: u32) -> PerfResult {
         let i = count as usize;
         let lambda = f64::from(count) / self.slot_seconds;
         if i >= MAX_MEMO {
-            self.spare = solve(lambda, &self.params);
-            return &self.spare;
+            return solve(lambda, &self.params);
         }
-        if i >= self.solved.len() {
-            self.solved.resize(i + 1, None);
-        }
-        let params = &self.params;
-        self.solved[i].get_or_insert_with(|| solve(lambda, params))
+        let page = self.pages[i / PAGE].get_or_init(|| Box::new(std::array::from_fn(|_| OnceLock::new())));
+        *page[i % PAGE].get_or_init(|| solve(lambda, &self.params))
+    }
+
+    /// Counts solved so far (shared by every clone).
+    pub fn solved(&self) -> usize {
+        self.pages.iter().filter_map(OnceLock::get).map(|p| p.iter().filter(|s| s.get().is_some()).count()).sum()
     }
 
     /// Whole requests rejected in a slot carrying `count` requests:
@@ -81,9 +91,14 @@ mod tests {
     #[test]
     fn hits_return_the_solution() {
         let mut c = PerfCache::new(presets::SECONDS, 1.0);
-        let first = *c.get(40);
+        let mut early = c.clone();
+        let first = c.get(40);
         assert_eq!(first, solve(40.0, &presets::SECONDS));
-        assert_eq!(*c.get(40), first);
+        assert_eq!(c.get(40), first);
+        // A clone made before the solve finds it in the shared table.
+        assert_eq!(early.solved(), 1);
+        assert_eq!(early.get(40), first);
+        assert_eq!(c.solved(), 1);
         assert_eq!(c.rejected(40), 6); // 6.048…
         assert_eq!(c.rejected(0), 0);
     }
@@ -92,8 +107,8 @@ mod tests {
     fn large_counts_bypass_the_table() {
         let mut c = PerfCache::new(presets::SECONDS, 1.0);
         let n = MAX_MEMO as u32 + 5;
-        assert_eq!(*c.get(n), solve(f64::from(n), &presets::SECONDS));
+        assert_eq!(c.get(n), solve(f64::from(n), &presets::SECONDS));
         assert!(c.rejected(n) <= n);
-        assert!(c.solved.len() <= MAX_MEMO);
+        assert_eq!(c.solved(), 0);
     }
 }
