@@ -148,3 +148,45 @@ fn evaluate_live_runs_a_learned_policy_in_the_compare_table_shape() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success() && err.contains("`queue` model") && err.contains("marl-paper-5.toml"), "{err}");
 }
+
+/// An ONNX policy (the CloudNet 2021 model exported by `dfaas export
+/// --format onnx`) in `dfaas evaluate` (the same numbers as its
+/// `.dfpolicy`) and in the agents' own loop (`dfaas sim2real`, each agent
+/// loading the ONNX file).
+#[test]
+fn an_onnx_policy_evaluates_like_its_dfpolicy_and_runs_in_the_agents() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().canonicalize().unwrap();
+    let onnx = dir.join("cloudnet.onnx");
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_dfaas")).args(args).output().expect("dfaas runs");
+        assert!(o.status.success(), "dfaas {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let said = run(&["export", "--model", MODEL, "--format", "onnx", "--out", onnx.to_str().unwrap()]);
+    assert!(said.contains("ONNX") && said.contains("Concentration"), "{said}");
+    let eval = |model: &str| -> serde_json::Value {
+        let text = run(&["evaluate", "--scenario", SCENARIO, "--model", model, "--episodes", "2", "--json"]);
+        serde_json::from_str(&text).unwrap()
+    };
+    let (a, b) = (eval(MODEL), eval(onnx.to_str().unwrap()));
+    let learned = |v: &serde_json::Value| {
+        v["results"].as_array().unwrap().iter().find(|r| r["policy"].as_str().unwrap().starts_with("learned:")).cloned()
+    };
+    let (ra, rb) = (learned(&a).unwrap(), learned(&b).unwrap());
+    assert_eq!(rb["policy"], "learned:cloudnet");
+    assert_eq!(ra["episode_processed_ratios"], rb["episode_processed_ratios"]);
+
+    let args = ["sim2real", "--scenario", SCENARIO, "--model", onnx.to_str().unwrap(), "--slots", "4", "--json"];
+    let v = dfaas(&args, &dir);
+    assert_eq!(v["path"], "deployed");
+    let live = v["live_slots"][0].as_array().unwrap();
+    assert_eq!(live.len(), 4);
+    // From slot 2 on node_1 forwards its excess, as in the simulator (the
+    // first slots differ: live nodes have heard each other before slot 0).
+    let sim = v["sim_slots"][0].as_array().unwrap();
+    for (l, s) in live[2..].iter().zip(&sim[2..]) {
+        let (fl, fs) = (l["forwarded"].as_i64().unwrap(), s["forwarded"].as_i64().unwrap());
+        assert!(fl >= 35 && (fl - fs).abs() <= 3, "live {l} vs simulator {s}");
+    }
+}

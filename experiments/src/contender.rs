@@ -7,7 +7,8 @@ use std::sync::Arc;
 use dfaas_env::Simulator;
 use dfaas_env::models::ModelSpec;
 use dfaas_policies::learned::ActionLayout;
-use dfaas_policies::{LearnedPolicy, NodeContext, Policy, PolicyError, PolicyFile, PolicySpec};
+use dfaas_policies::learned::LearnedFile;
+use dfaas_policies::{LearnedPolicy, NodeContext, Policy, PolicyError, PolicySpec};
 
 /// One entry of a comparison.
 #[derive(Debug, Clone)]
@@ -21,8 +22,9 @@ pub enum Contender {
     StaleOracle,
     /// One node with the federation's resources (queue model).
     GlobalNode,
-    /// A learned policy file (exported by `dfaas export`), one instance per node.
-    Learned { path: PathBuf, file: Arc<PolicyFile> },
+    /// A learned policy file (`dfaas export`'s `.dfpolicy` or an ONNX
+    /// policy), one instance per node.
+    Learned { path: PathBuf, file: Arc<LearnedFile> },
     /// The best split each node keeps fixed, searched on training episodes
     /// ([`crate::best_fixed`]): the strongest static baseline, and a bound on
     /// decentralised policies where inputs are drawn anew each slot. Found
@@ -49,7 +51,7 @@ impl Contender {
 
     /// Loads a learned policy file.
     pub fn learned(path: &Path) -> Result<Self, PolicyError> {
-        let file = PolicyFile::read(path)?;
+        let file = LearnedFile::read(path)?;
         Ok(Contender::Learned { path: path.to_path_buf(), file: Arc::new(file) })
     }
 
@@ -64,7 +66,7 @@ impl Contender {
                 .collect()),
             Contender::Policy(spec) => (0..topo.len()).map(|i| dfaas_policies::build(spec, i, seed)).collect(),
             Contender::Learned { path, file } => {
-                let three_way = file.meta.action_layout == ActionLayout::ThreeWay;
+                let three_way = file.action_layout() == ActionLayout::ThreeWay;
                 if three_way != sim.even_floor() {
                     let layout = |t: bool| if t { "the 3-way even-floor action" } else { "per-neighbour actions" };
                     return Err(PolicyError::Incompatible {
@@ -79,7 +81,7 @@ impl Contender {
                     .map(|i| {
                         let mut ctx = NodeContext::from_topology(topo, i).expect("node in topology");
                         ctx.period_slots = sim.observation_period_slots();
-                        LearnedPolicy::with_origin(file, &ctx, path)
+                        LearnedPolicy::from_file(file, &ctx, path)
                             .map(|p| Box::new(p) as Box<dyn Policy>)
                             .map_err(|e| in_scenario(e, &scenario_file))
                     })

@@ -25,6 +25,7 @@ from ._core import (
 )
 from .pettingzoo_env import ParallelEnv, parallel_env
 from .vector_env import VectorEnv
+from . import onnx
 
 __all__ = [
     "ActionError",
@@ -38,6 +39,7 @@ __all__ = [
     "compare",
     "evaluate",
     "heuristic_names",
+    "onnx",
     "parallel_env",
     "policy",
     "scenario_path",

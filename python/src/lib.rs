@@ -11,6 +11,7 @@ mod actions;
 mod errors;
 mod federation;
 mod infos;
+mod onnx;
 mod policy;
 mod reports;
 mod setup;
@@ -34,6 +35,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reports::compare, m)?)?;
     m.add_function(wrap_pyfunction!(reports::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(reports::heuristic_names, m)?)?;
+    m.add_function(wrap_pyfunction!(onnx::onnx_metadata, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -87,6 +87,17 @@ pub fn output_path(out: &Path) -> PathBuf {
 
 /// Exports the latest checkpoint of `run_dir` to `out`; returns the file written.
 pub fn export_run(run_dir: &Path, out: &Path) -> Result<PathBuf, TrainError> {
+    let file = run_policy_file(run_dir)?;
+    let out = output_path(out);
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| TrainError::Io { path: parent.to_path_buf(), source })?;
+    }
+    file.write(&out).map_err(|source| TrainError::Io { path: out.clone(), source })?;
+    Ok(out)
+}
+
+/// The policy file of the latest checkpoint of `run_dir`, in memory.
+pub fn run_policy_file(run_dir: &Path) -> Result<PolicyFile, TrainError> {
     let p = run_dir.join(CONFIG_FILE);
     let text = std::fs::read(&p).map_err(|source| TrainError::Io { path: p.clone(), source })?;
     let cfg: TrainConfig =
@@ -110,11 +121,5 @@ pub fn export_run(run_dir: &Path, out: &Path) -> Result<PathBuf, TrainError> {
     // The statistics the weights were trained with (older checkpoints: the latest).
     let stats =
         if state.trained_obs_stats.len() == learners.len() { &state.trained_obs_stats } else { &state.obs_stats };
-    let file = policy_file(&cfg, &scenario, &layout, &learners, stats, training)?;
-    let out = output_path(out);
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| TrainError::Io { path: parent.to_path_buf(), source })?;
-    }
-    file.write(&out).map_err(|source| TrainError::Io { path: out.clone(), source })?;
-    Ok(out)
+    policy_file(&cfg, &scenario, &layout, &learners, stats, training)
 }

@@ -56,6 +56,19 @@ pub enum ActionLayout {
     ThreeWay,
 }
 
+/// What a network's output vector means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputKind {
+    /// Dirichlet concentrations (positive): the action is their mean,
+    /// without the shares a sample would not send (every `.dfpolicy` network).
+    Concentration,
+    /// Fractions: non-negative weights, normalised over the node's real entries.
+    Fractions,
+    /// Logits: softmax over the node's real entries.
+    Logits,
+}
+
 /// The network of one node (independent mode).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -11,13 +11,17 @@
 //! ```
 
 mod encode;
+mod file;
 mod format;
 mod meta;
 mod mlp;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 mod policy;
 
 pub use encode::NodeEncoder;
+pub use file::LearnedFile;
 pub use format::{FORMAT_VERSION, IN_MEMORY, MAGIC, PolicyFile};
-pub use meta::{ActionLayout, Activation, LayerMeta, Mode, NetworkMeta, NodeEntry, PolicyMeta};
+pub use meta::{ActionLayout, Activation, LayerMeta, Mode, NetworkMeta, NodeEntry, OutputKind, PolicyMeta};
 pub use mlp::{Mlp, MlpScratch, OBS_CLIP, STD_FLOOR, softplus};
 pub use policy::{Fallback, LearnedPolicy, NodeContext, drop_sub_request, load_learned};

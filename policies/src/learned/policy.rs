@@ -7,8 +7,9 @@ use dfaas_env::encoding::{Encoding, NORMALIZED_VERSION};
 use dfaas_env::{Decision, NodeObservation, Topology};
 
 use super::encode::NodeEncoder;
+use super::file::LearnedFile;
 use super::format::{IN_MEMORY, PolicyFile};
-use super::meta::{ActionLayout, Mode, NetworkMeta};
+use super::meta::{ActionLayout, Mode, NetworkMeta, OutputKind};
 use super::mlp::{Mlp, MlpScratch};
 use crate::{Policy, PolicyError};
 
@@ -73,9 +74,12 @@ pub struct LearnedPolicy {
     name: String,
     layout: ActionLayout,
     encoder: NodeEncoder,
-    mlp: Mlp,
-    scratch: MlpScratch,
+    net: Net,
+    output: OutputKind,
+    /// ONNX metadata's normalisation `(mean, std)` applied before the network.
+    normalise: Option<(Vec<f32>, Vec<f32>)>,
     obs_buf: Vec<f32>,
+    out_buf: Vec<f32>,
     degree: usize,
     /// A shared normalized network padded to `max_degree` serves any degree up to it.
     any_degree_up_to: Option<usize>,
@@ -83,7 +87,26 @@ pub struct LearnedPolicy {
     last_fallback: Option<Fallback>,
 }
 
+/// The network behind a learned policy.
+#[derive(Debug, Clone)]
+enum Net {
+    /// A `.dfpolicy` network (pure-Rust forward pass).
+    Mlp { mlp: Mlp, scratch: MlpScratch },
+    /// An ONNX network run by tract.
+    #[cfg(feature = "onnx")]
+    Onnx(super::onnx::OnnxModel),
+}
+
 impl LearnedPolicy {
+    /// A learned file of either format serving `node`, read from `path`.
+    pub fn from_file(file: &LearnedFile, node: &NodeContext, path: &Path) -> Result<Self, PolicyError> {
+        match file {
+            LearnedFile::Native(f) => Self::with_origin(f, node, path),
+            #[cfg(feature = "onnx")]
+            LearnedFile::Onnx(m) => Self::from_onnx(m, node, path),
+        }
+    }
+
     /// Loads `file`'s network for `node`; named `learned:in-memory`.
     pub fn new(file: &PolicyFile, node: &NodeContext) -> Result<Self, PolicyError> {
         Self::build(file, node, IN_MEMORY, "in-memory".to_string())
@@ -201,12 +224,78 @@ impl LearnedPolicy {
         Ok(Self {
             name: format!("learned:{stem}"),
             layout: meta.action_layout,
-            scratch: mlp.scratch(),
+            net: Net::Mlp { scratch: mlp.scratch(), mlp },
+            output: OutputKind::Concentration,
+            normalise: None,
             obs_buf: Vec::with_capacity(net.input_dim),
+            out_buf: Vec::with_capacity(net.output_dim),
             encoder,
-            mlp,
             degree,
             any_degree_up_to,
+            fallbacks: 0,
+            last_fallback: None,
+        })
+    }
+
+    /// An ONNX policy serving `node`, read from `path`: its metadata must
+    /// fit the node (encoding version, period, degree), or the error names
+    /// what differs.
+    #[cfg(feature = "onnx")]
+    pub fn from_onnx(model: &super::onnx::OnnxModel, node: &NodeContext, path: &Path) -> Result<Self, PolicyError> {
+        let origin = path.display().to_string();
+        let stem =
+            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        let meta = &model.meta;
+        let incompatible = |what: String, expected: String, found: String| PolicyError::Incompatible {
+            file: origin.clone(),
+            what,
+            expected,
+            found,
+        };
+        let (enc_name, enc_version) = encoding_name_version(meta.encoding);
+        if meta.encoding_version > enc_version || meta.encoding_version == 0 {
+            return Err(incompatible(
+                format!("version of the `{enc_name}` encoding (the node runs this build's)"),
+                meta.encoding_version.to_string(),
+                format!("versions 1 to {enc_version}"),
+            ));
+        }
+        if meta.encoding.period_slots() != node.period_slots {
+            let show = |p: Option<u32>| p.map_or_else(|| "none".to_string(), |p| format!("{p} slots"));
+            return Err(incompatible(
+                "observation.period_slots (the workload period the network was trained to read the phase of)".into(),
+                show(meta.encoding.period_slots()),
+                show(node.period_slots),
+            ));
+        }
+        let degree = node.neighbors.len();
+        if degree > meta.max_degree {
+            return Err(incompatible(
+                "degree (the metadata's max_degree)".into(),
+                format!("at most {}", meta.max_degree),
+                degree.to_string(),
+            ));
+        }
+        let encoder = NodeEncoder::new(meta.encoding, &node.neighbors);
+        if encoder.dim(degree) != meta.input_dim() {
+            return Err(incompatible(
+                format!("observation size of the `{enc_name}` encoding"),
+                meta.input_dim().to_string(),
+                encoder.dim(degree).to_string(),
+            ));
+        }
+        let normalise = meta.obs_mean.clone().zip(meta.obs_std.clone());
+        Ok(Self {
+            name: format!("learned:{stem}"),
+            layout: meta.action_layout,
+            net: Net::Onnx(model.clone()),
+            output: meta.output,
+            normalise,
+            obs_buf: Vec::with_capacity(meta.input_dim()),
+            out_buf: Vec::with_capacity(meta.output_dim()),
+            encoder,
+            degree,
+            any_degree_up_to: Some(meta.max_degree),
             fallbacks: 0,
             last_fallback: None,
         })
@@ -270,10 +359,24 @@ impl Policy for LearnedPolicy {
             return self.fall_back(Fallback::DegreeMismatch { expected, found: d }, d);
         }
         self.encoder.encode(obs, &mut self.obs_buf);
-        let Some(alpha) = self.mlp.forward(&self.obs_buf, &mut self.scratch) else {
-            return self.fall_back(Fallback::NonFinite, d);
+        if let Some((mean, std)) = &self.normalise {
+            for ((x, m), s) in self.obs_buf.iter_mut().zip(mean).zip(std) {
+                *x = ((*x - m) / s.max(super::mlp::STD_FLOOR)).clamp(-super::mlp::OBS_CLIP, super::mlp::OBS_CLIP);
+            }
+        }
+        let ran = match &mut self.net {
+            Net::Mlp { mlp, scratch } => mlp.forward(&self.obs_buf, scratch).map(|a| {
+                self.out_buf.clear();
+                self.out_buf.extend_from_slice(a);
+            }),
+            #[cfg(feature = "onnx")]
+            Net::Onnx(m) => m.run(&self.obs_buf).ok().map(|a| self.out_buf = a),
         };
-        let weights: Vec<f64> = match self.layout {
+        if ran.is_none() || self.out_buf.iter().any(|v| !v.is_finite()) {
+            return self.fall_back(Fallback::NonFinite, d);
+        }
+        let alpha = &self.out_buf;
+        let mut weights: Vec<f64> = match self.layout {
             ActionLayout::ThreeWay => alpha.iter().map(|&a| a as f64).collect(),
             ActionLayout::PerNeighbor => {
                 // [local, fwd_1 … fwd_d, reject]; a padded output drops the
@@ -286,9 +389,15 @@ impl Policy for LearnedPolicy {
                 w
             }
         };
-        // The Dirichlet mean α / Σα, without the entries a sample would not send.
-        let mut weights = weights;
-        drop_sub_request(&mut weights, obs.predicted_input);
+        match self.output {
+            // The Dirichlet mean α / Σα, without the entries a sample would not send.
+            OutputKind::Concentration => drop_sub_request(&mut weights, obs.predicted_input),
+            OutputKind::Fractions => {}
+            OutputKind::Logits => {
+                let m = weights.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                weights.iter_mut().for_each(|w| *w = (*w - m).exp());
+            }
+        }
         match Decision::from_weights(weights) {
             Ok(decision) => decision,
             Err(_) => self.fall_back(Fallback::NonFinite, d),
@@ -366,10 +475,11 @@ fn beta_cdf_small_a(a: f64, b: f64, x: f64) -> f64 {
     (integral / a / ln_beta.exp()).clamp(0.0, 1.0)
 }
 
-/// Reads the policy file at `path` and loads its network for `node`.
+/// Reads the learned policy at `path` (a `.dfpolicy` file or, with the
+/// `onnx` feature, an ONNX policy) and loads its network for `node`.
 pub fn load_learned(path: &Path, node: &NodeContext) -> Result<Box<dyn Policy>, PolicyError> {
-    let file = PolicyFile::read(path)?;
-    Ok(Box::new(LearnedPolicy::with_origin(&file, node, path)?))
+    let file = LearnedFile::read(path)?;
+    Ok(Box::new(LearnedPolicy::from_file(&file, node, path)?))
 }
 
 #[cfg(test)]
