@@ -27,6 +27,8 @@ enum Command {
     Train(commands::train::Args),
     /// Export a training run's latest checkpoint as a deployable policy file.
     Export(commands::export::Args),
+    /// Write a scenario from another tool's config (`import marl-dfaas FILE --out S.toml`).
+    Import(commands::import::Args),
     /// A learned policy beside every heuristic and the upper reference (or one policy live).
     Evaluate(commands::evaluate::Args),
     /// One policy in the simulator and on a live local cluster, side by side with the gap.
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Compare(a) => commands::compare::run(a),
         Command::Train(a) => commands::train::run(a),
         Command::Export(a) => commands::export::run(a),
+        Command::Import(a) => commands::import::run(a),
         Command::Evaluate(a) => commands::evaluate::run(a),
         Command::Sim2real(a) => commands::sim2real::run(a),
         Command::Agent(a) => commands::agent::run(a),

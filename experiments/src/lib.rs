@@ -8,6 +8,7 @@ pub mod compare;
 pub mod contender;
 pub mod deployed;
 pub mod evaluation;
+pub mod import;
 pub mod live_env;
 pub mod loadgen;
 pub mod paired;

@@ -15,3 +15,13 @@ def test_shipped_copies_are_identical_and_traces_resolve(root):
     # trace-5 reads ../traces/edge-day-5.csv beside the written copy.
     env = dfaas.parallel_env("trace-5")
     env.reset(seed=0)
+
+
+def test_the_stubs_name_everything_the_module_exports(root):
+    import ast
+
+    stub = ast.parse((root / "python" / "dfaas" / "_core.pyi").read_text())
+    names = {n.name for n in stub.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+    names |= {t.id for n in stub.body if isinstance(n, ast.AnnAssign) for t in [n.target]}
+    exported = {n for n in dir(dfaas._core) if not n.startswith("_")} | {"__version__"}
+    assert exported == names

@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod compare;
 pub mod evaluate;
 pub mod export;
+pub mod import;
 pub mod loadgen;
 pub mod report;
 pub mod sim2real;
