@@ -142,7 +142,7 @@ async fn a_model_path_leaks_nothing_and_blocks_nothing() {
     let e = ctl.set_policy(&model(&secret)).await.unwrap_err();
     assert_eq!(e.status(), Some(400), "{e}");
     assert!(!e.to_string().contains("S3CR") && !e.to_string().contains("SEED"), "{e}");
-    assert!(e.to_string().contains("not a DFaaS policy file"), "{e}");
+    assert!(e.to_string().contains("neither a DFaaS policy file"), "{e}");
 
     let fifo = models.join("fifo");
     assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());

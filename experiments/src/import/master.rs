@@ -171,27 +171,14 @@ pub(super) fn to_scenario(text: &str, name: &str, file: &str, opts: &MasterOptio
         );
     }
 
-    // Service times (ms in the config's comments; fed to the model as seconds).
-    let warm = sample(
-        "warm_service_time",
-        c.warm_service_time,
-        &[
-            ("warm_service_time_range", c.warm_service_time_range, [100.0, 500.0]),
-            ("cold_service_time_range", c.cold_service_time_range, [250.0, 750.0]),
-        ],
-        build_seed,
-        137.0,
-    )?;
-    let cold = sample(
-        "cold_service_time",
-        c.cold_service_time,
-        &[
-            ("warm_service_time_range", c.warm_service_time_range, [100.0, 500.0]),
-            ("cold_service_time_range", c.cold_service_time_range, [250.0, 750.0]),
-        ],
-        build_seed,
-        513.0,
-    )?;
+    // Service times (ms in the config's comments; fed to the model as seconds),
+    // drawn together upstream: either range changes both samples.
+    let service_ranges = [
+        ("warm_service_time_range", c.warm_service_time_range, [100.0, 500.0]),
+        ("cold_service_time_range", c.cold_service_time_range, [250.0, 750.0]),
+    ];
+    let warm = sample("warm_service_time", c.warm_service_time, &service_ranges, build_seed, 137.0)?;
+    let cold = sample("cold_service_time", c.cold_service_time, &service_ranges, build_seed, 513.0)?;
     let to_s = |v: f64| match opts.units {
         Units::Seconds => v / 1000.0,
         Units::AsIs => v,

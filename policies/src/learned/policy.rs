@@ -130,27 +130,8 @@ impl LearnedPolicy {
             found,
         };
         let degree = node.neighbors.len();
-        let (enc_name, enc_version) = encoding_name_version(meta.encoding);
-        if meta.encoding_version > enc_version || meta.encoding_version == 0 {
-            return Err(incompatible(
-                format!("version of the `{enc_name}` encoding (the node runs this build's)"),
-                meta.encoding_version.to_string(),
-                format!("versions 1 to {enc_version}"),
-            ));
-        }
-        let file_period = meta.encoding.period_slots();
-        if file_period != node.period_slots {
-            let show = |p: Option<u32>| p.map_or_else(|| "none".to_string(), |p| format!("{p} slots"));
-            let what = if meta.encoding_version < 2 && node.period_slots.is_some() {
-                format!(
-                    "observation.period_slots (the `{enc_name}` encoding of version {} has no phase; version 2 has)",
-                    meta.encoding_version
-                )
-            } else {
-                "observation.period_slots (the workload period the network was trained to read the phase of)".into()
-            };
-            return Err(incompatible(what, show(file_period), show(node.period_slots)));
-        }
+        encoding_fits(meta.encoding, meta.encoding_version, node, origin)?;
+        let (enc_name, _) = encoding_name_version(meta.encoding);
         let net_index = match meta.mode {
             Mode::Shared => 0,
             Mode::Independent => {
@@ -252,22 +233,8 @@ impl LearnedPolicy {
             expected,
             found,
         };
-        let (enc_name, enc_version) = encoding_name_version(meta.encoding);
-        if meta.encoding_version > enc_version || meta.encoding_version == 0 {
-            return Err(incompatible(
-                format!("version of the `{enc_name}` encoding (the node runs this build's)"),
-                meta.encoding_version.to_string(),
-                format!("versions 1 to {enc_version}"),
-            ));
-        }
-        if meta.encoding.period_slots() != node.period_slots {
-            let show = |p: Option<u32>| p.map_or_else(|| "none".to_string(), |p| format!("{p} slots"));
-            return Err(incompatible(
-                "observation.period_slots (the workload period the network was trained to read the phase of)".into(),
-                show(meta.encoding.period_slots()),
-                show(node.period_slots),
-            ));
-        }
+        encoding_fits(meta.encoding, meta.encoding_version, node, &origin)?;
+        let (enc_name, _) = encoding_name_version(meta.encoding);
         let degree = node.neighbors.len();
         if degree > meta.max_degree {
             return Err(incompatible(
@@ -336,6 +303,38 @@ impl LearnedPolicy {
             None => d == self.degree,
         }
     }
+}
+
+/// Whether a network trained on `encoding` of `version` can read `node`'s
+/// observations (this build's encoder version, the same workload period).
+fn encoding_fits(encoding: Encoding, version: u32, node: &NodeContext, origin: &str) -> Result<(), PolicyError> {
+    let incompatible = |what: String, expected: String, found: String| PolicyError::Incompatible {
+        file: origin.to_string(),
+        what,
+        expected,
+        found,
+    };
+    let (enc_name, enc_version) = encoding_name_version(encoding);
+    if version > enc_version || version == 0 {
+        return Err(incompatible(
+            format!("version of the `{enc_name}` encoding (the node runs this build's)"),
+            version.to_string(),
+            format!("versions 1 to {enc_version}"),
+        ));
+    }
+    let file_period = encoding.period_slots();
+    if file_period != node.period_slots {
+        let show = |p: Option<u32>| p.map_or_else(|| "none".to_string(), |p| format!("{p} slots"));
+        let what = if version < 2 && node.period_slots.is_some() {
+            format!(
+                "observation.period_slots (the `{enc_name}` encoding of version {version} has no phase; version 2 has)"
+            )
+        } else {
+            "observation.period_slots (the workload period the network was trained to read the phase of)".into()
+        };
+        return Err(incompatible(what, show(file_period), show(node.period_slots)));
+    }
+    Ok(())
 }
 
 /// Display name and current version of an encoding.
