@@ -63,6 +63,30 @@ pub fn compare_document(
     Ok(report)
 }
 
+/// The contenders of `dfaas compare`: the learned `models`, then the
+/// policies `names` (blank ones skipped; default: every heuristic).
+pub fn compare_contenders<P: AsRef<std::path::Path>>(
+    models: &[P],
+    names: Option<&[String]>,
+) -> Result<Vec<Contender>, dfaas_policies::PolicyError> {
+    let mut contenders = Vec::new();
+    for m in models {
+        contenders.push(Contender::learned(m.as_ref())?);
+    }
+    let heuristics: Vec<String>;
+    let names = match names {
+        Some(n) => n,
+        None => {
+            heuristics = dfaas_policies::heuristic_names().iter().map(|s| s.to_string()).collect();
+            &heuristics
+        }
+    };
+    for n in names.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        contenders.push(Contender::parse(n)?);
+    }
+    Ok(contenders)
+}
+
 /// The contenders of `dfaas evaluate`: the learned file, then every heuristic.
 pub fn evaluate_contenders(model: &std::path::Path) -> Result<Vec<Contender>, dfaas_policies::PolicyError> {
     let mut contenders = vec![Contender::learned(model)?];

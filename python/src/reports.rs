@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use dfaas_experiments::Contender;
-use dfaas_experiments::evaluation::{compare_document, evaluate_contenders};
+use dfaas_experiments::evaluation::{compare_contenders, compare_document, evaluate_contenders};
 use pyo3::prelude::*;
 
 use crate::errors;
@@ -29,14 +29,7 @@ pub fn compare(
     episodes: Option<usize>,
     seed: Option<u64>,
 ) -> PyResult<Py<PyAny>> {
-    let mut contenders = Vec::new();
-    for m in &models {
-        contenders.push(Contender::learned(Path::new(m)).map_err(errors::policy)?);
-    }
-    let names = policies.unwrap_or_else(heuristic_names);
-    for n in names.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        contenders.push(Contender::parse(n).map_err(errors::policy)?);
-    }
+    let contenders = compare_contenders(&models, policies.as_deref()).map_err(errors::policy)?;
     run(py, scenario, contenders, episodes, seed)
 }
 

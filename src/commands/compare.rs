@@ -25,17 +25,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     let scenario = super::load(&a.scenario)?;
     let per_node = a.opts.per_node || a.policies.as_ref().is_some_and(|p| p.len() == 1);
-    let mut contenders = Vec::new();
-    for m in &a.model {
-        contenders.push(Contender::learned(m)?);
-    }
-    let names: Vec<String> = match a.policies {
-        Some(p) => p.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-        None => dfaas_policies::heuristic_names().iter().map(|s| s.to_string()).collect(),
-    };
-    for n in &names {
-        contenders.push(Contender::parse(n)?);
-    }
+    let contenders = dfaas_experiments::evaluation::compare_contenders(&a.model, a.policies.as_deref())?;
     report(&scenario, contenders, &a.opts, per_node)
 }
 
