@@ -39,6 +39,8 @@ enum Command {
     Loadgen(commands::loadgen::Args),
     /// Run a scenario live: N agents on 127.0.0.1 driven by its workload.
     Cluster(commands::cluster::Args),
+    /// Answer upstream DFaaS agents' RL-model requests (`POST /action`) with our policies.
+    ServePolicy(commands::serve_policy::Args),
     /// Figures (PNG, SVG) and a Markdown summary of a run folder or result file.
     Report(commands::report::Args),
 }
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Agent(a) => commands::agent::run(a),
         Command::Loadgen(a) => commands::loadgen::run(a),
         Command::Cluster(a) => commands::cluster::run(a),
+        Command::ServePolicy(a) => commands::serve_policy::run(a),
         Command::Report(a) => commands::report::run(a),
     };
     match result {

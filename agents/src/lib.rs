@@ -11,6 +11,7 @@ pub mod node;
 pub mod overlay;
 pub use dfaas_env::predict;
 pub mod slot_loop;
+pub mod upstream;
 
 pub use config::{AgentConfig, AgentConfigError, Clock, OverlaySettings, PolicyChoice};
 pub use control::{ControlClient, ControlContext, ControlError, ControlServer};

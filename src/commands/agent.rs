@@ -18,7 +18,7 @@ pub struct Args {
 
 /// Log lines on stderr: warnings and slot-loop/overlay events of our crates
 /// (`info`), quieter libraries; `RUST_LOG` overrides (e.g. `RUST_LOG=debug`).
-fn init_logging() {
+pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,dfaas_agent=info,dfaas_runtime=info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
@@ -26,7 +26,7 @@ fn init_logging() {
 
 /// Waits for SIGINT or SIGTERM: both stop the node the same way, draining
 /// the requests in flight (an orchestrator's SIGTERM loses none).
-async fn stop_signal() -> Result<&'static str> {
+pub(crate) async fn stop_signal() -> Result<&'static str> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

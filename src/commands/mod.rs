@@ -8,6 +8,7 @@ pub mod export;
 pub mod import;
 pub mod loadgen;
 pub mod report;
+pub mod serve_policy;
 pub mod sim2real;
 pub mod simulate;
 pub mod train;

@@ -1,0 +1,280 @@
+//! Turns an upstream node's report into our observation, runs the policy and
+//! remembers what each node reported, so that its neighbours see it one slot
+//! later.
+//!
+//! Upstream DFaaS sends a node only its own measurements. The neighbour state
+//! our policies plan with (spare capacity, load, capacity, degree) is taken
+//! from what the neighbours themselves reported to this service, by one
+//! documented rule:
+//!
+//! * **Own input**: `input_rate × slot_seconds`. Upstream measures it in the
+//!   all-local minute just before the decision, at the rate the decision's
+//!   minute runs (its traces repeat each value for both minutes): the
+//!   last-value predictor, exact for upstream's schedule.
+//! * **Own capacity**: the declared `capacity_rps × slot_seconds`.
+//! * **Previous slot** (`SlotOutcome`): `previous_*` rates × slot; deliberate
+//!   rejections from the reject share this service answered the node last
+//!   time; local = input − forwarded − rejected; local rejects =
+//!   `previous_reject_rate` × local.
+//! * **A neighbour** is *heard* once it has reported in an earlier phase (at
+//!   least half an interval before the asking node's request) and that report
+//!   is younger than `stale_after_intervals` intervals. Its advert is that report's input
+//!   against its declared capacity ([`Advert::of`] with nothing received):
+//!   the neighbour's state one slot old, as the simulator and the gossiping
+//!   agent give it. "Earlier" and "younger" are in `interval_seconds`, the
+//!   real time between two decisions of a node. A neighbour not heard is observed as unknown and the
+//!   share planned for it stays local ([`keep_unheard_local`]), the rule of
+//!   both worlds.
+//! * **Slot number**: the count of the node's earlier requests.
+
+use std::collections::VecDeque;
+
+use dfaas_env::contract::{Foresight, Heard, NeighborInput, NodeInput, build_observation, keep_unheard_local};
+use dfaas_env::{Advert, NodeObservation, SlotOutcome};
+use dfaas_policies::Policy;
+
+use super::config::ServeConfig;
+use super::protocol::{ActionRequest, NODE_PREFIX};
+use crate::node::build_policy;
+
+/// How many reports of each node are kept.
+const KEPT: usize = 4;
+
+/// Why a request cannot be answered (the text names the node or peer).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BrokerError {
+    /// The asking node or a neighbour it names is not declared.
+    #[error("{0}")]
+    Unknown(String),
+    /// The policy refuses the node's layout (e.g. more neighbours than a model takes).
+    #[error("{0}")]
+    Policy(String),
+}
+
+/// One answered request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The asking node's peer ID.
+    pub node: String,
+    /// Its neighbours' peer IDs, in action order (topology order).
+    pub peers: Vec<String>,
+    /// `[local, peers…, reject]`, summing to 1.
+    pub fractions: Vec<f64>,
+    /// The observation the policy saw.
+    pub observation: NodeObservation,
+}
+
+#[derive(Clone, Copy)]
+struct Report {
+    at_s: f64,
+    input_rate: f64,
+    degree: u32,
+}
+
+#[derive(Default)]
+struct Memory {
+    reports: VecDeque<Report>,
+    requests: u32,
+    /// The neighbours the policy was built for, and the policy.
+    policy: Option<(Vec<String>, Box<dyn Policy>)>,
+    last_reject_share: Option<f64>,
+}
+
+/// The service's state: one memory per declared node.
+pub struct Broker {
+    config: ServeConfig,
+    nodes: Vec<Memory>,
+}
+
+impl Broker {
+    /// A broker for `config` (already validated).
+    pub fn new(config: ServeConfig) -> Self {
+        let nodes = config.nodes.iter().map(|_| Memory::default()).collect();
+        Self { config, nodes }
+    }
+
+    pub fn config(&self) -> &ServeConfig {
+        &self.config
+    }
+
+    /// Answers `req` received at `now_s` (seconds on any monotonic clock).
+    pub fn decide(&mut self, req: &ActionRequest, now_s: f64) -> Result<Answer, BrokerError> {
+        let cfg = &self.config;
+        let me = cfg.index_of(&req.node).ok_or_else(|| {
+            BrokerError::Unknown(format!(
+                "node {NODE_PREFIX}{} is not declared (declared: {})",
+                req.node,
+                cfg.nodes.iter().map(|n| format!("{NODE_PREFIX}{}", n.id)).collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        // Neighbours in topology order.
+        let mut order = Vec::with_capacity(req.report.peers.len());
+        for p in &req.report.peers {
+            let j = cfg.index_of(&p.id).ok_or_else(|| {
+                BrokerError::Unknown(format!(
+                    "{NODE_PREFIX}{} names neighbour {NODE_PREFIX}{}, which is not declared",
+                    req.node, p.id
+                ))
+            })?;
+            if j == me {
+                return Err(BrokerError::Unknown(format!("{NODE_PREFIX}{} names itself as a neighbour", req.node)));
+            }
+            order.push((j, p));
+        }
+        order.sort_by_key(|(j, _)| *j);
+        let peers: Vec<String> = order.iter().map(|(j, _)| cfg.nodes[*j].id.clone()).collect();
+
+        let slot_s = cfg.slot_seconds;
+        let per_slot = |rate: f64| (rate * slot_s).round().min(f64::from(u32::MAX)) as u32;
+        let r = &req.report;
+        let memory = &self.nodes[me];
+        let prev = (memory.requests > 0).then(|| {
+            let input = per_slot(r.previous_input_rate);
+            let forwarded: Vec<u32> = order.iter().map(|(_, p)| per_slot(p.previous_fwd_rate)).collect();
+            let forward_rejects: Vec<u32> = order.iter().map(|(_, p)| per_slot(p.previous_fwd_rejected_rate)).collect();
+            let rejected = (f64::from(input) * memory.last_reject_share.unwrap_or(0.0)).round() as u32;
+            let local = input.saturating_sub(forwarded.iter().sum::<u32>()).saturating_sub(rejected);
+            SlotOutcome {
+                input,
+                local,
+                forwarded,
+                rejected,
+                local_rejects: (f64::from(local) * r.previous_reject_rate).round() as u32,
+                forward_rejects,
+                ..Default::default()
+            }
+        });
+        let node = NodeInput {
+            node: me,
+            slot: memory.requests,
+            slot_seconds: slot_s,
+            capacity: cfg.nodes[me].capacity_rps * slot_s,
+            queue_len: 0,
+            prev: prev.as_ref(),
+            foresight: Foresight::Predicted(r.input_rate * slot_s),
+        };
+        let neighbours = order.iter().map(|&(j, _)| NeighborInput {
+            node: j,
+            latency_s: cfg.nodes[j].latency_s,
+            heard: self.heard(j, now_s),
+        });
+        let mut observation = NodeObservation::default();
+        build_observation(&node, neighbours.collect::<Vec<_>>().into_iter(), &mut observation);
+
+        let memory = &mut self.nodes[me];
+        if memory.policy.as_ref().is_none_or(|(built_for, _)| *built_for != peers) {
+            let policy = build_policy(&cfg.policy, &cfg.nodes[me].id, &peers, me, cfg.seed, cfg.period_slots)
+                .map_err(|e| BrokerError::Policy(format!("the policy refuses {NODE_PREFIX}{}: {e}", req.node)))?;
+            memory.policy = Some((peers.clone(), policy));
+        }
+        let (_, policy) = memory.policy.as_mut().expect("built above");
+        let decision = policy.decide(&observation);
+        let mut fractions = decision.into_vec();
+        if fractions.len() != peers.len() + 2 {
+            return Err(BrokerError::Policy(format!(
+                "the policy answered {} fractions for {} neighbours",
+                fractions.len(),
+                peers.len()
+            )));
+        }
+        keep_unheard_local(&mut fractions, &observation);
+
+        memory.last_reject_share = fractions.last().copied();
+        memory.requests = memory.requests.saturating_add(1);
+        if memory.reports.len() == KEPT {
+            memory.reports.pop_front();
+        }
+        memory.reports.push_back(Report { at_s: now_s, input_rate: r.input_rate, degree: peers.len() as u32 });
+        Ok(Answer { node: req.node.clone(), peers, fractions, observation })
+    }
+
+    /// What node `j` is known to have reported one slot ago, as of `now_s`.
+    fn heard(&self, j: usize, now_s: f64) -> Option<Heard> {
+        let cfg = &self.config;
+        let (slot_s, interval_s) = (cfg.slot_seconds, cfg.interval_seconds);
+        let report = self.nodes[j].reports.iter().rev().find(|rep| rep.at_s <= now_s - interval_s / 2.0)?;
+        let age_seconds = now_s - report.at_s;
+        if age_seconds > cfg.stale_after_intervals * interval_s {
+            return None;
+        }
+        let capacity = cfg.nodes[j].capacity_rps * slot_s;
+        let input = (report.input_rate * slot_s).round().min(f64::from(u32::MAX)) as u32;
+        let advert = Advert::of(&SlotOutcome { input, local: input, ..Default::default() }, capacity);
+        Some(Heard { advert, degree: report.degree, age_seconds })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::upstream::protocol::{NodeReport, PeerReport};
+
+    const CONFIG: &str = r#"
+slot_seconds = 60
+policy = "slack-proportional"
+[[nodes]]
+id = "A"
+capacity_rps = 10
+[[nodes]]
+id = "B"
+capacity_rps = 10
+[[nodes]]
+id = "C"
+capacity_rps = 10
+"#;
+
+    fn ask(node: &str, input_rate: f64, peers: &[&str]) -> ActionRequest {
+        let peers = peers.iter().map(|p| PeerReport { id: p.to_string(), ..Default::default() }).collect();
+        ActionRequest {
+            node: node.into(),
+            explore: false,
+            report: NodeReport { input_rate, peers, ..Default::default() },
+        }
+    }
+
+    #[test]
+    fn neighbours_are_heard_one_slot_later_and_the_overloaded_node_forwards_to_spare() {
+        let mut b = Broker::new(ServeConfig::from_toml_str(CONFIG, "serve.toml").unwrap());
+        // Phase 0: nobody heard, so nothing is forwarded.
+        let a0 = b.decide(&ask("A", 30.0, &["C", "B"]), 0.0).unwrap();
+        assert_eq!(a0.peers, vec!["B", "C"], "topology order, not the body's");
+        assert_eq!(a0.fractions[1..3], [0.0, 0.0]);
+        assert!(a0.observation.neighbors.iter().all(|n| n.age_seconds.is_none()));
+        b.decide(&ask("B", 2.0, &["A", "C"]), 1.0).unwrap();
+        b.decide(&ask("C", 12.0, &["A", "B"]), 2.0).unwrap();
+        // Phase 1 (two minutes later): B's and C's phase-0 reports are heard.
+        let a1 = b.decide(&ask("A", 30.0, &["B", "C"]), 120.0).unwrap();
+        let o = &a1.observation;
+        assert_eq!((o.slot, o.predicted_input, o.capacity), (1, 1800.0, 600.0));
+        assert_eq!(o.neighbors[0].spare_capacity, 480.0);
+        assert_eq!(o.neighbors[1].spare_capacity, 0.0);
+        assert_eq!(o.neighbors[0].age_seconds, Some(119.0));
+        assert!(a1.fractions[1] > 0.2, "forwards to B, which has spare: {:?}", a1.fractions);
+        assert_eq!(a1.fractions[2], 0.0, "nothing to the overloaded C");
+        assert!((a1.fractions.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_report_of_the_same_phase_or_a_stale_one_is_not_used() {
+        let mut b = Broker::new(ServeConfig::from_toml_str(CONFIG, "serve.toml").unwrap());
+        b.decide(&ask("B", 2.0, &["A"]), 0.0).unwrap();
+        // A asks 10 s after B's report: same phase, B is not heard yet.
+        let a = b.decide(&ask("A", 30.0, &["B"]), 10.0).unwrap();
+        assert_eq!(a.observation.neighbors[0].age_seconds, None);
+        // 4 intervals later B's only report is stale.
+        let a = b.decide(&ask("A", 30.0, &["B"]), 480.0).unwrap();
+        assert_eq!(a.observation.neighbors[0].age_seconds, None);
+        assert_eq!(a.fractions[1], 0.0);
+    }
+
+    #[test]
+    fn unknown_nodes_and_peers_are_named() {
+        let mut b = Broker::new(ServeConfig::from_toml_str(CONFIG, "serve.toml").unwrap());
+        let e = b.decide(&ask("Z", 1.0, &[]), 0.0).unwrap_err().to_string();
+        assert!(e.contains("node_Z") && e.contains("node_A, node_B, node_C"), "{e}");
+        let e = b.decide(&ask("A", 1.0, &["Q"]), 0.0).unwrap_err().to_string();
+        assert!(e.contains("node_Q"), "{e}");
+        let e = b.decide(&ask("A", 1.0, &["A"]), 0.0).unwrap_err().to_string();
+        assert!(e.contains("itself"), "{e}");
+    }
+}

@@ -1,0 +1,141 @@
+//! The HTTP service upstream DFaaS agents query (`AGENT_RLMODEL_HOST`/`_PORT`).
+//!
+//! | route | answer |
+//! |---|---|
+//! | `POST /action` | 200 with the action (see [`protocol`](super::protocol)); 400 for a body that does not follow the protocol, 422 for an undeclared node or neighbour or a layout the policy refuses, each with `{"error": "…"}` naming the key, value or node |
+//! | `GET /health` | `{"policy": …, "nodes": [...], "answered": n}` |
+//!
+//! Upstream's client gives up after 900 ms and stops its strategy on any
+//! answer but 200, so every well-formed request from a declared node is
+//! answered 200 within microseconds. There is no authentication (upstream
+//! sends none): bind it where only the nodes reach it (default 127.0.0.1).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use dfaas_runtime::serve::ServeLimits;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::broker::{Broker, BrokerError};
+use super::protocol::{ActionRequest, action_body};
+use crate::config::PolicyChoice;
+
+/// Largest request body accepted (an upstream body is about 1 KiB).
+pub const MAX_BODY: usize = 64 * 1024;
+/// Open connections at most.
+pub const MAX_CONNECTIONS: usize = 256;
+
+struct State {
+    broker: Mutex<Broker>,
+    epoch: Instant,
+    answered: std::sync::atomic::AtomicU64,
+}
+
+/// A running `serve-policy` service.
+pub struct PolicyService {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl PolicyService {
+    /// Binds `listen` and answers for `broker`'s federation.
+    pub async fn start(listen: SocketAddr, broker: Broker) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
+        let state = Arc::new(State { broker: Mutex::new(broker), epoch: Instant::now(), answered: Default::default() });
+        let limits = ServeLimits {
+            max_connections: MAX_CONNECTIONS,
+            reserve_fds: 0,
+            header_read: Duration::from_secs(5),
+            write: Duration::from_secs(5),
+            idle: Duration::from_secs(60),
+            drain_notice: Duration::ZERO,
+            grace: Duration::from_secs(2),
+        };
+        let handler = move |req: Request<Incoming>, _remote| {
+            let state = Arc::clone(&state);
+            async move { handle(&state, req).await }
+        };
+        let task = tokio::spawn(dfaas_runtime::serve::serve(listener, limits, Arc::default(), stopped, || {}, handler));
+        Ok(Self { addr, stop, task })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets open requests finish, and waits.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+fn reply(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    r
+}
+
+fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Full<Bytes>> {
+    reply(status, &json!({ "error": message.to_string() }))
+}
+
+async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    match (&method, path.as_str()) {
+        (&Method::POST, "/action") => {
+            let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+                Ok(c) => c.to_bytes(),
+                Err(e) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        format!("cannot read the body (limit {MAX_BODY} bytes): {e}"),
+                    );
+                }
+            };
+            act(state, &body)
+        }
+        (&Method::GET, "/health") => {
+            let broker = state.broker.lock().unwrap_or_else(|p| p.into_inner());
+            let cfg = broker.config();
+            let policy = match &cfg.policy {
+                PolicyChoice::Heuristic(spec) => spec.to_string(),
+                PolicyChoice::Model(path) => path.display().to_string(),
+            };
+            let nodes: Vec<String> = cfg.nodes.iter().map(|n| n.id.clone()).collect();
+            let answered = state.answered.load(std::sync::atomic::Ordering::Relaxed);
+            reply(StatusCode::OK, &json!({ "policy": policy, "nodes": nodes, "answered": answered }))
+        }
+        (_, "/action" | "/health") => error(StatusCode::METHOD_NOT_ALLOWED, format!("{method} not allowed on {path}")),
+        (_, path) => error(StatusCode::NOT_FOUND, format!("no route {path}; routes: POST /action, GET /health")),
+    }
+}
+
+fn act(state: &State, body: &[u8]) -> Response<Full<Bytes>> {
+    let request = match ActionRequest::parse(body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    let now_s = state.epoch.elapsed().as_secs_f64();
+    let answer = state.broker.lock().unwrap_or_else(|p| p.into_inner()).decide(&request, now_s);
+    match answer {
+        Ok(a) => {
+            state.answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::debug!(node = %a.node, fractions = ?a.fractions, slot = a.observation.slot, "action");
+            reply(StatusCode::OK, &action_body(&a.node, &a.peers, &a.fractions))
+        }
+        Err(e @ (BrokerError::Unknown(_) | BrokerError::Policy(_))) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
+    }
+}
