@@ -7,7 +7,7 @@
 # oracle (held-out episodes), and runs it live in `dfaas cluster` on the
 # capacity-5 scenario. Outputs in out/examples/{cleanrl,rllib}/.
 #
-#   ./scripts/examples.sh            # both examples (about 25 minutes on 2 cores)
+#   ./scripts/examples.sh            # both examples (about 30 minutes on 2 cores, installs excluded)
 #   ./scripts/examples.sh cleanrl    # one of them
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +51,10 @@ case $which in
   all)
     run_one cleanrl examples/python/cleanrl_ippo.py
     run_one rllib examples/python/rllib_ppo.py
+    echo "examples: both ONNX policies beside the shipped model, a tuned static split and the references"
+    $D compare --scenario experiments/scenarios/marl-master-5.toml --model models/marl-master-5.dfpolicy \
+      --model out/examples/cleanrl/policy.onnx --model out/examples/rllib/policy.onnx \
+      --policies static:local=0.4,slack-proportional --episodes 50 --seed 900000 | tee out/examples/compare.txt
     ;;
   *) echo "usage: $0 [cleanrl|rllib|all]" >&2; exit 2 ;;
 esac

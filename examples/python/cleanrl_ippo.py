@@ -49,7 +49,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--scenario", default="marl-master-5", help="shipped scenario name or TOML file")
     p.add_argument("--out", default="out/examples/cleanrl", help="folder for the curve, the ONNX policy and the evaluation")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--total-agent-steps", type=int, default=3_000_000, help="node decisions to train on")
+    p.add_argument("--total-agent-steps", type=int, default=20_000_000, help="node decisions to train on")
     p.add_argument("--num-envs", type=int, default=32, help="federation copies stepped together")
     p.add_argument("--num-steps", type=int, default=64, help="slots per rollout")
     p.add_argument("--learning-rate", type=float, default=3e-4)

@@ -24,7 +24,9 @@ pub enum Contender {
     GlobalNode,
     /// A learned policy file (`dfaas export`'s `.dfpolicy` or an ONNX
     /// policy), one instance per node.
-    Learned { path: PathBuf, file: Arc<LearnedFile> },
+    /// `label` replaces the name from the file's stem (two files of one stem
+    /// in one comparison, see [`crate::evaluation::compare_contenders`]).
+    Learned { path: PathBuf, file: Arc<LearnedFile>, label: Option<String> },
     /// The best split each node keeps fixed, searched on training episodes
     /// ([`crate::best_fixed`]): the strongest static baseline, and a bound on
     /// decentralised policies where inputs are drawn anew each slot. Found
@@ -52,7 +54,7 @@ impl Contender {
     /// Loads a learned policy file.
     pub fn learned(path: &Path) -> Result<Self, PolicyError> {
         let file = LearnedFile::read(path)?;
-        Ok(Contender::Learned { path: path.to_path_buf(), file: Arc::new(file) })
+        Ok(Contender::Learned { path: path.to_path_buf(), file: Arc::new(file), label: None })
     }
 
     /// One policy instance per node of `sim` (not for the centralised references).
@@ -65,7 +67,7 @@ impl Contender {
                 .map(|i| Box::new(dfaas_policies::heuristics::RandomSplit::three_way(i, seed)) as Box<dyn Policy>)
                 .collect()),
             Contender::Policy(spec) => (0..topo.len()).map(|i| dfaas_policies::build(spec, i, seed)).collect(),
-            Contender::Learned { path, file } => {
+            Contender::Learned { path, file, .. } => {
                 let three_way = file.action_layout() == ActionLayout::ThreeWay;
                 if three_way != sim.even_floor() {
                     let layout = |t: bool| if t { "the 3-way even-floor action" } else { "per-neighbour actions" };
@@ -139,7 +141,8 @@ impl Contender {
             Contender::StaleOracle => "stale-oracle".into(),
             Contender::GlobalNode => "global-node".into(),
             Contender::BestFixed(_) => "best-fixed".into(),
-            Contender::Learned { path, .. } => {
+            Contender::Learned { label: Some(label), .. } => format!("learned:{label}"),
+            Contender::Learned { path, label: None, .. } => {
                 format!("learned:{}", path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
             }
         }

@@ -73,6 +73,7 @@ pub fn compare_contenders<P: AsRef<std::path::Path>>(
     for m in models {
         contenders.push(Contender::learned(m.as_ref())?);
     }
+    distinct_learned_names(&mut contenders);
     let heuristics: Vec<String>;
     let names = match names {
         Some(n) => n,
@@ -87,6 +88,34 @@ pub fn compare_contenders<P: AsRef<std::path::Path>>(
     Ok(contenders)
 }
 
+/// Files of the same stem (`cleanrl/policy.onnx`, `rllib/policy.onnx`) would
+/// share a name, and results and paired differences are keyed by name: such
+/// files are named by their folder and stem, or failing that by the path given.
+fn distinct_learned_names(contenders: &mut [Contender]) {
+    let names: Vec<String> = contenders.iter().map(Contender::name).collect();
+    for (i, c) in contenders.iter_mut().enumerate() {
+        if names.iter().filter(|n| **n == names[i]).count() < 2 {
+            continue;
+        }
+        if let Contender::Learned { path, label, .. } = c {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let folder = path.parent().and_then(|p| p.file_name()).map(|f| f.to_string_lossy().into_owned());
+            *label = Some(match folder {
+                Some(f) => format!("{f}/{stem}"),
+                None => path.display().to_string(),
+            });
+        }
+    }
+    let names: Vec<String> = contenders.iter().map(Contender::name).collect();
+    for (i, c) in contenders.iter_mut().enumerate() {
+        if names.iter().filter(|n| **n == names[i]).count() > 1
+            && let Contender::Learned { path, label, .. } = c
+        {
+            *label = Some(path.display().to_string());
+        }
+    }
+}
+
 /// The contenders of `dfaas evaluate`: the learned file, then every heuristic.
 pub fn evaluate_contenders(model: &std::path::Path) -> Result<Vec<Contender>, dfaas_policies::PolicyError> {
     let mut contenders = vec![Contender::learned(model)?];
@@ -99,6 +128,29 @@ pub fn evaluate_contenders(model: &std::path::Path) -> Result<Vec<Contender>, df
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn learned_files_of_one_stem_get_distinct_names() {
+        let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["a", "b"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            std::fs::copy(models.join("capacity-5.dfpolicy"), dir.path().join(sub).join("policy.dfpolicy")).unwrap();
+        }
+        let files = [
+            dir.path().join("a/policy.dfpolicy"),
+            dir.path().join("b/policy.dfpolicy"),
+            models.join("trace-5.dfpolicy"),
+        ];
+        let names: Vec<String> = compare_contenders(&files, Some(&[])).unwrap().iter().map(Contender::name).collect();
+        assert_eq!(names, ["learned:a/policy", "learned:b/policy", "learned:trace-5"]);
+        // Same folder name and stem: the paths given.
+        std::fs::create_dir_all(dir.path().join("c/a")).unwrap();
+        std::fs::copy(models.join("capacity-5.dfpolicy"), dir.path().join("c/a/policy.dfpolicy")).unwrap();
+        let same = [dir.path().join("a/policy.dfpolicy"), dir.path().join("c/a/policy.dfpolicy")];
+        let names: Vec<String> = compare_contenders(&same, Some(&[])).unwrap().iter().map(Contender::name).collect();
+        assert_eq!(names, same.iter().map(|p| format!("learned:{}", p.display())).collect::<Vec<_>>());
+    }
 
     #[test]
     fn zero_episodes_is_an_error_and_seeds_are_stable() {
