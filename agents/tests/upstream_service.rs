@@ -6,9 +6,11 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use dfaas_agent::upstream::{Broker, PolicyService, ServeConfig};
+use dfaas_agent::upstream::{Broker, Clock, PolicyService, ServeConfig};
 use serde_json::{Value, json};
 
 const IDS: [&str; 5] = [
@@ -19,8 +21,27 @@ const IDS: [&str; 5] = [
     "12D3KooWEr3tY9uI5oP7aS1dF4gH6jK8lZ2xC5vB9nM3qW7eR1tY",
 ];
 
-fn config(interval_s: f64, policy_line: &str) -> ServeConfig {
-    let mut text = format!("slot_seconds = 60\ninterval_seconds = {interval_s}\n{policy_line}\n");
+/// A clock the test sets: upstream's two-minute rounds without the wait.
+fn manual_clock() -> (Arc<AtomicU64>, Clock) {
+    let t = Arc::new(AtomicU64::new(0f64.to_bits()));
+    let read = Arc::clone(&t);
+    (t, Arc::new(move || f64::from_bits(read.load(Ordering::SeqCst))))
+}
+
+fn set(t: &AtomicU64, seconds: f64) {
+    t.store(seconds.to_bits(), Ordering::SeqCst);
+}
+
+/// A service answering for `policy_line`'s policy, with upstream's 120 s
+/// between rounds, timed by the returned clock.
+async fn service(policy_line: &str) -> (PolicyService, Arc<AtomicU64>) {
+    let (t, clock) = manual_clock();
+    let broker = Broker::new(config(policy_line)).unwrap();
+    (PolicyService::start_with_clock("127.0.0.1:0".parse().unwrap(), broker, clock).await.unwrap(), t)
+}
+
+fn config(policy_line: &str) -> ServeConfig {
+    let mut text = format!("slot_seconds = 60\ninterval_seconds = 120\n{policy_line}\n");
     for id in IDS {
         text += &format!("[[nodes]]\nid = \"{id}\"\ncapacity_rps = 10\n");
     }
@@ -106,22 +127,18 @@ fn go_reads_with(me: usize, peers: &[usize], status: u16, text: &str) -> Vec<f64
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_agents_get_their_actions_and_see_each_other_one_phase_late() {
-    let service = PolicyService::start(
-        "127.0.0.1:0".parse().unwrap(),
-        Broker::new(config(0.4, "policy = \"slack-proportional\"")),
-    )
-    .await
-    .unwrap();
+    let (service, clock) = service("policy = \"slack-proportional\"").await;
     let addr = service.local_addr();
     // Phase 0: node 0 is overloaded (30 req/s for 10), 1 and 2 nearly idle,
     // 3 and 4 overloaded too. Nobody has been heard: nothing is forwarded.
     let rates = [30.0, 2.0, 2.0, 15.0, 16.0];
     for (me, &r) in rates.iter().enumerate() {
+        set(&clock, me as f64);
         let (st, text) = post(addr, body(me, r, None)).await;
         let f = go_reads(me, st, &text);
         assert!(f[1..5].iter().all(|&x| x == 0.0), "node {me}: {f:?}");
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    set(&clock, 120.0);
     // Phase 1: node 0 forwards its excess to 1 and 2, in proportion to
     // their spare capacity (8 req/s each), nothing to the overloaded 3 and 4.
     let (st, text) = post(addr, body(0, 30.0, Some((30.0, &[0.0; 5])))).await;
@@ -130,8 +147,8 @@ async fn upstream_agents_get_their_actions_and_see_each_other_one_phase_late() {
     assert!((to1 - 8.0 / 30.0).abs() < 1e-9 && (to2 - 8.0 / 30.0).abs() < 1e-9, "{f:?}");
     assert_eq!((to3, to4), (0.0, 0.0), "{f:?}");
     // The other nodes' phase-1 answers too; the health route counts them all.
-    for me in 1..5 {
-        let (st, text) = post(addr, body(me, rates[me], Some((rates[me], &[0.0; 5])))).await;
+    for (me, &rate) in rates.iter().enumerate().skip(1) {
+        let (st, text) = post(addr, body(me, rate, Some((rate, &[0.0; 5])))).await;
         go_reads(me, st, &text);
     }
     let (st, text) = tokio::task::spawn_blocking(move || exchange(addr, "GET", "/health", "")).await.unwrap();
@@ -144,25 +161,28 @@ async fn upstream_agents_get_their_actions_and_see_each_other_one_phase_late() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_learned_model_answers_upstream_too() {
     let model = format!("model = \"{}/../models/marl-master-5.dfpolicy\"", env!("CARGO_MANIFEST_DIR"));
-    let service = PolicyService::start("127.0.0.1:0".parse().unwrap(), Broker::new(config(0.2, &model))).await.unwrap();
+    let (service, clock) = service(&model).await;
     let addr = service.local_addr();
     // The model was trained on marl-master-5's topology (degrees 1 to 3):
     // upstream nodes connected the same way get its actions.
     let neighbours: [&[usize]; 5] = [&[1, 2, 3], &[0, 4], &[0, 3], &[0, 2], &[1]];
     let mut forwarded = 0.0;
     for round in 0..3 {
-        for me in 0..5 {
+        set(&clock, 120.0 * f64::from(round));
+        for (me, peers) in neighbours.iter().enumerate() {
             let rate = if me == 0 { 25.0 } else { 3.0 };
             let prev = (round > 0).then_some((rate, &[0.0; 5][..]));
-            let (st, text) = post(addr, body_with(me, neighbours[me], rate, prev)).await;
-            let f = go_reads_with(me, neighbours[me], st, &text);
-            if round > 0 && me == 0 {
+            let (st, text) = post(addr, body_with(me, peers, rate, prev)).await;
+            let f = go_reads_with(me, peers, st, &text);
+            if me == 0 && round == 0 {
+                assert_eq!(f[1..4], [0.0; 3], "nobody heard yet: nothing forwarded");
+            }
+            if me == 0 && round > 0 {
                 forwarded += f[1..4].iter().sum::<f64>();
             }
         }
-        tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    assert!(forwarded > 0.0, "the overloaded node forwards once its neighbours are heard");
+    assert!(forwarded > 0.1, "the overloaded node (25 req/s for 10) forwards once its neighbours are heard");
     // A full mesh of five gives a node four neighbours: more than the model
     // takes, refused with what differs.
     let (st, text) = post(addr, body(0, 25.0, None)).await;
@@ -173,7 +193,7 @@ async fn a_learned_model_answers_upstream_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_are_named_and_a_hanging_client_blocks_no_one() {
-    let service = PolicyService::start("127.0.0.1:0".parse().unwrap(), Broker::new(config(120.0, ""))).await.unwrap();
+    let (service, _clock) = service("").await;
     let addr = service.local_addr();
     // A client that sends half a request and then nothing.
     let mut hanging = TcpStream::connect(addr).unwrap();
@@ -189,7 +209,6 @@ async fn bad_bodies_are_named_and_a_hanging_client_blocks_no_one() {
             vec!["cpu_utilization", "number"],
         ),
         (body(0, 5.0, None).replace(IDS[0], "12D3KooWStranger"), 422, vec!["node_12D3KooWStranger", "not declared"]),
-        (body(0, 5.0, None).replace(IDS[1], "12D3KooWStranger"), 422, vec!["neighbour node_12D3KooWStranger"]),
     ];
     for (text, want, needles) in cases {
         let (st, answer) = post(addr, text).await;
@@ -207,6 +226,13 @@ async fn bad_bodies_are_named_and_a_hanging_client_blocks_no_one() {
     // After all that (and with the hanging client still open) a good request is answered.
     let (st, text) = post(addr, body(2, 4.0, None)).await;
     go_reads(2, st, &text);
+    // A neighbour upstream is connected to but the config does not declare
+    // gets a share of 0 (upstream wants one for every neighbour it has).
+    let (st, text) = post(addr, body(0, 5.0, None).replace(IDS[1], "12D3KooWStranger")).await;
+    assert_eq!(st, 200, "{text}");
+    let v: BTreeMap<String, BTreeMap<String, f64>> = serde_json::from_str(&text).unwrap();
+    let inner = &v[&format!("node_{}", IDS[0])];
+    assert_eq!((inner.len(), inner["node_12D3KooWStranger"]), (6, 0.0), "{text}");
     drop(hanging);
     service.shutdown().await;
 }

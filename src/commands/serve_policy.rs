@@ -4,7 +4,7 @@
 //! by a scenario whose nodes are given the upstream peer IDs in order.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use dfaas_agent::PolicyChoice;
@@ -27,7 +27,9 @@ pub struct Args {
     /// With --scenario: a heuristic (default slack-proportional).
     #[arg(long, conflicts_with = "model")]
     policy: Option<String>,
-    /// With --scenario: a learned policy file (.dfpolicy or ONNX).
+    /// With --scenario: a learned policy file (.dfpolicy or ONNX). Its max degree
+    /// must cover the upstream nodes' neighbours (upstream's RL strategy runs
+    /// a full mesh of five: four neighbours each).
     #[arg(long)]
     model: Option<PathBuf>,
     /// With --scenario: real time between two decisions of a node, seconds (upstream: 120).
@@ -38,9 +40,10 @@ pub struct Args {
     listen: SocketAddr,
 }
 
-fn from_scenario(a: &Args, path: &PathBuf) -> Result<ServeConfig> {
+fn from_scenario(a: &Args, path: &Path) -> Result<ServeConfig> {
     let s = super::load(path)?;
-    let n = s.build_topology()?.len();
+    let topology = s.build_topology()?;
+    let n = topology.len();
     if a.peer_ids.len() != n {
         bail!("--peer-ids gives {} peer IDs; scenario {} has {n} nodes", a.peer_ids.len(), path.display());
     }
@@ -60,7 +63,13 @@ fn from_scenario(a: &Args, path: &PathBuf) -> Result<ServeConfig> {
             .peer_ids
             .iter()
             .zip(capacities)
-            .map(|(id, capacity_rps)| ServedNode { id: id.trim().to_string(), capacity_rps, latency_s: 0.0 })
+            .zip(topology.names())
+            .map(|((id, capacity_rps), name)| ServedNode {
+                id: id.trim().to_string(),
+                name: name.clone(),
+                capacity_rps,
+                latency_s: 0.0,
+            })
             .collect(),
     };
     if let Err((field, value, reason)) = config.validate() {
@@ -81,18 +90,14 @@ pub fn run(a: Args) -> Result<()> {
         (None, Some(s)) => from_scenario(&a, s)?,
         (None, None) => bail!("give --config or --scenario"),
     };
-    // Load the policy once now, so that an unreadable or refused model fails
-    // here and not on the first upstream request (the neighbours are checked
-    // per request: upstream names them).
-    let first = &config.nodes[0].id;
-    dfaas_agent::build_policy(&config.policy, first, &[], 0, config.seed, config.period_slots)
-        .with_context(|| format!("loading the policy for node_{first}"))?;
+    // The policy is loaded once, here: an unreadable file fails now, not on the
+    // first upstream request (each node's neighbours are checked per request:
+    // upstream names them).
     let nodes = config.nodes.len();
+    let broker = Broker::new(config).context("loading the policy")?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(async move {
-        let service = PolicyService::start(a.listen, Broker::new(config))
-            .await
-            .with_context(|| format!("binding {}", a.listen))?;
+        let service = PolicyService::start(a.listen, broker).await.with_context(|| format!("binding {}", a.listen))?;
         eprintln!("dfaas serve-policy: POST http://{}/action for {nodes} nodes", service.local_addr());
         let sig = super::agent::stop_signal().await?;
         eprintln!("{sig}: shutting down");

@@ -25,17 +25,26 @@
 //!   real time between two decisions of a node. A neighbour not heard is observed as unknown and the
 //!   share planned for it stays local ([`keep_unheard_local`]), the rule of
 //!   both worlds.
-//! * **Slot number**: the count of the node's earlier requests.
+//! * **Slot number**: the count of the node's earlier requests since its
+//!   strategy (re)started (a body whose `previous_*` values are all
+//!   upstream's first-phase defaults starts again at slot 0).
+//! * **Peers not declared** (upstream counts every connected libp2p peer as
+//!   a neighbour) get a share of 0 and are left out of the observation; the
+//!   service logs them.
 
 use std::collections::VecDeque;
 
 use dfaas_env::contract::{Foresight, Heard, NeighborInput, NodeInput, build_observation, keep_unheard_local};
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use dfaas_env::{Advert, NodeObservation, SlotOutcome};
-use dfaas_policies::Policy;
+use dfaas_policies::learned::LearnedFile;
+use dfaas_policies::{LearnedPolicy, NodeContext, Policy, PolicyError, PolicySpec};
 
 use super::config::ServeConfig;
 use super::protocol::{ActionRequest, NODE_PREFIX};
-use crate::node::build_policy;
+use crate::config::PolicyChoice;
 
 /// How many reports of each node are kept.
 const KEPT: usize = 4;
@@ -56,12 +65,20 @@ pub enum BrokerError {
 pub struct Answer {
     /// The asking node's peer ID.
     pub node: String,
-    /// Its neighbours' peer IDs, in action order (topology order).
+    /// Its declared neighbours' peer IDs, in action order (topology order).
     pub peers: Vec<String>,
     /// `[local, peers…, reject]`, summing to 1.
     pub fractions: Vec<f64>,
+    /// Neighbours it named that are not declared: answered a share of 0.
+    pub ignored: Vec<String>,
     /// The observation the policy saw.
     pub observation: NodeObservation,
+}
+
+/// The policy every node runs, loaded once.
+enum Source {
+    Heuristic(PolicySpec),
+    Model { path: PathBuf, file: Arc<LearnedFile> },
 }
 
 #[derive(Clone, Copy)]
@@ -83,14 +100,39 @@ struct Memory {
 /// The service's state: one memory per declared node.
 pub struct Broker {
     config: ServeConfig,
+    source: Source,
     nodes: Vec<Memory>,
 }
 
 impl Broker {
-    /// A broker for `config` (already validated).
-    pub fn new(config: ServeConfig) -> Self {
+    /// A broker for `config` (already validated); a learned file is read and
+    /// checked here, once, so that no request waits on it.
+    pub fn new(config: ServeConfig) -> Result<Self, PolicyError> {
+        let source = match &config.policy {
+            PolicyChoice::Heuristic(spec) => {
+                dfaas_policies::build(spec, 0, config.seed)?;
+                Source::Heuristic(spec.clone())
+            }
+            PolicyChoice::Model(path) => Source::Model { path: path.clone(), file: Arc::new(LearnedFile::read(path)?) },
+        };
         let nodes = config.nodes.iter().map(|_| Memory::default()).collect();
-        Self { config, nodes }
+        Ok(Self { config, source, nodes })
+    }
+
+    /// Node `me`'s policy for neighbours `order` (topology indices).
+    fn build(&self, me: usize, order: &[usize]) -> Result<Box<dyn Policy>, PolicyError> {
+        let cfg = &self.config;
+        match &self.source {
+            Source::Heuristic(spec) => dfaas_policies::build(spec, me, cfg.seed),
+            Source::Model { path, file } => {
+                let node = NodeContext {
+                    name: cfg.nodes[me].name.clone(),
+                    neighbors: order.iter().map(|&j| cfg.nodes[j].name.clone()).collect(),
+                    period_slots: cfg.period_slots,
+                };
+                Ok(Box::new(LearnedPolicy::from_file(file, &node, path)?))
+            }
+        }
     }
 
     pub fn config(&self) -> &ServeConfig {
@@ -107,19 +149,17 @@ impl Broker {
                 cfg.nodes.iter().map(|n| format!("{NODE_PREFIX}{}", n.id)).collect::<Vec<_>>().join(", ")
             ))
         })?;
-        // Neighbours in topology order.
+        // Declared neighbours in topology order; undeclared ones get nothing.
         let mut order = Vec::with_capacity(req.report.peers.len());
+        let mut ignored = Vec::new();
         for p in &req.report.peers {
-            let j = cfg.index_of(&p.id).ok_or_else(|| {
-                BrokerError::Unknown(format!(
-                    "{NODE_PREFIX}{} names neighbour {NODE_PREFIX}{}, which is not declared",
-                    req.node, p.id
-                ))
-            })?;
-            if j == me {
-                return Err(BrokerError::Unknown(format!("{NODE_PREFIX}{} names itself as a neighbour", req.node)));
+            match cfg.index_of(&p.id) {
+                Some(j) if j == me => {
+                    return Err(BrokerError::Unknown(format!("{NODE_PREFIX}{} names itself as a neighbour", req.node)));
+                }
+                Some(j) => order.push((j, p)),
+                None => ignored.push(p.id.clone()),
             }
-            order.push((j, p));
         }
         order.sort_by_key(|(j, _)| *j);
         let peers: Vec<String> = order.iter().map(|(j, _)| cfg.nodes[*j].id.clone()).collect();
@@ -127,13 +167,19 @@ impl Broker {
         let slot_s = cfg.slot_seconds;
         let per_slot = |rate: f64| (rate * slot_s).round().min(f64::from(u32::MAX)) as u32;
         let r = &req.report;
+        if r.first_phase {
+            // Upstream (re)started its strategy: nothing before this slot counts.
+            self.nodes[me].requests = 0;
+            self.nodes[me].last_reject_share = None;
+        }
         let memory = &self.nodes[me];
         let prev = (memory.requests > 0).then(|| {
             let input = per_slot(r.previous_input_rate);
             let forwarded: Vec<u32> = order.iter().map(|(_, p)| per_slot(p.previous_fwd_rate)).collect();
             let forward_rejects: Vec<u32> = order.iter().map(|(_, p)| per_slot(p.previous_fwd_rejected_rate)).collect();
             let rejected = (f64::from(input) * memory.last_reject_share.unwrap_or(0.0)).round() as u32;
-            let local = input.saturating_sub(forwarded.iter().sum::<u32>()).saturating_sub(rejected);
+            let sent = forwarded.iter().fold(0u32, |a, &f| a.saturating_add(f));
+            let local = input.saturating_sub(sent).saturating_sub(rejected);
             SlotOutcome {
                 input,
                 local,
@@ -161,12 +207,14 @@ impl Broker {
         let mut observation = NodeObservation::default();
         build_observation(&node, neighbours.collect::<Vec<_>>().into_iter(), &mut observation);
 
-        let memory = &mut self.nodes[me];
-        if memory.policy.as_ref().is_none_or(|(built_for, _)| *built_for != peers) {
-            let policy = build_policy(&cfg.policy, &cfg.nodes[me].id, &peers, me, cfg.seed, cfg.period_slots)
+        if self.nodes[me].policy.as_ref().is_none_or(|(built_for, _)| *built_for != peers) {
+            let indices: Vec<usize> = order.iter().map(|(j, _)| *j).collect();
+            let policy = self
+                .build(me, &indices)
                 .map_err(|e| BrokerError::Policy(format!("the policy refuses {NODE_PREFIX}{}: {e}", req.node)))?;
-            memory.policy = Some((peers.clone(), policy));
+            self.nodes[me].policy = Some((peers.clone(), policy));
         }
+        let memory = &mut self.nodes[me];
         let (_, policy) = memory.policy.as_mut().expect("built above");
         let decision = policy.decide(&observation);
         let mut fractions = decision.into_vec();
@@ -185,7 +233,7 @@ impl Broker {
             memory.reports.pop_front();
         }
         memory.reports.push_back(Report { at_s: now_s, input_rate: r.input_rate, degree: peers.len() as u32 });
-        Ok(Answer { node: req.node.clone(), peers, fractions, observation })
+        Ok(Answer { node: req.node.clone(), peers, fractions, ignored, observation })
     }
 
     /// What node `j` is known to have reported one slot ago, as of `now_s`.
@@ -234,7 +282,7 @@ capacity_rps = 10
 
     #[test]
     fn neighbours_are_heard_one_slot_later_and_the_overloaded_node_forwards_to_spare() {
-        let mut b = Broker::new(ServeConfig::from_toml_str(CONFIG, "serve.toml").unwrap());
+        let mut b = Broker::new(ServeConfig::from_toml_str(CONFIG, "serve.toml").unwrap()).unwrap();
         // Phase 0: nobody heard, so nothing is forwarded.
         let a0 = b.decide(&ask("A", 30.0, &["C", "B"]), 0.0).unwrap();
         assert_eq!(a0.peers, vec!["B", "C"], "topology order, not the body's");
@@ -256,7 +304,7 @@ capacity_rps = 10
 
     #[test]
     fn a_report_of_the_same_phase_or_a_stale_one_is_not_used() {
-        let mut b = Broker::new(ServeConfig::from_toml_str(CONFIG, "serve.toml").unwrap());
+        let mut b = Broker::new(ServeConfig::from_toml_str(CONFIG, "serve.toml").unwrap()).unwrap();
         b.decide(&ask("B", 2.0, &["A"]), 0.0).unwrap();
         // A asks 10 s after B's report: same phase, B is not heard yet.
         let a = b.decide(&ask("A", 30.0, &["B"]), 10.0).unwrap();
@@ -268,13 +316,48 @@ capacity_rps = 10
     }
 
     #[test]
-    fn unknown_nodes_and_peers_are_named() {
-        let mut b = Broker::new(ServeConfig::from_toml_str(CONFIG, "serve.toml").unwrap());
+    fn unknown_nodes_are_named_and_undeclared_peers_get_nothing() {
+        let mut b = Broker::new(ServeConfig::from_toml_str(CONFIG, "serve.toml").unwrap()).unwrap();
         let e = b.decide(&ask("Z", 1.0, &[]), 0.0).unwrap_err().to_string();
         assert!(e.contains("node_Z") && e.contains("node_A, node_B, node_C"), "{e}");
-        let e = b.decide(&ask("A", 1.0, &["Q"]), 0.0).unwrap_err().to_string();
-        assert!(e.contains("node_Q"), "{e}");
         let e = b.decide(&ask("A", 1.0, &["A"]), 0.0).unwrap_err().to_string();
         assert!(e.contains("itself"), "{e}");
+        let a = b.decide(&ask("A", 1.0, &["Q", "B"]), 0.0).unwrap();
+        assert_eq!((a.peers, a.ignored, a.fractions.len()), (vec!["B".to_string()], vec!["Q".to_string()], 3));
+    }
+
+    #[test]
+    fn the_previous_slot_is_rebuilt_from_the_previous_rates_and_the_last_answer() {
+        let cfg = CONFIG.replace("slack-proportional", "slack-proportional:overflow=reject");
+        let mut b = Broker::new(ServeConfig::from_toml_str(&cfg, "serve.toml").unwrap()).unwrap();
+        let first = b.decide(&ask("A", 20.0, &["B", "C"]), 0.0).unwrap();
+        assert_eq!(first.observation.slot, 0);
+        let reject_share = *first.fractions.last().unwrap();
+        assert_eq!(reject_share, 0.5, "20 req/s for 10, nobody heard: half rejected");
+        let mut req = ask("A", 25.0, &["B", "C"]);
+        req.report.previous_input_rate = 20.0;
+        req.report.previous_reject_rate = 0.25;
+        req.report.peers[0].previous_fwd_rate = 3.0;
+        req.report.peers[0].previous_fwd_rejected_rate = 0.5;
+        req.report.peers[1].previous_fwd_rate = 1.0;
+        let o = b.decide(&req, 120.0).unwrap().observation;
+        assert_eq!((o.slot, o.prev_input), (1, 1200));
+        assert_eq!((o.neighbors[0].prev_forwarded, o.neighbors[0].prev_forward_rejects), (180, 30));
+        assert_eq!((o.neighbors[1].prev_forwarded, o.neighbors[1].prev_forward_rejects), (60, 0));
+        let rejected = (1200.0 * reject_share).round() as u32;
+        assert_eq!(o.prev_rejected, rejected);
+        assert_eq!(o.prev_local, 1200 - 240 - rejected);
+        assert_eq!(o.prev_local_rejects, (f64::from(o.prev_local) * 0.25).round() as u32);
+        // Huge forward rates saturate instead of overflowing.
+        let mut req = ask("A", 25.0, &["B", "C"]);
+        req.report.previous_input_rate = 1.0;
+        req.report.peers[0].previous_fwd_rate = 1e12;
+        req.report.peers[1].previous_fwd_rate = 1e12;
+        assert_eq!(b.decide(&req, 240.0).unwrap().observation.prev_local, 0);
+        // Upstream restarted its strategy: slot 0 again, nothing before counts.
+        let mut req = ask("A", 25.0, &["B", "C"]);
+        req.report.first_phase = true;
+        let o = b.decide(&req, 360.0).unwrap().observation;
+        assert_eq!((o.slot, o.prev_input, o.prev_rejected), (0, 0, 0));
     }
 }

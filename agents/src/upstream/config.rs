@@ -12,6 +12,7 @@
 //!
 //! [[nodes]]                        # in topology order: the policies' node indices
 //! id = "12D3KooWAbc…"              # the node's libp2p peer ID, without "node_"
+//! name = "node_0"                  # its name in the policy's training scenario (default: the ID)
 //! capacity_rps = 8.0               # its service capacity, requests per second
 //! latency_ms = 2.0                 # one-way delay to it from the others (default 0)
 //! ```
@@ -30,6 +31,10 @@ use crate::config::PolicyChoice;
 pub struct ServedNode {
     /// Its libp2p peer ID (the wire name is `node_<id>`).
     pub id: String,
+    /// Its name in the policy's training scenario: a learned file of
+    /// independent networks picks the node's by it, and encodings that order
+    /// neighbours by name use it (default: the peer ID).
+    pub name: String,
     /// Service capacity, requests per second.
     pub capacity_rps: f64,
     /// One-way network delay to it, seconds.
@@ -85,6 +90,7 @@ fn default_interval() -> f64 {
 #[serde(deny_unknown_fields)]
 struct RawNode {
     id: String,
+    name: Option<String>,
     capacity_rps: f64,
     #[serde(default)]
     latency_ms: f64,
@@ -121,7 +127,12 @@ impl ServeConfig {
         let nodes = raw
             .nodes
             .into_iter()
-            .map(|n| ServedNode { id: n.id, capacity_rps: n.capacity_rps, latency_s: n.latency_ms / 1000.0 })
+            .map(|n| ServedNode {
+                name: n.name.unwrap_or_else(|| n.id.clone()),
+                id: n.id,
+                capacity_rps: n.capacity_rps,
+                latency_s: n.latency_ms / 1000.0,
+            })
             .collect();
         let config = Self {
             slot_seconds: raw.slot_seconds,
@@ -164,6 +175,9 @@ impl ServeConfig {
             if self.nodes[..i].iter().any(|m| m.id == n.id) {
                 return wrong(&at("id"), &n.id, "declared twice");
             }
+            if n.name.is_empty() || self.nodes[..i].iter().any(|m| m.name == n.name) {
+                return wrong(&at("name"), &n.name, "must be non-empty and name one node only");
+            }
             if !(n.capacity_rps.is_finite() && n.capacity_rps >= 0.0) {
                 return wrong(&at("capacity_rps"), &n.capacity_rps, "must be a finite number >= 0");
             }
@@ -201,7 +215,7 @@ latency_ms = 2
         let c = ServeConfig::from_toml_str(OK, "serve.toml").unwrap();
         assert_eq!(c.slot_seconds, 60.0);
         assert_eq!((c.interval_seconds, c.stale_after_intervals), (120.0, 3.0));
-        assert_eq!(c.nodes[1], ServedNode { id: "B".into(), capacity_rps: 5.5, latency_s: 0.002 });
+        assert_eq!(c.nodes[1], ServedNode { id: "B".into(), name: "B".into(), capacity_rps: 5.5, latency_s: 0.002 });
         assert_eq!(c.index_of("B"), Some(1));
     }
 
@@ -218,6 +232,8 @@ latency_ms = 2
         assert!(e.contains("policy") && e.contains("no-such-policy"), "{e}");
         let e = err(&OK.replace("slot_seconds = 60", "slot_seconds = 0"));
         assert!(e.contains("slot_seconds"), "{e}");
+        let e = err(&OK.replace("id = \"B\"", "id = \"B\"\nname = \"A\""));
+        assert!(e.contains("nodes[1].name"), "{e}");
         let e = err(&OK.replace("latency_ms = 2", "latency_ms = 2\nlatency_s = 1"));
         assert!(e.contains("latency_s"), "{e}");
     }

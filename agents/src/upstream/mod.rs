@@ -13,4 +13,4 @@ pub mod server;
 pub use broker::{Answer, Broker, BrokerError};
 pub use config::{ServeConfig, ServedNode};
 pub use protocol::{ActionRequest, NodeReport, PeerReport, ProtocolError};
-pub use server::PolicyService;
+pub use server::{Clock, PolicyService};

@@ -24,7 +24,8 @@ pub const NODE_PREFIX: &str = "node_";
 pub struct ActionRequest {
     /// The asking node's peer ID (without [`NODE_PREFIX`]).
     pub node: String,
-    /// `agent_parameters.explore`: sample instead of acting deterministically.
+    /// `agent_parameters.explore`: upstream asks the model to sample. Our
+    /// served policies act deterministically either way.
     pub explore: bool,
     pub report: NodeReport,
 }
@@ -50,6 +51,9 @@ pub struct NodeReport {
     pub n_replicas: f64,
     /// Every neighbour the node names, sorted by peer ID.
     pub peers: Vec<PeerReport>,
+    /// Every `previous_*` value is upstream's first-phase default (0, and 1
+    /// replica): the node has just started (or restarted) its strategy.
+    pub first_phase: bool,
 }
 
 /// What the node measured towards one neighbour in the previous phase.
@@ -136,7 +140,11 @@ impl NodeReport {
             cpu_utilization: num("cpu_utilization", Some(0.0), 1.0)?,
             n_replicas: num("n_replicas", Some(0.0), f64::INFINITY)?,
             peers: Vec::new(),
+            first_phase: false,
         };
+        let previous_defaults = num("previous_avg_resp_time_loc", Some(0.0), f64::INFINITY)? == 0.0
+            && num("previous_cpu_utilization", Some(0.0), 1.0)? == 0.0
+            && num("previous_n_replicas", Some(1.0), f64::INFINITY)? == 1.0;
         for (name, v) in f {
             let Some((id, which)) = peer_key(name) else { continue };
             if id.is_empty() {
@@ -157,6 +165,14 @@ impl NodeReport {
             }
         }
         report.peers.sort_by(|a, b| a.id.cmp(&b.id));
+        report.first_phase = previous_defaults
+            && report.previous_input_rate == 0.0
+            && report.previous_reject_rate == 0.0
+            && report.peers.iter().all(|p| {
+                p.previous_fwd_rate == 0.0
+                    && p.previous_fwd_rejected_rate == 0.0
+                    && p.previous_avg_resp_time_fwd_ms == 0.0
+            });
         Ok(report)
     }
 }
@@ -227,6 +243,9 @@ mod tests {
         assert_eq!(r.report.reject_rate, 0.25);
         assert_eq!(r.report.n_replicas, 2.0);
         assert_eq!(r.report.peers, vec![PeerReport { id: "B".into(), ..Default::default() }]);
+        assert!(r.report.first_phase);
+        let later = FIRST.replace("\"previous_input_rate\":0", "\"previous_input_rate\":3.5");
+        assert!(!ActionRequest::parse(later.as_bytes()).unwrap().report.first_phase);
     }
 
     #[test]

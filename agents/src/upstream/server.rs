@@ -2,7 +2,7 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `POST /action` | 200 with the action (see [`protocol`](super::protocol)); 400 for a body that does not follow the protocol, 422 for an undeclared node or neighbour or a layout the policy refuses, each with `{"error": "…"}` naming the key, value or node |
+//! | `POST /action` | 200 with the action (see [`protocol`](super::protocol)); 400 for a body that does not follow the protocol, 422 for an undeclared asking node or a layout the policy refuses, each with `{"error": "…"}` naming the key, value or node (an undeclared neighbour gets a share of 0 and a warning) |
 //! | `GET /health` | `{"policy": …, "nodes": [...], "answered": n}` |
 //!
 //! Upstream's client gives up after 900 ms and stops its strategy on any
@@ -33,9 +33,12 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// Open connections at most.
 pub const MAX_CONNECTIONS: usize = 256;
 
+/// Seconds on a monotonic clock (the broker's time of a request).
+pub type Clock = Arc<dyn Fn() -> f64 + Send + Sync>;
+
 struct State {
     broker: Mutex<Broker>,
-    epoch: Instant,
+    clock: Clock,
     answered: std::sync::atomic::AtomicU64,
 }
 
@@ -49,10 +52,17 @@ pub struct PolicyService {
 impl PolicyService {
     /// Binds `listen` and answers for `broker`'s federation.
     pub async fn start(listen: SocketAddr, broker: Broker) -> std::io::Result<Self> {
+        let epoch = Instant::now();
+        Self::start_with_clock(listen, broker, Arc::new(move || epoch.elapsed().as_secs_f64())).await
+    }
+
+    /// As [`start`](Self::start), timing requests by `clock` (tests replay
+    /// upstream's two-minute rounds without waiting for them).
+    pub async fn start_with_clock(listen: SocketAddr, broker: Broker, clock: Clock) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
-        let state = Arc::new(State { broker: Mutex::new(broker), epoch: Instant::now(), answered: Default::default() });
+        let state = Arc::new(State { broker: Mutex::new(broker), clock, answered: Default::default() });
         let limits = ServeLimits {
             max_connections: MAX_CONNECTIONS,
             reserve_fds: 0,
@@ -128,13 +138,23 @@ fn act(state: &State, body: &[u8]) -> Response<Full<Bytes>> {
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    let now_s = state.epoch.elapsed().as_secs_f64();
+    let now_s = (state.clock)();
     let answer = state.broker.lock().unwrap_or_else(|p| p.into_inner()).decide(&request, now_s);
     match answer {
         Ok(a) => {
             state.answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if !a.ignored.is_empty() {
+                tracing::warn!(node = %a.node, peers = ?a.ignored, "neighbours not declared in the config get a share of 0");
+            }
             tracing::debug!(node = %a.node, fractions = ?a.fractions, slot = a.observation.slot, "action");
-            reply(StatusCode::OK, &action_body(&a.node, &a.peers, &a.fractions))
+            let mut body = action_body(&a.node, &a.peers, &a.fractions);
+            // Upstream wants a share for every neighbour it has.
+            if let Some(Value::Object(inner)) = body.as_object_mut().and_then(|o| o.values_mut().next()) {
+                for p in &a.ignored {
+                    inner.insert(format!("{}{p}", super::protocol::NODE_PREFIX), Value::from(0.0));
+                }
+            }
+            reply(StatusCode::OK, &body)
         }
         Err(e @ (BrokerError::Unknown(_) | BrokerError::Policy(_))) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
     }
