@@ -26,10 +26,17 @@ pub enum Choice {
 }
 
 impl Choice {
+    /// The name reports give it: the heuristic's spec, or `learned:<file
+    /// stem>` as `compare` names a model (never the machine's path).
     pub fn label(&self) -> String {
         match self {
             Choice::Policy(p) => p.clone(),
-            Choice::Model(m) => m.display().to_string(),
+            Choice::Model(m) => {
+                format!(
+                    "learned:{}",
+                    m.file_stem().map_or_else(|| m.display().to_string(), |s| s.to_string_lossy().into_owned())
+                )
+            }
         }
     }
 }
