@@ -69,6 +69,16 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     with_type(status, "application/json", Bytes::from(body))
 }
 
+/// A compact JSON answer (APIs read by programs: the control API, serve-policy).
+pub fn json_compact(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    with_type(status, "application/json", Bytes::from(value.to_string()))
+}
+
+/// `{"error": message}` as a compact JSON answer.
+pub fn json_error(status: StatusCode, message: impl std::fmt::Display) -> Response<Body> {
+    json_compact(status, &serde_json::json!({ "error": message.to_string() }))
+}
+
 /// An answer with a given content type.
 pub fn with_type(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Body> {
     let mut r = Response::new(Full::new(body));

@@ -280,6 +280,38 @@ pub async fn serve<H, F>(
     let _ = tokio::time::timeout(limits.grace, graceful.shutdown()).await;
 }
 
+/// A server running [`serve`] on its own task: its address, and a stop that
+/// drains (the control API and `serve-policy` are such servers).
+pub struct Running {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Serves `listener` with `handler` under `limits` until [`shutdown`](Self::shutdown).
+    pub fn spawn<H, F>(listener: TcpListener, limits: ServeLimits, handler: H) -> std::io::Result<Self>
+    where
+        H: Fn(Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+    {
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, limits, Arc::default(), stopped, || {}, handler));
+        Ok(Self { addr, stop, task })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets the requests in progress finish, and waits.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,16 +25,15 @@ use bytes::Bytes;
 use dfaas_env::Decision;
 use dfaas_policies::{NodeContext, Policy, PolicySpec};
 use dfaas_runtime::Gateway;
-use dfaas_runtime::serve::ServeLimits;
+use dfaas_runtime::response::{json_compact as reply, json_error as error};
+use dfaas_runtime::serve::{Running, ServeLimits};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
-use super::api::{DecisionAccepted, ErrorBody, PolicySet, WeightsView};
+use super::api::{DecisionAccepted, PolicySet, WeightsView};
 use crate::neighbors::NeighborConfig;
 use crate::overlay::{OverlayHandle, lock};
 use crate::slot_loop::{Shared, SlotLoop};
@@ -62,54 +61,42 @@ pub struct ControlContext {
 }
 
 /// A running control API.
-pub struct ControlServer {
-    addr: SocketAddr,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
+pub struct ControlServer(Running);
 
 impl ControlServer {
     /// Binds `listen` and serves.
     pub async fn start(listen: SocketAddr, ctx: Arc<ControlContext>) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, ctx, stopped));
-        Ok(Self { addr, stop, task })
+        let port = listener.local_addr()?.port();
+        let limits = ServeLimits {
+            max_connections: MAX_CONNECTIONS,
+            reserve_fds: 0,
+            header_read: Duration::from_secs(10),
+            write: Duration::from_secs(10),
+            idle: Duration::from_secs(60),
+            drain_notice: Duration::ZERO,
+            grace: Duration::from_secs(5),
+        };
+        let handler = move |req: Request<Incoming>, _remote| {
+            let ctx = Arc::clone(&ctx);
+            async move {
+                match refuse(&ctx, &req, port) {
+                    Some(r) => r,
+                    None => handle(&ctx, req).await,
+                }
+            }
+        };
+        Ok(Self(Running::spawn(listener, limits, handler)?))
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.0.local_addr()
     }
 
-    /// Stops accepting and waits for the accept loop.
+    /// Stops accepting, lets open requests finish, and waits.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
+        self.0.shutdown().await;
     }
-}
-
-async fn accept_loop(listener: TcpListener, ctx: Arc<ControlContext>, stopped: watch::Receiver<bool>) {
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    let limits = ServeLimits {
-        max_connections: MAX_CONNECTIONS,
-        reserve_fds: 0,
-        header_read: Duration::from_secs(10),
-        write: Duration::from_secs(10),
-        idle: Duration::from_secs(60),
-        drain_notice: Duration::ZERO,
-        grace: Duration::from_secs(5),
-    };
-    let handler = move |req: Request<Incoming>, _remote| {
-        let ctx = Arc::clone(&ctx);
-        async move {
-            match refuse(&ctx, &req, port) {
-                Some(r) => r,
-                None => handle(&ctx, req).await,
-            }
-        }
-    };
-    dfaas_runtime::serve::serve(listener, limits, Arc::default(), stopped, || {}, handler).await;
 }
 
 /// Open connections at most on the control API.
@@ -126,17 +113,6 @@ fn refuse(ctx: &ControlContext, req: &Request<Incoming>, port: u16) -> Option<Re
         r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, hyper::header::HeaderValue::from_static("Bearer"));
     }
     Some(r)
-}
-
-fn reply(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
-    *r.status_mut() = status;
-    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
-    r
-}
-
-fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Full<Bytes>> {
-    reply(status, &to_json(&ErrorBody { error: message.to_string() }))
 }
 
 async fn handle(ctx: &ControlContext, req: Request<Incoming>) -> Response<Full<Bytes>> {

@@ -15,14 +15,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use dfaas_runtime::serve::ServeLimits;
+use dfaas_runtime::response::{json_compact as reply, json_error as error};
+use dfaas_runtime::serve::{Running, ServeLimits};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use super::broker::{Broker, BrokerError};
 use super::protocol::{ActionRequest, action_body};
@@ -43,11 +42,7 @@ struct State {
 }
 
 /// A running `serve-policy` service.
-pub struct PolicyService {
-    addr: SocketAddr,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
+pub struct PolicyService(Running);
 
 impl PolicyService {
     /// Binds `listen` and answers for `broker`'s federation.
@@ -60,8 +55,6 @@ impl PolicyService {
     /// upstream's two-minute rounds without waiting for them).
     pub async fn start_with_clock(listen: SocketAddr, broker: Broker, clock: Clock) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = watch::channel(false);
         let state = Arc::new(State { broker: Mutex::new(broker), clock, answered: Default::default() });
         let limits = ServeLimits {
             max_connections: MAX_CONNECTIONS,
@@ -76,30 +69,17 @@ impl PolicyService {
             let state = Arc::clone(&state);
             async move { handle(&state, req).await }
         };
-        let task = tokio::spawn(dfaas_runtime::serve::serve(listener, limits, Arc::default(), stopped, || {}, handler));
-        Ok(Self { addr, stop, task })
+        Ok(Self(Running::spawn(listener, limits, handler)?))
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.0.local_addr()
     }
 
     /// Stops accepting, lets open requests finish, and waits.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
+        self.0.shutdown().await;
     }
-}
-
-fn reply(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
-    *r.status_mut() = status;
-    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
-    r
-}
-
-fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Full<Bytes>> {
-    reply(status, &json!({ "error": message.to_string() }))
 }
 
 async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
