@@ -63,8 +63,40 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes on one line, as `{:#}` writes them, without a
+/// cause its outer message already quotes ("x.toml: cannot read: No such
+/// file" is not followed by "No such file" again).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Context;
+
+    #[test]
+    fn causes_already_quoted_are_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let e = anyhow::Error::new(dfaas_env::ConfigError::Io { file: "x.toml".into(), source: io });
+        assert_eq!(super::error_text(&e), "x.toml: cannot read: No such file");
+        let e = Err::<(), _>(std::io::Error::other("disk full")).context("writing out.csv").unwrap_err();
+        assert_eq!(super::error_text(&e), "writing out.csv: disk full");
     }
 }
