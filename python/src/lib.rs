@@ -1,9 +1,9 @@
 //! `dfaas._core`: the Rust half of the `dfaas` Python package.
 //!
-//! [`federation::Federation`] is one simulated federation stepped through
-//! PettingZoo-shaped dictionaries; [`vector::VectorEnv`] steps many copies
-//! at once on NumPy arrays with the GIL released; [`policy::Policy`] plays a
-//! heuristic, a reference or a learned file on either; [`reports`] returns
+//! `federation::Federation` is one simulated federation stepped through
+//! PettingZoo-shaped dictionaries; `vector::VectorEnv` steps many copies
+//! at once on NumPy arrays with the GIL released; `policy::Policy` plays a
+//! heuristic, a reference or a learned file on either; `reports` returns
 //! the documents of `dfaas compare --json`. The Python side
 //! (`python/dfaas/`) wraps these in PettingZoo and Gymnasium conventions.
 

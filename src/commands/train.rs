@@ -38,7 +38,7 @@ pub struct Args {
     /// Worker threads for rollouts.
     #[arg(long)]
     threads: Option<usize>,
-    /// Run directory (default: runs/<scenario>-<preset>-s<seed>).
+    /// Run directory (default: `runs/<scenario>-<preset>-s<seed>`).
     #[arg(long)]
     run: Option<PathBuf>,
     /// Continue the run in this directory from its latest checkpoint.
@@ -47,7 +47,7 @@ pub struct Args {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
-    /// Where the PPO updates run: cpu; cuda[:N] in a build with `--features cuda`;
+    /// Where the PPO updates run: cpu; `cuda[:N]` in a build with `--features cuda`;
     /// wgpu with `--features wgpu` (rollouts stay on the CPU).
     #[arg(long, default_value = "cpu")]
     device: String,

@@ -8,7 +8,7 @@ pub const SIMPLEX_TOLERANCE: f64 = 1e-6;
 /// A node's split of its slot input: fractions on `[local, fwd_1 … fwd_k, reject]`.
 ///
 /// Always valid: finite, non-negative, summing to one within
-/// [`SIMPLEX_TOLERANCE`]. Constructors enforce it; nothing renormalises silently.
+/// `SIMPLEX_TOLERANCE` (10⁻⁶). Constructors enforce it; nothing renormalises silently.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
     fractions: Vec<f64>,
