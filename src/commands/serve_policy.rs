@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use dfaas_agent::PolicyChoice;
+use dfaas_agent::upstream::config::{STALE_AFTER_INTERVALS, UPSTREAM_INTERVAL_SECONDS};
 use dfaas_agent::upstream::{Broker, PolicyService, ServeConfig, ServedNode};
 use dfaas_policies::PolicySpec;
 
@@ -33,7 +34,7 @@ pub struct Args {
     #[arg(long)]
     model: Option<PathBuf>,
     /// With --scenario: real time between two decisions of a node, seconds (upstream: 120).
-    #[arg(long, default_value_t = 120.0)]
+    #[arg(long, default_value_t = UPSTREAM_INTERVAL_SECONDS)]
     interval_seconds: f64,
     /// Address to answer on (the agents' AGENT_RLMODEL_HOST and _PORT).
     #[arg(long, default_value = "127.0.0.1:8000")]
@@ -57,7 +58,7 @@ fn from_scenario(a: &Args, path: &Path) -> Result<ServeConfig> {
         interval_seconds: a.interval_seconds,
         policy,
         seed: 0,
-        stale_after_intervals: 3.0,
+        stale_after_intervals: STALE_AFTER_INTERVALS,
         period_slots: s.observation.period_slots,
         nodes: a
             .peer_ids

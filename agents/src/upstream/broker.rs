@@ -109,10 +109,7 @@ impl Broker {
     /// checked here, once, so that no request waits on it.
     pub fn new(config: ServeConfig) -> Result<Self, PolicyError> {
         let source = match &config.policy {
-            PolicyChoice::Heuristic(spec) => {
-                dfaas_policies::build(spec, 0, config.seed)?;
-                Source::Heuristic(spec.clone())
-            }
+            PolicyChoice::Heuristic(spec) => Source::Heuristic(spec.clone()),
             PolicyChoice::Model(path) => Source::Model { path: path.clone(), file: Arc::new(LearnedFile::read(path)?) },
         };
         let nodes = config.nodes.iter().map(|_| Memory::default()).collect();
@@ -165,7 +162,7 @@ impl Broker {
         let peers: Vec<String> = order.iter().map(|(j, _)| cfg.nodes[*j].id.clone()).collect();
 
         let slot_s = cfg.slot_seconds;
-        let per_slot = |rate: f64| (rate * slot_s).round().min(f64::from(u32::MAX)) as u32;
+        let per_slot = |rate: f64| count(rate, slot_s);
         let r = &req.report;
         if r.first_phase {
             // Upstream (re)started its strategy: nothing before this slot counts.
@@ -205,7 +202,7 @@ impl Broker {
             heard: self.heard(j, now_s),
         });
         let mut observation = NodeObservation::default();
-        build_observation(&node, neighbours.collect::<Vec<_>>().into_iter(), &mut observation);
+        build_observation(&node, neighbours, &mut observation);
 
         if self.nodes[me].policy.as_ref().is_none_or(|(built_for, _)| *built_for != peers) {
             let indices: Vec<usize> = order.iter().map(|(j, _)| *j).collect();
@@ -246,10 +243,15 @@ impl Broker {
             return None;
         }
         let capacity = cfg.nodes[j].capacity_rps * slot_s;
-        let input = (report.input_rate * slot_s).round().min(f64::from(u32::MAX)) as u32;
+        let input = count(report.input_rate, slot_s);
         let advert = Advert::of(&SlotOutcome { input, local: input, ..Default::default() }, capacity);
         Some(Heard { advert, degree: report.degree, age_seconds })
     }
+}
+
+/// Requests per slot of `rate` requests per second (rounded, saturating).
+fn count(rate: f64, slot_s: f64) -> u32 {
+    (rate * slot_s).round().min(f64::from(u32::MAX)) as u32
 }
 
 #[cfg(test)]

@@ -78,12 +78,17 @@ struct RawConfig {
     nodes: Vec<RawNode>,
 }
 
+/// Upstream's time between two decisions of a node: an all-local minute, then the decision's.
+pub const UPSTREAM_INTERVAL_SECONDS: f64 = 120.0;
+/// Default `stale_after_intervals`.
+pub const STALE_AFTER_INTERVALS: f64 = 3.0;
+
 fn default_stale() -> f64 {
-    3.0
+    STALE_AFTER_INTERVALS
 }
 
 fn default_interval() -> f64 {
-    120.0
+    UPSTREAM_INTERVAL_SECONDS
 }
 
 #[derive(Deserialize)]

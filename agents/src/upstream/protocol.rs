@@ -212,8 +212,10 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// The answer body: `{"node_<node>": {"local": …, "reject": …, "node_<peer>": …}}`
-/// for `fractions` laid out `[local, peers…, reject]`.
-pub fn action_body(node: &str, peers: &[String], fractions: &[f64]) -> Value {
+/// for `fractions` laid out `[local, peers…, reject]`, and a share of 0 for
+/// each of `zero` (neighbours upstream has that get nothing: it wants a share
+/// for every neighbour).
+pub fn action_body(node: &str, peers: &[String], fractions: &[f64], zero: &[String]) -> Value {
     debug_assert_eq!(fractions.len(), peers.len() + 2);
     let mut inner = Map::new();
     inner.insert("local".into(), Value::from(fractions[0]));
@@ -221,6 +223,9 @@ pub fn action_body(node: &str, peers: &[String], fractions: &[f64]) -> Value {
         inner.insert(format!("{NODE_PREFIX}{p}"), Value::from(fractions[k + 1]));
     }
     inner.insert("reject".into(), Value::from(fractions[fractions.len() - 1]));
+    for p in zero {
+        inner.insert(format!("{NODE_PREFIX}{p}"), Value::from(0.0));
+    }
     let mut outer = Map::new();
     outer.insert(format!("{NODE_PREFIX}{node}"), Value::Object(inner));
     Value::Object(outer)
@@ -283,7 +288,7 @@ mod tests {
 
     #[test]
     fn the_answer_has_one_node_and_every_peer() {
-        let v = action_body("A", &["B".into(), "C".into()], &[0.5, 0.2, 0.1, 0.2]);
+        let v = action_body("A", &["B".into(), "C".into()], &[0.5, 0.2, 0.1, 0.2], &[]);
         let inner = v["node_A"].as_object().unwrap();
         assert_eq!(v.as_object().unwrap().len(), 1);
         assert_eq!(inner.len(), 4);

@@ -20,10 +20,10 @@ use dfaas_runtime::serve::{Running, ServeLimits};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::net::TcpListener;
 
-use super::broker::{Broker, BrokerError};
+use super::broker::Broker;
 use super::protocol::{ActionRequest, action_body};
 use crate::config::PolicyChoice;
 
@@ -127,15 +127,8 @@ fn act(state: &State, body: &[u8]) -> Response<Full<Bytes>> {
                 tracing::warn!(node = %a.node, peers = ?a.ignored, "neighbours not declared in the config get a share of 0");
             }
             tracing::debug!(node = %a.node, fractions = ?a.fractions, slot = a.observation.slot, "action");
-            let mut body = action_body(&a.node, &a.peers, &a.fractions);
-            // Upstream wants a share for every neighbour it has.
-            if let Some(Value::Object(inner)) = body.as_object_mut().and_then(|o| o.values_mut().next()) {
-                for p in &a.ignored {
-                    inner.insert(format!("{}{p}", super::protocol::NODE_PREFIX), Value::from(0.0));
-                }
-            }
-            reply(StatusCode::OK, &body)
+            reply(StatusCode::OK, &action_body(&a.node, &a.peers, &a.fractions, &a.ignored))
         }
-        Err(e @ (BrokerError::Unknown(_) | BrokerError::Policy(_))) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
     }
 }
