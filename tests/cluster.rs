@@ -72,4 +72,41 @@ fn cloudnet21_live_forwards_the_excess_and_stops_its_agents() {
     }
     let node3 = r["nodes"].as_array().unwrap().iter().find(|n| n["node"] == "node_3").unwrap();
     assert!((node3["received_rps"].as_f64().unwrap() - 24.0).abs() <= 2.0, "{node3}");
+
+    // The document's shape (every key path; array items and node names
+    // folded) is the one recorded in tests/golden (`DFAAS_BLESS=1` rewrites it).
+    let mut paths = std::collections::BTreeSet::new();
+    shape(&v, String::new(), &mut paths);
+    let got: String = paths.into_iter().map(|p| p + "\n").collect();
+    let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/cluster-cloudnet21.shape.txt");
+    if std::env::var_os("DFAAS_BLESS").is_some() {
+        std::fs::write(golden, &got).unwrap();
+    } else {
+        let want = std::fs::read_to_string(golden).unwrap();
+        assert_eq!(got, want, "the cluster document's shape changed ({golden})");
+    }
+}
+
+/// Key paths of `v`: array items as `[]`, keys naming a node as `node_*`;
+/// the schema tag and counters keyed by reason are left out.
+fn shape(v: &serde_json::Value, at: String, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                if at.is_empty() && (k == "kind" || k == "schema_version") {
+                    continue;
+                }
+                if at.ends_with(".rejects") {
+                    out.insert(format!("{at}.*"));
+                    continue;
+                }
+                let k = if k.starts_with("node_") { "node_*" } else { k.as_str() };
+                shape(x, format!("{at}.{k}"), out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| shape(x, format!("{at}[]"), out)),
+        _ => {
+            out.insert(at);
+        }
+    }
 }
