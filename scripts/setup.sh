@@ -37,4 +37,12 @@ if ! .venv/bin/python -c "import maturin, pettingzoo, gymnasium, numpy, pytest, 
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust with rustup first" >&2; exit 1; }
+# The test command checks formatting and lints: rustfmt and clippy (rustup's
+# default profile has both; a minimal one does not).
+for c in rustfmt clippy; do
+  if ! cargo "${c/rustfmt/fmt}" --version >/dev/null 2>&1 && command -v rustup >/dev/null; then
+    echo "setup: installing the $c component"
+    rustup component add "$c"
+  fi
+done
 cargo fetch --locked

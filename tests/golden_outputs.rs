@@ -4,7 +4,7 @@
 //! short fixed episode lists, against the documents in `tests/golden/`.
 //!
 //! Compared after dropping what may differ between two runs of the same
-//! build (`agent_steps_per_second`, a throughput) and the report's schema
+//! build (`agent_steps_per_second`, `step_wall_seconds`: timings) and the report's schema
 //! tag (`kind`, `schema_version`). A deliberate change of output is
 //! recorded by rerunning with `DFAAS_BLESS=1` and committing the new files.
 
@@ -26,6 +26,7 @@ fn normalise(v: &mut Value, top: bool) {
     match v {
         Value::Object(m) => {
             m.remove("agent_steps_per_second");
+            m.remove("step_wall_seconds");
             if top {
                 m.remove("kind");
                 m.remove("schema_version");
@@ -47,7 +48,8 @@ fn check(name: &str, mut got: Value) {
         std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
         return;
     }
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (DFAAS_BLESS=1 writes it)", path.display()));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (DFAAS_BLESS=1 writes it)", path.display()));
     let mut want: Value = serde_json::from_str(&text).unwrap();
     normalise(&mut want, true);
     if got != want {
@@ -82,7 +84,9 @@ fn evaluate_outputs_are_unchanged_on_every_shipped_scenario() {
         let common = ["--scenario", p, "--episodes", "1", "--seed", "424242", "--json"];
         match model(&name) {
             // `evaluate`: the model, every heuristic, the references, paired differences.
-            Some(m) => check(&format!("{name}.evaluate.json"), dfaas(&[&["evaluate", "--model", &m], &common[..]].concat())),
+            Some(m) => {
+                check(&format!("{name}.evaluate.json"), dfaas(&[&["evaluate", "--model", &m], &common[..]].concat()))
+            }
             // `compare`: every heuristic and the references.
             None => check(&format!("{name}.compare.json"), dfaas(&[&["compare"], &common[..]].concat())),
         }

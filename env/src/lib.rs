@@ -11,6 +11,7 @@ pub mod links;
 pub mod metrics;
 pub mod models;
 pub mod multi_agent;
+pub mod per_node;
 pub mod predict;
 pub mod reference;
 pub mod reward;

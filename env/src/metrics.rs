@@ -3,13 +3,13 @@
 
 use std::io::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::contract::SlotOutcome;
 use crate::topology::Topology;
 
 /// Sums of a node's (or the federation's) outcomes over an episode.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
     pub slots: u64,
     pub input: u64,

@@ -41,9 +41,14 @@ pub struct StepDict {
 
 /// A federation of agents stepped in lock-step, one slot at a time.
 ///
-/// Implemented by the simulator and by the live-cluster wrapper. The fast path
-/// uses vectors indexed by agent; [`MultiAgentEnv::step_dict`] gives the
-/// per-agent view.
+/// Implemented by the simulator and by the live-cluster wrapper. Two ways to
+/// play a slot: [`MultiAgentEnv::step`] returns an owned [`StepResult`] (the
+/// PettingZoo shape; [`MultiAgentEnv::step_dict`] gives the per-agent view),
+/// and [`MultiAgentEnv::advance`] keeps the slot's results in the environment
+/// to be borrowed ([`MultiAgentEnv::observations`],
+/// [`MultiAgentEnv::outcomes`], [`MultiAgentEnv::issues`]) — the
+/// allocation-free path the trainer and the episode runners take. `step` is
+/// `advance` plus copies, so the two always agree.
 pub trait MultiAgentEnv {
     /// Agent ids, in index order.
     fn agents(&self) -> &[String];
@@ -58,8 +63,54 @@ pub trait MultiAgentEnv {
     /// next one from the environment's master seed.
     fn reset(&mut self, seed: Option<u64>) -> Result<(Vec<NodeObservation>, Vec<SlotOutcome>), EnvError>;
 
-    /// Plays one slot with one decision per agent.
-    fn step(&mut self, actions: &[Decision]) -> Result<StepResult, EnvError>;
+    /// Plays one slot with one decision per agent, keeping its results in
+    /// the environment (borrow them with the accessors below).
+    fn advance(&mut self, actions: &[Decision]) -> Result<(), EnvError>;
+
+    /// The agents' current observations: after `reset`, or the real next
+    /// observations after the last slot played (the final ones at the end).
+    fn observations(&self) -> &[NodeObservation];
+
+    /// Per-agent outcome of the slot just played (empty outcomes after `reset`).
+    fn outcomes(&self) -> &[SlotOutcome];
+
+    /// Whether the episode reached its time limit (a truncation: the state
+    /// is not terminal).
+    fn is_done(&self) -> bool;
+
+    /// Per agent: why its outcome of the last slot is not a full measured one
+    /// (a live node that did not answer in time, …); empty or all `None` when
+    /// every outcome is. The simulator's are always empty.
+    fn issues(&self) -> &[Option<String>] {
+        &[]
+    }
+
+    /// The team reward's scale for the current episode: its mean federation
+    /// input per slot, where the environment knows the episode's whole load
+    /// at reset (the simulator, and the live environment, which plays the
+    /// simulator's workload). `None` elsewhere.
+    fn mean_federation_input(&self) -> Option<f64> {
+        None
+    }
+
+    /// Plays one slot with one decision per agent: [`MultiAgentEnv::advance`]
+    /// with the results copied out. Rewards are the outcomes' own.
+    fn step(&mut self, actions: &[Decision]) -> Result<StepResult, EnvError> {
+        self.advance(actions)?;
+        let n = self.agents().len();
+        let done = self.is_done();
+        let issues = self.issues();
+        Ok(StepResult {
+            observations: self.observations().to_vec(),
+            rewards: self.outcomes().iter().map(|o| o.reward).collect(),
+            // No model has a terminal state: the episode ends only at its
+            // time limit, a truncation (Gymnasium's TimeLimit).
+            terminations: vec![false; n],
+            truncations: vec![done; n],
+            infos: self.outcomes().to_vec(),
+            issues: if issues.len() == n { issues.to_vec() } else { vec![None; n] },
+        })
+    }
 
     /// Index of an agent id.
     fn agent_index(&self, agent: &str) -> Option<usize> {

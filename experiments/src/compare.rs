@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use dfaas_env::{Scenario, Simulator};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::contender::Contender;
 use crate::runner::{EpisodeRun, RunError, run_episode};
@@ -14,7 +14,8 @@ use crate::stats::MeanStd;
 /// One contender's results over the evaluation episodes (means and
 /// population standard deviations over episodes; ratios are of the
 /// federation's total input).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PolicyResult {
     pub policy: String,
     /// Centralised reference (not deployable).
@@ -49,7 +50,7 @@ pub struct PolicyResult {
 }
 
 /// One node's mean rates in requests per second.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeRates {
     pub node: String,
     pub input_rps: f64,
@@ -63,15 +64,16 @@ pub struct NodeRates {
 }
 
 /// A whole comparison.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CompareReport {
     pub scenario: String,
     pub episodes: usize,
+    #[serde(default)]
     pub seeds: Vec<u64>,
     pub results: Vec<PolicyResult>,
     /// Paired differences of the learned policies against the best other
     /// policy and every reference (`dfaas evaluate`; empty otherwise).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub paired: Vec<crate::paired::PairedDiff>,
     /// Where policies plan with predicted input: each node's one-step
     /// prediction error over the episodes (the same for every policy).

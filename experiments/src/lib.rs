@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod compare;
 pub mod contender;
 pub mod deployed;
+pub mod document;
 pub mod evaluation;
 pub mod import;
 pub mod live_env;
@@ -20,4 +21,5 @@ pub mod table;
 
 pub use compare::{CompareReport, PolicyResult, compare};
 pub use contender::Contender;
+pub use document::{Document, SCHEMA_VERSION};
 pub use runner::{EpisodeRun, run_episode};

@@ -2,14 +2,14 @@
 //! episodes (same seeds, same inputs), which cancels the episode-to-episode
 //! variance that the per-policy standard deviations include.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::compare::CompareReport;
 use crate::stats::MeanStd;
 use crate::table::render;
 
 /// `policy − other` in processed-ratio points, over the shared episodes.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PairedDiff {
     pub policy: String,
     pub other: String,

@@ -8,7 +8,7 @@ use dfaas_env::models::ModelSpec;
 use dfaas_env::reference::global_node::run_global_node;
 use dfaas_env::reference::{Oracle, StaleOracle};
 use dfaas_env::seeds::substream;
-use dfaas_env::{Decision, Simulator, SlotOutcome};
+use dfaas_env::{Decision, MultiAgentEnv, Simulator, SlotOutcome};
 use dfaas_policies::Policy;
 
 use crate::contender::Contender;
@@ -85,7 +85,6 @@ pub fn run_episode<W: Write>(
     episode: usize,
     mut csv: Option<&mut SlotCsv<W>>,
 ) -> Result<EpisodeRun, RunError> {
-    let n = sim.topology().len();
     let mut run = EpisodeRun::empty(sim, seed);
     match contender {
         Contender::GlobalNode => return global_node_episode(sim, seed, run),
@@ -106,23 +105,58 @@ pub fn run_episode<W: Write>(
             }
         }
         Contender::Policy(_) | Contender::Learned { .. } | Contender::BestFixed(_) => {
-            let mut policies: Vec<Box<dyn Policy>> = contender.policies(sim, seed)?;
-            for (i, p) in policies.iter_mut().enumerate() {
-                p.reset(dfaas_env::seeds::splitmix(seed ^ (i as u64).wrapping_mul(0x9E37_79B9)));
-            }
-            sim.reset_episode(Some(seed));
-            let mut actions = Vec::with_capacity(n);
-            while !sim.is_done() {
-                actions.clear();
-                for (p, o) in policies.iter_mut().zip(sim.observations()) {
-                    actions.push(p.decide(o));
+            let mut policies = contender.policies(sim, seed)?;
+            play_policies(sim, &mut policies, seed, &mut run, |sim, slot| {
+                if let (Some(w), Some(slot)) = (csv.as_deref_mut(), slot) {
+                    w.write_slot(episode, seed, slot, sim.outcomes())?;
                 }
-                step(sim, &actions, &mut run, episode, seed, csv.as_deref_mut())?;
-            }
+                Ok(())
+            })?;
         }
     }
     run.summary.finish();
     Ok(run)
+}
+
+/// Seeds one policy per node for episode `seed` (node `i` gets its own
+/// stream), as every runner (simulated or live) seeds them.
+pub fn seed_policies(policies: &mut [Box<dyn Policy>], seed: u64) {
+    for (i, p) in policies.iter_mut().enumerate() {
+        p.reset(dfaas_env::seeds::splitmix(seed ^ (i as u64).wrapping_mul(0x9E37_79B9)));
+    }
+}
+
+/// Plays episode `seed` on any [`MultiAgentEnv`] with one policy per node,
+/// each deciding on its own observation; every slot's outcomes go into
+/// `run` (the time inside [`MultiAgentEnv::advance`] into its step time).
+/// `after(env, slot)` runs after the reset (`None`) and after each slot
+/// (`Some(slot)`). The simulator and the live environment play their
+/// episodes through this one loop.
+pub fn play_policies<E: MultiAgentEnv + ?Sized>(
+    env: &mut E,
+    policies: &mut [Box<dyn Policy>],
+    seed: u64,
+    run: &mut EpisodeRun,
+    mut after: impl FnMut(&E, Option<usize>) -> Result<(), RunError>,
+) -> Result<(), RunError> {
+    seed_policies(policies, seed);
+    env.reset(Some(seed))?;
+    after(env, None)?;
+    let mut actions = Vec::with_capacity(policies.len());
+    let mut slot = 0;
+    while !env.is_done() {
+        actions.clear();
+        for (p, o) in policies.iter_mut().zip(env.observations()) {
+            actions.push(p.decide(o));
+        }
+        let t0 = Instant::now();
+        env.advance(&actions)?;
+        run.step_time += t0.elapsed();
+        run.record(slot, env.outcomes());
+        after(env, Some(slot))?;
+        slot += 1;
+    }
+    Ok(())
 }
 
 fn step<W: Write>(

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use dfaas_env::metrics::{SlotCsv, Totals};
 use dfaas_env::{Scenario, Simulator};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::contender::Contender;
 use crate::runner::{EpisodeRun, RunError, run_episode};
 use crate::table::render;
 
 /// Totals of one node or of the federation, as reported.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TotalsReport {
     pub name: String,
     pub input: u64,
@@ -55,7 +55,7 @@ impl TotalsReport {
 }
 
 /// One episode as reported.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EpisodeReport {
     pub seed: u64,
     pub federation: TotalsReport,
@@ -63,7 +63,7 @@ pub struct EpisodeReport {
 }
 
 /// The report of `dfaas simulate`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimulateReport {
     pub scenario: String,
     pub policy: String,
@@ -75,7 +75,7 @@ pub struct SimulateReport {
     pub agent_steps_per_second: f64,
     /// Where policies plan with predicted input: each node's one-step
     /// prediction error over the episodes.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub prediction: Vec<dfaas_env::predict::NodePredictionError>,
     /// Per-slot federation totals of the first episode (text report only).
     #[serde(skip)]

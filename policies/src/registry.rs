@@ -4,39 +4,84 @@ use crate::heuristics::{
     AllLocal, LeastLoaded, NodeMargin, PowerOfD, ProportionalLatency, RandomSplit, Recalc, SlackProportional,
     StaticSplit,
 };
+use std::sync::LazyLock;
+
 use crate::params::Params;
 use crate::{Policy, PolicyError, PolicySpec};
 
-/// Heuristic names and their parameter keys, in presentation order.
-const HEURISTICS: &[(&str, &[&str])] = &[
-    ("all-local", &[]),
-    ("random", &[]),
-    ("static", &["local"]),
-    ("slack-proportional", &["overflow"]),
-    ("recalc", &["overflow"]),
-    ("node-margin", &["threshold", "step", "overflow"]),
-    ("power-of-d", &["d", "threshold", "overflow"]),
-    ("least-loaded", &["overflow"]),
-    ("proportional-latency", &["floor", "overflow"]),
+/// One heuristic: its name, its parameter keys and how to build it for a
+/// node (`node`, `seed`: for stochastic policies' own streams).
+struct Heuristic {
+    name: &'static str,
+    keys: &'static [&'static str],
+    build: fn(&Params<'_>, usize, u64) -> Result<Box<dyn Policy>, PolicyError>,
+}
+
+/// Every heuristic, in presentation order. Adding one is its file in
+/// `heuristics/` and one row here.
+const HEURISTICS: &[Heuristic] = &[
+    Heuristic { name: "all-local", keys: &[], build: |_, _, _| Ok(Box::new(AllLocal)) },
+    Heuristic { name: "random", keys: &[], build: |_, node, seed| Ok(Box::new(RandomSplit::new(node, seed))) },
+    Heuristic {
+        name: "static",
+        keys: &["local"],
+        build: |p, _, _| Ok(Box::new(StaticSplit::new(p.number("local", StaticSplit::DEFAULT_LOCAL, 0.0, 1.0)?))),
+    },
+    Heuristic {
+        name: "slack-proportional",
+        keys: &["overflow"],
+        build: |p, _, _| Ok(Box::new(SlackProportional::new(p.overflow()?))),
+    },
+    Heuristic { name: "recalc", keys: &["overflow"], build: |p, _, _| Ok(Box::new(Recalc::new(p.overflow()?))) },
+    Heuristic {
+        name: "node-margin",
+        keys: &["threshold", "step", "overflow"],
+        build: |p, _, _| {
+            Ok(Box::new(NodeMargin::new(
+                p.positive("threshold", NodeMargin::DEFAULT_THRESHOLD, 0.0, 1e6)?,
+                p.positive("step", NodeMargin::DEFAULT_STEP, 0.0, 1.0)?,
+                p.overflow()?,
+            )))
+        },
+    },
+    Heuristic {
+        name: "power-of-d",
+        keys: &["d", "threshold", "overflow"],
+        build: |p, node, seed| {
+            Ok(Box::new(PowerOfD::new(
+                p.integer("d", PowerOfD::DEFAULT_D, 1)?,
+                p.number("threshold", PowerOfD::DEFAULT_THRESHOLD, 0.0, 1e6)?,
+                p.overflow()?,
+                node,
+                seed,
+            )))
+        },
+    },
+    Heuristic {
+        name: "least-loaded",
+        keys: &["overflow"],
+        build: |p, _, _| Ok(Box::new(LeastLoaded::new(p.overflow()?))),
+    },
+    Heuristic {
+        name: "proportional-latency",
+        keys: &["floor", "overflow"],
+        build: |p, _, _| {
+            Ok(Box::new(ProportionalLatency::new(
+                p.positive("floor", ProportionalLatency::DEFAULT_FLOOR, 0.0, 1e6)?,
+                p.overflow()?,
+            )))
+        },
+    },
 ];
 
-const NAMES: &[&str] = &[
-    "all-local",
-    "random",
-    "static",
-    "slack-proportional",
-    "recalc",
-    "node-margin",
-    "power-of-d",
-    "least-loaded",
-    "proportional-latency",
-];
+/// The heuristics' names, in presentation order (from [`HEURISTICS`]).
+static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| HEURISTICS.iter().map(|h| h.name).collect());
 
 const REFERENCES: &[&str] = &["oracle", "stale-oracle", "global-node", "best-fixed"];
 
 /// The names [`build`] accepts.
 pub fn heuristic_names() -> &'static [&'static str] {
-    NAMES
+    &NAMES
 }
 
 /// The references computed by the simulator (`oracle`, `stale-oracle`,
@@ -47,7 +92,7 @@ pub fn reference_names() -> &'static [&'static str] {
 
 /// The parameter keys of heuristic `name`, or `None` if there is no such heuristic.
 pub fn param_keys(name: &str) -> Option<&'static [&'static str]> {
-    HEURISTICS.iter().find(|(n, _)| *n == name).map(|(_, keys)| *keys)
+    HEURISTICS.iter().find(|h| h.name == name).map(|h| h.keys)
 }
 
 /// Builds the policy `spec` names for agent `node`; stochastic policies are
@@ -61,41 +106,13 @@ pub fn build(spec: &PolicySpec, node: usize, seed: u64) -> Result<Box<dyn Policy
     if REFERENCES.contains(&name) {
         return Err(PolicyError::Reference(name.to_string()));
     }
-    let Some(keys) = param_keys(name) else {
+    let Some(h) = HEURISTICS.iter().find(|h| h.name == name) else {
         return Err(PolicyError::UnknownPolicy {
             name: name.to_string(),
             known: format!("{}; references computed by the simulator: {}", NAMES.join(", "), REFERENCES.join(", ")),
         });
     };
-    let p = Params::new(spec, keys)?;
-    let policy: Box<dyn Policy> = match name {
-        "all-local" => Box::new(AllLocal),
-        "random" => Box::new(RandomSplit::new(node, seed)),
-        "static" => Box::new(StaticSplit::new(p.number("local", StaticSplit::DEFAULT_LOCAL, 0.0, 1.0)?)),
-        "slack-proportional" => Box::new(SlackProportional::new(p.overflow()?)),
-        "recalc" => Box::new(Recalc::new(p.overflow()?)),
-        "node-margin" => Box::new(NodeMargin::new(
-            p.positive("threshold", NodeMargin::DEFAULT_THRESHOLD, 0.0, 1e6)?,
-            p.positive("step", NodeMargin::DEFAULT_STEP, 0.0, 1.0)?,
-            p.overflow()?,
-        )),
-        "power-of-d" => Box::new(PowerOfD::new(
-            p.integer("d", PowerOfD::DEFAULT_D, 1)?,
-            p.number("threshold", PowerOfD::DEFAULT_THRESHOLD, 0.0, 1e6)?,
-            p.overflow()?,
-            node,
-            seed,
-        )),
-        "least-loaded" => Box::new(LeastLoaded::new(p.overflow()?)),
-        "proportional-latency" => Box::new(ProportionalLatency::new(
-            p.positive("floor", ProportionalLatency::DEFAULT_FLOOR, 0.0, 1e6)?,
-            p.overflow()?,
-        )),
-        other => {
-            return Err(PolicyError::UnknownPolicy { name: other.to_string(), known: NAMES.join(", ") });
-        }
-    };
-    Ok(policy)
+    (h.build)(&Params::new(spec, h.keys)?, node, seed)
 }
 
 #[cfg(test)]
@@ -111,8 +128,8 @@ mod tests {
 
     #[test]
     fn names_and_table_agree_and_all_build() {
-        let table: Vec<&str> = HEURISTICS.iter().map(|(n, _)| *n).collect();
-        assert_eq!(table, NAMES);
+        let table: Vec<&str> = HEURISTICS.iter().map(|h| h.name).collect();
+        assert_eq!(table, heuristic_names());
         for name in heuristic_names() {
             let p = build(&PolicySpec::new(*name), 1, 2).unwrap();
             assert_eq!(p.name(), *name);

@@ -6,7 +6,6 @@ use std::sync::Mutex;
 
 use dfaas_env::reference::oracle::Oracle;
 use dfaas_env::reference::stale_oracle::StaleOracle;
-use dfaas_env::seeds::splitmix;
 use dfaas_env::{Decision, Simulator};
 use dfaas_experiments::Contender;
 use numpy::{PyArray1, PyArrayMethods};
@@ -153,9 +152,7 @@ impl Policy {
             Contender::StaleOracle => Actor::Stale(StaleOracle::new(sim).map_err(errors::policy)?),
             c => {
                 let mut ps = c.policies(sim, seed).map_err(errors::policy)?;
-                for (i, p) in ps.iter_mut().enumerate() {
-                    p.reset(splitmix(seed ^ (i as u64).wrapping_mul(0x9E37_79B9)));
-                }
+                dfaas_experiments::runner::seed_policies(&mut ps, seed);
                 Actor::Nodes(ps)
             }
         })

@@ -59,7 +59,8 @@ fn run(
     let text = py
         .detach(|| {
             let report = compare_document(&s, contenders, episodes, seed, false)?;
-            serde_json::to_string(&report).map_err(|e| dfaas_experiments::runner::RunError::Unsupported(e.to_string()))
+            // The CLI's document, tagged as it writes it.
+            Ok::<_, dfaas_experiments::runner::RunError>(dfaas_experiments::Document::Compare(report).to_json_pretty())
         })
         .map_err(errors::other)?;
     let json = py.import("json")?;

@@ -67,6 +67,7 @@ def test_compare_document_is_the_clis(root):
         for r in doc["results"]:
             r.pop("agent_steps_per_second")
     assert from_py == from_cli
+    assert (from_py["kind"], from_py["schema_version"]) == ("compare", 1)
 
 
 def test_vector_policy_actions_match_the_parallel_env_copy_by_copy():

@@ -9,7 +9,7 @@ use dfaas_experiments::cluster::{Choice, ClusterOpts, kill_registered, run_clust
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Scenario file (`capacity` model).
+    /// Scenario file (`capacity` or `serverless` model).
     #[arg(long)]
     scenario: PathBuf,
     /// Slot length of the agents and of the load, seconds.
@@ -58,11 +58,7 @@ pub fn run(a: Args) -> Result<()> {
     };
     stop_agents_on_signal()?;
     let report = run_cluster(&opts)?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{}", report.to_text());
-    }
+    super::print_report(report, a.json, |r| r.to_text());
     Ok(())
 }
 

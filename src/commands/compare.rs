@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use dfaas_env::Scenario;
 use dfaas_experiments::Contender;
 
@@ -40,16 +40,15 @@ pub fn report(scenario: &Scenario, contenders: Vec<Contender>, opts: &super::Eva
         opts.seed,
         super::progress(json),
     )?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
-    } else {
-        print!("{}", dfaas_experiments::table::compare_table(&report));
+    super::print_report(report, json, |r| {
+        let mut text = dfaas_experiments::table::compare_table(r);
         if per_node {
-            print!("{}", dfaas_experiments::table::node_table(&report));
+            text += &dfaas_experiments::table::node_table(r);
         }
-        if !report.paired.is_empty() {
-            print!("{}", dfaas_experiments::paired::paired_table(&report.paired));
+        if !r.paired.is_empty() {
+            text += &dfaas_experiments::paired::paired_table(&r.paired);
         }
-    }
+        text
+    });
     Ok(())
 }

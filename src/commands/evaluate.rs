@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use dfaas_experiments::live_env::LiveReport;
 
 #[derive(clap::Args)]
@@ -45,10 +45,6 @@ fn live(a: &Args, scenario: &dfaas_env::Scenario) -> Result<()> {
     let mut env = a.live_opts.start(scenario)?;
     let report = LiveReport::run(&mut env, &contender, &seeds)?;
     drop(env);
-    if a.opts.json {
-        println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
-    } else {
-        print!("{}", report.to_text(true));
-    }
+    super::print_report(report, a.opts.json, |r| r.to_text(true));
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use dfaas_experiments::loadgen::{LoadSpec, Method, run_blocking};
 
 #[derive(clap::Args)]
@@ -42,10 +42,6 @@ pub fn run(a: Args) -> Result<()> {
     spec.body = a.body.into_bytes();
     spec.timeout = Duration::from_secs_f64(a.timeout);
     let report = run_blocking(spec)?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
-    } else {
-        print!("{}", report.to_text());
-    }
+    super::print_report(report, a.json, |r| r.to_text());
     Ok(())
 }

@@ -17,10 +17,21 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use dfaas_env::Scenario;
+use dfaas_experiments::Document;
 
 /// Loads a scenario file.
 pub fn load(path: &Path) -> Result<Scenario> {
     Ok(Scenario::load(path)?)
+}
+
+/// Prints a command's report: one tagged JSON document with `--json`
+/// (`dfaas_experiments::document`), else the text `text` renders.
+pub fn print_report<R: Into<Document>>(report: R, json: bool, text: impl FnOnce(&R) -> String) {
+    if json {
+        println!("{}", report.into().to_json_pretty());
+    } else {
+        print!("{}", text(&report));
+    }
 }
 
 /// Whether to draw progress bars (stderr is a terminal and output is not JSON).

@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use dfaas_env::Scenario;
 use dfaas_experiments::Contender;
+use dfaas_experiments::Document;
 use dfaas_experiments::deployed::{DeployedOpts, run_deployed};
 use dfaas_experiments::live_env::{LiveEnv, LiveOpts, Sim2RealReport};
 
@@ -73,7 +74,7 @@ pub fn contender(policy: Option<&str>, model: Option<&std::path::Path>) -> Resul
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Scenario file (`capacity` model).
+    /// Scenario file (`capacity` or `serverless` model).
     #[arg(long)]
     scenario: PathBuf,
     /// Heuristic policy of every node.
@@ -128,13 +129,15 @@ pub fn run(a: Args) -> Result<()> {
         }
         out
     };
-    if a.json {
-        let doc = if reports.len() == 1 { serde_json::to_value(&reports[0]) } else { serde_json::to_value(&reports) };
-        println!("{}", serde_json::to_string_pretty(&doc.context("serialising the report")?)?);
+    if reports.len() == 1 {
+        let report = reports.into_iter().next().expect("one report");
+        super::print_report(report, a.json, |r| r.to_text());
+    } else if a.json {
+        // One tagged document per episode, as a JSON array.
+        let docs: Vec<Document> = reports.into_iter().map(Document::from).collect();
+        println!("{}", Document::list_to_json_pretty(&docs));
     } else {
-        for r in &reports {
-            print!("{}", r.to_text());
-        }
+        reports.iter().for_each(|r| print!("{}", r.to_text()));
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use dfaas_env::seeds::SeedSequence;
 use dfaas_experiments::Contender;
 
@@ -49,13 +49,12 @@ pub fn run(a: Args) -> Result<()> {
         a.csv.as_deref(),
         super::progress(a.json),
     )?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
-    } else {
-        print!("{}", report.to_text());
+    super::print_report(report, a.json, |r| {
+        let mut text = r.to_text();
         if let Some(p) = &a.csv {
-            println!("per-slot rows written to {}", p.display());
+            text += &format!("per-slot rows written to {}\n", p.display());
         }
-    }
+        text
+    });
     Ok(())
 }

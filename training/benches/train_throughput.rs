@@ -29,7 +29,7 @@ fn main() {
         let mut rollout = 0.0;
         let mut update = 0.0;
         for _ in 0..iterations {
-            t.iterate();
+            t.iterate().expect("iteration runs");
             let (r, u) = t.last_timing();
             rollout += r;
             update += u;

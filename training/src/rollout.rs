@@ -1,11 +1,13 @@
-//! Collecting experience: several environment copies stepped in lock-step,
-//! spread over worker threads; one batched actor forward per network per
-//! slot; Dirichlet actions sampled per environment copy from its own seeded
-//! generator, so results depend on the seed only (not on the thread count).
+//! Collecting experience: several copies of any [`MultiAgentEnv`] stepped
+//! in lock-step, spread over worker threads; one batched actor forward per
+//! network per slot; Dirichlet actions sampled per environment copy from its
+//! own seeded generator, so results depend on the seed only (not on the
+//! thread count). The trainer passes the simulator; anything that
+//! implements the trait (and can be copied) trains the same way.
 
 use burn::tensor::{Device, Tensor, TensorData};
-use dfaas_env::Simulator;
 use dfaas_env::seeds::{SimRng, splitmix, substream};
+use dfaas_env::{EnvError, MultiAgentEnv};
 
 use crate::config::RewardChoice;
 use crate::dirichlet;
@@ -68,9 +70,13 @@ pub fn episode_seed(seed: u64, iteration: u64, env: usize, k: usize) -> u64 {
 }
 
 /// Plays `episodes_per_env` whole episodes on each of `envs` copies of `base`.
+///
+/// Fails when an environment fails a step, or when `reward` is the team
+/// reward and `base` cannot say an episode's mean input
+/// ([`MultiAgentEnv::mean_federation_input`]).
 #[allow(clippy::too_many_arguments)]
-pub fn collect(
-    base: &Simulator,
+pub fn collect<E: MultiAgentEnv + Clone + Send>(
+    base: &E,
     layout: &Layout,
     actors: &[Actor],
     norm: &[(Vec<f32>, Vec<f32>)],
@@ -80,15 +86,15 @@ pub fn collect(
     seed: u64,
     iteration: u64,
     reward: RewardChoice,
-) -> Rollout {
+) -> Result<Rollout, EnvError> {
     let threads = threads.clamp(1, envs.max(1));
     let groups: Vec<Vec<usize>> = (0..threads).map(|t| (t..envs).step_by(threads).collect()).collect();
-    let parts: Vec<Vec<(usize, Rollout)>> = std::thread::scope(|s| {
+    let parts: Vec<Result<Vec<(usize, Rollout)>, EnvError>> = std::thread::scope(|s| {
         let handles: Vec<_> = groups
             .iter()
             .map(|group| {
                 let actors: Vec<Actor> = actors.to_vec();
-                let mut sims: Vec<Simulator> = group.iter().map(|_| base.clone()).collect();
+                let mut sims: Vec<E> = group.iter().map(|_| base.clone()).collect();
                 s.spawn(move || {
                     let mut w = Worker { layout, actors, norm, device: Device::flex(), reward };
                     w.run(&mut sims, group, episodes_per_env, seed, iteration)
@@ -97,7 +103,10 @@ pub fn collect(
             .collect();
         handles.into_iter().map(|h| h.join().expect("rollout worker panicked")).collect()
     });
-    let mut per_env: Vec<(usize, Rollout)> = parts.into_iter().flatten().collect();
+    let mut per_env: Vec<(usize, Rollout)> = Vec::new();
+    for p in parts {
+        per_env.extend(p?);
+    }
     per_env.sort_by_key(|(e, _)| *e);
     let mut out = Rollout::default();
     for (_, r) in per_env {
@@ -105,7 +114,7 @@ pub fn collect(
         out.episodes.extend(r.episodes);
         out.agent_steps += r.agent_steps;
     }
-    out
+    Ok(out)
 }
 
 struct Worker<'a> {
@@ -129,14 +138,14 @@ impl Worker<'_> {
     }
 
     /// Runs the worker's copies; returns one partial rollout per copy.
-    fn run(
+    fn run<E: MultiAgentEnv>(
         &mut self,
-        sims: &mut [Simulator],
+        sims: &mut [E],
         envs: &[usize],
         episodes: usize,
         seed: u64,
         iteration: u64,
-    ) -> Vec<(usize, Rollout)> {
+    ) -> Result<Vec<(usize, Rollout)>, EnvError> {
         let l = self.layout;
         let n = l.agents.len();
         let mut rngs: Vec<SimRng> =
@@ -156,12 +165,25 @@ impl Worker<'_> {
         let mut decisions: Vec<Vec<dfaas_env::Decision>> = vec![Vec::with_capacity(n); sims.len()];
         for k in 0..episodes {
             for (j, sim) in sims.iter_mut().enumerate() {
-                sim.reset_episode(Some(episode_seed(seed, iteration, envs[j], k)));
+                sim.reset(Some(episode_seed(seed, iteration, envs[j], k)))?;
             }
             let mut ep_rewards = vec![vec![0.0f64; n]; sims.len()];
             let (mut processed, mut input) = (vec![0u64; sims.len()], vec![0u64; sims.len()]);
             // The team reward's scale: the episode's mean federation input per slot.
-            let team_scale: Vec<f64> = sims.iter().map(mean_federation_input).collect();
+            let team_scale: Vec<f64> = match self.reward {
+                RewardChoice::Team => sims
+                    .iter()
+                    .map(|s| {
+                        s.mean_federation_input().ok_or_else(|| {
+                            EnvError::State(
+                                "the team reward needs the episode's mean input, which this environment does not give"
+                                    .into(),
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+                _ => vec![1.0; sims.len()],
+            };
             while !sims[0].is_done() {
                 for d in decisions.iter_mut() {
                     d.clear();
@@ -202,7 +224,7 @@ impl Worker<'_> {
                     }
                 }
                 for (j, sim) in sims.iter_mut().enumerate() {
-                    sim.advance(&decisions[j]).expect("layout builds valid decisions");
+                    sim.advance(&decisions[j])?;
                     let done = sim.is_done();
                     self.reward.rewards(sim.outcomes(), team_scale[j], &mut slot_rewards);
                     for (i, (o, &r)) in sim.outcomes().iter().zip(&slot_rewards).enumerate() {
@@ -235,7 +257,7 @@ impl Worker<'_> {
                 });
             }
         }
-        envs.iter().copied().zip(out).collect()
+        Ok(envs.iter().copied().zip(out).collect())
     }
 }
 
@@ -254,8 +276,6 @@ fn central_rows(l: &Layout, trajectories: &mut [Trajectory], final_obs: bool, al
         l.central_row(all, t.agent, dst);
     }
 }
-
-pub use dfaas_env::reward::mean_federation_input;
 
 /// Samples a Dirichlet over the valid entries of `alpha`; masked entries are 0.
 pub fn sample_masked(alpha: &[f32], mask: &[bool], rng: &mut SimRng) -> Vec<f64> {

@@ -1,5 +1,26 @@
-//! The training loop: rollout → GAE → PPO update per network → log →
-//! checkpoint, with resume.
+//! The training loop, read top to bottom in [`Trainer::iterate`]:
+//!
+//! ```text
+//! for iteration in 0..iterations:                                 Trainer::run_until
+//!   1. collect   E environment copies × whole episodes with the    Trainer::collect →
+//!                current actors; actions ~ Dirichlet(α(obs)),      rollout::collect
+//!                obs normalised by statistics frozen for the
+//!                iteration; rewards per RewardChoice (team: the
+//!                slot's processed requests ÷ the episode's mean input)
+//!   2. advantages  old log-densities, values (critic); GAE(γ, λ)   Trainer::batches →
+//!                with time-limit truncations bootstrapped from      gae::gae
+//!                the critic's value of the real final observation
+//!   3. update    per network: `epochs` × shuffled minibatches of    Trainer::update →
+//!                L = −min(r·A, clip(r, 1±ε)·A) + c_v·(V − R)²       ppo::Learner::update
+//!                    − c_e·H + β·KL(old‖new);  Adam, global-norm
+//!                clip, optional target-KL stop; then β adapts
+//!                (RLlib: ×1.5 above 2×target, ×0.5 below ½)        adapt_kl_coeff
+//!   4. log       CleanRL's tags to TensorBoard + scalars.csv       Trainer::log
+//!   checkpoint every `checkpoint_every` iterations and at the end  checkpoint::save
+//! ```
+//!
+//! [`Trainer::resume`] continues a run from its latest checkpoint with the
+//! same results as an uninterrupted run.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -36,6 +57,9 @@ pub enum TrainError {
     Other(String),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    /// The environment failed a step of the rollout.
+    #[error("rollout: {0}")]
+    Env(#[from] dfaas_env::EnvError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
@@ -202,7 +226,7 @@ impl Trainer {
         let stop = iterations.min(self.cfg.iterations);
         let mut reports = Vec::new();
         while self.state.iteration < stop {
-            let r = self.iterate();
+            let r = self.iterate()?;
             reports.push(r);
             let done = self.state.iteration == stop;
             if done || self.state.iteration.is_multiple_of(self.cfg.checkpoint_every.max(1)) {
@@ -225,42 +249,69 @@ impl Trainer {
         if p.lr_anneal { p.lr * (1.0 - self.state.iteration as f64 / self.cfg.iterations.max(1) as f64) } else { p.lr }
     }
 
-    /// One iteration: collect, advantages, update, log.
-    pub fn iterate(&mut self) -> IterationReport {
+    /// One iteration: collect → advantages → update → log.
+    pub fn iterate(&mut self) -> Result<IterationReport, TrainError> {
         let t0 = Instant::now();
-        let it = self.state.iteration as u64;
-        // 1. Collect with the current policy, observations normalised with frozen statistics.
+        // 1. Collect whole episodes with the current policy; observations
+        //    normalised with the statistics frozen at the iteration's start.
         let frozen: Vec<RunningStats> = self.state.obs_stats.clone();
+        let rollout = self.collect(&frozen)?;
+        let rollout_secs = t0.elapsed().as_secs_f64();
+        // 2. Advantages (GAE, truncations bootstrapped) and the old policy's outputs.
+        let (batches, explained) = self.batches(&rollout);
+        self.prepare_secs = t0.elapsed().as_secs_f64() - rollout_secs;
+        // 3. PPO epochs per network, then the adaptive KL coefficients.
+        let (ent, lr) = (self.cfg.entropy_coef(self.state.agent_steps, self.total_agent_steps()), self.learning_rate());
+        let stats = self.update(&batches, ent, lr);
+        // The weights now match the statistics they were trained with; the
+        // running statistics take in this rollout for the next one.
+        self.state.trained_obs_stats = frozen;
+        for t in &rollout.trajectories {
+            self.state.obs_stats[t.net].update(&t.raw_obs);
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        self.timing = (rollout_secs, secs - rollout_secs);
+        self.state.iteration += 1;
+        self.state.agent_steps += rollout.agent_steps;
+        self.state.wall_seconds += secs;
+        // 4. Log.
+        Ok(self.log(&rollout, &stats, explained, ent, lr, secs))
+    }
+
+    /// Step 1: the iteration's rollout ([`collect`]) on copies of the
+    /// simulator, acting with the actors' current weights on the CPU.
+    fn collect(&self, frozen: &[RunningStats]) -> Result<Rollout, TrainError> {
         let norm: Vec<(Vec<f32>, Vec<f32>)> = frozen.iter().map(RunningStats::frozen).collect();
         // Rollouts run on the CPU whatever device the updates use.
         let actors: Vec<_> =
             self.learners.iter().map(|l| burn::module::Module::valid(&l.actor).to_device(&Device::flex())).collect();
         let envs = self.cfg.rollout.envs;
         let per_env = self.cfg.ppo.episodes_per_iteration / envs;
-        let rollout = collect(
+        let it = self.state.iteration as u64;
+        let r = &self.cfg.rollout;
+        Ok(collect(
             &self.sim,
             &self.layout,
             &actors,
             &norm,
             envs,
             per_env,
-            self.cfg.rollout.threads,
+            r.threads,
             self.cfg.seed,
             it,
             self.cfg.reward,
-        );
-        let rollout_secs = t0.elapsed().as_secs_f64();
-        // 2. Advantages (GAE, truncations bootstrapped) and the old policy's outputs.
-        let (batches, explained) = self.batches(&rollout);
-        let prepare_secs = t0.elapsed().as_secs_f64() - rollout_secs;
-        // 3. PPO epochs per network.
-        let ent = self.cfg.entropy_coef(self.state.agent_steps, self.total_agent_steps());
-        let lr = self.learning_rate();
+        )?)
+    }
+
+    /// Step 3: PPO epochs on each network's batch ([`Learner::update`]),
+    /// then each network's adaptive KL coefficient ([`adapt_kl_coeff`]).
+    fn update(&mut self, batches: &[Batch], ent: f32, lr: f64) -> Vec<UpdateStats> {
         // The adaptive KL coefficients start at the configured one (first
         // iteration, or a checkpoint older than the field).
         if self.state.kl_coeff.len() != batches.len() {
             self.state.kl_coeff = vec![self.cfg.ppo.kl_coeff; batches.len()];
         }
+        let it = self.state.iteration as u64;
         let threads = self.cfg.rollout.threads.max(1);
         let (ppo, seed, kl) = (&self.cfg.ppo, self.cfg.seed, &self.state.kl_coeff);
         let rng = |g: usize| substream(splitmix(seed ^ splitmix(it + 7)), 1000 + g as u64);
@@ -275,7 +326,6 @@ impl Trainer {
             }
             std::thread::scope(|s| {
                 for jobs in work {
-                    let batches = &batches;
                     s.spawn(move || {
                         for (g, l, out) in jobs {
                             *out = Some(l.update(&batches[g], ppo, lr, ent, kl[g], 1, &mut rng(g)));
@@ -295,23 +345,10 @@ impl Trainer {
         for (g, s) in stats.iter().enumerate() {
             self.state.kl_coeff[g] = adapt_kl_coeff(self.state.kl_coeff[g], s.kl, self.cfg.ppo.kl_target);
         }
-        // The weights now match the statistics they were trained with; the
-        // running statistics take in this rollout for the next one.
-        self.state.trained_obs_stats = frozen;
-        for t in &rollout.trajectories {
-            self.state.obs_stats[t.net].update(&t.raw_obs);
-        }
-        let secs = t0.elapsed().as_secs_f64();
-        self.timing = (rollout_secs, secs - rollout_secs);
-        self.prepare_secs = prepare_secs;
-        self.state.iteration += 1;
-        self.state.agent_steps += rollout.agent_steps;
-        self.state.wall_seconds += secs;
-        // 4. Log.
-        self.log(&rollout, &stats, explained, ent, lr, secs)
+        stats
     }
 
-    /// Per-network batches with GAE advantages, the old policy's
+    /// Step 2: per-network batches with GAE advantages ([`crate::gae::gae`]), the old policy's
     /// log-densities, concentrations and values; and the critic's explained
     /// variance over all samples.
     fn batches(&self, r: &Rollout) -> (Vec<Batch>, f64) {
@@ -394,6 +431,7 @@ impl Trainer {
         (out, crate::gae::explained_variance(&all_values, &all_returns))
     }
 
+    /// Step 4: TensorBoard and CSV scalars (CleanRL's tag names), the progress bar.
     fn log(
         &mut self,
         r: &Rollout,

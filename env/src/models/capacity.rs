@@ -1,10 +1,13 @@
 //! Model C: a fixed service capacity per node (the DFaaS paper's r_max, and
 //! how a live node admits work).
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use super::apportion;
-use crate::scenario::PerNode;
+use crate::error::ConfigError;
+use crate::per_node::PerNode;
 
 /// Parameters of the capacity model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +21,39 @@ pub struct CapacitySpec {
     /// Service time of one request in seconds, for latency reporting.
     #[serde(default)]
     pub service_time_s: Option<f64>,
+}
+
+impl CapacitySpec {
+    /// Checks the parameters for the nodes `names` (errors name `file` and the field).
+    pub fn validate(&self, file: &Path, names: &[String]) -> Result<(), ConfigError> {
+        let n = names.len();
+        if let Some(len) = self.capacity_rps.explicit_len()
+            && len != n
+        {
+            return Err(ConfigError::invalid(
+                file,
+                "model.capacity_rps",
+                format!("{len} values"),
+                format!("need one per node ({n})"),
+            ));
+        }
+        for (i, v) in self.capacity_rps.values(n).into_iter().enumerate() {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(ConfigError::invalid(
+                    file,
+                    format!("model.capacity_rps[{i}] ({})", names[i]),
+                    v,
+                    "must be a non-negative number of requests per second",
+                ));
+            }
+        }
+        if let Some(t) = self.service_time_s
+            && !(t.is_finite() && t >= 0.0)
+        {
+            return Err(ConfigError::invalid(file, "model.service_time_s", t, "must be non-negative seconds"));
+        }
+        Ok(())
+    }
 }
 
 /// Order of admission at an overloaded node.

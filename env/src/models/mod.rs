@@ -25,6 +25,16 @@ pub enum ModelSpec {
 }
 
 impl ModelSpec {
+    /// Checks the model's parameters for the nodes `names`: each model's
+    /// spec validates itself (errors name `file` and the field).
+    pub fn validate(&self, file: &std::path::Path, names: &[String]) -> Result<(), crate::error::ConfigError> {
+        match self {
+            ModelSpec::Queue(q) => q.validate(file),
+            ModelSpec::Serverless(sv) => sv.params(file).map(|_| ()),
+            ModelSpec::Capacity(c) => c.validate(file, names),
+        }
+    }
+
     /// The model's short name (`queue`, `serverless`, `capacity`).
     pub fn kind(&self) -> &'static str {
         match self {

@@ -16,6 +16,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::error::ConfigError;
 use crate::seeds::SimRng;
 
 /// Parameters of the queue model (defaults are the paper's).
@@ -34,6 +35,18 @@ pub struct QueueSpec {
     /// How a forwarded count is split among neighbours.
     #[serde(default)]
     pub forward_split: ForwardSplit,
+}
+
+impl QueueSpec {
+    /// Checks the parameters (errors name `file` and the field).
+    pub fn validate(&self, file: &std::path::Path) -> Result<(), ConfigError> {
+        for (field, v) in [("model.cpu_shares", self.cpu_shares), ("model.ram_mb", self.ram_mb)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(ConfigError::invalid(file, field, v, "must be positive"));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn default_cpu() -> f64 {

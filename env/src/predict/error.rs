@@ -1,6 +1,6 @@
 //! How far a predictor's one-step forecasts land from the inputs that came.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::PredictorSpec;
 
@@ -42,7 +42,7 @@ impl PredictionError {
 }
 
 /// One node's prediction error, for reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodePredictionError {
     pub node: String,
     /// Mean absolute error, requests per slot.

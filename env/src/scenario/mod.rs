@@ -4,10 +4,9 @@
 //! workload, links, slot length, episode length and seeds. The same file
 //! drives `simulate`, `compare`, `train` and `cluster`.
 
-mod per_node;
 mod validate;
 
-pub use per_node::PerNode;
+pub use crate::per_node::PerNode;
 
 use std::path::{Path, PathBuf};
 

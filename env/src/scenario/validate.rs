@@ -2,7 +2,6 @@
 
 use super::Scenario;
 use crate::error::ConfigError;
-use crate::models::ModelSpec;
 
 pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
     let f = &s.path;
@@ -47,45 +46,7 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
             "evaluation seeds must be below 2^32 (larger seeds are training episodes)",
         ));
     }
-    match &s.model {
-        ModelSpec::Capacity(c) => {
-            if let Some(len) = c.capacity_rps.explicit_len()
-                && len != n
-            {
-                return Err(ConfigError::invalid(
-                    f,
-                    "model.capacity_rps",
-                    format!("{len} values"),
-                    format!("need one per node ({n})"),
-                ));
-            }
-            for (i, v) in c.capacity_rps.values(n).into_iter().enumerate() {
-                if !(v.is_finite() && v >= 0.0) {
-                    return Err(ConfigError::invalid(
-                        f,
-                        format!("model.capacity_rps[{i}] ({})", topo.names()[i]),
-                        v,
-                        "must be a non-negative number of requests per second",
-                    ));
-                }
-            }
-            if let Some(t) = c.service_time_s
-                && !(t.is_finite() && t >= 0.0)
-            {
-                return Err(ConfigError::invalid(f, "model.service_time_s", t, "must be non-negative seconds"));
-            }
-        }
-        ModelSpec::Serverless(sv) => {
-            sv.params(f)?;
-        }
-        ModelSpec::Queue(q) => {
-            for (field, v) in [("model.cpu_shares", q.cpu_shares), ("model.ram_mb", q.ram_mb)] {
-                if !(v.is_finite() && v > 0.0) {
-                    return Err(ConfigError::invalid(f, field, v, "must be positive"));
-                }
-            }
-        }
-    }
+    s.model.validate(f, topo.names())?;
     s.workload.load(&s.base_dir(), f, n)?;
     crate::links::Links::build(&s.links, &topo, s.episode.max_steps, s.seeds.build, &s.base_dir(), f)?;
     Ok(())

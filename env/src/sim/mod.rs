@@ -17,7 +17,7 @@ use crate::error::{ConfigError, EnvError};
 use crate::links::Links;
 use crate::models::ModelSpec;
 use crate::models::queue::ForwardSplit;
-use crate::multi_agent::{MultiAgentEnv, StepResult};
+use crate::multi_agent::MultiAgentEnv;
 use crate::scenario::Scenario;
 use crate::seeds::{SeedSequence, SimRng, substream};
 use crate::spaces::Space;
@@ -287,19 +287,23 @@ impl MultiAgentEnv for Simulator {
         Ok((obs, self.outcomes.clone()))
     }
 
-    fn step(&mut self, actions: &[Decision]) -> Result<StepResult, EnvError> {
-        self.advance(actions)?;
-        let n = self.topology.len();
-        let done = self.is_done();
-        Ok(StepResult {
-            observations: self.obs.clone(),
-            rewards: self.outcomes.iter().map(|o| o.reward).collect(),
-            // The episode ends only at the scenario's time limit: a truncation
-            // (Gymnasium's TimeLimit), to be bootstrapped, never a termination.
-            terminations: vec![false; n],
-            truncations: vec![done; n],
-            infos: self.outcomes.clone(),
-            issues: vec![None; n],
-        })
+    fn advance(&mut self, actions: &[Decision]) -> Result<(), EnvError> {
+        Simulator::advance(self, actions)
+    }
+
+    fn observations(&self) -> &[NodeObservation] {
+        &self.obs
+    }
+
+    fn outcomes(&self) -> &[SlotOutcome] {
+        &self.outcomes
+    }
+
+    fn is_done(&self) -> bool {
+        Simulator::is_done(self)
+    }
+
+    fn mean_federation_input(&self) -> Option<f64> {
+        Some(crate::reward::mean_federation_input(self))
     }
 }

@@ -8,7 +8,7 @@ use rand_distr::{Distribution, Exp1, Poisson};
 
 use super::check::{at, per_node, sat_u32};
 use crate::error::ConfigError;
-use crate::scenario::PerNode;
+use crate::per_node::PerNode;
 use crate::seeds::SimRng;
 
 /// Shortest mean ON/OFF duration accepted, seconds (bounds the work per slot).

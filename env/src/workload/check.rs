@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::error::ConfigError;
-use crate::scenario::PerNode;
+use crate::per_node::PerNode;
 
 /// Checks a per-node parameter (length, finite, `>= lo`) and expands it to
 /// one value per agent.

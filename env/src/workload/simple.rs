@@ -10,7 +10,7 @@ use rand_distr::StandardNormal;
 
 use super::check::{at, at_least, cumulative_round, ordered, per_node, sat_u32};
 use crate::error::ConfigError;
-use crate::scenario::PerNode;
+use crate::per_node::PerNode;
 use crate::seeds::SimRng;
 
 /// Validated `normal` parameters, one value per agent.

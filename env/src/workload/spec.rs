@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::PerNode;
+use crate::per_node::PerNode;
 
 /// A workload as written in a scenario file (`kind = "…"`).
 ///

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::scenario::PerNode;
+use crate::per_node::PerNode;
 use crate::seeds::rng;
 
 #[derive(serde::Deserialize)]

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use dfaas_env::Scenario;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::loadgen::{LoadSpec, Report};
 pub use federation::{Federation, FederationOpts, call, log_tail, set_external_clock, set_queue};
@@ -52,7 +52,7 @@ pub struct ClusterOpts {
 }
 
 /// One node's part of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NodeReport {
     pub node: String,
     pub gateway: String,
@@ -68,7 +68,7 @@ pub struct NodeReport {
 }
 
 /// Federation-wide totals: what the users saw.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
     pub requests: u64,
     /// Answered by a function execution (200).
@@ -93,7 +93,7 @@ impl Summary {
 }
 
 /// The whole run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClusterReport {
     pub scenario: String,
     pub policy: String,
@@ -107,6 +107,7 @@ pub struct ClusterReport {
     pub nodes: Vec<NodeReport>,
     pub summary: Summary,
     /// The summary in the shape of `dfaas compare --json` (one result, std 0).
+    #[serde(default)]
     pub compare: crate::compare::CompareReport,
 }
 

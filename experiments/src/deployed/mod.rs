@@ -121,7 +121,7 @@ pub fn run_deployed(scenario: &Scenario, contender: &Contender, opts: &DeployedO
     };
     let (sim_side, live_side) = (side(&sim_run), side(&live_run));
     let gap: BTreeMap<String, f64> =
-        METRICS.iter().map(|m| (m.to_string(), metric(&live_side, m) - metric(&sim_side, m))).collect();
+        METRICS.iter().map(|(m, _)| (m.to_string(), metric(&live_side, m) - metric(&sim_side, m))).collect();
     Ok(Sim2RealReport {
         scenario: played.name.clone(),
         policy: contender.name(),

@@ -50,7 +50,7 @@ mod sim2real;
 mod slot;
 
 pub use run::{LiveEpisode, LiveInfo, LiveReport, SlotIssue, live_result, run_live_episode};
-pub use sim2real::{METRICS, Side, Sim2RealReport, metric};
+pub use sim2real::{METRICS, Side, Sim2RealReport, metric, share_metrics};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -58,9 +58,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use dfaas_agent::ControlClient;
-use dfaas_env::{
-    Decision, EnvError, MultiAgentEnv, NodeObservation, Scenario, Simulator, SlotOutcome, Space, StepResult,
-};
+use dfaas_env::{Decision, EnvError, MultiAgentEnv, NodeObservation, Scenario, Simulator, SlotOutcome, Space};
 
 use crate::cluster::{Choice, FUNCTION, Federation, FederationOpts};
 use slot::LiveNode;
@@ -289,11 +287,6 @@ impl LiveEnv {
         &self.opts
     }
 
-    /// Per node: what went wrong in the latest reset or step (`None`: nothing).
-    pub fn issues(&self) -> &[Option<String>] {
-        &self.issues
-    }
-
     /// Arrivals (own and received) counted outside any slot since the last
     /// reset (0 when every request arrived within its slot).
     pub fn stray_input(&self) -> u64 {
@@ -390,7 +383,7 @@ impl MultiAgentEnv for LiveEnv {
     }
 
     /// Plays one live slot (see the module docs).
-    fn step(&mut self, actions: &[Decision]) -> Result<StepResult, EnvError> {
+    fn advance(&mut self, actions: &[Decision]) -> Result<(), EnvError> {
         if self.sim.episode_seed().is_none() {
             return Err(EnvError::State("step called before reset".into()));
         }
@@ -456,19 +449,28 @@ impl MultiAgentEnv for LiveEnv {
         for (i, list) in issues.iter().enumerate() {
             self.issues[i] = (!list.is_empty()).then(|| format!("{}: {}", self.nodes[i].name, list.join("; ")));
         }
-        self.sim.advance_measured(outcomes)?;
-        let n = self.nodes.len();
-        let done = self.sim.is_done();
-        Ok(StepResult {
-            observations: self.sim.observations().to_vec(),
-            rewards: self.sim.outcomes().iter().map(|o| o.reward).collect(),
-            // The episode ends only at the scenario's time limit: a truncation
-            // (Gymnasium's TimeLimit), to be bootstrapped, never a termination.
-            terminations: vec![false; n],
-            truncations: vec![done; n],
-            infos: self.sim.outcomes().to_vec(),
-            issues: self.issues.clone(),
-        })
+        self.sim.advance_measured(outcomes)
+    }
+
+    fn observations(&self) -> &[NodeObservation] {
+        self.sim.observations()
+    }
+
+    fn outcomes(&self) -> &[SlotOutcome] {
+        self.sim.outcomes()
+    }
+
+    fn is_done(&self) -> bool {
+        self.sim.is_done()
+    }
+
+    /// Per node: what went wrong in the latest reset or step (`None`: nothing).
+    fn issues(&self) -> &[Option<String>] {
+        &self.issues
+    }
+
+    fn mean_federation_input(&self) -> Option<f64> {
+        self.sim.mean_federation_input()
     }
 }
 

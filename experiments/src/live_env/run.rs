@@ -2,20 +2,17 @@
 //! runner plays them: one policy per node, deciding on the environment's
 //! observations; results in `dfaas compare`'s shape.
 
-use std::time::Instant;
-
 use dfaas_env::MultiAgentEnv;
-use dfaas_env::seeds::splitmix;
 use dfaas_policies::Policy;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::LiveEnv;
 use crate::compare::{CompareReport, PolicyResult, node_rates, summarise};
 use crate::contender::Contender;
-use crate::runner::{EpisodeRun, RunError};
+use crate::runner::{EpisodeRun, RunError, play_policies};
 
 /// Something that went wrong for one node in one slot of a live episode.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SlotIssue {
     pub episode: usize,
     /// Slot index; `null` for the reset.
@@ -39,10 +36,6 @@ pub fn run_live_episode(
     episode: usize,
 ) -> Result<LiveEpisode, RunError> {
     let mut policies: Vec<Box<dyn Policy>> = contender.policies(env.simulator(), seed)?;
-    // Seeded exactly as the simulator runner seeds them.
-    for (i, p) in policies.iter_mut().enumerate() {
-        p.reset(splitmix(seed ^ (i as u64).wrapping_mul(0x9E37_79B9)));
-    }
     let names = env.agents().to_vec();
     let mut issues = Vec::new();
     let mut note = |slot: Option<usize>, list: &[Option<String>]| {
@@ -52,20 +45,11 @@ pub fn run_live_episode(
             }
         }
     };
-    let (mut obs, _) = env.reset(Some(seed))?;
-    note(None, env.issues());
     let mut run = EpisodeRun::empty(env.simulator(), seed);
-    let mut slot = 0;
-    while !env.simulator().is_done() {
-        let actions: Vec<_> = policies.iter_mut().zip(&obs).map(|(p, o)| p.decide(o)).collect();
-        let t0 = Instant::now();
-        let r = env.step(&actions)?;
-        run.step_time += t0.elapsed();
-        run.record(slot, &r.infos);
-        note(Some(slot), &r.issues);
-        obs = r.observations;
-        slot += 1;
-    }
+    play_policies(env, &mut policies, seed, &mut run, |env, slot| {
+        note(slot, env.issues());
+        Ok(())
+    })?;
     run.summary.finish();
     Ok(LiveEpisode { run, issues })
 }
@@ -89,7 +73,7 @@ pub fn live_result(
 
 /// `dfaas evaluate --live --json`: `dfaas compare`'s document (`scenario`,
 /// `episodes`, `seeds`, `results`) plus `live`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LiveReport {
     #[serde(flatten)]
     pub compare: CompareReport,
@@ -97,7 +81,7 @@ pub struct LiveReport {
 }
 
 /// How the live episodes ran.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LiveInfo {
     pub slot_seconds: f64,
     pub slots: usize,

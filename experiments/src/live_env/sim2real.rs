@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use dfaas_env::metrics::Totals;
 use dfaas_env::predict::NodePredictionError;
 use dfaas_env::{Scenario, Simulator};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::run::{SlotIssue, issues_text, live_result};
 use super::{LiveEnv, live_scenario};
@@ -15,20 +15,27 @@ use crate::contender::Contender;
 use crate::runner::{EpisodeRun, RunError, run_episode};
 use crate::table::render;
 
-/// The metrics compared, in display order (keys of [`Sim2RealReport::gap`]).
-pub const METRICS: [&str; 7] = [
-    "processed_ratio",
-    "local_ratio",
-    "forwarded_ratio",
-    "rejected_ratio",
-    "local_reject_ratio",
-    "forward_reject_ratio",
-    "reward",
+/// The metrics compared, in display order (keys of [`Sim2RealReport::gap`]),
+/// with the label figures give them.
+pub const METRICS: [(&str, &str); 7] = [
+    ("processed_ratio", "processed"),
+    ("local_ratio", "kept local"),
+    ("forwarded_ratio", "forwarded"),
+    ("rejected_ratio", "rejected by the policy"),
+    ("local_reject_ratio", "rejected by the local platform"),
+    ("forward_reject_ratio", "rejected by the neighbour"),
+    ("reward", "reward"),
 ];
+
+/// The [`METRICS`] that are shares of the input in a `dfaas compare` result
+/// row (what sim-to-real figures draw as bars).
+pub fn share_metrics() -> impl Iterator<Item = (&'static str, &'static str)> {
+    METRICS.into_iter().filter(|(k, _)| *k != "local_ratio" && *k != "reward")
+}
 
 /// One side of the comparison: a `dfaas compare` result row (over the
 /// episodes played) plus the share of the input kept local.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Side {
     #[serde(flatten)]
     pub result: PolicyResult,
@@ -55,18 +62,20 @@ pub struct Side {
 /// * `live_issues`: what went wrong live, per node and slot (empty when
 ///   every agent answered every slot); `stray_input`: requests counted
 ///   outside any slot (0 when slots were aligned).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sim2RealReport {
     pub scenario: String,
     pub policy: String,
     /// `"deployed"`: agents on their own timers decide for themselves
     /// ([`crate::deployed`]); `"driven"`: the live environment decides from
     /// the simulator's observations and ends slots by `POST /tick`.
+    #[serde(default)]
     pub path: String,
     pub seeds: Vec<u64>,
     pub slots: usize,
     pub slot_seconds: f64,
     /// The predictor both worlds' nodes planned with (deployed path).
+    #[serde(default)]
     pub predictor: Option<dfaas_env::predict::PredictorSpec>,
     pub sim: Side,
     pub live: Side,
@@ -74,11 +83,16 @@ pub struct Sim2RealReport {
     pub sim_slots: Vec<Vec<Totals>>,
     pub live_slots: Vec<Vec<Totals>>,
     /// Per node, the one-step forecast error in each world (deployed path).
+    #[serde(default)]
     pub sim_prediction: Vec<NodePredictionError>,
+    #[serde(default)]
     pub live_prediction: Vec<NodePredictionError>,
     /// What the live federation's users saw (deployed path).
+    #[serde(default)]
     pub live_client: Option<crate::cluster::Summary>,
+    #[serde(default)]
     pub live_issues: Vec<SlotIssue>,
+    #[serde(default)]
     pub stray_input: u64,
 }
 
@@ -126,7 +140,7 @@ impl Sim2RealReport {
         let (live_result, episodes) = live_result(env, contender, seeds)?;
         let live_runs: Vec<EpisodeRun> = episodes.iter().map(|e| e.run.clone()).collect();
         let live_side = Side { result: live_result, local_ratio: local_ratio(&live_runs) };
-        let gap = METRICS.iter().map(|m| (m.to_string(), metric(&live_side, m) - metric(&sim_side, m))).collect();
+        let gap = METRICS.iter().map(|(m, _)| (m.to_string(), metric(&live_side, m) - metric(&sim_side, m))).collect();
         Ok(Self {
             scenario: s.name.clone(),
             policy: contender.name(),
@@ -163,7 +177,7 @@ impl Sim2RealReport {
         );
         let rows: Vec<Vec<String>> = METRICS
             .iter()
-            .map(|m| {
+            .map(|(m, _)| {
                 let (s, l, g) = (metric(&self.sim, m), metric(&self.live, m), self.gap[*m]);
                 if *m == "reward" {
                     vec![m.to_string(), format!("{s:.4}"), format!("{l:.4}"), format!("{g:+.4}")]

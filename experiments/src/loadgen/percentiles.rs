@@ -28,6 +28,7 @@ pub fn ms(d: Duration) -> f64 {
 /// Latency summary in milliseconds; all zero when `count` is 0.
 /// Percentiles are nearest-rank (see [`nearest_rank`]).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LatencyStats {
     pub count: u64,
     pub min: f64,

@@ -9,8 +9,10 @@ use super::percentiles::{LatencyStats, ms};
 use super::record::{ErrorKind, Outcome, RequestRecord};
 use super::slots::{SlotReport, slot_reports};
 
-/// Summary of a run. Times in seconds, latencies in milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Summary of a run. Times in seconds, latencies in milliseconds. Fields a
+/// document lacks read as empty (a cluster report keeps only what it needs).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Report {
     pub target: String,
     /// Requests due by the schedule (sent or dropped).

@@ -9,7 +9,8 @@ use super::record::{ErrorKind, Outcome, RequestRecord};
 use super::report::SlotInfo;
 
 /// One slot of a per-slot run, by the slot the requests were scheduled in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SlotReport {
     pub slot: u32,
     /// Start of the slot (seconds from the start of the run).

@@ -1,71 +1,25 @@
 //! Reading a `dfaas cluster --json` report: per-node timelines and totals.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-
-use serde::Deserialize;
 
 use super::error::PlotError;
 use super::timeline::{MAX_SLOTS, NodeTimeline, Timelines, Unit};
+use crate::cluster::ClusterReport;
 
-/// The fields of a cluster report that the plots use.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ClusterInput {
-    pub scenario: String,
-    pub policy: String,
-    pub slot_seconds: f64,
-    pub nodes: Vec<NodeInput>,
-    pub summary: SummaryInput,
-}
-
-/// One node of a cluster report.
-#[derive(Debug, Clone, Deserialize)]
-pub struct NodeInput {
-    pub node: String,
-    pub capacity_rps: f64,
-    #[serde(default)]
-    pub load: Option<LoadInput>,
-}
-
-/// The load generator's report of one node (its per-slot rows).
-#[derive(Debug, Clone, Deserialize)]
-pub struct LoadInput {
-    pub slots: Vec<SlotInput>,
-}
-
-/// One slot of one node's load.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SlotInput {
-    pub slot: u32,
-    pub arrivals: u64,
-    pub successes: u64,
-    #[serde(default)]
-    pub rejects: BTreeMap<String, u64>,
-    #[serde(default)]
-    pub failures: u64,
-    #[serde(default)]
-    pub by_served_by: BTreeMap<String, u64>,
-}
-
-/// Federation totals of a cluster report.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SummaryInput {
-    pub requests: u64,
-    pub successes: u64,
-    pub rejected: u64,
-    pub failures: u64,
-    pub processed_ratio: f64,
-}
-
-/// Whether a JSON document looks like a cluster report.
+/// Whether an untagged (schema version 0) document looks like a cluster report.
 pub fn matches(v: &serde_json::Value) -> bool {
     v.get("nodes").is_some_and(|n| n.is_array()) && v.get("summary").is_some() && v.get("slot_seconds").is_some()
 }
 
-/// Parses and checks a cluster report.
-pub fn parse(file: &Path, v: serde_json::Value) -> Result<ClusterInput, PlotError> {
-    let c: ClusterInput =
+/// Reads an untagged cluster report into its type, then [`check`].
+pub fn parse(file: &Path, v: serde_json::Value) -> Result<ClusterReport, PlotError> {
+    let c: ClusterReport =
         serde_json::from_value(v).map_err(|e| PlotError::input(file, format!("not a valid cluster report: {e}")))?;
+    check(file, c)
+}
+
+/// Checks a cluster report for plotting: a slot length, nodes, slots a timeline can draw.
+pub fn check(file: &Path, c: ClusterReport) -> Result<ClusterReport, PlotError> {
     if !(c.slot_seconds.is_finite() && c.slot_seconds > 0.0) {
         return Err(PlotError::input(file, format!("slot_seconds must be > 0, got {}", c.slot_seconds)));
     }
@@ -82,7 +36,7 @@ pub fn parse(file: &Path, v: serde_json::Value) -> Result<ClusterInput, PlotErro
 
 /// Per-node timelines in requests per second. "Executed here" sums, over
 /// every node's load, the answers served by this node in the slot.
-pub fn timelines(c: &ClusterInput) -> Timelines {
+pub fn timelines(c: &ClusterReport) -> Timelines {
     let slots = c.nodes.iter().filter_map(|n| n.load.as_ref()).flat_map(|l| l.slots.iter().map(|s| s.slot)).max();
     let len = slots.map_or(0, |m| m as usize + 1);
     let per_s = 1.0 / c.slot_seconds;

@@ -3,63 +3,31 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
-
 use super::bars::{GroupedBars, Value};
 use super::error::PlotError;
 use super::style;
+use crate::compare::{CompareReport, PolicyResult};
+use crate::simulate::{SimulateReport, TotalsReport};
 
-/// One contender's shares (means and standard deviations over episodes).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct PolicyShares {
-    pub policy: String,
-    #[serde(default)]
-    pub reference: bool,
-    pub processed_ratio: f64,
-    #[serde(default)]
-    pub processed_ratio_std: f64,
-    pub forwarded_ratio: f64,
-    #[serde(default)]
-    pub forwarded_ratio_std: f64,
-    pub rejected_ratio: f64,
-    #[serde(default)]
-    pub rejected_ratio_std: f64,
-    #[serde(default)]
-    pub local_reject_ratio: f64,
-    #[serde(default)]
-    pub local_reject_ratio_std: f64,
-    #[serde(default)]
-    pub forward_reject_ratio: f64,
-    #[serde(default)]
-    pub forward_reject_ratio_std: f64,
-    #[serde(default)]
-    pub reward: Option<f64>,
-    #[serde(default)]
-    pub reward_std: Option<f64>,
-}
-
-/// A comparison: the scenario, the episode count and every contender.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct CompareInput {
-    pub scenario: String,
-    pub episodes: usize,
-    pub results: Vec<PolicyShares>,
-}
-
-/// Whether a JSON document looks like a compare/evaluate report.
+/// Whether an untagged (schema version 0) document looks like a compare/evaluate report.
 pub fn matches_compare(v: &serde_json::Value) -> bool {
     v.get("results").is_some_and(|r| r.is_array()) && v.get("scenario").is_some()
 }
 
-/// Whether a JSON document looks like a simulate report.
+/// Whether an untagged (schema version 0) document looks like a simulate report.
 pub fn matches_simulate(v: &serde_json::Value) -> bool {
     v.get("episodes").is_some_and(|r| r.is_array()) && v.get("policy").is_some() && v.get("scenario").is_some()
 }
 
-/// Parses and checks a compare/evaluate report.
-pub fn parse_compare(file: &Path, v: serde_json::Value) -> Result<CompareInput, PlotError> {
-    let c: CompareInput =
+/// Reads an untagged compare/evaluate report into its type, then [`check_compare`].
+pub fn parse_compare(file: &Path, v: serde_json::Value) -> Result<CompareReport, PlotError> {
+    let c: CompareReport =
         serde_json::from_value(v).map_err(|e| PlotError::input(file, format!("not a valid compare report: {e}")))?;
+    check_compare(file, c)
+}
+
+/// Checks a compare report for plotting: results, every ratio in [0, 1].
+pub fn check_compare(file: &Path, c: CompareReport) -> Result<CompareReport, PlotError> {
     if c.results.is_empty() {
         return Err(PlotError::input(file, "the compare report has no results"));
     }
@@ -69,38 +37,20 @@ pub fn parse_compare(file: &Path, v: serde_json::Value) -> Result<CompareInput, 
     Ok(c)
 }
 
-#[derive(Deserialize)]
-struct SimTotals {
-    input: u64,
-    forwarded: u64,
-    rejected: u64,
-    local_rejects: u64,
-    forward_rejects: u64,
-    processed_ratio: f64,
-    reward: f64,
-}
-
-#[derive(Deserialize)]
-struct SimEpisode {
-    federation: SimTotals,
-}
-
-#[derive(Deserialize)]
-struct SimulateInput {
-    scenario: String,
-    policy: String,
-    episodes: Vec<SimEpisode>,
-}
-
-/// Parses a simulate report into a one-contender comparison (means and
-/// population standard deviations over its episodes).
-pub fn parse_simulate(file: &Path, v: serde_json::Value) -> Result<CompareInput, PlotError> {
-    let s: SimulateInput =
+/// Reads an untagged simulate report into its type, then [`simulate_as_compare`].
+pub fn parse_simulate(file: &Path, v: serde_json::Value) -> Result<CompareReport, PlotError> {
+    let s: SimulateReport =
         serde_json::from_value(v).map_err(|e| PlotError::input(file, format!("not a valid simulate report: {e}")))?;
+    simulate_as_compare(file, &s)
+}
+
+/// A simulate report as a one-contender comparison (means and population
+/// standard deviations over its episodes).
+pub fn simulate_as_compare(file: &Path, s: &SimulateReport) -> Result<CompareReport, PlotError> {
     if s.episodes.is_empty() {
         return Err(PlotError::input(file, "the simulate report has no episodes"));
     }
-    let col = |f: &dyn Fn(&SimTotals) -> f64| -> (f64, f64) {
+    let col = |f: &dyn Fn(&TotalsReport) -> f64| -> (f64, f64) {
         let xs: Vec<f64> = s.episodes.iter().map(|e| f(&e.federation)).collect();
         let m = crate::stats::MeanStd::of(&xs);
         (m.mean, m.std)
@@ -112,8 +62,8 @@ pub fn parse_simulate(file: &Path, v: serde_json::Value) -> Result<CompareInput,
     let local = col(&|t| ratio(t.local_rejects, t.input));
     let fwd_rej = col(&|t| ratio(t.forward_rejects, t.input));
     let reward = col(&|t| t.reward);
-    let r = PolicyShares {
-        policy: s.policy,
+    let r = PolicyResult {
+        policy: s.policy.clone(),
         reference: false,
         processed_ratio: processed.0,
         processed_ratio_std: processed.1,
@@ -127,12 +77,20 @@ pub fn parse_simulate(file: &Path, v: serde_json::Value) -> Result<CompareInput,
         forward_reject_ratio_std: fwd_rej.1,
         reward: Some(reward.0),
         reward_std: Some(reward.1),
+        ..PolicyResult::default()
     };
     check_ratios(file, &r)?;
-    Ok(CompareInput { scenario: s.scenario, episodes: s.episodes.len(), results: vec![r] })
+    Ok(CompareReport {
+        scenario: s.scenario.clone(),
+        episodes: s.episodes.len(),
+        seeds: s.episodes.iter().map(|e| e.seed).collect(),
+        results: vec![r],
+        paired: Vec::new(),
+        prediction: Vec::new(),
+    })
 }
 
-fn check_ratios(file: &Path, r: &PolicyShares) -> Result<(), PlotError> {
+fn check_ratios(file: &Path, r: &PolicyResult) -> Result<(), PlotError> {
     for (name, x) in [
         ("processed_ratio", r.processed_ratio),
         ("forwarded_ratio", r.forwarded_ratio),
@@ -148,7 +106,7 @@ fn check_ratios(file: &Path, r: &PolicyShares) -> Result<(), PlotError> {
 }
 
 /// The shares of the input, one group of bars per contender.
-pub fn shares_figure(c: &CompareInput) -> GroupedBars {
+pub fn shares_figure(c: &CompareReport) -> GroupedBars {
     let all: [(&str, ShareFn); 5] = [
         ("processed", |r| (r.processed_ratio, r.processed_ratio_std)),
         ("forwarded", |r| (r.forwarded_ratio, r.forwarded_ratio_std)),
@@ -186,4 +144,4 @@ pub fn shares_figure(c: &CompareInput) -> GroupedBars {
     }
 }
 
-type ShareFn = fn(&PolicyShares) -> (f64, f64);
+type ShareFn = fn(&PolicyResult) -> (f64, f64);

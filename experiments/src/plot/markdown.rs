@@ -1,10 +1,11 @@
 //! Markdown tables of the report, one function per input kind.
 
-use super::from_cluster::ClusterInput;
-use super::from_compare::CompareInput;
-use super::sim2real::{METRICS, Sim2Real, metric};
+use super::sim2real::{Sim2Real, metric};
 use super::timeline::NodeTimeline;
 use super::training::{PANELS, Scalars};
+use crate::cluster::ClusterReport;
+use crate::compare::CompareReport;
+use crate::live_env::share_metrics;
 
 fn row(cells: &[String]) -> String {
     format!("| {} |\n", cells.join(" | "))
@@ -21,7 +22,7 @@ fn pct(mean: f64, std: f64, with_std: bool) -> String {
 }
 
 /// Per-node totals of a live cluster run (requests).
-pub fn cluster(c: &ClusterInput) -> String {
+pub fn cluster(c: &ClusterReport) -> String {
     let mut o = format!(
         "Scenario `{}`, policy `{}`, slots of {} s. Federation: {} requests, {} ok, {} rejected, {} failed; \
          processed ratio {:.4}.\n\n",
@@ -47,7 +48,7 @@ pub fn cluster(c: &ClusterInput) -> String {
     ]);
     for n in &c.nodes {
         let slots = n.load.iter().flat_map(|l| &l.slots);
-        let sum = |f: &dyn Fn(&super::from_cluster::SlotInput) -> u64| slots.clone().map(f).sum::<u64>();
+        let sum = |f: &dyn Fn(&crate::loadgen::SlotReport) -> u64| slots.clone().map(f).sum::<u64>();
         let local = sum(&|s| s.by_served_by.get(&n.node).copied().unwrap_or(0));
         let ok = sum(&|s| s.successes);
         let executed: u64 = c
@@ -82,7 +83,7 @@ pub fn slot_totals(nodes: &[NodeTimeline]) -> String {
 }
 
 /// Shares of the input per contender, in percent.
-pub fn compare(c: &CompareInput) -> String {
+pub fn compare(c: &CompareReport) -> String {
     let sd = c.episodes > 1;
     let mut o = format!(
         "Scenario `{}`, {} episode(s); shares of the federation's input in percent{}.\n\n",
@@ -135,14 +136,14 @@ pub fn training(s: &Scalars) -> String {
 pub fn sim2real(s: &Sim2Real) -> String {
     let mut o = format!("Scenario `{}`, policy `{}`; shares of the input in percent.\n\n", s.scenario, s.policy);
     o += &header(&["metric", "simulator", "live", "gap (live − sim, points)"]);
-    for (m, label) in METRICS {
+    for (m, label) in share_metrics() {
         let (a, sa) = metric(&s.sim, m);
         let (b, sb) = metric(&s.live, m);
         let gap = s.gap.get(m).copied().unwrap_or(b - a);
         o += &row(&[label.to_string(), pct(a, sa, true), pct(b, sb, true), format!("{:+.2}", gap * 100.0)]);
     }
     // Other reported gaps (not shares), in their own units.
-    for (k, v) in s.gap.iter().filter(|(k, _)| !METRICS.iter().any(|m| m.0 == k.as_str())) {
+    for (k, v) in s.gap.iter().filter(|(k, _)| !share_metrics().any(|m| m.0 == k.as_str())) {
         o += &row(&[format!("`{k}`"), "–".into(), "–".into(), format!("{v:+.4}")]);
     }
     if !s.forecasts.is_empty() {

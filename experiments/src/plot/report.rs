@@ -1,5 +1,7 @@
-//! `dfaas report`: detects what a path holds, draws its figures (PNG and SVG)
+//! `dfaas report`: reads what a path holds, draws its figures (PNG and SVG)
 //! and writes a `REPORT.md` that shows the tables and links the figures.
+//! JSON documents are read by their `kind` tag ([`crate::document`]);
+//! untagged ones (written before the tag) by their fields.
 //!
 //! Inputs: a training run directory (with `scalars.csv`); a results folder
 //! (every `*.json` and `*.csv` in it); or one file: the JSON of `dfaas
@@ -15,6 +17,7 @@ use dfaas_env::Scenario;
 use super::canvas::save_figure;
 use super::error::PlotError;
 use super::{from_cluster, from_compare, from_slot_csv, markdown, sim2real, training};
+use crate::document::Document;
 
 /// Options of a report.
 #[derive(Debug, Clone, Default)]
@@ -70,9 +73,9 @@ pub struct ReportOutput {
 
 /// One input, read.
 enum Source {
-    Cluster(Box<from_cluster::ClusterInput>),
+    Cluster(Box<crate::cluster::ClusterReport>),
     SlotCsv(Box<from_slot_csv::SlotEpisode>),
-    Compare(Box<from_compare::CompareInput>, &'static str),
+    Compare(Box<crate::compare::CompareReport>, &'static str),
     Training(Box<training::Scalars>),
     Sim2Real(Box<sim2real::Sim2Real>),
 }
@@ -89,34 +92,23 @@ impl Source {
     }
 }
 
-/// Reads one input file, detecting its kind from its content.
-fn load(file: &Path, opts: &ReportOptions) -> Result<Source, PlotError> {
+/// Reads one input file: a tagged JSON document by its `kind` (an array of
+/// them gives one source each), an untagged one (schema version 0) or a
+/// CSV file by its fields.
+fn load(file: &Path, opts: &ReportOptions) -> Result<Vec<Source>, PlotError> {
     let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "json" => {
             let text = std::fs::read_to_string(file).map_err(|e| PlotError::io(file, e))?;
             let v: serde_json::Value =
                 serde_json::from_str(&text).map_err(|e| PlotError::input(file, format!("not valid JSON: {e}")))?;
-            if sim2real::matches(&v) {
-                Ok(Source::Sim2Real(Box::new(sim2real::parse(file, v)?)))
-            } else if from_cluster::matches(&v) {
-                Ok(Source::Cluster(Box::new(from_cluster::parse(file, v)?)))
-            } else if from_compare::matches_compare(&v) {
-                Ok(Source::Compare(
-                    Box::new(from_compare::parse_compare(file, v)?),
-                    "comparison (dfaas compare/evaluate --json)",
-                ))
-            } else if from_compare::matches_simulate(&v) {
-                Ok(Source::Compare(
-                    Box::new(from_compare::parse_simulate(file, v)?),
-                    "simulation (dfaas simulate --json)",
-                ))
-            } else {
-                Err(PlotError::input(
-                    file,
-                    "unknown JSON shape: expected the --json output of dfaas cluster, compare, evaluate, simulate \
-                     or sim2real",
-                ))
+            match v {
+                serde_json::Value::Array(items)
+                    if items.iter().all(|d| d.get("kind").is_some()) && !items.is_empty() =>
+                {
+                    items.into_iter().map(|d| load_json(file, d)).collect()
+                }
+                v => Ok(vec![load_json(file, v)?]),
             }
         }
         "csv" => {
@@ -125,9 +117,9 @@ fn load(file: &Path, opts: &ReportOptions) -> Result<Source, PlotError> {
                 rdr.headers().map_err(|e| PlotError::input(file, e.to_string()))?.iter().map(str::to_string).collect();
             let h: Vec<&str> = header.iter().map(String::as_str).collect();
             if training::matches(&h) {
-                Ok(Source::Training(Box::new(training::read(file)?)))
+                Ok(vec![Source::Training(Box::new(training::read(file)?))])
             } else if from_slot_csv::matches(&h) {
-                Ok(Source::SlotCsv(Box::new(from_slot_csv::read(file, opts.episode)?)))
+                Ok(vec![Source::SlotCsv(Box::new(from_slot_csv::read(file, opts.episode)?))])
             } else {
                 Err(PlotError::input(
                     file,
@@ -142,6 +134,45 @@ fn load(file: &Path, opts: &ReportOptions) -> Result<Source, PlotError> {
             file,
             "unknown input: expected a .json or .csv file, a results folder or a training run folder (with scalars.csv)",
         )),
+    }
+}
+
+/// One JSON document: by its `kind` tag, else (schema version 0) by its fields.
+fn load_json(file: &Path, v: serde_json::Value) -> Result<Source, PlotError> {
+    const COMPARE: &str = "comparison (dfaas compare/evaluate --json)";
+    const SIMULATE: &str = "simulation (dfaas simulate --json)";
+    if let Some(doc) = Document::from_value(v.clone()).map_err(|e| PlotError::input(file, e.to_string()))? {
+        return match doc {
+            Document::Compare(c) => Ok(Source::Compare(Box::new(from_compare::check_compare(file, c)?), COMPARE)),
+            Document::LiveEvaluate(l) => Ok(Source::Compare(
+                Box::new(from_compare::check_compare(file, l.compare)?),
+                "live evaluation (dfaas evaluate --live --json)",
+            )),
+            Document::Simulate(s) => {
+                Ok(Source::Compare(Box::new(from_compare::simulate_as_compare(file, &s)?), SIMULATE))
+            }
+            Document::Cluster(c) => Ok(Source::Cluster(Box::new(from_cluster::check(file, c)?))),
+            Document::Sim2Real(r) => Ok(Source::Sim2Real(Box::new(sim2real::from_report(file, &r)?))),
+            Document::Loadgen(_) => Err(PlotError::input(
+                file,
+                "a loadgen document has no figure: dfaas report draws compare, evaluate, simulate, cluster and \
+                 sim2real documents",
+            )),
+        };
+    }
+    if sim2real::matches(&v) {
+        Ok(Source::Sim2Real(Box::new(sim2real::parse(file, v)?)))
+    } else if from_cluster::matches(&v) {
+        Ok(Source::Cluster(Box::new(from_cluster::parse(file, v)?)))
+    } else if from_compare::matches_compare(&v) {
+        Ok(Source::Compare(Box::new(from_compare::parse_compare(file, v)?), COMPARE))
+    } else if from_compare::matches_simulate(&v) {
+        Ok(Source::Compare(Box::new(from_compare::parse_simulate(file, v)?), SIMULATE))
+    } else {
+        Err(PlotError::input(
+            file,
+            "unknown JSON shape: expected the --json output of dfaas cluster, compare, evaluate, simulate or sim2real",
+        ))
     }
 }
 
@@ -182,8 +213,13 @@ pub fn write_report(path: &Path, opts: &ReportOptions) -> Result<ReportOutput, P
     }
     let ctx = csv_context(opts)?;
     let (files, default_out) = inputs(path)?;
-    let sources: Vec<(PathBuf, Source)> =
-        files.into_iter().map(|f| load(&f, opts).map(|s| (f, s))).collect::<Result<_, _>>()?;
+    // (file, its document's index when the file holds several, source)
+    let mut sources: Vec<(PathBuf, Option<usize>, Source)> = Vec::new();
+    for f in files {
+        let list = load(&f, opts)?;
+        let several = list.len() > 1;
+        sources.extend(list.into_iter().enumerate().map(|(k, s)| (f.clone(), several.then_some(k), s)));
+    }
     let out = opts.out.clone().unwrap_or(default_out);
     std::fs::create_dir_all(&out).map_err(|e| PlotError::io(&out, e))?;
 
@@ -204,9 +240,13 @@ pub fn write_report(path: &Path, opts: &ReportOptions) -> Result<ReportOutput, P
     let mut figures = Vec::new();
     let mut read = Vec::new();
     let mut taken = std::collections::HashSet::new();
-    for (file, source) in &sources {
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let stem = file.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "input".into());
+    for (file, index, source) in &sources {
+        let mut name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut stem = file.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "input".into());
+        if let Some(k) = index {
+            name = format!("{name}[{k}]");
+            stem = format!("{stem}-{k}");
+        }
         let suffix = match source {
             Source::Cluster(_) | Source::SlotCsv(_) => "nodes",
             Source::Compare(..) => "shares",

@@ -1,23 +1,26 @@
-//! Reading a `dfaas sim2real --json` document (`{"scenario", "policy",
-//! "sim", "live", "gap": {metric: live − sim}}`, where `sim` and `live` are
-//! compare-like results: one policy's result, or a whole comparison whose
-//! entry for `policy` is used) and drawing sim against live per metric.
+//! Reading a `dfaas sim2real --json` document and drawing sim against live
+//! per metric. A tagged document is read as its type
+//! ([`Sim2RealReport`]); an untagged one (schema version 0: `{"scenario",
+//! "policy", "sim", "live", "gap": {metric: live − sim}}`, where `sim` and
+//! `live` are one policy's result or a whole comparison whose entry for
+//! `policy` is used) by its fields.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::bars::{GroupedBars, Value};
 use super::error::PlotError;
-use super::from_compare::PolicyShares;
 use super::style;
+use crate::compare::PolicyResult;
+use crate::live_env::{Sim2RealReport, share_metrics};
 
 /// A sim-to-real comparison of one policy on one scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sim2Real {
     pub scenario: String,
     pub policy: String,
-    pub sim: PolicyShares,
-    pub live: PolicyShares,
+    pub sim: PolicyResult,
+    pub live: PolicyResult,
     /// Live − sim per metric, as reported (computed from the two when absent).
     pub gap: BTreeMap<String, f64>,
     /// Slot length, seconds (when reported).
@@ -54,17 +57,8 @@ pub struct Forecast {
     pub live_bias: f64,
 }
 
-/// Metrics drawn, with their labels.
-pub const METRICS: [(&str, &str); 5] = [
-    ("processed_ratio", "processed"),
-    ("forwarded_ratio", "forwarded"),
-    ("rejected_ratio", "rejected by the policy"),
-    ("local_reject_ratio", "rejected by the local platform"),
-    ("forward_reject_ratio", "rejected by the neighbour"),
-];
-
 /// A metric's (mean, std) in a result.
-pub fn metric(r: &PolicyShares, name: &str) -> (f64, f64) {
+pub fn metric(r: &PolicyResult, name: &str) -> (f64, f64) {
     match name {
         "processed_ratio" => (r.processed_ratio, r.processed_ratio_std),
         "forwarded_ratio" => (r.forwarded_ratio, r.forwarded_ratio_std),
@@ -75,12 +69,12 @@ pub fn metric(r: &PolicyShares, name: &str) -> (f64, f64) {
     }
 }
 
-/// Whether a JSON document looks like a sim2real report.
+/// Whether an untagged (schema version 0) document looks like a sim2real report.
 pub fn matches(v: &serde_json::Value) -> bool {
     v.get("sim").is_some_and(|s| s.is_object()) && v.get("live").is_some_and(|s| s.is_object())
 }
 
-fn side(file: &Path, v: &serde_json::Value, which: &str, policy: &str) -> Result<PolicyShares, PlotError> {
+fn side(file: &Path, v: &serde_json::Value, which: &str, policy: &str) -> Result<PolicyResult, PlotError> {
     let r = match v.get("results").and_then(|r| r.as_array()) {
         Some(list) => list
             .iter()
@@ -93,7 +87,7 @@ fn side(file: &Path, v: &serde_json::Value, which: &str, policy: &str) -> Result
         .map_err(|e| PlotError::input(file, format!("`{which}` is not a policy result: {e}")))
 }
 
-/// Parses and checks a sim2real document.
+/// Parses and checks an untagged sim2real document.
 pub fn parse(file: &Path, v: serde_json::Value) -> Result<Sim2Real, PlotError> {
     let text = |k: &str| v.get(k).and_then(|s| s.as_str()).map(str::to_string);
     let scenario = text("scenario").ok_or_else(|| PlotError::input(file, "sim2real: no `scenario` string"))?;
@@ -105,7 +99,7 @@ pub fn parse(file: &Path, v: serde_json::Value) -> Result<Sim2Real, PlotError> {
             .map_err(|e| PlotError::input(file, format!("`gap` is not a map of metric to number: {e}")))?,
         None => BTreeMap::new(),
     };
-    for (m, _) in METRICS {
+    for (m, _) in share_metrics() {
         gap.entry(m.to_string()).or_insert_with(|| metric(&live, m).0 - metric(&sim, m).0);
     }
     let slots = |k: &str| -> Result<Vec<SlotTotals>, PlotError> {
@@ -135,6 +129,56 @@ pub fn parse(file: &Path, v: serde_json::Value) -> Result<Sim2Real, PlotError> {
         .collect();
     let slot_seconds = v.get("slot_seconds").and_then(serde_json::Value::as_f64).filter(|s| *s > 0.0);
     Ok(Sim2Real { scenario, policy, sim, live, gap, slot_seconds, sim_slots, live_slots, forecasts })
+}
+
+/// A tagged document's figures' input: the first episode's slots, both
+/// worlds' forecast errors, every gap reported.
+pub fn from_report(file: &Path, r: &Sim2RealReport) -> Result<Sim2Real, PlotError> {
+    let slots = |k: &[Vec<dfaas_env::metrics::Totals>]| -> Vec<SlotTotals> {
+        k.first()
+            .map(|e| {
+                e.iter()
+                    .map(|t| SlotTotals {
+                        input: t.input as f64,
+                        local: t.local as f64,
+                        forwarded: t.forwarded as f64,
+                        rejected: t.rejected as f64,
+                        local_rejects: t.local_rejects as f64,
+                        forward_rejects: t.forward_rejects as f64,
+                        processed: t.processed as f64,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (sim_slots, live_slots) = (slots(&r.sim_slots), slots(&r.live_slots));
+    if sim_slots.len() as u64 > super::timeline::MAX_SLOTS || live_slots.len() as u64 > super::timeline::MAX_SLOTS {
+        return Err(PlotError::input(file, "sim2real: more slots than a timeline draws"));
+    }
+    let forecasts = r
+        .sim_prediction
+        .iter()
+        .zip(&r.live_prediction)
+        .map(|(a, b)| Forecast {
+            node: a.node.clone(),
+            mean_input: a.mean_input,
+            sim_mae: a.mae,
+            sim_bias: a.bias,
+            live_mae: b.mae,
+            live_bias: b.bias,
+        })
+        .collect();
+    Ok(Sim2Real {
+        scenario: r.scenario.clone(),
+        policy: r.policy.clone(),
+        sim: r.sim.result.clone(),
+        live: r.live.result.clone(),
+        gap: r.gap.clone(),
+        slot_seconds: Some(r.slot_seconds).filter(|s| *s > 0.0),
+        sim_slots,
+        live_slots,
+        forecasts,
+    })
 }
 
 /// The federation over time in both worlds (one panel each), when the
@@ -167,15 +211,15 @@ pub fn timelines(s: &Sim2Real) -> Option<super::timeline::Timelines> {
 
 /// Sim against live, one group per metric.
 pub fn figure(s: &Sim2Real) -> GroupedBars {
-    let v = |r: &PolicyShares, m: &str| {
+    let v = |r: &PolicyResult, m: &str| {
         let (mean, std) = metric(r, m);
         Value { mean, std: Some(std) }
     };
     GroupedBars {
         title: format!("{}, policy {}: simulator against live", s.scenario, s.policy),
         x_desc: "share of the federation's input".into(),
-        categories: METRICS.iter().map(|m| m.1.to_string()).collect(),
+        categories: share_metrics().map(|m| m.1.to_string()).collect(),
         series: vec![("simulator".into(), style::BLUE), ("live".into(), style::ORANGE)],
-        values: METRICS.iter().map(|(m, _)| vec![v(&s.sim, m), v(&s.live, m)]).collect(),
+        values: share_metrics().map(|(m, _)| vec![v(&s.sim, m), v(&s.live, m)]).collect(),
     }
 }

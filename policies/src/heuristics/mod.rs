@@ -1,4 +1,4 @@
-//! The heuristic strategies (see `POLICIES.md`): each file names its origin and rule.
+//! The heuristic strategies (see `docs/POLICIES.md`): each file names its origin and rule.
 //!
 //! All of them see only what a live node can see, never forward to a neighbour
 //! never heard from (`age_seconds == None`), and plan in requests per slot.

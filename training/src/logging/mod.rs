@@ -27,16 +27,18 @@
 //! | `episode/reward/<agent>` | mean episode reward of one agent over the iteration |
 //! | `episode/reward_mean` | mean of the per-agent episode rewards |
 //! | `episode/processed_ratio` | processed requests / incoming requests over the iteration's episodes |
-//! | `loss/policy` | PPO clipped surrogate loss |
-//! | `loss/value` | value-function loss |
-//! | `policy/entropy` | mean policy entropy |
-//! | `policy/kl` | approximate KL divergence between the old and the new policy |
-//! | `policy/clip_fraction` | fraction of samples whose probability ratio was clipped |
-//! | `train/learning_rate` | learning rate in use |
-//! | `train/entropy_coef` | entropy coefficient in use |
+//! | `losses/policy_loss` | PPO clipped surrogate loss |
+//! | `losses/value_loss` | value-function loss |
+//! | `losses/entropy` | mean policy entropy |
+//! | `losses/approx_kl`, `losses/old_approx_kl` | KL between the old and the new policy (k3 and k1 estimators) |
+//! | `losses/clipfrac` | fraction of samples whose probability ratio was clipped |
+//! | `losses/explained_variance` | the critic's explained variance of the returns |
+//! | `losses/kl_dirichlet` | exact KL of the Dirichlets (the adaptive penalty's measure) |
+//! | `charts/learning_rate`, `charts/entropy_coef`, `charts/kl_coeff`, `charts/epochs` | schedule values in use |
 //! | `perf/agent_steps_per_second` | agent steps (one agent, one env step) per wall-clock second |
+//! | `perf/rollout_seconds`, `perf/update_seconds`, `perf/advantage_seconds` | where the iteration's time went |
 //!
-//! The step of every scalar is the training iteration.
+//! The names follow CleanRL's. The step of every scalar is the number of agent steps trained on so far.
 //!
 //! # Non-finite values
 //!

@@ -1,3 +1,6 @@
+//! [`PerNode`]: a scenario parameter given once for every node or once per
+//! node. Models and workloads read their parameters through it.
+
 use serde::{Deserialize, Serialize};
 
 /// A parameter given once for every node, or once per node (agent order).
