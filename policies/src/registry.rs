@@ -9,12 +9,15 @@ use std::sync::LazyLock;
 use crate::params::Params;
 use crate::{Policy, PolicyError, PolicySpec};
 
+/// Builds a heuristic for a node from its spec's parameters.
+type Builder = fn(&Params<'_>, usize, u64) -> Result<Box<dyn Policy>, PolicyError>;
+
 /// One heuristic: its name, its parameter keys and how to build it for a
 /// node (`node`, `seed`: for stochastic policies' own streams).
 struct Heuristic {
     name: &'static str,
     keys: &'static [&'static str],
-    build: fn(&Params<'_>, usize, u64) -> Result<Box<dyn Policy>, PolicyError>,
+    build: Builder,
 }
 
 /// Every heuristic, in presentation order. Adding one is its file in

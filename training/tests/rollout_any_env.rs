@@ -60,7 +60,10 @@ impl MultiAgentEnv for Wrapped {
     }
 }
 
-fn key(r: &Rollout) -> Vec<(Vec<u32>, Vec<u32>, Vec<u32>, Vec<bool>)> {
+/// Per trajectory: observation, action and reward bits, truncation flags.
+type Key = Vec<(Vec<u32>, Vec<u32>, Vec<u32>, Vec<bool>)>;
+
+fn key(r: &Rollout) -> Key {
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     r.trajectories.iter().map(|t| (bits(&t.obs), bits(&t.actions), bits(&t.rewards), t.truncated.clone())).collect()
 }

@@ -38,8 +38,9 @@
 //! is about to send.)
 //!
 //! **Failures.** Every call has a timeout. A node whose agent does not answer
-//! is reported in [`StepResult::issues`]; its outcome is then estimated from
-//! what its users saw. Requests that got no answer are reported in the step
+//! is reported in [`dfaas_env::StepResult::issues`] (and
+//! [`MultiAgentEnv::issues`]); its outcome is then estimated from what its
+//! users saw. Requests that got no answer are reported in the step
 //! during which their load finished. The step still returns.
 //!
 //! The environment runs its own async runtime: create, step and drop it
