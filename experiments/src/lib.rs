@@ -11,7 +11,8 @@ pub mod document;
 pub mod evaluation;
 pub mod import;
 pub mod live_env;
-pub mod loadgen;
+/// The load generator, now its own crate (`dfaas-loadgen`), under its old path.
+pub use dfaas_loadgen as loadgen;
 pub mod paired;
 pub mod plot;
 pub mod runner;

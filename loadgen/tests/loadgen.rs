@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use dfaas_experiments::loadgen::{
+use dfaas_loadgen::{
     ErrorKind, LoadError, LoadSpec, Method, Outcome, Report, Schedule, run, run_blocking, run_records,
 };
 use http_body_util::Full;

@@ -1,5 +1,5 @@
-//! Open-loop HTTP load generator (`dfaas loadgen`, and per-node load in
-//! `dfaas cluster`).
+//! `dfaas-loadgen`: an open-loop HTTP load generator (`dfaas loadgen`, and
+//! per-node load in `dfaas cluster`, `LiveEnv` and sim-to-real).
 //!
 //! Requests are sent on a fixed schedule — a constant rate or a rate per
 //! slot — whether or not earlier ones have answered (open loop, so no
@@ -13,11 +13,11 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use dfaas_experiments::loadgen::{LoadSpec, run_blocking};
+//! use dfaas_loadgen::{LoadSpec, run_blocking};
 //! let spec = LoadSpec::constant("http://127.0.0.1:8080/function/echo", 50.0, Duration::from_secs(10));
 //! let report = run_blocking(spec)?;
 //! println!("{}", report.to_text());
-//! # Ok::<(), dfaas_experiments::loadgen::LoadError>(())
+//! # Ok::<(), dfaas_loadgen::LoadError>(())
 //! ```
 
 mod client;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use dfaas_experiments::loadgen::{ErrorKind, LatencyStats, Outcome, Report, RequestRecord, SlotInfo, nearest_rank};
+use dfaas_loadgen::{ErrorKind, LatencyStats, Outcome, Report, RequestRecord, SlotInfo, nearest_rank};
 
 fn ms(x: u64) -> Duration {
     Duration::from_millis(x)
