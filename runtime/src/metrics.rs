@@ -7,6 +7,9 @@ use crate::auth::AuthFailure;
 use crate::counters::{Count, LATENCY_BUCKETS_S, PeerCount};
 use crate::gateway::Gateway;
 
+/// Each function with its counters' snapshot, taken once per page.
+type Snapshots<'a> = Vec<(&'a crate::gateway::Function, crate::counters::CountsSnapshot)>;
+
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
@@ -15,11 +18,20 @@ impl Gateway {
     /// The metrics page.
     pub fn metrics_text(&self) -> String {
         let mut o = String::with_capacity(4096);
-        let node = &self.node_id;
-        let snaps: Vec<_> = self.functions.iter().map(|f| (f, f.counters.totals())).collect();
+        let snaps: Snapshots<'_> = self.functions.iter().map(|f| (f.as_ref(), f.counters.totals())).collect();
+        self.metrics_requests(&mut o, &snaps);
+        self.metrics_rejects(&mut o, &snaps);
+        self.metrics_latency(&mut o, &snaps);
+        self.metrics_load(&mut o);
+        self.metrics_node(&mut o);
+        o
+    }
 
-        header(&mut o, "dfaas_requests_total", "counter", "Function requests received, by origin (user or peer).");
-        for (f, s) in &snaps {
+    /// Requests received, kept local, forwarded, shed and fallen back, per function and peer; the peers' in-flight and breaker gauges.
+    fn metrics_requests(&self, o: &mut String, snaps: &Snapshots<'_>) {
+        let node = &self.node_id;
+        header(o, "dfaas_requests_total", "counter", "Function requests received, by origin (user or peer).");
+        for (f, s) in snaps {
             for (origin, c) in [("user", Count::UserArrivals), ("peer", Count::PeerArrivals)] {
                 let _ = writeln!(
                     o,
@@ -29,8 +41,8 @@ impl Gateway {
                 );
             }
         }
-        header(&mut o, "dfaas_local_total", "counter", "User requests the weights sent to local execution.");
-        for (f, s) in &snaps {
+        header(o, "dfaas_local_total", "counter", "User requests the weights sent to local execution.");
+        for (f, s) in snaps {
             let _ = writeln!(o, "dfaas_local_total{{node=\"{node}\",function=\"{}\"}} {}", f.name, s.get(Count::Local));
         }
         for (name, help, c) in [
@@ -41,8 +53,8 @@ impl Gateway {
                 PeerCount::Shed,
             ),
         ] {
-            header(&mut o, name, "counter", help);
-            for (f, s) in &snaps {
+            header(o, name, "counter", help);
+            for (f, s) in snaps {
                 for (i, p) in self.peers.iter().enumerate() {
                     let _ = writeln!(
                         o,
@@ -55,12 +67,12 @@ impl Gateway {
             }
         }
         header(
-            &mut o,
+            o,
             "dfaas_forward_fallbacks_total",
             "counter",
             "Forwards that failed and ran locally instead, by cause.",
         );
-        for (f, s) in &snaps {
+        for (f, s) in snaps {
             for (i, p) in self.peers.iter().enumerate() {
                 for (cause, c) in [
                     ("peer-rejected", PeerCount::FallbackRejected),
@@ -76,11 +88,11 @@ impl Gateway {
                 }
             }
         }
-        header(&mut o, "dfaas_peer_in_flight", "gauge", "Forwards to each peer waiting for an answer.");
+        header(o, "dfaas_peer_in_flight", "gauge", "Forwards to each peer waiting for an answer.");
         for (p, g) in self.peers.iter().zip(&self.guards) {
             let _ = writeln!(o, "dfaas_peer_in_flight{{node=\"{node}\",peer=\"{}\"}} {}", p.id, g.in_flight());
         }
-        header(&mut o, "dfaas_peer_breaker", "gauge", "Each peer's circuit breaker: 0 closed, 1 open, 2 half-open.");
+        header(o, "dfaas_peer_breaker", "gauge", "Each peer's circuit breaker: 0 closed, 1 open, 2 half-open.");
         for (p, g) in self.peers.iter().zip(&self.guards) {
             let state = match g.breaker() {
                 crate::peer_guard::BreakerState::Closed => 0,
@@ -89,13 +101,18 @@ impl Gateway {
             };
             let _ = writeln!(o, "dfaas_peer_breaker{{node=\"{node}\",peer=\"{}\"}} {state}", p.id);
         }
+    }
+
+    /// Rejections by reason and origin; runs by result; timeouts.
+    fn metrics_rejects(&self, o: &mut String, snaps: &Snapshots<'_>) {
+        let node = &self.node_id;
         header(
-            &mut o,
+            o,
             "dfaas_rejects_total",
             "counter",
             "Requests answered 503 (504 for peer-timeout), by reason and origin.",
         );
-        for (f, s) in &snaps {
+        for (f, s) in snaps {
             let sum = |c: PeerCount| (0..self.peers.len()).map(|i| s.peer(i, c)).sum::<u64>();
             for (reason, origin, v) in [
                 ("policy", "user", s.get(Count::PolicyRejects)),
@@ -113,8 +130,8 @@ impl Gateway {
                 );
             }
         }
-        header(&mut o, "dfaas_runs_total", "counter", "Runs on this node, by result (ok, failed incl. timeouts).");
-        for (f, s) in &snaps {
+        header(o, "dfaas_runs_total", "counter", "Runs on this node, by result (ok, failed incl. timeouts).");
+        for (f, s) in snaps {
             for (result, c) in [("ok", Count::Processed), ("failed", Count::Failures)] {
                 let _ = writeln!(
                     o,
@@ -128,13 +145,18 @@ impl Gateway {
             ("dfaas_function_timeouts_total", "Runs stopped at the function timeout.", Count::FunctionTimeouts),
             ("dfaas_request_timeouts_total", "Requests answered 504 at the gateway deadline.", Count::RequestTimeouts),
         ] {
-            header(&mut o, name, "counter", help);
-            for (f, s) in &snaps {
+            header(o, name, "counter", help);
+            for (f, s) in snaps {
                 let _ = writeln!(o, "{name}{{node=\"{node}\",function=\"{}\"}} {}", f.name, s.get(c));
             }
         }
-        header(&mut o, "dfaas_latency_seconds", "histogram", "Latency of served user requests at the entry node.");
-        for (f, s) in &snaps {
+    }
+
+    /// The entry node's latency histogram per function.
+    fn metrics_latency(&self, o: &mut String, snaps: &Snapshots<'_>) {
+        let node = &self.node_id;
+        header(o, "dfaas_latency_seconds", "histogram", "Latency of served user requests at the entry node.");
+        for (f, s) in snaps {
             let mut cum = 0;
             for (i, ub) in LATENCY_BUCKETS_S.iter().enumerate() {
                 cum += s.buckets.get(i).copied().unwrap_or(0);
@@ -157,16 +179,21 @@ impl Gateway {
                 f.name, s.latency_count
             );
         }
-        header(&mut o, "dfaas_running", "gauge", "Requests running now.");
+    }
+
+    /// Running and queued requests and the current target weights.
+    fn metrics_load(&self, o: &mut String) {
+        let node = &self.node_id;
+        header(o, "dfaas_running", "gauge", "Requests running now.");
         for f in &self.functions {
             let _ = writeln!(o, "dfaas_running{{node=\"{node}\",function=\"{}\"}} {}", f.name, f.admission.running());
         }
-        header(&mut o, "dfaas_queued", "gauge", "Requests waiting in the admission queue now.");
+        header(o, "dfaas_queued", "gauge", "Requests waiting in the admission queue now.");
         for f in &self.functions {
             let queued = f.admission.occupied().saturating_sub(f.admission.running());
             let _ = writeln!(o, "dfaas_queued{{node=\"{node}\",function=\"{}\"}} {queued}", f.name);
         }
-        header(&mut o, "dfaas_weight", "gauge", "Current target weights.");
+        header(o, "dfaas_weight", "gauge", "Current target weights.");
         for f in &self.functions {
             let w = f.picker.current();
             let k = self.peers.len();
@@ -179,7 +206,12 @@ impl Gateway {
                 let _ = writeln!(o, "dfaas_weight{{node=\"{node}\",function=\"{}\",target=\"{target}\"}} {v}", f.name);
             }
         }
-        header(&mut o, "dfaas_auth_rejects_total", "counter", "Forwarded requests refused with 403, by reason.");
+    }
+
+    /// Node-wide counters: authentication refusals, HTTP errors, connections, readiness.
+    fn metrics_node(&self, o: &mut String) {
+        let node = &self.node_id;
+        header(o, "dfaas_auth_rejects_total", "counter", "Forwarded requests refused with 403, by reason.");
         for why in AuthFailure::ALL {
             let _ = writeln!(
                 o,
@@ -188,7 +220,7 @@ impl Gateway {
                 self.auth_rejects(why)
             );
         }
-        header(&mut o, "dfaas_http_errors_total", "counter", "Requests answered 400, 404 or 413.");
+        header(o, "dfaas_http_errors_total", "counter", "Requests answered 400, 404 or 413.");
         let c = &self.node_counters;
         for (code, v) in [("400", &c.bad_requests), ("404", &c.not_found), ("413", &c.too_large)] {
             let _ =
@@ -222,11 +254,10 @@ impl Gateway {
                 cs.refused.load(Ordering::Relaxed),
             ),
         ] {
-            header(&mut o, name, kind, help);
+            header(o, name, kind, help);
             let _ = writeln!(o, "{name}{{node=\"{node}\"}} {v}");
         }
-        header(&mut o, "dfaas_ready", "gauge", "1 when at least one function can accept work.");
+        header(o, "dfaas_ready", "gauge", "1 when at least one function can accept work.");
         let _ = writeln!(o, "dfaas_ready{{node=\"{node}\"}} {}", u8::from(self.is_ready()));
-        o
     }
 }
