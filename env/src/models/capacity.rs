@@ -97,6 +97,25 @@ impl CapacityNode {
     }
 }
 
+impl super::NodeModel for CapacityNode {
+    fn capacity_per_slot(&mut self) -> f64 {
+        self.per_slot as f64
+    }
+
+    fn resolve(&mut self, flows: &[u32], _rng: &mut crate::seeds::SimRng, rejects: &mut Vec<u32>) -> super::Resolved {
+        let processed = CapacityNode::resolve(self, flows, rejects);
+        super::Resolved { processed, queue_len: None, response_time_s: self.service_time_s.filter(|_| processed > 0) }
+    }
+
+    fn slot_cost(&mut self, l: u32, _slot_seconds: f64, _exact: bool) -> f64 {
+        l.saturating_sub(self.per_slot) as f64
+    }
+
+    fn clone_box(&self) -> Box<dyn super::NodeModel> {
+        Box::new(self.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -132,6 +132,43 @@ impl Request {
     }
 }
 
+/// The oracle's cost of leaving one request queued at the end of a slot (a
+/// loss costs 1): small, so the plan queues rather than rejects, and queues
+/// where CPU is free before queueing behind a backlog.
+pub const QUEUE_WAIT_COST: f64 = 0.01;
+
+impl super::NodeModel for QueueNode {
+    fn capacity_per_slot(&mut self) -> f64 {
+        capacity_estimate(&self.spec)
+    }
+
+    fn reset(&mut self) {
+        QueueNode::reset(self);
+    }
+
+    fn queue_len(&self) -> u32 {
+        QueueNode::queue_len(self)
+    }
+
+    fn resolve(&mut self, flows: &[u32], rng: &mut SimRng, rejects: &mut Vec<u32>) -> super::Resolved {
+        let r = self.process_slot(flows, rng, rejects);
+        super::Resolved { processed: r.processed, queue_len: Some(r.queue_len), response_time_s: None }
+    }
+
+    /// Requests over the estimated capacity are queued up to the queue's
+    /// room ([`QUEUE_WAIT_COST`] each) and lost beyond it (1 each).
+    fn slot_cost(&mut self, l: u32, _slot_seconds: f64, _exact: bool) -> f64 {
+        let c = capacity_estimate(&self.spec);
+        let over = (QueueNode::queue_len(self) as f64 + l as f64 - c).max(0.0);
+        let room = self.spec.queue_capacity as f64;
+        (over - room).max(0.0) + QUEUE_WAIT_COST * over.min(room)
+    }
+
+    fn clone_box(&self) -> Box<dyn super::NodeModel> {
+        Box::new(self.clone())
+    }
+}
+
 /// One node of the queue model.
 ///
 /// The queue persists across slots (until [`QueueNode::reset`]); CPU and RAM

@@ -48,10 +48,7 @@ pub struct Oracle {
 #[error("the oracle cannot plan for {0}: use the global-node reference")]
 pub struct OracleUnsupported(pub &'static str);
 
-/// Cost of leaving one request queued at the end of a slot (queue model):
-/// small, so the plan queues rather than rejects, and queues where CPU is free
-/// before queueing behind a backlog.
-pub const QUEUE_WAIT_COST: f64 = 0.01;
+pub use crate::models::queue::QUEUE_WAIT_COST;
 
 impl Oracle {
     /// Checks the simulator's model is supported.
@@ -250,19 +247,8 @@ impl Oracle {
     }
 }
 
-/// Node `n`'s loss at load `l`: expected (`exact = false`) or simulated.
+/// Node `n`'s loss at load `l`: expected (`exact = false`) or simulated
+/// ([`crate::models::NodeModel::slot_cost`]).
 pub(crate) fn slot_cost(models: &mut NodeModels, n: usize, l: u32, slot_seconds: f64, exact: bool) -> f64 {
-    match models {
-        NodeModels::Serverless { nodes } => {
-            let c = &mut nodes[n];
-            if exact { c.rejected(l) as f64 } else { (c.get(l).rejection_rate * slot_seconds).min(l as f64) }
-        }
-        NodeModels::Capacity { nodes } => l.saturating_sub(nodes[n].per_slot) as f64,
-        NodeModels::Queue { spec, nodes } => {
-            let c = crate::models::queue::capacity_estimate(spec);
-            let over = (nodes[n].queue_len() as f64 + l as f64 - c).max(0.0);
-            let room = spec.queue_capacity as f64;
-            (over - room).max(0.0) + QUEUE_WAIT_COST * over.min(room)
-        }
-    }
+    models.slot_cost(n, l, slot_seconds, exact)
 }

@@ -1,110 +1,64 @@
-//! The node models of a built federation, behind one interface.
+//! The node models of a built federation, behind one interface
+//! ([`NodeModel`]): the simulator never looks at which model it runs.
 
-use crate::models::capacity::CapacityNode;
-use crate::models::queue::{self, QueueNode, QueueSpec};
-use crate::models::serverless::PerfCache;
-use crate::models::{ModelSpec, apportion};
+use crate::models::{NodeModel, Resolved};
 use crate::scenario::Scenario;
 use crate::seeds::SimRng;
 
-/// Every node's model instance.
+/// Every node's model instance, and the two facts of the model the slot
+/// mechanics need.
 #[derive(Debug, Clone)]
-pub enum NodeModels {
-    /// Queue model nodes (stateful: their queues persist across slots).
-    Queue { spec: QueueSpec, nodes: Vec<QueueNode> },
-    /// Serverless model nodes (stateless; memoised solutions).
-    Serverless { nodes: Vec<PerfCache> },
-    /// Fixed-capacity nodes.
-    Capacity { nodes: Vec<CapacityNode> },
-}
-
-/// What a node's model did with the flows sent to it in one slot.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Resolved {
-    /// Requests executed in the slot.
-    pub processed: u32,
-    /// Queue length after the slot (queue model).
-    pub queue_len: Option<u32>,
-    /// Mean response time, seconds.
-    pub response_time_s: Option<f64>,
+pub struct NodeModels {
+    nodes: Vec<Box<dyn NodeModel>>,
+    receiver_order: bool,
+    reward_queue_capacity: Option<u32>,
 }
 
 impl NodeModels {
     /// Builds the models of `n` nodes from a validated scenario.
     pub fn build(s: &Scenario, n: usize) -> Self {
-        let slot = s.episode.slot_seconds;
-        match &s.model {
-            ModelSpec::Queue(q) => {
-                NodeModels::Queue { spec: q.clone(), nodes: (0..n).map(|_| QueueNode::new(q)).collect() }
-            }
-            ModelSpec::Serverless(sv) => {
-                let params = sv.params(&s.path).expect("validated at scenario load");
-                NodeModels::Serverless { nodes: (0..n).map(|_| PerfCache::new(params, slot)).collect() }
-            }
-            ModelSpec::Capacity(c) => NodeModels::Capacity {
-                nodes: (0..n)
-                    .map(|i| CapacityNode::new(c.capacity_rps.get(i), slot, c.overload, c.service_time_s))
-                    .collect(),
-            },
+        Self {
+            nodes: s.model.nodes(n, s.episode.slot_seconds, &s.path),
+            receiver_order: s.model.receiver_order(),
+            reward_queue_capacity: s.model.reward_queue_capacity(),
         }
     }
 
     /// Each node's capacity estimate, requests per slot.
     pub fn capacity_estimates(&mut self) -> Vec<f64> {
-        match self {
-            NodeModels::Queue { spec, nodes } => nodes.iter().map(|_| queue::capacity_estimate(spec)).collect(),
-            NodeModels::Serverless { nodes } => nodes.iter_mut().map(|c| c.capacity_estimate(100_000) as f64).collect(),
-            NodeModels::Capacity { nodes } => nodes.iter().map(|c| c.per_slot as f64).collect(),
-        }
+        self.nodes.iter_mut().map(|m| m.capacity_per_slot()).collect()
     }
 
     /// Starts an episode (empties queues).
     pub fn reset(&mut self) {
-        if let NodeModels::Queue { nodes, .. } = self {
-            nodes.iter_mut().for_each(QueueNode::reset);
-        }
+        self.nodes.iter_mut().for_each(|m| m.reset());
     }
 
     /// Queue length of node `i` (0 without a queue).
     pub fn queue_len(&self, i: usize) -> u32 {
-        match self {
-            NodeModels::Queue { nodes, .. } => nodes[i].queue_len(),
-            _ => 0,
-        }
+        self.nodes[i].queue_len()
     }
 
     /// Whether forwards are processed in the receiver's neighbour order
     /// (queue model, as published) rather than in sender agent order.
     pub fn receiver_order(&self) -> bool {
-        matches!(self, NodeModels::Queue { .. })
+        self.receiver_order
+    }
+
+    /// The queue capacity the queue model's reward uses (`None` for the
+    /// other models' rejection reward).
+    pub fn reward_queue_capacity(&self) -> Option<u32> {
+        self.reward_queue_capacity
     }
 
     /// Resolves node `i`'s slot. `flows[0]` is its local flow; rejections per
     /// flow go to `rejects`.
     pub fn resolve(&mut self, i: usize, flows: &[u32], rng: &mut SimRng, rejects: &mut Vec<u32>) -> Resolved {
-        match self {
-            NodeModels::Queue { nodes, .. } => {
-                let r = nodes[i].process_slot(flows, rng, rejects);
-                Resolved { processed: r.processed, queue_len: Some(r.queue_len), response_time_s: None }
-            }
-            NodeModels::Serverless { nodes } => {
-                let total: u32 = flows.iter().sum();
-                if total == 0 {
-                    rejects.clear();
-                    rejects.resize(flows.len(), 0);
-                    return Resolved::default();
-                }
-                let cache = &mut nodes[i];
-                let rejected = cache.rejected(total);
-                let resp = cache.get(total).avg_resp_time;
-                apportion::proportional(rejected, flows, rejects);
-                Resolved { processed: total - rejected, queue_len: None, response_time_s: Some(resp) }
-            }
-            NodeModels::Capacity { nodes } => {
-                let node = &nodes[i];
-                let processed = node.resolve(flows, rejects);
-                Resolved { processed, queue_len: None, response_time_s: node.service_time_s.filter(|_| processed > 0) }
-            }
-        }
+        self.nodes[i].resolve(flows, rng, rejects)
+    }
+
+    /// Node `i`'s loss at load `l` for the oracle (see [`NodeModel::slot_cost`]).
+    pub fn slot_cost(&mut self, i: usize, l: u32, slot_seconds: f64, exact: bool) -> f64 {
+        self.nodes[i].slot_cost(l, slot_seconds, exact)
     }
 }

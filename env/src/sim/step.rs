@@ -4,7 +4,6 @@ use super::Simulator;
 use crate::contract::{Decision, keep_unheard_local};
 use crate::models::queue::reward_fw;
 use crate::rounding::{largest_remainder, remainder_to_argmax};
-use crate::sim::NodeModels;
 use crate::topology::Topology;
 
 /// Reusable per-slot buffers (no allocation in the steady state).
@@ -150,10 +149,7 @@ impl Simulator {
     /// Rewards and network delays, once every node has resolved.
     pub(super) fn finish_outcomes(&mut self) {
         let t = self.t;
-        let queue_cap = match &self.models {
-            NodeModels::Queue { spec, .. } => Some(spec.queue_capacity),
-            _ => None,
-        };
+        let queue_cap = self.models.reward_queue_capacity();
         for i in 0..self.topology.len() {
             let o = &mut self.outcomes[i];
             let fr = o.forward_rejects_total();

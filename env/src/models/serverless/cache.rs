@@ -83,6 +83,40 @@ impl PerfCache {
     }
 }
 
+impl crate::models::NodeModel for PerfCache {
+    fn capacity_per_slot(&mut self) -> f64 {
+        self.capacity_estimate(100_000) as f64
+    }
+
+    /// The whole slot's count decides the rejections, shared in proportion
+    /// to the flows.
+    fn resolve(
+        &mut self,
+        flows: &[u32],
+        _rng: &mut crate::seeds::SimRng,
+        rejects: &mut Vec<u32>,
+    ) -> crate::models::Resolved {
+        let total: u32 = flows.iter().sum();
+        if total == 0 {
+            rejects.clear();
+            rejects.resize(flows.len(), 0);
+            return crate::models::Resolved::default();
+        }
+        let rejected = self.rejected(total);
+        let resp = self.get(total).avg_resp_time;
+        crate::models::apportion::proportional(rejected, flows, rejects);
+        crate::models::Resolved { processed: total - rejected, queue_len: None, response_time_s: Some(resp) }
+    }
+
+    fn slot_cost(&mut self, l: u32, slot_seconds: f64, exact: bool) -> f64 {
+        if exact { self.rejected(l) as f64 } else { (self.get(l).rejection_rate * slot_seconds).min(l as f64) }
+    }
+
+    fn clone_box(&self) -> Box<dyn crate::models::NodeModel> {
+        Box::new(self.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
