@@ -95,6 +95,16 @@ fn poisson(rng: &mut SimRng, mean: f64) -> u32 {
     }
 }
 
+impl super::Generate for Bursts {
+    fn episode(&self, n: usize, steps: usize, slot: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
+        Self::generate(self, n, steps, slot, rng)
+    }
+
+    fn clone_box(&self) -> Box<dyn super::Generate> {
+        Box::new(self.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,10 @@
 //! draws one episode's input counts `[agent][slot]` from the episode's
 //! generator with [`Workload::generate`].
 //!
+//! Each generator is one file implementing [`Generate`]; adding a workload
+//! is that file, a [`WorkloadSpec`] variant (the table's keys, with units)
+//! and one arm in [`WorkloadSpec::load`].
+//!
 //! Generators: `sinusoidal-paper` and `sinusoidal-master` (the two
 //! marl-dfaas inputs, counts per slot), `normal`, `constant`, `step`,
 //! `linear`, `bursts` (rates in requests per second), `trace` (a per-node CSV
@@ -33,18 +37,23 @@ use crate::seeds::SimRng;
 #[derive(Debug, Clone)]
 pub struct Workload {
     spec: WorkloadSpec,
-    generator: Generator,
+    generator: Box<dyn Generate>,
 }
 
-#[derive(Debug, Clone)]
-enum Generator {
-    Paper(sinusoidal::Paper),
-    Master(sinusoidal::Master),
-    Normal(simple::Normal),
-    Rates(simple::Rates),
-    Bursts(bursts::Bursts),
-    Trace(trace_csv::TraceData),
-    Azure(azure::AzurePool),
+/// A generator of episodes' input counts, built from its checked spec.
+pub trait Generate: std::fmt::Debug + Send + Sync {
+    /// Input counts `[agent][slot]` of one episode: `n` traces of exactly
+    /// `steps` slots of `slot_seconds`, drawn from `rng` only.
+    fn episode(&self, n: usize, steps: usize, slot_seconds: f64, rng: &mut SimRng) -> Vec<Vec<u32>>;
+
+    /// A copy of the generator (a workload is cloned with its simulator).
+    fn clone_box(&self) -> Box<dyn Generate>;
+}
+
+impl Clone for Box<dyn Generate> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
 }
 
 impl WorkloadSpec {
@@ -52,7 +61,7 @@ impl WorkloadSpec {
     /// `file` is the scenario path, for error messages.
     pub fn load(&self, base_dir: &Path, file: &Path, n_agents: usize) -> Result<Workload, ConfigError> {
         let n = n_agents;
-        let generator = match self {
+        let generator: Box<dyn Generate> = match self {
             WorkloadSpec::SinusoidalPaper {
                 periods,
                 period_min_slots,
@@ -62,7 +71,7 @@ impl WorkloadSpec {
                 noise_std,
                 min,
                 max,
-            } => Generator::Paper(
+            } => Box::new(
                 sinusoidal::Paper {
                     periods: *periods,
                     period_min: *period_min_slots,
@@ -87,7 +96,7 @@ impl WorkloadSpec {
                 permute,
                 scale_down,
                 scale_down_per_agent,
-            } => Generator::Master(
+            } => Box::new(
                 sinusoidal::Master {
                     mean: *mean,
                     amplitude: *amplitude,
@@ -103,17 +112,15 @@ impl WorkloadSpec {
                 .validate(file)?,
             ),
             WorkloadSpec::Normal { mean_rps, std_rps, min_rps, max_rps } => {
-                Generator::Normal(simple::Normal::new(file, n, mean_rps, std_rps, min_rps, max_rps)?)
+                Box::new(simple::Normal::new(file, n, mean_rps, std_rps, min_rps, max_rps)?)
             }
-            WorkloadSpec::Constant { rate_rps } => Generator::Rates(simple::Rates::constant(file, n, rate_rps)?),
+            WorkloadSpec::Constant { rate_rps } => Box::new(simple::Rates::constant(file, n, rate_rps)?),
             WorkloadSpec::Step { before_rps, after_rps, at_s } => {
-                Generator::Rates(simple::Rates::step(file, n, before_rps, after_rps, *at_s)?)
+                Box::new(simple::Rates::step(file, n, before_rps, after_rps, *at_s)?)
             }
-            WorkloadSpec::Linear { from_rps, to_rps } => {
-                Generator::Rates(simple::Rates::linear(file, n, from_rps, to_rps)?)
-            }
+            WorkloadSpec::Linear { from_rps, to_rps } => Box::new(simple::Rates::linear(file, n, from_rps, to_rps)?),
             WorkloadSpec::Bursts { on_rate_rps, off_rate_rps, mean_on_s, mean_off_s } => {
-                Generator::Bursts(bursts::Bursts::new(file, n, on_rate_rps, off_rate_rps, mean_on_s, mean_off_s)?)
+                Box::new(bursts::Bursts::new(file, n, on_rate_rps, off_rate_rps, mean_on_s, mean_off_s)?)
             }
             WorkloadSpec::Trace { file: csv, columns, scale, random_offset } => {
                 let opts = trace_csv::TraceOptions {
@@ -121,7 +128,7 @@ impl WorkloadSpec {
                     scale: *scale,
                     random_offset: *random_offset,
                 };
-                Generator::Trace(trace_csv::TraceData::load(file, &base_dir.join(csv), opts, n)?)
+                Box::new(trace_csv::TraceData::load(file, &base_dir.join(csv), opts, n)?)
             }
             WorkloadSpec::Azure { file: csv, scale_min, scale_max, mean_min, mean_max, std_min, std_max } => {
                 let opts = azure::AzureOptions {
@@ -130,7 +137,7 @@ impl WorkloadSpec {
                     mean: (*mean_min, *mean_max),
                     std: (*std_min, *std_max),
                 };
-                Generator::Azure(azure::AzurePool::load(file, &base_dir.join(csv), opts)?)
+                Box::new(azure::AzurePool::load(file, &base_dir.join(csv), opts)?)
             }
         };
         Ok(Workload { spec: self.clone(), generator })
@@ -141,16 +148,7 @@ impl Workload {
     /// Input counts `[agent][slot]` for one episode: `n_agents` traces of
     /// exactly `max_steps` slots, a function of the generator's state only.
     pub fn generate(&self, n_agents: usize, max_steps: usize, slot_seconds: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
-        let (n, steps, slot) = (n_agents, max_steps, slot_seconds);
-        match &self.generator {
-            Generator::Paper(g) => g.generate(n, steps, rng),
-            Generator::Master(g) => g.generate(n, steps, rng),
-            Generator::Normal(g) => g.generate(n, steps, slot, rng),
-            Generator::Rates(g) => g.generate(n, steps, slot),
-            Generator::Bursts(g) => g.generate(n, steps, slot, rng),
-            Generator::Trace(g) => g.generate(n, steps, rng),
-            Generator::Azure(g) => g.generate(n, steps, slot, rng),
-        }
+        self.generator.episode(n_agents, max_steps, slot_seconds, rng)
     }
 
     /// The spec this workload was loaded from.

@@ -138,6 +138,16 @@ pub(super) fn csv_error(file: &Path, e: csv::Error) -> ConfigError {
     ConfigError::Parse { file: file.to_path_buf(), message: e.to_string() }
 }
 
+impl super::Generate for TraceData {
+    fn episode(&self, n: usize, steps: usize, _slot: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
+        Self::generate(self, n, steps, rng)
+    }
+
+    fn clone_box(&self) -> Box<dyn super::Generate> {
+        Box::new(self.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
