@@ -87,17 +87,21 @@ fn cloudnet21_live_forwards_the_excess_and_stops_its_agents() {
     }
 }
 
-/// Key paths of `v`: array items as `[]`, keys naming a node as `node_*`;
-/// the schema tag and counters keyed by reason are left out.
+/// Maps whose keys depend on what a run met.
+const COUNTER_MAPS: [&str; 5] = [".rejects", ".status_codes", ".by_reject_reason", ".errors", ".by_served_by"];
+
+/// Key paths of `v`: array items as `[]`, keys naming a node as `node_*`,
+/// maps of counters keyed by what happened (status, reason, error kind) as
+/// `.*` whatever they hold; the schema tag left out.
 fn shape(v: &serde_json::Value, at: String, out: &mut std::collections::BTreeSet<String>) {
     match v {
         serde_json::Value::Object(m) => {
+            if COUNTER_MAPS.iter().any(|c| at.ends_with(c)) {
+                out.insert(format!("{at}.*"));
+                return;
+            }
             for (k, x) in m {
                 if at.is_empty() && (k == "kind" || k == "schema_version") {
-                    continue;
-                }
-                if at.ends_with(".rejects") {
-                    out.insert(format!("{at}.*"));
                     continue;
                 }
                 let k = if k.starts_with("node_") { "node_*" } else { k.as_str() };

@@ -13,39 +13,54 @@ use crate::stats::MeanStd;
 
 /// One contender's results over the evaluation episodes (means and
 /// population standard deviations over episodes; ratios are of the
-/// federation's total input).
+/// federation's total input). Read back, a document must give `policy` and
+/// the processed, forwarded and rejected ratios; other fields default when
+/// absent (documents written before they existed).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PolicyResult {
     pub policy: String,
     /// Centralised reference (not deployable).
+    #[serde(default)]
     pub reference: bool,
     /// Requests executed / requests that arrived, in [0, 1].
     pub processed_ratio: f64,
+    #[serde(default)]
     pub processed_ratio_std: f64,
     /// Rejected on purpose / input.
     pub rejected_ratio: f64,
+    #[serde(default)]
     pub rejected_ratio_std: f64,
     /// Rejected by the local platform / input.
+    #[serde(default)]
     pub local_reject_ratio: f64,
+    #[serde(default)]
     pub local_reject_ratio_std: f64,
     /// Forwards rejected by the receiving neighbour / input.
+    #[serde(default)]
     pub forward_reject_ratio: f64,
+    #[serde(default)]
     pub forward_reject_ratio_std: f64,
     /// Forwarded / input.
     pub forwarded_ratio: f64,
+    #[serde(default)]
     pub forwarded_ratio_std: f64,
     /// Mean reward per agent and slot (`null` for references without one).
+    #[serde(default)]
     pub reward: Option<f64>,
+    #[serde(default)]
     pub reward_std: Option<f64>,
     /// Processed-weighted mean response time, seconds (where the model gives it).
+    #[serde(default)]
     pub response_time_s: Option<f64>,
     /// Simulator throughput while this contender ran.
+    #[serde(default)]
     pub agent_steps_per_second: f64,
     /// Per-episode processed ratios, in seed order.
+    #[serde(default)]
     pub episode_processed_ratios: Vec<f64>,
     /// Per-node mean rates (requests per second) over the slots after the
     /// first, averaged over episodes (empty for the global node).
+    #[serde(default)]
     pub nodes: Vec<NodeRates>,
 }
 

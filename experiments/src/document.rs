@@ -94,10 +94,18 @@ impl Document {
     /// Reads a tagged document: `Ok(None)` when `v` carries no `kind` (an
     /// untagged document of schema version 0).
     pub fn from_value(v: serde_json::Value) -> Result<Option<Self>, DocumentError> {
-        let Some(kind) = v.get("kind").and_then(|k| k.as_str()).map(str::to_string) else {
-            return Ok(None);
+        let kind = match v.get("kind") {
+            None => return Ok(None),
+            Some(serde_json::Value::String(k)) => k.clone(),
+            Some(other) => return Err(DocumentError::UnknownKind(other.to_string())),
         };
-        let version = v.get("schema_version").and_then(|x| x.as_u64()).unwrap_or(0);
+        let version = match v.get("schema_version") {
+            None => 0,
+            Some(x) => x.as_u64().ok_or_else(|| DocumentError::Invalid {
+                kind: kind.clone(),
+                message: format!("schema_version {x} is not a whole number"),
+            })?,
+        };
         if version > u64::from(SCHEMA_VERSION) {
             return Err(DocumentError::Newer { found: version });
         }

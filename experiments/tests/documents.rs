@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use dfaas_env::Scenario;
 use dfaas_experiments::cluster::ClusterReport;
+use dfaas_experiments::document::LoadReport;
 use dfaas_experiments::document::{Document, SCHEMA_VERSION};
-use dfaas_experiments::live_env::Sim2RealReport;
+use dfaas_experiments::live_env::{LiveInfo, LiveReport, Sim2RealReport};
 use dfaas_experiments::plot::{ReportOptions, write_report};
 use dfaas_experiments::{Contender, compare};
 
@@ -64,6 +65,21 @@ fn every_kind_round_trips_through_its_own_type() {
     round_trip(Document::Compare(compare(&scenario, &contenders, &[1, 2], false).unwrap()));
     let sim = dfaas_experiments::simulate::simulate(&scenario, &contenders[1], &[3, 4], None, false).unwrap();
     round_trip(Document::Simulate(sim));
+    // `evaluate --live`: a comparison flattened beside how the live episodes ran.
+    let c = compare(&scenario, &contenders[..1], &[5], false).unwrap();
+    let live = LiveReport {
+        compare: c,
+        live: LiveInfo { slot_seconds: 1.0, slots: 30, ready_s: 0.4, stray_input: 2, issues: Vec::new() },
+    };
+    round_trip(Document::LiveEvaluate(live));
+    // `loadgen`: counters keyed by status code (integers as JSON keys).
+    let mut load = LoadReport { target: "http://127.0.0.1:1/function/f".into(), requests: 3, ..LoadReport::default() };
+    load.status_codes.insert(200, 2);
+    load.status_codes.insert(503, 1);
+    match round_trip(Document::Loadgen(load)) {
+        Document::Loadgen(r) => assert_eq!(r.status_codes.get(&503), Some(&1)),
+        other => panic!("read back as {}", other.kind()),
+    }
     // Live documents: the committed runs, read through their types.
     let cluster: ClusterReport =
         serde_json::from_str(&std::fs::read_to_string(&committed("cloudnet21-live")[0]).unwrap()).unwrap();
@@ -84,6 +100,17 @@ fn tagged_documents_that_cannot_be_read_say_why() {
     let e = Document::parse(r#"{"kind": "compare", "schema_version": 1, "scenario": "s"}"#).unwrap_err();
     assert!(e.to_string().contains("`compare`") && e.to_string().contains("episodes"), "{e}");
     assert!(Document::parse(r#"{"scenario": "s"}"#).unwrap().is_none(), "untagged: version 0");
+    let e = Document::parse(r#"{"kind": 3, "schema_version": 1}"#).unwrap_err();
+    assert!(e.to_string().contains("unknown kind"), "{e}");
+    let e = Document::parse(r#"{"kind": "compare", "schema_version": "one"}"#).unwrap_err();
+    assert!(e.to_string().contains("not a whole number"), "{e}");
+    // A result without its required ratios is refused, not read as zeros.
+    let e = Document::parse(
+        r#"{"kind": "compare", "schema_version": 1, "scenario": "s", "episodes": 1,
+        "results": [{"policy": "p", "forwarded_ratio": 0.1, "rejected_ratio": 0.0}]}"#,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("processed_ratio"), "{e}");
 }
 
 /// `dfaas report` reads the tag: a tagged comparison, and an array of

@@ -185,6 +185,7 @@ impl Worker<'_> {
                 _ => vec![1.0; sims.len()],
             };
             while !sims[0].is_done() {
+                let mut lockstep_done: Option<bool> = None;
                 for d in decisions.iter_mut() {
                     d.clear();
                     d.extend((0..n).map(|i| dfaas_env::Decision::all_local(l.masks[i].len().saturating_sub(2))));
@@ -223,9 +224,19 @@ impl Worker<'_> {
                         central_rows(l, &mut o.trajectories, false, &mut all_obs);
                     }
                 }
+                let last = sims.len() - 1;
                 for (j, sim) in sims.iter_mut().enumerate() {
                     sim.advance(&decisions[j])?;
                     let done = sim.is_done();
+                    // Copies step in lock-step: an environment whose copies
+                    // end at different slots cannot be collected this way.
+                    if done != lockstep_done.unwrap_or(done) {
+                        return Err(EnvError::State(format!(
+                            "environment copies ended at different slots (copy {j} of {})",
+                            last + 1
+                        )));
+                    }
+                    lockstep_done = Some(done);
                     self.reward.rewards(sim.outcomes(), team_scale[j], &mut slot_rewards);
                     for (i, (o, &r)) in sim.outcomes().iter().zip(&slot_rewards).enumerate() {
                         let t = &mut out[j].trajectories[i];

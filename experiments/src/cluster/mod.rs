@@ -55,15 +55,21 @@ pub struct ClusterOpts {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NodeReport {
     pub node: String,
+    #[serde(default)]
     pub gateway: String,
+    #[serde(default)]
     pub control: String,
     pub capacity_rps: f64,
+    #[serde(default)]
     pub neighbors: Vec<String>,
     /// Scheduled rate per slot (req/s).
+    #[serde(default)]
     pub rates: Vec<f64>,
     /// The generator's report (with per-slot rows); `None` without load.
+    #[serde(default)]
     pub load: Option<Report>,
     /// The agent's `/outcome`, polled once per slot (consecutive duplicates removed).
+    #[serde(default)]
     pub outcomes: Vec<dfaas_env::SlotOutcome>,
 }
 

@@ -92,9 +92,9 @@ impl Source {
     }
 }
 
-/// Reads one input file: a tagged JSON document by its `kind` (an array of
-/// them gives one source each), an untagged one (schema version 0) or a
-/// CSV file by its fields.
+/// Reads one input file: a tagged JSON document by its `kind`, an untagged
+/// one (schema version 0) by its fields (an array of documents gives one
+/// source each), or a CSV file by its header.
 fn load(file: &Path, opts: &ReportOptions) -> Result<Vec<Source>, PlotError> {
     let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
