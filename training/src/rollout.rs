@@ -159,116 +159,178 @@ impl Worker<'_> {
                 ..Default::default()
             })
             .collect();
-        let mut enc = Vec::new();
-        let mut all_obs = Vec::new();
-        let mut slot_rewards = Vec::with_capacity(n);
+        let mut scratch = Scratch::default();
         let mut decisions: Vec<Vec<dfaas_env::Decision>> = vec![Vec::with_capacity(n); sims.len()];
         for k in 0..episodes {
             for (j, sim) in sims.iter_mut().enumerate() {
                 sim.reset(Some(episode_seed(seed, iteration, envs[j], k)))?;
             }
-            let mut ep_rewards = vec![vec![0.0f64; n]; sims.len()];
-            let (mut processed, mut input) = (vec![0u64; sims.len()], vec![0u64; sims.len()]);
-            // The team reward's scale: the episode's mean federation input per slot.
-            let team_scale: Vec<f64> = match self.reward {
-                RewardChoice::Team => sims
-                    .iter()
-                    .map(|s| {
-                        s.mean_federation_input().ok_or_else(|| {
-                            EnvError::State(
-                                "the team reward needs the episode's mean input, which this environment does not give"
-                                    .into(),
-                            )
-                        })
-                    })
-                    .collect::<Result<_, _>>()?,
-                _ => vec![1.0; sims.len()],
-            };
+            let mut acc = EpisodeAcc::new(sims.len(), n, self.team_scales(sims)?);
             while !sims[0].is_done() {
-                let mut lockstep_done: Option<bool> = None;
                 for d in decisions.iter_mut() {
                     d.clear();
                     d.extend((0..n).map(|i| dfaas_env::Decision::all_local(l.masks[i].len().saturating_sub(2))));
                 }
-                for (g, shape) in l.nets.iter().enumerate() {
-                    // Gather this network's rows: (copy, agent) pairs in order.
-                    let mut rows = Vec::new();
-                    let mut batch = Vec::new();
-                    for (j, sim) in sims.iter().enumerate() {
-                        for i in (0..n).filter(|&i| l.agent_net[i] == g) {
-                            self.encode(g, &sim.observations()[i], &mut enc);
-                            let t = &mut out[j].trajectories[i];
-                            t.raw_obs.extend_from_slice(&enc);
-                            self.normalize(g, &mut enc);
-                            t.obs.extend_from_slice(&enc);
-                            batch.extend_from_slice(&enc);
-                            rows.push((j, i));
-                        }
-                    }
-                    let x = Tensor::<2>::from_data(TensorData::new(batch, [rows.len(), shape.obs_dim]), &self.device);
-                    let alpha: Vec<f32> = self.actors[g]
-                        .forward(x)
-                        .into_data()
-                        .convert::<f32>()
-                        .try_into_vec::<f32>()
-                        .unwrap_or_default();
-                    for (r, &(j, i)) in rows.iter().enumerate() {
-                        let a = &alpha[r * shape.action_dim..(r + 1) * shape.action_dim];
-                        let full = sample_masked(a, &l.masks[i], &mut rngs[j]);
-                        out[j].trajectories[i].actions.extend(full.iter().map(|&v| v as f32));
-                        decisions[j][i] = l.to_decision(i, &full);
-                    }
+                for g in 0..l.nets.len() {
+                    self.act(g, sims, &mut out, &mut rngs, &mut decisions, &mut scratch);
                 }
                 if l.critic_dim > 0 {
                     for o in out.iter_mut() {
-                        central_rows(l, &mut o.trajectories, false, &mut all_obs);
+                        central_rows(l, &mut o.trajectories, false, &mut scratch.all_obs);
                     }
                 }
-                let last = sims.len() - 1;
-                for (j, sim) in sims.iter_mut().enumerate() {
-                    sim.advance(&decisions[j])?;
-                    let done = sim.is_done();
-                    // Copies step in lock-step: an environment whose copies
-                    // end at different slots cannot be collected this way.
-                    if done != lockstep_done.unwrap_or(done) {
-                        return Err(EnvError::State(format!(
-                            "environment copies ended at different slots (copy {j} of {})",
-                            last + 1
-                        )));
-                    }
-                    lockstep_done = Some(done);
-                    self.reward.rewards(sim.outcomes(), team_scale[j], &mut slot_rewards);
-                    for (i, (o, &r)) in sim.outcomes().iter().zip(&slot_rewards).enumerate() {
-                        let t = &mut out[j].trajectories[i];
-                        t.rewards.push(r as f32);
-                        t.truncated.push(done);
-                        ep_rewards[j][i] += r;
-                        processed[j] += o.processed as u64;
-                        input[j] += o.input as u64;
-                    }
-                    out[j].agent_steps += n as u64;
-                    if done {
-                        // The real final observation, for the bootstrap.
-                        for i in 0..n {
-                            let g = l.agent_net[i];
-                            self.encode(g, &sim.observations()[i], &mut enc);
-                            self.normalize(g, &mut enc);
-                            out[j].trajectories[i].final_obs.extend_from_slice(&enc);
-                        }
-                        if l.critic_dim > 0 {
-                            central_rows(l, &mut out[j].trajectories, true, &mut all_obs);
-                        }
-                    }
-                }
+                self.step(sims, &decisions, &mut out, &mut acc, &mut scratch)?;
             }
-            for j in 0..sims.len() {
-                out[j].episodes.push(EpisodeStat {
-                    rewards: ep_rewards[j].clone(),
-                    processed_ratio: if input[j] == 0 { 1.0 } else { (processed[j] as f64 / input[j] as f64).min(1.0) },
-                });
+            for (j, o) in out.iter_mut().enumerate() {
+                o.episodes.push(acc.stat(j));
             }
         }
         Ok(envs.iter().copied().zip(out).collect())
+    }
+
+    /// The team reward's scale per copy: the episode's mean federation
+    /// input per slot (1 for the other rewards, which do not use it).
+    fn team_scales<E: MultiAgentEnv>(&self, sims: &[E]) -> Result<Vec<f64>, EnvError> {
+        if self.reward != RewardChoice::Team {
+            return Ok(vec![1.0; sims.len()]);
+        }
+        sims.iter()
+            .map(|s| {
+                s.mean_federation_input().ok_or_else(|| {
+                    EnvError::State(
+                        "the team reward needs the episode's mean input, which this environment does not give".into(),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Network `g` acts for its agents in every copy: their observations
+    /// encoded and recorded, one batched forward, a Dirichlet sample each
+    /// (from the copy's own generator) recorded and turned into a decision.
+    fn act<E: MultiAgentEnv>(
+        &self,
+        g: usize,
+        sims: &[E],
+        out: &mut [Rollout],
+        rngs: &mut [SimRng],
+        decisions: &mut [Vec<dfaas_env::Decision>],
+        scratch: &mut Scratch,
+    ) {
+        let l = self.layout;
+        let shape = &l.nets[g];
+        // This network's rows: (copy, agent) pairs in order.
+        let mut rows = Vec::new();
+        let mut batch = Vec::new();
+        for (j, sim) in sims.iter().enumerate() {
+            for i in (0..l.agents.len()).filter(|&i| l.agent_net[i] == g) {
+                self.encode(g, &sim.observations()[i], &mut scratch.enc);
+                let t = &mut out[j].trajectories[i];
+                t.raw_obs.extend_from_slice(&scratch.enc);
+                self.normalize(g, &mut scratch.enc);
+                t.obs.extend_from_slice(&scratch.enc);
+                batch.extend_from_slice(&scratch.enc);
+                rows.push((j, i));
+            }
+        }
+        let x = Tensor::<2>::from_data(TensorData::new(batch, [rows.len(), shape.obs_dim]), &self.device);
+        let alpha: Vec<f32> =
+            self.actors[g].forward(x).into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default();
+        for (r, &(j, i)) in rows.iter().enumerate() {
+            let a = &alpha[r * shape.action_dim..(r + 1) * shape.action_dim];
+            let full = sample_masked(a, &l.masks[i], &mut rngs[j]);
+            out[j].trajectories[i].actions.extend(full.iter().map(|&v| v as f32));
+            decisions[j][i] = l.to_decision(i, &full);
+        }
+    }
+
+    /// Every copy plays the slot with its decisions; rewards, truncation
+    /// flags and (at the episode's end) the real final observations are
+    /// recorded. Copies must end together (lock-step).
+    fn step<E: MultiAgentEnv>(
+        &self,
+        sims: &mut [E],
+        decisions: &[Vec<dfaas_env::Decision>],
+        out: &mut [Rollout],
+        acc: &mut EpisodeAcc,
+        scratch: &mut Scratch,
+    ) -> Result<(), EnvError> {
+        let l = self.layout;
+        let n = l.agents.len();
+        let copies = sims.len();
+        let mut lockstep_done: Option<bool> = None;
+        for (j, sim) in sims.iter_mut().enumerate() {
+            sim.advance(&decisions[j])?;
+            let done = sim.is_done();
+            if done != lockstep_done.unwrap_or(done) {
+                return Err(EnvError::State(format!(
+                    "environment copies ended at different slots (copy {j} of {copies})"
+                )));
+            }
+            lockstep_done = Some(done);
+            self.reward.rewards(sim.outcomes(), acc.team_scale[j], &mut scratch.slot_rewards);
+            for (i, (o, &r)) in sim.outcomes().iter().zip(&scratch.slot_rewards).enumerate() {
+                let t = &mut out[j].trajectories[i];
+                t.rewards.push(r as f32);
+                t.truncated.push(done);
+                acc.rewards[j][i] += r;
+                acc.processed[j] += o.processed as u64;
+                acc.input[j] += o.input as u64;
+            }
+            out[j].agent_steps += n as u64;
+            if done {
+                // The real final observation, for the bootstrap.
+                for i in 0..n {
+                    let g = l.agent_net[i];
+                    self.encode(g, &sim.observations()[i], &mut scratch.enc);
+                    self.normalize(g, &mut scratch.enc);
+                    out[j].trajectories[i].final_obs.extend_from_slice(&scratch.enc);
+                }
+                if l.critic_dim > 0 {
+                    central_rows(l, &mut out[j].trajectories, true, &mut scratch.all_obs);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Buffers reused across slots.
+#[derive(Default)]
+struct Scratch {
+    /// One encoded observation.
+    enc: Vec<f32>,
+    /// Every agent's observation, concatenated (central critic).
+    all_obs: Vec<f32>,
+    slot_rewards: Vec<f64>,
+}
+
+/// One episode's sums per copy.
+struct EpisodeAcc {
+    /// Per copy and agent: reward summed over the episode.
+    rewards: Vec<Vec<f64>>,
+    processed: Vec<u64>,
+    input: Vec<u64>,
+    team_scale: Vec<f64>,
+}
+
+impl EpisodeAcc {
+    fn new(copies: usize, agents: usize, team_scale: Vec<f64>) -> Self {
+        Self {
+            rewards: vec![vec![0.0; agents]; copies],
+            processed: vec![0; copies],
+            input: vec![0; copies],
+            team_scale,
+        }
+    }
+
+    /// Copy `j`'s finished episode.
+    fn stat(&self, j: usize) -> EpisodeStat {
+        let (p, i) = (self.processed[j], self.input[j]);
+        EpisodeStat {
+            rewards: self.rewards[j].clone(),
+            processed_ratio: if i == 0 { 1.0 } else { (p as f64 / i as f64).min(1.0) },
+        }
     }
 }
 
