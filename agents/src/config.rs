@@ -151,110 +151,36 @@ impl AgentConfig {
         let file = file.as_ref();
         let raw: RawConfig =
             toml::from_str(text).map_err(|e| ConfigError::Parse { file: file.into(), message: e.to_string() })?;
-        let dir = file.parent().unwrap_or(Path::new("."));
-        let rel = |p: &Path| if p.is_relative() { dir.join(p) } else { p.to_path_buf() };
-        let invalid = |field: &str, value: &dyn std::fmt::Display, reason: &str| {
-            AgentConfigError::Config(ConfigError::invalid(file, field, value, reason))
-        };
-        let runtime = NodeConfig::load(rel(&raw.runtime))?;
+        let at = At { file, dir: file.parent().unwrap_or(Path::new(".")) };
+        let runtime = NodeConfig::load(at.rel(&raw.runtime))?;
         if !runtime.functions.iter().any(|f| f.name == raw.function) {
-            return Err(invalid("function", &raw.function, "not a function of the runtime config"));
+            return Err(at.invalid("function", &raw.function, "not a function of the runtime config"));
         }
         if !(raw.capacity_rps.is_finite() && raw.capacity_rps >= 0.0) {
-            return Err(invalid("capacity_rps", &raw.capacity_rps, "must be a finite number >= 0"));
+            return Err(at.invalid("capacity_rps", &raw.capacity_rps, "must be a finite number >= 0"));
         }
         if !(raw.slot_seconds.is_finite() && (0.01..=3600.0).contains(&raw.slot_seconds)) {
-            return Err(invalid("slot_seconds", &raw.slot_seconds, "must be within 0.01..=3600"));
+            return Err(at.invalid("slot_seconds", &raw.slot_seconds, "must be within 0.01..=3600"));
         }
         if let Err((param, value, why)) = raw.predictor.validate() {
-            return Err(invalid(&format!("predictor.{param}"), &value, why));
+            return Err(at.invalid(&format!("predictor.{param}"), &value, why));
         }
-        let policy = match (raw.policy, raw.model) {
-            (Some(_), Some(_)) => return Err(invalid("model", &"(set)", "give either `policy` or `model`, not both")),
-            (None, Some(m)) => PolicyChoice::Model(rel(&m)),
-            (p, None) => {
-                let text = p.unwrap_or_else(|| "slack-proportional".into());
-                let spec = PolicySpec::parse(&text).map_err(|e| invalid("policy", &text, &e.to_string()))?;
-                dfaas_policies::build(&spec, 0, 0).map_err(|e| invalid("policy", &text, &e.to_string()))?;
-                PolicyChoice::Heuristic(spec)
-            }
-        };
+        if raw.period_slots == Some(0) {
+            return Err(at.invalid("period_slots", &0, "must be a positive number of slots"));
+        }
+        let policy = at.policy(raw.policy, raw.model)?;
         let models_dir = match (&raw.models_dir, &policy) {
-            (Some(d), _) => Some(rel(d)),
+            (Some(d), _) => Some(at.rel(d)),
             (None, PolicyChoice::Model(m)) => m.parent().map(Path::to_path_buf),
             (None, _) => None,
         };
         let control_listen: SocketAddr = raw
             .control_listen
             .parse()
-            .map_err(|e: std::net::AddrParseError| invalid("control_listen", &raw.control_listen, &e.to_string()))?;
-        let o = raw.overlay;
-        let listen: Multiaddr = o
-            .listen
-            .parse()
-            .map_err(|e: libp2p::multiaddr::Error| invalid("overlay.listen", &o.listen, &e.to_string()))?;
-        let mut bootstrap = Vec::new();
-        for (i, b) in o.bootstrap.iter().enumerate() {
-            let a: Multiaddr = b.parse().map_err(|e: libp2p::multiaddr::Error| {
-                invalid(&format!("overlay.bootstrap[{i}]"), b, &e.to_string())
-            })?;
-            if crate::overlay::peer_of(&a).is_none() {
-                return Err(invalid(&format!("overlay.bootstrap[{i}]"), b, "must end in /p2p/<peer id>"));
-            }
-            bootstrap.push(a);
-        }
-        let psk = match (o.psk, o.psk_file) {
-            (Some(_), Some(_)) => return Err(invalid("overlay.psk_file", &"(set)", "give either psk or psk_file")),
-            (Some(hex), None) => {
-                Some(crate::overlay::parse_psk(&hex).map_err(|e| invalid("overlay.psk", &"(hidden)", &e))?)
-            }
-            (None, Some(f)) => {
-                let f = rel(&f);
-                if let Some(w) = dfaas_runtime::keys::exposure(&f) {
-                    tracing::warn!("{w}");
-                }
-                let text = std::fs::read_to_string(&f)
-                    .map_err(|e| invalid("overlay.psk_file", &f.display(), &e.to_string()))?;
-                Some(crate::overlay::parse_psk(&text).map_err(|e| invalid("overlay.psk_file", &f.display(), &e))?)
-            }
-            (None, None) => None,
-        };
-        let allow = match o.allow {
-            None => None,
-            Some(list) => Some(
-                list.iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        p.parse::<PeerId>().map_err(|e| invalid(&format!("overlay.allow[{i}]"), p, &e.to_string()))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-        };
-        if let Some(k) = &o.key_file {
-            // One key per member: peers derive its overlay peer id from its
-            // `members[].public_key`, so a second key would get its gossip refused.
-            return Err(invalid(
-                "overlay.key_file",
-                &k.display(),
-                "no longer used: the overlay identity is the runtime's member key (node.toml `key_file`); remove this line",
-            ));
-        }
-        if raw.period_slots == Some(0) {
-            return Err(invalid("period_slots", &0, "must be a positive number of slots"));
-        }
-        if o.stale_after_slots == 0 {
-            return Err(invalid("overlay.stale_after_slots", &0, "must be >= 1"));
-        }
+            .map_err(|e: std::net::AddrParseError| at.invalid("control_listen", &raw.control_listen, &e.to_string()))?;
         Ok(Self {
             runtime,
-            overlay: OverlaySettings {
-                listen,
-                bootstrap,
-                psk,
-                allow,
-                mdns: o.mdns,
-                stale_after_slots: o.stale_after_slots,
-            },
+            overlay: at.overlay(raw.overlay)?,
             slot_seconds: raw.slot_seconds,
             function: raw.function,
             capacity_rps: raw.capacity_rps,
@@ -267,6 +193,110 @@ impl AgentConfig {
             clock: raw.clock,
             models_dir,
         })
+    }
+}
+
+/// Where a config is read from: errors name the file, relative paths are
+/// relative to its folder.
+struct At<'a> {
+    file: &'a Path,
+    dir: &'a Path,
+}
+
+impl At<'_> {
+    fn rel(&self, p: &Path) -> PathBuf {
+        if p.is_relative() { self.dir.join(p) } else { p.to_path_buf() }
+    }
+
+    fn invalid(&self, field: &str, value: &dyn std::fmt::Display, reason: &str) -> AgentConfigError {
+        AgentConfigError::Config(ConfigError::invalid(self.file, field, value, reason))
+    }
+
+    /// `policy` (a heuristic spec, checked by building it) or `model` (a file).
+    fn policy(&self, policy: Option<String>, model: Option<PathBuf>) -> Result<PolicyChoice, AgentConfigError> {
+        Ok(match (policy, model) {
+            (Some(_), Some(_)) => {
+                return Err(self.invalid("model", &"(set)", "give either `policy` or `model`, not both"));
+            }
+            (None, Some(m)) => PolicyChoice::Model(self.rel(&m)),
+            (p, None) => {
+                let text = p.unwrap_or_else(|| "slack-proportional".into());
+                let spec = PolicySpec::parse(&text).map_err(|e| self.invalid("policy", &text, &e.to_string()))?;
+                dfaas_policies::build(&spec, 0, 0).map_err(|e| self.invalid("policy", &text, &e.to_string()))?;
+                PolicyChoice::Heuristic(spec)
+            }
+        })
+    }
+
+    /// The `[overlay]` table: addresses, the pre-shared key, the allow list.
+    fn overlay(&self, o: RawOverlay) -> Result<OverlaySettings, AgentConfigError> {
+        let listen: Multiaddr = o
+            .listen
+            .parse()
+            .map_err(|e: libp2p::multiaddr::Error| self.invalid("overlay.listen", &o.listen, &e.to_string()))?;
+        let mut bootstrap = Vec::new();
+        for (i, b) in o.bootstrap.iter().enumerate() {
+            let a: Multiaddr = b.parse().map_err(|e: libp2p::multiaddr::Error| {
+                self.invalid(&format!("overlay.bootstrap[{i}]"), b, &e.to_string())
+            })?;
+            if crate::overlay::peer_of(&a).is_none() {
+                return Err(self.invalid(&format!("overlay.bootstrap[{i}]"), b, "must end in /p2p/<peer id>"));
+            }
+            bootstrap.push(a);
+        }
+        let allow = match &o.allow {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        p.parse::<PeerId>().map_err(|e| self.invalid(&format!("overlay.allow[{i}]"), p, &e.to_string()))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        if let Some(k) = &o.key_file {
+            // One key per member: peers derive its overlay peer id from its
+            // `members[].public_key`, so a second key would get its gossip refused.
+            return Err(self.invalid(
+                "overlay.key_file",
+                &k.display(),
+                "no longer used: the overlay identity is the runtime's member key (node.toml `key_file`); remove this line",
+            ));
+        }
+        if o.stale_after_slots == 0 {
+            return Err(self.invalid("overlay.stale_after_slots", &0, "must be >= 1"));
+        }
+        Ok(OverlaySettings {
+            listen,
+            bootstrap,
+            psk: self.psk(o.psk, o.psk_file)?,
+            allow,
+            mdns: o.mdns,
+            stale_after_slots: o.stale_after_slots,
+        })
+    }
+
+    /// The overlay's pre-shared key, given inline (hex) or in a file.
+    fn psk(&self, hex: Option<String>, file: Option<PathBuf>) -> Result<Option<PreSharedKey>, AgentConfigError> {
+        match (hex, file) {
+            (Some(_), Some(_)) => Err(self.invalid("overlay.psk_file", &"(set)", "give either psk or psk_file")),
+            (Some(hex), None) => {
+                Ok(Some(crate::overlay::parse_psk(&hex).map_err(|e| self.invalid("overlay.psk", &"(hidden)", &e))?))
+            }
+            (None, Some(f)) => {
+                let f = self.rel(&f);
+                if let Some(w) = dfaas_runtime::keys::exposure(&f) {
+                    tracing::warn!("{w}");
+                }
+                let text = std::fs::read_to_string(&f)
+                    .map_err(|e| self.invalid("overlay.psk_file", &f.display(), &e.to_string()))?;
+                Ok(Some(
+                    crate::overlay::parse_psk(&text).map_err(|e| self.invalid("overlay.psk_file", &f.display(), &e))?,
+                ))
+            }
+            (None, None) => Ok(None),
+        }
     }
 }
 
