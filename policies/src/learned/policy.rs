@@ -9,7 +9,7 @@ use dfaas_env::{Decision, NodeObservation, Topology};
 use super::encode::NodeEncoder;
 use super::file::LearnedFile;
 use super::format::{IN_MEMORY, PolicyFile};
-use super::meta::{ActionLayout, Mode, NetworkMeta, OutputKind};
+use super::meta::{ActionLayout, Mode, NetworkMeta, OutputKind, PolicyMeta};
 use super::mlp::{Mlp, MlpScratch};
 use crate::{Policy, PolicyError};
 
@@ -123,77 +123,11 @@ impl LearnedPolicy {
     fn build(file: &PolicyFile, node: &NodeContext, origin: &str, stem: String) -> Result<Self, PolicyError> {
         file.check(origin)?;
         let meta = &file.meta;
-        let incompatible = |what: String, expected: String, found: String| PolicyError::Incompatible {
-            file: origin.to_string(),
-            what,
-            expected,
-            found,
-        };
         let degree = node.neighbors.len();
         encoding_fits(meta.encoding, meta.encoding_version, node, origin)?;
-        let (enc_name, _) = encoding_name_version(meta.encoding);
-        let net_index = match meta.mode {
-            Mode::Shared => 0,
-            Mode::Independent => {
-                let Some(entry) = meta.nodes.iter().find(|e| e.name == node.name) else {
-                    let names: Vec<&str> = meta.nodes.iter().map(|e| e.name.as_str()).collect();
-                    return Err(incompatible(
-                        "node name (independent networks)".into(),
-                        format!("networks for [{}]", names.join(", ")),
-                        format!("`{}`", node.name),
-                    ));
-                };
-                if entry.degree != degree {
-                    return Err(incompatible(
-                        format!("degree of node `{}`", node.name),
-                        entry.degree.to_string(),
-                        degree.to_string(),
-                    ));
-                }
-                if entry.neighbors != node.neighbors {
-                    return Err(incompatible(
-                        format!("neighbours of node `{}` (action order)", node.name),
-                        format!("[{}]", entry.neighbors.join(", ")),
-                        format!("[{}]", node.neighbors.join(", ")),
-                    ));
-                }
-                entry.network
-            }
-        };
-        let net: &NetworkMeta = &meta.networks[net_index];
-        if let Encoding::Normalized { max_degree, .. } = meta.encoding
-            && degree > max_degree
-        {
-            return Err(incompatible(
-                "degree (the normalized encoding's max_degree)".into(),
-                format!("at most {max_degree}"),
-                degree.to_string(),
-            ));
-        }
+        let net = network_for(meta, node, origin)?;
         let encoder = NodeEncoder::new(meta.encoding, &node.neighbors);
-        let obs_dim = encoder.dim(degree);
-        if obs_dim != net.input_dim {
-            return Err(if meta.encoding == Encoding::FidelityServerless {
-                incompatible(
-                    "degree (a fidelity-serverless network takes 2 + 2·degree inputs)".into(),
-                    format!("{} ({} inputs)", net.input_dim.saturating_sub(2) / 2, net.input_dim),
-                    format!("{degree} ({obs_dim} inputs)"),
-                )
-            } else {
-                incompatible(
-                    format!("observation size of the `{enc_name}` encoding"),
-                    net.input_dim.to_string(),
-                    obs_dim.to_string(),
-                )
-            });
-        }
-        if meta.action_layout == ActionLayout::PerNeighbor && net.output_dim < degree + 2 {
-            return Err(incompatible(
-                "action size [local, fwd…, reject]".into(),
-                net.output_dim.to_string(),
-                format!("{} (degree {degree})", degree + 2),
-            ));
-        }
+        check_shapes(meta, net, &encoder, degree, origin)?;
         let mlp = Mlp::new(net, &file.weights)
             .map_err(|reason| PolicyError::ModelFile { file: origin.to_string(), reason })?;
         let padded =
@@ -479,6 +413,97 @@ fn beta_cdf_small_a(a: f64, b: f64, x: f64) -> f64 {
 pub fn load_learned(path: &Path, node: &NodeContext) -> Result<Box<dyn Policy>, PolicyError> {
     let file = LearnedFile::read(path)?;
     Ok(Box::new(LearnedPolicy::from_file(&file, node, path)?))
+}
+
+/// A file's incompatibility with the node, naming what differs.
+fn incompatible(origin: &str, what: String, expected: String, found: String) -> PolicyError {
+    PolicyError::Incompatible { file: origin.to_string(), what, expected, found }
+}
+
+/// The network serving `node`: the shared one, or (independent networks)
+/// the node's own, whose degree and neighbour order must match.
+fn network_for<'a>(meta: &'a PolicyMeta, node: &NodeContext, origin: &str) -> Result<&'a NetworkMeta, PolicyError> {
+    let degree = node.neighbors.len();
+    let index = match meta.mode {
+        Mode::Shared => 0,
+        Mode::Independent => {
+            let Some(entry) = meta.nodes.iter().find(|e| e.name == node.name) else {
+                let names: Vec<&str> = meta.nodes.iter().map(|e| e.name.as_str()).collect();
+                return Err(incompatible(
+                    origin,
+                    "node name (independent networks)".into(),
+                    format!("networks for [{}]", names.join(", ")),
+                    format!("`{}`", node.name),
+                ));
+            };
+            if entry.degree != degree {
+                return Err(incompatible(
+                    origin,
+                    format!("degree of node `{}`", node.name),
+                    entry.degree.to_string(),
+                    degree.to_string(),
+                ));
+            }
+            if entry.neighbors != node.neighbors {
+                return Err(incompatible(
+                    origin,
+                    format!("neighbours of node `{}` (action order)", node.name),
+                    format!("[{}]", entry.neighbors.join(", ")),
+                    format!("[{}]", node.neighbors.join(", ")),
+                ));
+            }
+            entry.network
+        }
+    };
+    Ok(&meta.networks[index])
+}
+
+/// The network's input and output sizes fit a node of `degree`.
+fn check_shapes(
+    meta: &PolicyMeta,
+    net: &NetworkMeta,
+    encoder: &NodeEncoder,
+    degree: usize,
+    origin: &str,
+) -> Result<(), PolicyError> {
+    if let Encoding::Normalized { max_degree, .. } = meta.encoding
+        && degree > max_degree
+    {
+        return Err(incompatible(
+            origin,
+            "degree (the normalized encoding's max_degree)".into(),
+            format!("at most {max_degree}"),
+            degree.to_string(),
+        ));
+    }
+    let obs_dim = encoder.dim(degree);
+    if obs_dim != net.input_dim {
+        let (enc_name, _) = encoding_name_version(meta.encoding);
+        return Err(if meta.encoding == Encoding::FidelityServerless {
+            incompatible(
+                origin,
+                "degree (a fidelity-serverless network takes 2 + 2·degree inputs)".into(),
+                format!("{} ({} inputs)", net.input_dim.saturating_sub(2) / 2, net.input_dim),
+                format!("{degree} ({obs_dim} inputs)"),
+            )
+        } else {
+            incompatible(
+                origin,
+                format!("observation size of the `{enc_name}` encoding"),
+                net.input_dim.to_string(),
+                obs_dim.to_string(),
+            )
+        });
+    }
+    if meta.action_layout == ActionLayout::PerNeighbor && net.output_dim < degree + 2 {
+        return Err(incompatible(
+            origin,
+            "action size [local, fwd…, reject]".into(),
+            net.output_dim.to_string(),
+            format!("{} (degree {degree})", degree + 2),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
