@@ -203,6 +203,69 @@ fn inputs(path: &Path) -> Result<(Vec<PathBuf>, PathBuf), PlotError> {
     Ok((files, path.to_path_buf()))
 }
 
+/// The command that rewrites this report, for its header.
+fn command_line(path: &Path, opts: &ReportOptions) -> String {
+    let mut command = format!("dfaas report {}", path.display());
+    if let Some(o) = &opts.out {
+        let _ = write!(command, " --out {}", o.display());
+    }
+    if let Some(s) = opts.slot_seconds {
+        let _ = write!(command, " --slot-seconds {s}");
+    }
+    if let Some(e) = opts.episode {
+        let _ = write!(command, " --episode {e}");
+    }
+    if let Some(f) = &opts.scenario {
+        let _ = write!(command, " --scenario {}", f.display());
+    }
+    command
+}
+
+/// One source's figures (written to `out` as `fig_stem`.png/.svg, plus a
+/// timeline for sim-to-real documents with slots) and its Markdown table.
+fn draw(
+    source: &Source,
+    out: &Path,
+    fig_stem: &str,
+    stem: &str,
+    file: &Path,
+    path: &Path,
+    ctx: &CsvContext,
+) -> Result<(Vec<PathBuf>, String), PlotError> {
+    Ok(match source {
+        Source::Cluster(c) => (save_figure(&from_cluster::timelines(c), out, fig_stem)?, markdown::cluster(c)),
+        Source::SlotCsv(e) => {
+            let title = match &ctx.scenario {
+                Some(sc) => format!("{sc}, {stem}"),
+                None => stem.to_string(),
+            };
+            let fig = from_slot_csv::timelines(&title, e, ctx.slot_seconds, &ctx.capacities);
+            let note = format!(
+                "Episode {} of {} in the file; per-node totals over the episode (requests).\n\n",
+                e.episode, e.episodes
+            );
+            (save_figure(&fig, out, fig_stem)?, note + &markdown::slot_totals(&e.nodes))
+        }
+        Source::Compare(c, _) => (save_figure(&from_compare::shares_figure(c), out, fig_stem)?, markdown::compare(c)),
+        Source::Training(t) => {
+            let run = if path.is_dir() { path } else { file.parent().unwrap_or(Path::new(".")) };
+            let run_name = run.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let fig = training::TrainingCurves { title: format!("training run {run_name}"), scalars: (**t).clone() };
+            (save_figure(&fig, out, fig_stem)?, markdown::training(t))
+        }
+        Source::Sim2Real(x) => {
+            let mut written = save_figure(&sim2real::figure(x), out, fig_stem)?;
+            let mut table = markdown::sim2real(x);
+            if let Some(t) = sim2real::timelines(x) {
+                let stem = format!("{fig_stem}-slots");
+                written.extend(save_figure(&t, out, &stem)?);
+                let _ = write!(table, "\n![{stem}]({stem}.png)\n\n([SVG]({stem}.svg))\n");
+            }
+            (written, table)
+        }
+    })
+}
+
 /// Reads every input of `path`, writes the figures and `REPORT.md`.
 /// Every input is read before anything is written.
 pub fn write_report(path: &Path, opts: &ReportOptions) -> Result<ReportOutput, PlotError> {
@@ -223,20 +286,7 @@ pub fn write_report(path: &Path, opts: &ReportOptions) -> Result<ReportOutput, P
     let out = opts.out.clone().unwrap_or(default_out);
     std::fs::create_dir_all(&out).map_err(|e| PlotError::io(&out, e))?;
 
-    let mut command = format!("dfaas report {}", path.display());
-    if let Some(o) = &opts.out {
-        let _ = write!(command, " --out {}", o.display());
-    }
-    if let Some(s) = opts.slot_seconds {
-        let _ = write!(command, " --slot-seconds {s}");
-    }
-    if let Some(e) = opts.episode {
-        let _ = write!(command, " --episode {e}");
-    }
-    if let Some(f) = &opts.scenario {
-        let _ = write!(command, " --scenario {}", f.display());
-    }
-    let mut md = format!("# Report\n\nWritten by `{command}`.\n");
+    let mut md = format!("# Report\n\nWritten by `{}`.\n", command_line(path, opts));
     let mut figures = Vec::new();
     let mut read = Vec::new();
     let mut taken = std::collections::HashSet::new();
@@ -263,41 +313,7 @@ pub fn write_report(path: &Path, opts: &ReportOptions) -> Result<ReportOutput, P
             taken.insert(fig_stem.clone());
         }
         let _ = write!(md, "\n## `{name}`: {}\n\n", source.kind());
-        let (written, table) = match source {
-            Source::Cluster(c) => (save_figure(&from_cluster::timelines(c), &out, &fig_stem)?, markdown::cluster(c)),
-            Source::SlotCsv(e) => {
-                let title = match &ctx.scenario {
-                    Some(sc) => format!("{sc}, {stem}"),
-                    None => stem.clone(),
-                };
-                let fig = from_slot_csv::timelines(&title, e, ctx.slot_seconds, &ctx.capacities);
-                let note = format!(
-                    "Episode {} of {} in the file; per-node totals over the episode (requests).\n\n",
-                    e.episode, e.episodes
-                );
-                (save_figure(&fig, &out, &fig_stem)?, note + &markdown::slot_totals(&e.nodes))
-            }
-            Source::Compare(c, _) => {
-                (save_figure(&from_compare::shares_figure(c), &out, &fig_stem)?, markdown::compare(c))
-            }
-            Source::Training(t) => {
-                let run = if path.is_dir() { path } else { file.parent().unwrap_or(Path::new(".")) };
-                let run_name = run.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let fig =
-                    training::TrainingCurves { title: format!("training run {run_name}"), scalars: (**t).clone() };
-                (save_figure(&fig, &out, &fig_stem)?, markdown::training(t))
-            }
-            Source::Sim2Real(x) => {
-                let mut written = save_figure(&sim2real::figure(x), &out, &fig_stem)?;
-                let mut table = markdown::sim2real(x);
-                if let Some(t) = sim2real::timelines(x) {
-                    let stem = format!("{fig_stem}-slots");
-                    written.extend(save_figure(&t, &out, &stem)?);
-                    let _ = write!(table, "\n![{stem}]({stem}.png)\n\n([SVG]({stem}.svg))\n");
-                }
-                (written, table)
-            }
-        };
+        let (written, table) = draw(source, &out, &fig_stem, &stem, file, path, &ctx)?;
         md += &table;
         let _ = write!(md, "\n![{fig_stem}]({fig_stem}.png)\n\n([SVG]({fig_stem}.svg))\n");
         figures.extend(written);
