@@ -110,10 +110,6 @@ impl super::NodeModel for CapacityNode {
     fn slot_cost(&mut self, l: u32, _slot_seconds: f64, _exact: bool) -> f64 {
         l.saturating_sub(self.per_slot) as f64
     }
-
-    fn clone_box(&self) -> Box<dyn super::NodeModel> {
-        Box::new(self.clone())
-    }
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub struct Resolved {
 
 /// One node's model: how it turns the requests sent to it in a slot into
 /// processed and rejected requests. Built by [`ModelSpec::nodes`].
-pub trait NodeModel: std::fmt::Debug + Send + Sync {
+pub trait NodeModel: CloneNodeModel + std::fmt::Debug + Send + Sync {
     /// The node's capacity estimate, requests per slot (what observations
     /// and heuristics plan with).
     fn capacity_per_slot(&mut self) -> f64;
@@ -57,9 +57,18 @@ pub trait NodeModel: std::fmt::Debug + Send + Sync {
     /// The oracle's loss at load `l`: the expected number lost (`exact =
     /// false`, convex in `l`) or the number this model would reject.
     fn slot_cost(&mut self, l: u32, slot_seconds: f64, exact: bool) -> f64;
+}
 
-    /// A copy of the node, state included (simulators are cloned per worker).
+/// A copy of a boxed node, state included (simulators are cloned per
+/// worker); every `Clone` model has it.
+pub trait CloneNodeModel {
     fn clone_box(&self) -> Box<dyn NodeModel>;
+}
+
+impl<T: NodeModel + Clone + 'static> CloneNodeModel for T {
+    fn clone_box(&self) -> Box<dyn NodeModel> {
+        Box::new(self.clone())
+    }
 }
 
 impl Clone for Box<dyn NodeModel> {

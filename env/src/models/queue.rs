@@ -163,10 +163,6 @@ impl super::NodeModel for QueueNode {
         let room = self.spec.queue_capacity as f64;
         (over - room).max(0.0) + QUEUE_WAIT_COST * over.min(room)
     }
-
-    fn clone_box(&self) -> Box<dyn super::NodeModel> {
-        Box::new(self.clone())
-    }
 }
 
 /// One node of the queue model.

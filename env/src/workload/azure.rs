@@ -313,10 +313,6 @@ impl super::Generate for AzurePool {
     fn episode(&self, n: usize, steps: usize, slot: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
         Self::generate(self, n, steps, slot, rng)
     }
-
-    fn clone_box(&self) -> Box<dyn super::Generate> {
-        Box::new(self.clone())
-    }
 }
 
 #[cfg(test)]

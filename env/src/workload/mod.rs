@@ -41,13 +41,22 @@ pub struct Workload {
 }
 
 /// A generator of episodes' input counts, built from its checked spec.
-pub trait Generate: std::fmt::Debug + Send + Sync {
+pub trait Generate: CloneGenerate + std::fmt::Debug + Send + Sync {
     /// Input counts `[agent][slot]` of one episode: `n` traces of exactly
     /// `steps` slots of `slot_seconds`, drawn from `rng` only.
     fn episode(&self, n: usize, steps: usize, slot_seconds: f64, rng: &mut SimRng) -> Vec<Vec<u32>>;
+}
 
-    /// A copy of the generator (a workload is cloned with its simulator).
+/// A copy of a boxed generator (a workload is cloned with its simulator);
+/// every `Clone` generator has it.
+pub trait CloneGenerate {
     fn clone_box(&self) -> Box<dyn Generate>;
+}
+
+impl<T: Generate + Clone + 'static> CloneGenerate for T {
+    fn clone_box(&self) -> Box<dyn Generate> {
+        Box::new(self.clone())
+    }
 }
 
 impl Clone for Box<dyn Generate> {

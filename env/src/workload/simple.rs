@@ -132,19 +132,11 @@ impl super::Generate for Normal {
     fn episode(&self, n: usize, steps: usize, slot: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
         Self::generate(self, n, steps, slot, rng)
     }
-
-    fn clone_box(&self) -> Box<dyn super::Generate> {
-        Box::new(self.clone())
-    }
 }
 
 impl super::Generate for Rates {
     fn episode(&self, n: usize, steps: usize, slot: f64, _rng: &mut SimRng) -> Vec<Vec<u32>> {
         Self::generate(self, n, steps, slot)
-    }
-
-    fn clone_box(&self) -> Box<dyn super::Generate> {
-        Box::new(self.clone())
     }
 }
 

@@ -142,10 +142,6 @@ impl super::Generate for TraceData {
     fn episode(&self, n: usize, steps: usize, _slot: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
         Self::generate(self, n, steps, rng)
     }
-
-    fn clone_box(&self) -> Box<dyn super::Generate> {
-        Box::new(self.clone())
-    }
 }
 
 #[cfg(test)]

@@ -111,10 +111,6 @@ impl crate::models::NodeModel for PerfCache {
     fn slot_cost(&mut self, l: u32, slot_seconds: f64, exact: bool) -> f64 {
         if exact { self.rejected(l) as f64 } else { (self.get(l).rejection_rate * slot_seconds).min(l as f64) }
     }
-
-    fn clone_box(&self) -> Box<dyn crate::models::NodeModel> {
-        Box::new(self.clone())
-    }
 }
 
 #[cfg(test)]
