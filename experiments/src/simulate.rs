@@ -142,97 +142,12 @@ impl SimulateReport {
     pub fn to_text(&self) -> String {
         let mut out = format!("scenario {} — policy {}\n", self.scenario, self.policy);
         if self.episodes.len() == 1 {
-            let header = [
-                "slot",
-                "input",
-                "local",
-                "forwarded",
-                "rejected",
-                "platform rej.",
-                "fwd rej.",
-                "processed",
-                "proc. %",
-                "reward",
-            ];
-            let rows: Vec<Vec<String>> = self
-                .first_episode_slots
-                .iter()
-                .enumerate()
-                .map(|(t, s)| {
-                    vec![
-                        t.to_string(),
-                        s.input.to_string(),
-                        s.local.to_string(),
-                        s.forwarded.to_string(),
-                        s.rejected.to_string(),
-                        s.local_rejects.to_string(),
-                        s.forward_rejects.to_string(),
-                        s.processed.to_string(),
-                        format!("{:.1}", 100.0 * s.processed_ratio()),
-                        format!("{:.4}", s.reward / self.episodes[0].agents.len().max(1) as f64),
-                    ]
-                })
-                .collect();
-            out.push_str("per slot (federation, requests per slot):\n");
-            out.push_str(&render(&header, &rows));
+            self.slots_table(&mut out);
         } else {
-            let header =
-                ["episode", "seed", "input", "processed %", "rejected %", "platform rej. %", "fwd rej. %", "reward"];
-            let rows: Vec<Vec<String>> = self
-                .episodes
-                .iter()
-                .enumerate()
-                .map(|(i, e)| {
-                    let f = &e.federation;
-                    let pc = |x: u64| format!("{:.2}", 100.0 * x as f64 / f.input.max(1) as f64);
-                    vec![
-                        i.to_string(),
-                        e.seed.to_string(),
-                        f.input.to_string(),
-                        format!("{:.2}", 100.0 * f.processed_ratio),
-                        pc(f.rejected),
-                        pc(f.local_rejects),
-                        pc(f.forward_rejects),
-                        format!("{:.4}", f.reward),
-                    ]
-                })
-                .collect();
-            out.push_str(&render(&header, &rows));
+            self.episodes_table(&mut out);
         }
         if let Some(e) = self.episodes.first() {
-            out.push_str(&format!("\nper node, episode seed {} (mean rates, requests per second):\n", e.seed));
-            let header = [
-                "node",
-                "input",
-                "local",
-                "forwarded",
-                "received",
-                "rejected",
-                "platform rej.",
-                "fwd rej.",
-                "served %",
-            ];
-            let slots = e.federation_slots(self);
-            let per = |x: u64| x as f64 / slots / self.slot_seconds;
-            let rows: Vec<Vec<String>> = e
-                .agents
-                .iter()
-                .chain(std::iter::once(&e.federation))
-                .map(|a| {
-                    vec![
-                        a.name.clone(),
-                        format!("{:.2}", per(a.input)),
-                        format!("{:.2}", per(a.local)),
-                        format!("{:.2}", per(a.forwarded)),
-                        format!("{:.2}", per(a.received)),
-                        format!("{:.2}", per(a.rejected)),
-                        format!("{:.2}", per(a.local_rejects)),
-                        format!("{:.2}", per(a.forward_rejects)),
-                        format!("{:.2}", 100.0 * a.served_ratio),
-                    ]
-                })
-                .collect();
-            out.push_str(&render(&header, &rows));
+            self.nodes_table(e, &mut out);
         }
         out.push_str(&crate::table::prediction_table(&self.prediction));
         out.push_str(&format!(
@@ -240,6 +155,97 @@ impl SimulateReport {
             self.agent_steps, self.step_wall_seconds, self.agent_steps_per_second
         ));
         out
+    }
+
+    /// One episode: the federation per slot.
+    fn slots_table(&self, out: &mut String) {
+        let header = [
+            "slot",
+            "input",
+            "local",
+            "forwarded",
+            "rejected",
+            "platform rej.",
+            "fwd rej.",
+            "processed",
+            "proc. %",
+            "reward",
+        ];
+        let rows: Vec<Vec<String>> = self
+            .first_episode_slots
+            .iter()
+            .enumerate()
+            .map(|(t, s)| {
+                vec![
+                    t.to_string(),
+                    s.input.to_string(),
+                    s.local.to_string(),
+                    s.forwarded.to_string(),
+                    s.rejected.to_string(),
+                    s.local_rejects.to_string(),
+                    s.forward_rejects.to_string(),
+                    s.processed.to_string(),
+                    format!("{:.1}", 100.0 * s.processed_ratio()),
+                    format!("{:.4}", s.reward / self.episodes[0].agents.len().max(1) as f64),
+                ]
+            })
+            .collect();
+        out.push_str("per slot (federation, requests per slot):\n");
+        out.push_str(&render(&header, &rows));
+    }
+
+    /// Several episodes: one row each.
+    fn episodes_table(&self, out: &mut String) {
+        let header =
+            ["episode", "seed", "input", "processed %", "rejected %", "platform rej. %", "fwd rej. %", "reward"];
+        let rows: Vec<Vec<String>> = self
+            .episodes
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let f = &e.federation;
+                let pc = |x: u64| format!("{:.2}", 100.0 * x as f64 / f.input.max(1) as f64);
+                vec![
+                    i.to_string(),
+                    e.seed.to_string(),
+                    f.input.to_string(),
+                    format!("{:.2}", 100.0 * f.processed_ratio),
+                    pc(f.rejected),
+                    pc(f.local_rejects),
+                    pc(f.forward_rejects),
+                    format!("{:.4}", f.reward),
+                ]
+            })
+            .collect();
+        out.push_str(&render(&header, &rows));
+    }
+
+    /// Episode `e`'s nodes and the federation, in mean rates.
+    fn nodes_table(&self, e: &EpisodeReport, out: &mut String) {
+        out.push_str(&format!("\nper node, episode seed {} (mean rates, requests per second):\n", e.seed));
+        let header =
+            ["node", "input", "local", "forwarded", "received", "rejected", "platform rej.", "fwd rej.", "served %"];
+        let slots = e.federation_slots(self);
+        let per = |x: u64| x as f64 / slots / self.slot_seconds;
+        let rows: Vec<Vec<String>> = e
+            .agents
+            .iter()
+            .chain(std::iter::once(&e.federation))
+            .map(|a| {
+                vec![
+                    a.name.clone(),
+                    format!("{:.2}", per(a.input)),
+                    format!("{:.2}", per(a.local)),
+                    format!("{:.2}", per(a.forwarded)),
+                    format!("{:.2}", per(a.received)),
+                    format!("{:.2}", per(a.rejected)),
+                    format!("{:.2}", per(a.local_rejects)),
+                    format!("{:.2}", per(a.forward_rejects)),
+                    format!("{:.2}", 100.0 * a.served_ratio),
+                ]
+            })
+            .collect();
+        out.push_str(&render(&header, &rows));
     }
 }
 
