@@ -388,6 +388,13 @@ impl NodeConfig {
         if self.max_body_bytes == 0 {
             return Err(bad("max_body_bytes".into(), &0, "must be at least 1"));
         }
+        self.validate_limits(&bad)?;
+        self.validate_members(&bad)?;
+        self.validate_functions(&bad)
+    }
+
+    /// Timeouts, forwarding limits and the connection cap.
+    fn validate_limits(&self, bad: &BadFn<'_>) -> Result<(), ConfigError> {
         let t = &self.timeouts;
         for (name, v) in [
             ("timeouts.connect_s", t.connect_s),
@@ -427,6 +434,11 @@ impl NodeConfig {
         if t.forward_s >= t.request_s {
             return Err(bad("timeouts.forward_s".into(), &t.forward_s, "must be below timeouts.request_s"));
         }
+        Ok(())
+    }
+
+    /// Members: valid, unique ids other than this node's, Ed25519 public keys.
+    fn validate_members(&self, bad: &BadFn<'_>) -> Result<(), ConfigError> {
         let mut ids = HashSet::new();
         for (i, m) in self.members.iter().enumerate() {
             if !valid_name(&m.id) || m.id == self.node_id || !ids.insert(m.id.as_str()) {
@@ -444,6 +456,12 @@ impl NodeConfig {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Functions: at least one, unique names, backends, admission, weights.
+    fn validate_functions(&self, bad: &BadFn<'_>) -> Result<(), ConfigError> {
+        let t = &self.timeouts;
         if self.functions.is_empty() {
             return Err(bad("functions".into(), &"[]", "at least one function is needed"));
         }
@@ -458,7 +476,7 @@ impl NodeConfig {
                     "must be unique; letters, digits, '-', '_', '.'",
                 ));
             }
-            validate_backend(&f.backend, &p, t.forward_s, &bad)?;
+            validate_backend(&f.backend, &p, t.forward_s, bad)?;
             let a = &f.admission;
             if a.max_concurrency == 0 {
                 return Err(bad(format!("{p}.admission.max_concurrency"), &0, "must be at least 1"));
