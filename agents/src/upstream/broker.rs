@@ -43,7 +43,7 @@ use dfaas_policies::learned::LearnedFile;
 use dfaas_policies::{LearnedPolicy, NodeContext, Policy, PolicyError, PolicySpec};
 
 use super::config::ServeConfig;
-use super::protocol::{ActionRequest, NODE_PREFIX};
+use super::protocol::{ActionRequest, NODE_PREFIX, NodeReport, PeerReport};
 use crate::config::PolicyChoice;
 
 /// How many reports of each node are kept.
@@ -146,23 +146,10 @@ impl Broker {
                 cfg.nodes.iter().map(|n| format!("{NODE_PREFIX}{}", n.id)).collect::<Vec<_>>().join(", ")
             ))
         })?;
-        // Declared neighbours in topology order; undeclared ones get nothing.
-        let mut order = Vec::with_capacity(req.report.peers.len());
-        let mut ignored = Vec::new();
-        for p in &req.report.peers {
-            match cfg.index_of(&p.id) {
-                Some(j) if j == me => {
-                    return Err(BrokerError::Unknown(format!("{NODE_PREFIX}{} names itself as a neighbour", req.node)));
-                }
-                Some(j) => order.push((j, p)),
-                None => ignored.push(p.id.clone()),
-            }
-        }
-        order.sort_by_key(|(j, _)| *j);
+        let (order, ignored) = declared_neighbours(cfg, me, req)?;
         let peers: Vec<String> = order.iter().map(|(j, _)| cfg.nodes[*j].id.clone()).collect();
 
         let slot_s = cfg.slot_seconds;
-        let per_slot = |rate: f64| count(rate, slot_s);
         let r = &req.report;
         if r.first_phase {
             // Upstream (re)started its strategy: nothing before this slot counts.
@@ -170,23 +157,7 @@ impl Broker {
             self.nodes[me].last_reject_share = None;
         }
         let memory = &self.nodes[me];
-        let prev = (memory.requests > 0).then(|| {
-            let input = per_slot(r.previous_input_rate);
-            let forwarded: Vec<u32> = order.iter().map(|(_, p)| per_slot(p.previous_fwd_rate)).collect();
-            let forward_rejects: Vec<u32> = order.iter().map(|(_, p)| per_slot(p.previous_fwd_rejected_rate)).collect();
-            let rejected = (f64::from(input) * memory.last_reject_share.unwrap_or(0.0)).round() as u32;
-            let sent = forwarded.iter().fold(0u32, |a, &f| a.saturating_add(f));
-            let local = input.saturating_sub(sent).saturating_sub(rejected);
-            SlotOutcome {
-                input,
-                local,
-                forwarded,
-                rejected,
-                local_rejects: (f64::from(local) * r.previous_reject_rate).round() as u32,
-                forward_rejects,
-                ..Default::default()
-            }
-        });
+        let prev = (memory.requests > 0).then(|| previous_outcome(r, &order, memory.last_reject_share, slot_s));
         let node = NodeInput {
             node: me,
             slot: memory.requests,
@@ -249,6 +220,57 @@ impl Broker {
     }
 }
 
+/// Declared neighbours: topology index and report, in topology order.
+type Neighbours<'r> = Vec<(usize, &'r PeerReport)>;
+
+/// Node `me`'s declared neighbours in topology order, each with its report,
+/// and the peers it named that are not declared (they get nothing).
+fn declared_neighbours<'r>(
+    cfg: &ServeConfig,
+    me: usize,
+    req: &'r ActionRequest,
+) -> Result<(Neighbours<'r>, Vec<String>), BrokerError> {
+    let mut order = Vec::with_capacity(req.report.peers.len());
+    let mut ignored = Vec::new();
+    for p in &req.report.peers {
+        match cfg.index_of(&p.id) {
+            Some(j) if j == me => {
+                return Err(BrokerError::Unknown(format!("{NODE_PREFIX}{} names itself as a neighbour", req.node)));
+            }
+            Some(j) => order.push((j, p)),
+            None => ignored.push(p.id.clone()),
+        }
+    }
+    order.sort_by_key(|(j, _)| *j);
+    Ok((order, ignored))
+}
+
+/// The node's previous slot, rebuilt from the rates upstream reports (and
+/// the reject share this service answered for it).
+fn previous_outcome(
+    r: &NodeReport,
+    order: &[(usize, &PeerReport)],
+    last_reject_share: Option<f64>,
+    slot_s: f64,
+) -> SlotOutcome {
+    let per_slot = |rate: f64| count(rate, slot_s);
+    let input = per_slot(r.previous_input_rate);
+    let forwarded: Vec<u32> = order.iter().map(|(_, p)| per_slot(p.previous_fwd_rate)).collect();
+    let forward_rejects: Vec<u32> = order.iter().map(|(_, p)| per_slot(p.previous_fwd_rejected_rate)).collect();
+    let rejected = (f64::from(input) * last_reject_share.unwrap_or(0.0)).round() as u32;
+    let sent = forwarded.iter().fold(0u32, |a, &f| a.saturating_add(f));
+    let local = input.saturating_sub(sent).saturating_sub(rejected);
+    SlotOutcome {
+        input,
+        local,
+        forwarded,
+        rejected,
+        local_rejects: (f64::from(local) * r.previous_reject_rate).round() as u32,
+        forward_rejects,
+        ..Default::default()
+    }
+}
+
 /// Requests per slot of `rate` requests per second (rounded, saturating).
 fn count(rate: f64, slot_s: f64) -> u32 {
     (rate * slot_s).round().min(f64::from(u32::MAX)) as u32
@@ -257,7 +279,6 @@ fn count(rate: f64, slot_s: f64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::upstream::protocol::{NodeReport, PeerReport};
 
     const CONFIG: &str = r#"
 slot_seconds = 60
