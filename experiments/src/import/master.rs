@@ -139,8 +139,41 @@ pub(super) fn to_scenario(text: &str, name: &str, file: &str, opts: &MasterOptio
     let max_steps = c.max_steps.unwrap_or(288);
     let build_seed = c.build_seed.unwrap_or(42);
     let mut notes = vec![format!("Imported from marl-dfaas master config {file} by `dfaas import marl-dfaas`.")];
+    let workload = workload_table(&c, &mut notes)?;
+    if c.input_rate_same_method.is_some() {
+        notes.push("input_rate_same_method only selects a callback's bookkeeping upstream: not imported.".into());
+    }
+    if c.evaluation == Some(true) {
+        notes.push(
+            "evaluation = true: evaluation is a command here (dfaas evaluate/compare), not a scenario field.".into(),
+        );
+    }
+    let ModelParams { warm_s, cold_s, idle, max_concurrency } = model_params(&c, opts, build_seed, &mut notes)?;
+    let LinkParams { delay_ms, mean_mbps, request_bytes, response_bytes } = link_params(&c, build_seed, &mut notes)?;
+    let comments: String = notes.iter().map(|n| format!("# {n}\n")).collect();
+    Ok(format!(
+        "{comments}name = {name}\ndescription = {desc}\n\n[episode]\nmax_steps = {max_steps}\n\
+         slot_seconds = 1.0   # upstream feeds each step's count to its model as a rate in req/s\n\n\
+         [seeds]\nmaster = {master}\nbuild = {build_seed}\nevaluation_episodes = 10\n\n\
+         [topology]\nadjacency = {adj}\n\n\
+         [model]\nkind = \"serverless\"\nwarm_service_s = {warm_s:?}\ncold_service_s = {cold_s:?}\n\
+         idle_timeout_s = {idle:?}\nmax_concurrency = {max_concurrency}\nstate_cap = \"faster\"\n\n\
+         [workload]\n{workload}\n\n\
+         [links]\naccess_delay_s = {delay_s:?}\nrequest_bytes = {request_bytes}\nresponse_bytes = {response_bytes}\n\
+         bandwidth = {{ kind = \"constant\", mbps = {mean_mbps:?} }}\n",
+        name = quote(name),
+        desc = quote(&format!("imported from marl-dfaas master ({file})")),
+        master = c.seed.unwrap_or(42),
+        adj = adjacency(&network)?,
+        delay_s = delay_ms / 1000.0,
+        request_bytes = request_bytes as u64,
+        response_bytes = response_bytes as u64,
+    ))
+}
 
-    let workload = match c.input_rate_method.as_deref().unwrap_or("synthetic-sinusoidal") {
+/// The `[workload]` table for upstream's `input_rate_method`.
+fn workload_table(c: &Config, notes: &mut Vec<String>) -> Result<String, String> {
+    Ok(match c.input_rate_method.as_deref().unwrap_or("synthetic-sinusoidal") {
         "synthetic-sinusoidal" => {
             "kind = \"sinusoidal-master\"   # requests per slot\nscale_down_per_agent = 63".to_string()
         }
@@ -161,16 +194,24 @@ pub(super) fn to_scenario(text: &str, name: &str, file: &str, opts: &MasterOptio
             ));
         }
         other => return Err(format!("input_rate_method = {other:?}: unknown to marl-dfaas master")),
-    };
-    if c.input_rate_same_method.is_some() {
-        notes.push("input_rate_same_method only selects a callback's bookkeeping upstream: not imported.".into());
-    }
-    if c.evaluation == Some(true) {
-        notes.push(
-            "evaluation = true: evaluation is a command here (dfaas evaluate/compare), not a scenario field.".into(),
-        );
-    }
+    })
+}
 
+/// The serverless model's parameters.
+struct ModelParams {
+    warm_s: f64,
+    cold_s: f64,
+    idle: f64,
+    max_concurrency: u32,
+}
+
+/// Service times, idle timeout and concurrency, drawn as upstream draws them.
+fn model_params(
+    c: &Config,
+    opts: &MasterOptions,
+    build_seed: u64,
+    notes: &mut Vec<String>,
+) -> Result<ModelParams, String> {
     // Service times (ms in the config's comments; fed to the model as seconds),
     // drawn together upstream: either range changes both samples.
     let service_ranges = [
@@ -217,6 +258,19 @@ pub(super) fn to_scenario(text: &str, name: &str, file: &str, opts: &MasterOptio
         return Err(format!("request_memory_mb = {memory}: no instance fits in 4 GB"));
     }
 
+    Ok(ModelParams { warm_s: to_s(warm), cold_s: to_s(cold), idle, max_concurrency })
+}
+
+/// The `[links]` parameters.
+struct LinkParams {
+    delay_ms: f64,
+    mean_mbps: f64,
+    request_bytes: f64,
+    response_bytes: f64,
+}
+
+/// Link delay, bandwidth and request sizes (one model for every link).
+fn link_params(c: &Config, build_seed: u64, notes: &mut Vec<String>) -> Result<LinkParams, String> {
     // Links and request sizes.
     let links = c.network_links.as_ref();
     let each = || links.into_iter().flatten().flat_map(|(u, m)| m.iter().map(move |(v, l)| (format!("{u}–{v}"), l)));
@@ -278,25 +332,5 @@ pub(super) fn to_scenario(text: &str, name: &str, file: &str, opts: &MasterOptio
         1131.0,
     )?;
 
-    let comments: String = notes.iter().map(|n| format!("# {n}\n")).collect();
-    Ok(format!(
-        "{comments}name = {name}\ndescription = {desc}\n\n[episode]\nmax_steps = {max_steps}\n\
-         slot_seconds = 1.0   # upstream feeds each step's count to its model as a rate in req/s\n\n\
-         [seeds]\nmaster = {master}\nbuild = {build_seed}\nevaluation_episodes = 10\n\n\
-         [topology]\nadjacency = {adj}\n\n\
-         [model]\nkind = \"serverless\"\nwarm_service_s = {warm_s:?}\ncold_service_s = {cold_s:?}\n\
-         idle_timeout_s = {idle:?}\nmax_concurrency = {max_concurrency}\nstate_cap = \"faster\"\n\n\
-         [workload]\n{workload}\n\n\
-         [links]\naccess_delay_s = {delay_s:?}\nrequest_bytes = {request_bytes}\nresponse_bytes = {response_bytes}\n\
-         bandwidth = {{ kind = \"constant\", mbps = {mean_mbps:?} }}\n",
-        name = quote(name),
-        desc = quote(&format!("imported from marl-dfaas master ({file})")),
-        master = c.seed.unwrap_or(42),
-        adj = adjacency(&network)?,
-        warm_s = to_s(warm),
-        cold_s = to_s(cold),
-        delay_s = delay_ms / 1000.0,
-        request_bytes = request_bytes as u64,
-        response_bytes = response_bytes as u64,
-    ))
+    Ok(LinkParams { delay_ms, mean_mbps, request_bytes, response_bytes })
 }
