@@ -9,8 +9,9 @@ use super::percentiles::{LatencyStats, ms};
 use super::record::{ErrorKind, Outcome, RequestRecord};
 use super::slots::{SlotReport, slot_reports};
 
-/// Summary of a run. Times in seconds, latencies in milliseconds. Fields a
-/// document lacks read as empty (a cluster report keeps only what it needs).
+/// Summary of a run. Times in seconds, latencies in milliseconds. Read back,
+/// fields a document lacks are empty: hand-written or older cluster
+/// documents carry only the per-slot rows their plots use.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Report {

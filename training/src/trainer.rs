@@ -42,7 +42,7 @@ use crate::logging::{RunLogger, agent_reward_tag, progress_message};
 use crate::nets::NetConfig;
 use crate::obs_norm::RunningStats;
 use crate::ppo::{Batch, Learner, UpdateStats, adam};
-use crate::rollout::{Rollout, collect};
+use crate::rollout::{self, Rollout};
 
 /// Why training could not run.
 #[derive(Debug, thiserror::Error)]
@@ -278,18 +278,17 @@ impl Trainer {
         Ok(self.log(&rollout, &stats, explained, ent, lr, secs))
     }
 
-    /// Step 1: the iteration's rollout ([`collect`]) on copies of the
+    /// Step 1: the iteration's rollout ([`rollout::collect`]) on copies of the
     /// simulator, acting with the actors' current weights on the CPU.
     fn collect(&self, frozen: &[RunningStats]) -> Result<Rollout, TrainError> {
         let norm: Vec<(Vec<f32>, Vec<f32>)> = frozen.iter().map(RunningStats::frozen).collect();
         // Rollouts run on the CPU whatever device the updates use.
         let actors: Vec<_> =
             self.learners.iter().map(|l| burn::module::Module::valid(&l.actor).to_device(&Device::flex())).collect();
-        let envs = self.cfg.rollout.envs;
-        let per_env = self.cfg.ppo.episodes_per_iteration / envs;
-        let it = self.state.iteration as u64;
         let r = &self.cfg.rollout;
-        Ok(collect(
+        let (envs, per_env) = (r.envs, self.cfg.ppo.episodes_per_iteration / r.envs);
+        let it = self.state.iteration as u64;
+        Ok(rollout::collect(
             &self.sim,
             &self.layout,
             &actors,

@@ -26,7 +26,7 @@
 //! policy may beat it on some slots.
 
 use crate::contract::Decision;
-use crate::sim::{NodeModels, Simulator};
+use crate::sim::Simulator;
 use crate::topology::Topology;
 
 /// Predecessors of a BFS over the residual graph.
@@ -71,7 +71,7 @@ impl Oracle {
         let topo = sim.topology().clone();
         let slot = sim.slot_seconds();
         let models = sim.models_mut();
-        self.solve(&topo, &inputs, &mut |n, l, exact| slot_cost(models, n, l, slot, exact));
+        self.solve(&topo, &inputs, &mut |n, l, exact| models.slot_cost(n, l, slot, exact));
         (0..topo.len())
             .map(|i| {
                 let deg = topo.degree(i);
@@ -245,10 +245,4 @@ impl Oracle {
             }
         }
     }
-}
-
-/// Node `n`'s loss at load `l`: expected (`exact = false`) or simulated
-/// ([`crate::models::NodeModel::slot_cost`]).
-pub(crate) fn slot_cost(models: &mut NodeModels, n: usize, l: u32, slot_seconds: f64, exact: bool) -> f64 {
-    models.slot_cost(n, l, slot_seconds, exact)
 }

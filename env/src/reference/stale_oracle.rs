@@ -18,7 +18,7 @@
 use crate::contract::Decision;
 use crate::sim::Simulator;
 
-use super::oracle::{Oracle, OracleUnsupported, slot_cost};
+use super::oracle::{Oracle, OracleUnsupported};
 
 /// Per-node optimum on one-slot-old information about the other nodes.
 #[derive(Debug, Clone, Default)]
@@ -55,7 +55,7 @@ impl StaleOracle {
                 }
                 let mut view = previous.clone();
                 view[i] = own;
-                self.oracle.solve(&topo, &view, &mut |n, l, exact| slot_cost(models, n, l, slot, exact));
+                self.oracle.solve(&topo, &view, &mut |n, l, exact| models.slot_cost(n, l, slot, exact));
                 self.oracle.row(i, own).unwrap_or_else(|| Decision::all_local(topo.degree(i)))
             })
             .collect()

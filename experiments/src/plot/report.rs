@@ -141,7 +141,10 @@ fn load(file: &Path, opts: &ReportOptions) -> Result<Vec<Source>, PlotError> {
 fn load_json(file: &Path, v: serde_json::Value) -> Result<Source, PlotError> {
     const COMPARE: &str = "comparison (dfaas compare/evaluate --json)";
     const SIMULATE: &str = "simulation (dfaas simulate --json)";
-    if let Some(doc) = Document::from_value(v.clone()).map_err(|e| PlotError::input(file, e.to_string()))? {
+    if v.get("kind").is_some() {
+        let doc = Document::from_value(v)
+            .map_err(|e| PlotError::input(file, e.to_string()))?
+            .ok_or_else(|| PlotError::input(file, "`kind` is not a document kind"))?;
         return match doc {
             Document::Compare(c) => Ok(Source::Compare(Box::new(from_compare::check_compare(file, c)?), COMPARE)),
             Document::LiveEvaluate(l) => Ok(Source::Compare(
