@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use dfaas_env::{MultiAgentEnv, Scenario};
 use dfaas_experiments::Contender;
-use dfaas_experiments::live_env::{LiveEnv, LiveOpts};
+use dfaas_live::live_env::{LiveEnv, LiveOpts};
 
 /// One slot of the federation: requests that arrived and that were processed.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use dfaas_agent::overlay::OverlayConfig;
 use dfaas_agent::{AgentConfig, FunctionState, NeighborConfig, NodeIdentity, NodeState, Overlay, OverlayEvent};
-use dfaas_experiments::cluster::{FUNCTION, NodePlan};
-use dfaas_experiments::loadgen::{LoadSpec, Outcome, RequestRecord, run_records};
+use dfaas_live::cluster::{FUNCTION, NodePlan};
+use dfaas_loadgen::{LoadSpec, Outcome, RequestRecord, run_records};
 
 const SLOT: Duration = Duration::from_secs(1);
 const READY: Duration = Duration::from_secs(30);

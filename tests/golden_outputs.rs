@@ -42,7 +42,7 @@ fn normalise(v: &mut Value, top: bool) {
 
 fn check(name: &str, mut got: Value) {
     // Every document the CLI writes reads back through its type.
-    let doc = dfaas_experiments::Document::from_value(got.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let doc = dfaas_reports::Document::from_value(got.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert!(doc.is_some(), "{name}: not tagged");
     normalise(&mut got, true);
     let path = Path::new(ROOT).join("tests/golden").join(name);

@@ -1,20 +1,15 @@
 //! `dfaas-experiments`: runners that play policies on scenarios, compare
 //! them on the same evaluation episodes against the upper reference, and
-//! report tables (text and JSON) and per-slot CSV.
+//! report tables (text and JSON) and per-slot CSV; imports of marl-dfaas
+//! configurations. Everything here runs in simulation: live federations are
+//! `dfaas-live`, report documents and figures `dfaas-reports`.
 
 pub mod best_fixed;
-pub mod cluster;
 pub mod compare;
 pub mod contender;
-pub mod deployed;
-pub mod document;
 pub mod evaluation;
 pub mod import;
-pub mod live_env;
-/// The load generator, now its own crate (`dfaas-loadgen`), under its old path.
-pub use dfaas_loadgen as loadgen;
 pub mod paired;
-pub mod plot;
 pub mod runner;
 pub mod simulate;
 pub mod stats;
@@ -22,5 +17,4 @@ pub mod table;
 
 pub use compare::{CompareReport, PolicyResult, compare};
 pub use contender::Contender;
-pub use document::{Document, SCHEMA_VERSION};
 pub use runner::{EpisodeRun, run_episode};

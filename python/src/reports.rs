@@ -60,7 +60,7 @@ fn run(
         .detach(|| {
             let report = compare_document(&s, contenders, episodes, seed, false)?;
             // The CLI's document, tagged as it writes it.
-            Ok::<_, dfaas_experiments::runner::RunError>(dfaas_experiments::Document::Compare(report).to_json_pretty())
+            Ok::<_, dfaas_experiments::runner::RunError>(dfaas_reports::Document::Compare(report).to_json_pretty())
         })
         .map_err(errors::other)?;
     let json = py.import("json")?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use dfaas_experiments::cluster::{Choice, ClusterOpts, kill_registered, run_cluster};
+use dfaas_live::cluster::{Choice, ClusterOpts, kill_registered, run_cluster};
 
 #[derive(clap::Args)]
 pub struct Args {

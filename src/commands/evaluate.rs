@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use dfaas_experiments::live_env::LiveReport;
+use dfaas_live::live_env::LiveReport;
 
 #[derive(clap::Args)]
 pub struct Args {

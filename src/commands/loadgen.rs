@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use dfaas_experiments::loadgen::{LoadSpec, Method, run_blocking};
+use dfaas_loadgen::{LoadSpec, Method, run_blocking};
 
 #[derive(clap::Args)]
 pub struct Args {

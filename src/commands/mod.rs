@@ -17,7 +17,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use dfaas_env::Scenario;
-use dfaas_experiments::Document;
+use dfaas_reports::Document;
 
 /// Loads a scenario file.
 pub fn load(path: &Path) -> Result<Scenario> {
@@ -25,7 +25,7 @@ pub fn load(path: &Path) -> Result<Scenario> {
 }
 
 /// Prints a command's report: one tagged JSON document with `--json`
-/// (`dfaas_experiments::document`), else the text `text` renders.
+/// (`dfaas_reports::document`), else the text `text` renders.
 pub fn print_report<R: Into<Document>>(report: R, json: bool, text: impl FnOnce(&R) -> String) {
     if json {
         println!("{}", report.into().to_json_pretty());

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use dfaas_experiments::plot::{ReportOptions, write_report};
+use dfaas_reports::plot::{ReportOptions, write_report};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -48,7 +48,7 @@ fn from_scenario(a: &Args, path: &Path) -> Result<ServeConfig> {
     if a.peer_ids.len() != n {
         bail!("--peer-ids gives {} peer IDs; scenario {} has {n} nodes", a.peer_ids.len(), path.display());
     }
-    let (capacities, _) = dfaas_experiments::cluster::capacities(&s, n)?;
+    let (capacities, _) = dfaas_live::cluster::capacities(&s, n)?;
     let policy = match (&a.policy, &a.model) {
         (_, Some(m)) => PolicyChoice::Model(m.clone()),
         (p, None) => PolicyChoice::Heuristic(PolicySpec::parse(p.as_deref().unwrap_or("slack-proportional"))?),

@@ -2,7 +2,7 @@
 //! same workload and slots in the simulator and on a live local cluster, side
 //! by side with the gap per metric (JSON: see `Sim2RealReport`). By default
 //! through the deployed path (agents on their own timers, deciding for
-//! themselves; `dfaas_experiments::deployed`); `--driven` plays the live
+//! themselves; `dfaas_live::deployed`); `--driven` plays the live
 //! environment's episodes instead (decisions from the simulator's
 //! observations, slots ended by `POST /tick`).
 
@@ -12,9 +12,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use dfaas_env::Scenario;
 use dfaas_experiments::Contender;
-use dfaas_experiments::Document;
-use dfaas_experiments::deployed::{DeployedOpts, run_deployed};
-use dfaas_experiments::live_env::{LiveEnv, LiveOpts, Sim2RealReport};
+use dfaas_reports::Document;
+use dfaas_live::deployed::{DeployedOpts, run_deployed};
+use dfaas_live::live_env::{LiveEnv, LiveOpts, Sim2RealReport};
 
 /// Options of a live run (shared with `dfaas evaluate --live`).
 #[derive(clap::Args, Debug, Clone)]

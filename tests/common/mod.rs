@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use dfaas_experiments::cluster::{Children, Choice, NodePlan, write_configs};
+use dfaas_live::cluster::{Children, Choice, NodePlan, write_configs};
 use serde_json::Value;
 
 pub const CLOUDNET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/scenarios/dfaas-cloudnet21.toml");

@@ -6,8 +6,8 @@ use std::path::Path;
 use super::bars::{GroupedBars, Value};
 use super::error::PlotError;
 use super::style;
-use crate::compare::{CompareReport, PolicyResult};
-use crate::simulate::{SimulateReport, TotalsReport};
+use dfaas_experiments::compare::{CompareReport, PolicyResult};
+use dfaas_experiments::simulate::{SimulateReport, TotalsReport};
 
 /// Whether an untagged (schema version 0) document looks like a compare/evaluate report.
 pub fn matches_compare(v: &serde_json::Value) -> bool {
@@ -52,7 +52,7 @@ pub fn simulate_as_compare(file: &Path, s: &SimulateReport) -> Result<CompareRep
     }
     let col = |f: &dyn Fn(&TotalsReport) -> f64| -> (f64, f64) {
         let xs: Vec<f64> = s.episodes.iter().map(|e| f(&e.federation)).collect();
-        let m = crate::stats::MeanStd::of(&xs);
+        let m = dfaas_experiments::stats::MeanStd::of(&xs);
         (m.mean, m.std)
     };
     let ratio = |x: u64, input: u64| if input == 0 { 0.0 } else { x as f64 / input as f64 };

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::error::PlotError;
 use super::timeline::{MAX_SLOTS, NodeTimeline, Timelines, Unit};
-use crate::cluster::ClusterReport;
+use dfaas_live::cluster::ClusterReport;
 
 /// Whether an untagged (schema version 0) document looks like a cluster report.
 pub fn matches(v: &serde_json::Value) -> bool {

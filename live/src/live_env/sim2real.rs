@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use super::run::{SlotIssue, issues_text, live_result};
 use super::{LiveEnv, live_scenario};
-use crate::compare::{PolicyResult, node_rates, summarise};
-use crate::contender::Contender;
-use crate::runner::{EpisodeRun, RunError, run_episode};
-use crate::table::render;
+use dfaas_experiments::compare::{PolicyResult, node_rates, summarise};
+use dfaas_experiments::contender::Contender;
+use dfaas_experiments::runner::{EpisodeRun, RunError, run_episode};
+use dfaas_experiments::table::render;
 
 /// The metrics compared, in display order (keys of [`Sim2RealReport::gap`]),
 /// with the label figures give them.
@@ -191,7 +191,7 @@ impl Sim2RealReport {
         for (label, side) in [("simulator", &self.sim), ("live", &self.live)] {
             let mut one = side.result.clone();
             one.policy = format!("{} ({label})", side.result.policy);
-            let c = crate::compare::CompareReport {
+            let c = dfaas_experiments::compare::CompareReport {
                 scenario: self.scenario.clone(),
                 episodes: self.seeds.len(),
                 seeds: self.seeds.clone(),
@@ -199,7 +199,7 @@ impl Sim2RealReport {
                 paired: Vec::new(),
                 prediction: Vec::new(),
             };
-            out.push_str(&crate::table::node_table(&c));
+            out.push_str(&dfaas_experiments::table::node_table(&c));
         }
         if let Some(p) = &self.predictor {
             out.push_str(&format!("\nForecasts ({}), one step ahead, requests per slot:\n", p.to_toml_inline()));

@@ -3,9 +3,9 @@
 use super::sim2real::{Sim2Real, metric};
 use super::timeline::NodeTimeline;
 use super::training::{PANELS, Scalars};
-use crate::cluster::ClusterReport;
-use crate::compare::CompareReport;
-use crate::live_env::share_metrics;
+use dfaas_live::cluster::ClusterReport;
+use dfaas_experiments::compare::CompareReport;
+use dfaas_live::live_env::share_metrics;
 
 fn row(cells: &[String]) -> String {
     format!("| {} |\n", cells.join(" | "))
@@ -48,7 +48,7 @@ pub fn cluster(c: &ClusterReport) -> String {
     ]);
     for n in &c.nodes {
         let slots = n.load.iter().flat_map(|l| &l.slots);
-        let sum = |f: &dyn Fn(&crate::loadgen::SlotReport) -> u64| slots.clone().map(f).sum::<u64>();
+        let sum = |f: &dyn Fn(&dfaas_loadgen::SlotReport) -> u64| slots.clone().map(f).sum::<u64>();
         let local = sum(&|s| s.by_served_by.get(&n.node).copied().unwrap_or(0));
         let ok = sum(&|s| s.successes);
         let executed: u64 = c

@@ -10,7 +10,7 @@ use std::time::Duration;
 use dfaas_agent::{ControlClient, TickReport};
 use dfaas_env::SlotOutcome;
 
-use crate::loadgen::{LoadSpec, Report};
+use dfaas_loadgen::{LoadSpec, Report};
 
 /// One agent as the live environment sees it.
 #[derive(Debug, Clone)]
@@ -81,7 +81,7 @@ pub(crate) struct NodeSlot {
 }
 
 /// A slot's load, still running.
-pub(crate) type LoadTask = tokio::task::JoinHandle<Result<Report, crate::loadgen::LoadError>>;
+pub(crate) type LoadTask = tokio::task::JoinHandle<Result<Report, dfaas_loadgen::LoadError>>;
 
 /// Time left after a slot's sending window for its last requests (and their
 /// forwards) to arrive before the slot closes.
@@ -139,7 +139,7 @@ pub(crate) async fn play(
         let rate = f64::from(count) / slot.as_secs_f64();
         let mut spec = LoadSpec::per_slot(format!("http://{}/function/{}", n.gateway, n.function), vec![rate], slot);
         spec.timeout = request_timeout;
-        o.load = Some(tokio::spawn(crate::loadgen::run(spec)));
+        o.load = Some(tokio::spawn(dfaas_loadgen::run(spec)));
     }
     // 3. Close the slot everywhere once its last requests have arrived.
     tokio::time::sleep_until(started + slot + settle(slot)).await;

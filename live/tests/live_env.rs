@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use dfaas_agent::{AgentConfig, AgentHandle, run_agent};
 use dfaas_env::sim::reward_rejects;
 use dfaas_env::{Decision, MultiAgentEnv, Scenario};
-use dfaas_experiments::cluster::{Choice, set_external_clock, write_configs};
-use dfaas_experiments::live_env::{AgentAddr, LiveEnv, LiveOpts};
+use dfaas_live::cluster::{Choice, set_external_clock, write_configs};
+use dfaas_live::live_env::{AgentAddr, LiveEnv, LiveOpts};
 
 /// Three nodes, everyone a neighbour of everyone; 20 req/s into node_1 and
 /// 10 req/s into node_3, well within every capacity.

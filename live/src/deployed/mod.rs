@@ -29,11 +29,11 @@ use dfaas_env::scenario::InputView;
 use dfaas_env::{Scenario, Simulator};
 
 use crate::cluster::{Choice, FUNCTION, Federation, FederationOpts};
-use crate::compare::{node_rates, prediction_errors, summarise};
-use crate::contender::Contender;
+use dfaas_experiments::compare::{node_rates, prediction_errors, summarise};
+use dfaas_experiments::contender::Contender;
 use crate::live_env::{LiveOpts, METRICS, Side, Sim2RealReport, live_scenario, metric};
-use crate::loadgen::LoadSpec;
-use crate::runner::{EpisodeRun, run_episode};
+use dfaas_loadgen::LoadSpec;
+use dfaas_experiments::runner::{EpisodeRun, run_episode};
 pub use history::{AgentHistory, LiveEpisode, live_outcomes};
 
 /// How to run one deployed-path comparison.
@@ -167,7 +167,7 @@ async fn drive(
         let mut spec = LoadSpec::per_slot(format!("http://{}/function/{FUNCTION}", p.gateway), rates, slot);
         spec.timeout = Duration::from_secs(5);
         let id = p.id.clone();
-        loads.push((id, tokio::spawn(crate::loadgen::run(spec))));
+        loads.push((id, tokio::spawn(dfaas_loadgen::run(spec))));
     }
     let mut view = crate::cluster::Summary { processed_ratio: 1.0, ..Default::default() };
     for (id, h) in loads {

@@ -11,8 +11,8 @@ use std::path::Path;
 use super::bars::{GroupedBars, Value};
 use super::error::PlotError;
 use super::style;
-use crate::compare::PolicyResult;
-use crate::live_env::{Sim2RealReport, share_metrics};
+use dfaas_experiments::compare::PolicyResult;
+use dfaas_live::live_env::{Sim2RealReport, share_metrics};
 
 /// A sim-to-real comparison of one policy on one scenario.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,9 +7,9 @@ use dfaas_policies::Policy;
 use serde::{Deserialize, Serialize};
 
 use super::LiveEnv;
-use crate::compare::{CompareReport, PolicyResult, node_rates, summarise};
-use crate::contender::Contender;
-use crate::runner::{EpisodeRun, RunError, play_policies};
+use dfaas_experiments::compare::{CompareReport, PolicyResult, node_rates, summarise};
+use dfaas_experiments::contender::Contender;
+use dfaas_experiments::runner::{EpisodeRun, RunError, play_policies};
 
 /// Something that went wrong for one node in one slot of a live episode.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,9 +121,9 @@ impl LiveReport {
             "live: {} slots of {} s per episode (federation formed in {:.1} s)\n",
             self.live.slots, self.live.slot_seconds, self.live.ready_s
         );
-        out.push_str(&crate::table::compare_table(&self.compare));
+        out.push_str(&dfaas_experiments::table::compare_table(&self.compare));
         if per_node {
-            out.push_str(&crate::table::node_table(&self.compare));
+            out.push_str(&dfaas_experiments::table::node_table(&self.compare));
         }
         out.push_str(&issues_text(&self.live.issues, self.live.stray_input));
         out

@@ -41,7 +41,7 @@ fn csv_context(opts: &ReportOptions) -> Result<CsvContext, PlotError> {
     };
     let s = Scenario::load(path).map_err(|e| PlotError::input(path, e.to_string()))?;
     let topo = s.build_topology().map_err(|e| PlotError::input(path, e.to_string()))?;
-    let caps = match crate::cluster::capacities(&s, topo.len()) {
+    let caps = match dfaas_live::cluster::capacities(&s, topo.len()) {
         Ok((caps, _)) => topo.names().iter().cloned().zip(caps).collect(),
         Err(_) => BTreeMap::new(),
     };
@@ -73,9 +73,9 @@ pub struct ReportOutput {
 
 /// One input, read.
 enum Source {
-    Cluster(Box<crate::cluster::ClusterReport>),
+    Cluster(Box<dfaas_live::cluster::ClusterReport>),
     SlotCsv(Box<from_slot_csv::SlotEpisode>),
-    Compare(Box<crate::compare::CompareReport>, &'static str),
+    Compare(Box<dfaas_experiments::compare::CompareReport>, &'static str),
     Training(Box<training::Scalars>),
     Sim2Real(Box<sim2real::Sim2Real>),
 }

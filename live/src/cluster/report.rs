@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use super::{ClusterReport, NodeReport};
-use crate::compare::{CompareReport, NodeRates, PolicyResult};
-use crate::loadgen::SlotReport;
-use crate::table::{node_table, render};
+use dfaas_experiments::compare::{CompareReport, NodeRates, PolicyResult};
+use dfaas_loadgen::SlotReport;
+use dfaas_experiments::table::{node_table, render};
 
 /// Reject reasons the runtime sends, by the compare table's column.
 const PURPOSE: &[&str] = &["policy"];

@@ -25,7 +25,7 @@ use anyhow::{Context, Result, bail};
 use dfaas_env::Scenario;
 use serde::{Deserialize, Serialize};
 
-use crate::loadgen::{LoadSpec, Report};
+use dfaas_loadgen::{LoadSpec, Report};
 pub use federation::{Federation, FederationOpts, call, log_tail, set_external_clock, set_queue};
 pub use procs::{Children, kill_registered};
 pub use setup::{
@@ -114,7 +114,7 @@ pub struct ClusterReport {
     pub summary: Summary,
     /// The summary in the shape of `dfaas compare --json` (one result, std 0).
     #[serde(default)]
-    pub compare: crate::compare::CompareReport,
+    pub compare: dfaas_experiments::compare::CompareReport,
 }
 
 /// Rates per node and slot (req/s) from the scenario's workload.
@@ -199,7 +199,7 @@ async fn drive(
         if r.iter().any(|&x| x > 0.0) {
             let mut spec = LoadSpec::per_slot(format!("http://{}/function/{FUNCTION}", p.gateway), r.clone(), slot);
             spec.timeout = Duration::from_secs(5);
-            loads.push(Some(tokio::spawn(crate::loadgen::run(spec))));
+            loads.push(Some(tokio::spawn(dfaas_loadgen::run(spec))));
         } else {
             loads.push(None);
         }

@@ -325,7 +325,7 @@ mod tests {
     /// Agents of a predicting scenario predict with the scenario's predictor.
     #[test]
     fn agents_get_the_scenarios_predictor() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dfaas-cloudnet21.toml");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/dfaas-cloudnet21.toml");
         let shipped = std::fs::read_to_string(&root).unwrap();
         // Without the shipped `[observation]` table (the file's last).
         let base = shipped.split("\n[observation]").next().unwrap();
@@ -351,7 +351,7 @@ mod tests {
     /// limit, no queue, and the agent plans with the simulator's capacity.
     #[test]
     fn serverless_nodes_get_the_models_function() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/serverless-3.toml");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/serverless-3.toml");
         let s = Scenario::load(&root).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let plans = write_configs(&s, dir.path(), 1.0, &Choice::Policy("slack-proportional".into()), 7).unwrap();
@@ -386,7 +386,7 @@ mod tests {
             }
         }
         // A queue-model scenario is refused, naming the file and the model.
-        let q = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/marl-paper-5.toml");
+        let q = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/marl-paper-5.toml");
         let e = write_configs(&Scenario::load(&q).unwrap(), dir.path(), 1.0, &Choice::Policy("static".into()), 7)
             .unwrap_err()
             .to_string();
