@@ -17,11 +17,11 @@
 
 use serde::Serialize;
 
-pub use dfaas_live::cluster::ClusterReport;
 pub use dfaas_experiments::compare::CompareReport;
+pub use dfaas_experiments::simulate::SimulateReport;
+pub use dfaas_live::cluster::ClusterReport;
 pub use dfaas_live::live_env::{LiveReport, Sim2RealReport};
 pub use dfaas_loadgen::Report as LoadReport;
-pub use dfaas_experiments::simulate::SimulateReport;
 
 /// The version of the documents' schema this build writes. Bump it when a
 /// field is renamed, removed or changes meaning (adding a field does not).

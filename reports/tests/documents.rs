@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use dfaas_env::Scenario;
+use dfaas_experiments::{Contender, compare};
 use dfaas_live::cluster::ClusterReport;
+use dfaas_live::live_env::{LiveInfo, LiveReport, Sim2RealReport};
 use dfaas_reports::document::LoadReport;
 use dfaas_reports::document::{Document, SCHEMA_VERSION};
-use dfaas_live::live_env::{LiveInfo, LiveReport, Sim2RealReport};
 use dfaas_reports::plot::{ReportOptions, write_report};
-use dfaas_experiments::{Contender, compare};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments")

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use dfaas_env::Scenario;
+use dfaas_experiments::{Contender, compare};
 use dfaas_reports::plot::from_cluster;
 use dfaas_reports::plot::from_slot_csv;
 use dfaas_reports::plot::{PlotError, ReportOptions, write_report};
-use dfaas_experiments::{Contender, compare};
 use serde_json::json;
 
 fn scenario_path(name: &str) -> PathBuf {
@@ -309,7 +309,8 @@ fn malformed_inputs_give_errors_naming_the_file() {
 /// (node_1 executes 10 req/s, node_2 and node_3 16 and 24 req/s of its 50).
 #[test]
 fn committed_live_cloudnet21_run_reads_as_the_paper_steady_state() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/results/cloudnet21-live/slack-proportional.json");
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/results/cloudnet21-live/slack-proportional.json");
     let v: serde_json::Value = serde_json::from_str(&read(&file)).unwrap();
     let c = from_cluster::parse(&file, v).unwrap();
     let t = from_cluster::timelines(&c);

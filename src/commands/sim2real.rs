@@ -12,9 +12,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use dfaas_env::Scenario;
 use dfaas_experiments::Contender;
-use dfaas_reports::Document;
 use dfaas_live::deployed::{DeployedOpts, run_deployed};
 use dfaas_live::live_env::{LiveEnv, LiveOpts, Sim2RealReport};
+use dfaas_reports::Document;
 
 /// Options of a live run (shared with `dfaas evaluate --live`).
 #[derive(clap::Args, Debug, Clone)]

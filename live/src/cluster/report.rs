@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use super::{ClusterReport, NodeReport};
 use dfaas_experiments::compare::{CompareReport, NodeRates, PolicyResult};
-use dfaas_loadgen::SlotReport;
 use dfaas_experiments::table::{node_table, render};
+use dfaas_loadgen::SlotReport;
 
 /// Reject reasons the runtime sends, by the compare table's column.
 const PURPOSE: &[&str] = &["policy"];

@@ -325,7 +325,8 @@ mod tests {
     /// Agents of a predicting scenario predict with the scenario's predictor.
     #[test]
     fn agents_get_the_scenarios_predictor() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/dfaas-cloudnet21.toml");
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/dfaas-cloudnet21.toml");
         let shipped = std::fs::read_to_string(&root).unwrap();
         // Without the shipped `[observation]` table (the file's last).
         let base = shipped.split("\n[observation]").next().unwrap();

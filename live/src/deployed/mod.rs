@@ -29,11 +29,11 @@ use dfaas_env::scenario::InputView;
 use dfaas_env::{Scenario, Simulator};
 
 use crate::cluster::{Choice, FUNCTION, Federation, FederationOpts};
+use crate::live_env::{LiveOpts, METRICS, Side, Sim2RealReport, live_scenario, metric};
 use dfaas_experiments::compare::{node_rates, prediction_errors, summarise};
 use dfaas_experiments::contender::Contender;
-use crate::live_env::{LiveOpts, METRICS, Side, Sim2RealReport, live_scenario, metric};
-use dfaas_loadgen::LoadSpec;
 use dfaas_experiments::runner::{EpisodeRun, run_episode};
+use dfaas_loadgen::LoadSpec;
 pub use history::{AgentHistory, LiveEpisode, live_outcomes};
 
 /// How to run one deployed-path comparison.

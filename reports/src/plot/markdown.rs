@@ -3,8 +3,8 @@
 use super::sim2real::{Sim2Real, metric};
 use super::timeline::NodeTimeline;
 use super::training::{PANELS, Scalars};
-use dfaas_live::cluster::ClusterReport;
 use dfaas_experiments::compare::CompareReport;
+use dfaas_live::cluster::ClusterReport;
 use dfaas_live::live_env::share_metrics;
 
 fn row(cells: &[String]) -> String {
