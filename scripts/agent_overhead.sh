@@ -68,7 +68,8 @@ phase() { # name scenario -> prints one line per process
   wait "$cpid" || { echo "agent_overhead: dfaas cluster ($name) failed" >&2; cat "$WORK/$name.err" >&2; exit 1; }
 }
 
-echo "binary: $BIN ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)); window ${WINDOW} s after ${SETTLE} s"
+case "$BIN" in */release/*) PROFILE=release ;; *) PROFILE=debug ;; esac
+echo "binary: $PROFILE build ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)); window ${WINDOW} s after ${SETTLE} s"
 printf "%-5s %-14s %8s %9s\n" phase process "CPU %" "RSS MB"
 phase idle "$WORK/idle.toml"
 phase load "$SCENARIO"

@@ -22,6 +22,10 @@ fn cloudnet21_live_forwards_the_excess_and_stops_its_agents() {
     assert!(run.status.success(), "dfaas cluster failed: {stderr}");
     let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
 
+    // Named by the scenario's name; the only path is the folder asked for.
+    assert_eq!(v["scenario"], "dfaas-cloudnet21");
+    assert_eq!(v["out_dir"].as_str(), Some(dir.to_str().unwrap()));
+
     // Every agent is gone.
     let pids = v["pids"].as_array().unwrap();
     assert_eq!(pids.len(), 3);

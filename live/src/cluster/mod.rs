@@ -105,7 +105,11 @@ pub struct ClusterReport {
     pub policy: String,
     pub slot_seconds: f64,
     pub slots: usize,
-    pub out_dir: String,
+    /// The folder kept with the agents' configs, keys and logs: the `--out`
+    /// given; absent when a temporary folder was used (removed after a
+    /// successful run), so a report names no path of the machine it ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_dir: Option<String>,
     /// Process ids of the agents (all stopped when the report is returned).
     pub pids: Vec<u32>,
     /// Seconds until the federation formed.
@@ -169,7 +173,7 @@ pub fn run_cluster(opts: &ClusterOpts) -> Result<ClusterReport> {
         policy: choice.label(),
         slot_seconds: opts.slot_seconds,
         slots,
-        out_dir: fed.dir.display().to_string(),
+        out_dir: opts.out.as_ref().map(|d| d.display().to_string()),
         pids,
         ready_s,
         nodes,
