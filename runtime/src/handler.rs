@@ -278,75 +278,107 @@ impl Gateway {
                 let r = self.run_local(f, inv, None).await;
                 self.local_answer(f, r, me, None)
             }
-            Target::Peer(i) => {
-                f.counters.add_peer(i, PeerCount::Forwarded);
-                let (Some(peer), Some(guard)) = (self.peers.get(i), self.guards.get(i)) else {
-                    return response::reject(me, false, RejectReason::PeerUnreachable);
-                };
-                let cause = match guard.admit(Instant::now()) {
-                    // Not sent (breaker open or in-flight cap full): the peer
-                    // cannot have run it.
-                    Err(_) => {
-                        f.counters.add_peer(i, PeerCount::Shed);
-                        RejectReason::PeerUnreachable
-                    }
-                    Ok(pass) => {
-                        let credential = match (self.scheme, self.verifier.pair_key(&peer.id)) {
-                            (crate::auth::Scheme::Mac, Some(k)) => crate::auth::Credential::Mac(k),
-                            _ => crate::auth::Credential::Signature(self.key.signing()),
-                        };
-                        let route = Route { sender: me, credential, receiver: &peer.id, address: peer.address };
-                        let result = forward::forward(
-                            &self.client,
-                            route,
-                            &parts.method,
-                            path_q,
-                            &parts.headers,
-                            inv.body.clone(),
-                            f.forward_timeout,
-                        )
-                        .await;
-                        // An answer counts only if the peer proves it: a relay
-                        // that tampers with it gets neither relayed nor a local
-                        // run (the peer may have run the request).
-                        let result = result.map(|a| {
-                            let proven = self.verifier.verify_answer(&peer.id, &a.claim, &a.headers, a.parts());
-                            (a, proven)
-                        });
-                        pass.finish(matches!(result, Ok((_, Ok(())))));
-                        match result {
-                            Ok((_, Err(_))) => {
-                                f.counters.add_peer(i, PeerCount::BadAnswer);
-                                return response::reject(me, false, RejectReason::PeerUnauthenticated);
-                            }
-                            Ok((a, Ok(()))) if !peer_refused(a.status) => return relay(a, me, &peer.id),
-                            Ok(_) => RejectReason::PeerRejected,
-                            Err(ForwardError::NotSent(_)) => RejectReason::PeerUnreachable,
-                            // Sent and unanswered: the peer may be running it,
-                            // so it is never run here as well.
-                            Err(ForwardError::NoAnswer(_)) => {
-                                f.counters.add_peer(i, PeerCount::TimedOut);
-                                return response::reject(me, false, RejectReason::PeerTimeout);
-                            }
-                        }
-                    }
-                };
-                // Fall back to local execution if admission has room.
-                let (fallback, final_count) = match cause {
-                    RejectReason::PeerRejected => (PeerCount::FallbackRejected, PeerCount::RejectedByPeer),
-                    _ => (PeerCount::FallbackUnreachable, PeerCount::Unreachable),
-                };
-                match f.admission.try_enter() {
-                    Some(ticket) => {
-                        f.counters.add_peer(i, fallback);
-                        let r = self.run_local(f, inv, Some(ticket)).await;
-                        self.local_answer(f, r, me, Some((i, final_count, cause)))
-                    }
-                    None => {
-                        f.counters.add_peer(i, final_count);
-                        response::reject(me, false, cause)
-                    }
-                }
+            Target::Peer(i) => self.forward_call(f, i, parts, path_q, inv).await,
+        }
+    }
+
+    /// Forwards a user call to peer `i`. When the peer refused it or it
+    /// never reached the peer (never when the peer may have run it), it
+    /// runs here if admission has room, else is rejected with that cause.
+    async fn forward_call(
+        &self,
+        f: &Arc<Function>,
+        i: usize,
+        parts: &hyper::http::request::Parts,
+        path_q: &str,
+        inv: Invocation,
+    ) -> Response<Body> {
+        let me = self.node_id.as_str();
+        f.counters.add_peer(i, PeerCount::Forwarded);
+        let (Some(_), Some(guard)) = (self.peers.get(i), self.guards.get(i)) else {
+            return response::reject(me, false, RejectReason::PeerUnreachable);
+        };
+        let cause = match guard.admit(Instant::now()) {
+            // Not sent (breaker open or in-flight cap full): the peer
+            // cannot have run it.
+            Err(_) => {
+                f.counters.add_peer(i, PeerCount::Shed);
+                RejectReason::PeerUnreachable
+            }
+            Ok(pass) => match self.send_to_peer(f, i, pass, parts, path_q, &inv).await {
+                Ok(answer) => return answer,
+                Err(cause) => cause,
+            },
+        };
+        // Fall back to local execution if admission has room.
+        let (fallback, final_count) = match cause {
+            RejectReason::PeerRejected => (PeerCount::FallbackRejected, PeerCount::RejectedByPeer),
+            _ => (PeerCount::FallbackUnreachable, PeerCount::Unreachable),
+        };
+        match f.admission.try_enter() {
+            Some(ticket) => {
+                f.counters.add_peer(i, fallback);
+                let r = self.run_local(f, inv, Some(ticket)).await;
+                self.local_answer(f, r, me, Some((i, final_count, cause)))
+            }
+            None => {
+                f.counters.add_peer(i, final_count);
+                response::reject(me, false, cause)
+            }
+        }
+    }
+
+    /// Sends the call to peer `i` (checked to exist by the caller) under its
+    /// guard's `pass`. `Ok` is the call's final answer (the peer's, relayed,
+    /// or a reject when the peer may have run it); `Err` is a cause after
+    /// which it may still run here.
+    async fn send_to_peer(
+        &self,
+        f: &Function,
+        i: usize,
+        pass: crate::peer_guard::Pass,
+        parts: &hyper::http::request::Parts,
+        path_q: &str,
+        inv: &Invocation,
+    ) -> Result<Response<Body>, RejectReason> {
+        let me = self.node_id.as_str();
+        let peer = &self.peers[i];
+        let credential = match (self.scheme, self.verifier.pair_key(&peer.id)) {
+            (crate::auth::Scheme::Mac, Some(k)) => crate::auth::Credential::Mac(k),
+            _ => crate::auth::Credential::Signature(self.key.signing()),
+        };
+        let route = Route { sender: me, credential, receiver: &peer.id, address: peer.address };
+        let result = forward::forward(
+            &self.client,
+            route,
+            &parts.method,
+            path_q,
+            &parts.headers,
+            inv.body.clone(),
+            f.forward_timeout,
+        )
+        .await;
+        // An answer counts only if the peer proves it: a relay that tampers
+        // with it gets neither relayed nor a local run (the peer may have
+        // run the request).
+        let result = result.map(|a| {
+            let proven = self.verifier.verify_answer(&peer.id, &a.claim, &a.headers, a.parts());
+            (a, proven)
+        });
+        pass.finish(matches!(result, Ok((_, Ok(())))));
+        match result {
+            Ok((_, Err(_))) => {
+                f.counters.add_peer(i, PeerCount::BadAnswer);
+                Ok(response::reject(me, false, RejectReason::PeerUnauthenticated))
+            }
+            Ok((a, Ok(()))) if !peer_refused(a.status) => Ok(relay(a, me, &peer.id)),
+            Ok(_) => Err(RejectReason::PeerRejected),
+            Err(ForwardError::NotSent(_)) => Err(RejectReason::PeerUnreachable),
+            // Sent and unanswered: the peer may be running it, so it is
+            // never run here as well.
+            Err(ForwardError::NoAnswer(_)) => {
+                f.counters.add_peer(i, PeerCount::TimedOut);
+                Ok(response::reject(me, false, RejectReason::PeerTimeout))
             }
         }
     }
