@@ -211,10 +211,9 @@ pub async fn serve<H, F>(
     }
     stats.cap.store(cap, Ordering::Relaxed);
     let registry = Arc::new(Registry { conns: Mutex::new(HashMap::new()), epoch: Instant::now(), stats });
-    let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read).keep_alive(true);
-    let mut next_id = 0u64;
+    let mut conns = Connections { registry, graceful: GracefulShutdown::new(), builder, limits, cap, next_id: 0 };
     let mut notice: Option<tokio::time::Instant> = None;
     let mut on_stop = Some(on_stop);
     loop {
@@ -226,41 +225,7 @@ pub async fn serve<H, F>(
         };
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, remote)) => {
-                    if !registry.make_room(cap) {
-                        registry.stats.refused.fetch_add(1, Ordering::Relaxed);
-                        drop(stream);
-                        continue;
-                    }
-                    let _ = stream.set_nodelay(true);
-                    registry.stats.accepted.fetch_add(1, Ordering::Relaxed);
-                    next_id += 1;
-                    let id = next_id;
-                    let conn = registry.add(id);
-                    let mut io = TimeoutStream::new(stream);
-                    io.set_write_timeout(Some(limits.write));
-                    io.set_read_timeout(Some(limits.idle));
-                    let (reg, c, h) = (Arc::clone(&registry), Arc::clone(&conn), handler.clone());
-                    let service = service_fn(move |req| {
-                        let busy = Busy::new(Arc::clone(&c), Arc::clone(&reg));
-                        let h = h.clone();
-                        async move {
-                            let resp = h(req, remote).await;
-                            drop(busy);
-                            Ok::<_, Infallible>(resp)
-                        }
-                    });
-                    let served = graceful.watch(builder.serve_connection(TokioIo::new(Box::pin(io)), service));
-                    let registry = Arc::clone(&registry);
-                    tokio::spawn(async move {
-                        tokio::select! {
-                            _ = served => {}
-                            // Evicted to make room: dropping the connection closes it.
-                            _ = conn.close.notified() => {}
-                        }
-                        registry.remove(id);
-                    });
-                }
+                Ok((stream, remote)) => conns.serve(stream, remote, &handler),
                 // Out of descriptors or a connection reset before accept: pause briefly.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             },
@@ -268,16 +233,71 @@ pub async fn serve<H, F>(
                 if let Some(f) = on_stop.take() {
                     f();
                 }
-                notice = Some(tokio::time::Instant::now() + limits.drain_notice);
+                notice = Some(tokio::time::Instant::now() + conns.limits.drain_notice);
             }
             _ = until_notice_ends => break,
         }
-        if notice.is_some() && registry.lock().is_empty() {
+        if notice.is_some() && conns.registry.lock().is_empty() {
             break;
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(limits.grace, graceful.shutdown()).await;
+    let _ = tokio::time::timeout(conns.limits.grace, conns.graceful.shutdown()).await;
+}
+
+/// The accepted connections of one server: each served on its own task,
+/// registered so it can be evicted to make room and drained on shutdown.
+struct Connections {
+    registry: Arc<Registry>,
+    graceful: GracefulShutdown,
+    builder: http1::Builder,
+    limits: ServeLimits,
+    cap: usize,
+    next_id: u64,
+}
+
+impl Connections {
+    /// Serves `stream` with `handler` on its own task, or closes it when no
+    /// room can be made under the cap.
+    fn serve<H, F>(&mut self, stream: tokio::net::TcpStream, remote: SocketAddr, handler: &H)
+    where
+        H: Fn(Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+    {
+        let registry = &self.registry;
+        if !registry.make_room(self.cap) {
+            registry.stats.refused.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        registry.stats.accepted.fetch_add(1, Ordering::Relaxed);
+        self.next_id += 1;
+        let id = self.next_id;
+        let conn = registry.add(id);
+        let mut io = TimeoutStream::new(stream);
+        io.set_write_timeout(Some(self.limits.write));
+        io.set_read_timeout(Some(self.limits.idle));
+        let (reg, c, h) = (Arc::clone(registry), Arc::clone(&conn), handler.clone());
+        let service = service_fn(move |req| {
+            let busy = Busy::new(Arc::clone(&c), Arc::clone(&reg));
+            let h = h.clone();
+            async move {
+                let resp = h(req, remote).await;
+                drop(busy);
+                Ok::<_, Infallible>(resp)
+            }
+        });
+        let served = self.graceful.watch(self.builder.serve_connection(TokioIo::new(Box::pin(io)), service));
+        let registry = Arc::clone(registry);
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = served => {}
+                // Evicted to make room: dropping the connection closes it.
+                _ = conn.close.notified() => {}
+            }
+            registry.remove(id);
+        });
+    }
 }
 
 /// A server running [`serve`] on its own task: its address, and a stop that
