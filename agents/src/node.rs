@@ -121,30 +121,9 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
     let node_index = config.node_index.unwrap_or_else(|| all.iter().position(|x| *x == gateway.node_id()).unwrap_or(0));
     let policy = build_policy(&config.policy, gateway.node_id(), &peers, node_index, config.seed, config.period_slots)?;
 
-    // One key per member: the overlay speaks with the runtime's key, and a
-    // state naming a member is accepted only from the peer its key derives.
-    let identity = NodeIdentity::from_member_key(gateway.node_key());
-    let mut members = HashMap::from([(gateway.node_id().to_string(), identity.peer_id)]);
-    for m in &config.runtime.members {
-        // The runtime config validated every key.
-        if let Some(peer) = dfaas_runtime::keys::decode_public_key(&m.public_key)
-            .and_then(|k| crate::identity::member_peer_id(k.as_bytes()))
-        {
-            members.insert(m.id.clone(), peer);
-        }
-    }
     let slot = Duration::from_secs_f64(config.slot_seconds.max(0.001));
     let neighbor_config = NeighborConfig { slot, stale_after_slots: config.overlay.stale_after_slots.max(1) };
-    let mut oc = OverlayConfig::new(identity);
-    oc.listen = vec![config.overlay.listen.clone()];
-    oc.bootstrap = config.overlay.bootstrap.clone();
-    oc.psk = config.overlay.psk;
-    oc.allow_list = config.overlay.allow.as_ref().map(|a| a.iter().copied().collect());
-    oc.members = members;
-    oc.mdns = config.overlay.mdns;
-    oc.neighbors = neighbor_config;
-    oc.gossip_heartbeat = oc.gossip_heartbeat.min(slot / 2).max(Duration::from_millis(50));
-    oc.redial_interval = oc.redial_interval.min(slot).max(Duration::from_millis(100));
+    let oc = overlay_config(config, &gateway, neighbor_config);
     let (overlay, mut events) = Overlay::start(oc).await?;
 
     let mut tasks = Vec::new();
@@ -196,6 +175,35 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
         tasks.push(tokio::spawn(slot_loop.run(stopped)));
     }
     Ok(Parts { overlay, control, shared, stop, tasks })
+}
+
+/// The overlay's settings: the runtime's key and members, the config's
+/// listen/bootstrap/PSK/allow-list/mDNS, gossip and redial paced by the slot.
+fn overlay_config(config: &AgentConfig, gateway: &Gateway, neighbors: NeighborConfig) -> OverlayConfig {
+    // One key per member: the overlay speaks with the runtime's key, and a
+    // state naming a member is accepted only from the peer its key derives.
+    let identity = NodeIdentity::from_member_key(gateway.node_key());
+    let mut members = HashMap::from([(gateway.node_id().to_string(), identity.peer_id)]);
+    for m in &config.runtime.members {
+        // The runtime config validated every key.
+        if let Some(peer) = dfaas_runtime::keys::decode_public_key(&m.public_key)
+            .and_then(|k| crate::identity::member_peer_id(k.as_bytes()))
+        {
+            members.insert(m.id.clone(), peer);
+        }
+    }
+    let slot = neighbors.slot;
+    let mut oc = OverlayConfig::new(identity);
+    oc.listen = vec![config.overlay.listen.clone()];
+    oc.bootstrap = config.overlay.bootstrap.clone();
+    oc.psk = config.overlay.psk;
+    oc.allow_list = config.overlay.allow.as_ref().map(|a| a.iter().copied().collect());
+    oc.members = members;
+    oc.mdns = config.overlay.mdns;
+    oc.neighbors = neighbors;
+    oc.gossip_heartbeat = oc.gossip_heartbeat.min(slot / 2).max(Duration::from_millis(50));
+    oc.redial_interval = oc.redial_interval.min(slot).max(Duration::from_millis(100));
+    oc
 }
 
 impl AgentHandle {

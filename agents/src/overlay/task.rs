@@ -95,23 +95,7 @@ pub(crate) async fn start(
         forget_after: config.neighbors.max_age().saturating_mul(10).max(Duration::from_secs(60)),
     };
 
-    // Wait until every listener reports an address (port 0 resolved).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while let Some((_, first)) = listeners.first().cloned() {
-        let Ok(event) = tokio::time::timeout_at(deadline, task.swarm.select_next_some()).await else {
-            return Err(OverlayError::Listen { addr: first, reason: "no listen address after 5 s".into() });
-        };
-        match &event {
-            SwarmEvent::NewListenAddr { listener_id, .. } => listeners.retain(|(l, _)| l != listener_id),
-            SwarmEvent::ListenerClosed { listener_id, reason: Err(e), .. }
-            | SwarmEvent::ListenerError { listener_id, error: e } => {
-                let addr = listeners.iter().find(|(l, _)| l == listener_id).map_or(first, |(_, a)| a.clone());
-                return Err(OverlayError::Listen { addr, reason: e.to_string() });
-            }
-            _ => {}
-        }
-        task.on_swarm_event(event);
-    }
+    task.await_listeners(listeners).await?;
 
     for (peer, addr) in task.bootstrap.clone() {
         task.swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
@@ -125,6 +109,31 @@ pub(crate) async fn start(
 }
 
 impl Task {
+    /// Waits until every listener reports an address (port 0 resolved), or
+    /// fails naming the address that could not be listened on.
+    async fn await_listeners(
+        &mut self,
+        mut listeners: Vec<(libp2p::core::transport::ListenerId, Multiaddr)>,
+    ) -> Result<(), OverlayError> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while let Some((_, first)) = listeners.first().cloned() {
+            let Ok(event) = tokio::time::timeout_at(deadline, self.swarm.select_next_some()).await else {
+                return Err(OverlayError::Listen { addr: first, reason: "no listen address after 5 s".into() });
+            };
+            match &event {
+                SwarmEvent::NewListenAddr { listener_id, .. } => listeners.retain(|(l, _)| l != listener_id),
+                SwarmEvent::ListenerClosed { listener_id, reason: Err(e), .. }
+                | SwarmEvent::ListenerError { listener_id, error: e } => {
+                    let addr = listeners.iter().find(|(l, _)| l == listener_id).map_or(first, |(_, a)| a.clone());
+                    return Err(OverlayError::Listen { addr, reason: e.to_string() });
+                }
+                _ => {}
+            }
+            self.on_swarm_event(event);
+        }
+        Ok(())
+    }
+
     async fn run(mut self, mut commands: mpsc::Receiver<Command>, redial: Duration) {
         let mut redial = interval(redial.max(Duration::from_millis(50)));
         redial.set_missed_tick_behavior(MissedTickBehavior::Delay);
