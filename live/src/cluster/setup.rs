@@ -231,21 +231,45 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 /// Writes every node's files into `dir` and returns the plans (in topology order).
 pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choice, seed: u64) -> Result<Vec<NodePlan>> {
     let topo = s.build_topology()?;
-    let n = topo.len();
-    let funcs = functions(s, n)?;
+    let funcs = functions(s, topo.len())?;
+    let (plans, pubkeys) = plan_nodes(&topo, funcs, dir)?;
     let psk: [u8; 32] = rand::random();
-    let psk_hex: String = psk.iter().map(|b| format!("{b:02x}")).collect();
+    let ctx = ConfigContext {
+        scenario: s,
+        topo: &topo,
+        plans: &plans,
+        pubkeys: &pubkeys,
+        choice,
+        slot_seconds,
+        seed,
+        psk_hex: psk.iter().map(|b| format!("{b:02x}")).collect(),
+        allow: plans.iter().map(|p| format!("{:?}", p.peer_id)).collect::<Vec<_>>().join(", "),
+    };
+    for (i, p) in plans.iter().enumerate() {
+        let node_file = dir.join(format!("{}.node.toml", p.id));
+        std::fs::write(&node_file, ctx.node_toml(i)).with_context(|| format!("writing {}", node_file.display()))?;
+        // It holds the federation's pre-shared key: owner only.
+        write_private(&p.agent_toml, &ctx.agent_toml(i))?;
+    }
+    Ok(plans)
+}
 
+/// One plan per node (its key generated in `dir`, free loopback ports) and
+/// the nodes' public keys, in the topology's order.
+fn plan_nodes(
+    topo: &dfaas_env::Topology,
+    funcs: Vec<FunctionPlan>,
+    dir: &Path,
+) -> Result<(Vec<NodePlan>, Vec<String>)> {
     let mut plans = Vec::new();
     let mut pubkeys = Vec::new();
     let mut ports = Ports::default();
-    for (i, id) in topo.names().iter().enumerate() {
+    for ((i, id), f) in topo.names().iter().enumerate().zip(funcs) {
         let key = dfaas_runtime::NodeKey::load_or_generate(dir.join(format!("{id}.key")))
             .with_context(|| format!("generating the node key of {id}"))?;
         pubkeys.push(key.public_b64());
         // The overlay speaks with the member key.
         let ident = dfaas_agent::NodeIdentity::from_member_key(&key);
-        let f = funcs[i].clone();
         plans.push(NodePlan {
             id: id.clone(),
             capacity_rps: f.capacity_rps,
@@ -261,13 +285,32 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
             control_token: dir.join(format!("{id}.control.token")),
         });
     }
-    let allow: Vec<String> = plans.iter().map(|p| format!("{:?}", p.peer_id)).collect();
-    for (i, p) in plans.iter().enumerate() {
+    Ok((plans, pubkeys))
+}
+
+/// What every node's two config files are written from.
+struct ConfigContext<'a> {
+    scenario: &'a Scenario,
+    topo: &'a dfaas_env::Topology,
+    plans: &'a [NodePlan],
+    pubkeys: &'a [String],
+    choice: &'a Choice,
+    slot_seconds: f64,
+    seed: u64,
+    psk_hex: String,
+    /// Every member's libp2p peer id, quoted, comma-separated.
+    allow: String,
+}
+
+impl ConfigContext<'_> {
+    /// Node `i`'s runtime config: gateway, the synthetic function, members.
+    fn node_toml(&self, i: usize) -> String {
+        let p = &self.plans[i];
         let mut node = format!("node_id = \"{}\"\nlisten = \"{}\"\nkey_file = \"{}.key\"\n", p.id, p.gateway, p.id);
         node.push_str(&format!(
             "\n[[functions]]\nname = \"{FUNCTION}\"\nbackend = {{ kind = \"synthetic\", warm_s = {w:?}, cold_s = {c:?}, idle_s = {i:?}, max_instances = {m}{e} }}\nadmission = {{ max_concurrency = {m}, queue = {q} }}\n",
             e = if p.function.exponential {
-                format!(", service = \"exponential\", seed = {}", dfaas_env::seeds::splitmix(seed ^ i as u64) >> 1)
+                format!(", service = \"exponential\", seed = {}", dfaas_env::seeds::splitmix(self.seed ^ i as u64) >> 1)
             } else {
                 String::new()
             },
@@ -277,45 +320,48 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
             m = p.function.instances,
             q = p.function.queue.unwrap_or(0)
         ));
-        for &j in topo.neighbors(i) {
-            let m = &plans[j];
+        for &j in self.topo.neighbors(i) {
+            let m = &self.plans[j];
             node.push_str(&format!(
                 "\n[[members]]\nid = \"{}\"\npublic_key = \"{}\"\naddress = \"{}\"\n",
-                m.id, pubkeys[j], m.gateway
+                m.id, self.pubkeys[j], m.gateway
             ));
         }
-        let node_file = dir.join(format!("{}.node.toml", p.id));
-        std::fs::write(&node_file, node).with_context(|| format!("writing {}", node_file.display()))?;
+        node
+    }
 
-        let bootstrap: Vec<String> = plans
+    /// Node `i`'s agent config: policy, observation, control API, overlay.
+    fn agent_toml(&self, i: usize) -> String {
+        let p = &self.plans[i];
+        let bootstrap: Vec<String> = self
+            .plans
             .iter()
             .filter(|o| o.id != p.id)
             .map(|o| format!("\"/ip4/127.0.0.1/tcp/{}/p2p/{}\"", o.p2p_port, o.peer_id))
             .collect();
-        let policy_line = match choice {
+        let policy_line = match self.choice {
             Choice::Policy(x) => format!("policy = {x:?}\n"),
             Choice::Model(m) => format!("model = {:?}\n", m.display().to_string()),
         };
         let mut observation_lines = format!("node_index = {i}\n");
-        if let Some(p) = s.observation.period_slots {
+        if let Some(p) = self.scenario.observation.period_slots {
             observation_lines.push_str(&format!("period_slots = {p}\n"));
         }
-        let predictor = live_predictor(s);
+        let predictor = live_predictor(self.scenario);
         observation_lines.push_str(&format!("predictor = {}\n", predictor.to_toml_inline()));
-        let agent = format!(
+        format!(
             "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/127.0.0.1/tcp/{port}\"\nbootstrap = [{boot}]\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",
             id = p.id,
             cap = p.capacity_rps,
+            slot_seconds = self.slot_seconds,
             ctl = p.control,
             port = p.p2p_port,
             boot = bootstrap.join(", "),
-            allow = allow.join(", "),
-            agent_seed = seed & 0x7fff_ffff_ffff_ffff,
-        );
-        // It holds the federation's pre-shared key: owner only.
-        write_private(&p.agent_toml, &agent)?;
+            psk_hex = self.psk_hex,
+            allow = self.allow,
+            agent_seed = self.seed & 0x7fff_ffff_ffff_ffff,
+        )
     }
-    Ok(plans)
 }
 
 #[cfg(test)]
