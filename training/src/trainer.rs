@@ -21,6 +21,12 @@
 //!
 //! [`Trainer::resume`] continues a run from its latest checkpoint with the
 //! same results as an uninterrupted run.
+//!
+//! The environment is any [`MultiAgentEnv`] (`Clone + Send`, one copy per
+//! rollout environment) whose agents are the scenario's nodes:
+//! [`Trainer::create`] builds the [`Simulator`] from the configured scenario,
+//! [`Trainer::create_with_env`] takes another (a wrapper, a live federation);
+//! the network shapes and the observation encoding come from the scenario.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -30,7 +36,7 @@ use burn::tensor::Device;
 
 use crate::compute::Compute;
 use dfaas_env::seeds::{splitmix, substream};
-use dfaas_env::{Scenario, Simulator};
+use dfaas_env::{MultiAgentEnv, Scenario, Simulator};
 use serde::Serialize;
 
 use crate::checkpoint::{self, State};
@@ -80,12 +86,14 @@ pub struct IterationReport {
     pub agent_steps_per_second: f64,
 }
 
-/// A training run in a run directory.
-pub struct Trainer {
+/// A training run in a run directory, on environment `E` (by default the
+/// simulator of the configured scenario).
+pub struct Trainer<E = Simulator> {
     pub cfg: TrainConfig,
     pub run_dir: PathBuf,
     pub scenario: Scenario,
-    pub sim: Simulator,
+    /// The environment rollouts copy (one copy per rollout environment).
+    pub env: E,
     pub layout: Layout,
     pub learners: Vec<Learner>,
     pub state: State,
@@ -102,7 +110,7 @@ static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// The run's resolved configuration file name.
 pub const CONFIG_FILE: &str = "config.json";
 
-impl Trainer {
+impl Trainer<Simulator> {
     /// Starts a new run in `run_dir` (created; it must not hold a run yet), on the CPU.
     pub fn create(cfg: TrainConfig, run_dir: &Path, progress: bool) -> Result<Self, TrainError> {
         Self::create_on(cfg, run_dir, progress, Compute::Cpu)
@@ -110,16 +118,8 @@ impl Trainer {
 
     /// [`Trainer::create`] with the updates on `compute`.
     pub fn create_on(cfg: TrainConfig, run_dir: &Path, progress: bool, compute: Compute) -> Result<Self, TrainError> {
-        if run_dir.join(CONFIG_FILE).exists() {
-            return Err(TrainError::Other(format!(
-                "{} already holds a run: use --resume to continue it, or choose another --run",
-                run_dir.display()
-            )));
-        }
-        std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
-        let p = run_dir.join(CONFIG_FILE);
-        std::fs::write(&p, serde_json::to_vec_pretty(&cfg).expect("config serialises")).map_err(io(&p))?;
-        Self::build(cfg, run_dir, progress, None, compute)
+        let sim = Simulator::new(&Scenario::load(&cfg.scenario)?)?;
+        Trainer::create_with_env(cfg, run_dir, sim, progress, compute)
     }
 
     /// Continues the run in `run_dir` from its latest checkpoint, on the CPU.
@@ -129,24 +129,70 @@ impl Trainer {
 
     /// [`Trainer::resume`] with the updates on `compute`.
     pub fn resume_on(run_dir: &Path, progress: bool, compute: Compute) -> Result<Self, TrainError> {
+        let cfg = read_config(run_dir)?;
+        let sim = Simulator::new(&Scenario::load(&cfg.scenario)?)?;
+        Trainer::resume_with_env(run_dir, sim, progress, compute)
+    }
+}
+
+/// The resolved configuration a run directory holds.
+fn read_config(run_dir: &Path) -> Result<TrainConfig, TrainError> {
+    let p = run_dir.join(CONFIG_FILE);
+    let text = std::fs::read(&p).map_err(io(&p))?;
+    serde_json::from_slice(&text).map_err(|e| TrainError::Other(format!("{}: {e}", p.display())))
+}
+
+impl<E: MultiAgentEnv + Clone + Send> Trainer<E> {
+    /// Starts a new run in `run_dir` on `env`, whose agents must be the
+    /// configured scenario's nodes in its order.
+    pub fn create_with_env(
+        cfg: TrainConfig,
+        run_dir: &Path,
+        env: E,
+        progress: bool,
+        compute: Compute,
+    ) -> Result<Self, TrainError> {
+        if run_dir.join(CONFIG_FILE).exists() {
+            return Err(TrainError::Other(format!(
+                "{} already holds a run: use --resume to continue it, or choose another --run",
+                run_dir.display()
+            )));
+        }
+        std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
         let p = run_dir.join(CONFIG_FILE);
-        let text = std::fs::read(&p).map_err(io(&p))?;
-        let cfg: TrainConfig =
-            serde_json::from_slice(&text).map_err(|e| TrainError::Other(format!("{}: {e}", p.display())))?;
+        std::fs::write(&p, serde_json::to_vec_pretty(&cfg).expect("config serialises")).map_err(io(&p))?;
+        Self::build(cfg, run_dir, env, progress, None, compute)
+    }
+
+    /// Continues the run in `run_dir` from its latest checkpoint on `env`.
+    pub fn resume_with_env(run_dir: &Path, env: E, progress: bool, compute: Compute) -> Result<Self, TrainError> {
+        let cfg = read_config(run_dir)?;
         let ck = checkpoint::latest(run_dir)?;
-        Self::build(cfg, run_dir, progress, Some(ck), compute)
+        Self::build(cfg, run_dir, env, progress, Some(ck), compute)
     }
 
     fn build(
         cfg: TrainConfig,
         run_dir: &Path,
+        env: E,
         progress: bool,
         ck: Option<PathBuf>,
         compute: Compute,
     ) -> Result<Self, TrainError> {
         let scenario = Scenario::load(&cfg.scenario)?;
-        let sim = Simulator::new(&scenario)?;
-        let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?.with_critic(cfg.critic);
+        // The shapes and the encoding are the scenario's (its simulator is
+        // built only to read them); the environment must have its agents.
+        let layout = Layout::new(&Simulator::new(&scenario)?, cfg.mode, cfg.encoding)
+            .map_err(TrainError::Other)?
+            .with_critic(cfg.critic);
+        if env.agents() != layout.agents.as_slice() {
+            return Err(TrainError::Other(format!(
+                "the environment's agents {:?} are not the nodes of scenario `{}` {:?}",
+                env.agents(),
+                scenario.name,
+                layout.agents
+            )));
+        }
         let device = compute.train();
         let net_cfgs: Vec<NetConfig> = layout.net_configs(&cfg.network);
         let (learners, state) = match ck {
@@ -188,7 +234,7 @@ impl Trainer {
             cfg,
             run_dir: run_dir.to_path_buf(),
             scenario,
-            sim,
+            env,
             layout,
             learners,
             state,
@@ -211,7 +257,7 @@ impl Trainer {
 
     /// Agent steps of the whole run.
     pub fn total_agent_steps(&self) -> u64 {
-        (self.cfg.iterations * self.cfg.ppo.episodes_per_iteration * self.sim.max_steps() * self.layout.agents.len())
+        (self.cfg.iterations * self.cfg.ppo.episodes_per_iteration * self.scenario.episode.max_steps * self.layout.agents.len())
             as u64
     }
 
@@ -279,7 +325,7 @@ impl Trainer {
     }
 
     /// Step 1: the iteration's rollout ([`rollout::collect`]) on copies of the
-    /// simulator, acting with the actors' current weights on the CPU.
+    /// environment, acting with the actors' current weights on the CPU.
     fn collect(&self, frozen: &[RunningStats]) -> Result<Rollout, TrainError> {
         let norm: Vec<(Vec<f32>, Vec<f32>)> = frozen.iter().map(RunningStats::frozen).collect();
         // Rollouts run on the CPU whatever device the updates use.
@@ -289,7 +335,7 @@ impl Trainer {
         let (envs, per_env) = (r.envs, self.cfg.ppo.episodes_per_iteration / r.envs);
         let it = self.state.iteration as u64;
         Ok(rollout::collect(
-            &self.sim,
+            &self.env,
             &self.layout,
             &actors,
             &norm,
