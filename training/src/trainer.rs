@@ -257,8 +257,10 @@ impl<E: MultiAgentEnv + Clone + Send> Trainer<E> {
 
     /// Agent steps of the whole run.
     pub fn total_agent_steps(&self) -> u64 {
-        (self.cfg.iterations * self.cfg.ppo.episodes_per_iteration * self.scenario.episode.max_steps * self.layout.agents.len())
-            as u64
+        (self.cfg.iterations
+            * self.cfg.ppo.episodes_per_iteration
+            * self.scenario.episode.max_steps
+            * self.layout.agents.len()) as u64
     }
 
     /// Runs the remaining iterations, checkpointing as configured and at the end.

@@ -130,12 +130,8 @@ fn the_trainer_runs_on_any_env_with_the_simulators_results() {
     let other_scenario =
         dfaas_env::Scenario::from_toml_str(&common::SCENARIO.replace("node_0 node_1", "a b"), "other.toml".as_ref())
             .unwrap();
-    let stranger = Wrapped {
-        sim: Simulator::new(&other_scenario).unwrap(),
-        knows_mean_input: true,
-        fail_at: None,
-        slot: 0,
-    };
+    let stranger =
+        Wrapped { sim: Simulator::new(&other_scenario).unwrap(), knows_mean_input: true, fail_at: None, slot: 0 };
     let e = Trainer::create_with_env(cfg, &dir.path().join("stranger"), stranger, false, Compute::Cpu)
         .err()
         .expect("refused")
