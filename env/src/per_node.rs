@@ -1,5 +1,6 @@
 //! [`PerNode`]: a scenario parameter given once for every node or once per
-//! node. Models and workloads read their parameters through it.
+//! node, or drawn per node from a distribution (generated federations).
+//! Models and workloads read their parameters through it.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,15 +12,38 @@ pub enum PerNode<T> {
     One(T),
     /// One value per node.
     Each(Vec<T>),
+    /// One value per node drawn from a distribution, deterministic in the
+    /// draw's seed and the node's index (any number of nodes).
+    Drawn(Draw),
 }
 
-impl<T: Copy> PerNode<T> {
+/// `{ uniform = [low, high], seed = S }`: node `i`'s value is uniform on
+/// `[low, high]`, drawn from `S` and `i` alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Draw {
+    pub uniform: [f64; 2],
+    pub seed: u64,
+}
+
+impl Draw {
+    /// Node `i`'s value.
+    pub fn value(&self, i: usize) -> f64 {
+        let bits = crate::seeds::splitmix(self.seed ^ crate::seeds::splitmix(i as u64 ^ 0xD0A7));
+        let u = (bits >> 11) as f64 / (1u64 << 53) as f64;
+        let [low, high] = self.uniform;
+        low + (high - low) * u
+    }
+}
+
+impl<T: Copy + From<f64>> PerNode<T> {
     /// The value for node `i` (the last value if a list is too short; the
     /// scenario validation refuses lists of the wrong length).
     pub fn get(&self, i: usize) -> T {
         match self {
             PerNode::One(v) => *v,
             PerNode::Each(v) => v[i.min(v.len() - 1)],
+            PerNode::Drawn(d) => T::from(d.value(i)),
         }
     }
 
@@ -31,7 +55,7 @@ impl<T: Copy> PerNode<T> {
     /// Number of explicit values (`None` for a single shared value).
     pub fn explicit_len(&self) -> Option<usize> {
         match self {
-            PerNode::One(_) => None,
+            PerNode::One(_) | PerNode::Drawn(_) => None,
             PerNode::Each(v) => Some(v.len()),
         }
     }

@@ -150,6 +150,9 @@ pub struct TopologySpec {
     /// Adjacency lines: `"a b c"` means a–b and a–c.
     #[serde(default)]
     pub adjacency: Vec<String>,
+    /// A generated graph instead of `nodes` / `adjacency` (nodes `node_0 …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<crate::topology::GeneratorSpec>,
 }
 
 impl Scenario {
@@ -178,6 +181,11 @@ impl Scenario {
 
     /// Builds the topology (validated at load).
     pub fn build_topology(&self) -> Result<Topology, ConfigError> {
+        if let Some(g) = &self.topology.generator {
+            return g.generate().map(|g| g.topology).map_err(|e| {
+                ConfigError::invalid(&self.path, format!("topology.generator.{}", e.field), e.value, e.reason)
+            });
+        }
         let t = Topology::from_adjacency(self.topology.nodes.as_deref(), &self.topology.adjacency).map_err(|e| {
             let value = match &e {
                 crate::topology::TopologyError::UnknownNode(n)

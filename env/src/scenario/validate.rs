@@ -12,7 +12,18 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
     if !(slot.is_finite() && slot > 0.0) {
         return Err(ConfigError::invalid(f, "episode.slot_seconds", slot, "must be a positive number of seconds"));
     }
-    if s.topology.adjacency.is_empty() && s.topology.nodes.as_ref().is_none_or(|n| n.is_empty()) {
+    if s.topology.generator.is_some() && (!s.topology.adjacency.is_empty() || s.topology.nodes.is_some()) {
+        return Err(ConfigError::invalid(
+            f,
+            "topology.generator",
+            "with nodes/adjacency",
+            "give either a generator or `nodes` / `adjacency` lines, not both",
+        ));
+    }
+    if s.topology.generator.is_none()
+        && s.topology.adjacency.is_empty()
+        && s.topology.nodes.as_ref().is_none_or(|n| n.is_empty())
+    {
         return Err(ConfigError::invalid(f, "topology", "empty", "give `nodes` or `adjacency` lines"));
     }
     if let Some(p) = &s.observation.predictor {

@@ -26,14 +26,12 @@ pub(super) fn per_node(
             format!("need one value, or one per node ({n})"),
         ));
     }
-    let values: Vec<f64> = match v {
-        PerNode::One(x) => vec![*x; n],
-        PerNode::Each(xs) => xs.clone(),
-    };
+    let values: Vec<f64> = v.values(n);
     for (i, &x) in values.iter().enumerate() {
         let name = match v {
             PerNode::One(_) => format!("workload.{field}"),
             PerNode::Each(_) => format!("workload.{field}[{i}]"),
+            PerNode::Drawn(_) => format!("workload.{field} (drawn for node {i})"),
         };
         at_least(file, &name, x, lo, unit)?;
     }

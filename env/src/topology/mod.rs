@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod generate;
+pub use generate::{Generated, GeneratorSpec};
+
 /// An undirected graph of named nodes. Each node's neighbour order is the
 /// order in which its edges were first given; it fixes the action layout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
