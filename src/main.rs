@@ -43,6 +43,8 @@ enum Command {
     ServePolicy(commands::serve_policy::Args),
     /// Figures (PNG, SVG) and a Markdown summary of a run folder or result file.
     Report(commands::report::Args),
+    /// Scenario files: `expand FILE` writes a generated one out explicitly.
+    Scenario(commands::scenario::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Cluster(a) => commands::cluster::run(a),
         Command::ServePolicy(a) => commands::serve_policy::run(a),
         Command::Report(a) => commands::report::run(a),
+        Command::Scenario(a) => commands::scenario::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

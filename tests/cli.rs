@@ -156,3 +156,27 @@ fn agent_serves_and_loadgen_reports() {
     let (ok, _, err) = dfaas(&["agent", "--config", "missing.toml"]);
     assert!(!ok && err.contains("missing.toml"), "{err}");
 }
+
+/// `dfaas scenario expand` writes a generated federation out explicitly:
+/// the file loads, has the generated nodes, and simulates to the same numbers.
+#[test]
+fn scenario_expand_writes_the_same_federation_explicitly() {
+    let generated = "experiments/scenarios/capacity-geo-1000.toml";
+    let (ok, out, err) = dfaas(&["scenario", "expand", generated]);
+    assert!(ok, "{err}");
+    assert!(out.contains("adjacency") && !out.contains("generator") && !out.contains("uniform"));
+    let dir = tempfile::tempdir().unwrap();
+    let explicit = dir.path().join("explicit.toml");
+    std::fs::write(&explicit, &out).unwrap();
+    let ratio = |file: &str| {
+        let args = ["simulate", "--scenario", file, "--policy", "slack-proportional", "--episodes", "1", "--json"];
+        let (ok, out, err) = dfaas(&args);
+        assert!(ok, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v["episodes"][0]["federation"]["processed_ratio"].as_f64().expect("a processed ratio")
+    };
+    assert_eq!(ratio(explicit.to_str().unwrap()), ratio(generated));
+    // A file that is not there is named.
+    let (ok, _, err) = dfaas(&["scenario", "expand", "nope.toml"]);
+    assert!(!ok && err.contains("nope.toml"), "{err}");
+}

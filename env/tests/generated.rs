@@ -74,3 +74,26 @@ fn impossible_generators_and_draws_name_the_field() {
         .unwrap_err();
     assert!(e.contains("model.capacity_rps[") && e.contains("non-negative"), "{e}");
 }
+
+#[test]
+fn expanding_gives_the_same_federation_explicitly() {
+    let text = scenario(
+        "generator = { kind = \"barabasi-albert\", nodes = 60, m = 2, seed = 4 }",
+        "{ uniform = [5.0, 40.0], seed = 1 }",
+    );
+    let s = load(&text).unwrap();
+    let explicit = s.expanded_toml().unwrap();
+    assert!(!explicit.contains("generator") && !explicit.contains("uniform"), "{explicit}");
+    let e = load(&explicit).unwrap();
+    // Neighbour order included (it fixes each node's action layout).
+    assert_eq!(e.build_topology().unwrap(), s.build_topology().unwrap());
+    let run = |s: &Scenario| {
+        let mut sim = Simulator::new(s).unwrap();
+        MultiAgentEnv::reset(&mut sim, Some(9)).unwrap();
+        let topo = s.build_topology().unwrap();
+        let d: Vec<Decision> = (0..topo.len()).map(|i| Decision::all_local(topo.degree(i))).collect();
+        MultiAgentEnv::advance(&mut sim, &d).unwrap();
+        sim.outcomes().iter().map(|o| (o.input, o.processed)).collect::<Vec<_>>()
+    };
+    assert_eq!(run(&e), run(&s));
+}

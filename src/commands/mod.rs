@@ -8,6 +8,7 @@ pub mod export;
 pub mod import;
 pub mod loadgen;
 pub mod report;
+pub mod scenario;
 pub mod serve_policy;
 pub mod sim2real;
 pub mod simulate;
@@ -28,9 +29,21 @@ pub fn load(path: &Path) -> Result<Scenario> {
 /// (`dfaas_reports::document`), else the text `text` renders.
 pub fn print_report<R: Into<Document>>(report: R, json: bool, text: impl FnOnce(&R) -> String) {
     if json {
-        println!("{}", report.into().to_json_pretty());
+        emit(&format!("{}\n", report.into().to_json_pretty()));
     } else {
-        print!("{}", text(&report));
+        emit(&text(&report));
+    }
+}
+
+/// Writes `text` to stdout; a reader that has gone (`dfaas … | head`) ends
+/// the output quietly instead of a panic.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("dfaas: writing the output: {e}"),
+        Ok(()) => {}
     }
 }
 

@@ -198,6 +198,20 @@ impl Scenario {
         Ok(t)
     }
 
+    /// The scenario as an explicit file: a generated topology written as
+    /// `nodes` and `adjacency` lines (neighbour order kept), every per-node
+    /// draw as its list of values. Loading the result gives the same federation.
+    pub fn expanded_toml(&self) -> Result<String, ConfigError> {
+        let topo = self.build_topology()?;
+        let mut s = self.clone();
+        s.topology =
+            TopologySpec { nodes: Some(topo.names().to_vec()), adjacency: topo.adjacency_lines(), generator: None };
+        let mut value = toml::Value::try_from(&s)
+            .map_err(|e| ConfigError::invalid(&self.path, "scenario", &self.name, e.to_string()))?;
+        expand_draws(&mut value, topo.len());
+        toml::to_string(&value).map_err(|e| ConfigError::invalid(&self.path, "scenario", &self.name, e.to_string()))
+    }
+
     /// Folder that relative paths in the file resolve against.
     pub fn base_dir(&self) -> PathBuf {
         self.path.parent().map(Path::to_path_buf).unwrap_or_default()
@@ -209,5 +223,21 @@ impl Scenario {
             Some(v) => v.clone(),
             None => crate::seeds::evaluation_seeds(self.seeds.master, self.seeds.evaluation_episodes),
         }
+    }
+}
+
+/// Replaces every per-node draw (`{ uniform = [..], seed = .. }`) under `v`
+/// with its `n` values.
+fn expand_draws(v: &mut toml::Value, n: usize) {
+    match v {
+        toml::Value::Table(t) => {
+            if let Ok(d) = toml::Value::Table(t.clone()).try_into::<crate::per_node::Draw>() {
+                *v = toml::Value::Array((0..n).map(|i| toml::Value::Float(d.value(i))).collect());
+                return;
+            }
+            t.iter_mut().for_each(|(_, x)| expand_draws(x, n));
+        }
+        toml::Value::Array(a) => a.iter_mut().for_each(|x| expand_draws(x, n)),
+        _ => {}
     }
 }

@@ -142,6 +142,40 @@ impl Topology {
         out
     }
 
+    /// Adjacency lines (`"a b"`, one per edge) that [`Topology::from_adjacency`]
+    /// with [`Topology::names`] turns back into this topology, every node's
+    /// neighbour order included: the edges in an order consistent with each
+    /// node's list (a topological order of the lists' succession constraints).
+    pub fn adjacency_lines(&self) -> Vec<String> {
+        let edges = self.edges();
+        let id: std::collections::HashMap<(usize, usize), usize> =
+            edges.iter().enumerate().map(|(k, &e)| (e, k)).collect();
+        let key = |a: usize, b: usize| id[&(a.min(b), a.max(b))];
+        let mut next: Vec<Vec<usize>> = vec![Vec::new(); edges.len()];
+        let mut before = vec![0usize; edges.len()];
+        for (a, nbs) in self.neighbors.iter().enumerate() {
+            for w in nbs.windows(2) {
+                next[key(a, w[0])].push(key(a, w[1]));
+                before[key(a, w[1])] += 1;
+            }
+        }
+        // Kahn's algorithm, lowest edge first among the ready ones.
+        let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<usize>> =
+            (0..edges.len()).filter(|&e| before[e] == 0).map(std::cmp::Reverse).collect();
+        let mut lines = Vec::with_capacity(edges.len());
+        while let Some(std::cmp::Reverse(e)) = ready.pop() {
+            let (a, b) = edges[e];
+            lines.push(format!("{} {}", self.names[a], self.names[b]));
+            for &f in &next[e] {
+                before[f] -= 1;
+                if before[f] == 0 {
+                    ready.push(std::cmp::Reverse(f));
+                }
+            }
+        }
+        lines
+    }
+
     /// Index of a node by name.
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
