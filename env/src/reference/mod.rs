@@ -2,6 +2,7 @@
 //! and the oracle (serverless and capacity models), and the stale oracle
 //! (the oracle planned by each node on one-slot-old information).
 
+mod flow;
 pub mod global_node;
 pub mod oracle;
 pub mod stale_oracle;

@@ -15,6 +15,22 @@
 //! rejections to whole requests, which is not convex; a 1-unit exchange
 //! search on the rounded cost polishes the greedy solution (never worse).
 //!
+//! At scale (from [`FLOW_FROM_NODES`] nodes, or [`Method::Flow`]) the same
+//! optimum is reached by stages of maximum flow instead of unit by unit:
+//! for a threshold λ, receiver `j` may take the units whose marginal cost is
+//! at most λ; the greedy's solution holds, for every λ, a maximum flow under
+//! those capacities (it processes units by marginal cost, and a polymatroid's
+//! greedy is maximal at every threshold). Raising the capacities level by
+//! level and augmenting from the previous flow (loads never decrease)
+//! reproduces it: exactly, when each stage raises one distinct marginal
+//! cost; stages over a range of levels are taken while the range's width
+//! times the units placed stays within [`STAGE_GAP`] (else the range is
+//! halved), and then [`Oracle::last_gap`] certifies the result: the loss
+//! found minus a lower bound on the optimum (`∫₀¹ (S − F(λ)) dλ` with each
+//! stage's flow `F` bounding the thresholds inside its range). Units whose marginal cost reaches 1 are rejected
+//! on purpose (the same loss as placing them). The same exchange polish
+//! follows (on the rounded loss).
+//!
 //! Queue model (per-neighbour actions). Queues persist, so the per-slot
 //! optimum is a myopic plan, not an episode bound: node `j` with `q` queued
 //! requests and a mean CPU capacity of `c` requests per slot serves
@@ -29,6 +45,26 @@ use crate::contract::Decision;
 use crate::sim::Simulator;
 use crate::topology::Topology;
 
+/// Nodes from which [`Method::Auto`] solves by stages of maximum flow.
+pub const FLOW_FROM_NODES: usize = 32;
+
+/// The flow method's tolerance per stage: a range of marginal-cost levels
+/// is solved as one stage when its width times the units it places is at
+/// most this (requests); wider ones are halved.
+pub const STAGE_GAP: f64 = 0.05;
+
+/// How [`Oracle::solve`] finds the per-slot optimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// Unit greedy below [`FLOW_FROM_NODES`] nodes, flow stages from there.
+    #[default]
+    Auto,
+    /// Unit by unit along alternating paths, then 1-unit exchange polish.
+    Greedy,
+    /// Stages of maximum flow over marginal-cost levels.
+    Flow,
+}
+
 /// Predecessors of a BFS over the residual graph.
 struct Reach {
     rpred: Vec<Option<(usize, usize)>>,
@@ -41,6 +77,9 @@ pub struct Oracle {
     x: Vec<Vec<u32>>, // x[i][k]: k = 0 own node, k ≥ 1 neighbour k−1
     load: Vec<u32>,
     left: Vec<u32>,
+    method: Method,
+    /// Certified gap of the last solve (0 when exact).
+    gap: f64,
 }
 
 /// Why the oracle cannot serve a scenario.
@@ -57,6 +96,19 @@ impl Oracle {
             return Err(OracleUnsupported("the 3-way even-floor action (it plans per-neighbour forwards)"));
         }
         Ok(Self::default())
+    }
+
+    /// The same oracle solving by `method`.
+    pub fn with_method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// The last solve's loss minus a lower bound on the optimum (requests;
+    /// 0 when the solve was exact: the greedy, or flow stages at every
+    /// distinct marginal cost).
+    pub fn last_gap(&self) -> f64 {
+        self.gap
     }
 
     /// Load placed on each node by the last [`Oracle::solve`].
@@ -99,6 +151,16 @@ impl Oracle {
     /// `cost(n, ℓ, exact)` is node `n`'s loss at load `ℓ`: the smooth
     /// (convex) version when `exact` is false, the simulated one when true.
     pub fn solve(&mut self, topo: &Topology, inputs: &[u32], cost: &mut dyn FnMut(usize, u32, bool) -> f64) {
+        self.gap = 0.0;
+        let flow = match self.method {
+            Method::Auto => topo.len() >= FLOW_FROM_NODES,
+            Method::Greedy => false,
+            Method::Flow => true,
+        };
+        if flow { self.solve_by_flow(topo, inputs, cost) } else { self.solve_greedy(topo, inputs, cost) }
+    }
+
+    fn solve_greedy(&mut self, topo: &Topology, inputs: &[u32], cost: &mut dyn FnMut(usize, u32, bool) -> f64) {
         let n = topo.len();
         self.x = (0..n).map(|i| vec![0; topo.degree(i) + 1]).collect();
         self.load = vec![0; n];
@@ -118,6 +180,75 @@ impl Oracle {
             let l = self.load[r];
             marg[r] = cost(r, l + 1, false) - cost(r, l, false);
         }
+        self.polish(topo, cost);
+    }
+
+    /// The flow stages (module doc): marginal costs below 1 per receiver,
+    /// levels, one maximum flow per level, then the plan and its gap.
+    fn solve_by_flow(&mut self, topo: &Topology, inputs: &[u32], cost: &mut dyn FnMut(usize, u32, bool) -> f64) {
+        let n = topo.len();
+        // Marginal costs below 1 of each receiver, up to all it could receive.
+        let marg: Vec<Vec<f64>> = (0..n)
+            .map(|j| {
+                let reach: u32 = std::iter::once(j).chain(topo.neighbors(j).iter().copied()).map(|i| inputs[i]).sum();
+                let mut m = Vec::new();
+                let mut prev = cost(j, 0, false);
+                for l in 1..=reach {
+                    let c = cost(j, l, false);
+                    if c - prev >= 1.0 - 1e-12 {
+                        break;
+                    }
+                    m.push(c - prev);
+                    prev = c;
+                }
+                m
+            })
+            .collect();
+        let mut levels: Vec<f64> = marg.iter().flatten().copied().collect();
+        levels.sort_by(f64::total_cmp);
+        levels.dedup_by(|a, b| (*a - *b).abs() <= 1e-12);
+        let mut g = super::flow::OneHop::new(topo, inputs);
+        let caps_at = |g: &mut super::flow::OneHop, lam: f64| {
+            for (j, m) in marg.iter().enumerate() {
+                g.raise(j, m.partition_point(|&x| x <= lam + 1e-12) as u64);
+            }
+        };
+        // Stages over ranges [a, b] of the distinct levels, in order: a range
+        // is accepted when it holds one level or its width × the units it
+        // added is at most STAGE_GAP; otherwise it is undone and halved.
+        let mut stages: Vec<(usize, usize, u64)> = Vec::new();
+        let mut todo: Vec<(usize, usize)> = if levels.is_empty() { Vec::new() } else { vec![(0, levels.len() - 1)] };
+        let mut total = 0u64;
+        while let Some((a, b)) = todo.pop() {
+            let saved = g.snapshot();
+            caps_at(&mut g, levels[b]);
+            let added = g.augment();
+            if a == b || (levels[b] - levels[a]) * added as f64 <= STAGE_GAP {
+                total += added;
+                stages.push((a, b, total));
+            } else {
+                g.restore(saved);
+                let mid = (a + b) / 2;
+                todo.push((mid + 1, b));
+                todo.push((a, mid));
+            }
+        }
+        self.x = (0..n).map(|i| (0..=topo.degree(i)).map(|k| g.sent(i, k) as u32).collect()).collect();
+        self.load = (0..n).map(|j| g.load(j) as u32).collect();
+        self.left = (0..n).map(|i| inputs[i] - self.x[i].iter().sum::<u32>()).collect();
+        // Lower bound ∫₀¹ (S − F(λ)) dλ: F is exact below a stage's first
+        // level and at most the stage's flow up to its last.
+        let supply: f64 = inputs.iter().map(|&x| f64::from(x)).sum();
+        let (mut bound, mut below, mut before) = (0.0, 0.0, 0u64);
+        for &(a, b, f) in &stages {
+            bound += (levels[a] - below) * (supply - before as f64) + (levels[b] - levels[a]) * (supply - f as f64);
+            (below, before) = (levels[b], f);
+        }
+        bound += (1.0 - below) * (supply - total as f64);
+        let found: f64 = (0..n).map(|j| cost(j, self.load[j], false) - cost(j, 0, false)).sum::<f64>()
+            + self.left.iter().map(|&x| f64::from(x)).sum::<f64>();
+        self.gap = if stages.iter().all(|&(a, b, _)| a == b) { 0.0 } else { (found - bound).max(0.0) };
+        // The simulated loss rounds; exchanges on it never make the plan worse.
         self.polish(topo, cost);
     }
 
