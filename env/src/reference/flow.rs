@@ -46,8 +46,8 @@ impl OneHop {
         for (i, &x) in inputs.iter().enumerate() {
             g.arc(0, 1 + i, u64::from(x));
         }
-        for i in 0..n {
-            let x = u64::from(inputs[i]);
+        for (i, &x) in inputs.iter().enumerate() {
+            let x = u64::from(x);
             let row = std::iter::once(i).chain(topo.neighbors(i).iter().copied()).map(|j| g.arc(1 + i, 1 + n + j, x));
             let row: Vec<usize> = row.collect();
             g.pair.push(row);
