@@ -73,7 +73,7 @@ fn plan_loss(o: &Oracle, inputs: &[u32], cost: &dyn Fn(usize, u32) -> f64) -> f6
     let total: u32 = inputs.iter().sum();
     let mut lost = 0.0;
     let mut placed = 0;
-    for (j, &l) in o_loads(&o).iter().enumerate() {
+    for (j, &l) in o_loads(o).iter().enumerate() {
         lost += cost(j, l);
         placed += l;
     }
