@@ -12,8 +12,10 @@ use crate::topology::Topology;
 pub(crate) struct OneHop {
     n: usize,
     /// Arc ids leaving each vertex (source 0, suppliers 1..=n, receivers
-    /// n+1..=2n, sink 2n+1). Arc `a`'s reverse is `a ^ 1`.
-    out: Vec<Vec<usize>>,
+    /// n+1..=2n, sink 2n+1), vertex `v`'s at `adj[start[v]..start[v + 1]]`.
+    /// Arc `a`'s reverse is `a ^ 1`.
+    adj: Vec<usize>,
+    start: Vec<usize>,
     to: Vec<usize>,
     residual: Vec<u64>,
     /// Arc of receiver `j` → sink, and the capacity given to it so far.
@@ -23,6 +25,8 @@ pub(crate) struct OneHop {
     pair: Vec<Vec<usize>>,
     level: Vec<u32>,
     next: Vec<usize>,
+    queue: Vec<usize>,
+    path: Vec<usize>,
 }
 
 const UNSEEN: u32 = u32::MAX;
@@ -34,7 +38,8 @@ impl OneHop {
         let n = topo.len();
         let mut g = OneHop {
             n,
-            out: vec![Vec::new(); 2 * n + 2],
+            adj: Vec::new(),
+            start: Vec::new(),
             to: Vec::new(),
             residual: Vec::new(),
             sink_arc: Vec::with_capacity(n),
@@ -42,6 +47,8 @@ impl OneHop {
             pair: Vec::with_capacity(n),
             level: vec![UNSEEN; 2 * n + 2],
             next: vec![0; 2 * n + 2],
+            queue: Vec::with_capacity(2 * n + 2),
+            path: Vec::new(),
         };
         for (i, &x) in inputs.iter().enumerate() {
             g.arc(0, 1 + i, u64::from(x));
@@ -56,6 +63,22 @@ impl OneHop {
             let a = g.arc(1 + n + j, 2 * n + 1, 0);
             g.sink_arc.push(a);
         }
+        // Each arc leaves the head of its reverse; group them by that vertex.
+        let vertices = 2 * n + 2;
+        let mut count = vec![0usize; vertices + 1];
+        for a in 0..g.to.len() {
+            count[g.to[a ^ 1] + 1] += 1;
+        }
+        for v in 0..vertices {
+            count[v + 1] += count[v];
+        }
+        g.start = count.clone();
+        g.adj = vec![0; g.to.len()];
+        for a in 0..g.to.len() {
+            let v = g.to[a ^ 1];
+            g.adj[count[v]] = a;
+            count[v] += 1;
+        }
         g
     }
 
@@ -63,8 +86,6 @@ impl OneHop {
         let a = self.to.len();
         self.to.extend([to, from]);
         self.residual.extend([cap, 0]);
-        self.out[from].push(a);
-        self.out[to].push(a + 1);
         a
     }
 
@@ -100,9 +121,9 @@ impl OneHop {
     /// Augments to a maximum flow under the current capacities; returns the
     /// units added.
     pub fn augment(&mut self) -> u64 {
-        let mut added = 0;
+        let mut added = self.direct();
         while self.levels() {
-            self.next.iter_mut().for_each(|x| *x = 0);
+            self.next.copy_from_slice(&self.start[..self.start.len() - 1]);
             loop {
                 let f = self.push_path();
                 if f == 0 {
@@ -114,48 +135,81 @@ impl OneHop {
         added
     }
 
+    /// Pushes along the three-arc paths source → supplier → receiver → sink
+    /// first (most units of a stage go this way), in one pass.
+    fn direct(&mut self) -> u64 {
+        let mut added = 0;
+        for i in 0..self.n {
+            let from_source = 2 * i; // arc source → supplier i (created first, in order)
+            for k in 0..self.pair[i].len() {
+                let left = self.residual[from_source];
+                if left == 0 {
+                    break;
+                }
+                let a = self.pair[i][k];
+                let j = self.to[a] - 1 - self.n;
+                let to_sink = self.sink_arc[j];
+                let f = left.min(self.residual[to_sink]).min(self.residual[a]);
+                if f > 0 {
+                    for arc in [from_source, a, to_sink] {
+                        self.residual[arc] -= f;
+                        self.residual[arc ^ 1] += f;
+                    }
+                    added += f;
+                }
+            }
+        }
+        added
+    }
+
     /// BFS levels from the source over arcs with residual capacity; whether
     /// the sink is reached.
     fn levels(&mut self) -> bool {
         self.level.iter_mut().for_each(|l| *l = UNSEEN);
         self.level[0] = 0;
-        let mut queue = vec![0usize];
+        self.queue.clear();
+        self.queue.push(0);
+        let sink = 2 * self.n + 1;
         let mut head = 0;
-        while head < queue.len() {
-            let v = queue[head];
+        while head < self.queue.len() {
+            let v = self.queue[head];
             head += 1;
-            for &a in &self.out[v] {
+            // Past the sink's level no vertex lies on a shortest path.
+            if self.level[sink] != UNSEEN && self.level[v] + 1 >= self.level[sink] {
+                break;
+            }
+            for &a in &self.adj[self.start[v]..self.start[v + 1]] {
                 let w = self.to[a];
                 if self.residual[a] > 0 && self.level[w] == UNSEEN {
                     self.level[w] = self.level[v] + 1;
-                    queue.push(w);
+                    self.queue.push(w);
                 }
             }
         }
-        self.level[2 * self.n + 1] != UNSEEN
+        self.level[sink] != UNSEEN
     }
 
     /// One augmenting path along increasing levels (iterative DFS with the
     /// current-arc pointers); pushes its bottleneck and returns it (0: none left).
     fn push_path(&mut self) -> u64 {
         let sink = 2 * self.n + 1;
-        let mut path: Vec<usize> = Vec::new();
+        self.path.clear();
         let mut v = 0;
         loop {
             if v == sink {
-                let f = path.iter().map(|&a| self.residual[a]).min().unwrap_or(0);
-                for &a in &path {
+                let f = self.path.iter().map(|&a| self.residual[a]).min().unwrap_or(0);
+                for &a in &self.path {
                     self.residual[a] -= f;
                     self.residual[a ^ 1] += f;
                 }
                 return f;
             }
             let mut advanced = false;
-            while self.next[v] < self.out[v].len() {
-                let a = self.out[v][self.next[v]];
+            while self.next[v] < self.start[v + 1] {
+                let a = self.adj[self.next[v]];
                 let w = self.to[a];
                 if self.residual[a] > 0 && self.level[w] == self.level[v] + 1 {
-                    path.push(a);
+                    self.path.push(a);
                     v = w;
                     advanced = true;
                     break;
@@ -167,7 +221,7 @@ impl OneHop {
             }
             // Dead end: never enter `v` again in this phase; step back.
             self.level[v] = UNSEEN;
-            let Some(a) = path.pop() else { return 0 };
+            let Some(a) = self.path.pop() else { return 0 };
             v = self.to[a ^ 1];
             self.next[v] += 1;
         }
