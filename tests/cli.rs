@@ -161,7 +161,7 @@ fn agent_serves_and_loadgen_reports() {
 /// the file loads, has the generated nodes, and simulates to the same numbers.
 #[test]
 fn scenario_expand_writes_the_same_federation_explicitly() {
-    let generated = "experiments/scenarios/capacity-geo-1000.toml";
+    let generated = "experiments/scenarios/scale/capacity-geo-1000.toml";
     let (ok, out, err) = dfaas(&["scenario", "expand", generated]);
     assert!(ok, "{err}");
     assert!(out.contains("adjacency") && !out.contains("generator") && !out.contains("uniform"));

@@ -50,7 +50,7 @@ fn a_generated_thousand_node_federation_steps() {
 
 #[test]
 fn the_shipped_thousand_node_scenario_loads() {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/capacity-geo-1000.toml");
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/scale/capacity-geo-1000.toml");
     let s = Scenario::load(&p).unwrap();
     assert_eq!(s.build_topology().unwrap().len(), 1000);
 }

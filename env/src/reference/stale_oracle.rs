@@ -14,11 +14,16 @@
 //! not beat the reference there. With the queue model, the queue lengths it
 //! plans with are those at the end of the previous slot, which is what the
 //! neighbours gossiped then.
+//!
+//! At scale (from [`FLOW_FROM_NODES`] nodes) one plan per node is n solves
+//! a slot, so every node applies its row of one plan made on the shared
+//! one-slot-old view of all inputs (its own included) to its real input:
+//! the same information but its own current input, one solve a slot.
 
 use crate::contract::Decision;
 use crate::sim::Simulator;
 
-use super::oracle::{Oracle, OracleUnsupported};
+use super::oracle::{FLOW_FROM_NODES, Oracle, OracleUnsupported};
 
 /// Per-node optimum on one-slot-old information about the other nodes.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +52,15 @@ impl StaleOracle {
         let topo = sim.topology().clone();
         let slot = sim.slot_seconds();
         let models = sim.models_mut();
+        if topo.len() >= FLOW_FROM_NODES {
+            self.oracle.solve(&topo, &previous, &mut |n, l, exact| models.slot_cost(n, l, slot, exact));
+            return (0..topo.len())
+                .map(|i| {
+                    let row = self.oracle.row(i, previous[i]).filter(|_| inputs[i] > 0);
+                    row.unwrap_or_else(|| Decision::all_local(topo.degree(i)))
+                })
+                .collect();
+        }
         (0..topo.len())
             .map(|i| {
                 let own = inputs[i];
