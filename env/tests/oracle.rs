@@ -226,3 +226,37 @@ fn flow_and_greedy_agree_on_every_shipped_scenario() {
         assert!((flow as f64 - greedy as f64).abs() <= 1e-3 * greedy as f64, "{name}: {flow} vs {greedy}");
     }
 }
+
+/// From 32 nodes the stale oracle plans once a slot on the shared stale
+/// view: on a 60-node capacity federation it never processes more than the
+/// oracle (the per-slot optimum of a stateless model) and forwards.
+#[test]
+fn the_stale_oracle_at_scale_stays_below_the_oracle() {
+    let text = "name = \"g\"\n[episode]\nmax_steps = 20\nslot_seconds = 1.0\n[topology]\n\
+        generator = { kind = \"geometric\", nodes = 60, k = 3, seed = 2, join = true }\n\
+        [model]\nkind = \"capacity\"\ncapacity_rps = { uniform = [5.0, 40.0], seed = 1 }\n\
+        [workload]\nkind = \"normal\"\nmean_rps = { uniform = [0.0, 40.0], seed = 3 }\nstd_rps = 8.0\n\
+        min_rps = 0.0\nmax_rps = 80.0\n";
+    let s = Scenario::from_toml_str(text, std::path::Path::new("g.toml")).unwrap();
+    let run = |stale: bool| {
+        let mut sim = Simulator::new(&s).unwrap();
+        let mut oracle = Oracle::new(&sim).unwrap();
+        let mut stale_oracle = dfaas_env::reference::StaleOracle::new(&sim).unwrap();
+        sim.reset_episode(Some(4));
+        let (mut processed, mut forwarded) = (Vec::new(), 0u64);
+        while !sim.is_done() {
+            let d = if stale { stale_oracle.decide_all(&mut sim) } else { oracle.decide_all(&mut sim) };
+            let r = sim.step(&d).unwrap();
+            processed.push(r.infos.iter().map(|o| o.processed).sum::<u32>());
+            forwarded += r.infos.iter().map(|o| u64::from(o.forwarded_total())).sum::<u64>();
+        }
+        (processed, forwarded)
+    };
+    let (best, _) = run(false);
+    let (stale, forwarded) = run(true);
+    assert!(forwarded > 0, "the stale plan forwards");
+    for (t, (s, b)) in stale.iter().zip(&best).enumerate() {
+        assert!(s <= b, "slot {t}: stale oracle {s} > oracle {b}");
+    }
+    assert!(stale.iter().sum::<u32>() < best.iter().sum::<u32>(), "stale information costs something");
+}
