@@ -146,7 +146,11 @@ impl Gateway {
         if !remote.ip().is_loopback() || auth::claims_forwarded(req.headers()) {
             return response::text(StatusCode::FORBIDDEN, "the control endpoint is local only");
         }
-        if let Err(why) = crate::keys::control_access(req.headers(), self.listen_port, &self.control_token) {
+        if let Err(why) = crate::keys::control_access(
+            req.headers(),
+            SocketAddr::from(([127, 0, 0, 1], self.listen_port)),
+            &self.control_token,
+        ) {
             let mut r = response::text(why.status(), why.to_string());
             if why == crate::keys::ControlDenied::Token {
                 r.headers_mut()

@@ -3,6 +3,7 @@
 //! The same seed can build a libp2p Ed25519 keypair for the control plane.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -130,8 +131,9 @@ fn create_secret(path: &Path, line: &str) -> std::io::Result<bool> {
 /// Why a control endpoint refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ControlDenied {
-    /// The `Host` does not name this endpoint on loopback (403).
-    #[error("the Host header must name this endpoint on loopback")]
+    /// The `Host` names neither a loopback name nor the address this
+    /// endpoint listens on, with its port (403).
+    #[error("the Host header must name this endpoint: a loopback name or the address it listens on")]
     Host,
     /// No or a wrong bearer token (401, with `WWW-Authenticate: Bearer`).
     #[error("a bearer token is required: Authorization: Bearer <the node's control_token_file>")]
@@ -149,10 +151,13 @@ impl ControlDenied {
 }
 
 /// The rule of both control surfaces (the gateway's `/control/weights` and
-/// the agent's control API): a loopback `Host` with the listening `port`
-/// (no DNS rebinding) and the node's `token` as the bearer token.
-pub fn control_access(headers: &hyper::HeaderMap, port: u16, token: &str) -> Result<(), ControlDenied> {
-    if !loopback_host(headers.get(hyper::header::HOST), port) {
+/// the agent's control API, listening on `listen`): a `Host` that names the
+/// endpoint — a loopback name, or the IP literal it listens on (an agent in
+/// its own network namespace), with its port — so no DNS name rebound to it
+/// gets through, and the node's `token` as the bearer token.
+pub fn control_access(headers: &hyper::HeaderMap, listen: SocketAddr, token: &str) -> Result<(), ControlDenied> {
+    let host = headers.get(hyper::header::HOST);
+    if !(loopback_host(host, listen.port()) || names_listen_ip(host, listen)) {
         return Err(ControlDenied::Host);
     }
     if !bearer_matches(headers.get(hyper::header::AUTHORIZATION), token) {
@@ -175,21 +180,34 @@ pub fn bearer_matches(presented: Option<&hyper::header::HeaderValue>, token: &st
 /// (`localhost`, `127.x.y.z` or `[::1]`, with the listening port), so a web
 /// page that rebinds a DNS name to 127.0.0.1 cannot reach it.
 pub fn loopback_host(host: Option<&hyper::header::HeaderValue>, port: u16) -> bool {
-    let Some(host) = host.and_then(|h| h.to_str().ok()) else { return false };
+    let Some(name) = host_name(host, port) else { return false };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a request's `Host` is the IP literal `listen` binds (not an
+/// unspecified address), with its port.
+fn names_listen_ip(host: Option<&hyper::header::HeaderValue>, listen: SocketAddr) -> bool {
+    let Some(name) = host_name(host, listen.port()) else { return false };
+    !listen.ip().is_unspecified() && name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip == listen.ip())
+}
+
+/// The name part of a `Host` header whose port, if given, is `port`.
+fn host_name(host: Option<&hyper::header::HeaderValue>, port: u16) -> Option<&str> {
+    let host = host.and_then(|h| h.to_str().ok())?;
     let (name, port_part) = match host.strip_prefix('[') {
-        Some(rest) => match rest.split_once(']') {
-            Some((n, tail)) => (n, tail.strip_prefix(':')),
-            None => return false,
-        },
+        Some(rest) => {
+            let (n, tail) = rest.split_once(']')?;
+            (n, tail.strip_prefix(':'))
+        }
         None => match host.rsplit_once(':') {
             Some((n, p)) => (n, Some(p)),
             None => (host, None),
         },
     };
     if port_part.is_some_and(|p| p.parse::<u16>() != Ok(port)) {
-        return false;
+        return None;
     }
-    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    Some(name)
 }
 
 /// Why a secret's file is exposed, if it is: group or others may read or
@@ -251,6 +269,21 @@ mod tests {
             assert!(!loopback_host(Some(&hv(bad)), 9100), "{bad}");
         }
         assert!(!loopback_host(None, 9100));
+        // An agent in its own network namespace listens on its own address:
+        // that IP literal (and its port) is the endpoint's name too.
+        let at = |listen: &str, host: &str| {
+            let mut h = hyper::HeaderMap::new();
+            h.insert(hyper::header::HOST, hv(host));
+            h.insert(hyper::header::AUTHORIZATION, hv("Bearer t0k"));
+            control_access(&h, listen.parse().unwrap(), "t0k")
+        };
+        assert_eq!(at("10.77.0.3:9100", "10.77.0.3:9100"), Ok(()));
+        assert_eq!(at("10.77.0.3:9100", "localhost:9100"), Ok(()));
+        for bad in ["10.77.0.4:9100", "10.77.0.3:9101", "evil.example:9100", "0.0.0.0:9100"] {
+            assert_eq!(at("10.77.0.3:9100", bad), Err(ControlDenied::Host), "{bad}");
+        }
+        // A wildcard listener names no address of its own.
+        assert_eq!(at("0.0.0.0:9100", "0.0.0.0:9100"), Err(ControlDenied::Host));
     }
 
     #[cfg(unix)]

@@ -67,7 +67,7 @@ impl ControlServer {
     /// Binds `listen` and serves.
     pub async fn start(listen: SocketAddr, ctx: Arc<ControlContext>) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
-        let port = listener.local_addr()?.port();
+        let bound = listener.local_addr()?;
         let limits = ServeLimits {
             max_connections: MAX_CONNECTIONS,
             reserve_fds: 0,
@@ -80,7 +80,7 @@ impl ControlServer {
         let handler = move |req: Request<Incoming>, _remote| {
             let ctx = Arc::clone(&ctx);
             async move {
-                match refuse(&ctx, &req, port) {
+                match refuse(&ctx, &req, bound) {
                     Some(r) => r,
                     None => handle(&ctx, req).await,
                 }
@@ -103,11 +103,11 @@ impl ControlServer {
 pub const MAX_CONNECTIONS: usize = 64;
 
 /// Who may use the control API: a request whose `Host` names this endpoint
-/// on loopback (no DNS rebinding) and that carries the node's control token
+/// (a loopback name or the IP it listens on: no DNS rebinding) and that carries the node's control token
 /// as a bearer token (`Authorization: Bearer <token>`; the token is in the
 /// node's `control_token_file`, mode 0600). `None`: go on.
-fn refuse(ctx: &ControlContext, req: &Request<Incoming>, port: u16) -> Option<Response<Full<Bytes>>> {
-    let why = dfaas_runtime::keys::control_access(req.headers(), port, ctx.gateway.control_token()).err()?;
+fn refuse(ctx: &ControlContext, req: &Request<Incoming>, bound: SocketAddr) -> Option<Response<Full<Bytes>>> {
+    let why = dfaas_runtime::keys::control_access(req.headers(), bound, ctx.gateway.control_token()).err()?;
     let mut r = error(why.status(), why);
     if why == dfaas_runtime::keys::ControlDenied::Token {
         r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, hyper::header::HeaderValue::from_static("Bearer"));
