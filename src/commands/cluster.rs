@@ -33,6 +33,14 @@ pub struct Args {
     /// Longest wait for the federation to form, seconds.
     #[arg(long, default_value_t = 20.0)]
     ready_timeout: f64,
+    /// Each agent in its own Linux network namespace on a bridge, every
+    /// node's egress delayed by the scenario's access delay and limited to its
+    /// bandwidth (tc netem); needs root. Created and removed by the command.
+    #[arg(long)]
+    netns: bool,
+    /// With --netns: no delays or rate limits (for a kernel without netem).
+    #[arg(long, requires = "netns")]
+    no_shaping: bool,
     /// Print one JSON document instead of tables.
     #[arg(long)]
     json: bool,
@@ -55,6 +63,8 @@ pub fn run(a: Args) -> Result<()> {
         exe: std::env::current_exe().context("locating the dfaas binary")?,
         seed: a.seed,
         ready_timeout: Duration::from_secs_f64(a.ready_timeout),
+        netns: a.netns,
+        no_shaping: a.no_shaping,
     };
     stop_agents_on_signal()?;
     let report = run_cluster(&opts)?;
@@ -82,7 +92,11 @@ fn stop_agents_on_signal() -> Result<()> {
                 }
             });
             let n = kill_registered();
+            let removed = dfaas_live::cluster::netns::remove_registered();
             eprintln!("dfaas cluster: interrupted; stopped {n} agent(s)");
+            if removed > 0 {
+                eprintln!("dfaas cluster: removed {removed} network namespace(s), veth pair(s) and bridge(s)");
+            }
             std::process::exit(code);
         })
         .context("starting the signal thread")?;

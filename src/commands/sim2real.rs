@@ -95,6 +95,13 @@ pub struct Args {
     /// of letting them run on their own timers.
     #[arg(long)]
     driven: bool,
+    /// The deployed path with each agent in its own network namespace, links
+    /// delayed and limited as the scenario's (tc netem; root; not with --driven).
+    #[arg(long, conflicts_with = "driven")]
+    netns: bool,
+    /// With --netns: no delays or rate limits (for a kernel without netem).
+    #[arg(long, requires = "netns")]
+    no_shaping: bool,
     /// Print one JSON document instead of tables.
     #[arg(long)]
     json: bool,
@@ -124,6 +131,8 @@ pub fn run(a: Args) -> Result<()> {
                     .map(|d| if seeds.len() > 1 { d.join(format!("episode-{k}")) } else { d.clone() }),
                 ready_timeout: o.ready_timeout,
                 queue_per_instance: a.live.queue_per_instance,
+                netns: a.netns,
+                no_shaping: a.no_shaping,
             };
             out.push(run_deployed(&scenario, &contender, &opts)?);
         }

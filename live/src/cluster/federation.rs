@@ -11,7 +11,18 @@ use dfaas_env::Scenario;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request};
 
-use super::{Children, Choice, NodePlan, write_configs};
+use super::{Children, Choice, NodePlan, write_configs_on};
+
+/// The netns links' shaping from the scenario: its access delay, and its
+/// constant bandwidth (a bandwidth trace cannot be replayed by netem here).
+fn shaping(s: &Scenario) -> Result<super::netns::Shaping> {
+    match s.links.bandwidth {
+        dfaas_env::links::BandwidthSpec::Constant { mbps } => {
+            Ok(super::netns::Shaping { delay_s: s.links.access_delay_s, mbps })
+        }
+        _ => bail!("--netns shapes links with a constant bandwidth; scenario {} sets a bandwidth trace", s.name),
+    }
+}
 
 type Client = dfaas_runtime::client::HttpClient;
 
@@ -31,8 +42,13 @@ pub struct FederationOpts {
     /// Agents whose slots end on `POST /tick` (`clock = "external"`) rather than on their timer.
     pub external_clock: bool,
     /// Admission queue per function instance (`None`: as written by
-    /// [`write_configs`], 4 per instance).
+    /// [`write_configs`](super::write_configs), 4 per instance).
     pub queue_per_instance: Option<u32>,
+    /// Each agent in its own network namespace on a bridge, links shaped
+    /// with the scenario's access delay and bandwidth ([`super::netns`]).
+    pub netns: bool,
+    /// With `netns`: leave the links unshaped (a kernel without netem).
+    pub no_shaping: bool,
 }
 
 /// Running agent processes; killed (and a temporary folder removed) on
@@ -44,6 +60,8 @@ pub struct Federation {
     pub dir: PathBuf,
     temp: bool,
     children: Children,
+    /// Dropped after the children are stopped (fields drop in order).
+    netns: Option<super::netns::NetNs>,
 }
 
 /// One control-API or gateway call with a 2 s answer timeout: `(status, body)`.
@@ -66,7 +84,7 @@ pub fn log_tail(path: &Path) -> String {
 }
 
 /// Makes the agent config at `agent_toml` (as written by
-/// [`write_configs`]) externally clocked.
+/// [`write_configs`](super::write_configs)) externally clocked.
 pub fn set_external_clock(agent_toml: &Path) -> Result<()> {
     let text = std::fs::read_to_string(agent_toml).with_context(|| format!("reading {}", agent_toml.display()))?;
     // Top-level keys must come before the `[overlay]` table.
@@ -74,7 +92,7 @@ pub fn set_external_clock(agent_toml: &Path) -> Result<()> {
         .with_context(|| format!("writing {}", agent_toml.display()))
 }
 
-/// Sets the admission queue length in a node config written by [`write_configs`].
+/// Sets the admission queue length in a node config written by [`write_configs`](super::write_configs).
 pub fn set_queue(node_toml: &Path, queue: u32) -> Result<()> {
     let text = std::fs::read_to_string(node_toml).with_context(|| format!("reading {}", node_toml.display()))?;
     let key = "queue = ";
@@ -104,12 +122,19 @@ impl Federation {
         };
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let dir = dir.canonicalize()?;
-        let mut fed = Self { plans: Vec::new(), dir, temp, children: Children::default() };
+        let netns = if opts.netns {
+            let shaping = if opts.no_shaping { None } else { Some(shaping(scenario)?) };
+            Some(super::netns::NetNs::create(scenario.build_topology()?.len(), shaping)?)
+        } else {
+            None
+        };
+        let mut fed = Self { plans: Vec::new(), dir, temp, children: Children::default(), netns };
         let choice = match &opts.choice {
             Choice::Model(m) => Choice::Model(m.canonicalize().with_context(|| format!("model {}", m.display()))?),
             c => c.clone(),
         };
-        fed.plans = write_configs(scenario, &fed.dir, opts.slot_seconds, &choice, opts.seed)?;
+        let ips = fed.netns.as_ref().map(|n| n.ips().to_vec());
+        fed.plans = write_configs_on(scenario, &fed.dir, opts.slot_seconds, &choice, opts.seed, ips.as_deref())?;
         for p in &fed.plans {
             if opts.external_clock {
                 set_external_clock(&p.agent_toml)?;
@@ -119,8 +144,9 @@ impl Federation {
                 set_queue(&fed.dir.join(format!("{}.node.toml", p.id)), p.instances.saturating_mul(k))?;
             }
         }
-        for p in &fed.plans {
-            fed.children.spawn(&p.id, &opts.exe, &p.agent_toml, &fed.log(&p.id))?;
+        for (i, p) in fed.plans.iter().enumerate() {
+            let ns = fed.netns.as_ref().map(|n| n.name(i));
+            fed.children.spawn_in(&p.id, &opts.exe, &p.agent_toml, &fed.log(&p.id), ns)?;
         }
         Ok(fed)
     }

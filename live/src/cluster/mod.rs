@@ -14,6 +14,7 @@
 //! panic. [`Federation`] is also what the live environment starts.
 
 mod federation;
+pub mod netns;
 mod procs;
 mod report;
 mod setup;
@@ -30,6 +31,7 @@ pub use federation::{Federation, FederationOpts, call, log_tail, set_external_cl
 pub use procs::{Children, kill_registered};
 pub use setup::{
     Choice, FUNCTION, FunctionPlan, NodePlan, SERVICE_HEADROOM, capacities, functions, live_predictor, write_configs,
+    write_configs_on,
 };
 
 /// What to run.
@@ -49,6 +51,10 @@ pub struct ClusterOpts {
     pub seed: Option<u64>,
     /// Longest wait for the federation to form.
     pub ready_timeout: Duration,
+    /// Each agent in its own network namespace (root; [`netns`]).
+    pub netns: bool,
+    /// With `netns`: no link shaping (a kernel without netem).
+    pub no_shaping: bool,
 }
 
 /// One node's part of the report.
@@ -159,6 +165,8 @@ pub fn run_cluster(opts: &ClusterOpts) -> Result<ClusterReport> {
         seed,
         external_clock: false,
         queue_per_instance: None,
+        netns: opts.netns,
+        no_shaping: opts.no_shaping,
     };
     let mut fed = Federation::start(&scenario, &fed_opts)?;
     let pids = fed.pids();

@@ -78,6 +78,8 @@ struct Agent {
     exe: PathBuf,
     cfg: PathBuf,
     log: PathBuf,
+    /// The network namespace it runs in (`ip netns exec`), if any.
+    netns: Option<String>,
     child: Option<Child>,
 }
 
@@ -91,7 +93,7 @@ pub struct Children {
     agents: Vec<Agent>,
 }
 
-fn start(exe: &Path, cfg: &Path, log: &Path, append: bool) -> Result<Child> {
+fn start(exe: &Path, cfg: &Path, log: &Path, netns: Option<&str>, append: bool) -> Result<Child> {
     let out = std::fs::OpenOptions::new()
         .create(true)
         .write(true)
@@ -100,7 +102,15 @@ fn start(exe: &Path, cfg: &Path, log: &Path, append: bool) -> Result<Child> {
         .open(log)
         .with_context(|| format!("creating {}", log.display()))?;
     let err = out.try_clone()?;
-    let mut cmd = Command::new(exe);
+    // `ip netns exec` enters the namespace and execs the agent (same pid).
+    let mut cmd = match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns]).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
     cmd.arg("agent").arg("--config").arg(cfg).stdin(Stdio::null()).stdout(out).stderr(err);
     die_with_parent(&mut cmd);
     let child = cmd.spawn().with_context(|| format!("starting {} agent --config {}", exe.display(), cfg.display()))?;
@@ -119,16 +129,22 @@ impl Children {
     /// Starts `exe agent --config cfg`, its output in `log`. A stopped child
     /// of the same name is replaced; a running one is an error.
     pub fn spawn(&mut self, name: &str, exe: &Path, cfg: &Path, log: &Path) -> Result<u32> {
+        self.spawn_in(name, exe, cfg, log, None)
+    }
+
+    /// [`Children::spawn`] inside the network namespace `netns` (restarts too).
+    pub fn spawn_in(&mut self, name: &str, exe: &Path, cfg: &Path, log: &Path, netns: Option<&str>) -> Result<u32> {
         if self.pid(name).is_some() {
             bail!("agent {name} is already running");
         }
-        let child = start(exe, cfg, log, false)?;
+        let child = start(exe, cfg, log, netns, false)?;
         let pid = child.id();
         let agent = Agent {
             name: name.to_string(),
             exe: exe.to_path_buf(),
             cfg: cfg.to_path_buf(),
             log: log.to_path_buf(),
+            netns: netns.map(str::to_string),
             child: Some(child),
         };
         match self.agents.iter_mut().find(|a| a.name == name) {
@@ -187,7 +203,7 @@ impl Children {
         if let Some(c) = a.child.take() {
             reap(c);
         }
-        let child = start(&a.exe, &a.cfg, &a.log, true)?;
+        let child = start(&a.exe, &a.cfg, &a.log, a.netns.as_deref(), true)?;
         let pid = child.id();
         a.child = Some(child);
         Ok(pid)

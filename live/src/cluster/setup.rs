@@ -230,9 +230,23 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 
 /// Writes every node's files into `dir` and returns the plans (in topology order).
 pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choice, seed: u64) -> Result<Vec<NodePlan>> {
+    write_configs_on(s, dir, slot_seconds, choice, seed, None)
+}
+
+/// [`write_configs`] for agents at the addresses `ips` (one per node, each
+/// in its own network namespace: fixed ports there), or on 127.0.0.1 with
+/// free ports when `None`.
+pub fn write_configs_on(
+    s: &Scenario,
+    dir: &Path,
+    slot_seconds: f64,
+    choice: &Choice,
+    seed: u64,
+    ips: Option<&[std::net::IpAddr]>,
+) -> Result<Vec<NodePlan>> {
     let topo = s.build_topology()?;
     let funcs = functions(s, topo.len())?;
-    let (plans, pubkeys) = plan_nodes(&topo, funcs, dir)?;
+    let (plans, pubkeys) = plan_nodes(&topo, funcs, dir, ips)?;
     let psk: [u8; 32] = rand::random();
     let ctx = ConfigContext {
         scenario: s,
@@ -254,12 +268,14 @@ pub fn write_configs(s: &Scenario, dir: &Path, slot_seconds: f64, choice: &Choic
     Ok(plans)
 }
 
-/// One plan per node (its key generated in `dir`, free loopback ports) and
-/// the nodes' public keys, in the topology's order.
+/// One plan per node (its key generated in `dir`; free loopback ports, or
+/// fixed ports at its own address in `ips`) and the nodes' public keys, in
+/// the topology's order.
 fn plan_nodes(
     topo: &dfaas_env::Topology,
     funcs: Vec<FunctionPlan>,
     dir: &Path,
+    ips: Option<&[std::net::IpAddr]>,
 ) -> Result<(Vec<NodePlan>, Vec<String>)> {
     let mut plans = Vec::new();
     let mut pubkeys = Vec::new();
@@ -270,15 +286,23 @@ fn plan_nodes(
         pubkeys.push(key.public_b64());
         // The overlay speaks with the member key.
         let ident = dfaas_agent::NodeIdentity::from_member_key(&key);
+        let (gateway, control, p2p_port) = match ips {
+            Some(ips) => (SocketAddr::new(ips[i], 8080), SocketAddr::new(ips[i], 9100), 4001),
+            None => (
+                SocketAddr::from(([127, 0, 0, 1], ports.pick()?)),
+                SocketAddr::from(([127, 0, 0, 1], ports.pick()?)),
+                ports.pick()?,
+            ),
+        };
         plans.push(NodePlan {
             id: id.clone(),
             capacity_rps: f.capacity_rps,
             instances: f.instances,
             service_s: f.warm_s,
             function: f,
-            gateway: SocketAddr::from(([127, 0, 0, 1], ports.pick()?)),
-            control: SocketAddr::from(([127, 0, 0, 1], ports.pick()?)),
-            p2p_port: ports.pick()?,
+            gateway,
+            control,
+            p2p_port,
             peer_id: ident.peer_id.to_string(),
             neighbors: topo.neighbors(i).iter().map(|&j| topo.names()[j].clone()).collect(),
             agent_toml: dir.join(format!("{id}.agent.toml")),
@@ -337,7 +361,7 @@ impl ConfigContext<'_> {
             .plans
             .iter()
             .filter(|o| o.id != p.id)
-            .map(|o| format!("\"/ip4/127.0.0.1/tcp/{}/p2p/{}\"", o.p2p_port, o.peer_id))
+            .map(|o| format!("\"/ip4/{}/tcp/{}/p2p/{}\"", o.gateway.ip(), o.p2p_port, o.peer_id))
             .collect();
         let policy_line = match self.choice {
             Choice::Policy(x) => format!("policy = {x:?}\n"),
@@ -350,11 +374,12 @@ impl ConfigContext<'_> {
         let predictor = live_predictor(self.scenario);
         observation_lines.push_str(&format!("predictor = {}\n", predictor.to_toml_inline()));
         format!(
-            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/127.0.0.1/tcp/{port}\"\nbootstrap = [{boot}]\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",
+            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/{ip}/tcp/{port}\"\nbootstrap = [{boot}]\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",
             id = p.id,
             cap = p.capacity_rps,
             slot_seconds = self.slot_seconds,
             ctl = p.control,
+            ip = p.gateway.ip(),
             port = p.p2p_port,
             boot = bootstrap.join(", "),
             psk_hex = self.psk_hex,

@@ -53,6 +53,10 @@ pub struct DeployedOpts {
     pub ready_timeout: Duration,
     /// Admission queue per function instance on the live nodes.
     pub queue_per_instance: u32,
+    /// Each agent in its own network namespace (root; `cluster::netns`).
+    pub netns: bool,
+    /// With `netns`: no link shaping (a kernel without netem).
+    pub no_shaping: bool,
 }
 
 /// The scenario both worlds play: the live slot length and count, and the
@@ -96,6 +100,8 @@ pub fn run_deployed(scenario: &Scenario, contender: &Contender, opts: &DeployedO
         seed: opts.seed,
         external_clock: false,
         queue_per_instance: Some(opts.queue_per_instance),
+        netns: opts.netns,
+        no_shaping: opts.no_shaping,
     };
     let mut fed = Federation::start(&played, &fed_opts)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;

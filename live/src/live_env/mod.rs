@@ -170,6 +170,8 @@ impl LiveEnv {
             seed: s.seeds.master,
             external_clock: true,
             queue_per_instance: opts.queue_per_instance,
+            netns: false,
+            no_shaping: false,
         };
         let mut fed = Federation::start(&s, &fed_opts)?;
         let client = dfaas_runtime::client::build(Duration::from_secs(1));

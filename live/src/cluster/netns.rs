@@ -1,0 +1,182 @@
+//! `dfaas cluster --netns`: each agent in its own Linux network namespace,
+//! all on one bridge, every namespace's egress shaped by `tc netem` with the
+//! scenario's access delay and link bandwidth, so each transfer between two
+//! agents (and from the load generator, which stays in the root namespace
+//! on the bridge's address) pays them. Created with `ip` and `tc` by the
+//! command itself, removed when [`NetNs`] is dropped; needs root
+//! (CAP_NET_ADMIN).
+//!
+//! Addresses: node `i` is `10.213.x.y` (`x = i / 250`, `y = i % 250 + 1`) on
+//! `eth0` of namespace `dfaas-<pid>-<i>`; the bridge is `10.213.255.254/16`.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::Command;
+use std::sync::{Mutex, PoisonError};
+
+use anyhow::{Context, Result, bail};
+
+/// How each namespace's egress is shaped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shaping {
+    /// One-way delay added to every packet a node sends, seconds.
+    pub delay_s: f64,
+    /// Egress rate, megabits per second.
+    pub mbps: f64,
+}
+
+/// The namespaces, the bridge and their addresses; removed on drop.
+#[derive(Debug)]
+pub struct NetNs {
+    names: Vec<String>,
+    ips: Vec<IpAddr>,
+    bridge: String,
+    /// What was made, in order (removed in reverse).
+    made: Vec<Made>,
+}
+
+/// The most nodes one bridge's addressing holds.
+pub const MAX_NODES: usize = 250 * 255;
+
+/// Whether this process may create network namespaces (effective uid 0).
+pub fn is_root() -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// Namespaces and bridges made by this process and not removed yet, so a
+/// signal handler can remove them ([`remove_registered`]).
+static MADE: Mutex<Vec<Made>> = Mutex::new(Vec::new());
+
+#[derive(Debug, Clone, PartialEq)]
+enum Made {
+    Namespace(String),
+    /// A bridge, or the host end of a veth pair (deleting it deletes the pair).
+    Link(String),
+}
+
+fn remove(m: &Made) {
+    let _ = match m {
+        Made::Namespace(n) => run("ip", &["netns", "del", n]),
+        Made::Link(l) => run("ip", &["link", "del", l]),
+    };
+}
+
+fn made(m: Made) {
+    MADE.lock().unwrap_or_else(PoisonError::into_inner).push(m);
+}
+
+/// Removes every namespace, veth pair and bridge this process made and has
+/// not removed (for a signal handler about to exit), the last made first;
+/// returns how many.
+pub fn remove_registered() -> usize {
+    let all: Vec<Made> = std::mem::take(&mut *MADE.lock().unwrap_or_else(PoisonError::into_inner));
+    all.iter().rev().for_each(remove);
+    all.len()
+}
+
+fn run(program: &str, args: &[&str]) -> Result<()> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .with_context(|| format!("running {program} (iproute2 is needed for --netns)"))?;
+    if !out.status.success() {
+        bail!("{program} {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(())
+}
+
+impl NetNs {
+    /// Creates `n` namespaces on a new bridge, each egress shaped by
+    /// `shaping` when given; what was made before a failure is removed.
+    pub fn create(n: usize, shaping: Option<Shaping>) -> Result<Self> {
+        if !is_root() {
+            bail!(
+                "--netns creates network namespaces, a bridge and tc qdiscs: it needs root (CAP_NET_ADMIN); \
+                 run as root, or without --netns (agents on 127.0.0.1)"
+            );
+        }
+        if n > MAX_NODES {
+            bail!("--netns addresses at most {MAX_NODES} nodes on one bridge, not {n}");
+        }
+        if let Some(s) = shaping
+            && !(s.delay_s.is_finite() && s.delay_s >= 0.0 && s.mbps.is_finite() && s.mbps > 0.0)
+        {
+            bail!("--netns shaping: delay {} s and rate {} Mbps must be non-negative and positive", s.delay_s, s.mbps);
+        }
+        let pid = std::process::id();
+        let bridge = format!("dfb{}", pid % 1_000_000);
+        let mut ns = NetNs { names: Vec::new(), ips: Vec::new(), bridge: bridge.clone(), made: Vec::new() };
+        run("ip", &["link", "add", &bridge, "type", "bridge"])?;
+        ns.record(Made::Link(bridge));
+        run("ip", &["addr", "add", "10.213.255.254/16", "dev", &ns.bridge])?;
+        run("ip", &["link", "set", &ns.bridge, "up"])?;
+        for i in 0..n {
+            let name = format!("dfaas-{pid}-{i}");
+            run("ip", &["netns", "add", &name])?;
+            ns.record(Made::Namespace(name.clone()));
+            ns.names.push(name.clone());
+            let ip = Ipv4Addr::new(10, 213, (i / 250) as u8, (i % 250 + 1) as u8);
+            ns.ips.push(IpAddr::V4(ip));
+            let host_end = format!("dfv{}x{i}", pid % 10_000);
+            run("ip", &["link", "add", &host_end, "type", "veth", "peer", "name", "eth0", "netns", &name])?;
+            ns.record(Made::Link(host_end.clone()));
+            run("ip", &["link", "set", &host_end, "master", &ns.bridge, "up"])?;
+            run("ip", &["-n", &name, "addr", "add", &format!("{ip}/16"), "dev", "eth0"])?;
+            run("ip", &["-n", &name, "link", "set", "eth0", "up"])?;
+            run("ip", &["-n", &name, "link", "set", "lo", "up"])?;
+            if let Some(s) = shaping {
+                let delay = format!("{}us", (s.delay_s * 1e6).round() as u64);
+                let rate = format!("{}kbit", (s.mbps * 1000.0).round().max(1.0) as u64);
+                let args =
+                    ["-n", &name, "qdisc", "add", "dev", "eth0", "root", "netem", "delay", &delay, "rate", &rate];
+                run("tc", &args).map_err(|e| {
+                    if e.to_string().contains("unknown") {
+                        anyhow::anyhow!(
+                            "{e}\nthis kernel has no netem qdisc (module sch_netem), so link delays cannot be applied: \
+                             load it (modprobe sch_netem), or run --netns --no-shaping (namespaces without delays)"
+                        )
+                    } else {
+                        e
+                    }
+                })?;
+            }
+        }
+        Ok(ns)
+    }
+
+    fn record(&mut self, m: Made) {
+        made(m.clone());
+        self.made.push(m);
+    }
+
+    /// Node `i`'s address.
+    pub fn ip(&self, i: usize) -> IpAddr {
+        self.ips[i]
+    }
+
+    /// Every node's address, in node order.
+    pub fn ips(&self) -> &[IpAddr] {
+        &self.ips
+    }
+
+    /// Node `i`'s namespace name (for `ip netns exec`).
+    pub fn name(&self, i: usize) -> &str {
+        &self.names[i]
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        MADE.lock().unwrap_or_else(PoisonError::into_inner).retain(|m| !self.made.contains(m));
+        // Veth pairs are deleted by their host end (a namespace's deletion
+        // frees them only later), then namespaces, then the bridge.
+        self.made.iter().rev().for_each(remove);
+    }
+}
