@@ -27,6 +27,13 @@ pub struct Draw {
 }
 
 impl Draw {
+    /// Whether the range is ordered and finite (`None`), or why not.
+    pub fn problem(&self) -> Option<String> {
+        let [low, high] = self.uniform;
+        (!(low.is_finite() && high.is_finite() && low <= high))
+            .then(|| format!("uniform = [{low}, {high}]: low and high must be finite, low ≤ high"))
+    }
+
     /// Node `i`'s value.
     pub fn value(&self, i: usize) -> f64 {
         let bits = crate::seeds::splitmix(self.seed ^ crate::seeds::splitmix(i as u64 ^ 0xD0A7));
@@ -50,6 +57,14 @@ impl<T: Copy + From<f64>> PerNode<T> {
     /// All values with their index (`n` nodes).
     pub fn values(&self, n: usize) -> Vec<T> {
         (0..n).map(|i| self.get(i)).collect()
+    }
+
+    /// Why a draw's range is unusable, if it is (validation names the field).
+    pub fn draw_problem(&self) -> Option<String> {
+        match self {
+            PerNode::Drawn(d) => d.problem(),
+            _ => None,
+        }
     }
 
     /// Number of explicit values (`None` for a single shared value).

@@ -73,6 +73,10 @@ fn impossible_generators_and_draws_name_the_field() {
     let e = load(&scenario("generator = { kind = \"ring\", nodes = 50 }", "{ uniform = [-5.0, 10.0], seed = 1 }"))
         .unwrap_err();
     assert!(e.contains("model.capacity_rps[") && e.contains("non-negative"), "{e}");
+    // A draw whose range is upside down is named as such.
+    let e = load(&scenario("generator = { kind = \"ring\", nodes = 5 }", "{ uniform = [40.0, 5.0], seed = 1 }"))
+        .unwrap_err();
+    assert!(e.contains("model.capacity_rps") && e.contains("low ≤ high"), "{e}");
 }
 
 #[test]

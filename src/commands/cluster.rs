@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use dfaas_live::cluster::{Choice, ClusterOpts, kill_registered, run_cluster};
+use dfaas_live::cluster::{Choice, ClusterOpts, run_cluster};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -66,44 +66,7 @@ pub fn run(a: Args) -> Result<()> {
         netns: a.netns,
         no_shaping: a.no_shaping,
     };
-    stop_agents_on_signal()?;
+    super::stop_agents_on_signal("dfaas cluster")?;
     let report = run_cluster(&opts)?;
-    super::print_report(report, a.json, |r| r.to_text());
-    Ok(())
-}
-
-/// On SIGINT or SIGTERM: kill every agent started so far and exit non-zero
-/// (130 or 143). Agents also die with this process (`PR_SET_PDEATHSIG`).
-#[cfg(unix)]
-fn stop_agents_on_signal() -> Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("signal runtime")?;
-    // Registered here, before any agent starts; awaited on a thread of its own.
-    let (mut int, mut term) = rt.block_on(async {
-        Ok::<_, std::io::Error>((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?))
-    })?;
-    std::thread::Builder::new()
-        .name("dfaas-cluster-signals".into())
-        .spawn(move || {
-            let code = rt.block_on(async {
-                tokio::select! {
-                    _ = int.recv() => 130,
-                    _ = term.recv() => 143,
-                }
-            });
-            let n = kill_registered();
-            let removed = dfaas_live::cluster::netns::remove_registered();
-            eprintln!("dfaas cluster: interrupted; stopped {n} agent(s)");
-            if removed > 0 {
-                eprintln!("dfaas cluster: removed {removed} network namespace(s), veth pair(s) and bridge(s)");
-            }
-            std::process::exit(code);
-        })
-        .context("starting the signal thread")?;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn stop_agents_on_signal() -> Result<()> {
-    Ok(())
+    super::print_report(report, a.json, |r| r.to_text())
 }

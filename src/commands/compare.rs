@@ -49,6 +49,5 @@ pub fn report(scenario: &Scenario, contenders: Vec<Contender>, opts: &super::Eva
             text += &dfaas_experiments::paired::paired_table(&r.paired);
         }
         text
-    });
-    Ok(())
+    })
 }

@@ -45,6 +45,5 @@ fn live(a: &Args, scenario: &dfaas_env::Scenario) -> Result<()> {
     let mut env = a.live_opts.start(scenario)?;
     let report = LiveReport::run(&mut env, &contender, &seeds)?;
     drop(env);
-    super::print_report(report, a.opts.json, |r| r.to_text(true));
-    Ok(())
+    super::print_report(report, a.opts.json, |r| r.to_text(true))
 }

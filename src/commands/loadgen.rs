@@ -42,6 +42,5 @@ pub fn run(a: Args) -> Result<()> {
     spec.body = a.body.into_bytes();
     spec.timeout = Duration::from_secs_f64(a.timeout);
     let report = run_blocking(spec)?;
-    super::print_report(report, a.json, |r| r.to_text());
-    Ok(())
+    super::print_report(report, a.json, |r| r.to_text())
 }

@@ -27,24 +27,60 @@ pub fn load(path: &Path) -> Result<Scenario> {
 
 /// Prints a command's report: one tagged JSON document with `--json`
 /// (`dfaas_reports::document`), else the text `text` renders.
-pub fn print_report<R: Into<Document>>(report: R, json: bool, text: impl FnOnce(&R) -> String) {
-    if json {
-        emit(&format!("{}\n", report.into().to_json_pretty()));
-    } else {
-        emit(&text(&report));
-    }
+pub fn print_report<R: Into<Document>>(report: R, json: bool, text: impl FnOnce(&R) -> String) -> Result<()> {
+    if json { emit(&format!("{}\n", report.into().to_json_pretty())) } else { emit(&text(&report)) }
 }
 
 /// Writes `text` to stdout; a reader that has gone (`dfaas … | head`) ends
-/// the output quietly instead of a panic.
-pub fn emit(text: &str) {
+/// the output quietly instead of a panic; any other write error (a full
+/// disk) is an error.
+pub fn emit(text: &str) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => eprintln!("dfaas: writing the output: {e}"),
-        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("writing the output: {e}")),
+        Ok(()) => Ok(()),
     }
+}
+
+/// On SIGINT or SIGTERM: kill every agent started so far, remove the
+/// network namespaces made so far (`--netns`), and exit non-zero (130 or
+/// 143). Agents also die with this process (`PR_SET_PDEATHSIG`).
+#[cfg(unix)]
+pub fn stop_agents_on_signal(who: &'static str) -> Result<()> {
+    use anyhow::Context;
+    use tokio::signal::unix::{SignalKind, signal};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("signal runtime")?;
+    // Registered here, before any agent starts; awaited on a thread of its own.
+    let (mut int, mut term) = rt.block_on(async {
+        Ok::<_, std::io::Error>((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?))
+    })?;
+    std::thread::Builder::new()
+        .name("dfaas-signals".into())
+        .spawn(move || {
+            let code = rt.block_on(async {
+                tokio::select! {
+                    _ = int.recv() => 130,
+                    _ = term.recv() => 143,
+                }
+            });
+            let n = dfaas_live::cluster::kill_registered();
+            let removed = dfaas_live::cluster::netns::remove_registered();
+            eprintln!("{who}: interrupted; stopped {n} agent(s)");
+            if removed > 0 {
+                eprintln!("{who}: removed {removed} network namespace(s), veth pair(s) and bridge(s)");
+            }
+            std::process::exit(code);
+        })
+        .context("starting the signal thread")?;
+    Ok(())
+}
+
+/// No signal handling off Unix (agents are killed on drop).
+#[cfg(not(unix))]
+pub fn stop_agents_on_signal(_who: &'static str) -> Result<()> {
+    Ok(())
 }
 
 /// Whether to draw progress bars (stderr is a terminal and output is not JSON).

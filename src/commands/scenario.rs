@@ -26,8 +26,7 @@ pub fn run(a: Args) -> Result<()> {
     match a.action {
         Action::Expand { file } => {
             let s = Scenario::load(&file)?;
-            super::emit(&s.expanded_toml()?);
+            super::emit(&s.expanded_toml()?)
         }
     }
-    Ok(())
 }

@@ -111,6 +111,7 @@ pub fn run(a: Args) -> Result<()> {
     let scenario = super::load(&a.scenario)?;
     let contender = contender(a.policy.as_deref(), a.model.as_deref())?;
     let seeds = super::evaluation_seeds(&scenario, a.seed, a.episodes)?;
+    super::stop_agents_on_signal("dfaas sim2real")?;
     let reports = if a.driven {
         let mut env = a.live.start(&scenario)?;
         vec![Sim2RealReport::run(&scenario, &mut env, &contender, &seeds)?]
@@ -140,13 +141,12 @@ pub fn run(a: Args) -> Result<()> {
     };
     if reports.len() == 1 {
         let report = reports.into_iter().next().expect("one report");
-        super::print_report(report, a.json, |r| r.to_text());
+        super::print_report(report, a.json, |r| r.to_text())
     } else if a.json {
         // One tagged document per episode, as a JSON array.
         let docs: Vec<Document> = reports.into_iter().map(Document::from).collect();
-        println!("{}", Document::list_to_json_pretty(&docs));
+        super::emit(&format!("{}\n", Document::list_to_json_pretty(&docs)))
     } else {
-        reports.iter().for_each(|r| print!("{}", r.to_text()));
+        super::emit(&reports.iter().map(|r| r.to_text()).collect::<String>())
     }
-    Ok(())
 }

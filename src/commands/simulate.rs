@@ -55,6 +55,5 @@ pub fn run(a: Args) -> Result<()> {
             text += &format!("per-slot rows written to {}\n", p.display());
         }
         text
-    });
-    Ok(())
+    })
 }

@@ -135,6 +135,36 @@ impl Trainer<Simulator> {
     }
 }
 
+/// The configured scenario and the network layout it gives, checked against
+/// `env`: the environment must have the scenario's nodes as its agents.
+fn scenario_layout<E: MultiAgentEnv>(cfg: &TrainConfig, env: &E) -> Result<(Scenario, Layout), TrainError> {
+    let scenario = Scenario::load(&cfg.scenario)?;
+    // The shapes and the encoding are the scenario's (its simulator is
+    // built only to read them); the environment must have its agents.
+    let layout = Layout::new(&Simulator::new(&scenario)?, cfg.mode, cfg.encoding)
+        .map_err(TrainError::Other)?
+        .with_critic(cfg.critic);
+    if env.agents() != layout.agents.as_slice() {
+        return Err(TrainError::Other(format!(
+            "the environment's agents {:?} are not the nodes of scenario `{}` {:?}",
+            env.agents(),
+            scenario.name,
+            layout.agents
+        )));
+    }
+    // Same names, other neighbours: the action widths tell.
+    for (i, mask) in layout.masks.iter().enumerate() {
+        let (env_dim, dim) = (env.action_space(i).dim(), mask.iter().filter(|&&m| m).count());
+        if env_dim != dim {
+            return Err(TrainError::Other(format!(
+                "agent {} acts on {env_dim} parts in the environment but {dim} in scenario `{}`",
+                layout.agents[i], scenario.name
+            )));
+        }
+    }
+    Ok((scenario, layout))
+}
+
 /// The resolved configuration a run directory holds.
 fn read_config(run_dir: &Path) -> Result<TrainConfig, TrainError> {
     let p = run_dir.join(CONFIG_FILE);
@@ -158,6 +188,8 @@ impl<E: MultiAgentEnv + Clone + Send> Trainer<E> {
                 run_dir.display()
             )));
         }
+        // Refused before anything is written: the folder stays free.
+        scenario_layout(&cfg, &env)?;
         std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
         let p = run_dir.join(CONFIG_FILE);
         std::fs::write(&p, serde_json::to_vec_pretty(&cfg).expect("config serialises")).map_err(io(&p))?;
@@ -179,20 +211,7 @@ impl<E: MultiAgentEnv + Clone + Send> Trainer<E> {
         ck: Option<PathBuf>,
         compute: Compute,
     ) -> Result<Self, TrainError> {
-        let scenario = Scenario::load(&cfg.scenario)?;
-        // The shapes and the encoding are the scenario's (its simulator is
-        // built only to read them); the environment must have its agents.
-        let layout = Layout::new(&Simulator::new(&scenario)?, cfg.mode, cfg.encoding)
-            .map_err(TrainError::Other)?
-            .with_critic(cfg.critic);
-        if env.agents() != layout.agents.as_slice() {
-            return Err(TrainError::Other(format!(
-                "the environment's agents {:?} are not the nodes of scenario `{}` {:?}",
-                env.agents(),
-                scenario.name,
-                layout.agents
-            )));
-        }
+        let (scenario, layout) = scenario_layout(&cfg, &env)?;
         let device = compute.train();
         let net_cfgs: Vec<NetConfig> = layout.net_configs(&cfg.network);
         let (learners, state) = match ck {

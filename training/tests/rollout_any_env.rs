@@ -137,4 +137,5 @@ fn the_trainer_runs_on_any_env_with_the_simulators_results() {
         .expect("refused")
         .to_string();
     assert!(e.contains("\"a\"") && e.contains("node_0") && e.contains("tiny-overload"), "{e}");
+    assert!(!dir.path().join("stranger").join("config.json").exists(), "a refused run writes nothing");
 }

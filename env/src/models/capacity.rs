@@ -37,6 +37,9 @@ impl CapacitySpec {
                 format!("need one per node ({n})"),
             ));
         }
+        if let Some(why) = self.capacity_rps.draw_problem() {
+            return Err(ConfigError::invalid(file, "model.capacity_rps", "a draw", why));
+        }
         for (i, v) in self.capacity_rps.values(n).into_iter().enumerate() {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(ConfigError::invalid(

@@ -17,8 +17,9 @@
 //!
 //! At scale (from [`FLOW_FROM_NODES`] nodes) one plan per node is n solves
 //! a slot, so every node applies its row of one plan made on the shared
-//! one-slot-old view of all inputs (its own included) to its real input:
-//! the same information but its own current input, one solve a slot.
+//! one-slot-old view of all inputs to its real input (one solve a slot): a
+//! node plans with last slot's input of its own too, except a node idle
+//! last slot, which the shared view gives its current input.
 
 use crate::contract::Decision;
 use crate::sim::Simulator;
@@ -53,10 +54,11 @@ impl StaleOracle {
         let slot = sim.slot_seconds();
         let models = sim.models_mut();
         if topo.len() >= FLOW_FROM_NODES {
-            self.oracle.solve(&topo, &previous, &mut |n, l, exact| models.slot_cost(n, l, slot, exact));
+            let view: Vec<u32> = previous.iter().zip(&inputs).map(|(&p, &x)| if p == 0 { x } else { p }).collect();
+            self.oracle.solve(&topo, &view, &mut |n, l, exact| models.slot_cost(n, l, slot, exact));
             return (0..topo.len())
                 .map(|i| {
-                    let row = self.oracle.row(i, previous[i]).filter(|_| inputs[i] > 0);
+                    let row = self.oracle.row(i, view[i]).filter(|_| inputs[i] > 0);
                     row.unwrap_or_else(|| Decision::all_local(topo.degree(i)))
                 })
                 .collect();

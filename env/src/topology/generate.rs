@@ -12,6 +12,12 @@ use super::Topology;
 /// The most nodes a generated topology may have.
 pub const MAX_NODES: usize = 10_000;
 
+/// The most links per node `k` and `m` may ask for, and the most links a
+/// generated graph may have (a `radius` covering the square would link all
+/// pairs).
+pub const MAX_DEGREE: usize = 64;
+pub const MAX_EDGES: usize = 200_000;
+
 /// A generated graph family and its parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
@@ -140,8 +146,12 @@ fn dist2(a: (f64, f64), b: (f64, f64)) -> f64 {
 /// Each node to its `k` nearest others, nearest first (ties by index).
 fn nearest(pos: &[(f64, f64)], k: usize) -> Result<Vec<(usize, usize)>, GeneratorError> {
     let n = pos.len();
-    if k == 0 || k >= n {
-        return Err(bad("k", k, format!("must be between 1 and nodes − 1 = {}", n - 1)));
+    if k == 0 || k >= n || k > MAX_DEGREE {
+        return Err(bad(
+            "k",
+            k,
+            format!("must be between 1 and min(nodes − 1, {MAX_DEGREE}) = {}", (n - 1).min(MAX_DEGREE)),
+        ));
     }
     let mut edges = Vec::with_capacity(n * k);
     let mut order: Vec<usize> = Vec::with_capacity(n);
@@ -162,12 +172,31 @@ fn within(pos: &[(f64, f64)], r: f64) -> Result<Vec<(usize, usize)>, GeneratorEr
         return Err(bad("radius", r, "must be a positive distance in the unit square"));
     }
     let n = pos.len();
-    Ok((0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).filter(|&(i, j)| dist2(pos[i], pos[j]) <= r * r).collect())
+    let mut edges = Vec::new();
+    for i in 0..n {
+        for j in i + 1..n {
+            if dist2(pos[i], pos[j]) <= r * r {
+                if edges.len() == MAX_EDGES {
+                    return Err(bad(
+                        "radius",
+                        r,
+                        format!("links more than {MAX_EDGES} pairs: choose a smaller radius"),
+                    ));
+                }
+                edges.push((i, j));
+            }
+        }
+    }
+    Ok(edges)
 }
 
 fn barabasi_albert(n: usize, m: usize, seed: u64) -> Result<Vec<(usize, usize)>, GeneratorError> {
-    if m == 0 || m >= n {
-        return Err(bad("m", m, format!("must be between 1 and nodes − 1 = {}", n - 1)));
+    if m == 0 || m >= n || m > MAX_DEGREE {
+        return Err(bad(
+            "m",
+            m,
+            format!("must be between 1 and min(nodes − 1, {MAX_DEGREE}) = {}", (n - 1).min(MAX_DEGREE)),
+        ));
     }
     let mut rng = crate::seeds::substream(seed, 0xBA);
     // The first m + 1 nodes form a star around node 0; then every endpoint
@@ -342,6 +371,13 @@ mod tests {
         assert!(e.reason.contains("disconnected"), "{e:?}");
         let e = GeneratorSpec::BarabasiAlbert { nodes: 5, m: 5, seed: 1 }.generate().unwrap_err();
         assert_eq!(e.field, "m");
+        let e = GeneratorSpec::BarabasiAlbert { nodes: 10_000, m: 5_000, seed: 1 }.generate().unwrap_err();
+        assert_eq!((e.field, e.value.as_str()), ("m", "5000"));
+        let e = GeneratorSpec::Geometric { nodes: 10_000, k: Some(9_999), radius: None, seed: 1, join: false };
+        assert_eq!(e.generate().unwrap_err().field, "k");
+        let e = GeneratorSpec::Geometric { nodes: 2_000, k: None, radius: Some(2.0), seed: 1, join: false };
+        let e = e.generate().unwrap_err();
+        assert!(e.field == "radius" && e.reason.contains("200000"), "{e:?}");
         let e = GeneratorSpec::Ring { nodes: MAX_NODES + 1 }.generate().unwrap_err();
         assert_eq!(e.field, "nodes");
         let e = GeneratorSpec::Grid { rows: 2, cols: 5, torus: true }.generate().unwrap_err();

@@ -26,6 +26,9 @@ pub(super) fn per_node(
             format!("need one value, or one per node ({n})"),
         ));
     }
+    if let Some(why) = v.draw_problem() {
+        return Err(ConfigError::invalid(file, format!("workload.{field}"), "a draw", why));
+    }
     let values: Vec<f64> = v.values(n);
     for (i, &x) in values.iter().enumerate() {
         let name = match v {

@@ -1,10 +1,13 @@
 //! `dfaas cluster --netns`: each agent in its own Linux network namespace,
 //! all on one bridge, every namespace's egress shaped by `tc netem` with the
-//! scenario's access delay and link bandwidth, so each transfer between two
-//! agents (and from the load generator, which stays in the root namespace
-//! on the bridge's address) pays them. Created with `ip` and `tc` by the
-//! command itself, removed when [`NetNs`] is dropped; needs root
-//! (CAP_NET_ADMIN).
+//! scenario's access delay and link bandwidth. What a packet pays is its
+//! sender's egress: a forward pays the delay on the request (the forwarding
+//! agent's egress) and again on the answer (the peer's), a user request from
+//! the load generator (in the root namespace, on the bridge's address) only
+//! on its answer; the simulator charges the access delay once per transfer.
+//! Created with `ip` and `tc` by the command itself, removed when [`NetNs`]
+//! is dropped; needs root (CAP_NET_ADMIN). One run at a time: the subnet is
+//! fixed, and a run refuses to start while a route to it exists.
 //!
 //! Addresses: node `i` is `10.213.x.y` (`x = i / 250`, `y = i % 250 + 1`) on
 //! `eth0` of namespace `dfaas-<pid>-<i>`; the bridge is `10.213.255.254/16`.
@@ -33,6 +36,9 @@ pub struct NetNs {
     /// What was made, in order (removed in reverse).
     made: Vec<Made>,
 }
+
+/// The subnet of every `--netns` run.
+const SUBNET: &str = "10.213.0.0/16";
 
 /// The most nodes one bridge's addressing holds.
 pub const MAX_NODES: usize = 250 * 255;
@@ -104,6 +110,16 @@ impl NetNs {
         }
         if n > MAX_NODES {
             bail!("--netns addresses at most {MAX_NODES} nodes on one bridge, not {n}");
+        }
+        let routes = Command::new("ip").args(["-o", "route", "show", SUBNET]).output();
+        if let Ok(out) = routes
+            && !String::from_utf8_lossy(&out.stdout).trim().is_empty()
+        {
+            bail!(
+                "--netns: {SUBNET} is already routed ({}): another --netns run is going on, or one was killed \
+                 without cleaning up (remove its bridge: ip link del <dfb…>; its namespaces: ip netns del <dfaas-…>)",
+                String::from_utf8_lossy(&out.stdout).trim()
+            );
         }
         if let Some(s) = shaping
             && !(s.delay_s.is_finite() && s.delay_s >= 0.0 && s.mbps.is_finite() && s.mbps > 0.0)
