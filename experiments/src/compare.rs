@@ -62,6 +62,11 @@ pub struct PolicyResult {
     /// first, averaged over episodes (empty for the global node).
     #[serde(default)]
     pub nodes: Vec<NodeRates>,
+    /// The oracles' certified gap as a share of the input: their plans'
+    /// expected loss exceeds the optimum's by at most this (absent when
+    /// exact, as on every scenario below 32 nodes and the capacity model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certified_gap_ratio: Option<f64>,
 }
 
 /// One node's mean rates in requests per second.
@@ -247,5 +252,9 @@ pub fn summarise(c: &Contender, runs: &[EpisodeRun]) -> PolicyResult {
         agent_steps_per_second: if time.as_secs_f64() > 0.0 { steps as f64 / time.as_secs_f64() } else { 0.0 },
         episode_processed_ratios: runs.iter().map(|r| r.summary.federation.processed_ratio()).collect(),
         nodes: Vec::new(),
+        certified_gap_ratio: runs.iter().any(|r| r.certified_gap > 0.0).then(|| {
+            let input: u64 = runs.iter().map(|r| r.summary.federation.input).sum();
+            runs.iter().map(|r| r.certified_gap).sum::<f64>() / input.max(1) as f64
+        }),
     }
 }

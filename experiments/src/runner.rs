@@ -26,6 +26,9 @@ pub struct EpisodeRun {
     pub steady: Vec<Totals>,
     /// Per agent and neighbour: requests forwarded over the same slots.
     pub steady_forwarded_to: Vec<Vec<u64>>,
+    /// The oracle's certified gap summed over the slots (expected requests;
+    /// 0 unless its flow method spanned several cost levels in a stage).
+    pub certified_gap: f64,
 }
 
 impl EpisodeRun {
@@ -39,6 +42,7 @@ impl EpisodeRun {
             agent_steps: 0,
             steady: vec![Totals::default(); n],
             steady_forwarded_to: (0..n).map(|i| vec![0; sim.topology().degree(i)]).collect(),
+            certified_gap: 0.0,
         }
     }
 
@@ -90,17 +94,19 @@ pub fn run_episode<W: Write>(
         Contender::GlobalNode => return global_node_episode(sim, seed, run),
         Contender::Oracle | Contender::StaleOracle => {
             let unsupported = |e: dfaas_env::reference::oracle::OracleUnsupported| RunError::Unsupported(e.to_string());
-            type Plan = Box<dyn FnMut(&mut Simulator) -> Vec<Decision>>;
+            // Each slot's decisions and the plan's certified gap.
+            type Plan = Box<dyn FnMut(&mut Simulator) -> (Vec<Decision>, f64)>;
             let mut plan: Plan = if matches!(contender, Contender::Oracle) {
                 let mut o = Oracle::new(sim).map_err(unsupported)?;
-                Box::new(move |s| o.decide_all(s))
+                Box::new(move |s| (o.decide_all(s), o.last_gap()))
             } else {
                 let mut o = StaleOracle::new(sim).map_err(unsupported)?;
-                Box::new(move |s| o.decide_all(s))
+                Box::new(move |s| (o.decide_all(s), o.last_gap()))
             };
             sim.reset_episode(Some(seed));
             while !sim.is_done() {
-                let actions = plan(sim);
+                let (actions, gap) = plan(sim);
+                run.certified_gap += gap;
                 step(sim, &actions, &mut run, episode, seed, csv.as_deref_mut())?;
             }
         }

@@ -70,6 +70,13 @@ pub fn compare_table(report: &CompareReport) -> String {
         report.episodes,
         render(&header, &rows)
     );
+    for r in report.results.iter().filter(|r| r.certified_gap_ratio.is_some()) {
+        out.push_str(&format!(
+            "{}: planned by flow stages, certified within {:.3} % of the input of its optimum (expected loss)\n",
+            r.policy,
+            100.0 * r.certified_gap_ratio.unwrap_or(0.0)
+        ));
+    }
     out.push_str(&prediction_table(&report.prediction));
     out
 }

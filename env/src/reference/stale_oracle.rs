@@ -40,6 +40,12 @@ impl StaleOracle {
         Ok(Self { oracle: Oracle::new(sim)?, previous: None })
     }
 
+    /// The certified gap of the last plan made on the shared view (at
+    /// scale; 0 for the per-node plans, solved exactly).
+    pub fn last_gap(&self) -> f64 {
+        self.oracle.last_gap()
+    }
+
     /// Decisions for every node for the simulator's current slot.
     pub fn decide_all(&mut self, sim: &mut Simulator) -> Vec<Decision> {
         let t = sim.slot();

@@ -59,6 +59,7 @@ pub fn compare_view(scenario: &str, policy: &str, slot_seconds: f64, seed: u64, 
         agent_steps_per_second: nodes.len() as f64 / slot_seconds,
         episode_processed_ratios: vec![processed],
         nodes: node_rates(nodes, slot_seconds),
+        certified_gap_ratio: None,
     };
     CompareReport {
         scenario: scenario.to_string(),
@@ -241,6 +242,7 @@ mod tests {
             agent_steps_per_second: 3.0,
             episode_processed_ratios: vec![0.9712],
             nodes: vec![node],
+            certified_gap_ratio: None,
         };
         let c = CompareReport {
             scenario: "s".into(),
