@@ -200,6 +200,11 @@ pub struct TrainConfig {
     pub iterations: usize,
     /// Checkpoint every N iterations (and at the end).
     pub checkpoint_every: usize,
+    /// Neighbour slots of a shared normalized network (default: the
+    /// scenario's largest degree). Wider, the policy also acts on nodes of
+    /// higher degree than any in the training scenario (other federations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_degree: Option<usize>,
     pub ppo: PpoConfig,
     pub network: NetworkConfig,
     pub rollout: RolloutConfig,
@@ -218,6 +223,7 @@ struct RawConfig {
     seed: Option<u64>,
     iterations: Option<usize>,
     checkpoint_every: Option<usize>,
+    max_degree: Option<usize>,
     ppo: Option<toml::Table>,
     network: Option<toml::Table>,
     rollout: Option<toml::Table>,
@@ -271,6 +277,7 @@ impl TrainConfig {
                 seed: 1,
                 iterations,
                 checkpoint_every: 25,
+                max_degree: None,
                 ppo,
                 network: NetworkConfig { hidden, alpha_floor: 1e-3, activation },
                 rollout: RolloutConfig { envs, threads: 2 },
@@ -433,6 +440,9 @@ impl TrainConfig {
         }
         if let Some(c) = raw.checkpoint_every {
             self.checkpoint_every = c;
+        }
+        if let Some(d) = raw.max_degree {
+            self.max_degree = Some(d);
         }
         self.ppo = overlay(&self.ppo, raw.ppo, "ppo", path)?;
         self.network = overlay(&self.network, raw.network, "network", path)?;

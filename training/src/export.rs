@@ -104,7 +104,9 @@ pub fn run_policy_file(run_dir: &Path) -> Result<PolicyFile, TrainError> {
         serde_json::from_slice(&text).map_err(|e| TrainError::Other(format!("{}: {e}", p.display())))?;
     let scenario = Scenario::load(&cfg.scenario)?;
     let sim = Simulator::new(&scenario)?;
-    let layout = Layout::new(&sim, cfg.mode, cfg.encoding).map_err(TrainError::Other)?.with_critic(cfg.critic);
+    let layout = Layout::with_width(&sim, cfg.mode, cfg.encoding, cfg.max_degree)
+        .map_err(TrainError::Other)?
+        .with_critic(cfg.critic);
     let nets: Vec<NetConfig> = layout.net_configs(&cfg.network);
     let ck = checkpoint::latest(run_dir)?;
     let (learners, state) = checkpoint::load(&ck, &nets, crate::compute::Compute::Cpu)?;

@@ -38,9 +38,29 @@ pub struct Layout {
 impl Layout {
     /// The layout for `sim` in `mode` with `encoding`.
     pub fn new(sim: &Simulator, mode: Mode, encoding: EncodingChoice) -> Result<Self, String> {
+        Self::with_width(sim, mode, encoding, None)
+    }
+
+    /// [`Layout::new`] with `width` neighbour slots for a shared normalized
+    /// network (at least the scenario's largest degree; `None`: that degree).
+    pub fn with_width(
+        sim: &Simulator,
+        mode: Mode,
+        encoding: EncodingChoice,
+        width: Option<usize>,
+    ) -> Result<Self, String> {
         let topo = sim.topology();
         let n = topo.len();
-        let max_degree = topo.max_degree();
+        let max_degree = match width {
+            None => topo.max_degree(),
+            Some(_) if mode != Mode::Shared || encoding == EncodingChoice::Fidelity => {
+                return Err("max_degree widens a shared network with a normalized encoding only".into());
+            }
+            Some(w) if w < topo.max_degree() => {
+                return Err(format!("max_degree = {w} is below the scenario's largest degree {}", topo.max_degree()));
+            }
+            Some(w) => w,
+        };
         let three_way = sim.even_floor();
         let enc = match encoding {
             EncodingChoice::Normalized => Encoding::normalized(max_degree, sim.observation_period_slots()),

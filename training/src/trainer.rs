@@ -141,7 +141,7 @@ fn scenario_layout<E: MultiAgentEnv>(cfg: &TrainConfig, env: &E) -> Result<(Scen
     let scenario = Scenario::load(&cfg.scenario)?;
     // The shapes and the encoding are the scenario's (its simulator is
     // built only to read them); the environment must have its agents.
-    let layout = Layout::new(&Simulator::new(&scenario)?, cfg.mode, cfg.encoding)
+    let layout = Layout::with_width(&Simulator::new(&scenario)?, cfg.mode, cfg.encoding, cfg.max_degree)
         .map_err(TrainError::Other)?
         .with_critic(cfg.critic);
     if env.agents() != layout.agents.as_slice() {
