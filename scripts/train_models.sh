@@ -24,3 +24,6 @@ done
 for s in capacity-5 capacity-5-bursty trace-5 serverless-3; do
   train "$s" --iterations 1500
 done
+# One policy for capacity-model federations of any size (trained on a
+# generated 100-node federation, experiments/train/general-capacity.toml).
+train general-capacity
