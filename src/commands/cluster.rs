@@ -33,14 +33,8 @@ pub struct Args {
     /// Longest wait for the federation to form, seconds.
     #[arg(long, default_value_t = 20.0)]
     ready_timeout: f64,
-    /// Each agent in its own Linux network namespace on a bridge, every
-    /// node's egress delayed by the scenario's access delay and limited to its
-    /// bandwidth (tc netem); needs root. Created and removed by the command.
-    #[arg(long)]
-    netns: bool,
-    /// With --netns: no delays or rate limits (for a kernel without netem).
-    #[arg(long, requires = "netns")]
-    no_shaping: bool,
+    #[command(flatten)]
+    net: super::NetnsArgs,
     /// Print one JSON document instead of tables.
     #[arg(long)]
     json: bool,
@@ -63,8 +57,8 @@ pub fn run(a: Args) -> Result<()> {
         exe: std::env::current_exe().context("locating the dfaas binary")?,
         seed: a.seed,
         ready_timeout: Duration::from_secs_f64(a.ready_timeout),
-        netns: a.netns,
-        no_shaping: a.no_shaping,
+        netns: a.net.netns,
+        no_shaping: a.net.no_shaping,
     };
     super::stop_agents_on_signal("dfaas cluster")?;
     let report = run_cluster(&opts)?;

@@ -83,6 +83,19 @@ pub fn stop_agents_on_signal(_who: &'static str) -> Result<()> {
     Ok(())
 }
 
+/// `--netns` / `--no-shaping`, for the commands that start agents.
+#[derive(clap::Args)]
+pub struct NetnsArgs {
+    /// Each agent in its own Linux network namespace on a bridge, every
+    /// node's egress delayed by the scenario's access delay and limited to
+    /// its bandwidth (tc netem); needs root. Created and removed by the command.
+    #[arg(long)]
+    pub netns: bool,
+    /// With --netns: no delays or rate limits (for a kernel without netem).
+    #[arg(long, requires = "netns")]
+    pub no_shaping: bool,
+}
+
 /// Whether to draw progress bars (stderr is a terminal and output is not JSON).
 pub fn progress(json: bool) -> bool {
     !json && std::io::IsTerminal::is_terminal(&std::io::stderr())

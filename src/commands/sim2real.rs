@@ -95,19 +95,18 @@ pub struct Args {
     /// of letting them run on their own timers.
     #[arg(long)]
     driven: bool,
-    /// The deployed path with each agent in its own network namespace, links
-    /// delayed and limited as the scenario's (tc netem; root; not with --driven).
-    #[arg(long, conflicts_with = "driven")]
-    netns: bool,
-    /// With --netns: no delays or rate limits (for a kernel without netem).
-    #[arg(long, requires = "netns")]
-    no_shaping: bool,
+    /// `--netns` runs the deployed path only (not with --driven).
+    #[command(flatten)]
+    net: super::NetnsArgs,
     /// Print one JSON document instead of tables.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
+    if a.driven && a.net.netns {
+        bail!("--netns runs the deployed path: give it without --driven");
+    }
     let scenario = super::load(&a.scenario)?;
     let contender = contender(a.policy.as_deref(), a.model.as_deref())?;
     let seeds = super::evaluation_seeds(&scenario, a.seed, a.episodes)?;
@@ -132,8 +131,8 @@ pub fn run(a: Args) -> Result<()> {
                     .map(|d| if seeds.len() > 1 { d.join(format!("episode-{k}")) } else { d.clone() }),
                 ready_timeout: o.ready_timeout,
                 queue_per_instance: a.live.queue_per_instance,
-                netns: a.netns,
-                no_shaping: a.no_shaping,
+                netns: a.net.netns,
+                no_shaping: a.net.no_shaping,
             };
             out.push(run_deployed(&scenario, &contender, &opts)?);
         }
