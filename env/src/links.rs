@@ -32,6 +32,11 @@ pub struct LinkSpec {
     /// Bandwidth of every link (`[links.bandwidth]`; constant 100 Mbps).
     #[serde(default)]
     pub bandwidth: BandwidthSpec,
+    /// Propagation delay per unit of distance, seconds: each link adds this ×
+    /// the distance between its nodes in the unit square (nodes placed by a
+    /// `geometric` topology generator; none by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance_delay_s: Option<f64>,
 }
 
 /// How each link's bandwidth per slot is chosen.
@@ -96,6 +101,7 @@ impl Default for LinkSpec {
             request_bytes: d_request(),
             response_bytes: d_response(),
             bandwidth: BandwidthSpec::default(),
+            distance_delay_s: None,
         }
     }
 }
@@ -116,6 +122,8 @@ pub struct Links {
     link_of: Vec<Vec<(usize, usize)>>,
     /// Bandwidth per link per slot, Mbps (one entry per link when constant).
     mbps: Vec<Vec<f64>>,
+    /// Propagation delay per link, seconds (from distances; 0 without).
+    prop_s: Vec<f64>,
 }
 
 impl Links {
@@ -179,8 +187,54 @@ impl Links {
             request_bits: spec.request_bytes * 8.0,
             response_bits: spec.response_bytes * 8.0,
             link_of,
+            prop_s: vec![0.0; mbps.len()],
             mbps,
         })
+    }
+
+    /// Adds each link's propagation delay, `per_unit_s` × the distance
+    /// between its nodes at `positions` (a geometric generator's); `None`
+    /// per unit: no change.
+    pub fn with_distances(
+        mut self,
+        per_unit_s: Option<f64>,
+        positions: Option<&[(f64, f64)]>,
+        file: &Path,
+    ) -> Result<Self, ConfigError> {
+        let Some(k) = per_unit_s else { return Ok(self) };
+        if !(k.is_finite() && k >= 0.0) {
+            return Err(ConfigError::invalid(
+                file,
+                "links.distance_delay_s",
+                k,
+                "must be a finite, non-negative number of seconds",
+            ));
+        }
+        let Some(pos) = positions else {
+            return Err(ConfigError::invalid(
+                file,
+                "links.distance_delay_s",
+                k,
+                "needs node positions: a `geometric` topology generator places the nodes",
+            ));
+        };
+        for (a, links) in self.link_of.iter().enumerate() {
+            for &(b, link) in links {
+                let d = ((pos[a].0 - pos[b].0).powi(2) + (pos[a].1 - pos[b].1).powi(2)).sqrt();
+                self.prop_s[link] = k * d;
+            }
+        }
+        Ok(self)
+    }
+
+    /// Propagation delay of the link between neighbours `a` and `b`, seconds
+    /// (0 without distances or for non-neighbours).
+    pub fn propagation_s(&self, a: usize, b: usize) -> f64 {
+        self.link(a, b).map_or(0.0, |l| self.prop_s[l])
+    }
+
+    fn link(&self, a: usize, b: usize) -> Option<usize> {
+        self.link_of.get(a)?.iter().find(|(n, _)| *n == b).map(|&(_, l)| l)
     }
 
     /// Bandwidth between neighbours `a` and `b` (either order) in `slot`
@@ -204,9 +258,9 @@ impl Links {
     }
 
     fn delay(&self, a: usize, b: usize, slot: usize, bits: f64) -> f64 {
-        match self.bandwidth_mbps(a, b, slot) {
-            Some(mbps) => self.access_s + bits / (mbps * 1e6),
-            None => 0.0,
+        match (self.bandwidth_mbps(a, b, slot), self.link(a, b)) {
+            (Some(mbps), Some(link)) => self.access_s + self.prop_s[link] + bits / (mbps * 1e6),
+            _ => 0.0,
         }
     }
 }

@@ -101,3 +101,32 @@ fn expanding_gives_the_same_federation_explicitly() {
     };
     assert_eq!(run(&e), run(&s));
 }
+
+/// `links.distance_delay_s` turns a geometric federation's distances into
+/// propagation delay: a node that forwards to its farthest neighbour waits
+/// longer than one that forwards to its nearest, by the distance × the rate.
+#[test]
+fn distances_become_link_delays() {
+    let with = |delay: &str, topology: &str| {
+        format!("{}[links]\ndistance_delay_s = {delay}\n", scenario(topology, "{ uniform = [0.0, 1.0], seed = 1 }"))
+    };
+    let geometric = "generator = { kind = \"geometric\", nodes = 30, k = 3, seed = 4, join = true }";
+    let s = load(&with("0.1", geometric)).unwrap();
+    let plain = load(&scenario(geometric, "{ uniform = [0.0, 1.0], seed = 1 }")).unwrap();
+    let topo = s.build_topology().unwrap();
+    let pos = s.positions().expect("geometric nodes have positions");
+    let (links, flat) = (s.build_links(&topo).unwrap(), plain.build_links(&topo).unwrap());
+    for a in 0..topo.len() {
+        for &b in topo.neighbors(a) {
+            let d = ((pos[a].0 - pos[b].0).powi(2) + (pos[a].1 - pos[b].1).powi(2)).sqrt();
+            let extra = links.forward_delay_s(a, b, 0) - flat.forward_delay_s(a, b, 0);
+            assert!((extra - 0.1 * d).abs() < 1e-12, "{a}→{b}: +{extra} s for a distance {d}");
+            assert!((links.return_delay_s(b, a, 0) - flat.return_delay_s(b, a, 0) - 0.1 * d).abs() < 1e-12);
+        }
+    }
+    // Without positions there is nothing to measure: the field is named.
+    let e = load(&with("0.1", "generator = { kind = \"ring\", nodes = 5 }")).unwrap_err();
+    assert!(e.contains("links.distance_delay_s") && e.contains("geometric"), "{e}");
+    let e = load(&with("-1.0", geometric)).unwrap_err();
+    assert!(e.contains("links.distance_delay_s") && e.contains("-1"), "{e}");
+}

@@ -212,6 +212,26 @@ impl Scenario {
         toml::to_string(&value).map_err(|e| ConfigError::invalid(&self.path, "scenario", &self.name, e.to_string()))
     }
 
+    /// Node positions in the unit square, where a `geometric` generator placed
+    /// them (`None` for other topologies).
+    pub fn positions(&self) -> Option<Vec<(f64, f64)>> {
+        self.topology.generator.as_ref()?.generate().ok()?.positions
+    }
+
+    /// The federation's links: bandwidths from the build seed, propagation
+    /// delays from the node positions when `links.distance_delay_s` is set.
+    pub fn build_links(&self, topology: &Topology) -> Result<crate::links::Links, ConfigError> {
+        crate::links::Links::build(
+            &self.links,
+            topology,
+            self.episode.max_steps,
+            self.seeds.build,
+            &self.base_dir(),
+            &self.path,
+        )?
+        .with_distances(self.links.distance_delay_s, self.positions().as_deref(), &self.path)
+    }
+
     /// Folder that relative paths in the file resolve against.
     pub fn base_dir(&self) -> PathBuf {
         self.path.parent().map(Path::to_path_buf).unwrap_or_default()

@@ -59,6 +59,6 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
     }
     s.model.validate(f, topo.names())?;
     s.workload.load(&s.base_dir(), f, n)?;
-    crate::links::Links::build(&s.links, &topo, s.episode.max_steps, s.seeds.build, &s.base_dir(), f)?;
+    s.build_links(&topo)?;
     Ok(())
 }

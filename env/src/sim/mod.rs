@@ -58,14 +58,7 @@ impl Simulator {
         let topology = scenario.build_topology()?;
         let n = topology.len();
         let workload = scenario.workload.load(&scenario.base_dir(), &scenario.path, n)?;
-        let links = Links::build(
-            &scenario.links,
-            &topology,
-            scenario.episode.max_steps,
-            scenario.seeds.build,
-            &scenario.base_dir(),
-            &scenario.path,
-        )?;
+        let links = scenario.build_links(&topology)?;
         let mut models = NodeModels::build(scenario, n);
         let capacity = models.capacity_estimates();
         let even_floor = matches!(&scenario.model, ModelSpec::Queue(q) if q.forward_split == ForwardSplit::EvenFloor);
