@@ -27,6 +27,13 @@ if ! .venv/bin/python -c "import tensorboard" >/dev/null 2>&1; then
   .venv/bin/pip install -q tensorboard==2.21.0
 fi
 
+# kubernetes-validate (its Kubernetes JSON schemas bundled, offline): the
+# test suite validates the manifests `dfaas deploy kubernetes` writes.
+if ! .venv/bin/python -c "import kubernetes_validate" >/dev/null 2>&1; then
+  echo "setup: installing kubernetes-validate into .venv"
+  .venv/bin/pip install -q kubernetes-validate==1.37.0
+fi
+
 # The Python package (python/, module dfaas): maturin builds it into .venv;
 # its tests (python/tests, pytest) run PettingZoo's API and seed tests and
 # build ONNX models with the onnx package.

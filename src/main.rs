@@ -45,6 +45,8 @@ enum Command {
     Report(commands::report::Args),
     /// Scenario files: `expand FILE` writes a generated one out explicitly.
     Scenario(commands::scenario::Args),
+    /// Deploy a scenario's federation beyond one machine (`deploy kubernetes`: manifests).
+    Deploy(commands::deploy::Args),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::ServePolicy(a) => commands::serve_policy::run(a),
         Command::Report(a) => commands::report::run(a),
         Command::Scenario(a) => commands::scenario::run(a),
+        Command::Deploy(a) => commands::deploy::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,8 @@
 //! - [`deployed`]: `dfaas sim2real` (the default path) — agents decide for
 //!   themselves on their own timers, with the policy in-process, exactly as
 //!   deployed; the simulator plays the same workload beside them;
+//! - [`kubernetes`]: `dfaas deploy kubernetes` — the same federation as
+//!   Kubernetes manifests (StatefulSet, headless Service, ConfigMap, Secret);
 //! - [`live_env`]: [`live_env::LiveEnv`], the `MultiAgentEnv` over a running
 //!   federation (slots driven from outside), and `dfaas evaluate --live`.
 //!
@@ -15,4 +17,5 @@
 
 pub mod cluster;
 pub mod deployed;
+pub mod kubernetes;
 pub mod live_env;

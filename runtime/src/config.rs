@@ -29,7 +29,7 @@
 //! [[members]]                    # the other federation members, in peer order
 //! id = "n2"
 //! public_key = "base64 of the 32-byte Ed25519 public key"
-//! address = "127.0.0.1:8082"
+//! address = "127.0.0.1:8082"      # or a DNS name: "dfaas-2.dfaas.edge.svc.cluster.local:8080"
 //!
 //! [[functions]]
 //! name = "figlet"
@@ -208,8 +208,9 @@ pub struct Member {
     pub id: String,
     /// Its Ed25519 public key, base64 (standard alphabet) of 32 bytes.
     pub public_key: String,
-    /// Its gateway's address.
-    pub address: SocketAddr,
+    /// Its gateway's address: `ip:port` or `dns-name:port` (resolved at
+    /// each new connection).
+    pub address: crate::peer_address::PeerAddress,
 }
 
 /// One function served by the node.

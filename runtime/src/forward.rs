@@ -1,6 +1,5 @@
 //! One-hop forwarding of a user request to a peer, authenticated (see [`crate::auth`]).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -67,7 +66,7 @@ pub struct Route<'a> {
     /// The peer's id.
     pub receiver: &'a str,
     /// The peer's gateway.
-    pub address: SocketAddr,
+    pub address: &'a crate::peer_address::PeerAddress,
 }
 
 /// A forward that brought no answer.

@@ -1,7 +1,6 @@
 //! The gateway's shared state and its Rust API (weights in, slot outcomes out).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -22,8 +21,8 @@ use crate::weights::{Weights, WeightsError};
 pub struct Peer {
     /// Its node id.
     pub id: String,
-    /// Its address.
-    pub address: SocketAddr,
+    /// Its gateway's address.
+    pub address: crate::peer_address::PeerAddress,
 }
 
 /// A function's slot outcome with its admission queue's length now.
@@ -85,7 +84,8 @@ impl Gateway {
     /// Builds the gateway from a validated config and the node key.
     pub fn new(config: &NodeConfig, key: NodeKey) -> Result<Gateway, crate::config::ConfigError> {
         config.validate()?;
-        let peers: Vec<Peer> = config.members.iter().map(|m| Peer { id: m.id.clone(), address: m.address }).collect();
+        let peers: Vec<Peer> =
+            config.members.iter().map(|m| Peer { id: m.id.clone(), address: m.address.clone() }).collect();
         let peer_ids = config.peer_ids();
         let mut members = HashMap::new();
         for m in &config.members {

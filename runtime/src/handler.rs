@@ -351,7 +351,7 @@ impl Gateway {
             (crate::auth::Scheme::Mac, Some(k)) => crate::auth::Credential::Mac(k),
             _ => crate::auth::Credential::Signature(self.key.signing()),
         };
-        let route = Route { sender: me, credential, receiver: &peer.id, address: peer.address };
+        let route = Route { sender: me, credential, receiver: &peer.id, address: &peer.address };
         let result = forward::forward(
             &self.client,
             route,

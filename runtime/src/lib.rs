@@ -48,6 +48,7 @@ mod handler;
 pub mod keys;
 mod metrics;
 pub mod pair_key;
+pub mod peer_address;
 pub mod peer_guard;
 pub mod response;
 pub mod serve;

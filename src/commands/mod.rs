@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod cluster;
 pub mod compare;
+pub mod deploy;
 pub mod evaluate;
 pub mod export;
 pub mod import;

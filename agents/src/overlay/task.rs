@@ -60,8 +60,8 @@ pub(crate) async fn start(
         events_lost: Default::default(),
     });
 
-    let transport = super::transport::build(&keypair, config.psk, Arc::clone(&shared.counters))
-        .map_err(|e| OverlayError::Transport(e.to_string()))?;
+    let transport =
+        super::transport::build(&keypair, config.psk, Arc::clone(&shared.counters)).map_err(OverlayError::Transport)?;
     let behaviour = Behaviour::new(&keypair, &config).map_err(OverlayError::Config)?;
     let swarm_config =
         libp2p::swarm::Config::with_tokio_executor().with_idle_connection_timeout(config.idle_connection_timeout);

@@ -1,4 +1,7 @@
-//! TCP (+ optional pnet) + Noise + Yamux, with byte counting on the socket.
+//! TCP (+ optional pnet) + Noise + Yamux, with byte counting on the socket;
+//! `/dns4/…`, `/dns6/…` and `/dns/…` addresses are resolved when dialled
+//! (the system resolver's configuration, `/etc/resolv.conf` and `/etc/hosts`),
+//! so bootstrap peers can be named as Kubernetes or other DNS names.
 
 use std::io;
 use std::pin::Pin;
@@ -12,7 +15,7 @@ use libp2p::core::muxing::StreamMuxerBox;
 use libp2p::core::transport::{Boxed, upgrade::Version};
 use libp2p::identity::Keypair;
 use libp2p::pnet::{PnetConfig, PreSharedKey};
-use libp2p::{PeerId, Transport, noise, tcp, yamux};
+use libp2p::{PeerId, Transport, dns, noise, tcp, yamux};
 
 use super::counters::Counters;
 
@@ -23,9 +26,11 @@ pub(crate) fn build(
     keypair: &Keypair,
     psk: Option<PreSharedKey>,
     counters: Arc<Counters>,
-) -> Result<Boxed<(PeerId, StreamMuxerBox)>, noise::Error> {
+) -> Result<Boxed<(PeerId, StreamMuxerBox)>, String> {
     let tcp = tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
         .map(move |stream, _| CountingStream { inner: stream, counters: counters.clone() });
+    let tcp = dns::tokio::Transport::system(tcp)
+        .map_err(|e| format!("cannot read the system DNS configuration (/etc/resolv.conf): {e}"))?;
     let base = tcp.and_then(move |socket, _| async move {
         match psk {
             Some(psk) => PnetConfig::new(psk).handshake(socket).await.map(Either::Left),
@@ -34,7 +39,7 @@ pub(crate) fn build(
     });
     Ok(base
         .upgrade(Version::V1Lazy)
-        .authenticate(noise::Config::new(keypair)?)
+        .authenticate(noise::Config::new(keypair).map_err(|e| format!("noise: {e}"))?)
         .multiplex(yamux::Config::default())
         .timeout(Duration::from_secs(10))
         .boxed())

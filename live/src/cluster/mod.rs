@@ -17,7 +17,7 @@ mod federation;
 pub mod netns;
 mod procs;
 mod report;
-mod setup;
+pub(crate) mod setup;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -215,7 +215,7 @@ pub fn live_predictor(s: &Scenario) -> dfaas_env::predict::PredictorSpec {
 }
 
 /// Writes `text` to `path` readable and writable by its owner only (0600 on unix).
-fn write_private(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -248,17 +248,18 @@ pub fn write_configs_on(
     let funcs = functions(s, topo.len())?;
     let (plans, pubkeys) = plan_nodes(&topo, funcs, dir, ips)?;
     let psk: [u8; 32] = rand::random();
-    let ctx = ConfigContext {
-        scenario: s,
-        topo: &topo,
-        plans: &plans,
-        pubkeys: &pubkeys,
+    let endpoints = plans.iter().map(Endpoints::of).collect();
+    let ctx = ConfigContext::new(
+        s,
+        &topo,
+        &plans,
+        &pubkeys,
         choice,
         slot_seconds,
         seed,
-        psk_hex: psk.iter().map(|b| format!("{b:02x}")).collect(),
-        allow: plans.iter().map(|p| format!("{:?}", p.peer_id)).collect::<Vec<_>>().join(", "),
-    };
+        endpoints,
+        Secrets::Beside { psk_hex: hex(&psk) },
+    );
     for (i, p) in plans.iter().enumerate() {
         let node_file = dir.join(format!("{}.node.toml", p.id));
         std::fs::write(&node_file, ctx.node_toml(i)).with_context(|| format!("writing {}", node_file.display()))?;
@@ -268,10 +269,79 @@ pub fn write_configs_on(
     Ok(plans)
 }
 
+/// Lower-case hexadecimal of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where a node listens and how the others reach it, as its files say.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoints {
+    /// The gateway's listen address.
+    pub gateway_listen: SocketAddr,
+    /// How members reach the gateway: `ip:port` or `dns-name:port`.
+    pub gateway_public: String,
+    /// The control API's listen address.
+    pub control: SocketAddr,
+    /// The overlay's listen multiaddr, and the one peers dial (without `/p2p`).
+    pub p2p_listen: String,
+    pub p2p_public: String,
+}
+
+impl Endpoints {
+    /// A node on one machine: everything at its plan's own address.
+    fn of(p: &NodePlan) -> Self {
+        let overlay = format!("/ip4/{}/tcp/{}", p.gateway.ip(), p.p2p_port);
+        Endpoints {
+            gateway_listen: p.gateway,
+            gateway_public: p.gateway.to_string(),
+            control: p.control,
+            p2p_listen: overlay.clone(),
+            p2p_public: overlay,
+        }
+    }
+}
+
+/// Where a node's secrets (member key, pre-shared key, control token) are.
+#[derive(Debug, Clone)]
+pub(crate) enum Secrets {
+    /// Beside its config files: `<id>.key`, the pre-shared key inline in the
+    /// agent file (written 0600), the control token generated on first start.
+    Beside { psk_hex: String },
+    /// In a mounted folder (a Kubernetes Secret): `<dir>/<id>.key`,
+    /// `<dir>/psk`, `<dir>/<id>.control.token`.
+    Mounted { dir: String },
+}
+
+impl Secrets {
+    fn key_file(&self, id: &str) -> String {
+        match self {
+            Secrets::Beside { .. } => format!("{id}.key"),
+            Secrets::Mounted { dir } => format!("{dir}/{id}.key"),
+        }
+    }
+
+    /// The runtime file's line naming the control token, if not the default.
+    fn token_line(&self, id: &str) -> String {
+        match self {
+            Secrets::Beside { .. } => String::new(),
+            Secrets::Mounted { dir } => format!("control_token_file = \"{dir}/{id}.control.token\"\n"),
+        }
+    }
+
+    /// The agent file's `[overlay]` line giving the pre-shared key.
+    fn psk_line(&self) -> String {
+        match self {
+            Secrets::Beside { psk_hex } => format!("psk = \"{psk_hex}\""),
+            Secrets::Mounted { dir } => format!("psk_file = \"{dir}/psk\""),
+        }
+    }
+}
+
 /// One plan per node (its key generated in `dir`; free loopback ports, or
 /// fixed ports at its own address in `ips`) and the nodes' public keys, in
 /// the topology's order.
-fn plan_nodes(
+pub(crate) fn plan_nodes(
     topo: &dfaas_env::Topology,
     funcs: Vec<FunctionPlan>,
     dir: &Path,
@@ -313,7 +383,7 @@ fn plan_nodes(
 }
 
 /// What every node's two config files are written from.
-struct ConfigContext<'a> {
+pub(crate) struct ConfigContext<'a> {
     scenario: &'a Scenario,
     topo: &'a dfaas_env::Topology,
     plans: &'a [NodePlan],
@@ -321,16 +391,39 @@ struct ConfigContext<'a> {
     choice: &'a Choice,
     slot_seconds: f64,
     seed: u64,
-    psk_hex: String,
+    endpoints: Vec<Endpoints>,
+    secrets: Secrets,
     /// Every member's libp2p peer id, quoted, comma-separated.
     allow: String,
 }
 
-impl ConfigContext<'_> {
+impl<'a> ConfigContext<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        scenario: &'a Scenario,
+        topo: &'a dfaas_env::Topology,
+        plans: &'a [NodePlan],
+        pubkeys: &'a [String],
+        choice: &'a Choice,
+        slot_seconds: f64,
+        seed: u64,
+        endpoints: Vec<Endpoints>,
+        secrets: Secrets,
+    ) -> Self {
+        let allow = plans.iter().map(|p| format!("{:?}", p.peer_id)).collect::<Vec<_>>().join(", ");
+        ConfigContext { scenario, topo, plans, pubkeys, choice, slot_seconds, seed, endpoints, secrets, allow }
+    }
+
     /// Node `i`'s runtime config: gateway, the synthetic function, members.
-    fn node_toml(&self, i: usize) -> String {
+    pub(crate) fn node_toml(&self, i: usize) -> String {
         let p = &self.plans[i];
-        let mut node = format!("node_id = \"{}\"\nlisten = \"{}\"\nkey_file = \"{}.key\"\n", p.id, p.gateway, p.id);
+        let mut node = format!(
+            "node_id = \"{}\"\nlisten = \"{}\"\nkey_file = \"{}\"\n{}",
+            p.id,
+            self.endpoints[i].gateway_listen,
+            self.secrets.key_file(&p.id),
+            self.secrets.token_line(&p.id)
+        );
         node.push_str(&format!(
             "\n[[functions]]\nname = \"{FUNCTION}\"\nbackend = {{ kind = \"synthetic\", warm_s = {w:?}, cold_s = {c:?}, idle_s = {i:?}, max_instances = {m}{e} }}\nadmission = {{ max_concurrency = {m}, queue = {q} }}\n",
             e = if p.function.exponential {
@@ -345,23 +438,20 @@ impl ConfigContext<'_> {
             q = p.function.queue.unwrap_or(0)
         ));
         for &j in self.topo.neighbors(i) {
-            let m = &self.plans[j];
             node.push_str(&format!(
                 "\n[[members]]\nid = \"{}\"\npublic_key = \"{}\"\naddress = \"{}\"\n",
-                m.id, self.pubkeys[j], m.gateway
+                self.plans[j].id, self.pubkeys[j], self.endpoints[j].gateway_public
             ));
         }
         node
     }
 
     /// Node `i`'s agent config: policy, observation, control API, overlay.
-    fn agent_toml(&self, i: usize) -> String {
+    pub(crate) fn agent_toml(&self, i: usize) -> String {
         let p = &self.plans[i];
-        let bootstrap: Vec<String> = self
-            .plans
-            .iter()
-            .filter(|o| o.id != p.id)
-            .map(|o| format!("\"/ip4/{}/tcp/{}/p2p/{}\"", o.gateway.ip(), o.p2p_port, o.peer_id))
+        let bootstrap: Vec<String> = (0..self.plans.len())
+            .filter(|&o| o != i)
+            .map(|o| format!("\"{}/p2p/{}\"", self.endpoints[o].p2p_public, self.plans[o].peer_id))
             .collect();
         let policy_line = match self.choice {
             Choice::Policy(x) => format!("policy = {x:?}\n"),
@@ -374,15 +464,14 @@ impl ConfigContext<'_> {
         let predictor = live_predictor(self.scenario);
         observation_lines.push_str(&format!("predictor = {}\n", predictor.to_toml_inline()));
         format!(
-            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"/ip4/{ip}/tcp/{port}\"\nbootstrap = [{boot}]\npsk = \"{psk_hex}\"\nallow = [{allow}]\n",
+            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"{listen}\"\nbootstrap = [{boot}]\n{psk}\nallow = [{allow}]\n",
             id = p.id,
             cap = p.capacity_rps,
             slot_seconds = self.slot_seconds,
-            ctl = p.control,
-            ip = p.gateway.ip(),
-            port = p.p2p_port,
+            ctl = self.endpoints[i].control,
+            listen = self.endpoints[i].p2p_listen,
             boot = bootstrap.join(", "),
-            psk_hex = self.psk_hex,
+            psk = self.secrets.psk_line(),
             allow = self.allow,
             agent_seed = self.seed & 0x7fff_ffff_ffff_ffff,
         )
