@@ -180,6 +180,18 @@ pub struct RolloutConfig {
     pub threads: usize,
 }
 
+/// Training on a new federation every episode, drawn from the scenario's
+/// generator ([`dfaas_env::scenario::Family`]): ranges of node counts and of
+/// the generator's degree parameter (`k` or `m`), both inclusive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<[usize; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degree: Option<[usize; 2]>,
+}
+
 /// A whole training experiment, after the preset is applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -205,6 +217,10 @@ pub struct TrainConfig {
     /// higher degree than any in the training scenario (other federations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_degree: Option<usize>,
+    /// A new federation every episode (`[family]`); needs `max_degree`, the
+    /// shared mode and a local critic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<FamilyConfig>,
     pub ppo: PpoConfig,
     pub network: NetworkConfig,
     pub rollout: RolloutConfig,
@@ -224,6 +240,7 @@ struct RawConfig {
     iterations: Option<usize>,
     checkpoint_every: Option<usize>,
     max_degree: Option<usize>,
+    family: Option<FamilyConfig>,
     ppo: Option<toml::Table>,
     network: Option<toml::Table>,
     rollout: Option<toml::Table>,
@@ -238,6 +255,9 @@ pub enum ConfigError {
     Parse { file: PathBuf, message: String },
     #[error("{file}: field `{field}` = {value}: {reason}")]
     Invalid { file: PathBuf, field: String, value: String, reason: String },
+    /// The scenario, or the family drawn from it, is unusable.
+    #[error(transparent)]
+    Scenario(#[from] dfaas_env::ConfigError),
 }
 
 /// Names of the presets.
@@ -278,6 +298,7 @@ impl TrainConfig {
                 iterations,
                 checkpoint_every: 25,
                 max_degree: None,
+                family: None,
                 ppo,
                 network: NetworkConfig { hidden, alpha_floor: 1e-3, activation },
                 rollout: RolloutConfig { envs, threads: 2 },
@@ -416,6 +437,11 @@ impl TrainConfig {
         })?;
         cfg.apply(raw, path)?;
         cfg.validate(path)?;
+        if let Some(f) = &cfg.family {
+            // Checked here, where errors can name this file and `family.*`.
+            let s = dfaas_env::Scenario::load(&cfg.scenario)?;
+            dfaas_env::scenario::Family::new(s, f.nodes, f.degree, path)?;
+        }
         Ok(cfg)
     }
 
@@ -443,6 +469,13 @@ impl TrainConfig {
         }
         if let Some(d) = raw.max_degree {
             self.max_degree = Some(d);
+        }
+        if let Some(f) = raw.family {
+            self.family = Some(f);
+            // One critic input per federation size is impossible: local.
+            if raw.critic.is_none() {
+                self.critic = CriticInput::Local;
+            }
         }
         self.ppo = overlay(&self.ppo, raw.ppo, "ppo", path)?;
         self.network = overlay(&self.network, raw.network, "network", path)?;
@@ -516,6 +549,15 @@ impl TrainConfig {
         }
         if self.iterations == 0 {
             return bad("iterations", "0".into(), "must be at least 1");
+        }
+        if let Some(f) = &self.family {
+            let shown = format!("{f:?}");
+            if self.max_degree.is_none() {
+                return bad("family", shown, "needs max_degree: one network width for every federation drawn");
+            }
+            if self.mode != Mode::Shared || self.critic != CriticInput::Local {
+                return bad("family", shown, "needs mode = \"shared\" and critic = \"local\" (agents vary per episode)");
+            }
         }
         if self.mode == Mode::Shared && self.encoding == EncodingChoice::Fidelity {
             return bad("encoding", "fidelity".into(), "a shared network needs the normalized encoding");

@@ -26,6 +26,8 @@ pub struct Trajectory {
     pub raw_obs: Vec<f32>,
     /// Sampled actions on the network's full output layout, `len × action_dim`.
     pub actions: Vec<f32>,
+    /// Which entries of the network's output are this agent's real actions.
+    pub mask: Vec<bool>,
     pub rewards: Vec<f32>,
     /// The episode was cut at its time limit after this step (the simulator's
     /// episodes never terminate: every end is a truncation, bootstrapped).
@@ -69,24 +71,27 @@ pub fn episode_seed(seed: u64, iteration: u64, env: usize, k: usize) -> u64 {
     TRAINING_SEED_BIT | (h >> 32)
 }
 
-/// Plays `episodes_per_env` whole episodes on each of `envs` copies of `base`.
+/// Plays `episodes_per_env` whole episodes on each environment copy: one per
+/// entry of `copies`, a clone of its environment with the layout of that
+/// environment's agents (every copy the same, or a different federation each
+/// when training on a family). Copies must share the network shapes and the
+/// episode length.
 ///
 /// Fails when an environment fails a step, or when `reward` is the team
-/// reward and `base` cannot say an episode's mean input
+/// reward and an environment cannot say an episode's mean input
 /// ([`MultiAgentEnv::mean_federation_input`]).
 #[allow(clippy::too_many_arguments)]
 pub fn collect<E: MultiAgentEnv + Clone + Send>(
-    base: &E,
-    layout: &Layout,
+    copies: &[(&E, &Layout)],
     actors: &[Actor],
     norm: &[(Vec<f32>, Vec<f32>)],
-    envs: usize,
     episodes_per_env: usize,
     threads: usize,
     seed: u64,
     iteration: u64,
     reward: RewardChoice,
 ) -> Result<Rollout, EnvError> {
+    let envs = copies.len();
     let threads = threads.clamp(1, envs.max(1));
     let groups: Vec<Vec<usize>> = (0..threads).map(|t| (t..envs).step_by(threads).collect()).collect();
     let parts: Vec<Result<Vec<(usize, Rollout)>, EnvError>> = std::thread::scope(|s| {
@@ -94,9 +99,10 @@ pub fn collect<E: MultiAgentEnv + Clone + Send>(
             .iter()
             .map(|group| {
                 let actors: Vec<Actor> = actors.to_vec();
-                let mut sims: Vec<E> = group.iter().map(|_| base.clone()).collect();
+                let mut sims: Vec<E> = group.iter().map(|&e| copies[e].0.clone()).collect();
+                let layouts: Vec<&Layout> = group.iter().map(|&e| copies[e].1).collect();
                 s.spawn(move || {
-                    let mut w = Worker { layout, actors, norm, device: Device::flex(), reward };
+                    let mut w = Worker { layouts, actors, norm, device: Device::flex(), reward };
                     w.run(&mut sims, group, episodes_per_env, seed, iteration)
                 })
             })
@@ -118,7 +124,8 @@ pub fn collect<E: MultiAgentEnv + Clone + Send>(
 }
 
 struct Worker<'a> {
-    layout: &'a Layout,
+    /// The layout of each of the worker's copies.
+    layouts: Vec<&'a Layout>,
     actors: Vec<Actor>,
     norm: &'a [(Vec<f32>, Vec<f32>)],
     device: Device,
@@ -126,10 +133,10 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
-    /// `obs` encoded for network `g` (padded to its input size), not normalised.
-    fn encode(&self, g: usize, obs: &dfaas_env::NodeObservation, out: &mut Vec<f32>) {
-        self.layout.encoder.encode(obs, out);
-        out.resize(self.layout.nets[g].obs_dim, 0.0);
+    /// `obs` encoded for network `g` (padded to its input size) with layout `l`, not normalised.
+    fn encode(l: &Layout, g: usize, obs: &dfaas_env::NodeObservation, out: &mut Vec<f32>) {
+        l.encoder.encode(obs, out);
+        out.resize(l.nets[g].obs_dim, 0.0);
     }
 
     /// Normalises an encoded row with network `g`'s frozen statistics.
@@ -146,36 +153,40 @@ impl Worker<'_> {
         seed: u64,
         iteration: u64,
     ) -> Result<Vec<(usize, Rollout)>, EnvError> {
-        let l = self.layout;
-        let n = l.agents.len();
         let mut rngs: Vec<SimRng> =
             envs.iter().map(|&e| substream(splitmix(seed ^ splitmix(iteration + 1)), e as u64)).collect();
-        let mut out: Vec<Rollout> = envs
+        let mut out: Vec<Rollout> = self
+            .layouts
             .iter()
-            .map(|_| Rollout {
-                trajectories: (0..n)
-                    .map(|i| Trajectory { net: l.agent_net[i], agent: i, ..Default::default() })
+            .map(|l| Rollout {
+                trajectories: (0..l.agents.len())
+                    .map(|i| Trajectory { net: l.agent_net[i], agent: i, mask: l.masks[i].clone(), ..Default::default() })
                     .collect(),
                 ..Default::default()
             })
             .collect();
         let mut scratch = Scratch::default();
-        let mut decisions: Vec<Vec<dfaas_env::Decision>> = vec![Vec::with_capacity(n); sims.len()];
+        let mut decisions: Vec<Vec<dfaas_env::Decision>> = vec![Vec::new(); sims.len()];
+        let sizes: Vec<usize> = self.layouts.iter().map(|l| l.agents.len()).collect();
+        let nets = self.layouts.first().map_or(0, |l| l.nets.len());
         for k in 0..episodes {
             for (j, sim) in sims.iter_mut().enumerate() {
                 sim.reset(Some(episode_seed(seed, iteration, envs[j], k)))?;
             }
-            let mut acc = EpisodeAcc::new(sims.len(), n, self.team_scales(sims)?);
+            let mut acc = EpisodeAcc::new(&sizes, self.team_scales(sims)?);
             while !sims[0].is_done() {
-                for d in decisions.iter_mut() {
+                for (d, l) in decisions.iter_mut().zip(&self.layouts) {
                     d.clear();
-                    d.extend((0..n).map(|i| dfaas_env::Decision::all_local(l.masks[i].len().saturating_sub(2))));
+                    d.extend(
+                        (0..l.agents.len())
+                            .map(|i| dfaas_env::Decision::all_local(l.masks[i].len().saturating_sub(2))),
+                    );
                 }
-                for g in 0..l.nets.len() {
+                for g in 0..nets {
                     self.act(g, sims, &mut out, &mut rngs, &mut decisions, &mut scratch);
                 }
-                if l.critic_dim > 0 {
-                    for o in out.iter_mut() {
+                for (o, l) in out.iter_mut().zip(&self.layouts) {
+                    if l.critic_dim > 0 {
                         central_rows(l, &mut o.trajectories, false, &mut scratch.all_obs);
                     }
                 }
@@ -217,14 +228,14 @@ impl Worker<'_> {
         decisions: &mut [Vec<dfaas_env::Decision>],
         scratch: &mut Scratch,
     ) {
-        let l = self.layout;
-        let shape = &l.nets[g];
+        let Some(shape) = self.layouts.first().map(|l| l.nets[g]) else { return };
         // This network's rows: (copy, agent) pairs in order.
         let mut rows = Vec::new();
         let mut batch = Vec::new();
         for (j, sim) in sims.iter().enumerate() {
+            let l = self.layouts[j];
             for i in (0..l.agents.len()).filter(|&i| l.agent_net[i] == g) {
-                self.encode(g, &sim.observations()[i], &mut scratch.enc);
+                Self::encode(l, g, &sim.observations()[i], &mut scratch.enc);
                 let t = &mut out[j].trajectories[i];
                 t.raw_obs.extend_from_slice(&scratch.enc);
                 self.normalize(g, &mut scratch.enc);
@@ -238,6 +249,7 @@ impl Worker<'_> {
             self.actors[g].forward(x).into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default();
         for (r, &(j, i)) in rows.iter().enumerate() {
             let a = &alpha[r * shape.action_dim..(r + 1) * shape.action_dim];
+            let l = self.layouts[j];
             let full = sample_masked(a, &l.masks[i], &mut rngs[j]);
             out[j].trajectories[i].actions.extend(full.iter().map(|&v| v as f32));
             decisions[j][i] = l.to_decision(i, &full);
@@ -255,11 +267,11 @@ impl Worker<'_> {
         acc: &mut EpisodeAcc,
         scratch: &mut Scratch,
     ) -> Result<(), EnvError> {
-        let l = self.layout;
-        let n = l.agents.len();
         let copies = sims.len();
         let mut lockstep_done: Option<bool> = None;
         for (j, sim) in sims.iter_mut().enumerate() {
+            let l = self.layouts[j];
+            let n = l.agents.len();
             sim.advance(&decisions[j])?;
             let done = sim.is_done();
             if done != lockstep_done.unwrap_or(done) {
@@ -282,7 +294,7 @@ impl Worker<'_> {
                 // The real final observation, for the bootstrap.
                 for i in 0..n {
                     let g = l.agent_net[i];
-                    self.encode(g, &sim.observations()[i], &mut scratch.enc);
+                    Self::encode(l, g, &sim.observations()[i], &mut scratch.enc);
                     self.normalize(g, &mut scratch.enc);
                     out[j].trajectories[i].final_obs.extend_from_slice(&scratch.enc);
                 }
@@ -315,11 +327,12 @@ struct EpisodeAcc {
 }
 
 impl EpisodeAcc {
-    fn new(copies: usize, agents: usize, team_scale: Vec<f64>) -> Self {
+    /// `agents[j]`: copy `j`'s agent count.
+    fn new(agents: &[usize], team_scale: Vec<f64>) -> Self {
         Self {
-            rewards: vec![vec![0.0; agents]; copies],
-            processed: vec![0; copies],
-            input: vec![0; copies],
+            rewards: agents.iter().map(|&n| vec![0.0; n]).collect(),
+            processed: vec![0; agents.len()],
+            input: vec![0; agents.len()],
             team_scale,
         }
     }

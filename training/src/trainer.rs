@@ -95,6 +95,9 @@ pub struct Trainer<E = Simulator> {
     /// The environment rollouts copy (one copy per rollout environment).
     pub env: E,
     pub layout: Layout,
+    /// With `[family]`: the federations rollouts are played on instead of
+    /// copies of `env`, one drawn per copy and iteration.
+    pub family: Option<dfaas_env::scenario::Family>,
     pub learners: Vec<Learner>,
     pub state: State,
     net_cfgs: Vec<NetConfig>,
@@ -249,12 +252,17 @@ impl<E: MultiAgentEnv + Clone + Send> Trainer<E> {
             }
         };
         let logger = RunLogger::create(run_dir, cfg.iterations as u64, progress).map_err(io(run_dir))?;
+        let family = match &cfg.family {
+            Some(f) => Some(dfaas_env::scenario::Family::new(scenario.clone(), f.nodes, f.degree, &cfg.scenario)?),
+            None => None,
+        };
         Ok(Self {
             cfg,
             run_dir: run_dir.to_path_buf(),
             scenario,
             env,
             layout,
+            family,
             learners,
             state,
             net_cfgs,
@@ -276,10 +284,12 @@ impl<E: MultiAgentEnv + Clone + Send> Trainer<E> {
 
     /// Agent steps of the whole run.
     pub fn total_agent_steps(&self) -> u64 {
-        (self.cfg.iterations
-            * self.cfg.ppo.episodes_per_iteration
-            * self.scenario.episode.max_steps
-            * self.layout.agents.len()) as u64
+        // A family's federations: the middle of its node range (an estimate).
+        let agents = match self.cfg.family.as_ref().and_then(|f| f.nodes) {
+            Some([lo, hi]) => (lo + hi) / 2,
+            None => self.layout.agents.len(),
+        };
+        (self.cfg.iterations * self.cfg.ppo.episodes_per_iteration * self.scenario.episode.max_steps * agents) as u64
     }
 
     /// Runs the remaining iterations, checkpointing as configured and at the end.
@@ -355,18 +365,43 @@ impl<E: MultiAgentEnv + Clone + Send> Trainer<E> {
         let r = &self.cfg.rollout;
         let (envs, per_env) = (r.envs, self.cfg.ppo.episodes_per_iteration / r.envs);
         let it = self.state.iteration as u64;
-        Ok(rollout::collect(
-            &self.env,
-            &self.layout,
-            &actors,
-            &norm,
-            envs,
-            per_env,
-            r.threads,
-            self.cfg.seed,
-            it,
-            self.cfg.reward,
-        )?)
+        if self.family.is_some() {
+            let drawn: Vec<(Simulator, Layout)> =
+                (0..envs).map(|e| self.family_member(it, e)).collect::<Result<_, _>>()?;
+            let copies: Vec<(&Simulator, &Layout)> = drawn.iter().map(|(s, l)| (s, l)).collect();
+            return Ok(rollout::collect(
+                &copies,
+                &actors,
+                &norm,
+                per_env,
+                r.threads,
+                self.cfg.seed,
+                it,
+                self.cfg.reward,
+            )?);
+        }
+        let copies: Vec<(&E, &Layout)> = (0..envs).map(|_| (&self.env, &self.layout)).collect();
+        Ok(rollout::collect(&copies, &actors, &norm, per_env, r.threads, self.cfg.seed, it, self.cfg.reward)?)
+    }
+
+    /// Copy `copy`'s federation in `iteration` when training on a family: a
+    /// draw of the family (redrawn, at most 8 times, while its largest degree
+    /// exceeds the network's `max_degree`) and its layout.
+    fn family_member(&self, iteration: u64, copy: usize) -> Result<(Simulator, Layout), TrainError> {
+        let family = self.family.as_ref().expect("family_member is called on a family");
+        let mut last = String::new();
+        for attempt in 0..8u64 {
+            let seed = splitmix(self.cfg.seed ^ 0xFA4 ^ splitmix(iteration) ^ splitmix((copy as u64) << 8 | attempt));
+            let sim = Simulator::new(&family.draw(seed)?)?;
+            match Layout::with_width(&sim, self.cfg.mode, self.cfg.encoding, self.cfg.max_degree) {
+                Ok(l) => return Ok((sim, l.with_critic(self.cfg.critic))),
+                Err(e) => last = e,
+            }
+        }
+        Err(TrainError::Other(format!(
+            "family of {}: 8 draws in a row did not fit the network ({last}); raise max_degree",
+            self.scenario.path.display()
+        )))
     }
 
     /// Step 3: PPO epochs on each network's batch ([`Learner::update`]),
@@ -438,7 +473,7 @@ impl<E: MultiAgentEnv + Clone + Send> Trainer<E> {
             b.critic_obs.extend_from_slice(&t.critic_obs);
             b.actions.extend_from_slice(&t.actions);
             for _ in 0..t.rewards.len() {
-                b.masks.extend(self.layout.masks[t.agent].iter().map(|&m| if m { 1.0 } else { 0.0 }));
+                b.masks.extend(t.mask.iter().map(|&m| if m { 1.0 } else { 0.0 }));
             }
             lens[t.net].push((ti, t.rewards.len()));
             finals[t.net].extend_from_slice(if self.layout.critic_dim > 0 {
@@ -510,13 +545,18 @@ impl<E: MultiAgentEnv + Clone + Send> Trainer<E> {
         let n_ep = r.episodes.len().max(1) as f64;
         let n_agents = self.layout.agents.len();
         let mut scalars: Vec<(String, f64)> = Vec::new();
-        let mut total = 0.0;
-        for (i, a) in self.layout.agents.iter().enumerate() {
-            let m = r.episodes.iter().map(|e| e.rewards[i]).sum::<f64>() / n_ep;
-            total += m;
-            scalars.push((agent_reward_tag(a), m));
-        }
-        let reward_mean = total / n_agents.max(1) as f64;
+        let reward_mean = if self.family.is_some() {
+            // Federations differ per episode: the mean over episodes of their agents' mean.
+            r.episodes.iter().map(|e| e.rewards.iter().sum::<f64>() / e.rewards.len().max(1) as f64).sum::<f64>() / n_ep
+        } else {
+            let mut total = 0.0;
+            for (i, a) in self.layout.agents.iter().enumerate() {
+                let m = r.episodes.iter().map(|e| e.rewards[i]).sum::<f64>() / n_ep;
+                total += m;
+                scalars.push((agent_reward_tag(a), m));
+            }
+            total / n_agents.max(1) as f64
+        };
         let processed = r.episodes.iter().map(|e| e.processed_ratio).sum::<f64>() / n_ep;
         let mean = |f: &dyn Fn(&UpdateStats) -> f64| stats.iter().map(f).sum::<f64>() / stats.len().max(1) as f64;
         let rep = IterationReport {

@@ -77,9 +77,9 @@ fn any_env_collects_what_the_simulator_collects() {
     let t = Trainer::create(common::config(dir.path(), 1, ""), &dir.path().join("run"), false).unwrap();
     let actors: Vec<Actor> = t.learners.iter().map(|l| l.actor.valid().to_device(&Device::flex())).collect();
     let norm: Vec<(Vec<f32>, Vec<f32>)> = t.layout.nets.iter().map(|s| RunningStats::new(s.obs_dim).frozen()).collect();
-    let run = |env: &Wrapped, reward| collect(env, &t.layout, &actors, &norm, 2, 2, 2, 5, 0, reward);
+    let run = |env: &Wrapped, reward| collect(&[(env, &t.layout); 2], &actors, &norm, 2, 2, 5, 0, reward);
     for reward in [RewardChoice::Env, RewardChoice::Team] {
-        let sim = collect(&t.env, &t.layout, &actors, &norm, 2, 2, 2, 5, 0, reward).unwrap();
+        let sim = collect(&[(&t.env, &t.layout); 2], &actors, &norm, 2, 2, 5, 0, reward).unwrap();
         let wrapped = Wrapped { sim: t.env.clone(), knows_mean_input: true, fail_at: None, slot: 0 };
         let other = run(&wrapped, reward).unwrap();
         assert_eq!(sim.agent_steps, 2 * 2 * 12 * 2);

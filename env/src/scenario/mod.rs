@@ -4,9 +4,11 @@
 //! workload, links, slot length, episode length and seeds. The same file
 //! drives `simulate`, `compare`, `train` and `cluster`.
 
+mod family;
 mod validate;
 
 pub use crate::per_node::PerNode;
+pub use family::Family;
 
 use std::path::{Path, PathBuf};
 
