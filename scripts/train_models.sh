@@ -24,6 +24,7 @@ done
 for s in capacity-5 capacity-5-bursty trace-5 serverless-3; do
   train "$s" --iterations 1500
 done
-# One policy for capacity-model federations of any size (trained on a
-# generated 100-node federation, experiments/train/general-capacity.toml).
+# One policy for capacity-model federations of any size (trained on a new
+# generated federation of 8–150 nodes every episode,
+# experiments/train/general-capacity.toml).
 train general-capacity

@@ -82,7 +82,8 @@ fn member_with_bad_key_is_refused() {
 #[test]
 fn member_addresses_are_ip_or_dns_names_and_a_bad_one_is_named() {
     let key = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
-    let member = |addr: &str| format!("{GOOD}\n[[members]]\nid = \"n2\"\npublic_key = \"{key}\"\naddress = \"{addr}\"\n");
+    let member =
+        |addr: &str| format!("{GOOD}\n[[members]]\nid = \"n2\"\npublic_key = \"{key}\"\naddress = \"{addr}\"\n");
     for good in ["10.0.0.2:8080", "[fd00::2]:8080", "dfaas-1.dfaas.edge.svc.cluster.local:8080"] {
         let c = NodeConfig::from_toml_str(&member(good), "/etc/dfaas/node.toml").unwrap();
         assert_eq!(c.members[0].address.to_string(), good);

@@ -556,7 +556,11 @@ impl TrainConfig {
                 return bad("family", shown, "needs max_degree: one network width for every federation drawn");
             }
             if self.mode != Mode::Shared || self.critic != CriticInput::Local {
-                return bad("family", shown, "needs mode = \"shared\" and critic = \"local\" (agents vary per episode)");
+                return bad(
+                    "family",
+                    shown,
+                    "needs mode = \"shared\" and critic = \"local\" (agents vary per episode)",
+                );
             }
         }
         if self.mode == Mode::Shared && self.encoding == EncodingChoice::Fidelity {

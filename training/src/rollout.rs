@@ -160,7 +160,12 @@ impl Worker<'_> {
             .iter()
             .map(|l| Rollout {
                 trajectories: (0..l.agents.len())
-                    .map(|i| Trajectory { net: l.agent_net[i], agent: i, mask: l.masks[i].clone(), ..Default::default() })
+                    .map(|i| Trajectory {
+                        net: l.agent_net[i],
+                        agent: i,
+                        mask: l.masks[i].clone(),
+                        ..Default::default()
+                    })
                     .collect(),
                 ..Default::default()
             })
@@ -178,8 +183,7 @@ impl Worker<'_> {
                 for (d, l) in decisions.iter_mut().zip(&self.layouts) {
                     d.clear();
                     d.extend(
-                        (0..l.agents.len())
-                            .map(|i| dfaas_env::Decision::all_local(l.masks[i].len().saturating_sub(2))),
+                        (0..l.agents.len()).map(|i| dfaas_env::Decision::all_local(l.masks[i].len().saturating_sub(2))),
                     );
                 }
                 for g in 0..nets {

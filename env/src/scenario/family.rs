@@ -170,9 +170,10 @@ mod tests {
         assert!(e.contains("train.toml") && e.contains("family.nodes") && e.contains("[30, 10]"), "{e}");
         let e = Family::new(template(), Some([4, 10]), Some([3, 6]), Path::new("train.toml")).unwrap_err().to_string();
         assert!(e.contains("family") && e.contains("nodes Some(4)"), "k = 6 on 4 nodes: {e}");
-        let cloudnet =
-            Scenario::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/dfaas-cloudnet21.toml"))
-                .unwrap();
+        let cloudnet = Scenario::load(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/dfaas-cloudnet21.toml"),
+        )
+        .unwrap();
         let e = Family::new(cloudnet, None, None, Path::new("train.toml")).unwrap_err().to_string();
         assert!(e.contains("generator"), "{e}");
     }

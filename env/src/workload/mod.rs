@@ -24,6 +24,7 @@ mod simple;
 mod sinusoidal;
 mod spec;
 mod trace_csv;
+mod trace_pool;
 
 use std::path::Path;
 
@@ -138,6 +139,10 @@ impl WorkloadSpec {
                     random_offset: *random_offset,
                 };
                 Box::new(trace_csv::TraceData::load(file, &base_dir.join(csv), opts, n)?)
+            }
+            WorkloadSpec::TracePool { files, exclude, scale, random_offset } => {
+                let opts = trace_pool::PoolOptions { exclude, scale, random_offset: *random_offset };
+                Box::new(trace_pool::TracePool::load(file, base_dir, files, &opts, n)?)
             }
             WorkloadSpec::Azure { file: csv, scale_min, scale_max, mean_min, mean_max, std_min, std_max } => {
                 let opts = azure::AzureOptions {

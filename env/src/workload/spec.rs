@@ -161,6 +161,25 @@ pub enum WorkloadSpec {
         #[serde(default)]
         random_offset: bool,
     },
+    /// A pool of trace files for any number of nodes: every column of every
+    /// file (header row, one row per slot, counts) is one series; each
+    /// episode gives each node a series drawn from the pool with the
+    /// episode's generator, scaled by the node's `scale` and, with
+    /// `random_offset`, started at a row drawn per episode (the same row for
+    /// every node). A series shorter than the episode wraps around.
+    TracePool {
+        /// CSV files, relative to the scenario's folder.
+        files: Vec<PathBuf>,
+        /// Header names of columns that are not series (a slot index, a time).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        exclude: Vec<String>,
+        /// Factor applied to a node's counts, then rounded (1; per node or drawn).
+        #[serde(default = "d_one_per_node")]
+        scale: PerNode<f64>,
+        /// Start each episode at a row drawn from the episode's generator (false).
+        #[serde(default)]
+        random_offset: bool,
+    },
     /// Azure Functions 2019 invocations-per-minute CSV
     /// (`HashOwner,HashApp,HashFunction,Trigger,1,…,1440`): HTTP-triggered
     /// functions, re-binned to the slot length, min-max scaled to
@@ -203,6 +222,7 @@ impl WorkloadSpec {
             WorkloadSpec::Linear { .. } => "linear",
             WorkloadSpec::Bursts { .. } => "bursts",
             WorkloadSpec::Trace { .. } => "trace",
+            WorkloadSpec::TracePool { .. } => "trace-pool",
             WorkloadSpec::Azure { .. } => "azure",
         }
     }
@@ -266,6 +286,7 @@ defaults! {
     d_normal_max: PerNode<f64> = PerNode::One(150.0);
     d_zero: PerNode<f64> = PerNode::One(0.0);
     d_one: f64 = 1.0;
+    d_one_per_node: PerNode<f64> = PerNode::One(1.0);
     d_zero_f: f64 = 0.0;
     d_max_f: f64 = 150.0;
 }
