@@ -124,7 +124,9 @@ impl Federation {
         let dir = dir.canonicalize()?;
         let netns = if opts.netns {
             let shaping = if opts.no_shaping { None } else { Some(shaping(scenario)?) };
-            Some(super::netns::NetNs::create(scenario.build_topology()?.len(), shaping)?)
+            let ns = super::netns::NetNs::create(scenario.build_topology()?.len(), shaping)?;
+            eprintln!("netns: {} namespaces, links shaped by {}", ns.ips().len(), ns.shaper());
+            Some(ns)
         } else {
             None
         };

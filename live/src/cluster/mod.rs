@@ -18,6 +18,8 @@ pub mod netns;
 mod procs;
 mod report;
 pub(crate) mod setup;
+#[cfg(target_os = "linux")]
+pub mod tun_shaper;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

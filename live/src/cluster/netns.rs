@@ -6,7 +6,11 @@
 //! the load generator (in the root namespace, on the bridge's address) only
 //! on its answer; the simulator charges the access delay once per transfer.
 //! Created with `ip` and `tc` by the command itself, removed when [`NetNs`]
-//! is dropped; needs root (CAP_NET_ADMIN). One run at a time: the subnet is
+//! is dropped; needs root (CAP_NET_ADMIN). Where the kernel has no netem
+//! (no `sch_netem`), the same shaping is applied in user space: each
+//! namespace's `eth0` is a TUN device and [`super::tun_shaper`] delays and
+//! rate-limits what each node sends, in place of the bridge ([`NetNs::shaper`]
+//! says which). One run at a time: the subnet is
 //! fixed, and a run refuses to start while a route to it exists.
 //!
 //! Addresses: node `i` is `10.213.x.y` (`x = i / 250`, `y = i % 250 + 1`) on
@@ -28,13 +32,48 @@ pub struct Shaping {
 }
 
 /// The namespaces, the bridge and their addresses; removed on drop.
-#[derive(Debug)]
 pub struct NetNs {
     names: Vec<String>,
     ips: Vec<IpAddr>,
     bridge: String,
     /// What was made, in order (removed in reverse).
     made: Vec<Made>,
+    /// The user-space shaper, where the kernel has no netem.
+    #[cfg(target_os = "linux")]
+    tun: Option<super::tun_shaper::TunShaper>,
+    shaper: &'static str,
+}
+
+impl std::fmt::Debug for NetNs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetNs")
+            .field("names", &self.names)
+            .field("ips", &self.ips)
+            .field("shaper", &self.shaper)
+            .finish()
+    }
+}
+
+/// The root namespace's address on the namespaces' subnet.
+const ROOT_IP: Ipv4Addr = Ipv4Addr::new(10, 213, 255, 254);
+
+/// Node `i`'s address.
+fn node_ip(i: usize) -> Ipv4Addr {
+    Ipv4Addr::new(10, 213, (i / 250) as u8, (i % 250 + 1) as u8)
+}
+
+/// Whether `tc` can add a netem qdisc here (tried in a namespace of its own).
+fn netem_available() -> bool {
+    let probe = format!("dfaas-{}-probe", std::process::id());
+    if run("ip", &["netns", "add", &probe]).is_err() {
+        return false;
+    }
+    made(Made::Namespace(probe.clone()));
+    let ok = run("tc", &["-n", &probe, "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"]).is_ok();
+    let m = Made::Namespace(probe);
+    remove(&m);
+    MADE.lock().unwrap_or_else(PoisonError::into_inner).retain(|x| *x != m);
+    ok
 }
 
 /// The subnet of every `--netns` run.
@@ -128,7 +167,27 @@ impl NetNs {
         }
         let pid = std::process::id();
         let bridge = format!("dfb{}", pid % 1_000_000);
-        let mut ns = NetNs { names: Vec::new(), ips: Vec::new(), bridge: bridge.clone(), made: Vec::new() };
+        let mut ns = NetNs {
+            names: Vec::new(),
+            ips: Vec::new(),
+            bridge: bridge.clone(),
+            made: Vec::new(),
+            #[cfg(target_os = "linux")]
+            tun: None,
+            shaper: if shaping.is_some() { "netem" } else { "none" },
+        };
+        if let Some(s) = shaping
+            && !netem_available()
+        {
+            #[cfg(target_os = "linux")]
+            {
+                ns.shaper = "user-space (TUN)";
+                ns.create_tun(n, s)?;
+                return Ok(ns);
+            }
+            #[cfg(not(target_os = "linux"))]
+            bail!("--netns shaping without netem needs Linux TUN devices ({s:?})");
+        }
         run("ip", &["link", "add", &bridge, "type", "bridge"])?;
         ns.record(Made::Link(bridge));
         run("ip", &["addr", "add", "10.213.255.254/16", "dev", &ns.bridge])?;
@@ -138,7 +197,7 @@ impl NetNs {
             run("ip", &["netns", "add", &name])?;
             ns.record(Made::Namespace(name.clone()));
             ns.names.push(name.clone());
-            let ip = Ipv4Addr::new(10, 213, (i / 250) as u8, (i % 250 + 1) as u8);
+            let ip = node_ip(i);
             ns.ips.push(IpAddr::V4(ip));
             let host_end = format!("dfv{}x{i}", pid % 10_000);
             run("ip", &["link", "add", &host_end, "type", "veth", "peer", "name", "eth0", "netns", &name])?;
@@ -165,6 +224,41 @@ impl NetNs {
             }
         }
         Ok(ns)
+    }
+
+    /// The user-space variant of the namespaces: a TUN device as each
+    /// namespace's `eth0` and one in the root namespace, joined by the shaper.
+    #[cfg(target_os = "linux")]
+    fn create_tun(&mut self, n: usize, shaping: Shaping) -> Result<()> {
+        use super::tun_shaper::{Port, TunShaper, open_tun};
+        let pid = std::process::id();
+        let root = format!("dft{}r", pid % 1_000_000);
+        let mut ports = vec![Port { fd: open_tun(&root)?, addr: ROOT_IP, egress: None }];
+        run("ip", &["addr", "add", &format!("{ROOT_IP}/16"), "dev", &root])?;
+        run("ip", &["link", "set", &root, "up"])?;
+        for i in 0..n {
+            let name = format!("dfaas-{pid}-{i}");
+            run("ip", &["netns", "add", &name])?;
+            self.record(Made::Namespace(name.clone()));
+            self.names.push(name.clone());
+            let ip = node_ip(i);
+            self.ips.push(IpAddr::V4(ip));
+            let dev = format!("dft{}x{i}", pid % 10_000);
+            let fd = open_tun(&dev)?;
+            run("ip", &["link", "set", &dev, "netns", &name])?;
+            run("ip", &["-n", &name, "link", "set", &dev, "name", "eth0"])?;
+            run("ip", &["-n", &name, "addr", "add", &format!("{ip}/16"), "dev", "eth0"])?;
+            run("ip", &["-n", &name, "link", "set", "eth0", "up"])?;
+            run("ip", &["-n", &name, "link", "set", "lo", "up"])?;
+            ports.push(Port { fd, addr: ip, egress: Some(shaping) });
+        }
+        self.tun = Some(TunShaper::start(ports)?);
+        Ok(())
+    }
+
+    /// What shapes the links: `"netem"`, `"user-space (TUN)"` or `"none"`.
+    pub fn shaper(&self) -> &'static str {
+        self.shaper
     }
 
     fn record(&mut self, m: Made) {
