@@ -87,12 +87,13 @@ pub fn stop_agents_on_signal(_who: &'static str) -> Result<()> {
 /// `--netns` / `--no-shaping`, for the commands that start agents.
 #[derive(clap::Args)]
 pub struct NetnsArgs {
-    /// Each agent in its own Linux network namespace on a bridge, every
-    /// node's egress delayed by the scenario's access delay and limited to
-    /// its bandwidth (tc netem); needs root. Created and removed by the command.
+    /// Each agent in its own Linux network namespace, every node's egress
+    /// delayed by the scenario's access delay and limited to its bandwidth
+    /// (tc netem; in user space through TUN devices where the kernel has no
+    /// netem); needs root. Created and removed by the command.
     #[arg(long)]
     pub netns: bool,
-    /// With --netns: no delays or rate limits (for a kernel without netem).
+    /// With --netns: no delays or rate limits.
     #[arg(long, requires = "netns")]
     pub no_shaping: bool,
 }
