@@ -145,12 +145,7 @@ type HttpRows = (Vec<String>, Vec<Vec<u32>>, usize);
 
 /// Reads the HTTP rows of `csv`.
 fn read_http(csv: &Path) -> Result<HttpRows, ConfigError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .from_path(csv)
-        .map_err(|e| csv_error(csv, e))?;
-    let header: Vec<String> = reader.headers().map_err(|e| csv_error(csv, e))?.iter().map(str::to_string).collect();
+    let (mut reader, header) = super::trace_csv::open_csv(csv)?;
     let trigger = header.iter().position(|h| h == "Trigger").ok_or_else(|| {
         ConfigError::invalid(
             csv,

@@ -35,12 +35,7 @@ impl TraceData {
     /// scenario file in errors about its own fields.
     pub fn load(scenario: &Path, csv: &Path, opts: TraceOptions<'_>, n: usize) -> Result<Self, ConfigError> {
         at_least(scenario, "workload.scale", opts.scale, 0.0, "factor")?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .trim(csv::Trim::All)
-            .from_path(csv)
-            .map_err(|e| csv_error(csv, e))?;
-        let header: Vec<String> = reader.headers().map_err(|e| csv_error(csv, e))?.iter().map(str::to_string).collect();
+        let (mut reader, header) = open_csv(csv)?;
         let picked: Vec<usize> = match opts.columns {
             Some(names) => {
                 if names.len() != n {
@@ -82,15 +77,7 @@ impl TraceData {
             let record = record.map_err(|e| csv_error(csv, e))?;
             let line = record.position().map_or(0, |p| p.line());
             for (agent, &col) in picked.iter().enumerate() {
-                let cell = record.get(col).unwrap_or("");
-                let v = parse_count(cell).ok_or_else(|| {
-                    ConfigError::invalid(
-                        csv,
-                        format!("row {line}, column {} (`{}`)", col + 1, header[col]),
-                        format!("{cell:?}"),
-                        "must be a non-negative integer count",
-                    )
-                })?;
+                let v = count_cell(csv, &record, line, col, &header)?;
                 counts[agent].push(sat_u32((v * opts.scale).round()));
             }
         }
@@ -119,6 +106,37 @@ impl TraceData {
             })
             .collect()
     }
+}
+
+/// Opens a CSV with a header row (cells trimmed): the reader and the header.
+pub(super) fn open_csv(csv: &Path) -> Result<(csv::Reader<std::fs::File>, Vec<String>), ConfigError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_path(csv)
+        .map_err(|e| csv_error(csv, e))?;
+    let header: Vec<String> = reader.headers().map_err(|e| csv_error(csv, e))?.iter().map(str::to_string).collect();
+    Ok((reader, header))
+}
+
+/// Column `col` of a record at `line` as a count, or an error naming the
+/// file, the row, the column and the cell.
+pub(super) fn count_cell(
+    csv: &Path,
+    record: &csv::StringRecord,
+    line: u64,
+    col: usize,
+    header: &[String],
+) -> Result<f64, ConfigError> {
+    let cell = record.get(col).unwrap_or("");
+    parse_count(cell).ok_or_else(|| {
+        ConfigError::invalid(
+            csv,
+            format!("row {line}, column {} (`{}`)", col + 1, header.get(col).map_or("", String::as_str)),
+            format!("{cell:?}"),
+            "must be a non-negative integer count",
+        )
+    })
 }
 
 /// A whole, non-negative count up to `u32::MAX`.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use rand::RngExt;
 
 use super::check::sat_u32;
-use super::trace_csv::{csv_error, parse_count};
+use super::trace_csv::{count_cell, csv_error, open_csv};
 use crate::error::ConfigError;
 use crate::per_node::PerNode;
 use crate::seeds::SimRng;
@@ -85,27 +85,13 @@ impl TracePool {
 
 /// Every column of `csv` (a header row, then counts): its names and its series.
 fn read_columns(csv: &Path) -> Result<(Vec<String>, Vec<Vec<u32>>), ConfigError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .from_path(csv)
-        .map_err(|e| csv_error(csv, e))?;
-    let header: Vec<String> = reader.headers().map_err(|e| csv_error(csv, e))?.iter().map(str::to_string).collect();
+    let (mut reader, header) = open_csv(csv)?;
     let mut cols = vec![Vec::new(); header.len()];
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(csv, e))?;
         let line = record.position().map_or(0, |p| p.line());
         for (c, col) in cols.iter_mut().enumerate() {
-            let cell = record.get(c).unwrap_or("");
-            let v = parse_count(cell).ok_or_else(|| {
-                ConfigError::invalid(
-                    csv,
-                    format!("row {line}, column {} (`{}`)", c + 1, header[c]),
-                    format!("{cell:?}"),
-                    "must be a non-negative integer count",
-                )
-            })?;
-            col.push(sat_u32(v));
+            col.push(sat_u32(count_cell(csv, &record, line, c, &header)?));
         }
     }
     if cols.is_empty() || cols[0].is_empty() {

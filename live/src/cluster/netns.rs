@@ -62,6 +62,13 @@ fn node_ip(i: usize) -> Ipv4Addr {
     Ipv4Addr::new(10, 213, (i / 250) as u8, (i % 250 + 1) as u8)
 }
 
+/// Gives namespace `name`'s `eth0` the address `ip` and brings it and `lo` up.
+fn bring_up(name: &str, ip: Ipv4Addr) -> Result<()> {
+    run("ip", &["-n", name, "addr", "add", &format!("{ip}/16"), "dev", "eth0"])?;
+    run("ip", &["-n", name, "link", "set", "eth0", "up"])?;
+    run("ip", &["-n", name, "link", "set", "lo", "up"])
+}
+
 /// Whether `tc` can add a netem qdisc here (tried in a namespace of its own).
 fn netem_available() -> bool {
     let probe = format!("dfaas-{}-probe", std::process::id());
@@ -193,19 +200,12 @@ impl NetNs {
         run("ip", &["addr", "add", "10.213.255.254/16", "dev", &ns.bridge])?;
         run("ip", &["link", "set", &ns.bridge, "up"])?;
         for i in 0..n {
-            let name = format!("dfaas-{pid}-{i}");
-            run("ip", &["netns", "add", &name])?;
-            ns.record(Made::Namespace(name.clone()));
-            ns.names.push(name.clone());
-            let ip = node_ip(i);
-            ns.ips.push(IpAddr::V4(ip));
+            let (name, ip) = ns.add_namespace(pid, i)?;
             let host_end = format!("dfv{}x{i}", pid % 10_000);
             run("ip", &["link", "add", &host_end, "type", "veth", "peer", "name", "eth0", "netns", &name])?;
             ns.record(Made::Link(host_end.clone()));
             run("ip", &["link", "set", &host_end, "master", &ns.bridge, "up"])?;
-            run("ip", &["-n", &name, "addr", "add", &format!("{ip}/16"), "dev", "eth0"])?;
-            run("ip", &["-n", &name, "link", "set", "eth0", "up"])?;
-            run("ip", &["-n", &name, "link", "set", "lo", "up"])?;
+            bring_up(&name, ip)?;
             if let Some(s) = shaping {
                 let delay = format!("{}us", (s.delay_s * 1e6).round() as u64);
                 let rate = format!("{}kbit", (s.mbps * 1000.0).round().max(1.0) as u64);
@@ -237,23 +237,27 @@ impl NetNs {
         run("ip", &["addr", "add", &format!("{ROOT_IP}/16"), "dev", &root])?;
         run("ip", &["link", "set", &root, "up"])?;
         for i in 0..n {
-            let name = format!("dfaas-{pid}-{i}");
-            run("ip", &["netns", "add", &name])?;
-            self.record(Made::Namespace(name.clone()));
-            self.names.push(name.clone());
-            let ip = node_ip(i);
-            self.ips.push(IpAddr::V4(ip));
+            let (name, ip) = self.add_namespace(pid, i)?;
             let dev = format!("dft{}x{i}", pid % 10_000);
             let fd = open_tun(&dev)?;
             run("ip", &["link", "set", &dev, "netns", &name])?;
             run("ip", &["-n", &name, "link", "set", &dev, "name", "eth0"])?;
-            run("ip", &["-n", &name, "addr", "add", &format!("{ip}/16"), "dev", "eth0"])?;
-            run("ip", &["-n", &name, "link", "set", "eth0", "up"])?;
-            run("ip", &["-n", &name, "link", "set", "lo", "up"])?;
+            bring_up(&name, ip)?;
             ports.push(Port { fd, addr: ip, egress: Some(shaping) });
         }
         self.tun = Some(TunShaper::start(ports)?);
         Ok(())
+    }
+
+    /// Namespace `i` of this run, made and recorded: its name and address.
+    fn add_namespace(&mut self, pid: u32, i: usize) -> Result<(String, Ipv4Addr)> {
+        let name = format!("dfaas-{pid}-{i}");
+        run("ip", &["netns", "add", &name])?;
+        self.record(Made::Namespace(name.clone()));
+        self.names.push(name.clone());
+        let ip = node_ip(i);
+        self.ips.push(IpAddr::V4(ip));
+        Ok((name, ip))
     }
 
     /// What shapes the links: `"netem"`, `"user-space (TUN)"` or `"none"`.

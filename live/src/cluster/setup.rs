@@ -248,18 +248,17 @@ pub fn write_configs_on(
     let funcs = functions(s, topo.len())?;
     let (plans, pubkeys) = plan_nodes(&topo, funcs, dir, ips)?;
     let psk: [u8; 32] = rand::random();
-    let endpoints = plans.iter().map(Endpoints::of).collect();
-    let ctx = ConfigContext::new(
-        s,
-        &topo,
-        &plans,
-        &pubkeys,
+    let ctx = ConfigContext {
+        scenario: s,
+        topo: &topo,
+        plans: &plans,
+        pubkeys: &pubkeys,
         choice,
         slot_seconds,
         seed,
-        endpoints,
-        Secrets::Beside { psk_hex: hex(&psk) },
-    );
+        endpoints: plans.iter().map(Endpoints::of).collect(),
+        secrets: Secrets::Beside { psk_hex: hex(&psk) },
+    };
     for (i, p) in plans.iter().enumerate() {
         let node_file = dir.join(format!("{}.node.toml", p.id));
         std::fs::write(&node_file, ctx.node_toml(i)).with_context(|| format!("writing {}", node_file.display()))?;
@@ -384,34 +383,21 @@ pub(crate) fn plan_nodes(
 
 /// What every node's two config files are written from.
 pub(crate) struct ConfigContext<'a> {
-    scenario: &'a Scenario,
-    topo: &'a dfaas_env::Topology,
-    plans: &'a [NodePlan],
-    pubkeys: &'a [String],
-    choice: &'a Choice,
-    slot_seconds: f64,
-    seed: u64,
-    endpoints: Vec<Endpoints>,
-    secrets: Secrets,
-    /// Every member's libp2p peer id, quoted, comma-separated.
-    allow: String,
+    pub scenario: &'a Scenario,
+    pub topo: &'a dfaas_env::Topology,
+    pub plans: &'a [NodePlan],
+    pub pubkeys: &'a [String],
+    pub choice: &'a Choice,
+    pub slot_seconds: f64,
+    pub seed: u64,
+    pub endpoints: Vec<Endpoints>,
+    pub secrets: Secrets,
 }
 
-impl<'a> ConfigContext<'a> {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        scenario: &'a Scenario,
-        topo: &'a dfaas_env::Topology,
-        plans: &'a [NodePlan],
-        pubkeys: &'a [String],
-        choice: &'a Choice,
-        slot_seconds: f64,
-        seed: u64,
-        endpoints: Vec<Endpoints>,
-        secrets: Secrets,
-    ) -> Self {
-        let allow = plans.iter().map(|p| format!("{:?}", p.peer_id)).collect::<Vec<_>>().join(", ");
-        ConfigContext { scenario, topo, plans, pubkeys, choice, slot_seconds, seed, endpoints, secrets, allow }
+impl ConfigContext<'_> {
+    /// Every member's libp2p peer id, quoted, comma-separated.
+    fn allow(&self) -> String {
+        self.plans.iter().map(|p| format!("{:?}", p.peer_id)).collect::<Vec<_>>().join(", ")
     }
 
     /// Node `i`'s runtime config: gateway, the synthetic function, members.
@@ -472,7 +458,7 @@ impl<'a> ConfigContext<'a> {
             listen = self.endpoints[i].p2p_listen,
             boot = bootstrap.join(", "),
             psk = self.secrets.psk_line(),
-            allow = self.allow,
+            allow = self.allow(),
             agent_seed = self.seed & 0x7fff_ffff_ffff_ffff,
         )
     }

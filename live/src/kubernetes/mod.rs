@@ -171,9 +171,17 @@ fn node_files(s: &Scenario, choice: &Choice, o: &KubeOpts) -> Result<NodeFiles> 
         Choice::Policy(p) => Choice::Policy(p.clone()),
         Choice::Model(m) => Choice::Model(PathBuf::from(format!("{}/{}", o.config_dir, policy_key(m)))),
     };
-    let secrets = Secrets::Mounted { dir: o.secrets_dir.clone() };
-    let ctx =
-        ConfigContext::new(s, &topo, &plans, &pubkeys, &deployed_choice, o.slot_seconds, o.seed, endpoints, secrets);
+    let ctx = ConfigContext {
+        scenario: s,
+        topo: &topo,
+        plans: &plans,
+        pubkeys: &pubkeys,
+        choice: &deployed_choice,
+        slot_seconds: o.slot_seconds,
+        seed: o.seed,
+        endpoints,
+        secrets: Secrets::Mounted { dir: o.secrets_dir.clone() },
+    };
     let mut files = NodeFiles { config: Vec::new(), secrets: Vec::new() };
     files.secrets.push(("psk".into(), hex(&rand::random::<[u8; 32]>())));
     for (i, p) in plans.iter().enumerate() {
