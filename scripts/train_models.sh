@@ -25,6 +25,6 @@ for s in capacity-5 capacity-5-bursty trace-5 serverless-3; do
   train "$s" --iterations 1500
 done
 # One policy for capacity-model federations of any size (trained on a new
-# generated federation of 8–150 nodes every episode,
+# generated federation of 3–150 nodes every episode,
 # experiments/train/general-capacity.toml).
 train general-capacity

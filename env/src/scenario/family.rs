@@ -24,7 +24,7 @@ impl Family {
     /// A family around `template` (which must use a `geometric` or
     /// `barabasi-albert` generator). `nodes` and `degree` are inclusive
     /// ranges for the node count and for `k` (geometric) or `m`
-    /// (Barabási–Albert); `None` keeps the template's. Errors name `file`
+    /// (Barabási–Albert), capped at N − 1 for a small draw; `None` keeps the template's. Errors name `file`
     /// (the file that asked for the family) and the field (`family.nodes`,
     /// `family.degree`).
     pub fn new(
@@ -89,13 +89,14 @@ impl Family {
             Some(GeneratorSpec::Geometric { nodes: n, k, seed: gs, .. }) => {
                 *n = nodes.unwrap_or(*n);
                 if let Some(k) = k {
-                    *k = degree.unwrap_or(*k);
+                    // A small federation links every node at most: k ≤ N − 1.
+                    *k = degree.unwrap_or(*k).min(n.saturating_sub(1).max(1));
                 }
                 *gs = reseed(*gs);
             }
             Some(GeneratorSpec::BarabasiAlbert { nodes: n, m, seed: gs }) => {
                 *n = nodes.unwrap_or(*n);
-                *m = degree.unwrap_or(*m);
+                *m = degree.unwrap_or(*m).min(n.saturating_sub(1).max(1));
                 *gs = reseed(*gs);
             }
             _ => {}
@@ -168,8 +169,10 @@ mod tests {
     fn bad_families_are_refused_naming_the_field() {
         let e = Family::new(template(), Some([30, 10]), None, Path::new("train.toml")).unwrap_err().to_string();
         assert!(e.contains("train.toml") && e.contains("family.nodes") && e.contains("[30, 10]"), "{e}");
-        let e = Family::new(template(), Some([4, 10]), Some([3, 6]), Path::new("train.toml")).unwrap_err().to_string();
-        assert!(e.contains("family") && e.contains("nodes Some(4)"), "k = 6 on 4 nodes: {e}");
+        // k above a small draw's N − 1 is capped: 3-node draws link all pairs.
+        let f = Family::new(template(), Some([3, 10]), Some([3, 6]), Path::new("train.toml")).unwrap();
+        let small = (0..60).map(|s| f.draw(s).unwrap().build_topology().unwrap()).find(|t| t.len() == 3).unwrap();
+        assert_eq!(small.max_degree(), 2);
         let cloudnet = Scenario::load(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/dfaas-cloudnet21.toml"),
         )
