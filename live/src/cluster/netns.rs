@@ -189,7 +189,12 @@ impl NetNs {
             #[cfg(target_os = "linux")]
             {
                 ns.shaper = "user-space (TUN)";
-                ns.create_tun(n, s)?;
+                ns.create_tun(n, s).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{e:#}\nthis kernel has no netem qdisc and the user-space shaper needs TUN devices \
+                         (/dev/net/tun): load sch_netem or tun, or run --netns --no-shaping (namespaces without delays)"
+                    )
+                })?;
                 return Ok(ns);
             }
             #[cfg(not(target_os = "linux"))]
