@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use dfaas_env::workload::edge_day::EdgeDay;
+use dfaas_env::workload::edge_day::{EdgeDay, FunctionDay};
 use dfaas_env::{Scenario, Simulator};
 
 #[test]
@@ -21,4 +21,17 @@ fn shipped_trace_is_the_models_output() {
     let rows: Vec<Vec<u32>> =
         shipped.lines().skip(1).map(|l| l.split(',').skip(1).map(|c| c.parse().unwrap()).collect()).collect();
     assert!(rows.contains(&first), "{first:?} is a row of the trace");
+}
+
+/// The shipped per-function traces (five nodes, `image`, `text`, `batch`)
+/// are exactly what `FunctionDay::default()` generates
+/// (`cargo run -p dfaas-env --example function_day` rewrites them).
+#[test]
+fn shipped_function_traces_are_the_models_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments");
+    let shipped = std::fs::read_to_string(root.join("traces/functions-5x3.csv")).unwrap();
+    assert!(
+        shipped == FunctionDay::default().to_csv(),
+        "regenerate with `cargo run -p dfaas-env --example function_day`"
+    );
 }

@@ -7,9 +7,10 @@
 //!
 //! For node `i` and row `r` (minute `m = r · 1440 / rows` of the day):
 //!
-//! * **daily shape** `d(m) = 0.3 + 0.7 · (0.75·g(m; 9.5 h, 2 h) + g(m; 19 h, 2.5 h)) / max`
-//!   with `g(m; μ, σ)` a Gaussian bump (wrapping over midnight), shifted by
-//!   the node's `shift_min[i]`;
+//! * **daily shape** `d(m)` ([`Shape`]), shifted by the node's
+//!   `shift_min[i]`; the default, [`Shape::TwoPeaks`], is
+//!   `0.3 + 0.7 · (0.75·g(m; 9.5 h, 2 h) + g(m; 19 h, 2.5 h)) / max` with
+//!   `g(m; μ, σ)` a Gaussian bump (wrapping over midnight);
 //! * **bursts**: starts as a Poisson process of `bursts_per_day` per node;
 //!   each multiplies the rate by `1 + a·e^{−(r − r₀)/τ}` with `a ~ U(0.5, 1.5)`
 //!   and `τ ~ Exp(burst_rows)` rows;
@@ -38,6 +39,39 @@ pub struct EdgeDay {
     pub noise_sigma: f64,
     pub noise_rho: f64,
     pub seed: u64,
+    /// The daily shape every node follows.
+    pub shape: Shape,
+}
+
+/// A daily shape, in (0, 1] with its maximum 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A morning (9:30) and a stronger evening (19:00) peak over a 0.3 floor
+    /// ([`daily_shape`]): user-facing traffic.
+    TwoPeaks,
+    /// Working hours: a plateau from 8:30 to 18:00 (a dip at 13:00) over
+    /// a 0.1 floor: an office application's heavy calls.
+    Office,
+    /// A 0.2 floor with a spike at 02:00 (σ 40 min): nightly batch jobs.
+    Nightly,
+}
+
+impl Shape {
+    /// The shape at minute `m` of the day.
+    pub fn at(self, m: f64) -> f64 {
+        match self {
+            Shape::TwoPeaks => daily_shape(m),
+            Shape::Office => {
+                // Logistic edges at 8:30 (25 min) and 18:00 (30 min), peak 1 at 11:00.
+                let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+                let day = |m: f64| sig((m - 510.0) / 25.0) * sig((1080.0 - m) / 30.0);
+                let m = m.rem_euclid(1440.0);
+                let lunch = 1.0 - 0.25 * bump(m, 13.0 * 60.0, 30.0);
+                (0.1 + 0.9 * day(m) * lunch / day(660.0)).min(1.0)
+            }
+            Shape::Nightly => 0.2 + 0.8 * bump(m, 120.0, 40.0),
+        }
+    }
 }
 
 impl Default for EdgeDay {
@@ -51,6 +85,7 @@ impl Default for EdgeDay {
             noise_sigma: 0.2,
             noise_rho: 0.7,
             seed: 2019,
+            shape: Shape::TwoPeaks,
         }
     }
 }
@@ -103,7 +138,7 @@ impl EdgeDay {
                     .sum();
                 let e: f64 = StandardNormal.sample(&mut rng);
                 z = self.noise_rho * z + (1.0 - self.noise_rho.powi(2)).sqrt() * s * e;
-                let mean = self.peak[i] * daily_shape(m) * (1.0 + burst) * (z - s * s / 2.0).exp();
+                let mean = self.peak[i] * self.shape.at(m) * (1.0 + burst) * (z - s * s / 2.0).exp();
                 cell[i] = match Poisson::new(mean) {
                     Ok(p) => p.sample(&mut rng).min(f64::from(u32::MAX)) as u32,
                     Err(_) => 0,
@@ -134,9 +169,102 @@ impl EdgeDay {
     }
 }
 
+/// Several functions per node, each its own [`EdgeDay`] (its shape, peaks,
+/// bursts, seed): the per-function traces of a multi-function federation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionDay {
+    /// Function names and their models (all with the same rows and nodes).
+    pub functions: Vec<(String, EdgeDay)>,
+}
+
+impl Default for FunctionDay {
+    /// Five nodes and three functions of different cost and daily shape: a
+    /// heavy `image` classifier in office hours, a light `text` function
+    /// following users (morning and evening), a `batch` job at night.
+    fn default() -> Self {
+        let base = EdgeDay::default();
+        let f = |peak: Vec<f64>, shape: Shape, bursts_per_day: f64, seed: u64| EdgeDay {
+            peak,
+            shape,
+            bursts_per_day,
+            seed,
+            ..base.clone()
+        };
+        FunctionDay {
+            functions: vec![
+                ("image".into(), f(vec![6.0, 3.0, 5.0, 2.0, 4.0], Shape::Office, 12.0, 4101)),
+                ("text".into(), f(vec![30.0, 12.0, 24.0, 10.0, 20.0], Shape::TwoPeaks, 24.0, 4102)),
+                ("batch".into(), f(vec![8.0, 8.0, 8.0, 8.0, 8.0], Shape::Nightly, 4.0, 4103)),
+            ],
+        }
+    }
+}
+
+impl FunctionDay {
+    /// The traces as one CSV: a `minute` column, then `node_<i>/<function>`
+    /// for every node and function (node-major).
+    pub fn to_csv(&self) -> String {
+        let traces: Vec<Vec<Vec<u32>>> = self.functions.iter().map(|(_, m)| m.generate()).collect();
+        let rows = self.functions.first().map_or(0, |(_, m)| m.rows);
+        let nodes = self.functions.first().map_or(0, |(_, m)| m.peak.len());
+        let mut s = String::from("minute");
+        for i in 0..nodes {
+            for (name, _) in &self.functions {
+                s.push_str(&format!(",node_{}/{name}", i + 1));
+            }
+        }
+        s.push('\n');
+        for row in 0..rows {
+            s.push_str(&(row * 1440 / rows).to_string());
+            for i in 0..nodes {
+                for t in &traces {
+                    s.push_str(&format!(",{}", t[row][i]));
+                }
+            }
+            s.push('\n');
+        }
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shapes_peak_where_they_say() {
+        let argmax = |s: Shape| (0..1440).max_by(|&a, &b| s.at(a as f64).total_cmp(&s.at(b as f64))).unwrap();
+        assert!((1120..1160).contains(&argmax(Shape::TwoPeaks)));
+        let office = argmax(Shape::Office);
+        assert!((8 * 60..18 * 60).contains(&office), "{office}");
+        assert!(Shape::Office.at(11.0 * 60.0) > 0.9 && Shape::Office.at(3.0 * 60.0) < 0.15);
+        assert!(Shape::Office.at(13.0 * 60.0) < Shape::Office.at(11.0 * 60.0), "lunch dip");
+        assert_eq!(argmax(Shape::Nightly), 120);
+        for s in [Shape::TwoPeaks, Shape::Office, Shape::Nightly] {
+            assert!((0..1440).all(|m| (0.09..=1.0 + 1e-9).contains(&s.at(m as f64))), "{s:?} in (0, 1]");
+        }
+    }
+
+    #[test]
+    fn functions_follow_their_own_days() {
+        let d = FunctionDay::default();
+        let csv = d.to_csv();
+        assert_eq!(csv, d.to_csv(), "same seeds, same traces");
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        assert_eq!(header.len(), 1 + 5 * 3);
+        assert_eq!(&header[1..4], ["node_1/image", "node_1/text", "node_1/batch"]);
+        let rows: Vec<Vec<f64>> =
+            csv.lines().skip(1).map(|l| l.split(',').skip(1).map(|c| c.parse().unwrap()).collect()).collect();
+        // Mean over every node of a function's column in an hour window.
+        let mean = |f: usize, from_h: usize, to_h: usize| {
+            let cells: Vec<f64> =
+                rows[from_h * 60..to_h * 60].iter().flat_map(|r| (0..5).map(move |i| r[i * 3 + f])).collect();
+            cells.iter().sum::<f64>() / cells.len() as f64
+        };
+        assert!(mean(0, 10, 12) > 3.0 * mean(0, 2, 4), "image: office hours over night");
+        assert!(mean(1, 18, 20) > 2.0 * mean(1, 2, 4), "text: evening over night");
+        assert!(mean(2, 1, 3) > 2.0 * mean(2, 10, 12), "batch: night over midday");
+    }
 
     #[test]
     fn shape_peaks_in_the_evening_and_never_vanishes() {
