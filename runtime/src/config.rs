@@ -7,6 +7,7 @@
 //! control_token_file = "n1.control.token"  # default <node_id>.control.token; generated if missing
 //! max_body_bytes = 1048576       # larger request bodies get 413
 //! max_connections = 1024         # open client connections (kept below ulimit -n)
+//! budget_units = 4               # optional: units the node's synthetic functions share
 //!
 //! [timeouts]                     # function < forward_s < request_s
 //! connect_s = 1.0
@@ -101,6 +102,10 @@ pub struct NodeConfig {
     /// weights vectors and [`dfaas_env::SlotOutcome`] fields.
     #[serde(default)]
     pub members: Vec<Member>,
+    /// The node's resource budget in units, shared by its synthetic
+    /// functions (each call holds its function's `units`); none: no shared limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_units: Option<u32>,
     /// The functions this node serves.
     pub functions: Vec<FunctionConfig>,
     /// The file this config was read from (for messages and relative paths).
@@ -264,6 +269,10 @@ pub enum BackendConfig {
         /// Seed of the service-time draws (`exponential`).
         #[serde(default)]
         seed: u64,
+        /// Units of the node's `budget_units` a call holds while it runs
+        /// (default 1 where the node has a budget).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        units: Option<u32>,
     },
 }
 
@@ -478,6 +487,7 @@ impl NodeConfig {
                 ));
             }
             validate_backend(&f.backend, &p, t.forward_s, bad)?;
+            self.validate_units(&f.backend, &p, bad)?;
             let a = &f.admission;
             if a.max_concurrency == 0 {
                 return Err(bad(format!("{p}.admission.max_concurrency"), &0, "must be at least 1"));
@@ -490,6 +500,27 @@ impl NodeConfig {
             }
         }
         Ok(())
+    }
+}
+
+impl NodeConfig {
+    /// A function's `units` against the node's `budget_units`: units need a
+    /// budget, and no call may need more than the whole budget.
+    fn validate_units(&self, b: &BackendConfig, p: &str, bad: &BadFn<'_>) -> Result<(), ConfigError> {
+        if self.budget_units == Some(0) {
+            return Err(bad("budget_units".into(), &0, "must be at least 1 (or absent: no shared budget)"));
+        }
+        let BackendConfig::Synthetic { units: Some(u), .. } = b else { return Ok(()) };
+        match self.budget_units {
+            None => Err(bad(format!("{p}.backend.units"), u, "needs the node's budget_units")),
+            Some(_) if *u == 0 => Err(bad(format!("{p}.backend.units"), &0, "must be at least 1")),
+            Some(limit) if *u > limit => Err(bad(
+                format!("{p}.backend.units"),
+                u,
+                &format!("more than the node's whole budget_units ({limit}): no call could run"),
+            )),
+            Some(_) => Ok(()),
+        }
     }
 }
 

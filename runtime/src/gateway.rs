@@ -97,6 +97,8 @@ impl Gateway {
         let client = client::build(crate::config::secs(config.timeouts.connect_s));
         let mut functions = Vec::new();
         let mut by_name = HashMap::new();
+        // One budget for the node, shared by every synthetic function.
+        let budget = config.budget_units.map(crate::budget::NodeBudget::new);
         for f in &config.functions {
             let vector = f.weights.to_vector(&peer_ids).map_err(|e| crate::config::ConfigError::Invalid {
                 file: config.source.clone(),
@@ -108,7 +110,7 @@ impl Gateway {
             functions.push(Arc::new(Function {
                 name: f.name.clone(),
                 kind: f.backend.kind(),
-                backend: Backend::new(&f.backend, &client),
+                backend: Backend::new(&f.backend, &client, budget.as_ref()),
                 admission: Admission::new(&f.admission),
                 picker: Picker::new(f.weights.clone(), vector),
                 counters: FunctionCounters::new(peers.len()),

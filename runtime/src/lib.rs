@@ -39,6 +39,7 @@ pub mod admission;
 pub mod auth;
 pub mod backends;
 pub mod body;
+pub mod budget;
 pub mod client;
 pub mod config;
 pub mod counters;

@@ -120,3 +120,31 @@ async fn queued_past_the_request_deadline_gets_504() {
     assert!(t.get(dfaas_runtime::counters::Count::RequestTimeouts) >= 1);
     cl.shutdown().await;
 }
+
+/// Two synthetic functions of different cost share the node's budget
+/// (`budget_units = 3`): an `image` call holds 2 units, a `text` call 1.
+/// While one image call runs, a second is answered 503 `capacity` at once
+/// and a text call still runs; once the image call ends, image runs again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn functions_of_different_cost_share_the_node_budget() {
+    let f = |name: &str, s: f64, units: u32| {
+        format!(
+            "\n[[functions]]\nname = \"{name}\"\nbackend = {{ kind = \"synthetic\", warm_s = {s}, cold_s = {s}, idle_s = 60.0, max_instances = 4, units = {units} }}\nadmission = {{ max_concurrency = 4, queue = 0 }}\n"
+        )
+    };
+    let body = format!("budget_units = 3\n{}{}", f("image", 0.5, 2), f("text", 0.0, 1));
+    let cl = Cluster::start(vec![Plan { id: "a".into(), body, peers: vec![] }]).await;
+    let (c, a) = (client(), cl.addrs[0]);
+    let c2 = c.clone();
+    let first = tokio::spawn(async move { call(&c2, a, Method::POST, "/function/image", "", &[]).await });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let second = call(&c, a, Method::POST, "/function/image", "", &[]).await.unwrap();
+    assert_eq!(second.status, StatusCode::SERVICE_UNAVAILABLE, "2 + 2 units > 3: {}", second.text());
+    assert_eq!(second.header("x-dfaas-reject-reason"), Some("capacity"));
+    let text = call(&c, a, Method::POST, "/function/text", "", &[]).await.unwrap();
+    assert_eq!(text.status, StatusCode::OK, "2 + 1 units fit: {}", text.text());
+    assert_eq!(first.await.unwrap().unwrap().status, StatusCode::OK);
+    let again = call(&c, a, Method::POST, "/function/image", "", &[]).await.unwrap();
+    assert_eq!(again.status, StatusCode::OK, "the units came back");
+    cl.shutdown().await;
+}

@@ -174,3 +174,21 @@ fn mutated_configs_never_panic() {
     }
     assert!(errors > 100, "mutations should mostly fail: {errors}");
 }
+
+#[test]
+fn budget_units_are_checked_against_the_node_budget() {
+    let f = |units: &str| {
+        format!(
+            "\n[[functions]]\nname = \"image\"\nbackend = {{ kind = \"synthetic\", warm_s = 0.1, cold_s = 0.1, idle_s = 1.0, max_instances = 2{units} }}\nadmission = {{ max_concurrency = 2, queue = 0 }}\n"
+        )
+    };
+    let head = "node_id = \"n1\"\nlisten = \"127.0.0.1:0\"\nkey_file = \"n1.key\"\n";
+    let ok = format!("{head}budget_units = 4\n{}", f(", units = 3"));
+    assert_eq!(NodeConfig::from_toml_str(&ok, "/etc/dfaas/node.toml").unwrap().budget_units, Some(4));
+    let m = err(&format!("{head}budget_units = 2\n{}", f(", units = 3")));
+    assert!(m.contains("functions[0].backend.units") && m.contains('3') && m.contains("budget_units (2)"), "{m}");
+    let m = err(&format!("{head}{}", f(", units = 1")));
+    assert!(m.contains("functions[0].backend.units") && m.contains("needs the node's budget_units"), "{m}");
+    let m = err(&format!("{head}budget_units = 0\n{}", f("")));
+    assert!(m.contains("budget_units") && m.contains("at least 1"), "{m}");
+}

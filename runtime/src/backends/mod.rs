@@ -61,8 +61,13 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Builds the backend a function's config names.
-    pub fn new(cfg: &BackendConfig, client: &HttpClient) -> Backend {
+    /// Builds the backend a function's config names; a synthetic function
+    /// holds its `units` of the node's `budget` (if any) while it runs.
+    pub fn new(
+        cfg: &BackendConfig,
+        client: &HttpClient,
+        budget: Option<&std::sync::Arc<crate::budget::NodeBudget>>,
+    ) -> Backend {
         match cfg {
             BackendConfig::Process { command, args, timeout_s, env } => Backend::Process(
                 process::ProcessBackend::new(command.clone(), args.clone(), *timeout_s).with_env(env.clone()),
@@ -70,17 +75,19 @@ impl Backend {
             BackendConfig::OpenFaas { url, timeout_s } => {
                 Backend::OpenFaas(openfaas::OpenFaasBackend::new(url.clone(), *timeout_s, client.clone()))
             }
-            BackendConfig::Synthetic { warm_s, cold_s, idle_s, max_instances, cpu_work_us, service, seed } => {
-                Backend::Synthetic(
-                    synthetic::SyntheticBackend::new(
-                        *warm_s,
-                        *cold_s,
-                        *idle_s,
-                        *max_instances,
-                        cpu_work_us.unwrap_or(0),
-                    )
-                    .with_service_times(*service, *seed),
+            BackendConfig::Synthetic { warm_s, cold_s, idle_s, max_instances, cpu_work_us, service, seed, units } => {
+                let b = synthetic::SyntheticBackend::new(
+                    *warm_s,
+                    *cold_s,
+                    *idle_s,
+                    *max_instances,
+                    cpu_work_us.unwrap_or(0),
                 )
+                .with_service_times(*service, *seed);
+                Backend::Synthetic(match budget {
+                    Some(budget) => b.with_budget(std::sync::Arc::clone(budget), units.unwrap_or(1)),
+                    None => b,
+                })
             }
         }
     }

@@ -4,15 +4,18 @@
 //! `cold_s` if fewer than `max_instances` exist, otherwise the request is
 //! rejected; instances idle for `idle_s` are reclaimed. Service times are
 //! fixed, or exponential with those means (seeded; what the serverless
-//! model assumes). Optional busy-loop CPU work per request.
+//! model assumes). Optional busy-loop CPU work per request. With a node
+//! budget ([`crate::budget`]) a call also holds its `units` of it while it
+//! runs, and is rejected the same way when too few are free.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hyper::StatusCode;
 
 use super::{BackendError, Invocation, Output, text_plain};
+use crate::budget::NodeBudget;
 use crate::config::{EXP_TRUNCATION, ServiceTimes};
 
 /// The instance pool.
@@ -26,6 +29,8 @@ pub struct SyntheticBackend {
     pool: Mutex<Pool>,
     /// Exponential service times: the generator of the draws.
     exponential: Option<Mutex<rand_pcg::Pcg64>>,
+    /// The node's budget shared with its other functions, and this one's units per call.
+    budget: Option<(Arc<NodeBudget>, u32)>,
 }
 
 #[derive(Debug, Default)]
@@ -57,7 +62,14 @@ impl SyntheticBackend {
             cpu_work: Duration::from_micros(cpu_work_us),
             pool: Mutex::new(Pool::default()),
             exponential: None,
+            budget: None,
         }
+    }
+
+    /// Calls hold `units` of the node's `budget` while they run.
+    pub fn with_budget(mut self, budget: Arc<NodeBudget>, units: u32) -> Self {
+        self.budget = Some((budget, units));
+        self
     }
 
     /// Fixed or exponential (seeded) service times.
@@ -86,6 +98,11 @@ impl SyntheticBackend {
 
     /// Serves one call: body `warm\n` or `cold\n`, saying how it started.
     pub async fn invoke(&self, _inv: Invocation) -> Result<Output, BackendError> {
+        // The node's budget first: a call that cannot hold its units takes no instance.
+        let _held = match &self.budget {
+            Some((b, units)) => Some(b.try_hold(*units).ok_or(BackendError::Saturated)?),
+            None => None,
+        };
         let cold = {
             let mut p = self.lock();
             let now = Instant::now();
@@ -133,8 +150,12 @@ impl SyntheticBackend {
         (p.idle.len() as u32, p.busy)
     }
 
-    /// Whether an instance is free or can be started.
+    /// Whether an instance is free or can be started (and, with a node
+    /// budget, this function's units are free).
     pub fn healthy(&self) -> bool {
+        if self.budget.as_ref().is_some_and(|(b, units)| !b.has(*units)) {
+            return false;
+        }
         let p = self.lock();
         !p.idle.is_empty() || (p.idle.len() as u32).saturating_add(p.busy) < self.max_instances
     }
@@ -174,6 +195,27 @@ mod tests {
         assert_eq!(&b.invoke(inv()).await.unwrap().body[..], b"warm\n");
         tokio::time::sleep(Duration::from_millis(80)).await;
         assert_eq!(&b.invoke(inv()).await.unwrap().body[..], b"cold\n");
+    }
+
+    /// Two functions of 2 units on a 3-unit node run one at a time; a
+    /// 1-unit function runs beside either; units come back when calls end.
+    #[tokio::test]
+    async fn functions_share_the_node_budget() {
+        let budget = NodeBudget::new(3);
+        let heavy = |n| Arc::new(SyntheticBackend::new(0.2, 0.2, 10.0, n, 0).with_budget(Arc::clone(&budget), 2));
+        let (image, video) = (heavy(4), heavy(4));
+        let text = SyntheticBackend::new(0.0, 0.0, 10.0, 4, 0).with_budget(Arc::clone(&budget), 1);
+        let i2 = image.clone();
+        let first = tokio::spawn(async move { i2.invoke(inv()).await.is_ok() });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(budget.in_use(), 2);
+        assert!(matches!(video.invoke(inv()).await, Err(BackendError::Saturated)), "2 + 2 units > 3");
+        assert!(!video.healthy() && image.instances() == (0, 1), "the refused call took no instance");
+        assert!(matches!(image.invoke(inv()).await, Err(BackendError::Saturated)), "its own second call too");
+        assert!(text.invoke(inv()).await.is_ok(), "2 + 1 units fit");
+        assert!(first.await.unwrap());
+        assert_eq!(budget.in_use(), 0);
+        assert!(video.invoke(inv()).await.is_ok(), "free again once the first call ended");
     }
 
     #[tokio::test]
