@@ -78,6 +78,8 @@ pub struct Gateway {
     pub(crate) listen_port: u16,
     pub(crate) node_counters: NodeCounters,
     pub(crate) shutting_down: AtomicBool,
+    /// The budget the node's synthetic functions share (`budget_units`).
+    pub(crate) budget: Option<Arc<crate::budget::NodeBudget>>,
 }
 
 impl Gateway {
@@ -147,6 +149,7 @@ impl Gateway {
             listen_port: 0,
             node_counters: NodeCounters::default(),
             shutting_down: AtomicBool::new(false),
+            budget,
         })
     }
 

@@ -193,6 +193,12 @@ impl Gateway {
             let queued = f.admission.occupied().saturating_sub(f.admission.running());
             let _ = writeln!(o, "dfaas_queued{{node=\"{node}\",function=\"{}\"}} {queued}", f.name);
         }
+        if let Some(b) = &self.budget {
+            header(o, "dfaas_budget_units", "gauge", "The node's budget shared by its synthetic functions, units.");
+            let _ = writeln!(o, "dfaas_budget_units{{node=\"{node}\"}} {}", b.limit());
+            header(o, "dfaas_budget_units_in_use", "gauge", "Units of the node's budget held by running calls now.");
+            let _ = writeln!(o, "dfaas_budget_units_in_use{{node=\"{node}\"}} {}", b.in_use());
+        }
         header(o, "dfaas_weight", "gauge", "Current target weights.");
         for f in &self.functions {
             let w = f.picker.current();

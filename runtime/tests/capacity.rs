@@ -138,6 +138,9 @@ async fn functions_of_different_cost_share_the_node_budget() {
     let c2 = c.clone();
     let first = tokio::spawn(async move { call(&c2, a, Method::POST, "/function/image", "", &[]).await });
     tokio::time::sleep(Duration::from_millis(150)).await;
+    let metrics = get(&c, a, "/metrics").await.text();
+    assert!(metrics.contains("dfaas_budget_units{node=\"a\"} 3"), "{metrics}");
+    assert!(metrics.contains("dfaas_budget_units_in_use{node=\"a\"} 2"), "one image call holds 2 units");
     let second = call(&c, a, Method::POST, "/function/image", "", &[]).await.unwrap();
     assert_eq!(second.status, StatusCode::SERVICE_UNAVAILABLE, "2 + 2 units > 3: {}", second.text());
     assert_eq!(second.header("x-dfaas-reject-reason"), Some("capacity"));
