@@ -62,6 +62,23 @@ fn node_ip(i: usize) -> Ipv4Addr {
     Ipv4Addr::new(10, 213, (i / 250) as u8, (i % 250 + 1) as u8)
 }
 
+/// A netem qdisc on namespace `name`'s `eth0`: `shaping`'s delay and rate.
+fn netem(name: &str, s: Shaping) -> Result<()> {
+    let delay = format!("{}us", (s.delay_s * 1e6).round() as u64);
+    let rate = format!("{}kbit", (s.mbps * 1000.0).round().max(1.0) as u64);
+    let args = ["-n", name, "qdisc", "add", "dev", "eth0", "root", "netem", "delay", &delay, "rate", &rate];
+    run("tc", &args).map_err(|e| {
+        if e.to_string().contains("unknown") {
+            anyhow::anyhow!(
+                "{e}\nthis kernel has no netem qdisc (module sch_netem), so link delays cannot be applied: \
+                 load it (modprobe sch_netem), or run --netns --no-shaping (namespaces without delays)"
+            )
+        } else {
+            e
+        }
+    })
+}
+
 /// Gives namespace `name`'s `eth0` the address `ip` and brings it and `lo` up.
 fn bring_up(name: &str, ip: Ipv4Addr) -> Result<()> {
     run("ip", &["-n", name, "addr", "add", &format!("{ip}/16"), "dev", "eth0"])?;
@@ -200,35 +217,31 @@ impl NetNs {
             #[cfg(not(target_os = "linux"))]
             bail!("--netns shaping without netem needs Linux TUN devices ({s:?})");
         }
+        ns.create_bridge(n, shaping)?;
+        Ok(ns)
+    }
+
+    /// Namespaces on a bridge through veth pairs, each `eth0` shaped by a
+    /// netem qdisc when `shaping` is given.
+    fn create_bridge(&mut self, n: usize, shaping: Option<Shaping>) -> Result<()> {
+        let pid = std::process::id();
+        let bridge = self.bridge.clone();
         run("ip", &["link", "add", &bridge, "type", "bridge"])?;
-        ns.record(Made::Link(bridge));
-        run("ip", &["addr", "add", "10.213.255.254/16", "dev", &ns.bridge])?;
-        run("ip", &["link", "set", &ns.bridge, "up"])?;
+        self.record(Made::Link(bridge.clone()));
+        run("ip", &["addr", "add", &format!("{ROOT_IP}/16"), "dev", &bridge])?;
+        run("ip", &["link", "set", &bridge, "up"])?;
         for i in 0..n {
-            let (name, ip) = ns.add_namespace(pid, i)?;
+            let (name, ip) = self.add_namespace(pid, i)?;
             let host_end = format!("dfv{}x{i}", pid % 10_000);
             run("ip", &["link", "add", &host_end, "type", "veth", "peer", "name", "eth0", "netns", &name])?;
-            ns.record(Made::Link(host_end.clone()));
-            run("ip", &["link", "set", &host_end, "master", &ns.bridge, "up"])?;
+            self.record(Made::Link(host_end.clone()));
+            run("ip", &["link", "set", &host_end, "master", &bridge, "up"])?;
             bring_up(&name, ip)?;
             if let Some(s) = shaping {
-                let delay = format!("{}us", (s.delay_s * 1e6).round() as u64);
-                let rate = format!("{}kbit", (s.mbps * 1000.0).round().max(1.0) as u64);
-                let args =
-                    ["-n", &name, "qdisc", "add", "dev", "eth0", "root", "netem", "delay", &delay, "rate", &rate];
-                run("tc", &args).map_err(|e| {
-                    if e.to_string().contains("unknown") {
-                        anyhow::anyhow!(
-                            "{e}\nthis kernel has no netem qdisc (module sch_netem), so link delays cannot be applied: \
-                             load it (modprobe sch_netem), or run --netns --no-shaping (namespaces without delays)"
-                        )
-                    } else {
-                        e
-                    }
-                })?;
+                netem(&name, s)?;
             }
         }
-        Ok(ns)
+        Ok(())
     }
 
     /// The user-space variant of the namespaces: a TUN device as each
