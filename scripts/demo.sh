@@ -71,6 +71,11 @@ $DFAAS sim2real --scenario experiments/scenarios/capacity-5-bursty.toml --model 
 $DFAAS sim2real --scenario experiments/scenarios/capacity-5-bursty.toml --model models/capacity-5-bursty.dfpolicy \
   --slots 20 | head -n 12
 
+echo "== beyond one machine: the same CloudNet federation as Kubernetes manifests (kubectl apply -f ...;"
+echo "   image: deploy/Containerfile; guide: docs/DEPLOY.md), with the learned policy in its ConfigMap"
+$DFAAS deploy kubernetes --scenario experiments/scenarios/dfaas-cloudnet21.toml \
+  --model models/dfaas-cloudnet21.dfpolicy --out "$OUT/kubernetes"
+
 echo "== report: figures and a Markdown summary of the comparison, the training run and sim2real"
 $DFAAS report "$OUT/marl-master-5.json" --out "$OUT/report-marl-master-5"
 $DFAAS report "$OUT/run-cloudnet21" --out "$OUT/report-training"
