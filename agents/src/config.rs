@@ -17,7 +17,7 @@
 //! listen = "/ip4/127.0.0.1/tcp/4001"
 //! bootstrap = ["/ip4/127.0.0.1/tcp/4002/p2p/12D3Koo..."]
 //! psk = "<64 hex digits>"            # or psk_file = "swarm.key"
-//! allow = ["12D3Koo..."]
+//! allow = ["12D3Koo..."]        # or allow_file = "allow.txt": one peer id per line (# comments)
 //! mdns = false
 //! stale_after_slots = 3
 //! ```
@@ -244,9 +244,12 @@ impl At<'_> {
             }
             bootstrap.push(a);
         }
-        let allow = match &o.allow {
-            None => None,
-            Some(list) => Some(
+        let allow = match (&o.allow, &o.allow_file) {
+            (Some(_), Some(_)) => {
+                return Err(self.invalid("overlay.allow_file", &"(set)", "give either allow or allow_file"));
+            }
+            (None, None) => None,
+            (Some(list), None) => Some(
                 list.iter()
                     .enumerate()
                     .map(|(i, p)| {
@@ -254,6 +257,7 @@ impl At<'_> {
                     })
                     .collect::<Result<Vec<_>, _>>()?,
             ),
+            (None, Some(f)) => Some(self.allow_file(f)?),
         };
         if let Some(k) = &o.key_file {
             // One key per member: peers derive its overlay peer id from its
@@ -275,6 +279,26 @@ impl At<'_> {
             mdns: o.mdns,
             stale_after_slots: o.stale_after_slots,
         })
+    }
+
+    /// The peer ids of an allow-list file: one per line, blank lines and
+    /// `#` comments skipped; a bad line is named by file and line.
+    fn allow_file(&self, f: &Path) -> Result<Vec<PeerId>, AgentConfigError> {
+        let f = self.rel(f);
+        let text = std::fs::read_to_string(&f)
+            .map_err(|e| self.invalid("overlay.allow_file", &f.display(), &e.to_string()))?;
+        let mut out = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let id = line.parse::<PeerId>().map_err(|e| {
+                AgentConfigError::Config(ConfigError::invalid(&f, format!("line {}", n + 1), line, e.to_string()))
+            })?;
+            out.push(id);
+        }
+        Ok(out)
     }
 
     /// The overlay's pre-shared key, given inline (hex) or in a file.
@@ -346,6 +370,8 @@ struct RawOverlay {
     #[serde(default)]
     allow: Option<Vec<String>>,
     #[serde(default)]
+    allow_file: Option<PathBuf>,
+    #[serde(default)]
     mdns: bool,
     #[serde(default = "three")]
     stale_after_slots: u32,
@@ -360,6 +386,7 @@ impl Default for RawOverlay {
             psk: None,
             psk_file: None,
             allow: None,
+            allow_file: None,
             mdns: false,
             stale_after_slots: 3,
         }

@@ -326,6 +326,20 @@ fn agent_config_parses_and_names_bad_fields() {
     assert!(e.contains("overlay.key_file") && e.contains("member key"), "{e}");
     let e = err(&format!("{base}control_listen = \"nowhere\"\n"));
     assert!(e.contains("control_listen") && e.contains("nowhere"), "{e}");
+
+    // The allow-list in a file: one peer id per line, comments skipped; a bad
+    // line named by file and line; not both forms.
+    let id = "12D3KooWE9eUWgHn1VTCiVpWLvMeAviqQbUgyFdvowtXnaaTpd9L";
+    std::fs::write(dir.path().join("allow.txt"), format!("# members\n{id}  # node_1\n\n")).unwrap();
+    let c = AgentConfig::from_toml_str(&format!("{base}[overlay]\nallow_file = \"allow.txt\"\n"), &file).unwrap();
+    assert_eq!(c.overlay.allow.unwrap().iter().map(|p| p.to_string()).collect::<Vec<_>>(), [id]);
+    std::fs::write(dir.path().join("bad.txt"), format!("{id}\nnot-a-peer\n")).unwrap();
+    let e = err(&format!("{base}[overlay]\nallow_file = \"bad.txt\"\n"));
+    assert!(e.contains("bad.txt") && e.contains("line 2") && e.contains("not-a-peer"), "{e}");
+    let e = err(&format!("{base}[overlay]\nallow = []\nallow_file = \"allow.txt\"\n"));
+    assert!(e.contains("overlay.allow_file") && e.contains("either"), "{e}");
+    let e = err(&format!("{base}[overlay]\nallow_file = \"missing.txt\"\n"));
+    assert!(e.contains("overlay.allow_file") && e.contains("missing.txt"), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

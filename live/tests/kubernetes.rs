@@ -123,14 +123,35 @@ fn every_pod_loads_its_files_and_names_its_neighbours_by_dns() {
                 dfaas_runtime::NodeKey::load_or_generate(tmp.path().join(format!("secrets/{}.key", m.id))).unwrap();
             assert_eq!(m.public_key, key.public_b64(), "{} knows {}'s key from the Secret", id, m.id);
         }
+        // Bootstrap peers: the topology neighbours, by name; the allow-list from the shared file.
         let boot: Vec<String> = cfg.overlay.bootstrap.iter().map(|a| a.to_string()).collect();
-        assert_eq!(boot.len(), 2);
-        for (b, j) in boot.iter().zip((0..3).filter(|&j| j != i)) {
+        assert_eq!(boot.len(), topo.neighbors(i).len());
+        for (b, &j) in boot.iter().zip(topo.neighbors(i)) {
             assert!(b.starts_with(&format!("/dns4/{}/tcp/4001/p2p/", host(j))), "{b}");
         }
+        let agent_text = &config[&format!("dfaas-{i}.agent.toml")];
+        assert!(agent_text.contains("allow_file = \"allow.txt\""), "{agent_text}");
         let token = std::fs::read_to_string(cfg.runtime.control_token_path()).unwrap();
         assert_eq!(token, secrets[&format!("{id}.control.token")]);
     }
+}
+
+/// Files grow with each node's degree, not with the federation: 100 nodes
+/// fit one ConfigMap, each agent file naming its few neighbours and the
+/// shared allow-list.
+#[test]
+fn a_hundred_node_federation_fits_one_config_map() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Scenario::load(root().join("experiments/scenarios/scale/capacity-geo-100.toml")).unwrap();
+    let ms = manifests(&s, &Choice::Policy("slack-proportional".into()), &opts(tmp.path())).unwrap();
+    let cm = ms.iter().find(|m| m.file == "20-configmap.yaml").unwrap();
+    assert!(cm.yaml.len() < 512 << 10, "{} bytes", cm.yaml.len());
+    let objs = objects(&ms);
+    let data = &find(&objs, "ConfigMap")[0]["data"];
+    assert_eq!(data["allow.txt"].as_str().unwrap().lines().filter(|l| l.starts_with("12D3")).count(), 100);
+    let longest = (0..100).map(|i| data[format!("dfaas-{i}.agent.toml")].as_str().unwrap().len()).max().unwrap();
+    assert!(longest < 4096, "an agent file of {longest} bytes");
+    assert_eq!(find(&objs, "StatefulSet")[0]["spec"]["replicas"], 100);
 }
 
 #[test]

@@ -258,6 +258,8 @@ pub fn write_configs_on(
         seed,
         endpoints: plans.iter().map(Endpoints::of).collect(),
         secrets: Secrets::Beside { psk_hex: hex(&psk) },
+        allow_file: None,
+        bootstrap_neighbors: false,
     };
     for (i, p) in plans.iter().enumerate() {
         let node_file = dir.join(format!("{}.node.toml", p.id));
@@ -392,12 +394,34 @@ pub(crate) struct ConfigContext<'a> {
     pub seed: u64,
     pub endpoints: Vec<Endpoints>,
     pub secrets: Secrets,
+    /// Where the agents read the federation's allow-list (`None`: inline in
+    /// each agent file); at scale one shared file keeps the files O(N).
+    pub allow_file: Option<String>,
+    /// Bootstrap each agent with its topology neighbours only (else every
+    /// other member): O(degree) per file.
+    pub bootstrap_neighbors: bool,
 }
 
 impl ConfigContext<'_> {
-    /// Every member's libp2p peer id, quoted, comma-separated.
-    fn allow(&self) -> String {
-        self.plans.iter().map(|p| format!("{:?}", p.peer_id)).collect::<Vec<_>>().join(", ")
+    /// The agent file's allow-list line: every member's libp2p peer id,
+    /// inline, or the shared file's name.
+    fn allow_line(&self) -> String {
+        match &self.allow_file {
+            Some(f) => format!("allow_file = {f:?}"),
+            None => {
+                let ids: Vec<String> = self.plans.iter().map(|p| format!("{:?}", p.peer_id)).collect();
+                format!("allow = [{}]", ids.join(", "))
+            }
+        }
+    }
+
+    /// The shared allow-list file's text: one peer id per line.
+    pub(crate) fn allow_text(&self) -> String {
+        let mut s = String::from("# The federation's members, one libp2p peer id per line.\n");
+        for p in self.plans {
+            s.push_str(&format!("{}  # {}\n", p.peer_id, p.id));
+        }
+        s
     }
 
     /// Node `i`'s runtime config: gateway, the synthetic function, members.
@@ -435,8 +459,13 @@ impl ConfigContext<'_> {
     /// Node `i`'s agent config: policy, observation, control API, overlay.
     pub(crate) fn agent_toml(&self, i: usize) -> String {
         let p = &self.plans[i];
-        let bootstrap: Vec<String> = (0..self.plans.len())
-            .filter(|&o| o != i)
+        let others: Vec<usize> = if self.bootstrap_neighbors {
+            self.topo.neighbors(i).to_vec()
+        } else {
+            (0..self.plans.len()).filter(|&o| o != i).collect()
+        };
+        let bootstrap: Vec<String> = others
+            .into_iter()
             .map(|o| format!("\"{}/p2p/{}\"", self.endpoints[o].p2p_public, self.plans[o].peer_id))
             .collect();
         let policy_line = match self.choice {
@@ -450,7 +479,7 @@ impl ConfigContext<'_> {
         let predictor = live_predictor(self.scenario);
         observation_lines.push_str(&format!("predictor = {}\n", predictor.to_toml_inline()));
         format!(
-            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"{listen}\"\nbootstrap = [{boot}]\n{psk}\nallow = [{allow}]\n",
+            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"{listen}\"\nbootstrap = [{boot}]\n{psk}\n{allow}\n",
             id = p.id,
             cap = p.capacity_rps,
             slot_seconds = self.slot_seconds,
@@ -458,7 +487,7 @@ impl ConfigContext<'_> {
             listen = self.endpoints[i].p2p_listen,
             boot = bootstrap.join(", "),
             psk = self.secrets.psk_line(),
-            allow = self.allow(),
+            allow = self.allow_line(),
             agent_seed = self.seed & 0x7fff_ffff_ffff_ffff,
         )
     }

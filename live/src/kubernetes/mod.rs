@@ -46,6 +46,8 @@ pub const CONFIG_DIR: &str = "/etc/dfaas";
 pub const SECRETS_DIR: &str = "/var/run/secrets/dfaas";
 /// The policy file's key in the ConfigMap (with the file's own extension).
 const POLICY_STEM: &str = "policy";
+/// The ConfigMap key of the federation's allow-list (one peer id per line).
+const ALLOW_FILE: &str = "allow.txt";
 /// What a ConfigMap may hold (the API server refuses more than 1 MiB).
 const CONFIGMAP_LIMIT: usize = 1 << 20;
 
@@ -181,8 +183,10 @@ fn node_files(s: &Scenario, choice: &Choice, o: &KubeOpts) -> Result<NodeFiles> 
         seed: o.seed,
         endpoints,
         secrets: Secrets::Mounted { dir: o.secrets_dir.clone() },
+        allow_file: Some(ALLOW_FILE.into()),
+        bootstrap_neighbors: true,
     };
-    let mut files = NodeFiles { config: Vec::new(), secrets: Vec::new() };
+    let mut files = NodeFiles { config: vec![(ALLOW_FILE.into(), ctx.allow_text())], secrets: Vec::new() };
     files.secrets.push(("psk".into(), hex(&rand::random::<[u8; 32]>())));
     for (i, p) in plans.iter().enumerate() {
         files.config.push((format!("{}-{i}.agent.toml", o.name), ctx.agent_toml(i)));
