@@ -23,16 +23,6 @@ pub enum PeerAddress {
     Name(String, u16),
 }
 
-impl PeerAddress {
-    /// The port.
-    pub fn port(&self) -> u16 {
-        match self {
-            PeerAddress::Ip(a) => a.port(),
-            PeerAddress::Name(_, p) => *p,
-        }
-    }
-}
-
 /// True when `name` is a DNS host name: labels of 1 to 63 letters, digits
 /// and inner hyphens, 253 characters in all, not all digits (that would be
 /// an IP address written wrong).
@@ -80,12 +70,6 @@ impl fmt::Display for PeerAddress {
     }
 }
 
-impl From<SocketAddr> for PeerAddress {
-    fn from(a: SocketAddr) -> Self {
-        PeerAddress::Ip(a)
-    }
-}
-
 impl Serialize for PeerAddress {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -111,7 +95,7 @@ mod tests {
         }
         assert!(matches!("10.0.0.2:80".parse::<PeerAddress>().unwrap(), PeerAddress::Ip(_)));
         assert_eq!("Edge-1.Example:80".parse::<PeerAddress>().unwrap(), PeerAddress::Name("edge-1.example".into(), 80));
-        assert_eq!("edge-1.:80".parse::<PeerAddress>().unwrap().port(), 80);
+        assert_eq!("edge-1.:80".parse::<PeerAddress>().unwrap(), PeerAddress::Name("edge-1.".into(), 80));
     }
 
     #[test]

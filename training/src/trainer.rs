@@ -35,6 +35,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 
 use crate::compute::Compute;
+use dfaas_env::scenario::Family;
 use dfaas_env::seeds::{splitmix, substream};
 use dfaas_env::{MultiAgentEnv, Scenario, Simulator};
 use serde::Serialize;
@@ -97,7 +98,7 @@ pub struct Trainer<E = Simulator> {
     pub layout: Layout,
     /// With `[family]`: the federations rollouts are played on instead of
     /// copies of `env`, one drawn per copy and iteration.
-    pub family: Option<dfaas_env::scenario::Family>,
+    pub family: Option<Family>,
     pub learners: Vec<Learner>,
     pub state: State,
     net_cfgs: Vec<NetConfig>,
@@ -253,7 +254,7 @@ impl<E: MultiAgentEnv + Clone + Send> Trainer<E> {
         };
         let logger = RunLogger::create(run_dir, cfg.iterations as u64, progress).map_err(io(run_dir))?;
         let family = match &cfg.family {
-            Some(f) => Some(dfaas_env::scenario::Family::new(scenario.clone(), f.nodes, f.degree, &cfg.scenario)?),
+            Some(f) => Some(Family::new(scenario.clone(), f.nodes, f.degree, &cfg.scenario)?),
             None => None,
         };
         Ok(Self {
@@ -365,9 +366,9 @@ impl<E: MultiAgentEnv + Clone + Send> Trainer<E> {
         let r = &self.cfg.rollout;
         let (envs, per_env) = (r.envs, self.cfg.ppo.episodes_per_iteration / r.envs);
         let it = self.state.iteration as u64;
-        if self.family.is_some() {
+        if let Some(family) = &self.family {
             let drawn: Vec<(Simulator, Layout)> =
-                (0..envs).map(|e| self.family_member(it, e)).collect::<Result<_, _>>()?;
+                (0..envs).map(|e| self.family_member(family, it, e)).collect::<Result<_, _>>()?;
             let copies: Vec<(&Simulator, &Layout)> = drawn.iter().map(|(s, l)| (s, l)).collect();
             return Ok(rollout::collect(
                 &copies,
@@ -387,8 +388,7 @@ impl<E: MultiAgentEnv + Clone + Send> Trainer<E> {
     /// Copy `copy`'s federation in `iteration` when training on a family: a
     /// draw of the family (redrawn, at most 8 times, while its largest degree
     /// exceeds the network's `max_degree`) and its layout.
-    fn family_member(&self, iteration: u64, copy: usize) -> Result<(Simulator, Layout), TrainError> {
-        let family = self.family.as_ref().expect("family_member is called on a family");
+    fn family_member(&self, family: &Family, iteration: u64, copy: usize) -> Result<(Simulator, Layout), TrainError> {
         let mut last = String::new();
         for attempt in 0..8u64 {
             let seed = splitmix(self.cfg.seed ^ 0xFA4 ^ splitmix(iteration) ^ splitmix((copy as u64) << 8 | attempt));

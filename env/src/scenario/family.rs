@@ -107,9 +107,9 @@ impl Family {
         reseed_draws(&mut value, &reseed);
         let text =
             toml::to_string(&value).map_err(|e| ConfigError::invalid(&path, "scenario", &s.name, e.to_string()))?;
+        // Loading validates the drawn federation (its graph included).
         let mut drawn = Scenario::from_toml_str(&text, &path)?;
         drawn.name = self.template.name.clone();
-        drawn.build_topology()?;
         Ok(drawn)
     }
 }

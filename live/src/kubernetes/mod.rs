@@ -148,6 +148,7 @@ pub struct Manifest {
 
 /// The text files of every node (what the ConfigMap and the Secret hold).
 struct NodeFiles {
+    nodes: usize,
     config: Vec<(String, String)>,
     secrets: Vec<(String, String)>,
 }
@@ -186,7 +187,7 @@ fn node_files(s: &Scenario, choice: &Choice, o: &KubeOpts) -> Result<NodeFiles> 
         allow_file: Some(ALLOW_FILE.into()),
         bootstrap_neighbors: true,
     };
-    let mut files = NodeFiles { config: vec![(ALLOW_FILE.into(), ctx.allow_text())], secrets: Vec::new() };
+    let mut files = NodeFiles { nodes: n, config: vec![(ALLOW_FILE.into(), ctx.allow_text())], secrets: Vec::new() };
     files.secrets.push(("psk".into(), hex(&rand::random::<[u8; 32]>())));
     for (i, p) in plans.iter().enumerate() {
         files.config.push((format!("{}-{i}.agent.toml", o.name), ctx.agent_toml(i)));
@@ -210,8 +211,8 @@ fn policy_key(model: &Path) -> String {
 /// The manifests of `s`'s federation run by `choice`.
 pub fn manifests(s: &Scenario, choice: &Choice, o: &KubeOpts) -> Result<Vec<Manifest>> {
     o.validate()?;
-    let n = s.build_topology()?.len();
     let files = node_files(s, choice, o)?;
+    let n = files.nodes;
     let policy = match choice {
         Choice::Policy(p) => {
             let spec = dfaas_policies::PolicySpec::parse(p).with_context(|| format!("--policy {p:?}"))?;
