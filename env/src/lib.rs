@@ -7,6 +7,7 @@
 pub mod contract;
 pub mod encoding;
 pub mod error;
+pub mod functions;
 pub mod links;
 pub mod metrics;
 pub mod models;

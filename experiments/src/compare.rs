@@ -67,6 +67,27 @@ pub struct PolicyResult {
     /// exact, as on every scenario below 32 nodes and the capacity model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certified_gap_ratio: Option<f64>,
+    /// Several functions per node: the same ratios per function (of that
+    /// function's input), in the scenario's function order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<FunctionResult>,
+}
+
+/// One function's results over the evaluation episodes (means and
+/// population standard deviations over episodes, ratios of its input).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FunctionResult {
+    pub function: String,
+    pub processed_ratio: f64,
+    pub processed_ratio_std: f64,
+    pub rejected_ratio: f64,
+    pub local_reject_ratio: f64,
+    pub forward_reject_ratio: f64,
+    pub forwarded_ratio: f64,
+    /// Requests per slot of this function over the federation, mean.
+    pub input_per_slot: f64,
+    /// Per-episode processed ratios, in seed order.
+    pub episode_processed_ratios: Vec<f64>,
 }
 
 /// One node's mean rates in requests per second.
@@ -128,6 +149,7 @@ pub fn compare(
         let mut r = summarise(c, &runs);
         if !matches!(c, Contender::GlobalNode) {
             r.nodes = node_rates(&base, &runs);
+            r.functions = function_results(&base, &runs);
         }
         results.push(r);
     }
@@ -220,6 +242,41 @@ pub fn node_rates(sim: &Simulator, runs: &[EpisodeRun]) -> Vec<NodeRates> {
         .collect()
 }
 
+/// Per function, its agents' totals over each episode (empty without
+/// several functions per node).
+pub fn function_results(sim: &Simulator, runs: &[EpisodeRun]) -> Vec<FunctionResult> {
+    let Some(layout) = sim.layout() else { return Vec::new() };
+    (0..layout.functions().len())
+        .map(|f| {
+            let totals: Vec<dfaas_env::metrics::Totals> = runs
+                .iter()
+                .map(|r| {
+                    let mut t = dfaas_env::metrics::Totals::default();
+                    (r.summary.agents.iter().enumerate())
+                        .filter(|(a, _)| layout.function_of(*a) == f)
+                        .for_each(|(_, x)| t.merge(x));
+                    t
+                })
+                .collect();
+            let col =
+                |g: &dyn Fn(&dfaas_env::metrics::Totals) -> f64| MeanStd::of(&totals.iter().map(g).collect::<Vec<_>>());
+            let processed = col(&|t| t.processed_ratio());
+            let slots = runs.first().map_or(1, |r| r.summary.agents.first().map_or(1, |a| a.slots.max(1)));
+            FunctionResult {
+                function: layout.functions()[f].name.clone(),
+                processed_ratio: processed.mean,
+                processed_ratio_std: processed.std,
+                rejected_ratio: col(&|t| t.rejected_ratio()).mean,
+                local_reject_ratio: col(&|t| t.local_reject_ratio()).mean,
+                forward_reject_ratio: col(&|t| t.forward_reject_ratio()).mean,
+                forwarded_ratio: col(&|t| t.forwarded_ratio()).mean,
+                input_per_slot: col(&|t| t.input as f64).mean / slots as f64,
+                episode_processed_ratios: totals.iter().map(|t| t.processed_ratio()).collect(),
+            }
+        })
+        .collect()
+}
+
 /// A contender's result over its episodes (`nodes` left empty: see [`node_rates`]).
 pub fn summarise(c: &Contender, runs: &[EpisodeRun]) -> PolicyResult {
     let col = |f: &dyn Fn(&EpisodeRun) -> f64| MeanStd::of(&runs.iter().map(f).collect::<Vec<_>>());
@@ -252,6 +309,7 @@ pub fn summarise(c: &Contender, runs: &[EpisodeRun]) -> PolicyResult {
         agent_steps_per_second: if time.as_secs_f64() > 0.0 { steps as f64 / time.as_secs_f64() } else { 0.0 },
         episode_processed_ratios: runs.iter().map(|r| r.summary.federation.processed_ratio()).collect(),
         nodes: Vec::new(),
+        functions: Vec::new(),
         certified_gap_ratio: runs.iter().any(|r| r.certified_gap > 0.0).then(|| {
             let input: u64 = runs.iter().map(|r| r.summary.federation.input).sum();
             runs.iter().map(|r| r.certified_gap).sum::<f64>() / input.max(1) as f64

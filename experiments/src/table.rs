@@ -77,8 +77,33 @@ pub fn compare_table(report: &CompareReport) -> String {
             100.0 * r.certified_gap_ratio.unwrap_or(0.0)
         ));
     }
+    out.push_str(&function_table(report));
     out.push_str(&prediction_table(&report.prediction));
     out
+}
+
+/// Several functions per node: processed % per function and in total (empty otherwise).
+pub fn function_table(report: &CompareReport) -> String {
+    let Some(first) = report.results.iter().find(|r| !r.functions.is_empty()) else { return String::new() };
+    let mut header = vec!["policy".to_string()];
+    header.extend(first.functions.iter().map(|f| format!("{} %", f.function)));
+    header.push("total %".into());
+    let rows: Vec<Vec<String>> = (report.results.iter().filter(|r| !r.functions.is_empty()))
+        .map(|r| {
+            let mut row = vec![if r.reference { format!("{} (upper ref.)", r.policy) } else { r.policy.clone() }];
+            row.extend(r.functions.iter().map(|f| pct(f.processed_ratio, f.processed_ratio_std)));
+            row.push(pct(r.processed_ratio, r.processed_ratio_std));
+            row
+        })
+        .collect();
+    let inputs: Vec<String> =
+        first.functions.iter().map(|f| format!("{} {:.1}", f.function, f.input_per_slot)).collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    format!(
+        "\nprocessed % per function (federation input per slot: {}):\n{}",
+        inputs.join(", "),
+        render(&header, &rows)
+    )
 }
 
 /// Each node's one-step prediction error (empty when policies see the true input).

@@ -113,6 +113,18 @@ impl super::NodeModel for CapacityNode {
     fn slot_cost(&mut self, l: u32, _slot_seconds: f64, _exact: bool) -> f64 {
         l.saturating_sub(self.per_slot) as f64
     }
+
+    fn set_slot_capacity(&mut self, per_slot: u32) {
+        self.per_slot = per_slot;
+    }
+}
+
+impl CapacityNode {
+    /// The same node reporting `service_time_s` as its response time.
+    pub fn with_service_time(mut self, service_time_s: f64) -> Self {
+        self.service_time_s = Some(service_time_s);
+        self
+    }
 }
 
 #[cfg(test)]

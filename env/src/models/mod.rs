@@ -3,7 +3,8 @@
 //!
 //! * [`queue`]: the published marl-dfaas (IPDPSW 2025) CPU/RAM + FIFO queue model;
 //! * [`serverless`]: the marl-dfaas master steady-state (PACS) model;
-//! * [`capacity`]: a fixed service capacity per node (DFaaS paper, live runtime).
+//! * [`capacity`]: a fixed service capacity per node (DFaaS paper, live runtime);
+//! * [`budget`]: several functions per node sharing its budget of units.
 //!
 //! Each model is one file (or folder): its spec, which validates itself, and
 //! its node, which implements [`NodeModel`]. Adding a model is that file and
@@ -12,6 +13,7 @@
 //! stale oracle only see [`NodeModel`].
 
 pub mod apportion;
+pub mod budget;
 pub mod capacity;
 pub mod queue;
 pub mod serverless;
@@ -57,6 +59,11 @@ pub trait NodeModel: CloneNodeModel + std::fmt::Debug + Send + Sync {
     /// The oracle's loss at load `l`: the expected number lost (`exact =
     /// false`, convex in `l`) or the number this model would reject.
     fn slot_cost(&mut self, l: u32, slot_seconds: f64, exact: bool) -> f64;
+
+    /// Sets the requests the node serves in the coming slot, where its
+    /// capacity is decided each slot (a function's part of a shared budget,
+    /// [`budget`]); other models ignore it.
+    fn set_slot_capacity(&mut self, _per_slot: u32) {}
 }
 
 /// A copy of a boxed node, state included (simulators are cloned per
@@ -87,6 +94,8 @@ pub enum ModelSpec {
     Serverless(serverless::ServerlessSpec),
     /// Fixed capacity per node.
     Capacity(capacity::CapacitySpec),
+    /// Several functions per node sharing its budget (`[[functions]]`).
+    Budget(budget::BudgetSpec),
 }
 
 impl ModelSpec {
@@ -97,6 +106,7 @@ impl ModelSpec {
             ModelSpec::Queue(q) => q.validate(file),
             ModelSpec::Serverless(sv) => sv.params(file).map(|_| ()),
             ModelSpec::Capacity(c) => c.validate(file, names),
+            ModelSpec::Budget(b) => b.validate(file, names),
         }
     }
 
@@ -118,6 +128,12 @@ impl ModelSpec {
                     Box::new(node) as Box<dyn NodeModel>
                 })
                 .collect(),
+            // One per agent; the simulator sets each slot's capacity.
+            ModelSpec::Budget(b) => (0..n)
+                .map(|_| {
+                    Box::new(capacity::CapacityNode::new(0.0, slot_seconds, b.overload, None)) as Box<dyn NodeModel>
+                })
+                .collect(),
         }
     }
 
@@ -136,12 +152,13 @@ impl ModelSpec {
         }
     }
 
-    /// The model's short name (`queue`, `serverless`, `capacity`).
+    /// The model's short name (`queue`, `serverless`, `capacity`, `budget`).
     pub fn kind(&self) -> &'static str {
         match self {
             ModelSpec::Queue(_) => "queue",
             ModelSpec::Serverless(_) => "serverless",
             ModelSpec::Capacity(_) => "capacity",
+            ModelSpec::Budget(_) => "budget",
         }
     }
 }

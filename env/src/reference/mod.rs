@@ -4,6 +4,7 @@
 
 mod flow;
 pub mod global_node;
+mod joint;
 pub mod oracle;
 pub mod stale_oracle;
 

@@ -93,6 +93,9 @@ pub struct Oracle {
     gap: f64,
     /// Skip the exchanges on the rounded loss after the solve.
     no_polish: bool,
+    /// Several functions per node: their shared budgets (the slot is then a
+    /// linear program, [`super::joint`]).
+    joint: Option<crate::sim::SharedBudget>,
 }
 
 /// Why the oracle cannot serve a scenario.
@@ -108,7 +111,7 @@ impl Oracle {
         if sim.even_floor() {
             return Err(OracleUnsupported("the 3-way even-floor action (it plans per-neighbour forwards)"));
         }
-        Ok(Self::default())
+        Ok(Self { joint: sim.shared_budget().cloned(), ..Self::default() })
     }
 
     /// The same oracle solving by `method`.
@@ -175,6 +178,24 @@ impl Oracle {
     /// (convex) version when `exact` is false, the simulated one when true.
     pub fn solve(&mut self, topo: &Topology, inputs: &[u32], cost: &mut dyn FnMut(usize, u32, bool) -> f64) {
         self.gap = 0.0;
+        if let Some(shared) = &self.joint {
+            // Every request kept local is the fallback should the solver fail.
+            let plan = super::joint::solve(shared, topo, inputs).unwrap_or_else(|| super::joint::Plan {
+                x: (0..topo.len())
+                    .map(|a| std::iter::once(inputs[a]).chain((0..topo.degree(a)).map(|_| 0)).collect())
+                    .collect(),
+                left: vec![0; topo.len()],
+            });
+            self.load = vec![0; topo.len()];
+            for a in 0..topo.len() {
+                self.load[a] += plan.x[a][0];
+                for (k, &b) in topo.neighbors(a).iter().enumerate() {
+                    self.load[b] += plan.x[a][k + 1];
+                }
+            }
+            (self.x, self.left) = (plan.x, plan.left);
+            return;
+        }
         let flow = match self.method {
             Method::Auto => topo.len() >= FLOW_FROM_NODES,
             Method::Greedy => false,

@@ -47,6 +47,10 @@ pub struct Scenario {
     /// What the nodes' observations carry beyond the defaults.
     #[serde(default)]
     pub observation: ObservationSpec,
+    /// Several functions per node (`[[functions]]`, with the `budget`
+    /// model): the agents are then node-function pairs `node/function`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<crate::functions::FunctionSpec>,
     /// Where the file was read from (relative paths inside resolve against its folder).
     #[serde(skip)]
     pub path: PathBuf,
@@ -181,8 +185,38 @@ impl Scenario {
         Ok(s)
     }
 
-    /// Builds the topology (validated at load).
+    /// Builds the agent graph (validated at load): the node graph, or with
+    /// `[[functions]]` one agent per node and hosted function
+    /// ([`crate::functions::FunctionLayout`]).
     pub fn build_topology(&self) -> Result<Topology, ConfigError> {
+        match self.build_layout()? {
+            Some(l) => Ok(l.agents().clone()),
+            None => self.build_node_topology(),
+        }
+    }
+
+    /// The functions laid over the nodes (`None` without `[[functions]]`).
+    pub fn build_layout(&self) -> Result<Option<crate::functions::FunctionLayout>, ConfigError> {
+        if self.functions.is_empty() {
+            return Ok(None);
+        }
+        let nodes = self.build_node_topology()?;
+        crate::functions::FunctionLayout::build(&self.path, nodes, &self.functions).map(Some)
+    }
+
+    /// The workload's input series, one per agent (with `[[functions]]`:
+    /// each function's own workload for its agents, the scenario's for the
+    /// rest; trace columns named `node/function` are matched by name).
+    pub fn load_workload(&self) -> Result<crate::workload::Workload, ConfigError> {
+        match self.build_layout()? {
+            Some(l) => crate::functions::load_workload(self, &l),
+            None => self.workload.load(&self.base_dir(), &self.path, self.build_node_topology()?.len()),
+        }
+    }
+
+    /// Builds the node graph (the agents' graph too unless the scenario has
+    /// `[[functions]]`).
+    pub fn build_node_topology(&self) -> Result<Topology, ConfigError> {
         if let Some(g) = &self.topology.generator {
             return g.generate().map(|g| g.topology).map_err(|e| {
                 ConfigError::invalid(&self.path, format!("topology.generator.{}", e.field), e.value, e.reason)

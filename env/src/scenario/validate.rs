@@ -42,8 +42,8 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
     if s.observation.period_slots == Some(0) {
         return Err(ConfigError::invalid(f, "observation.period_slots", 0, "must be a positive number of slots"));
     }
-    let topo = s.build_topology()?;
-    let n = topo.len();
+    let nodes = s.build_node_topology()?;
+    s.build_topology()?;
     if s.seeds.evaluation_episodes == 0 && s.seeds.evaluation.as_ref().is_none_or(|v| v.is_empty()) {
         return Err(ConfigError::invalid(f, "seeds.evaluation_episodes", 0, "must be positive"));
     }
@@ -57,8 +57,27 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
             "evaluation seeds must be below 2^32 (larger seeds are training episodes)",
         ));
     }
-    s.model.validate(f, topo.names())?;
-    s.workload.load(&s.base_dir(), f, n)?;
-    s.build_links(&topo)?;
+    match (&s.model, s.functions.is_empty()) {
+        (crate::models::ModelSpec::Budget(_), true) => {
+            return Err(ConfigError::invalid(
+                f,
+                "model.kind",
+                "budget",
+                "needs the functions it shares ([[functions]])",
+            ));
+        }
+        (m, false) if !matches!(m, crate::models::ModelSpec::Budget(_)) => {
+            return Err(ConfigError::invalid(
+                f,
+                "functions",
+                format!("{} functions with model.kind = {}", s.functions.len(), m.kind()),
+                "several functions per node need model.kind = \"budget\" (the node's units they share)",
+            ));
+        }
+        _ => {}
+    }
+    s.model.validate(f, nodes.names())?;
+    s.load_workload()?;
+    s.build_links(&nodes)?;
     Ok(())
 }

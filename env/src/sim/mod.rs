@@ -7,9 +7,11 @@
 mod measured;
 mod nodes;
 mod observe;
+mod shared;
 mod step;
 
 pub use nodes::NodeModels;
+pub use shared::SharedBudget;
 pub use step::reward_rejects;
 
 use crate::contract::{Decision, NodeObservation, SlotOutcome};
@@ -34,7 +36,12 @@ pub struct Simulator {
     models: NodeModels,
     workload: Workload,
     links: Links,
+    /// Every agent's capacity estimate for the coming slot, requests per slot.
     capacity: Vec<f64>,
+    /// The estimates of the slot that just ended (what neighbours advertised).
+    advert_capacity: Vec<f64>,
+    /// Several functions per node: the budgets they share (`None`: one function).
+    shared: Option<SharedBudget>,
     seeds: SeedSequence,
     even_floor: bool,
     /// The predictor policies plan with (`None`: they see the true input).
@@ -57,10 +64,15 @@ impl Simulator {
     pub fn new(scenario: &Scenario) -> Result<Self, ConfigError> {
         let topology = scenario.build_topology()?;
         let n = topology.len();
-        let workload = scenario.workload.load(&scenario.base_dir(), &scenario.path, n)?;
-        let links = scenario.build_links(&topology)?;
+        let workload = scenario.load_workload()?;
+        let links = scenario.build_links(&scenario.build_node_topology()?)?;
         let mut models = NodeModels::build(scenario, n);
-        let capacity = models.capacity_estimates();
+        let shared = SharedBudget::of(scenario);
+        let mut capacity = models.capacity_estimates();
+        if let Some(sh) = &shared {
+            let mut s = sh.clone();
+            s.capacities(&vec![0.0; n], &mut capacity);
+        }
         let even_floor = matches!(&scenario.model, ModelSpec::Queue(q) if q.forward_split == ForwardSplit::EvenFloor);
         Ok(Self {
             scenario: scenario.clone(),
@@ -69,7 +81,9 @@ impl Simulator {
             models,
             workload,
             links,
+            advert_capacity: capacity.clone(),
             capacity,
+            shared,
             seeds: SeedSequence::new(scenario.seeds.master),
             even_floor,
             predictor: scenario.observation.predictor(),
@@ -117,9 +131,30 @@ impl Simulator {
         &mut self.models
     }
 
-    /// Capacity estimate of every node, requests per slot.
+    /// Capacity estimate of every agent for the coming slot, requests per
+    /// slot (fixed per node, or each function's part of its node's budget).
     pub fn capacities(&self) -> &[f64] {
         &self.capacity
+    }
+
+    /// The functions laid over the nodes, where the scenario has several
+    /// (agents are then node-function pairs).
+    pub fn layout(&self) -> Option<&crate::functions::FunctionLayout> {
+        self.shared.as_ref().map(SharedBudget::layout)
+    }
+
+    /// The budgets several functions per node share (`None`: one function).
+    pub fn shared_budget(&self) -> Option<&SharedBudget> {
+        self.shared.as_ref()
+    }
+
+    /// One-way delay of a forward from agent `i` to agent `j` in slot `t`,
+    /// seconds (the link between their nodes).
+    pub fn forward_delay_s(&self, i: usize, j: usize, t: usize) -> f64 {
+        match self.layout() {
+            Some(l) => self.links.forward_delay_s(l.node_of(i), l.node_of(j), t),
+            None => self.links.forward_delay_s(i, j, t),
+        }
     }
 
     /// Slots per episode.

@@ -17,11 +17,19 @@ pub struct NodeModels {
 impl NodeModels {
     /// Builds the models of `n` nodes from a validated scenario.
     pub fn build(s: &Scenario, n: usize) -> Self {
-        Self {
-            nodes: s.model.nodes(n, s.episode.slot_seconds, &s.path),
-            receiver_order: s.model.receiver_order(),
-            reward_queue_capacity: s.model.reward_queue_capacity(),
+        let mut nodes = s.model.nodes(n, s.episode.slot_seconds, &s.path);
+        // Several functions: each agent reports its function's service time.
+        if let (Ok(Some(l)), crate::models::ModelSpec::Budget(b)) = (s.build_layout(), &s.model) {
+            let slot = s.episode.slot_seconds;
+            for (a, node) in nodes.iter_mut().enumerate() {
+                let f = &l.functions()[l.function_of(a)];
+                *node = Box::new(
+                    crate::models::capacity::CapacityNode::new(0.0, slot, b.overload, None)
+                        .with_service_time(f.service_time_s),
+                );
+            }
         }
+        Self { nodes, receiver_order: s.model.receiver_order(), reward_queue_capacity: s.model.reward_queue_capacity() }
     }
 
     /// Each node's capacity estimate, requests per slot.
@@ -55,6 +63,12 @@ impl NodeModels {
     /// flow go to `rejects`.
     pub fn resolve(&mut self, i: usize, flows: &[u32], rng: &mut SimRng, rejects: &mut Vec<u32>) -> Resolved {
         self.nodes[i].resolve(flows, rng, rejects)
+    }
+
+    /// Sets agent `i`'s capacity for the coming slot (its part of a shared
+    /// budget; see [`NodeModel::set_slot_capacity`]).
+    pub fn set_slot_capacity(&mut self, i: usize, per_slot: u32) {
+        self.nodes[i].set_slot_capacity(per_slot);
     }
 
     /// Node `i`'s loss at load `l` for the oracle (see [`NodeModel::slot_cost`]).

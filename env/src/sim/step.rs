@@ -17,6 +17,9 @@ pub(super) struct Scratch {
     sources: Vec<Vec<(usize, usize)>>,
     rejects: Vec<u32>,
     tmp: Vec<u32>,
+    /// Per agent: requests reaching it, and what its part of a shared budget serves.
+    offered: Vec<u32>,
+    served: Vec<u32>,
     /// A decision's fractions after [`keep_unheard_local`].
     fractions: Vec<f64>,
 }
@@ -30,6 +33,8 @@ impl Scratch {
             sources: vec![Vec::new(); n],
             rejects: Vec::new(),
             tmp: Vec::new(),
+            offered: vec![0; n],
+            served: vec![0; n],
             fractions: Vec::new(),
         }
     }
@@ -115,6 +120,16 @@ impl Simulator {
         let t = self.t;
         self.counts_from(actions);
         self.gather_flows();
+        if let Some(shared) = &mut self.shared {
+            let s = &mut self.scratch;
+            for (o, f) in s.offered.iter_mut().zip(&s.flows) {
+                *o = f.iter().sum();
+            }
+            shared.admit(&s.offered, &mut s.served);
+            for (a, &c) in s.served.iter().enumerate() {
+                self.models.set_slot_capacity(a, c);
+            }
+        }
         for i in 0..n {
             let c = &self.scratch.counts[i];
             let deg = c.len() - 2;
@@ -151,6 +166,14 @@ impl Simulator {
         let t = self.t;
         let queue_cap = self.models.reward_queue_capacity();
         for i in 0..self.topology.len() {
+            let o = &self.outcomes[i];
+            let total_fwd = o.forwarded_total();
+            let delay = (total_fwd > 0).then(|| {
+                let acc: f64 = (self.topology.neighbors(i).iter().enumerate())
+                    .map(|(k, &j)| o.forwarded[k] as f64 * self.forward_delay_s(i, j, t))
+                    .sum();
+                acc / total_fwd as f64
+            });
             let o = &mut self.outcomes[i];
             let fr = o.forward_rejects_total();
             o.reward = match queue_cap {
@@ -160,16 +183,7 @@ impl Simulator {
                 }
                 None => reward_rejects(o.input, o.rejected, o.local_rejects, fr),
             };
-            let total_fwd = o.forwarded_total();
-            o.network_delay_s = if total_fwd > 0 {
-                let mut acc = 0.0;
-                for (k, &j) in self.topology.neighbors(i).iter().enumerate() {
-                    acc += o.forwarded[k] as f64 * self.links.forward_delay_s(i, j, t);
-                }
-                Some(acc / total_fwd as f64)
-            } else {
-                None
-            };
+            o.network_delay_s = delay;
         }
     }
 }

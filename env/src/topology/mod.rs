@@ -87,6 +87,28 @@ impl Topology {
         Self::from_edges(names, &edges)
     }
 
+    /// The graph of `keep`-ed nodes of `self` (in their order, named by
+    /// `name`), each keeping its neighbour order among the kept ones: a
+    /// function's layer of the federation, one node per hosting node.
+    pub fn restricted(&self, keep: &[usize], name: impl Fn(usize) -> String) -> Self {
+        let mut index = vec![usize::MAX; self.len()];
+        keep.iter().enumerate().for_each(|(k, &i)| index[i] = k);
+        let neighbors = keep
+            .iter()
+            .map(|&i| self.neighbors[i].iter().filter(|&&j| index[j] != usize::MAX).map(|&j| index[j]).collect())
+            .collect();
+        Self { names: keep.iter().map(|&i| name(i)).collect(), neighbors }
+    }
+
+    /// Disjoint union of graphs, relabelled by `order`: `order[a] = (g, k)`
+    /// puts node `k` of `parts[g]` at index `a` (every node once).
+    pub fn union(parts: &[Topology], order: &[(usize, usize)]) -> Self {
+        let mut at = parts.iter().map(|p| vec![0; p.len()]).collect::<Vec<_>>();
+        order.iter().enumerate().for_each(|(a, &(g, k))| at[g][k] = a);
+        let neighbors = order.iter().map(|&(g, k)| parts[g].neighbors[k].iter().map(|&m| at[g][m]).collect()).collect();
+        Self { names: order.iter().map(|&(g, k)| parts[g].names[k].clone()).collect(), neighbors }
+    }
+
     /// A line of `n` nodes named `node_0 … node_{n-1}` (node_i – node_{i+1}).
     pub fn line(n: usize) -> Self {
         let names = (0..n).map(|i| format!("node_{i}")).collect();

@@ -66,10 +66,35 @@ impl Clone for Box<dyn Generate> {
     }
 }
 
+/// The agents a workload feeds, by name, for trace files whose columns are
+/// named `node/function`.
+pub struct AgentNames<'a> {
+    /// Agent names in agent order.
+    pub names: &'a [String],
+    /// Why a `node/function` column is not an agent of the scenario (`None`: it is one).
+    pub unknown: &'a dyn Fn(&str) -> Option<String>,
+}
+
 impl WorkloadSpec {
     /// Validates the spec and reads any file it names (relative to `base_dir`).
     /// `file` is the scenario path, for error messages.
     pub fn load(&self, base_dir: &Path, file: &Path, n_agents: usize) -> Result<Workload, ConfigError> {
+        self.load_with(base_dir, file, n_agents, None)
+    }
+
+    /// [`WorkloadSpec::load`] for the agents `names` (a trace's
+    /// `node/function` columns are matched by name).
+    pub fn load_named(&self, base_dir: &Path, file: &Path, names: &AgentNames<'_>) -> Result<Workload, ConfigError> {
+        self.load_with(base_dir, file, names.names.len(), Some(names))
+    }
+
+    fn load_with(
+        &self,
+        base_dir: &Path,
+        file: &Path,
+        n_agents: usize,
+        names: Option<&AgentNames<'_>>,
+    ) -> Result<Workload, ConfigError> {
         let n = n_agents;
         let generator: Box<dyn Generate> = match self {
             WorkloadSpec::SinusoidalPaper {
@@ -135,6 +160,7 @@ impl WorkloadSpec {
             WorkloadSpec::Trace { file: csv, columns, scale, random_offset } => {
                 let opts = trace_csv::TraceOptions {
                     columns: columns.as_deref(),
+                    names,
                     scale: *scale,
                     random_offset: *random_offset,
                 };
@@ -168,6 +194,33 @@ impl Workload {
     /// The spec this workload was loaded from.
     pub fn spec(&self) -> &WorkloadSpec {
         &self.spec
+    }
+
+    /// `base` for every agent except the groups of `parts`, whose agents
+    /// (indices) take their own workload's series instead, each drawn from
+    /// its own stream of the episode's generator.
+    pub fn split(base: Workload, parts: Vec<(Vec<usize>, Workload)>) -> Workload {
+        Workload { spec: base.spec.clone(), generator: Box::new(Split { base: Box::new(base), parts }) }
+    }
+}
+
+/// See [`Workload::split`].
+#[derive(Debug, Clone)]
+struct Split {
+    base: Box<Workload>,
+    parts: Vec<(Vec<usize>, Workload)>,
+}
+
+impl Generate for Split {
+    fn episode(&self, n: usize, steps: usize, slot_seconds: f64, rng: &mut SimRng) -> Vec<Vec<u32>> {
+        let mut out = self.base.generate(n, steps, slot_seconds, rng);
+        for (k, (agents, w)) in self.parts.iter().enumerate() {
+            let mut r = crate::seeds::substream(rand::Rng::next_u64(rng), k as u64);
+            for (&a, series) in agents.iter().zip(w.generate(agents.len(), steps, slot_seconds, &mut r)) {
+                out[a] = series;
+            }
+        }
+        out
     }
 }
 

@@ -26,6 +26,8 @@ pub(super) struct TraceData {
 /// Options of a `trace` workload.
 pub(super) struct TraceOptions<'a> {
     pub columns: Option<&'a [String]>,
+    /// The agents by name: a header of `node/function` columns is matched by name.
+    pub names: Option<&'a super::AgentNames<'a>>,
     pub scale: f64,
     pub random_offset: bool,
 }
@@ -59,6 +61,10 @@ impl TraceData {
                         })
                     })
                     .collect::<Result<_, _>>()?
+            }
+            None if opts.names.is_some() && header.iter().any(|h| h.contains('/')) => {
+                let names = opts.names.expect("checked");
+                by_agent_name(csv, &header, names)?
             }
             None => {
                 if header.len() < n {
@@ -106,6 +112,23 @@ impl TraceData {
             })
             .collect()
     }
+}
+
+/// The columns of `names.names` in a header of `node/function` columns;
+/// a column naming a function or node the scenario lacks is refused.
+fn by_agent_name(csv: &Path, header: &[String], names: &super::AgentNames<'_>) -> Result<Vec<usize>, ConfigError> {
+    if let Some((h, why)) = header.iter().find_map(|h| (names.unknown)(h).map(|why| (h, why))) {
+        return Err(ConfigError::invalid(csv, "header", h, why));
+    }
+    names
+        .names
+        .iter()
+        .map(|name| {
+            header.iter().position(|h| h == name).ok_or_else(|| {
+                ConfigError::invalid(csv, "header", name, "no column for this agent (columns are named node/function)")
+            })
+        })
+        .collect()
 }
 
 /// Opens a CSV with a header row (cells trimmed): the reader and the header.
@@ -174,7 +197,7 @@ mod tests {
     }
 
     fn opts(columns: Option<&[String]>, scale: f64, random_offset: bool) -> TraceOptions<'_> {
-        TraceOptions { columns, scale, random_offset }
+        TraceOptions { columns, names: None, scale, random_offset }
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub fn compare_view(scenario: &str, policy: &str, slot_seconds: f64, seed: u64, 
         episode_processed_ratios: vec![processed],
         nodes: node_rates(nodes, slot_seconds),
         certified_gap_ratio: None,
+        functions: Vec::new(),
     };
     CompareReport {
         scenario: scenario.to_string(),

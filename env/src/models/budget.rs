@@ -1,0 +1,66 @@
+//! Model D: several functions per node sharing its budget. Node `i` has
+//! `budget_units` (as the live runtime's `budget_units`); a call of a
+//! function holds that function's `cost_units` for its `service_time_s`, so
+//! a slot of `T` seconds offers `budget_units · T` unit-seconds. Each slot
+//! the node shares them among its functions by weighted max-min fairness
+//! ([`crate::functions::water_fill`]) over the requests each function
+//! receives (own and forwarded), then every function serves its part like a
+//! [`super::capacity::CapacityNode`] (admission order `overload`).
+//!
+//! The functions (`[[functions]]` of the scenario) make the agents; the
+//! simulator sets each agent's slot capacity before it resolves.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::capacity::Overload;
+use crate::error::ConfigError;
+use crate::per_node::PerNode;
+
+/// Parameters of the budget model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSpec {
+    /// Units each node's functions share (whole units; one value or one per node).
+    pub budget_units: PerNode<f64>,
+    /// Who is served first when a function's part is overloaded.
+    #[serde(default)]
+    pub overload: Overload,
+}
+
+impl BudgetSpec {
+    /// Checks the parameters for the nodes `names` (errors name `file` and the field).
+    pub fn validate(&self, file: &Path, names: &[String]) -> Result<(), ConfigError> {
+        let n = names.len();
+        if let Some(len) = self.budget_units.explicit_len()
+            && len != n
+        {
+            return Err(ConfigError::invalid(
+                file,
+                "model.budget_units",
+                format!("{len} values"),
+                format!("need one per node ({n})"),
+            ));
+        }
+        if let Some(why) = self.budget_units.draw_problem() {
+            return Err(ConfigError::invalid(file, "model.budget_units", "a draw", why));
+        }
+        for (i, v) in self.budget_units.values(n).into_iter().enumerate() {
+            if !(v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX)) {
+                return Err(ConfigError::invalid(
+                    file,
+                    format!("model.budget_units[{i}] ({})", names[i]),
+                    v,
+                    "must be a whole number of units, at least 1",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Node `i`'s budget in whole units.
+    pub fn units(&self, i: usize) -> u32 {
+        self.budget_units.get(i) as u32
+    }
+}

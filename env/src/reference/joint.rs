@@ -1,0 +1,66 @@
+//! The oracle for several functions per node: one slot as a linear program.
+//!
+//! Agent `a` (a node-function pair) sends `x_ab` of its input to itself or
+//! to the same function at a neighbouring node `b`; a node's functions share
+//! its budget, a request of `a`'s function using `c_a` unit-seconds:
+//!
+//! maximise `Σ x_ab` subject to `Σ_b x_ab ≤ input_a` (every agent),
+//! `Σ_{b at node j} c_b · Σ_a x_ab ≤ U_j` (every node's budget) and
+//! `Σ_a x_ab ≤ limit_b` (every function's concurrency limit).
+//!
+//! Requests sent within a node's budget are all served (the node shares it
+//! only when overloaded), so the optimum is the most requests the federation
+//! can serve in the slot. It is solved exactly in real numbers (`microlp`)
+//! and floored to whole requests, which keeps every budget: the plan loses at
+//! most one request per variable to the floor.
+
+use microlp::{ComparisonOp, OptimizationDirection, Problem};
+
+use crate::sim::SharedBudget;
+use crate::topology::Topology;
+
+/// A plan: per agent `[own node, neighbour 1 …]` requests, and what it rejects.
+pub(super) struct Plan {
+    pub x: Vec<Vec<u32>>,
+    pub left: Vec<u32>,
+}
+
+/// The slot's optimum for `inputs` (per agent) on the agent graph `topo`
+/// (`None` should the solver fail).
+pub(super) fn solve(shared: &SharedBudget, topo: &Topology, inputs: &[u32]) -> Option<Plan> {
+    let n = topo.len();
+    let mut p = Problem::new(OptimizationDirection::Maximize);
+    let vars: Vec<Vec<microlp::Variable>> =
+        (0..n).map(|a| (0..=topo.degree(a)).map(|_| p.add_var(1.0, (0.0, f64::from(inputs[a])))).collect()).collect();
+    // Receivers: (agent a sending, its slot k) per receiving agent b.
+    let mut into: Vec<Vec<microlp::Variable>> = vec![Vec::new(); n];
+    for a in 0..n {
+        into[a].push(vars[a][0]);
+        for (k, &b) in topo.neighbors(a).iter().enumerate() {
+            into[b].push(vars[a][k + 1]);
+        }
+    }
+    for a in 0..n {
+        if topo.degree(a) > 0 {
+            let row: Vec<_> = vars[a].iter().map(|&v| (v, 1.0)).collect();
+            p.add_constraint(&row, ComparisonOp::Le, f64::from(inputs[a]));
+        }
+        if shared.limit(a).is_finite() {
+            let row: Vec<_> = into[a].iter().map(|&v| (v, 1.0)).collect();
+            p.add_constraint(&row, ComparisonOp::Le, shared.limit(a));
+        }
+    }
+    let layout = shared.layout();
+    for j in 0..layout.nodes().len() {
+        let row: Vec<_> =
+            layout.agents_at(j).iter().flat_map(|&b| into[b].iter().map(move |&v| (v, shared.cost(b)))).collect();
+        p.add_constraint(&row, ComparisonOp::Le, shared.budget(j));
+    }
+    let sol = p.solve().ok()?.into_solution().ok()?;
+    let x: Vec<Vec<u32>> = vars
+        .iter()
+        .map(|row| row.iter().map(|&v| (sol.var_value(v) + 1e-6).floor().max(0.0) as u32).collect())
+        .collect();
+    let left = (0..n).map(|a| inputs[a].saturating_sub(x[a].iter().sum())).collect();
+    Some(Plan { x, left })
+}
