@@ -238,7 +238,7 @@ impl Scenario {
     /// `nodes` and `adjacency` lines (neighbour order kept), every per-node
     /// draw as its list of values. Loading the result gives the same federation.
     pub fn expanded_toml(&self) -> Result<String, ConfigError> {
-        let topo = self.build_topology()?;
+        let topo = self.build_node_topology()?;
         let mut s = self.clone();
         s.topology =
             TopologySpec { nodes: Some(topo.names().to_vec()), adjacency: topo.adjacency_lines(), generator: None };
