@@ -99,6 +99,23 @@ fn shares_guarantee_a_function_its_part() {
 }
 
 #[test]
+fn without_shares_every_function_keeps_the_same_fraction() {
+    // At a: images 4 × 2 = 8 unit-s, texts 40 × 0.1 = 4 unit-s, 4 units: a third each.
+    let s =
+        load(&scenario("workload = { kind = \"constant\", rate_rps = 4.0 }", "kind = \"constant\"\nrate_rps = 40.0"))
+            .unwrap();
+    let mut sim = Simulator::new(&s).unwrap();
+    MultiAgentEnv::reset(&mut sim, Some(1)).unwrap();
+    let d = plan(&sim, 0.0);
+    MultiAgentEnv::advance(&mut sim, &d).unwrap();
+    let o = sim.outcomes();
+    assert_eq!((o[0].processed, o[1].processed), (1, 13), "floor(4/3) images, floor(40/3) texts");
+    // Capacities after a slot: each function's expected part (forecasts = last inputs).
+    let c = sim.capacities();
+    assert!((c[0] - 4.0 / 3.0).abs() < 0.2 && (c[1] - 40.0 / 3.0).abs() < 2.0, "{c:?}");
+}
+
+#[test]
 fn the_joint_oracle_serves_at_least_fixed_plans() {
     let s = load(&scenario("", NORMAL)).unwrap();
     let base = Simulator::new(&s).unwrap();

@@ -120,3 +120,20 @@ def test_render_shows_the_slot():
     first = env.possible_agents[0]
     line = next(l for l in text.splitlines() if l.startswith(first))
     assert int(line.split()[1]) == infos[first]["input"]
+
+
+def test_several_functions_per_node_pass_the_api_and_seed_tests(root):
+    """Agents of a multi-function scenario are node-function pairs."""
+    path = str(root / "experiments/scenarios/functions/dfaas-image-text.toml")
+    env = dfaas.parallel_env(path)
+    assert env.possible_agents == [
+        "node_1/image", "node_1/text", "node_2/image", "node_2/text", "node_3/image", "node_3/text",
+    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        parallel_api_test(dfaas.parallel_env(path), num_cycles=200)
+    assert [str(w.message) for w in caught] == []
+    parallel_seed_test(lambda: dfaas.parallel_env(path))
+    obs, _ = env.reset(seed=5)
+    # node_1/image forwards only to the image agents of node_2 and node_3.
+    assert env.action_layouts["node_1/image"] == "[local, fwd:node_2/image, fwd:node_3/image, reject]"

@@ -2,7 +2,10 @@
 //! fairness (water-filling), work-conserving. Each function is guaranteed
 //! its weight's part of the budget when it has the load for it; what a
 //! function leaves unused goes to the others in proportion to their weights.
-//! All amounts are unit-seconds of the node's budget.
+//! With weights equal to the demands it is proportional sharing: every
+//! function keeps the same fraction of its demand, as calls queued first
+//! come, first served on the node's units get. All amounts are unit-seconds
+//! of the node's budget.
 
 /// Smallest weight: a function with share 0 is served only from what the
 /// others leave.
@@ -42,13 +45,14 @@ pub fn water_fill(budget: f64, demand: &[f64], weight: &[f64]) -> Vec<f64> {
 }
 
 /// What each function can count on in a slot where the functions expect
-/// `demand`: its water-filled part plus its weight's part of what nobody
-/// expects to use (so the node never promises the same units twice).
-pub fn estimate(budget: f64, demand: &[f64], weight: &[f64]) -> Vec<f64> {
+/// `demand`: its water-filled part (by `weight`) plus its `spare_weight`'s
+/// part of what nobody expects to use (so the node never promises the same
+/// units twice).
+pub fn estimate(budget: f64, demand: &[f64], weight: &[f64], spare_weight: &[f64]) -> Vec<f64> {
     let mut a = water_fill(budget, demand, weight);
     let left = (budget - a.iter().sum::<f64>()).max(0.0);
-    let weights: f64 = weight.iter().map(|w| w.max(MIN_WEIGHT)).sum();
-    for (x, w) in a.iter_mut().zip(weight) {
+    let weights: f64 = spare_weight.iter().map(|w| w.max(MIN_WEIGHT)).sum();
+    for (x, w) in a.iter_mut().zip(spare_weight) {
         *x += left * w.max(MIN_WEIGHT) / weights;
     }
     a
@@ -75,6 +79,8 @@ mod tests {
         assert!(close(&water_fill(10.0, &[20.0, 20.0], &[0.75, 0.25]), &[7.5, 2.5]));
         // The heavy-weight function needs only 5: the other takes the rest.
         assert!(close(&water_fill(10.0, &[5.0, 20.0], &[0.75, 0.25]), &[5.0, 5.0]));
+        // Proportional: weights equal to demands keep the same fraction of each.
+        assert!(close(&water_fill(10.0, &[30.0, 10.0], &[30.0, 10.0]), &[7.5, 2.5]));
         // Share 0: served only from what the others leave.
         assert!(close(&water_fill(10.0, &[20.0, 20.0], &[1.0, 0.0]), &[10.0, 0.0]));
         assert!(close(&water_fill(10.0, &[4.0, 20.0], &[1.0, 0.0]), &[4.0, 6.0]));
@@ -83,12 +89,14 @@ mod tests {
     #[test]
     fn estimates_split_the_unused_budget_by_weight() {
         // 10 units, 2 + 4 expected: 4 left, split 1:1 → 4 and 6.
-        assert!(close(&estimate(10.0, &[2.0, 4.0], &[1.0, 1.0]), &[4.0, 6.0]));
+        assert!(close(&estimate(10.0, &[2.0, 4.0], &[1.0, 1.0], &[1.0, 1.0]), &[4.0, 6.0]));
         // Overloaded: the estimate is the water-filled part, nothing left.
-        assert!(close(&estimate(10.0, &[20.0, 20.0], &[0.75, 0.25]), &[7.5, 2.5]));
-        // Idle node: the whole budget by weight.
-        assert!(close(&estimate(8.0, &[0.0, 0.0], &[0.75, 0.25]), &[6.0, 2.0]));
-        let e = estimate(9.0, &[1.0, 30.0, 0.5], &[1.0, 2.0, 1.0]);
+        assert!(close(&estimate(10.0, &[20.0, 20.0], &[0.75, 0.25], &[1.0, 1.0]), &[7.5, 2.5]));
+        // Proportional sharing (weights = demands): the same fraction for each.
+        assert!(close(&estimate(10.0, &[30.0, 10.0], &[30.0, 10.0], &[1.0, 1.0]), &[7.5, 2.5]));
+        // Idle node: the whole budget by spare weight.
+        assert!(close(&estimate(8.0, &[0.0, 0.0], &[0.0, 0.0], &[0.75, 0.25]), &[6.0, 2.0]));
+        let e = estimate(9.0, &[1.0, 30.0, 0.5], &[1.0, 2.0, 1.0], &[1.0, 1.0, 1.0]);
         assert!((e.iter().sum::<f64>() - 9.0).abs() < 1e-9, "never promises more than the budget");
     }
 }

@@ -2,10 +2,11 @@
 //! `budget_units` (as the live runtime's `budget_units`); a call of a
 //! function holds that function's `cost_units` for its `service_time_s`, so
 //! a slot of `T` seconds offers `budget_units · T` unit-seconds. Each slot
-//! the node shares them among its functions by weighted max-min fairness
-//! ([`crate::functions::water_fill`]) over the requests each function
-//! receives (own and forwarded), then every function serves its part like a
-//! [`super::capacity::CapacityNode`] (admission order `overload`).
+//! the node shares them among its functions over the requests each receives
+//! (own and forwarded): proportionally, or by guaranteed shares where its
+//! functions have them ([`crate::functions::water_fill`]); then every
+//! function serves its part like a [`super::capacity::CapacityNode`]
+//! (admission order `overload`).
 //!
 //! The functions (`[[functions]]` of the scenario) make the agents; the
 //! simulator sets each agent's slot capacity before it resolves.

@@ -18,6 +18,7 @@ pub struct SharedBudget {
     // Scratch, per node.
     demand: Vec<f64>,
     weight: Vec<f64>,
+    spare_weight: Vec<f64>,
 }
 
 impl SharedBudget {
@@ -32,7 +33,7 @@ impl SharedBudget {
         };
         let cost = per_agent(&|f| f.unit_seconds());
         let limit = per_agent(&|f| f.per_slot_limit(slot));
-        Some(Self { layout, budget, cost, limit, demand: Vec::new(), weight: Vec::new() })
+        Some(Self { layout, budget, cost, limit, demand: Vec::new(), weight: Vec::new(), spare_weight: Vec::new() })
     }
 
     /// The layout.
@@ -62,8 +63,12 @@ impl SharedBudget {
         out.resize(expected.len(), 0.0);
         for i in 0..self.budget.len() {
             self.fill(i, |a| expected[a].max(0.0));
-            for (&a, units) in self.layout.agents_at(i).iter().zip(estimate(self.budget[i], &self.demand, &self.weight))
-            {
+            for (&a, units) in self.layout.agents_at(i).iter().zip(estimate(
+                self.budget[i],
+                &self.demand,
+                &self.weight,
+                &self.spare_weight,
+            )) {
                 out[a] = (units / self.cost[a]).min(self.limit[a]);
             }
         }
@@ -84,13 +89,20 @@ impl SharedBudget {
     }
 
     /// Fills the scratch demands (unit-seconds, within each agent's limit)
-    /// and weights of the agents of node `i`.
+    /// and weights of the agents of node `i`: their shares where the node
+    /// guarantees shares, else their demands (proportional sharing, as first
+    /// come, first served on the node's units); what nobody expects to use
+    /// is promised by share (equal parts by default).
     fn fill(&mut self, i: usize, requests: impl Fn(usize) -> f64) {
         self.demand.clear();
         self.weight.clear();
+        self.spare_weight.clear();
+        let guaranteed = self.layout.guarantees_shares(i);
         for &a in self.layout.agents_at(i) {
-            self.demand.push(requests(a).min(self.limit[a]) * self.cost[a]);
-            self.weight.push(self.layout.weight(a));
+            let d = requests(a).min(self.limit[a]) * self.cost[a];
+            self.demand.push(d);
+            self.weight.push(if guaranteed { self.layout.weight(a) } else { d });
+            self.spare_weight.push(self.layout.weight(a));
         }
     }
 }

@@ -199,6 +199,11 @@ pub fn functions(s: &Scenario, n: usize) -> Result<Vec<FunctionPlan>> {
                 })
                 .collect())
         }
+        ModelSpec::Budget(_) => bail!(
+            "scenario {} has several functions per node (`budget` model): live agents manage one function so far; \
+             run it in the simulator (simulate, compare, train, evaluate)",
+            s.path.display()
+        ),
         other => bail!(
             "scenario {} uses the `{}` model; only `capacity` and `serverless` scenarios run live",
             s.path.display(),
