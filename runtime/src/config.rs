@@ -8,6 +8,7 @@
 //! max_body_bytes = 1048576       # larger request bodies get 413
 //! max_connections = 1024         # open client connections (kept below ulimit -n)
 //! budget_units = 4               # optional: units the node's synthetic functions share
+//! budget_queue = 8               # calls that may wait for units, first come first served (default 0)
 //!
 //! [timeouts]                     # function < forward_s < request_s
 //! connect_s = 1.0
@@ -106,6 +107,10 @@ pub struct NodeConfig {
     /// functions (each call holds its function's `units`); none: no shared limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_units: Option<u32>,
+    /// Calls that may wait for the budget's units (first come, first served
+    /// across functions) before more are answered 503; default 0: none wait.
+    #[serde(default)]
+    pub budget_queue: u32,
     /// The functions this node serves.
     pub functions: Vec<FunctionConfig>,
     /// The file this config was read from (for messages and relative paths).
@@ -509,6 +514,9 @@ impl NodeConfig {
     fn validate_units(&self, b: &BackendConfig, p: &str, bad: &BadFn<'_>) -> Result<(), ConfigError> {
         if self.budget_units == Some(0) {
             return Err(bad("budget_units".into(), &0, "must be at least 1 (or absent: no shared budget)"));
+        }
+        if self.budget_units.is_none() && self.budget_queue > 0 {
+            return Err(bad("budget_queue".into(), &self.budget_queue, "needs the node's budget_units"));
         }
         let BackendConfig::Synthetic { units: Some(u), .. } = b else { return Ok(()) };
         match self.budget_units {

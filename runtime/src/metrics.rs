@@ -198,6 +198,8 @@ impl Gateway {
             let _ = writeln!(o, "dfaas_budget_units{{node=\"{node}\"}} {}", b.limit());
             header(o, "dfaas_budget_units_in_use", "gauge", "Units of the node's budget held by running calls now.");
             let _ = writeln!(o, "dfaas_budget_units_in_use{{node=\"{node}\"}} {}", b.in_use());
+            header(o, "dfaas_budget_waiting", "gauge", "Calls waiting for units of the node's budget now.");
+            let _ = writeln!(o, "dfaas_budget_waiting{{node=\"{node}\"}} {}", b.waiting());
         }
         header(o, "dfaas_weight", "gauge", "Current target weights.");
         for f in &self.functions {

@@ -98,9 +98,10 @@ impl SyntheticBackend {
 
     /// Serves one call: body `warm\n` or `cold\n`, saying how it started.
     pub async fn invoke(&self, _inv: Invocation) -> Result<Output, BackendError> {
-        // The node's budget first: a call that cannot hold its units takes no instance.
+        // The node's budget first: a call that cannot hold its units (at
+        // once, or after its turn in the node's budget queue) takes no instance.
         let _held = match &self.budget {
-            Some((b, units)) => Some(b.try_hold(*units).ok_or(BackendError::Saturated)?),
+            Some((b, units)) => Some(b.hold(*units).await.ok_or(BackendError::Saturated)?),
             None => None,
         };
         let cold = {
