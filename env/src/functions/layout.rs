@@ -104,13 +104,6 @@ impl FunctionLayout {
         self.weights[a]
     }
 
-    /// Whether some function at node `i` has a `share`: the node then
-    /// guarantees shares (weighted max-min); else it shares proportionally
-    /// (every function keeps the same fraction of what reaches it).
-    pub fn guarantees_shares(&self, i: usize) -> bool {
-        self.node_agents[i].iter().any(|&a| self.functions[self.agent_function[a]].share.is_some())
-    }
-
     /// The agent of function `f` at node `i`, if `i` hosts it.
     pub fn agent(&self, i: usize, f: usize) -> Option<usize> {
         self.node_agents[i].iter().copied().find(|&a| self.agent_function[a] == f)

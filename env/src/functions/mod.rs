@@ -13,10 +13,12 @@
 
 mod allocate;
 mod layout;
+mod node_share;
 mod spec;
 mod workload;
 
 pub use allocate::{estimate, water_fill};
 pub use layout::FunctionLayout;
+pub use node_share::NodeShare;
 pub use spec::FunctionSpec;
 pub use workload::load_workload;

@@ -70,8 +70,7 @@ impl Simulator {
         let shared = SharedBudget::of(scenario);
         let mut capacity = models.capacity_estimates();
         if let Some(sh) = &shared {
-            let mut s = sh.clone();
-            s.capacities(&vec![0.0; n], &mut capacity);
+            sh.capacities(&vec![0.0; n], &mut capacity);
         }
         let even_floor = matches!(&scenario.model, ModelSpec::Queue(q) if q.forward_split == ForwardSplit::EvenFloor);
         Ok(Self {
