@@ -231,6 +231,7 @@ async fn malformed_gossip_is_dropped_and_agents_keep_running() {
         load: 0.0,
         capacity_rps: 30.0,
         overloaded: false,
+        agent_index: None,
     });
     let base = serde_json::to_value(&valid).unwrap();
     let with = |f: &dyn Fn(&mut serde_json::Value)| {

@@ -21,6 +21,21 @@
 //! mdns = false
 //! stale_after_slots = 3
 //! ```
+//!
+//! Several functions (instead of `function`, `capacity_rps`, `node_index`):
+//! one table each; their capacities come each slot from the runtime's
+//! `budget_units`, shared as the simulator's `budget` model shares them.
+//!
+//! ```toml
+//! [[functions]]
+//! name = "image"
+//! cost_units = 4            # units of the node's budget a call holds
+//! service_time_s = 0.4      # for how long
+//! node_index = 0            # this node-function pair's agent index
+//! peers = ["node-2"]        # members hosting it (default: every member)
+//! # share = 0.5             # guaranteed part of the budget
+//! # max_concurrency = 2     # most calls at once
+//! ```
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -91,6 +106,23 @@ impl Default for OverlaySettings {
     }
 }
 
+/// One function a several-function agent manages (`[[functions]]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManagedFunction {
+    pub name: String,
+    /// Units of the node's budget a call holds, and for how long (seconds).
+    pub cost_units: u32,
+    pub service_time_s: f64,
+    /// Guaranteed part of the node's budget, if any.
+    pub share: Option<f64>,
+    /// Most calls at once, if limited.
+    pub max_concurrency: Option<u32>,
+    /// This node-function pair's agent index in the federation.
+    pub node_index: Option<usize>,
+    /// The members hosting it, in runtime peer order (`None`: every member).
+    pub peers: Option<Vec<String>>,
+}
+
 /// A whole, validated agent config.
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
@@ -117,6 +149,10 @@ pub struct AgentConfig {
     /// The only folder `PUT /policy {"model": …}` loads from (default: the
     /// folder of `model`; `None` without either: no model loads at run time).
     pub models_dir: Option<PathBuf>,
+    /// Several functions sharing the runtime's `budget_units` (empty: the
+    /// one `function` with its fixed `capacity_rps`). `function` and
+    /// `node_index` are then the first one's.
+    pub functions: Vec<ManagedFunction>,
 }
 
 impl AgentConfig {
@@ -136,6 +172,7 @@ impl AgentConfig {
             period_slots: None,
             clock: Clock::Timer,
             models_dir: None,
+            functions: Vec::new(),
         }
     }
 
@@ -153,11 +190,27 @@ impl AgentConfig {
             toml::from_str(text).map_err(|e| ConfigError::Parse { file: file.into(), message: e.to_string() })?;
         let at = At { file, dir: file.parent().unwrap_or(Path::new(".")) };
         let runtime = NodeConfig::load(at.rel(&raw.runtime))?;
-        if !runtime.functions.iter().any(|f| f.name == raw.function) {
-            return Err(at.invalid("function", &raw.function, "not a function of the runtime config"));
+        let functions = at.functions(&raw.functions, &runtime)?;
+        let (function, capacity_rps, node_index) = match (&raw.function, raw.capacity_rps, functions.first()) {
+            (Some(f), Some(c), None) => (f.clone(), c, raw.node_index),
+            (None, None, Some(first)) if raw.node_index.is_none() => (first.name.clone(), 0.0, first.node_index),
+            (_, _, Some(_)) => {
+                return Err(at.invalid(
+                    "functions",
+                    &format!("{} tables", functions.len()),
+                    "give either [[functions]] or function, capacity_rps and node_index",
+                ));
+            }
+            (None, _, None) => return Err(at.invalid("function", &"(missing)", "give function (or [[functions]])")),
+            (Some(_), None, None) => {
+                return Err(at.invalid("capacity_rps", &"(missing)", "the function's capacity, requests per second"));
+            }
+        };
+        if !runtime.functions.iter().any(|f| f.name == function) {
+            return Err(at.invalid("function", &function, "not a function of the runtime config"));
         }
-        if !(raw.capacity_rps.is_finite() && raw.capacity_rps >= 0.0) {
-            return Err(at.invalid("capacity_rps", &raw.capacity_rps, "must be a finite number >= 0"));
+        if !(capacity_rps.is_finite() && capacity_rps >= 0.0) {
+            return Err(at.invalid("capacity_rps", &capacity_rps, "must be a finite number >= 0"));
         }
         if !(raw.slot_seconds.is_finite() && (0.01..=3600.0).contains(&raw.slot_seconds)) {
             return Err(at.invalid("slot_seconds", &raw.slot_seconds, "must be within 0.01..=3600"));
@@ -182,16 +235,17 @@ impl AgentConfig {
             runtime,
             overlay: at.overlay(raw.overlay)?,
             slot_seconds: raw.slot_seconds,
-            function: raw.function,
-            capacity_rps: raw.capacity_rps,
+            function,
+            capacity_rps,
             predictor: raw.predictor,
             policy,
             control_listen,
             seed: raw.seed,
-            node_index: raw.node_index,
+            node_index,
             period_slots: raw.period_slots,
             clock: raw.clock,
             models_dir,
+            functions,
         })
     }
 }
@@ -226,6 +280,68 @@ impl At<'_> {
                 PolicyChoice::Heuristic(spec)
             }
         })
+    }
+
+    /// The `[[functions]]` tables: functions of the runtime, whose node has
+    /// a budget; costs, shares and peers checked.
+    fn functions(&self, raw: &[RawFunction], runtime: &NodeConfig) -> Result<Vec<ManagedFunction>, AgentConfigError> {
+        if raw.is_empty() {
+            return Ok(Vec::new());
+        }
+        if runtime.budget_units.is_none() {
+            return Err(self.invalid(
+                "functions",
+                &format!("{} tables", raw.len()),
+                "several functions share the runtime's budget_units, which its config does not set",
+            ));
+        }
+        let members: Vec<&str> = runtime.members.iter().map(|m| m.id.as_str()).collect();
+        let mut out = Vec::new();
+        for (k, f) in raw.iter().enumerate() {
+            let field = |x: &str| format!("functions[{k}].{x}");
+            if !runtime.functions.iter().any(|r| r.name == f.name) {
+                return Err(self.invalid(&field("name"), &f.name, "not a function of the runtime config"));
+            }
+            if raw[..k].iter().any(|g| g.name == f.name) {
+                return Err(self.invalid(&field("name"), &f.name, "listed twice"));
+            }
+            if f.cost_units == 0 {
+                return Err(self.invalid(&field("cost_units"), &0, "must be at least 1 unit"));
+            }
+            if !(f.service_time_s.is_finite() && f.service_time_s > 0.0) {
+                return Err(self.invalid(&field("service_time_s"), &f.service_time_s, "must be positive seconds"));
+            }
+            if let Some(s) = f.share
+                && !(s.is_finite() && (0.0..=1.0).contains(&s))
+            {
+                return Err(self.invalid(&field("share"), &s, "must be a fraction in [0, 1]"));
+            }
+            if f.max_concurrency == Some(0) {
+                return Err(self.invalid(&field("max_concurrency"), &0, "must be at least 1 (or absent)"));
+            }
+            if let Some(p) = f.peers.iter().flatten().find(|p| !members.contains(&p.as_str())) {
+                return Err(self.invalid(&field("peers"), p, "not a member of the runtime config"));
+            }
+            // Runtime peer order, whatever order the file gives.
+            let peers = f
+                .peers
+                .as_ref()
+                .map(|p| members.iter().filter(|m| p.iter().any(|x| x == *m)).map(|m| m.to_string()).collect());
+            out.push(ManagedFunction {
+                name: f.name.clone(),
+                cost_units: f.cost_units,
+                service_time_s: f.service_time_s,
+                share: f.share,
+                max_concurrency: f.max_concurrency,
+                node_index: f.node_index,
+                peers,
+            });
+        }
+        let shares: f64 = out.iter().filter_map(|f| f.share).sum();
+        if shares > 1.0 + 1e-9 {
+            return Err(self.invalid("functions.share", &shares, "the shares sum to more than the whole budget (1)"));
+        }
+        Ok(out)
     }
 
     /// The `[overlay]` table: addresses, the pre-shared key, the allow list.
@@ -328,8 +444,12 @@ impl At<'_> {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     runtime: PathBuf,
-    function: String,
-    capacity_rps: f64,
+    #[serde(default)]
+    function: Option<String>,
+    #[serde(default)]
+    capacity_rps: Option<f64>,
+    #[serde(default)]
+    functions: Vec<RawFunction>,
     #[serde(default = "one")]
     slot_seconds: f64,
     #[serde(default)]
@@ -352,6 +472,22 @@ struct RawConfig {
     clock: Clock,
     #[serde(default)]
     overlay: RawOverlay,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunction {
+    name: String,
+    cost_units: u32,
+    service_time_s: f64,
+    #[serde(default)]
+    share: Option<f64>,
+    #[serde(default)]
+    max_concurrency: Option<u32>,
+    #[serde(default)]
+    node_index: Option<usize>,
+    #[serde(default)]
+    peers: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]

@@ -13,7 +13,7 @@ pub use dfaas_env::predict;
 pub mod slot_loop;
 pub mod upstream;
 
-pub use config::{AgentConfig, AgentConfigError, Clock, OverlaySettings, PolicyChoice};
+pub use config::{AgentConfig, AgentConfigError, Clock, ManagedFunction, OverlaySettings, PolicyChoice};
 pub use control::{ControlClient, ControlContext, ControlError, ControlServer};
 pub use identity::{IdentityError, NodeIdentity};
 pub use libp2p;
@@ -22,4 +22,6 @@ pub use neighbors::{Neighbor, NeighborConfig, NeighborTable};
 pub use node::{AgentError, AgentHandle, build_policy, run_agent, run_agent_on};
 pub use overlay::{CounterSnapshot, Overlay, OverlayConfig, OverlayError, OverlayEvent, OverlayHandle, PeerInfo};
 pub use predict::{Ewma, Holt, Predictor, PredictorSpec};
-pub use slot_loop::{NeighborView, Shared, SlotLoop, SlotLoopParams, TickError, TickReport, WEIGHT_SCALE};
+pub use slot_loop::{
+    FunctionParams, NeighborView, Shared, SlotLoop, SlotLoopParams, TickError, TickReport, WEIGHT_SCALE,
+};

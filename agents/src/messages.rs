@@ -9,9 +9,10 @@ use libp2p::PeerId;
 use serde::{Deserialize, Serialize};
 
 /// Version of [`NodeState`] this build writes. Version 2 added
-/// `functions.capacity_rps`, version 3 `node_index`; states of versions 1
-/// and 2 (without them) are still read.
-pub const STATE_VERSION: u32 = 3;
+/// `functions.capacity_rps`, version 3 `node_index`, version 4
+/// `functions.agent_index`; states of earlier versions (without them) are
+/// still read.
+pub const STATE_VERSION: u32 = 4;
 /// Oldest version of [`NodeState`] this build reads.
 pub const MIN_STATE_VERSION: u32 = 1;
 /// Largest encoded state accepted, bytes.
@@ -67,6 +68,10 @@ pub struct FunctionState {
     #[serde(default)]
     pub capacity_rps: f64,
     pub overloaded: bool,
+    /// The index of this node-function pair among the federation's agents,
+    /// where the node manages several functions (the simulator's agent index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_index: Option<u32>,
 }
 
 /// Why a received message was dropped (one counter each).
@@ -186,6 +191,11 @@ impl NodeState {
             check_rate("functions.spare_capacity_rps", f.spare_capacity_rps)?;
             check_rate("functions.load", f.load)?;
             check_rate("functions.capacity_rps", f.capacity_rps)?;
+            if let Some(i) = f.agent_index
+                && i >= MAX_NODES
+            {
+                return Err(invalid("functions.agent_index", format!("{i} exceeds {}", MAX_NODES - 1)));
+            }
             if self.functions[..i].iter().any(|g| g.name == f.name) {
                 return Err(invalid("functions.name", format!("duplicate {}", f.name)));
             }
@@ -260,6 +270,7 @@ mod tests {
             load: 0.4,
             capacity_rps: 30.0,
             overloaded: false,
+            agent_index: None,
         });
         s.functions.push(FunctionState {
             name: "shasum".into(),
@@ -267,6 +278,7 @@ mod tests {
             load: 1.3,
             capacity_rps: 20.0,
             overloaded: true,
+            agent_index: None,
         });
         s
     }

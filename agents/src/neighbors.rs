@@ -201,6 +201,7 @@ mod tests {
             load: 0.6,
             capacity_rps: 12.0,
             overloaded: false,
+            agent_index: None,
         });
         s
     }

@@ -14,11 +14,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{AgentConfig, Clock, PolicyChoice};
+use crate::control::ManagedView;
 use crate::control::{ControlContext, ControlServer};
 use crate::identity::NodeIdentity;
 use crate::neighbors::NeighborConfig;
 use crate::overlay::{Overlay, OverlayConfig, OverlayHandle};
-use crate::slot_loop::{Shared, SlotLoop, SlotLoopParams};
+use crate::slot_loop::{FunctionParams, Shared, SlotLoop, SlotLoopParams};
+use dfaas_env::functions::NodeShare;
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -112,14 +114,18 @@ impl Parts {
 
 async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Parts, AgentError> {
     let gateway: Arc<Gateway> = runtime.gateway();
-    if !gateway.function_names().contains(&config.function) {
-        return Err(AgentError::NoFunction(config.function.clone()));
+    let names = gateway.function_names();
+    if let Some(missing) =
+        std::iter::once(&config.function).chain(config.functions.iter().map(|f| &f.name)).find(|f| !names.contains(f))
+    {
+        return Err(AgentError::NoFunction(missing.clone()));
     }
     let peers = gateway.peer_ids();
     let mut all: Vec<&str> = peers.iter().map(String::as_str).chain([gateway.node_id()]).collect();
     all.sort_unstable();
     let node_index = config.node_index.unwrap_or_else(|| all.iter().position(|x| *x == gateway.node_id()).unwrap_or(0));
-    let policy = build_policy(&config.policy, gateway.node_id(), &peers, node_index, config.seed, config.period_slots)?;
+    let views = managed_views(config, gateway.node_id(), &peers, node_index)?;
+    let shareds: Vec<Arc<Shared>> = views.iter().map(|v| Arc::clone(&v.shared)).collect();
 
     let slot = Duration::from_secs_f64(config.slot_seconds.max(0.001));
     let neighbor_config = NeighborConfig { slot, stale_after_slots: config.overlay.stale_after_slots.max(1) };
@@ -130,9 +136,9 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
     // The overlay keeps the neighbour table itself; drain its events.
     tasks.push(tokio::spawn(async move { while events.recv().await.is_some() {} }));
 
-    let shared = Shared::new(policy);
+    let shared = Arc::clone(&shareds[0]);
     let (stop, stopped) = watch::channel(false);
-    let slot_loop = SlotLoop::new(
+    let mut slot_loop = SlotLoop::new(
         Arc::clone(&gateway),
         Some(overlay.clone()),
         Arc::clone(&shared),
@@ -146,6 +152,21 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
             node_index: Some(node_index),
         },
     );
+    if let Some(share) = node_share(config) {
+        let first = config.functions.first().map(|f| (f.node_index, f.peers.clone())).unwrap_or((None, None));
+        let more = config.functions[1..]
+            .iter()
+            .zip(&shareds[1..])
+            .map(|(f, s)| FunctionParams {
+                function: f.name.clone(),
+                shared: Arc::clone(s),
+                predictor: config.predictor.build(),
+                agent_index: f.node_index,
+                peers: f.peers.clone(),
+            })
+            .collect();
+        slot_loop = slot_loop.with_functions(share, first, more);
+    }
     // Timer clock: the loop runs on its own task. External clock: the
     // control API's `POST /tick` runs one iteration at a time.
     let (timed, ticker) = match config.clock {
@@ -153,12 +174,10 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
         Clock::External => (None, Some(Arc::new(tokio::sync::Mutex::new(slot_loop)))),
     };
     let ctx = Arc::new(ControlContext {
-        shared: Arc::clone(&shared),
+        functions: views,
         gateway,
         overlay: Some(overlay.clone()),
-        function: config.function.clone(),
         neighbor_config,
-        node_index,
         seed: config.seed,
         period_slots: config.period_slots,
         models_dir: config.models_dir.clone(),
@@ -175,6 +194,63 @@ async fn start_rest(config: &AgentConfig, runtime: &GatewayHandle) -> Result<Par
         tasks.push(tokio::spawn(slot_loop.run(stopped)));
     }
     Ok(Parts { overlay, control, shared, stop, tasks })
+}
+
+/// Each managed function with its own policy, as its control routes see
+/// it: the node itself for one function, node-function agents
+/// (`node/function`, peers `peer/function`) for several.
+fn managed_views(
+    config: &AgentConfig,
+    node: &str,
+    peers: &[String],
+    node_index: usize,
+) -> Result<Vec<ManagedView>, AgentError> {
+    let view = |function: &str, agent: String, agent_index: usize, mine: Vec<String>, peer_agents: Vec<String>| {
+        let p = build_policy(&config.policy, &agent, &peer_agents, agent_index, config.seed, config.period_slots)?;
+        Ok::<_, AgentError>(ManagedView {
+            function: function.to_string(),
+            shared: Shared::new(p),
+            agent,
+            agent_index,
+            peers: mine,
+            peer_agents,
+        })
+    };
+    if config.functions.is_empty() {
+        return Ok(vec![view(&config.function, node.to_string(), node_index, peers.to_vec(), peers.to_vec())?]);
+    }
+    config
+        .functions
+        .iter()
+        .map(|f| {
+            let mine: Vec<String> = match &f.peers {
+                Some(p) => peers.iter().filter(|m| p.contains(m)).cloned().collect(),
+                None => peers.to_vec(),
+            };
+            let agents = mine.iter().map(|p| format!("{p}/{}", f.name)).collect();
+            view(&f.name, format!("{node}/{}", f.name), f.node_index.unwrap_or(node_index), mine, agents)
+        })
+        .collect()
+}
+
+/// The node's budget shared by its functions, as the simulator's `budget`
+/// model shares it (`None` for one function with a fixed capacity).
+fn node_share(config: &AgentConfig) -> Option<NodeShare> {
+    let units = config.runtime.budget_units?;
+    if config.functions.is_empty() {
+        return None;
+    }
+    let slot = config.slot_seconds;
+    Some(NodeShare {
+        budget: f64::from(units) * slot,
+        cost: config.functions.iter().map(|f| f64::from(f.cost_units) * f.service_time_s).collect(),
+        limit: config
+            .functions
+            .iter()
+            .map(|f| f.max_concurrency.map_or(f64::INFINITY, |c| f64::from(c) * slot / f.service_time_s))
+            .collect(),
+        share: config.functions.iter().map(|f| f.share).collect(),
+    })
 }
 
 /// The overlay's settings: the runtime's key and members, the config's

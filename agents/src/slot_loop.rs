@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dfaas_env::contract::{Foresight, NeighborInput, NodeInput, build_observation, keep_unheard_local};
+use dfaas_env::functions::NodeShare;
 use dfaas_env::{Advert, Decision, NodeObservation, SlotOutcome};
 use dfaas_policies::Policy;
 use dfaas_runtime::{Gateway, Weights};
@@ -87,6 +88,13 @@ pub struct TickReport {
     pub fractions: Vec<f64>,
     /// Whether the fractions came from an external decision.
     pub external: bool,
+    /// The function this report is about.
+    #[serde(default)]
+    pub function: String,
+    /// Where the node manages several functions: the others' reports (the
+    /// first function's report carries them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<TickReport>,
 }
 
 /// What a node gossips about `function` after a slot that ended with
@@ -101,6 +109,7 @@ pub fn function_state(function: &str, outcome: &SlotOutcome, cap_slot: f64, slot
         load: a.load.min(1e6),
         capacity_rps: per_s(a.capacity),
         overloaded: Advert::overloaded(outcome, cap_slot),
+        agent_index: None,
     }
 }
 
@@ -154,28 +163,46 @@ pub fn neighbor_input(
     fallback_index: usize,
     rtt: Option<Duration>,
 ) -> NeighborInput {
+    let state = n.and_then(|n| n.state.as_ref());
+    // The function's agent index where the neighbour manages several, else its node index.
+    let index = state.and_then(|s| s.function(function).and_then(|f| f.agent_index).or(s.node_index));
     NeighborInput {
-        node: n.and_then(|n| n.state.as_ref()).and_then(|s| s.node_index).map_or(fallback_index, |i| i as usize),
+        node: index.map_or(fallback_index, |i| i as usize),
         latency_s: rtt.map_or(0.0, |r| r.as_secs_f64() / 2.0),
         heard: n.and_then(|n| n.heard(function, now, cfg)),
     }
 }
 
-/// The per-node control loop for one function.
+/// The per-node control loop over the functions it manages.
 pub struct SlotLoop {
     gateway: Arc<Gateway>,
     overlay: Option<OverlayHandle>,
-    shared: Arc<Shared>,
-    function: String,
     node_id: String,
+    /// Every member, in runtime peer order.
     peer_ids: Vec<String>,
-    capacity_rps: f64,
     slot_seconds: f64,
     neighbors: NeighborConfig,
-    predictor: Box<dyn Predictor>,
     http_addr: String,
     slot: u64,
     node_index: Option<usize>,
+    functions: Vec<FunctionLoop>,
+    /// Where the functions share the node's budget: their capacities each slot.
+    budget: Option<NodeShare>,
+}
+
+/// One managed function's state in a [`SlotLoop`].
+struct FunctionLoop {
+    name: String,
+    shared: Arc<Shared>,
+    /// The members hosting it, in runtime peer order.
+    peer_ids: Vec<String>,
+    /// Its agent index where the node manages several functions.
+    agent_index: Option<usize>,
+    /// Fixed capacity, requests per second (one function without a budget).
+    capacity_rps: f64,
+    predictor: Box<dyn Predictor>,
+    /// Capacity in force, requests per slot (advertised when its slot ends).
+    cap_slot: f64,
 }
 
 /// Parameters of a [`SlotLoop`].
@@ -191,25 +218,82 @@ pub struct SlotLoopParams {
     pub node_index: Option<usize>,
 }
 
+/// One more function of a several-function [`SlotLoop`] ([`SlotLoop::with_function`]).
+pub struct FunctionParams {
+    pub function: String,
+    pub shared: Arc<Shared>,
+    pub predictor: Box<dyn Predictor>,
+    /// The node-function pair's agent index.
+    pub agent_index: Option<usize>,
+    /// The members hosting it (`None`: every member), any order.
+    pub peers: Option<Vec<String>>,
+}
+
 impl SlotLoop {
-    /// A loop over `gateway`; `overlay` `None` runs without neighbours (tests).
+    /// A loop over `gateway` for one function; `overlay` `None` runs without
+    /// neighbours (tests).
     pub fn new(gateway: Arc<Gateway>, overlay: Option<OverlayHandle>, shared: Arc<Shared>, p: SlotLoopParams) -> Self {
         let slot = Duration::from_secs_f64(p.slot_seconds.max(0.001));
+        let peer_ids = gateway.peer_ids();
+        let first = FunctionLoop {
+            name: p.function,
+            shared,
+            peer_ids: peer_ids.clone(),
+            agent_index: None,
+            capacity_rps: p.capacity_rps,
+            predictor: p.predictor,
+            cap_slot: p.capacity_rps * p.slot_seconds,
+        };
         Self {
             node_id: gateway.node_id().to_string(),
-            peer_ids: gateway.peer_ids(),
+            peer_ids,
             gateway,
             overlay,
-            shared,
-            function: p.function,
-            capacity_rps: p.capacity_rps,
             slot_seconds: p.slot_seconds,
             neighbors: NeighborConfig { slot, stale_after_slots: p.stale_after_slots.max(1) },
-            predictor: p.predictor,
             http_addr: p.http_addr,
             slot: 0,
             node_index: p.node_index,
+            functions: vec![first],
+            budget: None,
         }
+    }
+
+    /// The same loop managing several functions that share the node's
+    /// budget `share` (its functions in order: the first is the one given
+    /// to [`SlotLoop::new`], with `first` its agent index and peers, then
+    /// `more`): each slot their capacities come from
+    /// [`NodeShare::capacities`] over their forecasts, as in the simulator.
+    pub fn with_functions(
+        mut self,
+        share: NodeShare,
+        first: (Option<usize>, Option<Vec<String>>),
+        more: Vec<FunctionParams>,
+    ) -> Self {
+        let in_peer_order = |p: Option<Vec<String>>, all: &[String]| match p {
+            Some(p) => all.iter().filter(|m| p.contains(m)).cloned().collect(),
+            None => all.to_vec(),
+        };
+        let all = self.peer_ids.clone();
+        if let Some(f) = self.functions.first_mut() {
+            f.agent_index = first.0;
+            f.peer_ids = in_peer_order(first.1, &all);
+        }
+        for m in more {
+            self.functions.push(FunctionLoop {
+                name: m.function,
+                shared: m.shared,
+                peer_ids: in_peer_order(m.peers, &all),
+                agent_index: m.agent_index,
+                capacity_rps: 0.0,
+                predictor: m.predictor,
+                cap_slot: 0.0,
+            });
+        }
+        let caps = share.capacities(&vec![0.0; self.functions.len()]);
+        self.functions.iter_mut().zip(caps).for_each(|(f, c)| f.cap_slot = c);
+        self.budget = Some(share);
+        self
     }
 
     /// Runs `tick` every slot until `stop` turns true. Failures are logged.
@@ -230,56 +314,104 @@ impl SlotLoop {
                 break;
             }
             if let Err(e) = self.tick(Instant::now()).await {
-                self.shared.failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                for f in &self.functions {
+                    f.shared.failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 tracing::warn!(node = %self.node_id, slot = self.slot, error = %e, "slot iteration failed");
             }
         }
     }
 
-    /// One slot: outcome → prediction → gossip → observation → decision → weights.
+    /// One slot: outcomes → forecasts → gossip → capacities → per function
+    /// observation → decision → weights. The report is the first function's,
+    /// with every other function's in `functions`.
     pub async fn tick(&mut self, now: Instant) -> Result<TickReport, TickError> {
         let ended_ms = crate::messages::now_ms();
-        let outcome =
-            self.gateway.take_slot(&self.function).ok_or_else(|| TickError::NoFunction(self.function.clone()))?;
-        self.predictor.observe(f64::from(outcome.input));
-        let predicted = self.predictor.predict();
-        let cap_slot = self.capacity_rps * self.slot_seconds;
+        let mut outcomes = Vec::with_capacity(self.functions.len());
+        let mut predicted = Vec::with_capacity(self.functions.len());
+        for f in &mut self.functions {
+            let outcome = self.gateway.take_slot(&f.name).ok_or_else(|| TickError::NoFunction(f.name.clone()))?;
+            f.predictor.observe(f64::from(outcome.input));
+            predicted.push(f.predictor.predict());
+            outcomes.push(outcome);
+        }
 
         if let Some(overlay) = &self.overlay {
             let mut state = NodeState::new(&self.node_id, overlay.local_peer_id(), self.slot, &self.http_addr);
             state.degree = self.peer_ids.len() as u32;
             state.node_index = self.node_index.and_then(|i| u32::try_from(i).ok());
-            state.functions.push(function_state(&self.function, &outcome, cap_slot, self.slot_seconds));
+            for (f, outcome) in self.functions.iter().zip(&outcomes) {
+                let mut fs = function_state(&f.name, outcome, f.cap_slot, self.slot_seconds);
+                fs.agent_index = f.agent_index.and_then(|i| u32::try_from(i).ok());
+                state.functions.push(fs);
+            }
             if let Err(e) = overlay.publish(state).await {
                 tracing::debug!(node = %self.node_id, error = %e, "state not published");
             }
         }
 
-        let observation = self.observe(&outcome, predicted, now);
-        let external = lock(&self.shared.external).take();
+        // Capacities for the coming slot.
+        match &self.budget {
+            Some(share) => {
+                for (f, c) in self.functions.iter_mut().zip(share.capacities(&predicted)) {
+                    f.cap_slot = c;
+                }
+            }
+            None => self.functions.iter_mut().for_each(|f| f.cap_slot = f.capacity_rps * self.slot_seconds),
+        }
+
+        let mut reports = Vec::with_capacity(self.functions.len());
+        for (k, outcome) in outcomes.into_iter().enumerate() {
+            reports.push(self.decide(k, outcome, predicted[k], now, ended_ms)?);
+        }
+        self.slot += 1;
+        let mut first = reports.remove(0);
+        first.functions = reports;
+        Ok(first)
+    }
+
+    /// Function `k`'s observation, decision and weights for the coming slot.
+    fn decide(
+        &self,
+        k: usize,
+        outcome: SlotOutcome,
+        predicted: f64,
+        now: Instant,
+        ended_ms: u64,
+    ) -> Result<TickReport, TickError> {
+        let f = &self.functions[k];
+        let observation = self.observe(f, &outcome, predicted, now);
+        let external = lock(&f.shared.external).take();
         let (decision, is_external) = match external {
-            Some(d) if d.degree() == self.peer_ids.len() => (d, true),
+            Some(d) if d.degree() == f.peer_ids.len() => (d, true),
             other => {
                 if let Some(d) = other {
-                    tracing::warn!(node = %self.node_id, degree = d.degree(), "external decision of the wrong degree ignored");
+                    tracing::warn!(node = %self.node_id, function = %f.name, degree = d.degree(), "external decision of the wrong degree ignored");
                 }
-                (lock(&self.shared.policy).decide(&observation), false)
+                (lock(&f.shared.policy).decide(&observation), false)
             }
         };
         let mut fractions = decision.into_vec();
         // As in the simulator: an unheard (or no longer available) neighbour's share stays local.
         keep_unheard_local(&mut fractions, &observation);
-        let weights = Weights::from_fractions(&fractions, &self.peer_ids, WEIGHT_SCALE)?;
-        self.gateway.set_weights(&self.function, weights)?;
+        let weights = Weights::from_fractions(&fractions, &f.peer_ids, WEIGHT_SCALE)?;
+        self.gateway.set_weights(&f.name, weights)?;
 
-        *lock(&self.shared.observation) = Some(observation.clone());
-        *lock(&self.shared.outcome) = Some(outcome.clone());
-        *lock(&self.shared.fractions) = Some(fractions.clone());
-        self.slot += 1;
-        *lock(&self.shared.slot) = self.slot;
-        let report =
-            TickReport { slot: self.slot - 1, ended_ms, outcome, observation, fractions, external: is_external };
-        let mut history = lock(&self.shared.history);
+        *lock(&f.shared.observation) = Some(observation.clone());
+        *lock(&f.shared.outcome) = Some(outcome.clone());
+        *lock(&f.shared.fractions) = Some(fractions.clone());
+        *lock(&f.shared.slot) = self.slot + 1;
+        let report = TickReport {
+            slot: self.slot,
+            ended_ms,
+            outcome,
+            observation,
+            fractions,
+            external: is_external,
+            function: f.name.clone(),
+            functions: Vec::new(),
+        };
+        let mut history = lock(&f.shared.history);
         if history.len() == HISTORY_SLOTS {
             history.pop_front();
         }
@@ -287,22 +419,22 @@ impl SlotLoop {
         Ok(report)
     }
 
-    /// The observation for the coming slot, from the builder the simulator uses.
-    fn observe(&self, prev: &SlotOutcome, predicted: f64, now: Instant) -> NodeObservation {
+    /// The observation of function `f` for the coming slot, from the builder the simulator uses.
+    fn observe(&self, f: &FunctionLoop, prev: &SlotOutcome, predicted: f64, now: Instant) -> NodeObservation {
         let rtts: Vec<_> = self.overlay.as_ref().map(|ov| ov.peers()).unwrap_or_default();
         let fallback = sorted_index(&self.peer_ids, &self.node_id);
-        let neighbors: Vec<NeighborInput> = self
+        let neighbors: Vec<NeighborInput> = f
             .peer_ids
             .iter()
             .map(|id| {
                 let n = self.overlay.as_ref().and_then(|ov| ov.with_neighbors(|t| t.by_node(id).cloned()));
                 let rtt = n.as_ref().and_then(|n| rtts.iter().find(|p| p.peer_id == n.peer_id)).and_then(|p| p.rtt);
-                neighbor_input(n.as_ref(), &self.function, now, &self.neighbors, fallback(id), rtt)
+                neighbor_input(n.as_ref(), &f.name, now, &self.neighbors, fallback(id), rtt)
             })
             .collect();
-        let node = self.node_index.unwrap_or_else(|| fallback(&self.node_id));
+        let node = f.agent_index.or(self.node_index).unwrap_or_else(|| fallback(&self.node_id));
         // Slot `self.slot` just ended: the observation is for the next one.
-        let own = own_input(node, self.slot + 1, self.slot_seconds, self.capacity_rps, prev, predicted);
+        let own = own_input(node, self.slot + 1, self.slot_seconds, f.cap_slot / self.slot_seconds, prev, predicted);
         let mut o = NodeObservation::default();
         build_observation(&own, neighbors.into_iter(), &mut o);
         o

@@ -21,6 +21,7 @@ fn realistic_state(name: &str, slot: u64) -> NodeState {
             load,
             capacity_rps: 2.0 * spare,
             overloaded: load > 1.0,
+            agent_index: None,
         });
     }
     s

@@ -10,4 +10,4 @@ pub mod server;
 
 pub use api::{DecisionAccepted, DecisionBody, ErrorBody, PolicyBody, PolicySet, WeightsView};
 pub use client::{ControlClient, ControlError};
-pub use server::{ControlContext, ControlServer, MAX_BODY};
+pub use server::{ControlContext, ControlServer, MAX_BODY, ManagedView};

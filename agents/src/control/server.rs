@@ -15,6 +15,11 @@
 //! | `PUT /decision` | `[local, fwd…, reject]` or `{"fractions": […]}`; 400 if invalid |
 //! | `PUT /policy` | a spec string, `{"policy": "…"}` or `{"model": "path"}` (inside the agent's `models_dir`, else 403); 400 if unknown |
 //! | `POST /tick` | externally clocked agents only (409 otherwise): ends the slot now and answers the [`TickReport`](crate::TickReport); an optional decision body (as for `PUT /decision`) applies to the slot that starts |
+//!
+//! An agent managing several functions answers about its first one; every
+//! route but `/neighbors`, `/overlay` and `/tick` takes `?function=<name>`
+//! for another (404 for a function it does not manage). `PUT /policy`
+//! without it switches every function's policy.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,15 +46,25 @@ use crate::slot_loop::{Shared, SlotLoop};
 /// Largest request body accepted.
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// One function the agent manages, as the handlers see it.
+pub struct ManagedView {
+    pub function: String,
+    pub shared: Arc<Shared>,
+    /// Its agent's name and index (the node's own for a single function).
+    pub agent: String,
+    pub agent_index: usize,
+    /// The members hosting it in action order, and their agents' names.
+    pub peers: Vec<String>,
+    pub peer_agents: Vec<String>,
+}
+
 /// What the handlers need.
 pub struct ControlContext {
-    pub shared: Arc<Shared>,
+    /// The managed functions, the first answering requests that name none.
+    pub functions: Vec<ManagedView>,
     pub gateway: Arc<Gateway>,
     pub overlay: Option<OverlayHandle>,
-    pub function: String,
     pub neighbor_config: NeighborConfig,
-    /// Agent index passed to heuristics (seeding) on a policy switch.
-    pub node_index: usize,
     pub seed: u64,
     /// The agent's `period_slots` (checked against a model file's).
     pub period_slots: Option<u32>,
@@ -123,17 +138,28 @@ async fn handle(ctx: &ControlContext, req: Request<Incoming>) -> Response<Full<B
     if !known.contains(&path.as_str()) {
         return error(StatusCode::NOT_FOUND, format!("no route {path}; routes: {}", known.join(", ")));
     }
+    let named = req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("function=")));
+    let Some(f) = (match named {
+        Some(name) => ctx.functions.iter().find(|f| f.function == name),
+        None => ctx.functions.first(),
+    }) else {
+        let managed: Vec<&str> = ctx.functions.iter().map(|f| f.function.as_str()).collect();
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("function {:?} is not managed here (functions: {})", named.unwrap_or(""), managed.join(", ")),
+        );
+    };
     match (method, path.as_str()) {
-        (Method::GET, "/observation") => reply(StatusCode::OK, &to_json(&*lock(&ctx.shared.observation))),
-        (Method::GET, "/outcome") => reply(StatusCode::OK, &to_json(&*lock(&ctx.shared.outcome))),
-        (Method::GET, "/history") => reply(StatusCode::OK, &to_json(&*lock(&ctx.shared.history))),
+        (Method::GET, "/observation") => reply(StatusCode::OK, &to_json(&*lock(&f.shared.observation))),
+        (Method::GET, "/outcome") => reply(StatusCode::OK, &to_json(&*lock(&f.shared.outcome))),
+        (Method::GET, "/history") => reply(StatusCode::OK, &to_json(&*lock(&f.shared.history))),
         (Method::GET, "/weights") => {
             let view = WeightsView {
-                function: ctx.function.clone(),
-                peers: ctx.gateway.peer_ids(),
-                slot: *lock(&ctx.shared.slot),
-                fractions: lock(&ctx.shared.fractions).clone(),
-                weights: ctx.gateway.weights(&ctx.function),
+                function: f.function.clone(),
+                peers: f.peers.clone(),
+                slot: *lock(&f.shared.slot),
+                fractions: lock(&f.shared.fractions).clone(),
+                weights: ctx.gateway.weights(&f.function),
             };
             reply(StatusCode::OK, &to_json(&view))
         }
@@ -146,13 +172,16 @@ async fn handle(ctx: &ControlContext, req: Request<Incoming>) -> Response<Full<B
             None => reply(StatusCode::OK, &Value::Null),
         },
         (Method::PUT, "/decision") => match read_body(req).await {
-            Ok(b) => put_decision(ctx, &b),
+            Ok(b) => put_decision(f, &b),
             Err(r) => r,
         },
-        (Method::PUT, "/policy") => match read_body(req).await {
-            Ok(b) => put_policy(ctx, &b).await,
-            Err(r) => r,
-        },
+        (Method::PUT, "/policy") => {
+            let which: Vec<&ManagedView> = if named.is_some() { vec![f] } else { ctx.functions.iter().collect() };
+            match read_body(req).await {
+                Ok(b) => put_policy(ctx, &which, &b).await,
+                Err(r) => r,
+            }
+        }
         (Method::POST, "/tick") => match read_body(req).await {
             Ok(b) => post_tick(ctx, &b).await,
             Err(r) => r,
@@ -174,8 +203,8 @@ async fn read_body(req: Request<Incoming>) -> Result<Bytes, Response<Full<Bytes>
 
 /// Parses a decision body: `[local, fwd…, reject]` or `{"fractions": […]}`;
 /// the error says what is expected.
-fn parse_decision(ctx: &ControlContext, body: &[u8]) -> Result<Decision, String> {
-    let degree = ctx.gateway.peer_ids().len();
+fn parse_decision(f: &ManagedView, body: &[u8]) -> Result<Decision, String> {
+    let degree = f.peers.len();
     let expected = format!("expected [local, {degree} forward fraction(s), reject] summing to 1");
     let value: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}; {expected}"))?;
     let list = match &value {
@@ -191,12 +220,12 @@ fn parse_decision(ctx: &ControlContext, body: &[u8]) -> Result<Decision, String>
     Decision::new(fractions).map_err(|e| format!("invalid decision: {e}; {expected}"))
 }
 
-fn put_decision(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
-    match parse_decision(ctx, body) {
+fn put_decision(f: &ManagedView, body: &[u8]) -> Response<Full<Bytes>> {
+    match parse_decision(f, body) {
         Ok(d) => {
-            let slot = *lock(&ctx.shared.slot);
+            let slot = *lock(&f.shared.slot);
             let fr = d.as_slice().to_vec();
-            *lock(&ctx.shared.external) = Some(d);
+            *lock(&f.shared.external) = Some(d);
             reply(StatusCode::OK, &to_json(&DecisionAccepted { accepted: fr, for_slot: slot }))
         }
         Err(e) => error(StatusCode::BAD_REQUEST, e),
@@ -212,28 +241,29 @@ async fn post_tick(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
             "this agent's timer ends its slots (clock = \"timer\"); POST /tick needs clock = \"external\"",
         );
     };
+    let Some(first) = ctx.functions.first() else { return error(StatusCode::NOT_FOUND, "no function managed") };
     let decision = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        match parse_decision(ctx, body) {
+        match parse_decision(first, body) {
             Ok(d) => Some(d),
             Err(e) => return error(StatusCode::BAD_REQUEST, e),
         }
     };
     let mut slot_loop = ticker.lock().await;
     if let Some(d) = decision {
-        *lock(&ctx.shared.external) = Some(d);
+        *lock(&first.shared.external) = Some(d);
     }
     match slot_loop.tick(std::time::Instant::now()).await {
         Ok(report) => reply(StatusCode::OK, &to_json(&report)),
         Err(e) => {
-            ctx.shared.failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            first.shared.failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             error(StatusCode::INTERNAL_SERVER_ERROR, format!("slot iteration failed: {e}"))
         }
     }
 }
 
-async fn put_policy(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> {
+async fn put_policy(ctx: &ControlContext, which: &[&ManagedView], body: &[u8]) -> Response<Full<Bytes>> {
     let Ok(text) = std::str::from_utf8(body) else {
         return error(StatusCode::BAD_REQUEST, "the body is not UTF-8");
     };
@@ -247,36 +277,41 @@ async fn put_policy(ctx: &ControlContext, body: &[u8]) -> Response<Full<Bytes>> 
         Ok(Value::String(s)) => (Some(s), None),
         _ => (Some(text.trim().to_string()), None),
     };
-    let built: Result<Box<dyn Policy>, String> = match (spec, model) {
-        (Some(s), _) => PolicySpec::parse(&s)
-            .and_then(|spec| dfaas_policies::build(&spec, ctx.node_index, ctx.seed))
-            .map_err(|e| format!("policy `{s}`: {e}")),
-        (None, Some(m)) => {
-            let m = match super::models_dir::resolve_model(ctx.models_dir.as_deref(), &m) {
-                Ok(m) => m,
-                Err(e) => return error(StatusCode::FORBIDDEN, e),
-            };
-            let node = NodeContext {
-                name: ctx.gateway.node_id().to_string(),
-                neighbors: ctx.gateway.peer_ids(),
-                period_slots: ctx.period_slots,
-            };
-            // File I/O off the async runtime: a slow or huge file never stalls the node.
-            let shown = m.display().to_string();
-            tokio::task::spawn_blocking(move || {
-                dfaas_policies::load_learned(&m, &node).map_err(|e| format!("model {}: {e}", m.display()))
-            })
-            .await
-            .unwrap_or_else(|e| Err(format!("model {shown}: loading failed: {e}")))
-        }
-        (None, None) => Err("no policy given".into()),
+    let model = match model.map(|m| super::models_dir::resolve_model(ctx.models_dir.as_deref(), &m)).transpose() {
+        Ok(m) => m,
+        Err(e) => return error(StatusCode::FORBIDDEN, e),
     };
-    match built {
-        Ok(p) => {
-            let name = p.name().to_string();
-            *lock(&ctx.shared.policy) = p;
-            reply(StatusCode::OK, &to_json(&PolicySet { policy: name }))
+    // Every function's policy is built before any is switched: all or none.
+    let mut built = Vec::with_capacity(which.len());
+    for f in which {
+        let p: Result<Box<dyn Policy>, String> = match (&spec, &model) {
+            (Some(s), _) => PolicySpec::parse(s)
+                .and_then(|spec| dfaas_policies::build(&spec, f.agent_index, ctx.seed))
+                .map_err(|e| format!("policy `{s}`: {e}")),
+            (None, Some(m)) => {
+                let node = NodeContext {
+                    name: f.agent.clone(),
+                    neighbors: f.peer_agents.clone(),
+                    period_slots: ctx.period_slots,
+                };
+                // File I/O off the async runtime: a slow or huge file never stalls the node.
+                let (m, shown) = (m.clone(), m.display().to_string());
+                tokio::task::spawn_blocking(move || {
+                    dfaas_policies::load_learned(&m, &node).map_err(|e| format!("model {}: {e}", m.display()))
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("model {shown}: loading failed: {e}")))
+            }
+            (None, None) => Err("no policy given".into()),
+        };
+        match p {
+            Ok(p) => built.push(p),
+            Err(e) => return error(StatusCode::BAD_REQUEST, e),
         }
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
     }
+    let name = built.first().map(|p| p.name().to_string()).unwrap_or_default();
+    for (f, p) in which.iter().zip(built) {
+        *lock(&f.shared.policy) = p;
+    }
+    reply(StatusCode::OK, &to_json(&PolicySet { policy: name }))
 }

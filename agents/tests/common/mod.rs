@@ -59,6 +59,7 @@ pub fn state(name: &str, slot: u64) -> NodeState {
         load: 0.5,
         capacity_rps: 20.0,
         overloaded: false,
+        agent_index: None,
     });
     s
 }

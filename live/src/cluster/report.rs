@@ -244,6 +244,7 @@ mod tests {
             episode_processed_ratios: vec![0.9712],
             nodes: vec![node],
             certified_gap_ratio: None,
+            functions: Vec::new(),
         };
         let c = CompareReport {
             scenario: "s".into(),
