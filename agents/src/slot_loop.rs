@@ -563,6 +563,87 @@ mod tests {
         }
     }
 
+    /// Several functions per node: the agent's side — each node's own
+    /// [`NodeShare`] over its functions' forecasts for capacities, gossiped
+    /// function states carrying agent indices and the capacity of the slot
+    /// that ended, neighbours restricted to the hosts of the function —
+    /// observes every node-function pair as the simulator does.
+    #[test]
+    fn several_functions_observe_alike() {
+        use dfaas_env::functions::NodeShare;
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/functions/dfaas-image-text.toml");
+        let s = Scenario::load(path).unwrap();
+        let mut sim = Simulator::new(&s).unwrap();
+        sim.reset_episode(Some(4));
+        let layout = sim.layout().unwrap().clone();
+        let topo = sim.topology().clone();
+        let n = topo.len();
+        let slot = sim.slot_seconds();
+        let cfg = NeighborConfig { slot: Duration::from_secs_f64(slot), stale_after_slots: 3 };
+        let spec = sim.predictor().expect("a predicting scenario");
+        let mut predictors: Vec<_> = (0..n).map(|_| spec.build()).collect();
+        let dfaas_env::models::ModelSpec::Budget(b) = &s.model else { panic!("budget model") };
+        // What each node's agent file says (cluster writes it from the scenario).
+        let shares: Vec<NodeShare> = (0..layout.nodes().len())
+            .map(|i| {
+                let fs: Vec<_> = layout.agents_at(i).iter().map(|&a| &layout.functions()[layout.function_of(a)]).collect();
+                NodeShare {
+                    budget: f64::from(b.units(i)) * slot,
+                    cost: fs.iter().map(|f| f64::from(f.cost_units) * f.service_time_s).collect(),
+                    limit: fs.iter().map(|_| f64::INFINITY).collect(),
+                    share: fs.iter().map(|f| f.share).collect(),
+                }
+            })
+            .collect();
+        let mut advertised = shares.iter().flat_map(|sh| sh.capacities(&vec![0.0; sh.cost.len()])).collect::<Vec<_>>();
+        for t in 0..5 {
+            let d: Vec<Decision> = (0..n)
+                .map(|i| Decision::from_weights((0..topo.degree(i) + 2).map(|k| 1.0 + (k + t) as f64).collect()).unwrap())
+                .collect();
+            sim.advance(&d).unwrap();
+            let heard_at = Instant::now();
+            let now = heard_at + cfg.slot;
+            predictors.iter_mut().zip(sim.outcomes()).for_each(|(p, o)| p.observe(f64::from(o.input)));
+            let forecasts: Vec<f64> = predictors.iter().map(|p| p.predict()).collect();
+            let mut caps = vec![0.0; n];
+            for (i, sh) in shares.iter().enumerate() {
+                let mine: Vec<f64> = layout.agents_at(i).iter().map(|&a| forecasts[a]).collect();
+                layout.agents_at(i).iter().zip(sh.capacities(&mine)).for_each(|(&a, c)| caps[a] = c);
+            }
+            for a in 0..n {
+                let f = &layout.functions()[layout.function_of(a)].name;
+                let own = own_input(a, t as u64 + 1, slot, caps[a] / slot, &sim.outcomes()[a], forecasts[a]);
+                let mut table = NeighborTable::new(cfg);
+                let inputs: Vec<_> = topo
+                    .neighbors(a)
+                    .iter()
+                    .map(|&b| {
+                        let peer = PeerId::random();
+                        let node = layout.node_of(b);
+                        let mut state = NodeState::new(layout.nodes().names()[node].clone(), peer, t as u64, "127.0.0.1:1");
+                        state.degree = layout.nodes().degree(node) as u32;
+                        state.node_index = Some(node as u32);
+                        for &c in layout.agents_at(node) {
+                            let g = &layout.functions()[layout.function_of(c)].name;
+                            let mut fs = function_state(g, &sim.outcomes()[c], advertised[c], slot);
+                            fs.agent_index = Some(c as u32);
+                            state.functions.push(fs);
+                        }
+                        table.set_connected(peer, true);
+                        table.record_state(peer, state, heard_at);
+                        let k = topo.neighbor_slot(a, b).unwrap();
+                        let rtt = Duration::from_secs_f64(2.0 * sim.observations()[a].neighbors[k].latency_s);
+                        neighbor_input(table.get(&peer), f, now, &cfg, usize::MAX, Some(rtt))
+                    })
+                    .collect();
+                let mut got = NodeObservation::default();
+                build_observation(&own, inputs.into_iter(), &mut got);
+                same(&got, &sim.observations()[a]);
+            }
+            advertised = caps;
+        }
+    }
+
     /// Equal field by field; floats to 1e-9 relative (rates travel as req/s).
     fn same(got: &NodeObservation, want: &NodeObservation) {
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
