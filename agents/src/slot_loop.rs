@@ -571,7 +571,8 @@ mod tests {
     #[test]
     fn several_functions_observe_alike() {
         use dfaas_env::functions::NodeShare;
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/functions/dfaas-image-text.toml");
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/functions/dfaas-image-text.toml");
         let s = Scenario::load(path).unwrap();
         let mut sim = Simulator::new(&s).unwrap();
         sim.reset_episode(Some(4));
@@ -586,7 +587,8 @@ mod tests {
         // What each node's agent file says (cluster writes it from the scenario).
         let shares: Vec<NodeShare> = (0..layout.nodes().len())
             .map(|i| {
-                let fs: Vec<_> = layout.agents_at(i).iter().map(|&a| &layout.functions()[layout.function_of(a)]).collect();
+                let fs: Vec<_> =
+                    layout.agents_at(i).iter().map(|&a| &layout.functions()[layout.function_of(a)]).collect();
                 NodeShare {
                     budget: f64::from(b.units(i)) * slot,
                     cost: fs.iter().map(|f| f64::from(f.cost_units) * f.service_time_s).collect(),
@@ -598,7 +600,9 @@ mod tests {
         let mut advertised = shares.iter().flat_map(|sh| sh.capacities(&vec![0.0; sh.cost.len()])).collect::<Vec<_>>();
         for t in 0..5 {
             let d: Vec<Decision> = (0..n)
-                .map(|i| Decision::from_weights((0..topo.degree(i) + 2).map(|k| 1.0 + (k + t) as f64).collect()).unwrap())
+                .map(|i| {
+                    Decision::from_weights((0..topo.degree(i) + 2).map(|k| 1.0 + (k + t) as f64).collect()).unwrap()
+                })
                 .collect();
             sim.advance(&d).unwrap();
             let heard_at = Instant::now();
@@ -620,7 +624,8 @@ mod tests {
                     .map(|&b| {
                         let peer = PeerId::random();
                         let node = layout.node_of(b);
-                        let mut state = NodeState::new(layout.nodes().names()[node].clone(), peer, t as u64, "127.0.0.1:1");
+                        let mut state =
+                            NodeState::new(layout.nodes().names()[node].clone(), peer, t as u64, "127.0.0.1:1");
                         state.degree = layout.nodes().degree(node) as u32;
                         state.node_index = Some(node as u32);
                         for &c in layout.agents_at(node) {

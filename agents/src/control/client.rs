@@ -50,6 +50,8 @@ pub struct ControlClient {
     addr: SocketAddr,
     timeout: Duration,
     token: Option<String>,
+    /// The managed function asked about (`None`: the agent's first).
+    function: Option<String>,
 }
 
 impl std::fmt::Debug for ControlClient {
@@ -66,13 +68,19 @@ impl ControlClient {
 
     /// The same over a shared HTTP client (connection pool).
     pub fn with_http(http: HttpClient, addr: SocketAddr, timeout: Duration) -> Self {
-        Self { http, addr, timeout, token: None }
+        Self { http, addr, timeout, token: None, function: None }
     }
 
     /// Sends `token` as the bearer token (the node's control token; every
     /// route needs it).
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Asks about `function` (`?function=`) where the agent manages several.
+    pub fn for_function(mut self, function: impl Into<String>) -> Self {
+        self.function = Some(function.into());
         self
     }
 
@@ -143,7 +151,12 @@ impl ControlClient {
         let transport = |message: String| ControlError::Transport { addr, route: route_name.clone(), message };
         let mut req = Request::builder()
             .method(method)
-            .uri(format!("http://{addr}{route}"))
+            .uri(match &self.function {
+                Some(f) if !matches!(route, "/tick" | "/neighbors" | "/overlay") => {
+                    format!("http://{addr}{route}?function={f}")
+                }
+                _ => format!("http://{addr}{route}"),
+            })
             .header(hyper::header::CONTENT_TYPE, "application/json");
         if let Some(t) = &self.token {
             req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {t}"));

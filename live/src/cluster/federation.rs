@@ -94,8 +94,13 @@ pub fn set_external_clock(agent_toml: &Path) -> Result<()> {
 
 /// Sets the admission queue length in a node config written by [`write_configs`](super::write_configs).
 pub fn set_queue(node_toml: &Path, queue: u32) -> Result<()> {
+    set_number(node_toml, "queue = ", queue)
+}
+
+/// Sets the first `<key><number>` of a node file (`queue = ` of its one
+/// function's admission, or `budget_queue = ` of a several-function node).
+pub fn set_number(node_toml: &Path, key: &str, queue: u32) -> Result<()> {
     let text = std::fs::read_to_string(node_toml).with_context(|| format!("reading {}", node_toml.display()))?;
-    let key = "queue = ";
     let Some(at) = text.find(key) else {
         bail!("{}: no `{key}` to set", node_toml.display());
     };
@@ -141,9 +146,12 @@ impl Federation {
             if opts.external_clock {
                 set_external_clock(&p.agent_toml)?;
             }
-            // The serverless model has no queue: only capacity-model nodes get one.
+            // The serverless model has no queue: only capacity-model nodes get
+            // one, and several-function nodes a queue for their budget's units.
             if let (Some(k), Some(_)) = (opts.queue_per_instance, p.function.queue) {
-                set_queue(&fed.dir.join(format!("{}.node.toml", p.id)), p.instances.saturating_mul(k))?;
+                let file = fed.dir.join(format!("{}.node.toml", p.id));
+                let key = if p.multi.is_some() { "budget_queue = " } else { "queue = " };
+                set_number(&file, key, p.instances.saturating_mul(k))?;
             }
         }
         for (i, p) in fed.plans.iter().enumerate() {

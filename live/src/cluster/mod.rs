@@ -32,8 +32,8 @@ use dfaas_loadgen::{LoadSpec, Report};
 pub use federation::{Federation, FederationOpts, call, log_tail, set_external_clock, set_queue};
 pub use procs::{Children, kill_registered};
 pub use setup::{
-    Choice, FUNCTION, FunctionPlan, NodePlan, SERVICE_HEADROOM, capacities, functions, live_predictor, write_configs,
-    write_configs_on,
+    Choice, FUNCTION, FunctionPlan, HostedFunction, LiveAgent, MultiPlan, NodePlan, SERVICE_HEADROOM, capacities,
+    functions, live_agents, live_predictor, multi_plans, write_configs, write_configs_on,
 };
 
 /// What to run.
@@ -129,9 +129,10 @@ pub struct ClusterReport {
     pub compare: dfaas_experiments::compare::CompareReport,
 }
 
-/// Rates per node and slot (req/s) from the scenario's workload.
+/// Rates per agent (node, or node-function pair) and slot (req/s) from the
+/// scenario's workload.
 pub fn rates(s: &Scenario, n: usize, slots: usize, seed: u64) -> Result<Vec<Vec<f64>>> {
-    let workload = s.workload.load(&s.base_dir(), &s.path, n)?;
+    let workload = s.load_workload()?;
     let steps = slots.max(s.episode.max_steps);
     let mut rng = dfaas_env::seeds::substream(seed, 0);
     let counts = workload.generate(n, steps, s.episode.slot_seconds, &mut rng);
@@ -155,6 +156,7 @@ pub fn run_cluster(opts: &ClusterOpts) -> Result<ClusterReport> {
     }
     let seed = opts.seed.unwrap_or_else(|| scenario.evaluation_seeds().first().copied().unwrap_or(0));
     let rates = rates(&scenario, topo.len(), slots, seed)?;
+    let agents = live_agents(&scenario)?;
     let choice = match &opts.choice {
         Choice::Model(m) => Choice::Model(m.canonicalize().with_context(|| format!("model {}", m.display()))?),
         c => c.clone(),
@@ -173,7 +175,7 @@ pub fn run_cluster(opts: &ClusterOpts) -> Result<ClusterReport> {
     let mut fed = Federation::start(&scenario, &fed_opts)?;
     let pids = fed.pids();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
-    let result = rt.block_on(drive(opts, &mut fed, slots, rates));
+    let result = rt.block_on(drive(opts, &mut fed, &agents, slots, rates));
     fed.stop(result.is_ok());
     let (ready_s, nodes) = result?;
     let summary = summarize(&nodes);
@@ -195,6 +197,7 @@ pub fn run_cluster(opts: &ClusterOpts) -> Result<ClusterReport> {
 async fn drive(
     opts: &ClusterOpts,
     fed: &mut Federation,
+    agents: &[LiveAgent],
     slots: usize,
     rates: Vec<Vec<f64>>,
 ) -> Result<(f64, Vec<NodeReport>)> {
@@ -209,9 +212,10 @@ async fn drive(
     let start = now + dfaas_agent::slot_loop::until_boundary(now, slot);
     tokio::time::sleep(start.duration_since(std::time::SystemTime::now()).unwrap_or_default()).await;
     let mut loads = Vec::new();
-    for (p, r) in plans.iter().zip(&rates) {
+    for (a, r) in agents.iter().zip(&rates) {
+        let p = &plans[a.node];
         if r.iter().any(|&x| x > 0.0) {
-            let mut spec = LoadSpec::per_slot(format!("http://{}/function/{FUNCTION}", p.gateway), r.clone(), slot);
+            let mut spec = LoadSpec::per_slot(format!("http://{}/function/{}", p.gateway, a.function), r.clone(), slot);
             spec.timeout = Duration::from_secs(5);
             loads.push(Some(tokio::spawn(dfaas_loadgen::run(spec))));
         } else {
@@ -219,13 +223,13 @@ async fn drive(
         }
     }
     // Poll /outcome once per slot while the load runs.
-    let mut outcomes: Vec<Vec<dfaas_env::SlotOutcome>> = vec![Vec::new(); plans.len()];
+    let mut outcomes: Vec<Vec<dfaas_env::SlotOutcome>> = vec![Vec::new(); agents.len()];
     let end = Instant::now() + slot * u32::try_from(slots).unwrap_or(u32::MAX) + slot / 2;
     let mut tick = tokio::time::interval(slot);
     while Instant::now() < end {
         tick.tick().await;
-        for (i, p) in plans.iter().enumerate() {
-            let ctl = p.control_client(&client, Duration::from_secs(2));
+        for (i, a) in agents.iter().enumerate() {
+            let ctl = plans[a.node].function_client(&client, Duration::from_secs(2), &a.function);
             if let Ok(Some(o)) = ctl.outcome().await
                 && outcomes[i].last() != Some(&o)
             {
@@ -234,17 +238,22 @@ async fn drive(
         }
     }
     let mut nodes = Vec::new();
-    for (i, (p, load)) in plans.iter().zip(loads).enumerate() {
+    for (i, (a, load)) in agents.iter().zip(loads).enumerate() {
+        let p = &plans[a.node];
         let load = match load {
-            Some(h) => Some(h.await.context("load task")?.with_context(|| format!("load of {}", p.id))?),
+            Some(h) => Some(h.await.context("load task")?.with_context(|| format!("load of {}", a.name))?),
             None => None,
         };
+        let neighbors = match p.multi.as_ref().and_then(|m| m.functions.iter().find(|f| f.name == a.function)) {
+            Some(f) => f.peers.iter().map(|n| format!("{n}/{}", a.function)).collect(),
+            None => p.neighbors.clone(),
+        };
         nodes.push(NodeReport {
-            node: p.id.clone(),
+            node: a.name.clone(),
             gateway: p.gateway.to_string(),
             control: p.control.to_string(),
             capacity_rps: p.capacity_rps,
-            neighbors: p.neighbors.clone(),
+            neighbors,
             rates: rates[i].clone(),
             load,
             outcomes: std::mem::take(&mut outcomes[i]),

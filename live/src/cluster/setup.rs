@@ -60,6 +60,107 @@ pub struct NodePlan {
     pub agent_toml: PathBuf,
     /// The node's control token file (written by the agent on its first start).
     pub control_token: PathBuf,
+    /// Several functions sharing the node's budget (`budget` model): then
+    /// `function` only sums their instances, and the agent manages them all.
+    pub multi: Option<MultiPlan>,
+}
+
+/// A node hosting several functions that share its budget of units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiPlan {
+    pub budget_units: u32,
+    pub functions: Vec<HostedFunction>,
+}
+
+/// One function of a [`MultiPlan`], as the synthetic backend runs it and
+/// the agent manages it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostedFunction {
+    pub name: String,
+    /// Units a call holds, for how long (seconds).
+    pub cost_units: u32,
+    pub service_time_s: f64,
+    pub share: Option<f64>,
+    pub max_concurrency: Option<u32>,
+    /// Most calls running at once: what the budget allows (and its own limit).
+    pub instances: u32,
+    /// Its agent (node-function pair) index in the federation.
+    pub agent_index: usize,
+    /// The neighbouring nodes that host it.
+    pub peers: Vec<String>,
+}
+
+/// One agent of a live federation: a node's function (node-function pairs
+/// where nodes host several), in the simulator's agent order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveAgent {
+    /// Its node (plan index).
+    pub node: usize,
+    /// The function its users call.
+    pub function: String,
+    /// Its name in the simulator (`node` or `node/function`).
+    pub name: String,
+}
+
+/// The live agents of `s`: one per node with the synthetic function
+/// [`FUNCTION`], or one per node and hosted function.
+pub fn live_agents(s: &Scenario) -> Result<Vec<LiveAgent>> {
+    Ok(match s.build_layout()? {
+        Some(l) => (0..l.agents().len())
+            .map(|a| LiveAgent {
+                node: l.node_of(a),
+                function: l.functions()[l.function_of(a)].name.clone(),
+                name: l.agents().names()[a].clone(),
+            })
+            .collect(),
+        None => (s.build_node_topology()?.names().iter().enumerate())
+            .map(|(i, n)| LiveAgent { node: i, function: FUNCTION.to_string(), name: n.clone() })
+            .collect(),
+    })
+}
+
+/// Calls allowed to wait for units per instance of a node's functions where
+/// [`write_configs`] writes a budget queue (`budget_queue`), unless a
+/// queue per instance is set.
+pub const BUDGET_QUEUE_PER_INSTANCE: u32 = 4;
+
+/// Every node's functions for a scenario with `[[functions]]` (`None`
+/// without), in node order.
+pub fn multi_plans(s: &Scenario) -> Result<Option<Vec<MultiPlan>>> {
+    let Some(layout) = s.build_layout()? else { return Ok(None) };
+    let ModelSpec::Budget(b) = &s.model else { bail!("scenario {}: [[functions]] need the budget model", s.name) };
+    let nodes = layout.nodes();
+    Ok(Some(
+        (0..nodes.len())
+            .map(|i| {
+                let units = b.units(i);
+                let functions = layout
+                    .agents_at(i)
+                    .iter()
+                    .map(|&a| {
+                        let f = &layout.functions()[layout.function_of(a)];
+                        let by_budget = (units / f.cost_units).max(1);
+                        HostedFunction {
+                            name: f.name.clone(),
+                            cost_units: f.cost_units,
+                            service_time_s: f.service_time_s,
+                            share: f.share,
+                            max_concurrency: f.max_concurrency,
+                            instances: f.max_concurrency.map_or(by_budget, |c| c.min(by_budget)),
+                            agent_index: a,
+                            peers: layout
+                                .agents()
+                                .neighbors(a)
+                                .iter()
+                                .map(|&j| nodes.names()[layout.node_of(j)].clone())
+                                .collect(),
+                        }
+                    })
+                    .collect();
+                MultiPlan { budget_units: units, functions }
+            })
+            .collect(),
+    ))
 }
 
 impl NodePlan {
@@ -72,6 +173,18 @@ impl NodePlan {
     ) -> dfaas_agent::ControlClient {
         let c = dfaas_agent::ControlClient::with_http(http.clone(), self.control, timeout);
         c.clone().with_token_file(&self.control_token).unwrap_or(c)
+    }
+
+    /// [`NodePlan::control_client`] asking about `function` where the node
+    /// manages several (`?function=`).
+    pub fn function_client(
+        &self,
+        http: &dfaas_runtime::client::HttpClient,
+        timeout: std::time::Duration,
+        function: &str,
+    ) -> dfaas_agent::ControlClient {
+        let c = self.control_client(http, timeout);
+        if self.multi.is_some() { c.for_function(function) } else { c }
     }
 
     /// The node's control token, once the agent has written it.
@@ -199,11 +312,25 @@ pub fn functions(s: &Scenario, n: usize) -> Result<Vec<FunctionPlan>> {
                 })
                 .collect())
         }
-        ModelSpec::Budget(_) => bail!(
-            "scenario {} has several functions per node (`budget` model): live agents manage one function so far; \
-             run it in the simulator (simulate, compare, train, evaluate)",
-            s.path.display()
-        ),
+        // Several functions per node: `multi_plans` describes them; this
+        // only sums their instances (the admission queue a node may hold).
+        ModelSpec::Budget(_) => Ok(multi_plans(s)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| {
+                let instances = m.functions.iter().map(|f| f.instances).sum::<u32>().max(1);
+                let service = m.functions.first().map_or(0.1, |f| f.service_time_s);
+                FunctionPlan {
+                    capacity_rps: 0.0,
+                    instances,
+                    warm_s: service,
+                    cold_s: service,
+                    idle_s: 600.0,
+                    queue: Some(instances * BUDGET_QUEUE_PER_INSTANCE),
+                    exponential: false,
+                }
+            })
+            .collect()),
         other => bail!(
             "scenario {} uses the `{}` model; only `capacity` and `serverless` scenarios run live",
             s.path.display(),
@@ -249,9 +376,12 @@ pub fn write_configs_on(
     seed: u64,
     ips: Option<&[std::net::IpAddr]>,
 ) -> Result<Vec<NodePlan>> {
-    let topo = s.build_topology()?;
+    let topo = s.build_node_topology()?;
     let funcs = functions(s, topo.len())?;
-    let (plans, pubkeys) = plan_nodes(&topo, funcs, dir, ips)?;
+    let (mut plans, pubkeys) = plan_nodes(&topo, funcs, dir, ips)?;
+    if let Some(multi) = multi_plans(s)? {
+        plans.iter_mut().zip(multi).for_each(|(p, m)| p.multi = Some(m));
+    }
     let psk: [u8; 32] = rand::random();
     let ctx = ConfigContext {
         scenario: s,
@@ -383,6 +513,7 @@ pub(crate) fn plan_nodes(
             neighbors: topo.neighbors(i).iter().map(|&j| topo.names()[j].clone()).collect(),
             agent_toml: dir.join(format!("{id}.agent.toml")),
             control_token: dir.join(format!("{id}.control.token")),
+            multi: None,
         });
     }
     Ok((plans, pubkeys))
@@ -439,7 +570,24 @@ impl ConfigContext<'_> {
             self.secrets.key_file(&p.id),
             self.secrets.token_line(&p.id)
         );
-        node.push_str(&format!(
+        if let Some(m) = &p.multi {
+            node.push_str(&multi_functions_toml(m, p.function.queue.unwrap_or(0)));
+        } else {
+            node.push_str(&self.single_function_toml(i));
+        }
+        for &j in self.topo.neighbors(i) {
+            node.push_str(&format!(
+                "\n[[members]]\nid = \"{}\"\npublic_key = \"{}\"\naddress = \"{}\"\n",
+                self.plans[j].id, self.pubkeys[j], self.endpoints[j].gateway_public
+            ));
+        }
+        node
+    }
+
+    /// The one synthetic function of node `i` (capacity and serverless models).
+    fn single_function_toml(&self, i: usize) -> String {
+        let p = &self.plans[i];
+        format!(
             "\n[[functions]]\nname = \"{FUNCTION}\"\nbackend = {{ kind = \"synthetic\", warm_s = {w:?}, cold_s = {c:?}, idle_s = {i:?}, max_instances = {m}{e} }}\nadmission = {{ max_concurrency = {m}, queue = {q} }}\n",
             e = if p.function.exponential {
                 format!(", service = \"exponential\", seed = {}", dfaas_env::seeds::splitmix(self.seed ^ i as u64) >> 1)
@@ -451,14 +599,7 @@ impl ConfigContext<'_> {
             i = p.function.idle_s,
             m = p.function.instances,
             q = p.function.queue.unwrap_or(0)
-        ));
-        for &j in self.topo.neighbors(i) {
-            node.push_str(&format!(
-                "\n[[members]]\nid = \"{}\"\npublic_key = \"{}\"\naddress = \"{}\"\n",
-                self.plans[j].id, self.pubkeys[j], self.endpoints[j].gateway_public
-            ));
-        }
-        node
+        )
     }
 
     /// Node `i`'s agent config: policy, observation, control API, overlay.
@@ -477,16 +618,19 @@ impl ConfigContext<'_> {
             Choice::Policy(x) => format!("policy = {x:?}\n"),
             Choice::Model(m) => format!("model = {:?}\n", m.display().to_string()),
         };
-        let mut observation_lines = format!("node_index = {i}\n");
+        let mut observation_lines = if p.multi.is_some() { String::new() } else { format!("node_index = {i}\n") };
         if let Some(p) = self.scenario.observation.period_slots {
             observation_lines.push_str(&format!("period_slots = {p}\n"));
         }
         let predictor = live_predictor(self.scenario);
         observation_lines.push_str(&format!("predictor = {}\n", predictor.to_toml_inline()));
-        format!(
-            "runtime = \"{id}.node.toml\"\nfunction = \"{FUNCTION}\"\ncapacity_rps = {cap:?}\nslot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"{listen}\"\nbootstrap = [{boot}]\n{psk}\n{allow}\n",
+        let text = format!(
+            "runtime = \"{id}.node.toml\"\n{function_lines}slot_seconds = {slot_seconds:?}\n{policy_line}{observation_lines}control_listen = \"{ctl}\"\nseed = {agent_seed}\n\n[overlay]\nlisten = \"{listen}\"\nbootstrap = [{boot}]\n{psk}\n{allow}\n",
             id = p.id,
-            cap = p.capacity_rps,
+            function_lines = match &p.multi {
+                Some(_) => String::new(),
+                None => format!("function = \"{FUNCTION}\"\ncapacity_rps = {:?}\n", p.capacity_rps),
+            },
             slot_seconds = self.slot_seconds,
             ctl = self.endpoints[i].control,
             listen = self.endpoints[i].p2p_listen,
@@ -494,8 +638,56 @@ impl ConfigContext<'_> {
             psk = self.secrets.psk_line(),
             allow = self.allow_line(),
             agent_seed = self.seed & 0x7fff_ffff_ffff_ffff,
-        )
+        );
+        match &p.multi {
+            Some(m) => text + &managed_functions_toml(m),
+            None => text,
+        }
     }
+}
+
+/// A several-function node's runtime part: its budget, the calls that may
+/// wait for units (`budget_queue`), and one synthetic function per hosted
+/// function (its service time, never cold, as many instances as the budget
+/// runs at once, its units per call). Admission lets every call through to
+/// the budget's first-come, first-served queue, where functions share units
+/// as the simulator's `budget` model shares them.
+fn multi_functions_toml(m: &MultiPlan, budget_queue: u32) -> String {
+    let mut t = format!("budget_units = {}\nbudget_queue = {budget_queue}\n", m.budget_units);
+    for f in &m.functions {
+        t.push_str(&format!(
+            "\n[[functions]]\nname = \"{n}\"\nbackend = {{ kind = \"synthetic\", warm_s = {s:?}, cold_s = {s:?}, idle_s = 600.0, max_instances = {i}, units = {u} }}\nadmission = {{ max_concurrency = {c}, queue = 0 }}\n",
+            n = f.name,
+            s = f.service_time_s,
+            i = f.instances,
+            u = f.cost_units,
+            c = f.instances.saturating_add(budget_queue),
+        ));
+    }
+    t
+}
+
+/// A several-function node's agent part: one `[[functions]]` table each.
+fn managed_functions_toml(m: &MultiPlan) -> String {
+    let mut t = String::new();
+    for f in &m.functions {
+        let peers: Vec<String> = f.peers.iter().map(|p| format!("{p:?}")).collect();
+        t.push_str(&format!(
+            "\n[[functions]]\nname = \"{}\"\ncost_units = {}\nservice_time_s = {:?}\nnode_index = {}\npeers = [{}]\n",
+            f.name,
+            f.cost_units,
+            f.service_time_s,
+            f.agent_index,
+            peers.join(", ")
+        ));
+        if let Some(s) = f.share {
+            t.push_str(&format!("share = {s:?}\n"));
+        }
+        if let Some(c) = f.max_concurrency {
+            t.push_str(&format!("max_concurrency = {c}\n"));
+        }
+    }
+    t
 }
 
 #[cfg(test)]

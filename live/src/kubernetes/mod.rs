@@ -156,11 +156,14 @@ struct NodeFiles {
 /// Every node's config files for `s` at its pod's DNS name, with fresh keys,
 /// control tokens and pre-shared key.
 fn node_files(s: &Scenario, choice: &Choice, o: &KubeOpts) -> Result<NodeFiles> {
-    let topo = s.build_topology()?;
+    let topo = s.build_node_topology()?;
     let n = topo.len();
     let keys = tempfile::tempdir().context("a temporary folder for the generated keys")?;
     let wildcard = vec![std::net::IpAddr::from([0, 0, 0, 0]); n];
-    let (plans, pubkeys) = plan_nodes(&topo, functions(s, n)?, keys.path(), Some(&wildcard))?;
+    let (mut plans, pubkeys) = plan_nodes(&topo, functions(s, n)?, keys.path(), Some(&wildcard))?;
+    if let Some(multi) = crate::cluster::setup::multi_plans(s)? {
+        plans.iter_mut().zip(multi).for_each(|(p, m)| p.multi = Some(m));
+    }
     let endpoints = (0..n)
         .map(|i| Endpoints {
             gateway_listen: ([0, 0, 0, 0], GATEWAY_PORT).into(),
