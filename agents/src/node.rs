@@ -250,6 +250,8 @@ fn node_share(config: &AgentConfig) -> Option<NodeShare> {
             .map(|f| f.max_concurrency.map_or(f64::INFINITY, |c| f64::from(c) * slot / f.service_time_s))
             .collect(),
         share: config.functions.iter().map(|f| f.share).collect(),
+        // Capacities only: the runtime's budget queue does the waiting.
+        queue_work: 0.0,
     })
 }
 

@@ -594,6 +594,7 @@ mod tests {
                     cost: fs.iter().map(|f| f64::from(f.cost_units) * f.service_time_s).collect(),
                     limit: fs.iter().map(|_| f64::INFINITY).collect(),
                     share: fs.iter().map(|f| f.share).collect(),
+                    queue_work: 0.0,
                 }
             })
             .collect();

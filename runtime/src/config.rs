@@ -8,7 +8,7 @@
 //! max_body_bytes = 1048576       # larger request bodies get 413
 //! max_connections = 1024         # open client connections (kept below ulimit -n)
 //! budget_units = 4               # optional: units the node's synthetic functions share
-//! budget_queue = 8               # calls that may wait for units, first come first served (default 0)
+//! budget_queue_s = 1.0           # waiting work allowed, seconds of the whole budget (default 0: none waits)
 //!
 //! [timeouts]                     # function < forward_s < request_s
 //! connect_s = 1.0
@@ -107,10 +107,12 @@ pub struct NodeConfig {
     /// functions (each call holds its function's `units`); none: no shared limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_units: Option<u32>,
-    /// Calls that may wait for the budget's units (first come, first served
-    /// across functions) before more are answered 503; default 0: none wait.
+    /// Work that may wait for the budget's units (first come, first served
+    /// across functions), in seconds of the whole budget: a call waits while
+    /// every waiting call's units × service time stays within
+    /// `budget_units × budget_queue_s`; beyond, 503. Default 0: none wait.
     #[serde(default)]
-    pub budget_queue: u32,
+    pub budget_queue_s: f64,
     /// The functions this node serves.
     pub functions: Vec<FunctionConfig>,
     /// The file this config was read from (for messages and relative paths).
@@ -515,8 +517,11 @@ impl NodeConfig {
         if self.budget_units == Some(0) {
             return Err(bad("budget_units".into(), &0, "must be at least 1 (or absent: no shared budget)"));
         }
-        if self.budget_units.is_none() && self.budget_queue > 0 {
-            return Err(bad("budget_queue".into(), &self.budget_queue, "needs the node's budget_units"));
+        if !(self.budget_queue_s.is_finite() && (0.0..=3600.0).contains(&self.budget_queue_s)) {
+            return Err(bad("budget_queue_s".into(), &self.budget_queue_s, "must be seconds within 0..=3600"));
+        }
+        if self.budget_units.is_none() && self.budget_queue_s > 0.0 {
+            return Err(bad("budget_queue_s".into(), &self.budget_queue_s, "needs the node's budget_units"));
         }
         let BackendConfig::Synthetic { units: Some(u), .. } = b else { return Ok(()) };
         match self.budget_units {

@@ -100,7 +100,8 @@ impl Gateway {
         let mut functions = Vec::new();
         let mut by_name = HashMap::new();
         // One budget for the node, shared by every synthetic function.
-        let budget = config.budget_units.map(|u| crate::budget::NodeBudget::with_queue(u, config.budget_queue));
+        let queue = std::time::Duration::from_secs_f64(config.budget_queue_s);
+        let budget = config.budget_units.map(|u| crate::budget::NodeBudget::with_queue(u, queue));
         for f in &config.functions {
             let vector = f.weights.to_vector(&peer_ids).map_err(|e| crate::config::ConfigError::Invalid {
                 file: config.source.clone(),

@@ -152,8 +152,9 @@ async fn functions_of_different_cost_share_the_node_budget() {
     cl.shutdown().await;
 }
 
-/// With `budget_queue`, a call that finds too few units waits its turn
-/// instead of a 503: the second image call starts when the first ends.
+/// With `budget_queue_s`, a call that finds too few units waits its turn
+/// instead of a 503 while the waiting work fits: the second image call
+/// (2 units × 0.4 s) waits within 0.3 s × 3 units, a third would not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_wait_their_turn_for_the_budget_when_it_has_a_queue() {
     let f = |name: &str, s: f64, units: u32| {
@@ -161,7 +162,7 @@ async fn calls_wait_their_turn_for_the_budget_when_it_has_a_queue() {
             "\n[[functions]]\nname = \"{name}\"\nbackend = {{ kind = \"synthetic\", warm_s = {s}, cold_s = {s}, idle_s = 60.0, max_instances = 4, units = {units} }}\nadmission = {{ max_concurrency = 4, queue = 0 }}\n"
         )
     };
-    let body = format!("budget_units = 3\nbudget_queue = 1\n{}", f("image", 0.4, 2));
+    let body = format!("budget_units = 3\nbudget_queue_s = 0.3\n{}", f("image", 0.4, 2));
     let cl = Cluster::start(vec![Plan { id: "a".into(), body, peers: vec![] }]).await;
     let (c, a) = (client(), cl.addrs[0]);
     let t0 = std::time::Instant::now();
@@ -174,7 +175,7 @@ async fn calls_wait_their_turn_for_the_budget_when_it_has_a_queue() {
     let metrics = get(&c, a, "/metrics").await.text();
     assert!(metrics.contains("dfaas_budget_waiting{node=\"a\"} 1"), "{metrics}");
     let third = call(&c, a, Method::POST, "/function/image", "", &[]).await.unwrap();
-    assert_eq!(third.status, StatusCode::SERVICE_UNAVAILABLE, "the queue holds one call: {}", third.text());
+    assert_eq!(third.status, StatusCode::SERVICE_UNAVAILABLE, "the queue holds one call's work: {}", third.text());
     assert_eq!(first.await.unwrap().unwrap().status, StatusCode::OK);
     assert_eq!(second.await.unwrap().unwrap().status, StatusCode::OK, "it waited, then ran");
     assert!(t0.elapsed() >= Duration::from_millis(800), "one after the other: {:?}", t0.elapsed());

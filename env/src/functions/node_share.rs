@@ -14,6 +14,18 @@ pub struct NodeShare {
     pub limit: Vec<f64>,
     /// Per function: its guaranteed share of the budget, if it has one.
     pub share: Vec<Option<f64>>,
+    /// Work that may wait for the next slots, unit-seconds (0: none waits,
+    /// what a slot cannot serve is rejected).
+    pub queue_work: f64,
+}
+
+/// What a node did with one slot's arrivals ([`NodeShare::slot`]), per function.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SlotShare {
+    /// Arrivals served now or queued (the rest were rejected).
+    pub admitted: Vec<u32>,
+    /// Requests served in the slot: queued earlier, then arrived now.
+    pub served: Vec<u32>,
 }
 
 impl NodeShare {
@@ -31,6 +43,36 @@ impl NodeShare {
         let (demand, weight, _) = self.weights(|k| f64::from(offered[k]));
         let parts = water_fill(self.budget, &demand, &weight);
         parts.iter().enumerate().map(|(k, u)| ((u / self.cost[k] + 1e-9).floor().min(self.limit[k])) as u32).collect()
+    }
+
+    /// One slot with a queue: what waited (`backlog`, updated in place) is
+    /// served first, first come, first served (every function the same
+    /// fraction when the budget cannot serve it all); the budget left serves
+    /// the arrivals `offered` as [`NodeShare::admit`] does; arrivals it
+    /// cannot serve wait while their work fits in `queue_work` (every
+    /// function the same fraction), the rest are rejected. With no queue it
+    /// is [`NodeShare::admit`].
+    pub fn slot(&self, backlog: &mut [u32], offered: &[u32]) -> SlotShare {
+        let n = self.cost.len();
+        let waiting: f64 = (0..n).map(|k| f64::from(backlog[k]) * self.cost[k]).sum();
+        let frac = if waiting > self.budget { self.budget / waiting } else { 1.0 };
+        let old: Vec<u32> = (0..n).map(|k| ((f64::from(backlog[k]) * frac) + 1e-9).floor() as u32).collect();
+        let used: f64 = (0..n).map(|k| f64::from(old[k]) * self.cost[k]).sum();
+        let rest = NodeShare { budget: (self.budget - used).max(0.0), ..self.clone() };
+        let new = rest.admit(offered);
+        let unserved: Vec<u32> = (0..n).map(|k| offered[k] - new[k]).collect();
+        let left: f64 = (0..n).map(|k| f64::from(backlog[k] - old[k]) * self.cost[k]).sum();
+        let want: f64 = (0..n).map(|k| f64::from(unserved[k]) * self.cost[k]).sum();
+        let room = (self.queue_work - left).max(0.0);
+        let fit = if want > room { room / want } else { 1.0 };
+        let mut out = SlotShare { admitted: vec![0; n], served: vec![0; n] };
+        for k in 0..n {
+            let queued = ((f64::from(unserved[k]) * fit) + 1e-9).floor() as u32;
+            backlog[k] = backlog[k] - old[k] + queued;
+            out.admitted[k] = new[k] + queued;
+            out.served[k] = old[k] + new[k];
+        }
+        out
     }
 
     /// Demands (unit-seconds within each limit), sharing weights (the shares
@@ -55,7 +97,13 @@ mod tests {
 
     #[test]
     fn proportional_without_shares_guaranteed_with() {
-        let n = NodeShare { budget: 4.0, cost: vec![2.0, 0.1], limit: vec![f64::INFINITY; 2], share: vec![None, None] };
+        let n = NodeShare {
+            budget: 4.0,
+            cost: vec![2.0, 0.1],
+            limit: vec![f64::INFINITY; 2],
+            share: vec![None, None],
+            queue_work: 0.0,
+        };
         assert_eq!(n.admit(&[4, 40]), vec![1, 13], "a third of each");
         assert_eq!(n.admit(&[1, 10]), vec![1, 10], "fits");
         let c = n.capacities(&[1.0, 10.0]);
@@ -64,5 +112,32 @@ mod tests {
         assert_eq!(g.admit(&[4, 40]), vec![0, 30], "text guaranteed 3 of 4 unit-s");
         let lim = NodeShare { limit: vec![1.0, f64::INFINITY], ..n };
         assert_eq!(lim.admit(&[4, 0]), vec![1, 0], "a concurrency limit caps the part");
+    }
+
+    #[test]
+    fn a_queue_carries_work_into_the_next_slot() {
+        // 4 unit-s a slot, 4 unit-s may wait.
+        let n = NodeShare {
+            budget: 4.0,
+            cost: vec![2.0, 0.1],
+            limit: vec![f64::INFINITY; 2],
+            share: vec![None, None],
+            queue_work: 4.0,
+        };
+        let mut backlog = vec![0, 0];
+        // 12 unit-s arrive: 4 served (a third of each).
+        let s = n.slot(&mut backlog, &[4, 40]);
+        assert_eq!(s.served, vec![1, 13]);
+        // 3 images and 27 texts unserved (8.7 unit-s), 4 unit-s of room: 46 % of each waits.
+        assert_eq!(backlog, vec![1, 12], "floor(3 × 4/8.7) images, floor(27 × 4/8.7) texts wait");
+        assert_eq!(s.admitted, vec![2, 25]);
+        // Next slot, nothing new: the queue is served first.
+        let s = n.slot(&mut backlog, &[0, 0]);
+        assert_eq!((s.served, s.admitted), (vec![1, 12], vec![0, 0]));
+        assert_eq!(backlog, vec![0, 0]);
+        // Without a queue, a slot is `admit`.
+        let none = NodeShare { queue_work: 0.0, ..n.clone() };
+        let s = none.slot(&mut backlog, &[4, 40]);
+        assert_eq!((s.served.clone(), s.admitted), (none.admit(&[4, 40]), s.served));
     }
 }

@@ -6,7 +6,9 @@
 //! (own and forwarded): proportionally, or by guaranteed shares where its
 //! functions have them ([`crate::functions::water_fill`]); then every
 //! function serves its part like a [`super::capacity::CapacityNode`]
-//! (admission order `overload`).
+//! (admission order `overload`). With `queue_slots`, what a slot cannot
+//! serve waits (up to that many slots of the budget's work) and is served
+//! first in the next slots; `processed` then counts what ran in the slot.
 //!
 //! The functions (`[[functions]]` of the scenario) make the agents; the
 //! simulator sets each agent's slot capacity before it resolves.
@@ -28,6 +30,12 @@ pub struct BudgetSpec {
     /// Who is served first when a function's part is overloaded.
     #[serde(default)]
     pub overload: Overload,
+    /// Work that may wait for later slots, in slots of the node's budget
+    /// (default 0: what a slot cannot serve is rejected). Waiting work is
+    /// served first, first come, first served; a live node's
+    /// `budget_queue_s` is this many slots.
+    #[serde(default)]
+    pub queue_slots: f64,
 }
 
 impl BudgetSpec {
@@ -46,6 +54,14 @@ impl BudgetSpec {
         }
         if let Some(why) = self.budget_units.draw_problem() {
             return Err(ConfigError::invalid(file, "model.budget_units", "a draw", why));
+        }
+        if !(self.queue_slots.is_finite() && (0.0..=100.0).contains(&self.queue_slots)) {
+            return Err(ConfigError::invalid(
+                file,
+                "model.queue_slots",
+                self.queue_slots,
+                "must be within 0..=100 slots",
+            ));
         }
         for (i, v) in self.budget_units.values(n).into_iter().enumerate() {
             if !(v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX)) {

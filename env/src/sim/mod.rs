@@ -210,6 +210,9 @@ impl Simulator {
         self.inputs = self.workload.generate(self.topology.len(), self.max_steps, self.slot_seconds, &mut input_rng);
         self.request_rng = substream(seed, 1);
         self.models.reset();
+        if let Some(s) = &mut self.shared {
+            s.reset();
+        }
         self.predictors = match &self.predictor {
             Some(p) => (0..self.topology.len()).map(|_| p.build()).collect(),
             None => Vec::new(),

@@ -12,6 +12,8 @@ pub struct SharedBudget {
     nodes: Vec<NodeShare>,
     /// Per agent: its position among its node's functions.
     position: Vec<usize>,
+    /// Per node: requests of each of its functions waiting (node order).
+    backlog: Vec<Vec<u32>>,
 }
 
 impl SharedBudget {
@@ -31,10 +33,12 @@ impl SharedBudget {
                     cost: fs.iter().map(|f| f.unit_seconds()).collect(),
                     limit: fs.iter().map(|f| f.per_slot_limit(slot)).collect(),
                     share: fs.iter().map(|f| f.share).collect(),
+                    queue_work: b.queue_slots * f64::from(b.units(i)) * slot,
                 }
             })
             .collect();
-        Some(Self { layout, nodes, position })
+        let backlog = (0..layout.nodes().len()).map(|i| vec![0; layout.agents_at(i).len()]).collect();
+        Some(Self { layout, nodes, position, backlog })
     }
 
     /// The layout.
@@ -75,14 +79,27 @@ impl SharedBudget {
         }
     }
 
-    /// Requests each agent serves in a slot where `offered[a]` reach it (own
-    /// local and forwarded) ([`NodeShare::admit`]).
-    pub fn admit(&self, offered: &[u32], out: &mut [u32]) {
+    /// Empties every queue (a new episode).
+    pub fn reset(&mut self) {
+        self.backlog.iter_mut().for_each(|b| b.iter_mut().for_each(|x| *x = 0));
+    }
+
+    /// Agent `a`'s requests waiting for a later slot.
+    pub fn waiting(&self, a: usize) -> u32 {
+        self.backlog[self.layout.node_of(a)][self.position[a]]
+    }
+
+    /// One slot where `offered[a]` reach agent `a` (own local and
+    /// forwarded) ([`NodeShare::slot`]): the arrivals each admits (served or
+    /// queued) and the requests each serves.
+    pub fn play(&mut self, offered: &[u32], admitted: &mut [u32], served: &mut [u32]) {
         for (i, node) in self.nodes.iter().enumerate() {
             let agents = self.layout.agents_at(i);
             let mine: Vec<u32> = agents.iter().map(|&a| offered[a]).collect();
-            for (&a, c) in agents.iter().zip(node.admit(&mine)) {
-                out[a] = c;
+            let s = node.slot(&mut self.backlog[i], &mine);
+            for (k, &a) in agents.iter().enumerate() {
+                admitted[a] = s.admitted[k];
+                served[a] = s.served[k];
             }
         }
     }

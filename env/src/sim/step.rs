@@ -17,8 +17,10 @@ pub(super) struct Scratch {
     sources: Vec<Vec<(usize, usize)>>,
     rejects: Vec<u32>,
     tmp: Vec<u32>,
-    /// Per agent: requests reaching it, and what its part of a shared budget serves.
+    /// Per agent: requests reaching it, the arrivals its part of a shared
+    /// budget admits, and the requests it serves in the slot.
     offered: Vec<u32>,
+    admitted: Vec<u32>,
     served: Vec<u32>,
     /// A decision's fractions after [`keep_unheard_local`].
     fractions: Vec<f64>,
@@ -34,6 +36,7 @@ impl Scratch {
             rejects: Vec::new(),
             tmp: Vec::new(),
             offered: vec![0; n],
+            admitted: vec![0; n],
             served: vec![0; n],
             fractions: Vec::new(),
         }
@@ -125,8 +128,8 @@ impl Simulator {
             for (o, f) in s.offered.iter_mut().zip(&s.flows) {
                 *o = f.iter().sum();
             }
-            shared.admit(&s.offered, &mut s.served);
-            for (a, &c) in s.served.iter().enumerate() {
+            shared.play(&s.offered, &mut s.admitted, &mut s.served);
+            for (a, &c) in s.admitted.iter().enumerate() {
                 self.models.set_slot_capacity(a, c);
             }
         }
@@ -156,6 +159,13 @@ impl Simulator {
             o.received_rejects = rejects[1..].iter().sum();
             for (idx, &(snd, k)) in self.scratch.sources[r].iter().enumerate() {
                 self.outcomes[snd].forward_rejects[k] += rejects[1 + idx];
+            }
+        }
+        // A shared budget (with a queue, what ran in the slot differs from
+        // what was admitted): what ran.
+        if self.shared.is_some() {
+            for (a, o) in self.outcomes.iter_mut().enumerate() {
+                o.processed = self.scratch.served[a];
             }
         }
         self.finish_outcomes();

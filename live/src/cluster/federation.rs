@@ -97,9 +97,8 @@ pub fn set_queue(node_toml: &Path, queue: u32) -> Result<()> {
     set_number(node_toml, "queue = ", queue)
 }
 
-/// Sets the first `<key><number>` of a node file (`queue = ` of its one
-/// function's admission, or `budget_queue = ` of a several-function node).
-pub fn set_number(node_toml: &Path, key: &str, queue: u32) -> Result<()> {
+/// Sets the first `<key><number>` of a node file.
+fn set_number(node_toml: &Path, key: &str, queue: u32) -> Result<()> {
     let text = std::fs::read_to_string(node_toml).with_context(|| format!("reading {}", node_toml.display()))?;
     let Some(at) = text.find(key) else {
         bail!("{}: no `{key}` to set", node_toml.display());
@@ -147,11 +146,9 @@ impl Federation {
                 set_external_clock(&p.agent_toml)?;
             }
             // The serverless model has no queue: only capacity-model nodes get
-            // one, and several-function nodes a queue for their budget's units.
+            // one (several-function nodes have the scenario's budget queue).
             if let (Some(k), Some(_)) = (opts.queue_per_instance, p.function.queue) {
-                let file = fed.dir.join(format!("{}.node.toml", p.id));
-                let key = if p.multi.is_some() { "budget_queue = " } else { "queue = " };
-                set_number(&file, key, p.instances.saturating_mul(k))?;
+                set_queue(&fed.dir.join(format!("{}.node.toml", p.id)), p.instances.saturating_mul(k))?;
             }
         }
         for (i, p) in fed.plans.iter().enumerate() {

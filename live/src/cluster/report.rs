@@ -72,6 +72,17 @@ pub fn compare_view(scenario: &str, policy: &str, slot_seconds: f64, seed: u64, 
     }
 }
 
+/// The node id of an agent name (`node` or `node/function`): what the
+/// gateways answer in `x-dfaas-node`, whose loads are counted by it.
+fn node_id(agent: &str) -> &str {
+    agent.rsplit_once('/').map_or(agent, |(n, _)| n)
+}
+
+/// The function part of an agent name (`""` for a node's one function).
+fn function_of(agent: &str) -> &str {
+    agent.rsplit_once('/').map_or("", |(_, f)| f)
+}
+
 fn after_first(n: &NodeReport) -> Vec<&SlotReport> {
     n.load.as_ref().map(|l| l.slots.iter().skip(1).collect()).unwrap_or_default()
 }
@@ -86,19 +97,20 @@ fn node_rates(nodes: &[NodeReport], slot_seconds: f64) -> Vec<NodeRates> {
             let k = slots.len();
             let served = |by: &str| slots.iter().map(|s| s.by_served_by.get(by).copied().unwrap_or(0)).sum::<u64>();
             let reasons = |rs: &[&str]| slots.iter().map(|s| sum_reasons(&s.rejects, rs)).sum::<u64>();
+            let me = node_id(&n.node);
             let received: f64 = nodes
                 .iter()
-                .filter(|o| o.node != n.node)
+                .filter(|o| o.node != n.node && function_of(&o.node) == function_of(&n.node))
                 .map(|o| {
                     let os = after_first(o);
-                    rate(os.iter().map(|s| s.by_served_by.get(&n.node).copied().unwrap_or(0)).sum(), os.len())
+                    rate(os.iter().map(|s| s.by_served_by.get(me).copied().unwrap_or(0)).sum(), os.len())
                 })
                 .sum();
             NodeRates {
                 node: n.node.clone(),
                 input_rps: rate(slots.iter().map(|s| s.arrivals).sum(), k),
-                local_rps: rate(served(&n.node), k),
-                forwarded_rps: n.neighbors.iter().map(|m| (m.clone(), rate(served(m), k))).collect(),
+                local_rps: rate(served(me), k),
+                forwarded_rps: n.neighbors.iter().map(|m| (m.clone(), rate(served(node_id(m)), k))).collect(),
                 received_rps: received,
                 rejected_rps: rate(reasons(PURPOSE), k),
                 platform_rejected_rps: rate(reasons(PLATFORM), k),
@@ -153,7 +165,8 @@ pub fn text(r: &ClusterReport) -> String {
         "dfaas cluster: scenario {}, policy {}, {} slots of {} s (federation formed in {:.1} s)",
         r.scenario, r.policy, r.slots, r.slot_seconds, r.ready_s
     );
-    let names: Vec<&str> = r.nodes.iter().map(|n| n.node.as_str()).collect();
+    let mut names: Vec<&str> = r.nodes.iter().map(|n| node_id(&n.node)).collect();
+    names.dedup();
     for n in &r.nodes {
         let _ = writeln!(o, "\n{} (capacity {} req/s, neighbours {})", n.node, n.capacity_rps, n.neighbors.join(", "));
         let Some(load) = &n.load else {
@@ -189,7 +202,7 @@ pub fn text(r: &ClusterReport) -> String {
             "  total: {} requests, {} ok (local {}), served by: {}; rejected: {}; latency p50/p90/p99 {:.1}/{:.1}/{:.1} ms",
             load.requests,
             load.successes,
-            load.by_served_by.get(&n.node).copied().unwrap_or(0),
+            load.by_served_by.get(node_id(&n.node)).copied().unwrap_or(0),
             if served.is_empty() { "-".into() } else { served.join(", ") },
             if rejects.is_empty() { "none".into() } else { rejects.join(", ") },
             load.success_latency.p50,

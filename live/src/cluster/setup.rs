@@ -70,6 +70,13 @@ pub struct NodePlan {
 pub struct MultiPlan {
     pub budget_units: u32,
     pub functions: Vec<HostedFunction>,
+    /// Calls of its cheapest function the budget serves in one slot (its
+    /// functions' admission lets that many per slot of queue through).
+    pub slot_calls: u32,
+    /// Slot length, seconds, and the scenario's `queue_slots`: the runtime's
+    /// budget queue holds that many slots of the whole budget's work.
+    pub slot_seconds: f64,
+    pub queue_slots: f64,
 }
 
 /// One function of a [`MultiPlan`], as the synthetic backend runs it and
@@ -119,11 +126,6 @@ pub fn live_agents(s: &Scenario) -> Result<Vec<LiveAgent>> {
     })
 }
 
-/// Calls allowed to wait for units per instance of a node's functions where
-/// [`write_configs`] writes a budget queue (`budget_queue`), unless a
-/// queue per instance is set.
-pub const BUDGET_QUEUE_PER_INSTANCE: u32 = 4;
-
 /// Every node's functions for a scenario with `[[functions]]` (`None`
 /// without), in node order.
 pub fn multi_plans(s: &Scenario) -> Result<Option<Vec<MultiPlan>>> {
@@ -157,7 +159,19 @@ pub fn multi_plans(s: &Scenario) -> Result<Option<Vec<MultiPlan>>> {
                         }
                     })
                     .collect();
-                MultiPlan { budget_units: units, functions }
+                let cheapest = layout
+                    .agents_at(i)
+                    .iter()
+                    .map(|&a| layout.functions()[layout.function_of(a)].unit_seconds())
+                    .fold(f64::INFINITY, f64::min);
+                let slot_calls = (f64::from(units) * s.episode.slot_seconds / cheapest).floor().clamp(1.0, 1e6) as u32;
+                MultiPlan {
+                    budget_units: units,
+                    functions,
+                    slot_calls,
+                    slot_seconds: s.episode.slot_seconds,
+                    queue_slots: b.queue_slots,
+                }
             })
             .collect(),
     ))
@@ -318,15 +332,15 @@ pub fn functions(s: &Scenario, n: usize) -> Result<Vec<FunctionPlan>> {
             .unwrap_or_default()
             .into_iter()
             .map(|m| {
-                let instances = m.functions.iter().map(|f| f.instances).sum::<u32>().max(1);
                 let service = m.functions.first().map_or(0.1, |f| f.service_time_s);
                 FunctionPlan {
                     capacity_rps: 0.0,
-                    instances,
+                    instances: m.functions.iter().map(|f| f.instances).sum(),
                     warm_s: service,
                     cold_s: service,
                     idle_s: 600.0,
-                    queue: Some(instances * BUDGET_QUEUE_PER_INSTANCE),
+                    // The scenario's `queue_slots` sizes the budget queue.
+                    queue: None,
                     exponential: false,
                 }
             })
@@ -571,7 +585,7 @@ impl ConfigContext<'_> {
             self.secrets.token_line(&p.id)
         );
         if let Some(m) = &p.multi {
-            node.push_str(&multi_functions_toml(m, p.function.queue.unwrap_or(0)));
+            node.push_str(&multi_functions_toml(m));
         } else {
             node.push_str(&self.single_function_toml(i));
         }
@@ -646,14 +660,16 @@ impl ConfigContext<'_> {
     }
 }
 
-/// A several-function node's runtime part: its budget, the calls that may
-/// wait for units (`budget_queue`), and one synthetic function per hosted
-/// function (its service time, never cold, as many instances as the budget
-/// runs at once, its units per call). Admission lets every call through to
-/// the budget's first-come, first-served queue, where functions share units
-/// as the simulator's `budget` model shares them.
-fn multi_functions_toml(m: &MultiPlan, budget_queue: u32) -> String {
-    let mut t = format!("budget_units = {}\nbudget_queue = {budget_queue}\n", m.budget_units);
+/// A several-function node's runtime part: its budget, the work that may
+/// wait for units (the scenario's `queue_slots` slots of the whole budget,
+/// `budget_queue_s`), and one synthetic function per hosted function (its
+/// service time, never cold, as many instances as the budget runs at once,
+/// its units per call). Admission lets every call through to the budget's
+/// first-come, first-served queue, where functions share units as the
+/// simulator's `budget` model shares them.
+fn multi_functions_toml(m: &MultiPlan) -> String {
+    let queue_s = m.queue_slots * m.slot_seconds;
+    let mut t = format!("budget_units = {}\nbudget_queue_s = {queue_s:?}\n", m.budget_units);
     for f in &m.functions {
         t.push_str(&format!(
             "\n[[functions]]\nname = \"{n}\"\nbackend = {{ kind = \"synthetic\", warm_s = {s:?}, cold_s = {s:?}, idle_s = 600.0, max_instances = {i}, units = {u} }}\nadmission = {{ max_concurrency = {c}, queue = 0 }}\n",
@@ -661,7 +677,7 @@ fn multi_functions_toml(m: &MultiPlan, budget_queue: u32) -> String {
             s = f.service_time_s,
             i = f.instances,
             u = f.cost_units,
-            c = f.instances.saturating_add(budget_queue),
+            c = f.instances.saturating_add(m.slot_calls.saturating_mul(64)),
         ));
     }
     t

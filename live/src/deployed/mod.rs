@@ -28,9 +28,9 @@ use anyhow::{Context, Result, bail};
 use dfaas_env::scenario::InputView;
 use dfaas_env::{Scenario, Simulator};
 
-use crate::cluster::{Choice, FUNCTION, Federation, FederationOpts};
+use crate::cluster::{Choice, Federation, FederationOpts, LiveAgent, live_agents};
 use crate::live_env::{LiveOpts, METRICS, Side, Sim2RealReport, live_scenario, metric};
-use dfaas_experiments::compare::{node_rates, prediction_errors, summarise};
+use dfaas_experiments::compare::{function_results, node_rates, prediction_errors, summarise};
 use dfaas_experiments::contender::Contender;
 use dfaas_experiments::runner::{EpisodeRun, run_episode};
 use dfaas_loadgen::LoadSpec;
@@ -105,7 +105,8 @@ pub fn run_deployed(scenario: &Scenario, contender: &Contender, opts: &DeployedO
     };
     let mut fed = Federation::start(&played, &fed_opts)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
-    let result = rt.block_on(drive(&mut fed, opts, &counts));
+    let agents = live_agents(&played)?;
+    let result = rt.block_on(drive(&mut fed, &agents, opts, &counts));
     fed.stop(result.is_ok());
     let (histories, client) = result?;
 
@@ -122,6 +123,7 @@ pub fn run_deployed(scenario: &Scenario, contender: &Contender, opts: &DeployedO
     let side = |run: &EpisodeRun| {
         let mut r = summarise(contender, std::slice::from_ref(run));
         r.nodes = node_rates(&sim, std::slice::from_ref(run));
+        r.functions = function_results(&sim, std::slice::from_ref(run));
         let f = &run.summary.federation;
         Side { result: r, local_ratio: if f.input > 0 { f.local as f64 / f.input as f64 } else { 0.0 } }
     };
@@ -153,6 +155,7 @@ pub fn run_deployed(scenario: &Scenario, contender: &Contender, opts: &DeployedO
 /// reads every agent's history once the last slot has ended.
 async fn drive(
     fed: &mut Federation,
+    agents: &[LiveAgent],
     opts: &DeployedOpts,
     counts: &[Vec<u32>],
 ) -> Result<(Vec<AgentHistory>, crate::cluster::Summary)> {
@@ -165,15 +168,15 @@ async fn drive(
     let start_ms = start.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     tokio::time::sleep(start.duration_since(SystemTime::now()).unwrap_or_default()).await;
     let mut loads = Vec::new();
-    for (p, row) in fed.plans.iter().zip(counts) {
+    for (a, row) in agents.iter().zip(counts) {
+        let p = &fed.plans[a.node];
         let rates: Vec<f64> = row.iter().take(opts.slots).map(|&c| f64::from(c) / opts.slot_seconds).collect();
         if rates.iter().all(|&r| r == 0.0) {
             continue;
         }
-        let mut spec = LoadSpec::per_slot(format!("http://{}/function/{FUNCTION}", p.gateway), rates, slot);
+        let mut spec = LoadSpec::per_slot(format!("http://{}/function/{}", p.gateway, a.function), rates, slot);
         spec.timeout = Duration::from_secs(5);
-        let id = p.id.clone();
-        loads.push((id, tokio::spawn(dfaas_loadgen::run(spec))));
+        loads.push((a.name.clone(), tokio::spawn(dfaas_loadgen::run(spec))));
     }
     let mut view = crate::cluster::Summary { processed_ratio: 1.0, ..Default::default() };
     for (id, h) in loads {
@@ -184,11 +187,16 @@ async fn drive(
     let end = start + slot * u32::try_from(opts.slots).unwrap_or(u32::MAX) + slot;
     tokio::time::sleep(end.duration_since(SystemTime::now()).unwrap_or_default()).await;
     let mut out = Vec::new();
-    for p in &fed.plans {
-        let ctl = p.control_client(&client, Duration::from_secs(5));
-        let reports = ctl.history().await.with_context(|| format!("reading the history of {}", p.id))?;
-        let peers = ctl.weights().await.with_context(|| format!("reading the peers of {}", p.id))?.peers;
-        out.push(AgentHistory { node: p.id.clone(), peers, reports, start_ms });
+    for a in agents {
+        let p = &fed.plans[a.node];
+        let ctl = p.function_client(&client, Duration::from_secs(5), &a.function);
+        let reports = ctl.history().await.with_context(|| format!("reading the history of {}", a.name))?;
+        let mut peers = ctl.weights().await.with_context(|| format!("reading the peers of {}", a.name))?.peers;
+        if p.multi.is_some() {
+            // The simulator's names of its neighbours: the same function at each peer.
+            peers = peers.iter().map(|n| format!("{n}/{}", a.function)).collect();
+        }
+        out.push(AgentHistory { node: a.name.clone(), peers, reports, start_ms });
     }
     Ok((out, view))
 }

@@ -162,6 +162,24 @@ impl Sim2RealReport {
         })
     }
 
+    /// Several functions per node: processed % per function in both worlds.
+    pub fn functions_text(&self) -> String {
+        if self.sim.result.functions.is_empty() {
+            return String::new();
+        }
+        let rows: Vec<Vec<String>> = (self.sim.result.functions.iter().zip(&self.live.result.functions))
+            .map(|(s, l)| {
+                vec![
+                    s.function.clone(),
+                    format!("{:.2}", 100.0 * s.processed_ratio),
+                    format!("{:.2}", 100.0 * l.processed_ratio),
+                    format!("{:+.2}", 100.0 * (l.processed_ratio - s.processed_ratio)),
+                ]
+            })
+            .collect();
+        format!("\nprocessed % per function:\n{}", render(&["function", "simulator", "live", "live − sim"], &rows))
+    }
+
     /// Side-by-side table (percent of the input; reward per agent and slot),
     /// then the per-node rates of both, then the live issues.
     pub fn to_text(&self) -> String {
@@ -188,6 +206,7 @@ impl Sim2RealReport {
             })
             .collect();
         out.push_str(&render(&["metric", "simulator", "live", "live − sim"], &rows));
+        out.push_str(&self.functions_text());
         for (label, side) in [("simulator", &self.sim), ("live", &self.live)] {
             let mut one = side.result.clone();
             one.policy = format!("{} ({label})", side.result.policy);

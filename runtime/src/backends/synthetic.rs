@@ -101,7 +101,7 @@ impl SyntheticBackend {
         // The node's budget first: a call that cannot hold its units (at
         // once, or after its turn in the node's budget queue) takes no instance.
         let _held = match &self.budget {
-            Some((b, units)) => Some(b.hold(*units).await.ok_or(BackendError::Saturated)?),
+            Some((b, units)) => Some(b.hold(*units, self.warm).await.ok_or(BackendError::Saturated)?),
             None => None,
         };
         let cold = {
