@@ -28,3 +28,10 @@ done
 # generated federation of 3–150 nodes every episode,
 # experiments/train/general-capacity.toml).
 train general-capacity
+# Several functions per node: the per-agent reward (models/README.md).
+for s in functions-5x3 dfaas-image-text; do
+  rm -rf "runs/$s-env"
+  "$D" train --scenario "experiments/scenarios/functions/$s.toml" --iterations 1500 --reward env \
+    --run "runs/$s-env" --quiet
+  "$D" export --run "runs/$s-env" --out "models/$s.dfpolicy"
+done

@@ -49,9 +49,11 @@ impl NodeShare {
     /// served first, first come, first served (every function the same
     /// fraction when the budget cannot serve it all); the budget left serves
     /// the arrivals `offered` as [`NodeShare::admit`] does; arrivals it
-    /// cannot serve wait while their work fits in `queue_work` (every
-    /// function the same fraction), the rest are rejected. With no queue it
-    /// is [`NodeShare::admit`].
+    /// cannot serve wait while their work fits in `queue_work`, cheapest
+    /// function first (a live node admits a call to its budget queue when
+    /// the call's own work fits the room left: a cheap call fits where an
+    /// expensive one does not), the rest are rejected. With no queue it is
+    /// [`NodeShare::admit`].
     pub fn slot(&self, backlog: &mut [u32], offered: &[u32]) -> SlotShare {
         let n = self.cost.len();
         let waiting: f64 = (0..n).map(|k| f64::from(backlog[k]) * self.cost[k]).sum();
@@ -60,16 +62,20 @@ impl NodeShare {
         let used: f64 = (0..n).map(|k| f64::from(old[k]) * self.cost[k]).sum();
         let rest = NodeShare { budget: (self.budget - used).max(0.0), ..self.clone() };
         let new = rest.admit(offered);
-        let unserved: Vec<u32> = (0..n).map(|k| offered[k] - new[k]).collect();
         let left: f64 = (0..n).map(|k| f64::from(backlog[k] - old[k]) * self.cost[k]).sum();
-        let want: f64 = (0..n).map(|k| f64::from(unserved[k]) * self.cost[k]).sum();
-        let room = (self.queue_work - left).max(0.0);
-        let fit = if want > room { room / want } else { 1.0 };
+        let mut room = (self.queue_work - left).max(0.0);
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| self.cost[a].total_cmp(&self.cost[b]));
+        let mut queued = vec![0u32; n];
+        for k in order {
+            let fits = ((room / self.cost[k]) + 1e-9).floor().max(0.0);
+            queued[k] = (f64::from(offered[k] - new[k]).min(fits)) as u32;
+            room -= f64::from(queued[k]) * self.cost[k];
+        }
         let mut out = SlotShare { admitted: vec![0; n], served: vec![0; n] };
         for k in 0..n {
-            let queued = ((f64::from(unserved[k]) * fit) + 1e-9).floor() as u32;
-            backlog[k] = backlog[k] - old[k] + queued;
-            out.admitted[k] = new[k] + queued;
+            backlog[k] = backlog[k] - old[k] + queued[k];
+            out.admitted[k] = new[k] + queued[k];
             out.served[k] = old[k] + new[k];
         }
         out
@@ -128,12 +134,13 @@ mod tests {
         // 12 unit-s arrive: 4 served (a third of each).
         let s = n.slot(&mut backlog, &[4, 40]);
         assert_eq!(s.served, vec![1, 13]);
-        // 3 images and 27 texts unserved (8.7 unit-s), 4 unit-s of room: 46 % of each waits.
-        assert_eq!(backlog, vec![1, 12], "floor(3 × 4/8.7) images, floor(27 × 4/8.7) texts wait");
-        assert_eq!(s.admitted, vec![2, 25]);
+        // 3 images and 27 texts unserved (8.7 unit-s), 4 unit-s of room:
+        // the 27 texts (2.7 unit-s) first, then what fits of the images (none: 1.3 < 2).
+        assert_eq!(backlog, vec![0, 27]);
+        assert_eq!(s.admitted, vec![1, 40]);
         // Next slot, nothing new: the queue is served first.
         let s = n.slot(&mut backlog, &[0, 0]);
-        assert_eq!((s.served, s.admitted), (vec![1, 12], vec![0, 0]));
+        assert_eq!((s.served, s.admitted), (vec![0, 27], vec![0, 0]));
         assert_eq!(backlog, vec![0, 0]);
         // Without a queue, a slot is `admit`.
         let none = NodeShare { queue_work: 0.0, ..n.clone() };
