@@ -218,7 +218,7 @@ pub struct SlotLoopParams {
     pub node_index: Option<usize>,
 }
 
-/// One more function of a several-function [`SlotLoop`] ([`SlotLoop::with_function`]).
+/// One more function of a several-function [`SlotLoop`] ([`SlotLoop::with_functions`]).
 pub struct FunctionParams {
     pub function: String,
     pub shared: Arc<Shared>,
