@@ -220,3 +220,28 @@ fn bad_multi_function_files_name_file_field_and_value() {
     let e = load(&scenario("workload = { kind = \"constant\", rate_rps = -1.0 }", NORMAL)).unwrap_err();
     assert!(e.contains("functions[0].workload") && e.contains("-1"), "{e}");
 }
+
+#[test]
+fn a_function_can_replay_azure_functions_2019_series() {
+    // Three HTTP functions of the Azure format (a timer one is dropped): each
+    // image agent replays a different one, scaled to [0, 10] per slot.
+    let dir = tempfile::tempdir().unwrap();
+    let azure = dir.path().join("azure.csv");
+    let minutes: Vec<String> = (1..=60).map(|m| m.to_string()).collect();
+    let mut text = format!("HashOwner,HashApp,HashFunction,Trigger,{}\n", minutes.join(","));
+    for (k, trigger) in ["http", "http", "timer", "http"].iter().enumerate() {
+        let row: Vec<String> = (0..60).map(|m| ((m + 3 * k + 1) * 13 % 61 * 60).to_string()).collect();
+        text.push_str(&format!("o,a,f{k},{trigger},{}\n", row.join(",")));
+    }
+    std::fs::write(&azure, text).unwrap();
+    let image =
+        format!("workload = {{ kind = \"azure\", file = {:?}, scale_max = 10.0 }}", azure.display().to_string());
+    let s = load(&scenario(&image, "kind = \"constant\"\nrate_rps = 3.0")).unwrap();
+    let mut sim = Simulator::new(&s).unwrap();
+    MultiAgentEnv::reset(&mut sim, Some(2)).unwrap();
+    let inputs = sim.inputs().to_vec();
+    let images: Vec<&Vec<u32>> = [0, 2, 3].iter().map(|&a| &inputs[a]).collect();
+    assert!(images.iter().all(|v| v.iter().all(|&x| x <= 10) && v.iter().any(|&x| x > 0)), "{images:?}");
+    assert!(images[0] != images[1] && images[1] != images[2] && images[0] != images[2], "three different functions");
+    assert!([1, 4].iter().all(|&a| inputs[a].iter().all(|&x| x == 3)), "text keeps the scenario's workload");
+}
