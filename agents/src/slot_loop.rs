@@ -141,6 +141,20 @@ pub fn own_input(
     prev: &SlotOutcome,
     predicted: f64,
 ) -> NodeInput<'_> {
+    own_input_shared(node, slot, slot_seconds, capacity_rps, prev, predicted, None)
+}
+
+/// [`own_input`] of a node managing several functions: with the function's
+/// view of its node ([`NodeShare::shared_node`]).
+pub fn own_input_shared(
+    node: usize,
+    slot: u64,
+    slot_seconds: f64,
+    capacity_rps: f64,
+    prev: &SlotOutcome,
+    predicted: f64,
+    shared: Option<dfaas_env::contract::SharedNode>,
+) -> NodeInput<'_> {
     NodeInput {
         node,
         slot: slot.min(u64::from(u32::MAX)) as u32,
@@ -149,6 +163,7 @@ pub fn own_input(
         queue_len: prev.queue_len.unwrap_or(0),
         prev: Some(prev),
         foresight: Foresight::Predicted(predicted),
+        shared,
     }
 }
 
@@ -362,7 +377,8 @@ impl SlotLoop {
 
         let mut reports = Vec::with_capacity(self.functions.len());
         for (k, outcome) in outcomes.into_iter().enumerate() {
-            reports.push(self.decide(k, outcome, predicted[k], now, ended_ms)?);
+            let view = self.budget.as_ref().map(|b| b.shared_node(&predicted, k));
+            reports.push(self.decide(k, outcome, (predicted[k], view), now, ended_ms)?);
         }
         self.slot += 1;
         let mut first = reports.remove(0);
@@ -375,12 +391,12 @@ impl SlotLoop {
         &self,
         k: usize,
         outcome: SlotOutcome,
-        predicted: f64,
+        (predicted, view): (f64, Option<dfaas_env::contract::SharedNode>),
         now: Instant,
         ended_ms: u64,
     ) -> Result<TickReport, TickError> {
         let f = &self.functions[k];
-        let observation = self.observe(f, &outcome, predicted, now);
+        let observation = self.observe(f, &outcome, (predicted, view), now);
         let external = lock(&f.shared.external).take();
         let (decision, is_external) = match external {
             Some(d) if d.degree() == f.peer_ids.len() => (d, true),
@@ -420,7 +436,13 @@ impl SlotLoop {
     }
 
     /// The observation of function `f` for the coming slot, from the builder the simulator uses.
-    fn observe(&self, f: &FunctionLoop, prev: &SlotOutcome, predicted: f64, now: Instant) -> NodeObservation {
+    fn observe(
+        &self,
+        f: &FunctionLoop,
+        prev: &SlotOutcome,
+        (predicted, view): (f64, Option<dfaas_env::contract::SharedNode>),
+        now: Instant,
+    ) -> NodeObservation {
         let rtts: Vec<_> = self.overlay.as_ref().map(|ov| ov.peers()).unwrap_or_default();
         let fallback = sorted_index(&self.peer_ids, &self.node_id);
         let neighbors: Vec<NeighborInput> = f
@@ -434,7 +456,8 @@ impl SlotLoop {
             .collect();
         let node = f.agent_index.or(self.node_index).unwrap_or_else(|| fallback(&self.node_id));
         // Slot `self.slot` just ended: the observation is for the next one.
-        let own = own_input(node, self.slot + 1, self.slot_seconds, f.cap_slot / self.slot_seconds, prev, predicted);
+        let cap_rps = f.cap_slot / self.slot_seconds;
+        let own = own_input_shared(node, self.slot + 1, self.slot_seconds, cap_rps, prev, predicted, view);
         let mut o = NodeObservation::default();
         build_observation(&own, neighbors.into_iter(), &mut o);
         o
@@ -479,7 +502,7 @@ mod tests {
     use dfaas_env::{Decision, NodeObservation, Scenario, Simulator};
     use libp2p::PeerId;
 
-    use super::{function_state, neighbor_input, own_input};
+    use super::{function_state, neighbor_input, own_input, own_input_shared};
     use crate::messages::NodeState;
     use crate::neighbors::{NeighborConfig, NeighborTable};
 
@@ -617,7 +640,12 @@ mod tests {
             }
             for a in 0..n {
                 let f = &layout.functions()[layout.function_of(a)].name;
-                let own = own_input(a, t as u64 + 1, slot, caps[a] / slot, &sim.outcomes()[a], forecasts[a]);
+                let i = layout.node_of(a);
+                let mine: Vec<f64> = layout.agents_at(i).iter().map(|&b| forecasts[b]).collect();
+                let k = layout.agents_at(i).iter().position(|&b| b == a).unwrap();
+                let view = Some(shares[i].shared_node(&mine, k));
+                let own =
+                    own_input_shared(a, t as u64 + 1, slot, caps[a] / slot, &sim.outcomes()[a], forecasts[a], view);
                 let mut table = NeighborTable::new(cfg);
                 let inputs: Vec<_> = topo
                     .neighbors(a)
@@ -666,6 +694,7 @@ mod tests {
         );
         assert!(close(got.predicted_input, want.predicted_input) && close(got.capacity, want.capacity), "{ctx}");
         assert!(close(got.slot_seconds, want.slot_seconds), "{ctx}");
+        assert!(close(got.node_load, want.node_load) && close(got.request_share, want.request_share), "{ctx}");
         assert_eq!(got.neighbors.len(), want.neighbors.len());
         for (a, b) in got.neighbors.iter().zip(&want.neighbors) {
             assert_eq!(

@@ -11,7 +11,12 @@
 //!   Version 2 adds the slot's phase in the workload period (when the scenario
 //!   declares `observation.period_slots`), and per neighbour its capacity
 //!   relative to the node's own and the inverse of its degree (how many
-//!   others compete for its spare capacity).
+//!   others compete for its spare capacity). Version 3 (several functions per
+//!   node) adds the function's features: its node's expected use of its
+//!   budget by every function's forecast, and how heavy one of its requests
+//!   is (`log10(1 / request_share) / 3`: 0 for a request using a whole slot
+//!   of the node, 1 for one using a thousandth), so one network serves every
+//!   function.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +26,9 @@ use crate::topology::Topology;
 
 /// Version of the normalized layout new files are trained on (bump on any change).
 pub const NORMALIZED_VERSION: u32 = 2;
+/// Version of the normalized layout for several functions per node (what
+/// training on such a scenario writes), and the newest this build reads.
+pub const FUNCTIONS_VERSION: u32 = 3;
 /// Own features of the normalized layout, version 1.
 pub const NORMALIZED_OWN: usize = 6;
 /// Features per neighbour slot of the normalized layout, version 1.
@@ -32,6 +40,7 @@ pub fn normalized_sizes(version: u32) -> Option<(usize, usize)> {
     match version {
         1 => Some((NORMALIZED_OWN, NORMALIZED_PER_NEIGHBOR)),
         2 => Some((NORMALIZED_OWN + 2, NORMALIZED_PER_NEIGHBOR + 2)),
+        3 => Some((NORMALIZED_OWN + 4, NORMALIZED_PER_NEIGHBOR + 2)),
         _ => None,
     }
 }
@@ -66,6 +75,12 @@ impl Encoding {
     /// phase of `period_slots` if given.
     pub fn normalized(max_degree: usize, period_slots: Option<u32>) -> Self {
         Encoding::Normalized { max_degree, version: NORMALIZED_VERSION, period_slots }
+    }
+
+    /// The normalized layout for several functions per node (version
+    /// [`FUNCTIONS_VERSION`]: the function's features too).
+    pub fn normalized_functions(max_degree: usize, period_slots: Option<u32>) -> Self {
+        Encoding::Normalized { max_degree, version: FUNCTIONS_VERSION, period_slots }
     }
 
     /// Parses `fidelity-queue`, `fidelity-serverless`, `normalized` (with
@@ -223,6 +238,10 @@ fn encode_normalized(
         };
         out.extend([sin, cos]);
     }
+    if version >= 3 {
+        let weight = if obs.request_share > 0.0 { (1.0 / obs.request_share).log10() / 3.0 } else { 0.0 };
+        out.extend([clip(obs.node_load), clip(weight)]);
+    }
     let per = normalized_sizes(version).map_or(0, |(_, p)| p);
     for k in 0..max_degree {
         match obs.neighbors.get(k) {
@@ -254,6 +273,22 @@ mod tests {
     use super::*;
     use crate::contract::NeighborObs;
 
+    #[test]
+    fn version_three_reads_the_function_features() {
+        let e = Encoder::new(Encoding::normalized_functions(1, None), &topo2());
+        let mut o = obs();
+        let (mut two, mut three) = (Vec::new(), Vec::new());
+        Encoder::new(Encoding::normalized(1, None), &topo2()).encode(&o, &mut two);
+        o.node_load = 1.25;
+        o.request_share = 0.01;
+        e.encode(&o, &mut three);
+        assert_eq!(three.len(), two.len() + 2);
+        assert_eq!(three.len(), e.dim(1));
+        assert_eq!(&three[..8], &two[..8], "version 2's own features first");
+        assert!((three[8] - 1.25).abs() < 1e-6 && (three[9] - 2.0 / 3.0).abs() < 1e-6, "{:?}", &three[8..10]);
+        assert_eq!(&three[10..], &two[8..], "then the neighbours");
+    }
+
     fn topo2() -> Topology {
         Topology::from_adjacency(None, &["node_0 node_1".to_string()]).unwrap()
     }
@@ -282,6 +317,7 @@ mod tests {
                 age_seconds: Some(1.0),
                 capacity: 70.0,
             }],
+            ..Default::default()
         }
     }
 

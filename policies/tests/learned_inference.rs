@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use dfaas_env::encoding::{Encoder, Encoding, NORMALIZED_VERSION};
+use dfaas_env::encoding::{Encoder, Encoding, FUNCTIONS_VERSION};
 use dfaas_env::seeds::rng;
 use dfaas_env::{Decision, NodeObservation, Topology};
 use dfaas_policies::learned::{
@@ -215,14 +215,14 @@ fn shared_fidelity_and_size_mismatches_are_explained() {
     );
     // Encoding version from another build.
     let mut old = shared_normalized(2, &[8], 16);
-    old.meta.encoding_version = NORMALIZED_VERSION + 1;
-    old.meta.encoding = Encoding::Normalized { max_degree: 2, version: NORMALIZED_VERSION + 1, period_slots: None };
+    old.meta.encoding_version = FUNCTIONS_VERSION + 1;
+    old.meta.encoding = Encoding::Normalized { max_degree: 2, version: FUNCTIONS_VERSION + 1, period_slots: None };
     let e = incompatible(LearnedPolicy::new(&old, &ctx("x", &["a"])));
     assert!(
         e.contains("version of the `normalized` encoding")
             && e.contains(&format!(
-                "the file has {}, the node has versions 1 to {NORMALIZED_VERSION}",
-                NORMALIZED_VERSION + 1
+                "the file has {}, the node has versions 1 to {FUNCTIONS_VERSION}",
+                FUNCTIONS_VERSION + 1
             )),
         "{e}"
     );

@@ -60,6 +60,7 @@ fn observation(r: &mut SimRng) -> NodeObservation {
         prev_local_rejects: r.random_range(0..10),
         prev_rejected: r.random_range(0..10),
         neighbors: (0..degree).map(|j| neighbor(r, j + 1)).collect(),
+        ..Default::default()
     }
 }
 

@@ -63,6 +63,10 @@ impl Layout {
         };
         let three_way = sim.even_floor();
         let enc = match encoding {
+            // Several functions per node: the function's features too.
+            EncodingChoice::Normalized if sim.layout().is_some() => {
+                Encoding::normalized_functions(max_degree, sim.observation_period_slots())
+            }
             EncodingChoice::Normalized => Encoding::normalized(max_degree, sim.observation_period_slots()),
             EncodingChoice::NormalizedV1 => {
                 if let Some(p) = sim.observation_period_slots() {

@@ -166,6 +166,7 @@ impl Broker {
             queue_len: 0,
             prev: prev.as_ref(),
             foresight: Foresight::Predicted(r.input_rate * slot_s),
+            shared: None,
         };
         let neighbours = order.iter().map(|&(j, _)| NeighborInput {
             node: j,

@@ -52,6 +52,18 @@ pub struct NodeInput<'a> {
     /// Its counters of the slot that just ended (`None` before the first slot).
     pub prev: Option<&'a SlotOutcome>,
     pub foresight: Foresight,
+    /// Several functions per node: the node's budget use and this function's
+    /// request weight ([`NodeObservation::node_load`], [`NodeObservation::request_share`]).
+    pub shared: Option<SharedNode>,
+}
+
+/// How a function's node is used by all its functions ([`NodeInput::shared`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SharedNode {
+    /// Expected use of the node's budget by every function's forecast (1 = all of it).
+    pub node_load: f64,
+    /// Share of the node's budget per slot one request of this function uses.
+    pub request_share: f64,
 }
 
 /// Writes the observation of `node` with `neighbors` into `out`, reusing its
@@ -79,6 +91,8 @@ where
     out.prev_local = prev.local;
     out.prev_local_rejects = prev.local_rejects;
     out.prev_rejected = prev.rejected;
+    let shared = node.shared.unwrap_or_default();
+    (out.node_load, out.request_share) = (shared.node_load, shared.request_share);
     out.neighbors.resize_with(neighbors.len(), Default::default);
     for (k, (nb, input)) in out.neighbors.iter_mut().zip(neighbors).enumerate() {
         let heard = input.heard;
@@ -140,6 +154,7 @@ mod tests {
             queue_len: 5,
             prev: Some(&prev),
             foresight: Foresight::Predicted(6.6),
+            shared: None,
         };
         let heard =
             Heard { advert: Advert { spare_capacity: 4.0, load: 0.5, capacity: 8.0 }, degree: 3, age_seconds: 2.0 };

@@ -7,7 +7,7 @@ mod observation;
 mod outcome;
 
 pub use advert::Advert;
-pub use build::{Foresight, Heard, NeighborInput, NodeInput, build_observation, keep_unheard_local};
+pub use build::{Foresight, Heard, NeighborInput, NodeInput, SharedNode, build_observation, keep_unheard_local};
 pub use decision::Decision;
 pub use observation::{NeighborObs, NodeObservation};
 pub use outcome::SlotOutcome;

@@ -32,6 +32,15 @@ pub struct NodeObservation {
     pub prev_rejected: u32,
     /// One entry per neighbour, in the node's action order.
     pub neighbors: Vec<NeighborObs>,
+    /// Several functions per node: the node's expected use of its budget in
+    /// the coming slot by every function's forecast (1.0 = the whole
+    /// budget); 0 for a node with one function.
+    #[serde(default)]
+    pub node_load: f64,
+    /// Several functions per node: the share of the node's budget per slot
+    /// one request of this function uses; 0 for a node with one function.
+    #[serde(default)]
+    pub request_share: f64,
 }
 
 /// What a node knows about one neighbour: its own counters towards it and

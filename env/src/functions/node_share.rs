@@ -97,6 +97,16 @@ impl NodeShare {
     }
 }
 
+impl NodeShare {
+    /// Function `k`'s view of its node when the functions expect `expected`
+    /// requests (the features the normalized encoding of version 3 reads).
+    pub fn shared_node(&self, expected: &[f64], k: usize) -> crate::contract::SharedNode {
+        let work: f64 = expected.iter().zip(&self.cost).map(|(e, c)| e.max(0.0) * c).sum();
+        let b = self.budget.max(1e-12);
+        crate::contract::SharedNode { node_load: work / b, request_share: self.cost[k] / b }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,8 @@ pub struct Simulator {
     advert_capacity: Vec<f64>,
     /// Several functions per node: the budgets they share (`None`: one function).
     shared: Option<SharedBudget>,
+    /// Several functions per node: each agent's view of its node this slot.
+    node_views: Vec<crate::contract::SharedNode>,
     seeds: SeedSequence,
     even_floor: bool,
     /// The predictor policies plan with (`None`: they see the true input).
@@ -83,6 +85,7 @@ impl Simulator {
             advert_capacity: capacity.clone(),
             capacity,
             shared,
+            node_views: Vec::new(),
             seeds: SeedSequence::new(scenario.seeds.master),
             even_floor,
             predictor: scenario.observation.predictor(),
@@ -300,11 +303,12 @@ impl MultiAgentEnv for Simulator {
     }
 
     fn observation_space(&self, agent: usize) -> Space {
-        crate::encoding::Encoder::new(
-            crate::encoding::Encoding::normalized(self.topology.max_degree(), self.observation_period_slots()),
-            &self.topology,
-        )
-        .space(self.topology.degree(agent))
+        let (k, p) = (self.topology.max_degree(), self.observation_period_slots());
+        let encoding = match self.layout() {
+            Some(_) => crate::encoding::Encoding::normalized_functions(k, p),
+            None => crate::encoding::Encoding::normalized(k, p),
+        };
+        crate::encoding::Encoder::new(encoding, &self.topology).space(self.topology.degree(agent))
     }
 
     fn action_space(&self, agent: usize) -> Space {

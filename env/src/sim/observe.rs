@@ -27,6 +27,7 @@ impl Simulator {
                 queue_len: self.models.queue_len(i),
                 prev: (!first).then_some(&self.outcomes[i]),
                 foresight,
+                shared: self.node_views.get(i).copied(),
             };
             let (topology, outcomes, capacity) = (&self.topology, &self.outcomes, &self.advert_capacity);
             let delay_slot = t.min(self.max_steps - 1);
@@ -62,5 +63,6 @@ impl Simulator {
             .collect();
         std::mem::swap(&mut self.advert_capacity, &mut self.capacity);
         shared.capacities(&expected, &mut self.capacity);
+        shared.node_views(&expected, &mut self.node_views);
     }
 }

@@ -79,6 +79,19 @@ impl SharedBudget {
         }
     }
 
+    /// Every agent's view of its node ([`NodeShare::shared_node`]) for a
+    /// slot in which agent `a` expects `expected[a]` requests of its own.
+    pub fn node_views(&self, expected: &[f64], out: &mut Vec<crate::contract::SharedNode>) {
+        out.resize(expected.len(), Default::default());
+        for (i, node) in self.nodes.iter().enumerate() {
+            let agents = self.layout.agents_at(i);
+            let mine: Vec<f64> = agents.iter().map(|&a| expected[a]).collect();
+            for (k, &a) in agents.iter().enumerate() {
+                out[a] = node.shared_node(&mine, k);
+            }
+        }
+    }
+
     /// Empties every queue (a new episode).
     pub fn reset(&mut self) {
         self.backlog.iter_mut().for_each(|b| b.iter_mut().for_each(|x| *x = 0));

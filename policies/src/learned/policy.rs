@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::Path;
 
-use dfaas_env::encoding::{Encoding, NORMALIZED_VERSION};
+use dfaas_env::encoding::{Encoding, FUNCTIONS_VERSION};
 use dfaas_env::{Decision, NodeObservation, Topology};
 
 use super::encode::NodeEncoder;
@@ -276,7 +276,7 @@ fn encoding_name_version(e: Encoding) -> (&'static str, u32) {
     match e {
         Encoding::FidelityQueue => ("fidelity-queue", 1),
         Encoding::FidelityServerless => ("fidelity-serverless", 1),
-        Encoding::Normalized { .. } => ("normalized", NORMALIZED_VERSION),
+        Encoding::Normalized { .. } => ("normalized", FUNCTIONS_VERSION),
     }
 }
 

@@ -134,5 +134,6 @@ pub fn observation(r: &mut SimRng, node: usize, degree: usize) -> NodeObservatio
                 age_seconds: if r.random_range(0..4) == 0 { None } else { Some(r.random_range(0.0..5.0)) },
             })
             .collect(),
+        ..Default::default()
     }
 }
