@@ -67,6 +67,31 @@ impl<T: Copy + From<f64>> PerNode<T> {
         }
     }
 
+    /// The values for the nodes `names`, or an error naming `file` and
+    /// `field` when a list has the wrong length or a draw an unusable range.
+    pub fn checked_values(
+        &self,
+        file: &std::path::Path,
+        field: &str,
+        names: &[String],
+    ) -> Result<Vec<T>, crate::error::ConfigError> {
+        let n = names.len();
+        if let Some(len) = self.explicit_len()
+            && len != n
+        {
+            return Err(crate::error::ConfigError::invalid(
+                file,
+                field,
+                format!("{len} values"),
+                format!("need one per node ({n})"),
+            ));
+        }
+        if let Some(why) = self.draw_problem() {
+            return Err(crate::error::ConfigError::invalid(file, field, "a draw", why));
+        }
+        Ok(self.values(n))
+    }
+
     /// Number of explicit values (`None` for a single shared value).
     pub fn explicit_len(&self) -> Option<usize> {
         match self {

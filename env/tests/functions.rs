@@ -212,6 +212,11 @@ fn bad_multi_function_files_name_file_field_and_value() {
     assert!(e.contains("functions") && e.contains("budget"), "{e}");
     let e = load(&scenario("", NORMAL).replace("budget_units = 4", "budget_units = 2.5")).unwrap_err();
     assert!(e.contains("model.budget_units[0] (a)") && e.contains("2.5"), "{e}");
+    let e =
+        load(&scenario("", NORMAL).replace("budget_units = 4", "budget_units = 4\nqueue_slots = -1.0")).unwrap_err();
+    assert!(e.contains("model.queue_slots") && e.contains("-1"), "{e}");
+    let e = load(&scenario("", NORMAL).replace("budget_units = 4", "budget_units = [4, 4]")).unwrap_err();
+    assert!(e.contains("model.budget_units") && e.contains("2 values"), "{e}");
     let e = load(&scenario("", NORMAL).replace("cost_units = 4", "cost_units = 0")).unwrap_err();
     assert!(e.contains("functions[0].cost_units"), "{e}");
     let e = load(&scenario("", NORMAL).replace("nodes = [\"a\", \"c\"]", "nodes = [\"a\", \"x\"]")).unwrap_err();

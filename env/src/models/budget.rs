@@ -41,20 +41,7 @@ pub struct BudgetSpec {
 impl BudgetSpec {
     /// Checks the parameters for the nodes `names` (errors name `file` and the field).
     pub fn validate(&self, file: &Path, names: &[String]) -> Result<(), ConfigError> {
-        let n = names.len();
-        if let Some(len) = self.budget_units.explicit_len()
-            && len != n
-        {
-            return Err(ConfigError::invalid(
-                file,
-                "model.budget_units",
-                format!("{len} values"),
-                format!("need one per node ({n})"),
-            ));
-        }
-        if let Some(why) = self.budget_units.draw_problem() {
-            return Err(ConfigError::invalid(file, "model.budget_units", "a draw", why));
-        }
+        let values = self.budget_units.checked_values(file, "model.budget_units", names)?;
         if !(self.queue_slots.is_finite() && (0.0..=100.0).contains(&self.queue_slots)) {
             return Err(ConfigError::invalid(
                 file,
@@ -63,7 +50,7 @@ impl BudgetSpec {
                 "must be within 0..=100 slots",
             ));
         }
-        for (i, v) in self.budget_units.values(n).into_iter().enumerate() {
+        for (i, v) in values.into_iter().enumerate() {
             if !(v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX)) {
                 return Err(ConfigError::invalid(
                     file,

@@ -26,21 +26,8 @@ pub struct CapacitySpec {
 impl CapacitySpec {
     /// Checks the parameters for the nodes `names` (errors name `file` and the field).
     pub fn validate(&self, file: &Path, names: &[String]) -> Result<(), ConfigError> {
-        let n = names.len();
-        if let Some(len) = self.capacity_rps.explicit_len()
-            && len != n
-        {
-            return Err(ConfigError::invalid(
-                file,
-                "model.capacity_rps",
-                format!("{len} values"),
-                format!("need one per node ({n})"),
-            ));
-        }
-        if let Some(why) = self.capacity_rps.draw_problem() {
-            return Err(ConfigError::invalid(file, "model.capacity_rps", "a draw", why));
-        }
-        for (i, v) in self.capacity_rps.values(n).into_iter().enumerate() {
+        let values = self.capacity_rps.checked_values(file, "model.capacity_rps", names)?;
+        for (i, v) in values.into_iter().enumerate() {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(ConfigError::invalid(
                     file,
