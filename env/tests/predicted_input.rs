@@ -83,3 +83,23 @@ fn bad_observation_settings_name_file_field_and_value() {
     let e = err("[observation]\ninput = \"foresight\"\n");
     assert!(e.contains("capacity-5-test.toml") && e.contains("foresight"), "{e}");
 }
+
+/// Idle slots before slot 0 (as a live node that waited for its load) pull
+/// the first forecasts down, and only for the agents given some.
+#[test]
+fn predictor_warmup_feeds_idle_slots_before_slot_zero() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/capacity-5.toml");
+    let s = dfaas_env::Scenario::load(path).unwrap();
+    let forecasts = |warmup: Vec<usize>| {
+        let mut sim = dfaas_env::Simulator::new(&s).unwrap();
+        sim.set_predictor_warmup(warmup);
+        sim.reset_episode(Some(3));
+        let d: Vec<dfaas_env::Decision> =
+            (0..5).map(|i| dfaas_env::Decision::all_local(sim.topology().degree(i))).collect();
+        sim.advance(&d).unwrap();
+        sim.observations().iter().map(|o| o.predicted_input).collect::<Vec<f64>>()
+    };
+    let (fresh, warmed) = (forecasts(Vec::new()), forecasts(vec![10, 0, 0, 0, 0]));
+    assert!(warmed[0] < 0.5 * fresh[0], "ten zeros weigh on node_1's EWMA: {} vs {}", warmed[0], fresh[0]);
+    assert_eq!(&warmed[1..], &fresh[1..], "the others are as before");
+}

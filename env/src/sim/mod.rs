@@ -51,6 +51,8 @@ pub struct Simulator {
     // Episode state.
     /// One predictor per node, fed each played slot's true input.
     predictors: Vec<Box<dyn crate::predict::Predictor>>,
+    /// Per agent, idle slots (input 0) its predictor sees before slot 0.
+    predictor_warmup: Vec<usize>,
     episode_seed: Option<u64>,
     request_rng: SimRng,
     inputs: Vec<Vec<u32>>,
@@ -90,6 +92,7 @@ impl Simulator {
             even_floor,
             predictor: scenario.observation.predictor(),
             predictors: Vec::new(),
+            predictor_warmup: Vec::new(),
             episode_seed: None,
             request_rng: substream(0, 0),
             inputs: Vec::new(),
@@ -105,6 +108,14 @@ impl Simulator {
     /// slot's true input.
     pub fn predictor(&self) -> Option<crate::predict::PredictorSpec> {
         self.predictor
+    }
+
+    /// Feeds agent `a`'s predictor `idle[a]` slots of input 0 before slot 0
+    /// of every episode from now on: the forecasts a live node that idled
+    /// that long before its load starts plans with (sim-to-real runs match
+    /// the live nodes' warm-up this way). Empty: none.
+    pub fn set_predictor_warmup(&mut self, idle: Vec<usize>) {
+        self.predictor_warmup = idle;
     }
 
     /// The workload period the scenario declares for observations
@@ -220,6 +231,9 @@ impl Simulator {
             Some(p) => (0..self.topology.len()).map(|_| p.build()).collect(),
             None => Vec::new(),
         };
+        for (p, &idle) in self.predictors.iter_mut().zip(&self.predictor_warmup) {
+            (0..idle).for_each(|_| p.observe(0.0));
+        }
         self.t = 0;
         self.outcomes = (0..self.topology.len())
             .map(|i| SlotOutcome {

@@ -30,6 +30,12 @@ impl AgentHistory {
         ((k - k.round()).abs() <= 0.2).then(|| k.round() as i64 - 1)
     }
 
+    /// Slots the agent had played, all idle, when slot 0 of the load started:
+    /// the zeros its predictor had seen (0 when that iteration is missing).
+    pub fn idle_slots(&self, slot_ms: f64) -> usize {
+        self.ended(-1, slot_ms).map_or(0, |r| usize::try_from(r.slot + 1).unwrap_or(0))
+    }
+
     /// The iteration that ended load slot `t`.
     fn ended(&self, t: i64, slot_ms: f64) -> Option<&TickReport> {
         self.reports.iter().find(|r| self.slot_of(r, slot_ms) == Some(t))

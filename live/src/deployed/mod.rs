@@ -15,8 +15,11 @@
 //!
 //! **What differs, on purpose.** Live nodes were idle, and had heard from
 //! each other, before slot 0 (the simulator's nodes hear nothing before
-//! slot 0); the live gateway has an admission queue (`--queue-per-instance`)
-//! and real execution times.
+//! slot 0; their predictors are fed the same idle slots each live node's
+//! saw, [`Simulator::set_predictor_warmup`], so both worlds' forecasts start
+//! alike; the report's forecast-error table still scores the simulator's
+//! forecasts from a fresh predictor); the live gateway has an admission
+//! queue (`--queue-per-instance`) and real execution times.
 
 mod history;
 
@@ -87,10 +90,8 @@ pub fn run_deployed(scenario: &Scenario, contender: &Contender, opts: &DeployedO
     let played = played_scenario(scenario, opts.slot_seconds, opts.slots)?;
     let predictor = played.observation.predictor();
     let mut sim = Simulator::new(&played)?;
-    let sim_run = run_episode::<std::io::Sink>(&mut sim, contender, opts.seed, 0, None)?;
     sim.reset_episode(Some(opts.seed));
     let counts: Vec<Vec<u32>> = sim.inputs().to_vec();
-    let sim_prediction = prediction_errors(&sim, &[opts.seed]);
 
     let fed_opts = FederationOpts {
         slot_seconds: opts.slot_seconds,
@@ -109,6 +110,13 @@ pub fn run_deployed(scenario: &Scenario, contender: &Contender, opts: &DeployedO
     let result = rt.block_on(drive(&mut fed, &agents, opts, &counts));
     fed.stop(result.is_ok());
     let (histories, client) = result?;
+
+    // The live nodes idled before the load: their forecasts start from the
+    // zeros they saw; the simulator's nodes start from the same.
+    let slot_ms = opts.slot_seconds * 1000.0;
+    sim.set_predictor_warmup(histories.iter().map(|h| h.idle_slots(slot_ms)).collect());
+    let sim_run = run_episode::<std::io::Sink>(&mut sim, contender, opts.seed, 0, None)?;
+    let sim_prediction = prediction_errors(&sim, &[opts.seed]);
 
     let topo = sim.topology().clone();
     let live = live_outcomes(&histories, &topo, &counts, opts)?;
