@@ -102,4 +102,13 @@ fn predictor_warmup_feeds_idle_slots_before_slot_zero() {
     let (fresh, warmed) = (forecasts(Vec::new()), forecasts(vec![10, 0, 0, 0, 0]));
     assert!(warmed[0] < 0.5 * fresh[0], "ten zeros weigh on node_1's EWMA: {} vs {}", warmed[0], fresh[0]);
     assert_eq!(&warmed[1..], &fresh[1..], "the others are as before");
+    // Forecast errors scored with the same idle slots: node_1's bias drops.
+    let spec = s.observation.predictor().unwrap();
+    let trace = vec![vec![30u32; 20]];
+    let (mut a, mut x, mut b, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    dfaas_env::predict::trace_errors(&spec, &trace, &mut a, &mut x);
+    dfaas_env::predict::trace_errors_after_idle(&spec, &trace, &[10], &mut b, &mut y);
+    let (plain, idle) =
+        (dfaas_env::predict::report(&["n".into()], &a, &x), dfaas_env::predict::report(&["n".into()], &b, &y));
+    assert!(idle[0].bias < plain[0].bias - 1.0, "{} vs {}", idle[0].bias, plain[0].bias);
 }

@@ -172,7 +172,8 @@ pub fn prediction_errors(base: &Simulator, seeds: &[u64]) -> Vec<dfaas_env::pred
     let (mut acc, mut inputs) = (Vec::new(), Vec::new());
     for &seed in seeds {
         sim.reset_episode(Some(seed));
-        dfaas_env::predict::trace_errors(&spec, sim.inputs(), &mut acc, &mut inputs);
+        let idle = sim.predictor_warmup().to_vec();
+        dfaas_env::predict::trace_errors_after_idle(&spec, sim.inputs(), &idle, &mut acc, &mut inputs);
     }
     dfaas_env::predict::report(sim.topology().names(), &acc, &inputs)
 }

@@ -59,10 +59,23 @@ pub struct NodePredictionError {
 /// simulator's observations do. Added to `acc` (resized to the node count);
 /// the second vector sums the inputs.
 pub fn trace_errors(spec: &PredictorSpec, traces: &[Vec<u32>], acc: &mut Vec<PredictionError>, inputs: &mut Vec<f64>) {
+    trace_errors_after_idle(spec, traces, &[], acc, inputs);
+}
+
+/// [`trace_errors`] where trace `i`'s predictor first saw `idle[i]` slots of
+/// input 0 (none where `idle` is shorter), as a live node that waited for its load.
+pub fn trace_errors_after_idle(
+    spec: &PredictorSpec,
+    traces: &[Vec<u32>],
+    idle: &[usize],
+    acc: &mut Vec<PredictionError>,
+    inputs: &mut Vec<f64>,
+) {
     acc.resize(traces.len(), PredictionError::default());
     inputs.resize(traces.len(), 0.0);
     for (i, trace) in traces.iter().enumerate() {
         let mut p = spec.build();
+        (0..idle.get(i).copied().unwrap_or(0)).for_each(|_| p.observe(0.0));
         for &x in trace {
             acc[i].add(p.predict(), x as f64);
             inputs[i] += x as f64;

@@ -11,7 +11,7 @@ mod holt;
 mod last_value;
 mod seasonal;
 
-pub use error::{NodePredictionError, PredictionError, report, trace_errors};
+pub use error::{NodePredictionError, PredictionError, report, trace_errors, trace_errors_after_idle};
 pub use ewma::Ewma;
 pub use holt::Holt;
 pub use last_value::LastValue;

@@ -118,6 +118,11 @@ impl Simulator {
         self.predictor_warmup = idle;
     }
 
+    /// The idle slots each agent's predictor sees before slot 0 ([`Simulator::set_predictor_warmup`]).
+    pub fn predictor_warmup(&self) -> &[usize] {
+        &self.predictor_warmup
+    }
+
     /// The workload period the scenario declares for observations
     /// (`observation.period_slots`), if any.
     pub fn observation_period_slots(&self) -> Option<u32> {

@@ -17,9 +17,8 @@
 //! each other, before slot 0 (the simulator's nodes hear nothing before
 //! slot 0; their predictors are fed the same idle slots each live node's
 //! saw, [`Simulator::set_predictor_warmup`], so both worlds' forecasts start
-//! alike; the report's forecast-error table still scores the simulator's
-//! forecasts from a fresh predictor); the live gateway has an admission
-//! queue (`--queue-per-instance`) and real execution times.
+//! alike, and the report's forecast errors too); the live gateway has an
+//! admission queue (`--queue-per-instance`) and real execution times.
 
 mod history;
 
