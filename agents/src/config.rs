@@ -150,8 +150,8 @@ pub struct AgentConfig {
     /// folder of `model`; `None` without either: no model loads at run time).
     pub models_dir: Option<PathBuf>,
     /// Several functions sharing the runtime's `budget_units` (empty: the
-    /// one `function` with its fixed `capacity_rps`). `function` and
-    /// `node_index` are then the first one's.
+    /// one `function` with its fixed `capacity_rps`). `function` is then the
+    /// first one's and `node_index` none (each function has its own).
     pub functions: Vec<ManagedFunction>,
 }
 
@@ -193,7 +193,8 @@ impl AgentConfig {
         let functions = at.functions(&raw.functions, &runtime)?;
         let (function, capacity_rps, node_index) = match (&raw.function, raw.capacity_rps, functions.first()) {
             (Some(f), Some(c), None) => (f.clone(), c, raw.node_index),
-            (None, None, Some(first)) if raw.node_index.is_none() => (first.name.clone(), 0.0, first.node_index),
+            // Each function names its own agent index; the node names none.
+            (None, None, Some(first)) if raw.node_index.is_none() => (first.name.clone(), 0.0, None),
             (_, _, Some(_)) => {
                 return Err(at.invalid(
                     "functions",

@@ -20,7 +20,7 @@ use crate::identity::NodeIdentity;
 use crate::neighbors::NeighborConfig;
 use crate::overlay::{Overlay, OverlayConfig, OverlayHandle};
 use crate::slot_loop::{FunctionParams, Shared, SlotLoop, SlotLoopParams};
-use dfaas_env::functions::NodeShare;
+use dfaas_env::functions::{FunctionCost, NodeShare};
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -240,19 +240,14 @@ fn node_share(config: &AgentConfig) -> Option<NodeShare> {
     if config.functions.is_empty() {
         return None;
     }
-    let slot = config.slot_seconds;
-    Some(NodeShare {
-        budget: f64::from(units) * slot,
-        cost: config.functions.iter().map(|f| f64::from(f.cost_units) * f.service_time_s).collect(),
-        limit: config
-            .functions
-            .iter()
-            .map(|f| f.max_concurrency.map_or(f64::INFINITY, |c| f64::from(c) * slot / f.service_time_s))
-            .collect(),
-        share: config.functions.iter().map(|f| f.share).collect(),
-        // Capacities only: the runtime's budget queue does the waiting.
-        queue_work: 0.0,
-    })
+    let costs = config.functions.iter().map(|f| FunctionCost {
+        cost_units: f.cost_units,
+        service_time_s: f.service_time_s,
+        share: f.share,
+        max_concurrency: f.max_concurrency,
+    });
+    // Capacities only: the runtime's budget queue does the waiting.
+    Some(NodeShare::of_functions(units, config.slot_seconds, 0.0, costs))
 }
 
 /// The overlay's settings: the runtime's key and members, the config's

@@ -541,12 +541,7 @@ mod tests {
         let encoder = Encoder::new(Encoding::normalized(max_degree, None), &topo);
         let (mut want_x, mut got_x) = (Vec::new(), Vec::new());
         for t in 0..4 {
-            // Some forwarding, so that every counter moves.
-            let d: Vec<Decision> = (0..n)
-                .map(|i| {
-                    Decision::from_weights((0..topo.degree(i) + 2).map(|k| 1.0 + (k + t) as f64).collect()).unwrap()
-                })
-                .collect();
+            let d = some_forwarding(&topo, t);
             sim.advance(&d).unwrap();
             let heard_at = Instant::now();
             let now = heard_at + cfg.slot;
@@ -593,7 +588,7 @@ mod tests {
     /// observes every node-function pair as the simulator does.
     #[test]
     fn several_functions_observe_alike() {
-        use dfaas_env::functions::NodeShare;
+        use dfaas_env::functions::{FunctionCost, NodeShare};
         let path =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/functions/dfaas-image-text.toml");
         let s = Scenario::load(path).unwrap();
@@ -610,24 +605,14 @@ mod tests {
         // What each node's agent file says (cluster writes it from the scenario).
         let shares: Vec<NodeShare> = (0..layout.nodes().len())
             .map(|i| {
-                let fs: Vec<_> =
-                    layout.agents_at(i).iter().map(|&a| &layout.functions()[layout.function_of(a)]).collect();
-                NodeShare {
-                    budget: f64::from(b.units(i)) * slot,
-                    cost: fs.iter().map(|f| f64::from(f.cost_units) * f.service_time_s).collect(),
-                    limit: fs.iter().map(|_| f64::INFINITY).collect(),
-                    share: fs.iter().map(|f| f.share).collect(),
-                    queue_work: 0.0,
-                }
+                let fs =
+                    layout.agents_at(i).iter().map(|&a| FunctionCost::from(&layout.functions()[layout.function_of(a)]));
+                NodeShare::of_functions(b.units(i), slot, 0.0, fs)
             })
             .collect();
         let mut advertised = shares.iter().flat_map(|sh| sh.capacities(&vec![0.0; sh.cost.len()])).collect::<Vec<_>>();
         for t in 0..5 {
-            let d: Vec<Decision> = (0..n)
-                .map(|i| {
-                    Decision::from_weights((0..topo.degree(i) + 2).map(|k| 1.0 + (k + t) as f64).collect()).unwrap()
-                })
-                .collect();
+            let d = some_forwarding(&topo, t);
             sim.advance(&d).unwrap();
             let heard_at = Instant::now();
             let now = heard_at + cfg.slot;
@@ -676,6 +661,13 @@ mod tests {
             }
             advertised = caps;
         }
+    }
+
+    /// Decisions that forward something every slot, so that every counter moves.
+    fn some_forwarding(topo: &dfaas_env::Topology, t: usize) -> Vec<Decision> {
+        (0..topo.len())
+            .map(|i| Decision::from_weights((0..topo.degree(i) + 2).map(|k| 1.0 + (k + t) as f64).collect()).unwrap())
+            .collect()
     }
 
     /// Equal field by field; floats to 1e-9 relative (rates travel as req/s).

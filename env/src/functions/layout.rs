@@ -144,8 +144,8 @@ fn hosts_of(file: &Path, nodes: &Topology, k: usize, f: &FunctionSpec) -> Result
     Ok(idx)
 }
 
-/// Each agent's weight at its node: its share, or an equal part of what the
-/// node's shared functions leave; shares over 1 at a node are refused.
+/// Each agent's weight at its node ([`super::node_share::spare_weights`]);
+/// shares over 1 at a node are refused.
 fn node_weights(
     file: &Path,
     nodes: &Topology,
@@ -155,14 +155,10 @@ fn node_weights(
 ) -> Result<Vec<f64>, ConfigError> {
     let mut w = vec![0.0; agent_function.len()];
     for (i, agents) in node_agents.iter().enumerate() {
-        let given: f64 = agents.iter().filter_map(|&a| functions[agent_function[a]].share).sum();
+        let fs: Vec<&FunctionSpec> = agents.iter().map(|&a| &functions[agent_function[a]]).collect();
+        let given: f64 = fs.iter().filter_map(|f| f.share).sum();
         if given > 1.0 + 1e-9 {
-            let parts: Vec<String> = agents
-                .iter()
-                .filter_map(|&a| {
-                    functions[agent_function[a]].share.map(|s| format!("{} {s}", functions[agent_function[a]].name))
-                })
-                .collect();
+            let parts: Vec<String> = fs.iter().filter_map(|f| f.share.map(|s| format!("{} {s}", f.name))).collect();
             return Err(ConfigError::invalid(
                 file,
                 "functions.share",
@@ -170,10 +166,9 @@ fn node_weights(
                 "the shares of a node's functions must sum to at most 1 (the whole budget)",
             ));
         }
-        let unshared = agents.iter().filter(|&&a| functions[agent_function[a]].share.is_none()).count();
-        let rest = if unshared > 0 { (1.0 - given).max(0.0) / unshared as f64 } else { 0.0 };
-        for &a in agents {
-            w[a] = functions[agent_function[a]].share.unwrap_or(rest);
+        let shares: Vec<Option<f64>> = fs.iter().map(|f| f.share).collect();
+        for (&a, x) in agents.iter().zip(super::node_share::spare_weights(&shares)) {
+            w[a] = x;
         }
     }
     Ok(w)

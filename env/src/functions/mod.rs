@@ -19,6 +19,6 @@ mod workload;
 
 pub use allocate::{estimate, water_fill};
 pub use layout::FunctionLayout;
-pub use node_share::{NodeShare, SlotShare};
+pub use node_share::{FunctionCost, NodeShare, SlotShare};
 pub use spec::FunctionSpec;
 pub use workload::load_workload;

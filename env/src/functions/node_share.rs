@@ -19,6 +19,36 @@ pub struct NodeShare {
     pub queue_work: f64,
 }
 
+/// One function's cost on its node, as a scenario's `[[functions]]` and an
+/// agent file's `[[functions]]` both give it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FunctionCost {
+    pub cost_units: u32,
+    pub service_time_s: f64,
+    pub share: Option<f64>,
+    pub max_concurrency: Option<u32>,
+}
+
+impl From<&super::FunctionSpec> for FunctionCost {
+    fn from(f: &super::FunctionSpec) -> Self {
+        Self {
+            cost_units: f.cost_units,
+            service_time_s: f.service_time_s,
+            share: f.share,
+            max_concurrency: f.max_concurrency,
+        }
+    }
+}
+
+/// Each function's weight for units nobody expects to use: its share, or an
+/// equal part of what the functions with shares leave.
+pub(crate) fn spare_weights(share: &[Option<f64>]) -> Vec<f64> {
+    let given: f64 = share.iter().flatten().sum();
+    let unshared = share.iter().filter(|s| s.is_none()).count();
+    let rest = if unshared > 0 { (1.0 - given).max(0.0) / unshared as f64 } else { 0.0 };
+    share.iter().map(|s| s.unwrap_or(rest)).collect()
+}
+
 /// What a node did with one slot's arrivals ([`NodeShare::slot`]), per function.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SlotShare {
@@ -29,6 +59,27 @@ pub struct SlotShare {
 }
 
 impl NodeShare {
+    /// A node of `budget_units` hosting `functions`, slots of `slot_seconds`,
+    /// `queue_slots` slots of its budget's work allowed to wait: the one
+    /// formula the simulator and a live agent build it with (a request uses
+    /// `cost_units × service_time_s`; a limit of `c` calls at once serves
+    /// `c × slot_seconds / service_time_s` per slot).
+    pub fn of_functions(
+        budget_units: u32,
+        slot_seconds: f64,
+        queue_slots: f64,
+        functions: impl IntoIterator<Item = FunctionCost>,
+    ) -> Self {
+        let budget = f64::from(budget_units) * slot_seconds;
+        let (mut cost, mut limit, mut share) = (Vec::new(), Vec::new(), Vec::new());
+        for f in functions {
+            cost.push(f64::from(f.cost_units) * f.service_time_s);
+            limit.push(f.max_concurrency.map_or(f64::INFINITY, |c| f64::from(c) * slot_seconds / f.service_time_s));
+            share.push(f.share);
+        }
+        Self { budget, cost, limit, share, queue_work: queue_slots * budget }
+    }
+
     /// Each function's capacity estimate for a slot in which it expects
     /// `expected` requests of its own, requests per slot: its part of the
     /// budget ([`estimate`]) capped by its limit.
@@ -88,10 +139,7 @@ impl NodeShare {
     fn weights(&self, requests: impl Fn(usize) -> f64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let n = self.cost.len();
         let demand: Vec<f64> = (0..n).map(|k| requests(k).min(self.limit[k]) * self.cost[k]).collect();
-        let given: f64 = self.share.iter().flatten().sum();
-        let unshared = self.share.iter().filter(|s| s.is_none()).count();
-        let rest = if unshared > 0 { (1.0 - given).max(0.0) / unshared as f64 } else { 0.0 };
-        let spare: Vec<f64> = self.share.iter().map(|s| s.unwrap_or(rest)).collect();
+        let spare = spare_weights(&self.share);
         let weight = if self.share.iter().any(Option::is_some) { spare.clone() } else { demand.clone() };
         (demand, weight, spare)
     }

@@ -44,11 +44,6 @@ impl FunctionSpec {
         f64::from(self.cost_units) * self.service_time_s
     }
 
-    /// Most calls served per slot of `slot_seconds` by its concurrency limit.
-    pub fn per_slot_limit(&self, slot_seconds: f64) -> f64 {
-        self.max_concurrency.map_or(f64::INFINITY, |c| f64::from(c) * slot_seconds / self.service_time_s)
-    }
-
     /// Checks its own fields (`k`: its index in the file, for messages).
     pub(super) fn validate(&self, file: &Path, k: usize) -> Result<(), ConfigError> {
         let field = |f: &str| format!("functions[{k}].{f}");

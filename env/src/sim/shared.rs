@@ -1,7 +1,7 @@
 //! A multi-function federation's budgets: each slot, what every agent
 //! (node-function pair) expects to be able to serve, and what it serves.
 
-use crate::functions::{FunctionLayout, NodeShare};
+use crate::functions::{FunctionCost, FunctionLayout, NodeShare};
 use crate::models::ModelSpec;
 use crate::scenario::Scenario;
 
@@ -25,16 +25,10 @@ impl SharedBudget {
         let mut position = vec![0; layout.agents().len()];
         let nodes = (0..layout.nodes().len())
             .map(|i| {
-                let fs: Vec<_> =
-                    layout.agents_at(i).iter().map(|&a| &layout.functions()[layout.function_of(a)]).collect();
                 layout.agents_at(i).iter().enumerate().for_each(|(k, &a)| position[a] = k);
-                NodeShare {
-                    budget: f64::from(b.units(i)) * slot,
-                    cost: fs.iter().map(|f| f.unit_seconds()).collect(),
-                    limit: fs.iter().map(|f| f.per_slot_limit(slot)).collect(),
-                    share: fs.iter().map(|f| f.share).collect(),
-                    queue_work: b.queue_slots * f64::from(b.units(i)) * slot,
-                }
+                let fs =
+                    layout.agents_at(i).iter().map(|&a| FunctionCost::from(&layout.functions()[layout.function_of(a)]));
+                NodeShare::of_functions(b.units(i), slot, b.queue_slots, fs)
             })
             .collect();
         let backlog = (0..layout.nodes().len()).map(|i| vec![0; layout.agents_at(i).len()]).collect();
@@ -44,11 +38,6 @@ impl SharedBudget {
     /// The layout.
     pub fn layout(&self) -> &FunctionLayout {
         &self.layout
-    }
-
-    /// Node `i`'s functions and budget.
-    pub fn node(&self, i: usize) -> &NodeShare {
-        &self.nodes[i]
     }
 
     /// Node `i`'s budget per slot, unit-seconds.
@@ -95,11 +84,6 @@ impl SharedBudget {
     /// Empties every queue (a new episode).
     pub fn reset(&mut self) {
         self.backlog.iter_mut().for_each(|b| b.iter_mut().for_each(|x| *x = 0));
-    }
-
-    /// Agent `a`'s requests waiting for a later slot.
-    pub fn waiting(&self, a: usize) -> u32 {
-        self.backlog[self.layout.node_of(a)][self.position[a]]
     }
 
     /// One slot where `offered[a]` reach agent `a` (own local and

@@ -94,12 +94,8 @@ pub fn set_external_clock(agent_toml: &Path) -> Result<()> {
 
 /// Sets the admission queue length in a node config written by [`write_configs`](super::write_configs).
 pub fn set_queue(node_toml: &Path, queue: u32) -> Result<()> {
-    set_number(node_toml, "queue = ", queue)
-}
-
-/// Sets the first `<key><number>` of a node file.
-fn set_number(node_toml: &Path, key: &str, queue: u32) -> Result<()> {
     let text = std::fs::read_to_string(node_toml).with_context(|| format!("reading {}", node_toml.display()))?;
+    let key = "queue = ";
     let Some(at) = text.find(key) else {
         bail!("{}: no `{key}` to set", node_toml.display());
     };
