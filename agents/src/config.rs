@@ -35,6 +35,8 @@
 //! peers = ["node-2"]        # members hosting it (default: every member)
 //! # share = 0.5             # guaranteed part of the budget
 //! # max_concurrency = 2     # most calls at once
+//! # cold_service_s = 2.0    # serverless: a cold start's service time (every
+//! # idle_timeout_s = 60.0   # function or none), and instances' idle timeout
 //! ```
 
 use std::net::SocketAddr;
@@ -117,6 +119,8 @@ pub struct ManagedFunction {
     pub share: Option<f64>,
     /// Most calls at once, if limited.
     pub max_concurrency: Option<u32>,
+    /// A serverless function's cold start (`service_time_s` is its warm time).
+    pub cold: Option<dfaas_env::functions::ColdStart>,
     /// This node-function pair's agent index in the federation.
     pub node_index: Option<usize>,
     /// The members hosting it, in runtime peer order (`None`: every member).
@@ -320,6 +324,19 @@ impl At<'_> {
             if f.max_concurrency == Some(0) {
                 return Err(self.invalid(&field("max_concurrency"), &0, "must be at least 1 (or absent)"));
             }
+            if let Some((name, value, reason)) =
+                dfaas_env::functions::serverless_problem(f.service_time_s, f.cold_service_s, f.idle_timeout_s, f.share)
+            {
+                return Err(self.invalid(&field(name), &value, &reason));
+            }
+            if f.cold_service_s.is_some() != raw[0].cold_service_s.is_some() {
+                let plain = if f.cold_service_s.is_some() { 0 } else { k };
+                return Err(self.invalid(
+                    &format!("functions[{plain}].cold_service_s"),
+                    &"missing",
+                    "serverless functions (cold_service_s) share a node with serverless functions only: every function or none",
+                ));
+            }
             if let Some(p) = f.peers.iter().flatten().find(|p| !members.contains(&p.as_str())) {
                 return Err(self.invalid(&field("peers"), p, "not a member of the runtime config"));
             }
@@ -334,6 +351,10 @@ impl At<'_> {
                 service_time_s: f.service_time_s,
                 share: f.share,
                 max_concurrency: f.max_concurrency,
+                cold: f
+                    .cold_service_s
+                    .zip(f.idle_timeout_s)
+                    .map(|(c, i)| dfaas_env::functions::ColdStart { cold_service_s: c, idle_timeout_s: i }),
                 node_index: f.node_index,
                 peers,
             });
@@ -485,6 +506,10 @@ struct RawFunction {
     share: Option<f64>,
     #[serde(default)]
     max_concurrency: Option<u32>,
+    #[serde(default)]
+    cold_service_s: Option<f64>,
+    #[serde(default)]
+    idle_timeout_s: Option<f64>,
     #[serde(default)]
     node_index: Option<usize>,
     #[serde(default)]

@@ -245,6 +245,7 @@ fn node_share(config: &AgentConfig) -> Option<NodeShare> {
         service_time_s: f.service_time_s,
         share: f.share,
         max_concurrency: f.max_concurrency,
+        cold: f.cold,
     });
     // Capacities only: the runtime's budget queue does the waiting.
     Some(NodeShare::of_functions(units, config.slot_seconds, 0.0, costs))

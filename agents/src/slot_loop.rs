@@ -588,9 +588,18 @@ mod tests {
     /// observes every node-function pair as the simulator does.
     #[test]
     fn several_functions_observe_alike() {
+        observe_alike("dfaas-image-text.toml");
+    }
+
+    /// The same with serverless functions (capacities from the loss model).
+    #[test]
+    fn several_serverless_functions_observe_alike() {
+        observe_alike("serverless-image-text.toml");
+    }
+
+    fn observe_alike(file: &str) {
         use dfaas_env::functions::{FunctionCost, NodeShare};
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/functions/dfaas-image-text.toml");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scenarios/functions").join(file);
         let s = Scenario::load(path).unwrap();
         let mut sim = Simulator::new(&s).unwrap();
         sim.reset_episode(Some(4));

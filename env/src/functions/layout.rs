@@ -35,6 +35,17 @@ impl FunctionLayout {
                     "names a function twice",
                 ));
             }
+            if f.cold_service_s.is_some() != functions[0].cold_service_s.is_some() {
+                let (serverless, plain) = if f.cold_service_s.is_some() { (k, 0) } else { (0, k) };
+                return Err(ConfigError::invalid(
+                    file,
+                    format!("functions[{plain}].cold_service_s"),
+                    "missing",
+                    format!(
+                        "functions[{serverless}] is serverless (cold_service_s): every function of the scenario must be, or none"
+                    ),
+                ));
+            }
         }
         let hosts =
             functions.iter().enumerate().map(|(k, f)| hosts_of(file, &nodes, k, f)).collect::<Result<Vec<_>, _>>()?;
@@ -185,6 +196,8 @@ mod tests {
             service_time_s: 0.1,
             share,
             max_concurrency: None,
+            cold_service_s: None,
+            idle_timeout_s: None,
             nodes: nodes.map(|n| n.iter().map(|x| x.to_string()).collect()),
             workload: None,
         }

@@ -13,12 +13,14 @@
 
 mod allocate;
 mod layout;
+mod loss;
 mod node_share;
 mod spec;
 mod workload;
 
 pub use allocate::{estimate, water_fill};
 pub use layout::FunctionLayout;
+pub use loss::{ColdStart, LossNode};
 pub use node_share::{FunctionCost, NodeShare, SlotShare};
-pub use spec::FunctionSpec;
+pub use spec::{FunctionSpec, serverless_problem};
 pub use workload::load_workload;

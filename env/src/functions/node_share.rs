@@ -1,6 +1,7 @@
 //! One node's functions sharing its budget in a slot: what the simulator
 //! and a live agent compute alike, from the same numbers.
 
+use super::loss::{ColdStart, LossNode};
 use super::{estimate, water_fill};
 
 /// A node's budget and its functions' costs, limits and shares.
@@ -17,6 +18,10 @@ pub struct NodeShare {
     /// Work that may wait for the next slots, unit-seconds (0: none waits,
     /// what a slot cannot serve is rejected).
     pub queue_work: f64,
+    /// Serverless functions (every one with a cold start): calls share the
+    /// units with no queue, as a loss system ([`LossNode`]), instead of as
+    /// the slot's work.
+    pub loss: Option<LossNode>,
 }
 
 /// One function's cost on its node, as a scenario's `[[functions]]` and an
@@ -27,6 +32,8 @@ pub struct FunctionCost {
     pub service_time_s: f64,
     pub share: Option<f64>,
     pub max_concurrency: Option<u32>,
+    /// A serverless function's cold start (`service_time_s` is then its warm service time).
+    pub cold: Option<ColdStart>,
 }
 
 impl From<&super::FunctionSpec> for FunctionCost {
@@ -36,6 +43,7 @@ impl From<&super::FunctionSpec> for FunctionCost {
             service_time_s: f.service_time_s,
             share: f.share,
             max_concurrency: f.max_concurrency,
+            cold: f.cold_start(),
         }
     }
 }
@@ -56,6 +64,9 @@ pub struct SlotShare {
     pub admitted: Vec<u32>,
     /// Requests served in the slot: queued earlier, then arrived now.
     pub served: Vec<u32>,
+    /// Serverless functions: the mean time a served call ran, seconds
+    /// (warm and cold starts mixed).
+    pub hold_s: Option<Vec<f64>>,
 }
 
 impl NodeShare {
@@ -63,27 +74,38 @@ impl NodeShare {
     /// `queue_slots` slots of its budget's work allowed to wait: the one
     /// formula the simulator and a live agent build it with (a request uses
     /// `cost_units × service_time_s`; a limit of `c` calls at once serves
-    /// `c × slot_seconds / service_time_s` per slot).
+    /// `c × slot_seconds / service_time_s` per slot). Where every function
+    /// has a cold start they are serverless functions sharing the units as
+    /// a loss system ([`LossNode`]; no queue, no shares).
     pub fn of_functions(
         budget_units: u32,
         slot_seconds: f64,
         queue_slots: f64,
         functions: impl IntoIterator<Item = FunctionCost>,
     ) -> Self {
+        let functions: Vec<FunctionCost> = functions.into_iter().collect();
         let budget = f64::from(budget_units) * slot_seconds;
         let (mut cost, mut limit, mut share) = (Vec::new(), Vec::new(), Vec::new());
-        for f in functions {
+        for f in &functions {
             cost.push(f64::from(f.cost_units) * f.service_time_s);
             limit.push(f.max_concurrency.map_or(f64::INFINITY, |c| f64::from(c) * slot_seconds / f.service_time_s));
             share.push(f.share);
         }
-        Self { budget, cost, limit, share, queue_work: queue_slots * budget }
+        let loss = (!functions.is_empty() && functions.iter().all(|f| f.cold.is_some())).then(|| {
+            let classes =
+                functions.iter().map(|f| (f.cost_units, f.service_time_s, f.cold.unwrap(), f.max_concurrency));
+            LossNode::new(budget_units, slot_seconds, classes)
+        });
+        Self { budget, cost, limit, share, queue_work: queue_slots * budget, loss }
     }
 
     /// Each function's capacity estimate for a slot in which it expects
     /// `expected` requests of its own, requests per slot: its part of the
     /// budget ([`estimate`]) capped by its limit.
     pub fn capacities(&self, expected: &[f64]) -> Vec<f64> {
+        if let Some(loss) = &self.loss {
+            return loss.capacities(expected);
+        }
         let (demand, weight, spare) = self.weights(|k| expected[k].max(0.0));
         let parts = estimate(self.budget, &demand, &weight, &spare);
         parts.iter().enumerate().map(|(k, u)| (u / self.cost[k]).min(self.limit[k])).collect()
@@ -91,6 +113,9 @@ impl NodeShare {
 
     /// Whole requests each function serves when `offered` reach it.
     pub fn admit(&self, offered: &[u32]) -> Vec<u32> {
+        if let Some(loss) = &self.loss {
+            return offered.iter().zip(loss.rejected(offered)).map(|(o, r)| o - r).collect();
+        }
         let (demand, weight, _) = self.weights(|k| f64::from(offered[k]));
         let parts = water_fill(self.budget, &demand, &weight);
         parts.iter().enumerate().map(|(k, u)| ((u / self.cost[k] + 1e-9).floor().min(self.limit[k])) as u32).collect()
@@ -107,6 +132,11 @@ impl NodeShare {
     /// [`NodeShare::admit`].
     pub fn slot(&self, backlog: &mut [u32], offered: &[u32]) -> SlotShare {
         let n = self.cost.len();
+        if let Some(loss) = &self.loss {
+            let served = self.admit(offered);
+            let hold_s = (0..n).map(|k| loss.hold_s(k, f64::from(offered[k]))).collect();
+            return SlotShare { admitted: served.clone(), served, hold_s: Some(hold_s) };
+        }
         let waiting: f64 = (0..n).map(|k| f64::from(backlog[k]) * self.cost[k]).sum();
         let frac = if waiting > self.budget { self.budget / waiting } else { 1.0 };
         let old: Vec<u32> = (0..n).map(|k| ((f64::from(backlog[k]) * frac) + 1e-9).floor() as u32).collect();
@@ -123,7 +153,7 @@ impl NodeShare {
             queued[k] = (f64::from(offered[k] - new[k]).min(fits)) as u32;
             room -= f64::from(queued[k]) * self.cost[k];
         }
-        let mut out = SlotShare { admitted: vec![0; n], served: vec![0; n] };
+        let mut out = SlotShare { admitted: vec![0; n], served: vec![0; n], hold_s: None };
         for k in 0..n {
             backlog[k] = backlog[k] - old[k] + queued[k];
             out.admitted[k] = new[k] + queued[k];
@@ -167,6 +197,7 @@ mod tests {
             limit: vec![f64::INFINITY; 2],
             share: vec![None, None],
             queue_work: 0.0,
+            loss: None,
         };
         assert_eq!(n.admit(&[4, 40]), vec![1, 13], "a third of each");
         assert_eq!(n.admit(&[1, 10]), vec![1, 10], "fits");
@@ -187,6 +218,7 @@ mod tests {
             limit: vec![f64::INFINITY; 2],
             share: vec![None, None],
             queue_work: 4.0,
+            loss: None,
         };
         let mut backlog = vec![0, 0];
         // 12 unit-s arrive: 4 served (a third of each).

@@ -10,6 +10,13 @@
 //! serve waits (up to that many slots of the budget's work) and is served
 //! first in the next slots; `processed` then counts what ran in the slot.
 //!
+//! Serverless functions (every function with `cold_service_s` and
+//! `idle_timeout_s`) share the units differently: a call holds its units
+//! while it runs, warm or cold-starting, and one of the function's
+//! instances; a call that finds neither free is rejected (no queue, no
+//! shares, whoever sent it): a multi-rate loss system
+//! ([`crate::functions::LossNode`]).
+//!
 //! The functions (`[[functions]]` of the scenario) make the agents; the
 //! simulator sets each agent's slot capacity before it resolves.
 
@@ -27,9 +34,11 @@ use crate::per_node::PerNode;
 pub struct BudgetSpec {
     /// Units each node's functions share (whole units; one value or one per node).
     pub budget_units: PerNode<f64>,
-    /// Who is served first when a function's part is overloaded.
-    #[serde(default)]
-    pub overload: Overload,
+    /// Who is served first when a function's part is overloaded (default
+    /// `local-first`; not with serverless functions, which reject in
+    /// proportion to the flows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overload: Option<Overload>,
     /// Work that may wait for later slots, in slots of the node's budget
     /// (default 0: what a slot cannot serve is rejected). Waiting work is
     /// served first, first come, first served; a live node's
@@ -59,6 +68,28 @@ impl BudgetSpec {
                     "must be a whole number of units, at least 1",
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// With serverless functions: they have no queue and no admission order
+    /// (errors name `file` and the field).
+    pub fn validate_serverless(&self, file: &Path) -> Result<(), ConfigError> {
+        if self.queue_slots > 0.0 {
+            return Err(ConfigError::invalid(
+                file,
+                "model.queue_slots",
+                self.queue_slots,
+                "serverless functions (cold_service_s) have no budget queue: a call finds its units free or is rejected",
+            ));
+        }
+        if let Some(o) = self.overload {
+            return Err(ConfigError::invalid(
+                file,
+                "model.overload",
+                format!("{o:?}"),
+                "serverless functions reject in proportion to the flows: drop it",
+            ));
         }
         Ok(())
     }

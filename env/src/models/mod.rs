@@ -131,7 +131,8 @@ impl ModelSpec {
             // One per agent; the simulator sets each slot's capacity.
             ModelSpec::Budget(b) => (0..n)
                 .map(|_| {
-                    Box::new(capacity::CapacityNode::new(0.0, slot_seconds, b.overload, None)) as Box<dyn NodeModel>
+                    Box::new(capacity::CapacityNode::new(0.0, slot_seconds, b.overload.unwrap_or_default(), None))
+                        as Box<dyn NodeModel>
                 })
                 .collect(),
         }

@@ -28,9 +28,51 @@ pub(super) struct Plan {
     pub left: Vec<u32>,
 }
 
+/// Budget fractions the plans for serverless functions are tried at.
+const DERATES: [f64; 6] = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5];
+
 /// The slot's optimum for `inputs` (per agent) on the agent graph `topo`
 /// (`None` should the solver fail).
+///
+/// Serverless functions share a node's units as a loss system: calls
+/// collide before the units are all in use, so a plan that fills every
+/// budget is not the best. Their plan is the best of the linear program's
+/// at budgets derated to [`DERATES`], each also with the requests it leaves
+/// out kept local rather than rejected, scored by the requests the loss
+/// model serves ([`SharedBudget::served_at`]).
 pub(super) fn solve(shared: &SharedBudget, topo: &Topology, inputs: &[u32]) -> Option<Plan> {
+    if !shared.serverless() {
+        return solve_at(shared, topo, inputs, 1.0);
+    }
+    let mut best: Option<(u64, Plan)> = None;
+    for d in DERATES {
+        let plan = solve_at(shared, topo, inputs, d)?;
+        let mut local = Plan { x: plan.x.clone(), left: vec![0; topo.len()] };
+        (0..topo.len()).for_each(|a| local.x[a][0] += plan.left[a]);
+        for p in [plan, local] {
+            let served = shared.served_at(&loads(topo, &p));
+            if best.as_ref().is_none_or(|(s, _)| served > *s) {
+                best = Some((served, p));
+            }
+        }
+    }
+    best.map(|(_, p)| p)
+}
+
+/// Requests reaching each agent under `plan`.
+fn loads(topo: &Topology, plan: &Plan) -> Vec<u32> {
+    let mut load = vec![0u32; topo.len()];
+    for a in 0..topo.len() {
+        load[a] += plan.x[a][0];
+        for (k, &b) in topo.neighbors(a).iter().enumerate() {
+            load[b] += plan.x[a][k + 1];
+        }
+    }
+    load
+}
+
+/// The linear program's plan with every node's budget scaled by `derate`.
+fn solve_at(shared: &SharedBudget, topo: &Topology, inputs: &[u32], derate: f64) -> Option<Plan> {
     let n = topo.len();
     let mut p = Problem::new(OptimizationDirection::Maximize);
     let vars: Vec<Vec<microlp::Variable>> =
@@ -57,7 +99,7 @@ pub(super) fn solve(shared: &SharedBudget, topo: &Topology, inputs: &[u32]) -> O
     for j in 0..layout.nodes().len() {
         let row: Vec<_> =
             layout.agents_at(j).iter().flat_map(|&b| into[b].iter().map(move |&v| (v, shared.cost(b)))).collect();
-        p.add_constraint(&row, ComparisonOp::Le, shared.budget(j));
+        p.add_constraint(&row, ComparisonOp::Le, derate * shared.budget(j));
     }
     let sol = p.solve().ok()?.into_solution().ok()?;
     let x: Vec<Vec<u32>> = vars
@@ -66,24 +108,19 @@ pub(super) fn solve(shared: &SharedBudget, topo: &Topology, inputs: &[u32]) -> O
         .collect();
     let left = (0..n).map(|a| inputs[a].saturating_sub(x[a].iter().sum())).collect();
     let mut plan = Plan { x, left };
-    fill_floor_gaps(shared, topo, &mut plan);
+    fill_floor_gaps(shared, topo, &mut plan, derate);
     Some(plan)
 }
 
 /// Places the requests the floor left out where whole ones still fit.
-fn fill_floor_gaps(shared: &SharedBudget, topo: &Topology, plan: &mut Plan) {
+fn fill_floor_gaps(shared: &SharedBudget, topo: &Topology, plan: &mut Plan, derate: f64) {
     let layout = shared.layout();
     let n = topo.len();
-    let mut load = vec![0u32; n];
-    for a in 0..n {
-        load[a] += plan.x[a][0];
-        for (k, &b) in topo.neighbors(a).iter().enumerate() {
-            load[b] += plan.x[a][k + 1];
-        }
-    }
+    let mut load = loads(topo, plan);
     let mut units: Vec<f64> = (0..layout.nodes().len())
         .map(|j| {
-            shared.budget(j) - layout.agents_at(j).iter().map(|&b| shared.cost(b) * f64::from(load[b])).sum::<f64>()
+            derate * shared.budget(j)
+                - layout.agents_at(j).iter().map(|&b| shared.cost(b) * f64::from(load[b])).sum::<f64>()
         })
         .collect();
     let mut order: Vec<usize> = (0..n).collect();

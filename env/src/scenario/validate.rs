@@ -77,6 +77,11 @@ pub(super) fn validate(s: &Scenario) -> Result<(), ConfigError> {
         _ => {}
     }
     s.model.validate(f, nodes.names())?;
+    if let (crate::models::ModelSpec::Budget(b), Some(g)) = (&s.model, s.functions.first())
+        && g.cold_service_s.is_some()
+    {
+        b.validate_serverless(f)?;
+    }
     s.load_workload()?;
     s.build_links(&nodes)?;
     Ok(())

@@ -23,8 +23,14 @@ impl NodeModels {
             let slot = s.episode.slot_seconds;
             for (a, node) in nodes.iter_mut().enumerate() {
                 let f = &l.functions()[l.function_of(a)];
+                // Serverless functions reject whoever sent the call.
+                let overload = if f.cold_start().is_some() {
+                    crate::models::capacity::Overload::Proportional
+                } else {
+                    b.overload.unwrap_or_default()
+                };
                 *node = Box::new(
-                    crate::models::capacity::CapacityNode::new(0.0, slot, b.overload, None)
+                    crate::models::capacity::CapacityNode::new(0.0, slot, overload, None)
                         .with_service_time(f.service_time_s),
                 );
             }

@@ -81,6 +81,23 @@ impl SharedBudget {
         }
     }
 
+    /// Whether the functions are serverless, sharing each node's units as a
+    /// loss system ([`crate::functions::LossNode`]).
+    pub fn serverless(&self) -> bool {
+        self.nodes.iter().any(|n| n.loss.is_some())
+    }
+
+    /// Requests served in a slot where `load[a]` reach agent `a`, queues
+    /// aside (what [`NodeShare::admit`] admits at every node).
+    pub fn served_at(&self, load: &[u32]) -> u64 {
+        (0..self.nodes.len())
+            .map(|i| {
+                let mine: Vec<u32> = self.layout.agents_at(i).iter().map(|&a| load[a]).collect();
+                self.nodes[i].admit(&mine).iter().map(|&x| u64::from(x)).sum::<u64>()
+            })
+            .sum()
+    }
+
     /// Empties every queue (a new episode).
     pub fn reset(&mut self) {
         self.backlog.iter_mut().for_each(|b| b.iter_mut().for_each(|x| *x = 0));
@@ -88,8 +105,9 @@ impl SharedBudget {
 
     /// One slot where `offered[a]` reach agent `a` (own local and
     /// forwarded) ([`NodeShare::slot`]): the arrivals each admits (served or
-    /// queued) and the requests each serves.
-    pub fn play(&mut self, offered: &[u32], admitted: &mut [u32], served: &mut [u32]) {
+    /// queued), the requests each serves and, for serverless functions, the
+    /// mean time their calls ran (`hold_s`, seconds; `None` otherwise).
+    pub fn play(&mut self, offered: &[u32], admitted: &mut [u32], served: &mut [u32], hold_s: &mut [Option<f64>]) {
         for (i, node) in self.nodes.iter().enumerate() {
             let agents = self.layout.agents_at(i);
             let mine: Vec<u32> = agents.iter().map(|&a| offered[a]).collect();
@@ -97,6 +115,7 @@ impl SharedBudget {
             for (k, &a) in agents.iter().enumerate() {
                 admitted[a] = s.admitted[k];
                 served[a] = s.served[k];
+                hold_s[a] = s.hold_s.as_ref().map(|h| h[k]);
             }
         }
     }

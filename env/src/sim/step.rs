@@ -22,6 +22,8 @@ pub(super) struct Scratch {
     offered: Vec<u32>,
     admitted: Vec<u32>,
     served: Vec<u32>,
+    /// Per agent: a serverless function's mean call duration in the slot.
+    hold_s: Vec<Option<f64>>,
     /// A decision's fractions after [`keep_unheard_local`].
     fractions: Vec<f64>,
 }
@@ -38,6 +40,7 @@ impl Scratch {
             offered: vec![0; n],
             admitted: vec![0; n],
             served: vec![0; n],
+            hold_s: vec![None; n],
             fractions: Vec::new(),
         }
     }
@@ -128,7 +131,7 @@ impl Simulator {
             for (o, f) in s.offered.iter_mut().zip(&s.flows) {
                 *o = f.iter().sum();
             }
-            shared.play(&s.offered, &mut s.admitted, &mut s.served);
+            shared.play(&s.offered, &mut s.admitted, &mut s.served, &mut s.hold_s);
             for (a, &c) in s.admitted.iter().enumerate() {
                 self.models.set_slot_capacity(a, c);
             }
@@ -166,6 +169,9 @@ impl Simulator {
         if self.shared.is_some() {
             for (a, o) in self.outcomes.iter_mut().enumerate() {
                 o.processed = self.scratch.served[a];
+                if let Some(h) = self.scratch.hold_s[a] {
+                    o.response_time_s = (o.processed > 0).then_some(h);
+                }
             }
         }
         self.finish_outcomes();

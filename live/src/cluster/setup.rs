@@ -89,6 +89,9 @@ pub struct HostedFunction {
     pub service_time_s: f64,
     pub share: Option<f64>,
     pub max_concurrency: Option<u32>,
+    /// A serverless function's cold start (then its calls' service times
+    /// are exponential, warm or cold, and idle instances are reclaimed).
+    pub cold: Option<dfaas_env::functions::ColdStart>,
     /// Most calls running at once: what the budget allows (and its own limit).
     pub instances: u32,
     /// Its agent (node-function pair) index in the federation.
@@ -148,6 +151,7 @@ pub fn multi_plans(s: &Scenario) -> Result<Option<Vec<MultiPlan>>> {
                             service_time_s: f.service_time_s,
                             share: f.share,
                             max_concurrency: f.max_concurrency,
+                            cold: f.cold_start(),
                             instances: f.max_concurrency.map_or(by_budget, |c| c.min(by_budget)),
                             agent_index: a,
                             peers: layout
@@ -585,7 +589,7 @@ impl ConfigContext<'_> {
             self.secrets.token_line(&p.id)
         );
         if let Some(m) = &p.multi {
-            node.push_str(&multi_functions_toml(m));
+            node.push_str(&multi_functions_toml(m, dfaas_env::seeds::splitmix(self.seed ^ i as u64) >> 1));
         } else {
             node.push_str(&self.single_function_toml(i));
         }
@@ -666,13 +670,23 @@ impl ConfigContext<'_> {
 /// service time, never cold, as many instances as the budget runs at once,
 /// its units per call). Admission lets every call through to the budget's
 /// first-come, first-served queue, where functions share units as the
-/// simulator's `budget` model shares them.
-fn multi_functions_toml(m: &MultiPlan) -> String {
+/// simulator's `budget` model shares them. Serverless functions keep their
+/// warm and cold times (exponential draws seeded from `seed`, as the
+/// serverless model assumes) and idle timeout; they have no queue.
+fn multi_functions_toml(m: &MultiPlan, seed: u64) -> String {
     let queue_s = m.queue_slots * m.slot_seconds;
     let mut t = format!("budget_units = {}\nbudget_queue_s = {queue_s:?}\n", m.budget_units);
-    for f in &m.functions {
+    for (k, f) in m.functions.iter().enumerate() {
+        let (cold, idle, draws) = match f.cold {
+            Some(c) => (
+                c.cold_service_s,
+                c.idle_timeout_s,
+                format!(", service = \"exponential\", seed = {}", dfaas_env::seeds::splitmix(seed ^ k as u64) >> 1),
+            ),
+            None => (f.service_time_s, 600.0, String::new()),
+        };
         t.push_str(&format!(
-            "\n[[functions]]\nname = \"{n}\"\nbackend = {{ kind = \"synthetic\", warm_s = {s:?}, cold_s = {s:?}, idle_s = 600.0, max_instances = {i}, units = {u} }}\nadmission = {{ max_concurrency = {c}, queue = 0 }}\n",
+            "\n[[functions]]\nname = \"{n}\"\nbackend = {{ kind = \"synthetic\", warm_s = {s:?}, cold_s = {cold:?}, idle_s = {idle:?}, max_instances = {i}, units = {u}{draws} }}\nadmission = {{ max_concurrency = {c}, queue = 0 }}\n",
             n = f.name,
             s = f.service_time_s,
             i = f.instances,
@@ -701,6 +715,9 @@ fn managed_functions_toml(m: &MultiPlan) -> String {
         }
         if let Some(c) = f.max_concurrency {
             t.push_str(&format!("max_concurrency = {c}\n"));
+        }
+        if let Some(c) = f.cold {
+            t.push_str(&format!("cold_service_s = {:?}\nidle_timeout_s = {:?}\n", c.cold_service_s, c.idle_timeout_s));
         }
     }
     t
@@ -733,6 +750,39 @@ mod tests {
         let plans = write_configs(&s, dir.path(), 1.0, &Choice::Policy("slack-proportional".into()), 7).unwrap();
         let cfg = dfaas_agent::AgentConfig::load(&plans[0].agent_toml).unwrap();
         assert_eq!(cfg.predictor, dfaas_env::predict::PredictorSpec::LastValue);
+    }
+
+    /// Serverless several-function nodes run live: each function's synthetic
+    /// backend has its warm and cold times (exponential), idle timeout,
+    /// instance limit and units, the node's budget has no queue, and each
+    /// agent manages the functions with their cold starts, so it plans with
+    /// the simulator's loss-model capacities.
+    #[test]
+    fn serverless_function_nodes_get_each_functions_instances() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../experiments/scenarios/functions/serverless-image-text.toml");
+        let s = Scenario::load(&root).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let plans = write_configs(&s, dir.path(), 1.0, &Choice::Policy("slack-proportional".into()), 7).unwrap();
+        for p in &plans {
+            let node = std::fs::read_to_string(dir.path().join(format!("{}.node.toml", p.id))).unwrap();
+            assert!(node.contains("budget_units = 8\nbudget_queue_s = 0.0"), "{node}");
+            assert!(
+                node.contains(
+                    "warm_s = 0.4, cold_s = 1.5, idle_s = 30.0, max_instances = 2, units = 4, service = \"exponential\""
+                ),
+                "{node}"
+            );
+            assert!(
+                node.contains("warm_s = 0.02, cold_s = 0.3, idle_s = 30.0, max_instances = 8, units = 1"),
+                "{node}"
+            );
+            dfaas_runtime::NodeConfig::load(dir.path().join(format!("{}.node.toml", p.id))).unwrap();
+            let cfg = dfaas_agent::AgentConfig::load(&p.agent_toml).unwrap();
+            let colds: Vec<_> =
+                cfg.functions.iter().map(|f| f.cold.map(|c| (c.cold_service_s, c.idle_timeout_s))).collect();
+            assert_eq!(colds, [Some((1.5, 30.0)), Some((0.3, 30.0))]);
+        }
     }
 
     /// A serverless scenario runs live: each node's synthetic function has

@@ -46,7 +46,7 @@ impl PerfCache {
     }
 
     /// The model's solution for `count` requests in one slot.
-    pub fn get(&mut self, count: u32) -> PerfResult {
+    pub fn get(&self, count: u32) -> PerfResult {
         let i = count as usize;
         let lambda = f64::from(count) / self.slot_seconds;
         if i >= MAX_MEMO {
@@ -121,7 +121,7 @@ mod tests {
     #[test]
     fn hits_return_the_solution() {
         let mut c = PerfCache::new(presets::SECONDS, 1.0);
-        let mut early = c.clone();
+        let early = c.clone();
         let first = c.get(40);
         assert_eq!(first, solve(40.0, &presets::SECONDS));
         assert_eq!(c.get(40), first);
