@@ -120,6 +120,37 @@ fn deployed_sim2real_runs_a_serverless_scenario() {
     assert!(v["live"]["processed_ratio"].as_f64().unwrap() > 0.5);
 }
 
+/// Several functions per node through the live environment: agents are
+/// node-function pairs, each slot's decisions reach every function of a
+/// node (one tick per node), the load goes to each function, and the
+/// outcomes come back per pair, with the same inputs as the simulator's.
+#[test]
+fn driven_sim2real_runs_several_functions_per_node() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().canonicalize().unwrap();
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/scenarios/functions/dfaas-image-text.toml");
+    let args = ["sim2real", "--driven", "--scenario", scenario, "--policy", "least-loaded", "--slots", "3", "--json"];
+    let v = dfaas(&args, &dir);
+    eprintln!("{}\n{}", v["gap"], v["live_issues"]);
+    assert_eq!(v["path"], "driven");
+    let (sim, live) = (v["sim_slots"][0].as_array().unwrap(), v["live_slots"][0].as_array().unwrap());
+    assert_eq!((sim.len(), live.len()), (3, 3));
+    for (t, (s, l)) in sim.iter().zip(live).enumerate() {
+        let (si, li) = (s["input"].as_i64().unwrap(), l["input"].as_i64().unwrap());
+        assert!((si - li).abs() <= 6, "slot {t}: sent {si}, counted {li}");
+        let fate = ["local", "forwarded", "rejected"].iter().map(|k| l[*k].as_i64().unwrap()).sum::<i64>();
+        assert_eq!(fate, li, "slot {t}: {l}");
+    }
+    // Processed % per function in both worlds.
+    for side in ["sim", "live"] {
+        let f = v[side]["functions"].as_array().unwrap_or_else(|| panic!("{side}: {}", v[side]));
+        let names: Vec<&str> = f.iter().map(|x| x["function"].as_str().unwrap()).collect();
+        assert_eq!(names, ["image", "text"], "{side}");
+        assert!(f.iter().all(|x| x["processed_ratio"].as_f64().unwrap() > 0.3), "{side}: {f:?}");
+    }
+    assert!(v["live_issues"].as_array().unwrap().is_empty(), "{}", v["live_issues"]);
+}
+
 #[test]
 fn evaluate_live_runs_a_learned_policy_in_the_compare_table_shape() {
     let out = tempfile::tempdir().unwrap();

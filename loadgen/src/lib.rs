@@ -37,6 +37,6 @@ pub use percentiles::{LatencyStats, nearest_rank};
 pub use record::{ErrorKind, Outcome, RequestRecord};
 pub use report::{Report, SlotInfo};
 pub use runner::{RunOutput, run, run_blocking, run_records};
-pub use schedule::{Plan, PlannedSend, Schedule};
+pub use schedule::{Plan, PlannedSend, Schedule, Spacing};
 pub use slots::SlotReport;
 pub use spec::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REQUESTS, DEFAULT_TIMEOUT, LoadSpec, Method};

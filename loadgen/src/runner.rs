@@ -52,7 +52,7 @@ pub fn run_blocking(spec: LoadSpec) -> Result<Report, LoadError> {
 /// then are recorded as timeouts, requests the ticker never reached as dropped.
 pub async fn run_records(spec: LoadSpec) -> Result<RunOutput, LoadError> {
     let prepared = Arc::new(spec.prepare()?);
-    let plan = spec.rate.plan(spec.duration, spec.max_requests)?;
+    let plan = spec.rate.plan_spaced(spec.duration, spec.max_requests, spec.spacing)?;
     let slots = spec.rate.slots().map(|(slot, rates)| {
         let started = rates.iter().enumerate().take_while(|&(k, _)| {
             u32::try_from(k).ok().and_then(|k| slot.checked_mul(k)).is_some_and(|s| s < spec.duration)

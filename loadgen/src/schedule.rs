@@ -20,6 +20,18 @@ pub enum Schedule {
     PerSlot { rates: Vec<f64>, slot: Duration },
 }
 
+/// Where a per-slot schedule puts each slot's sends within the slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Spacing {
+    /// Evenly spaced, centred (default).
+    #[default]
+    Even,
+    /// At independent uniform times within the slot, drawn from this seed
+    /// (sorted; kept 1 % of a slot off its boundaries): a Poisson process
+    /// given each slot's count.
+    Random(u64),
+}
+
 /// One planned send.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlannedSend {
@@ -71,10 +83,16 @@ impl Schedule {
     /// Constant rate `r`: `floor(r * duration)` sends at `i / r`.
     /// Per slot: slots that start before `duration`, sends before `duration`.
     pub fn plan(&self, duration: Duration, max: usize) -> Result<Plan, LoadError> {
+        self.plan_spaced(duration, max, Spacing::Even)
+    }
+
+    /// [`Schedule::plan`] with each slot's sends placed by `spacing`
+    /// (per-slot schedules; a constant rate is always even).
+    pub fn plan_spaced(&self, duration: Duration, max: usize, spacing: Spacing) -> Result<Plan, LoadError> {
         self.validate()?;
         match self {
             Schedule::Constant(rate) => Ok(constant(*rate, duration, max)),
-            Schedule::PerSlot { rates, slot } => Ok(per_slot(rates, *slot, duration, max)),
+            Schedule::PerSlot { rates, slot } => Ok(per_slot(rates, *slot, duration, max, spacing)),
         }
     }
 }
@@ -94,9 +112,15 @@ fn constant(rate: f64, duration: Duration, max: usize) -> Plan {
     Plan { sends, capped }
 }
 
-fn per_slot(rates: &[f64], slot: Duration, duration: Duration, max: usize) -> Plan {
+fn per_slot(rates: &[f64], slot: Duration, duration: Duration, max: usize, spacing: Spacing) -> Plan {
+    use rand::{RngExt, SeedableRng};
     let slot_s = slot.as_secs_f64();
     let mut plan = Plan::default();
+    let mut rng = match spacing {
+        Spacing::Even => None,
+        Spacing::Random(seed) => Some(rand_pcg::Pcg64::seed_from_u64(seed)),
+    };
+    let mut offsets = Vec::new();
     let (mut cum, mut done) = (0.0_f64, 0.0_f64);
     'slots: for (k, &rate) in rates.iter().enumerate() {
         let Ok(k32) = u32::try_from(k) else { break };
@@ -110,9 +134,17 @@ fn per_slot(rates: &[f64], slot: Duration, duration: Duration, max: usize) -> Pl
         let room = (max - plan.sends.len()) as f64 + 1.0;
         let n = (total - done).max(0.0).min(room) as u64;
         done = total;
-        for j in 0..n {
+        offsets.clear();
+        match rng.as_mut() {
             // Centred: half a gap after the slot starts, half before it ends.
-            let at = start + slot.mul_f64((j as f64 + 0.5) / n as f64);
+            None => offsets.extend((0..n).map(|j| (j as f64 + 0.5) / n as f64)),
+            Some(r) => {
+                offsets.extend((0..n).map(|_| 0.01 + 0.98 * r.random::<f64>()));
+                offsets.sort_by(f64::total_cmp);
+            }
+        }
+        for &u in &offsets {
+            let at = start + slot.mul_f64(u);
             if at >= duration {
                 break;
             }
@@ -149,6 +181,29 @@ mod tests {
         }
         let zero = Schedule::PerSlot { rates: vec![1.0], slot: Duration::ZERO };
         assert!(zero.plan(Duration::from_secs(1), 5).is_err());
+    }
+
+    #[test]
+    fn random_spacing_keeps_counts_and_slots() {
+        let s = Schedule::PerSlot { rates: vec![10.0, 30.0, 0.0, 20.0], slot: Duration::from_millis(250) };
+        let even = s.plan(Duration::from_secs(1), 1000).unwrap();
+        let a = s.plan_spaced(Duration::from_secs(1), 1000, Spacing::Random(7)).unwrap();
+        let b = s.plan_spaced(Duration::from_secs(1), 1000, Spacing::Random(7)).unwrap();
+        let c = s.plan_spaced(Duration::from_secs(1), 1000, Spacing::Random(8)).unwrap();
+        assert_eq!(a, b, "same seed, same sends");
+        assert_ne!(a, c);
+        let count = |p: &Plan, k| p.sends.iter().filter(|x| x.slot == Some(k)).count();
+        for k in 0..4 {
+            assert_eq!(count(&a, k), count(&even, k), "slot {k}");
+        }
+        for w in a.sends.windows(2) {
+            assert!(w[0].at <= w[1].at, "in order");
+        }
+        for x in &a.sends {
+            let k = x.slot.unwrap();
+            let start = Duration::from_millis(250) * k;
+            assert!(x.at > start && x.at < start + Duration::from_millis(250), "{x:?} within its slot");
+        }
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub struct LoadSpec {
     pub max_in_flight: usize,
     /// Cap on the number of requests of the run (the schedule is cut there).
     pub max_requests: usize,
+    /// Where each slot's sends fall within it (per-slot schedules).
+    pub spacing: super::schedule::Spacing,
 }
 
 impl LoadSpec {
@@ -88,6 +90,7 @@ impl LoadSpec {
             timeout: DEFAULT_TIMEOUT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             max_requests: DEFAULT_MAX_REQUESTS,
+            spacing: super::schedule::Spacing::Even,
         }
     }
 

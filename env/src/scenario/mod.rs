@@ -64,6 +64,28 @@ pub struct EpisodeSpec {
     pub max_steps: usize,
     /// Slot length, seconds (positive).
     pub slot_seconds: f64,
+    /// How a slot's requests arrive over it when the scenario is played
+    /// live (the simulator counts them per slot either way).
+    #[serde(default, skip_serializing_if = "Arrivals::is_even")]
+    pub arrivals: Arrivals,
+}
+
+/// How a live slot's requests are spread over it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Arrivals {
+    /// Evenly spaced (default).
+    #[default]
+    Even,
+    /// At independent uniform times within the slot: a Poisson process
+    /// given the slot's count, what the serverless models assume.
+    Poisson,
+}
+
+impl Arrivals {
+    fn is_even(&self) -> bool {
+        *self == Arrivals::Even
+    }
 }
 
 /// Seeds of a scenario.

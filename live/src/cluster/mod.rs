@@ -32,8 +32,8 @@ use dfaas_loadgen::{LoadSpec, Report};
 pub use federation::{Federation, FederationOpts, call, log_tail, set_external_clock, set_queue};
 pub use procs::{Children, kill_registered};
 pub use setup::{
-    Choice, FUNCTION, FunctionPlan, HostedFunction, LiveAgent, MultiPlan, NodePlan, SERVICE_HEADROOM, capacities,
-    functions, live_agents, live_predictor, multi_plans, write_configs, write_configs_on,
+    Choice, FUNCTION, FunctionPlan, HostedFunction, LiveAgent, MultiPlan, NodePlan, SERVICE_HEADROOM, arrival_spacing,
+    capacities, functions, live_agents, live_predictor, multi_plans, write_configs, write_configs_on,
 };
 
 /// What to run.
@@ -175,7 +175,8 @@ pub fn run_cluster(opts: &ClusterOpts) -> Result<ClusterReport> {
     let mut fed = Federation::start(&scenario, &fed_opts)?;
     let pids = fed.pids();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
-    let result = rt.block_on(drive(opts, &mut fed, &agents, slots, rates));
+    let spacing: Vec<_> = (0..agents.len()).map(|a| arrival_spacing(scenario.episode.arrivals, seed, a)).collect();
+    let result = rt.block_on(drive(opts, &mut fed, &agents, slots, rates, &spacing));
     fed.stop(result.is_ok());
     let (ready_s, nodes) = result?;
     let summary = summarize(&nodes);
@@ -200,6 +201,7 @@ async fn drive(
     agents: &[LiveAgent],
     slots: usize,
     rates: Vec<Vec<f64>>,
+    spacing: &[dfaas_loadgen::Spacing],
 ) -> Result<(f64, Vec<NodeReport>)> {
     let client = dfaas_runtime::client::build(Duration::from_secs(1));
     let ready_s = fed.wait_ready(&client, opts.ready_timeout, false).await?;
@@ -212,11 +214,12 @@ async fn drive(
     let start = now + dfaas_agent::slot_loop::until_boundary(now, slot);
     tokio::time::sleep(start.duration_since(std::time::SystemTime::now()).unwrap_or_default()).await;
     let mut loads = Vec::new();
-    for (a, r) in agents.iter().zip(&rates) {
+    for ((a, r), &spacing) in agents.iter().zip(&rates).zip(spacing) {
         let p = &plans[a.node];
         if r.iter().any(|&x| x > 0.0) {
             let mut spec = LoadSpec::per_slot(format!("http://{}/function/{}", p.gateway, a.function), r.clone(), slot);
             spec.timeout = Duration::from_secs(5);
+            spec.spacing = spacing;
             loads.push(Some(tokio::spawn(dfaas_loadgen::run(spec))));
         } else {
             loads.push(None);

@@ -89,8 +89,8 @@ pub struct HostedFunction {
     pub service_time_s: f64,
     pub share: Option<f64>,
     pub max_concurrency: Option<u32>,
-    /// A serverless function's cold start (then its calls' service times
-    /// are exponential, warm or cold, and idle instances are reclaimed).
+    /// A serverless function's cold start (then a call that finds no idle
+    /// instance takes its cold time, and idle instances are reclaimed).
     pub cold: Option<dfaas_env::functions::ColdStart>,
     /// Most calls running at once: what the budget allows (and its own limit).
     pub instances: u32,
@@ -127,6 +127,18 @@ pub fn live_agents(s: &Scenario) -> Result<Vec<LiveAgent>> {
             .map(|(i, n)| LiveAgent { node: i, function: FUNCTION.to_string(), name: n.clone() })
             .collect(),
     })
+}
+
+/// Where agent `a`'s live requests fall within each slot: evenly spaced,
+/// or, where the scenario's `episode.arrivals` is `poisson`, at random
+/// times drawn from the workload episode `seed` and the agent.
+pub fn arrival_spacing(arrivals: dfaas_env::scenario::Arrivals, seed: u64, a: usize) -> dfaas_loadgen::Spacing {
+    match arrivals {
+        dfaas_env::scenario::Arrivals::Even => dfaas_loadgen::Spacing::Even,
+        dfaas_env::scenario::Arrivals::Poisson => {
+            dfaas_loadgen::Spacing::Random(dfaas_env::seeds::splitmix(seed ^ dfaas_env::seeds::splitmix(a as u64 + 1)))
+        }
+    }
 }
 
 /// Every node's functions for a scenario with `[[functions]]` (`None`
@@ -589,7 +601,7 @@ impl ConfigContext<'_> {
             self.secrets.token_line(&p.id)
         );
         if let Some(m) = &p.multi {
-            node.push_str(&multi_functions_toml(m, dfaas_env::seeds::splitmix(self.seed ^ i as u64) >> 1));
+            node.push_str(&multi_functions_toml(m));
         } else {
             node.push_str(&self.single_function_toml(i));
         }
@@ -671,22 +683,15 @@ impl ConfigContext<'_> {
 /// its units per call). Admission lets every call through to the budget's
 /// first-come, first-served queue, where functions share units as the
 /// simulator's `budget` model shares them. Serverless functions keep their
-/// warm and cold times (exponential draws seeded from `seed`, as the
-/// serverless model assumes) and idle timeout; they have no queue.
-fn multi_functions_toml(m: &MultiPlan, seed: u64) -> String {
+/// warm and cold times (fixed: the simulator's loss model depends on their
+/// means only) and idle timeout; they have no queue.
+fn multi_functions_toml(m: &MultiPlan) -> String {
     let queue_s = m.queue_slots * m.slot_seconds;
     let mut t = format!("budget_units = {}\nbudget_queue_s = {queue_s:?}\n", m.budget_units);
-    for (k, f) in m.functions.iter().enumerate() {
-        let (cold, idle, draws) = match f.cold {
-            Some(c) => (
-                c.cold_service_s,
-                c.idle_timeout_s,
-                format!(", service = \"exponential\", seed = {}", dfaas_env::seeds::splitmix(seed ^ k as u64) >> 1),
-            ),
-            None => (f.service_time_s, 600.0, String::new()),
-        };
+    for f in &m.functions {
+        let (cold, idle) = f.cold.map_or((f.service_time_s, 600.0), |c| (c.cold_service_s, c.idle_timeout_s));
         t.push_str(&format!(
-            "\n[[functions]]\nname = \"{n}\"\nbackend = {{ kind = \"synthetic\", warm_s = {s:?}, cold_s = {cold:?}, idle_s = {idle:?}, max_instances = {i}, units = {u}{draws} }}\nadmission = {{ max_concurrency = {c}, queue = 0 }}\n",
+            "\n[[functions]]\nname = \"{n}\"\nbackend = {{ kind = \"synthetic\", warm_s = {s:?}, cold_s = {cold:?}, idle_s = {idle:?}, max_instances = {i}, units = {u} }}\nadmission = {{ max_concurrency = {c}, queue = 0 }}\n",
             n = f.name,
             s = f.service_time_s,
             i = f.instances,
@@ -753,7 +758,7 @@ mod tests {
     }
 
     /// Serverless several-function nodes run live: each function's synthetic
-    /// backend has its warm and cold times (exponential), idle timeout,
+    /// backend has its warm and cold times, idle timeout,
     /// instance limit and units, the node's budget has no queue, and each
     /// agent manages the functions with their cold starts, so it plans with
     /// the simulator's loss-model capacities.
@@ -768,9 +773,7 @@ mod tests {
             let node = std::fs::read_to_string(dir.path().join(format!("{}.node.toml", p.id))).unwrap();
             assert!(node.contains("budget_units = 8\nbudget_queue_s = 0.0"), "{node}");
             assert!(
-                node.contains(
-                    "warm_s = 0.4, cold_s = 1.5, idle_s = 30.0, max_instances = 2, units = 4, service = \"exponential\""
-                ),
+                node.contains("warm_s = 0.4, cold_s = 1.5, idle_s = 30.0, max_instances = 2, units = 4 }"),
                 "{node}"
             );
             assert!(

@@ -106,7 +106,9 @@ pub fn run_deployed(scenario: &Scenario, contender: &Contender, opts: &DeployedO
     let mut fed = Federation::start(&played, &fed_opts)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let agents = live_agents(&played)?;
-    let result = rt.block_on(drive(&mut fed, &agents, opts, &counts));
+    let spacing: Vec<_> =
+        (0..agents.len()).map(|a| crate::cluster::arrival_spacing(played.episode.arrivals, opts.seed, a)).collect();
+    let result = rt.block_on(drive(&mut fed, &agents, opts, &counts, &spacing));
     fed.stop(result.is_ok());
     let (histories, client) = result?;
 
@@ -165,6 +167,7 @@ async fn drive(
     agents: &[LiveAgent],
     opts: &DeployedOpts,
     counts: &[Vec<u32>],
+    spacing: &[dfaas_loadgen::Spacing],
 ) -> Result<(Vec<AgentHistory>, crate::cluster::Summary)> {
     let client = dfaas_runtime::client::build(Duration::from_secs(1));
     fed.wait_ready(&client, opts.ready_timeout, false).await?;
@@ -175,7 +178,7 @@ async fn drive(
     let start_ms = start.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     tokio::time::sleep(start.duration_since(SystemTime::now()).unwrap_or_default()).await;
     let mut loads = Vec::new();
-    for (a, row) in agents.iter().zip(counts) {
+    for ((a, row), &spacing) in agents.iter().zip(counts).zip(spacing) {
         let p = &fed.plans[a.node];
         let rates: Vec<f64> = row.iter().take(opts.slots).map(|&c| f64::from(c) / opts.slot_seconds).collect();
         if rates.iter().all(|&r| r == 0.0) {
@@ -183,6 +186,7 @@ async fn drive(
         }
         let mut spec = LoadSpec::per_slot(format!("http://{}/function/{}", p.gateway, a.function), rates, slot);
         spec.timeout = Duration::from_secs(5);
+        spec.spacing = spacing;
         loads.push((a.name.clone(), tokio::spawn(dfaas_loadgen::run(spec))));
     }
     let mut view = crate::cluster::Summary { processed_ratio: 1.0, ..Default::default() };

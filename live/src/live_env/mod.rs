@@ -131,6 +131,8 @@ pub struct LiveEnv {
     pending: Vec<(usize, usize, slot::LoadTask)>,
     stray_input: u64,
     ready_s: f64,
+    /// How a slot's requests arrive over it (the scenario's `episode.arrivals`).
+    arrivals: dfaas_env::scenario::Arrivals,
     federation: Option<Federation>,
     // Last: dropped after the federation is stopped.
     rt: tokio::runtime::Runtime,
@@ -145,16 +147,17 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 impl LiveEnv {
-    /// Starts one `exe agent` process per node of the capacity- or
-    /// serverless-model `scenario` on 127.0.0.1 (externally clocked; configs, keys and logs in
-    /// `out`, default a temporary folder removed on drop) and waits until
-    /// they see each other.
+    /// Starts one `exe agent` process per node of the capacity-, serverless-
+    /// or budget-model `scenario` on 127.0.0.1 (externally clocked; configs,
+    /// keys and logs in `out`, default a temporary folder removed on drop) and
+    /// waits until they see each other. Where nodes host several functions
+    /// the agents are node-function pairs, as in the simulator.
     pub fn start(scenario: &Scenario, opts: LiveOpts, exe: &Path, out: Option<PathBuf>) -> Result<Self> {
         use dfaas_env::models::ModelSpec;
-        if !matches!(scenario.model, ModelSpec::Capacity(_) | ModelSpec::Serverless(_)) {
+        if !matches!(scenario.model, ModelSpec::Capacity(_) | ModelSpec::Serverless(_) | ModelSpec::Budget(_)) {
             bail!(
-                "scenario {} uses the `{}` model; only `capacity` and `serverless` scenarios can be started live \
-                 (each node becomes a synthetic function emulating the model)",
+                "scenario {} uses the `{}` model; only `capacity`, `serverless` and `budget` scenarios can be started \
+                 live (each node runs synthetic functions emulating the model)",
                 scenario.path.display(),
                 scenario.model.kind()
             );
@@ -177,29 +180,39 @@ impl LiveEnv {
         let client = dfaas_runtime::client::build(Duration::from_secs(1));
         let ready_s = rt.block_on(fed.wait_ready(&client, opts.ready_timeout, true))?;
         let topo = sim.topology();
-        let nodes = fed
-            .plans
-            .iter()
-            .enumerate()
-            .map(|(i, p)| LiveNode {
+        let agents = crate::cluster::live_agents(&s)?;
+        let mut issues = vec![None; topo.len()];
+        let mut nodes = Vec::with_capacity(agents.len());
+        for (a, la) in agents.iter().enumerate() {
+            let p = &fed.plans[la.node];
+            let mut node = LiveNode {
                 name: p.id.clone(),
                 control: p.control,
-                ctl: p.control_client(&client, opts.answer_timeout),
+                ctl: p.function_client(&client, opts.answer_timeout, &la.function),
                 gateway: p.gateway,
-                function: FUNCTION.into(),
-                perm: (0..topo.degree(i)).collect(),
-                neighbors: p.neighbors.clone(),
-            })
-            .collect();
-        let n = topo.len();
+                function: la.function.clone(),
+                perm: (0..topo.degree(a)).collect(),
+                neighbors: topo.neighbors(a).iter().map(|&b| fed.plans[agents[b].node].id.clone()).collect(),
+                host: la.node,
+            };
+            if p.multi.is_some() {
+                // The function's peers are the members hosting it, in runtime order.
+                match rt.block_on(node.ctl.weights()) {
+                    Ok(w) => node.perm = peer_order(&node, &w.peers)?,
+                    Err(e) => issues[a] = Some(format!("{}: {e}", la.name)),
+                }
+            }
+            nodes.push(node);
+        }
         Ok(Self {
             sim,
             nodes,
             opts,
-            issues: vec![None; n],
+            issues,
             pending: Vec::new(),
             stray_input: 0,
             ready_s,
+            arrivals: s.episode.arrivals,
             federation: Some(fed),
             rt,
         })
@@ -211,6 +224,13 @@ impl LiveEnv {
     /// topology's order and is reported in [`LiveEnv::issues`].
     pub fn connect(scenario: &Scenario, agents: &[AgentAddr], opts: LiveOpts) -> Result<Self> {
         let s = live_scenario(scenario, &opts)?;
+        if !s.functions.is_empty() {
+            bail!(
+                "scenario {} hosts several functions per node; connecting to running agents takes one function \
+                 per node (start the federation instead)",
+                s.path.display()
+            );
+        }
         let sim = Simulator::new(&s)?;
         let topo = sim.topology().clone();
         if agents.len() != topo.len() {
@@ -226,28 +246,46 @@ impl LiveEnv {
             let ctl = ControlClient::with_http(client.clone(), a.control, opts.answer_timeout).with_token(&a.token);
             let (function, perm) = match rt.block_on(ctl.weights()) {
                 Ok(w) => {
-                    let peers = w.peers;
-                    let mut perm = Vec::new();
-                    for nb in &neighbors {
-                        match peers.iter().position(|p| p == nb) {
-                            Some(k) => perm.push(k),
-                            None => bail!("agent {name} at {}: peers {peers:?} lack neighbour {nb}", a.control),
-                        }
-                    }
-                    if peers.len() != neighbors.len() {
-                        bail!("agent {name} at {}: peers {peers:?}, the scenario says {neighbors:?}", a.control);
-                    }
-                    (w.function, perm)
+                    let probe = LiveNode {
+                        name: name.clone(),
+                        control: a.control,
+                        ctl: ctl.clone(),
+                        gateway: a.gateway,
+                        function: w.function.clone(),
+                        perm: Vec::new(),
+                        neighbors: neighbors.clone(),
+                        host: i,
+                    };
+                    (w.function, peer_order(&probe, &w.peers)?)
                 }
                 Err(e) => {
                     issues[i] = Some(e.to_string());
                     (FUNCTION.to_string(), (0..neighbors.len()).collect())
                 }
             };
-            nodes.push(LiveNode { name, control: a.control, ctl, gateway: a.gateway, function, perm, neighbors });
+            nodes.push(LiveNode {
+                name,
+                control: a.control,
+                ctl,
+                gateway: a.gateway,
+                function,
+                perm,
+                neighbors,
+                host: i,
+            });
         }
-        let mut env =
-            Self { sim, nodes, opts, issues, pending: Vec::new(), stray_input: 0, ready_s: 0.0, federation: None, rt };
+        let mut env = Self {
+            sim,
+            nodes,
+            opts,
+            issues,
+            pending: Vec::new(),
+            stray_input: 0,
+            ready_s: 0.0,
+            arrivals: s.episode.arrivals,
+            federation: None,
+            rt,
+        };
         env.ready_s = env.await_neighbors();
         Ok(env)
     }
@@ -259,11 +297,12 @@ impl LiveEnv {
         let deadline = started + self.opts.ready_timeout;
         loop {
             let mut missing = Vec::new();
+            let _ = self.rt.block_on(slot::tick_all(&self.nodes, None));
             for (i, n) in self.nodes.iter().enumerate() {
-                let seen = self.rt.block_on(async {
-                    let _ = slot::tick(n, None).await;
-                    n.ctl.neighbors().await.map_or(0, |v| v.iter().filter(|x| x.available).count())
-                });
+                let seen = self
+                    .rt
+                    .block_on(n.ctl.neighbors())
+                    .map_or(0, |v| v.iter().filter(|x| x.available && n.neighbors.contains(&x.node)).count());
                 if seen < n.neighbors.len() {
                     missing.push(i);
                 }
@@ -355,6 +394,33 @@ impl LiveEnv {
     }
 }
 
+/// Where each topology neighbour of `node` sits among its agent's `peers`
+/// (the order of its fractions), checked to be the same set.
+fn peer_order(node: &LiveNode, peers: &[String]) -> Result<Vec<usize>> {
+    let mut perm = Vec::with_capacity(node.neighbors.len());
+    for nb in &node.neighbors {
+        match peers.iter().position(|p| p == nb) {
+            Some(k) => perm.push(k),
+            None => bail!(
+                "agent {} ({}) at {}: peers {peers:?} lack neighbour {nb}",
+                node.name,
+                node.function,
+                node.control
+            ),
+        }
+    }
+    if peers.len() != node.neighbors.len() {
+        bail!(
+            "agent {} ({}) at {}: peers {peers:?}, the scenario says {:?}",
+            node.name,
+            node.function,
+            node.control,
+            node.neighbors
+        );
+    }
+    Ok(perm)
+}
+
 impl MultiAgentEnv for LiveEnv {
     fn agents(&self) -> &[String] {
         self.sim.agents()
@@ -399,7 +465,10 @@ impl MultiAgentEnv for LiveEnv {
         let fractions: Vec<Vec<f64>> = actions.iter().map(|a| a.as_slice().to_vec()).collect();
         let slot = Duration::from_secs_f64(self.opts.slot_seconds);
         let req = self.opts.request_timeout;
-        let played = self.rt.block_on(slot::play(&self.nodes, &fractions, &counts, slot, req));
+        let seed = self.sim.episode_seed().unwrap_or(0) ^ dfaas_env::seeds::splitmix(t as u64);
+        let spacing: Vec<_> =
+            (0..counts.len()).map(|a| crate::cluster::arrival_spacing(self.arrivals, seed, a)).collect();
+        let played = self.rt.block_on(slot::play(&self.nodes, &fractions, &counts, &spacing, slot, req));
         let limit = req + slot;
         let mut outcomes = Vec::with_capacity(played.len());
         let mut issues: Vec<Vec<String>> = vec![Vec::new(); played.len()];
@@ -450,7 +519,7 @@ impl MultiAgentEnv for LiveEnv {
             }
         }
         for (i, list) in issues.iter().enumerate() {
-            self.issues[i] = (!list.is_empty()).then(|| format!("{}: {}", self.nodes[i].name, list.join("; ")));
+            self.issues[i] = (!list.is_empty()).then(|| format!("{}: {}", self.sim.agents()[i], list.join("; ")));
         }
         self.sim.advance_measured(outcomes)
     }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::run::{SlotIssue, issues_text, live_result};
 use super::{LiveEnv, live_scenario};
-use dfaas_experiments::compare::{PolicyResult, node_rates, summarise};
+use dfaas_experiments::compare::{PolicyResult, function_results, node_rates, summarise};
 use dfaas_experiments::contender::Contender;
 use dfaas_experiments::runner::{EpisodeRun, RunError, run_episode};
 use dfaas_experiments::table::render;
@@ -135,10 +135,12 @@ impl Sim2RealReport {
         }
         let mut sim_result = summarise(contender, &runs);
         sim_result.nodes = node_rates(&sim, &runs);
+        sim_result.functions = function_results(&sim, &runs);
         let sim_side = Side { result: sim_result, local_ratio: local_ratio(&runs) };
 
-        let (live_result, episodes) = live_result(env, contender, seeds)?;
+        let (mut live_result, episodes) = live_result(env, contender, seeds)?;
         let live_runs: Vec<EpisodeRun> = episodes.iter().map(|e| e.run.clone()).collect();
+        live_result.functions = function_results(env.simulator(), &live_runs);
         let live_side = Side { result: live_result, local_ratio: local_ratio(&live_runs) };
         let gap = METRICS.iter().map(|(m, _)| (m.to_string(), metric(&live_side, m) - metric(&sim_side, m))).collect();
         Ok(Self {

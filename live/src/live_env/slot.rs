@@ -12,9 +12,11 @@ use dfaas_env::SlotOutcome;
 
 use dfaas_loadgen::{LoadSpec, Report};
 
-/// One agent as the live environment sees it.
+/// One agent as the live environment sees it: a node, or a node's
+/// function where nodes host several (a node-function pair).
 #[derive(Debug, Clone)]
 pub(crate) struct LiveNode {
+    /// Its node's name (what `X-DFaaS-Served-By` says).
     pub name: String,
     pub control: SocketAddr,
     /// Its control API.
@@ -23,8 +25,11 @@ pub(crate) struct LiveNode {
     pub function: String,
     /// Topology neighbour `k` is the agent's peer `perm[k]`.
     pub perm: Vec<usize>,
-    /// Names of the topology neighbours, in action order.
+    /// Names of the topology neighbours' nodes, in action order.
     pub neighbors: Vec<String>,
+    /// Its node's index: the agents of one node share its slot, which the
+    /// node's first function's `POST /tick` ends for all of them.
+    pub host: usize,
 }
 
 impl LiveNode {
@@ -89,23 +94,75 @@ pub(crate) fn settle(slot: Duration) -> Duration {
     (slot / 50).clamp(Duration::from_millis(20), Duration::from_millis(200))
 }
 
-/// Ticks every node (with `fractions[i]` when given); results in node order.
+/// Ticks every node (with `fractions[i]` for agent `i` when given); results
+/// in agent order. A node hosting several functions is ticked once: the
+/// decisions of its other functions first (`PUT /decision?function=`), then
+/// its first function's tick, whose report carries every function's.
 pub(crate) async fn tick_all(nodes: &[LiveNode], fractions: Option<&[Vec<f64>]>) -> Vec<Result<TickReport, String>> {
-    futures_join(nodes.iter().enumerate().map(|(i, n)| {
-        let (n, f) = (n.clone(), fractions.map(|f| f[i].clone()));
-        async move { tick(&n, f.as_deref()).await }
+    let mut hosts: Vec<Vec<usize>> = Vec::new();
+    for (a, n) in nodes.iter().enumerate() {
+        match hosts.iter_mut().find(|h| nodes[h[0]].host == n.host) {
+            Some(h) => h.push(a),
+            None => hosts.push(vec![a]),
+        }
+    }
+    let per_host = futures_join(hosts.iter().map(|h| {
+        let agents: Vec<(LiveNode, Option<Vec<f64>>)> =
+            h.iter().map(|&a| (nodes[a].clone(), fractions.map(|f| f[a].clone()))).collect();
+        async move { tick_node(&agents).await }
     }))
-    .await
+    .await;
+    let mut out: Vec<Result<TickReport, String>> = (0..nodes.len()).map(|_| Err(String::new())).collect();
+    for (h, results) in hosts.iter().zip(per_host) {
+        for (&a, r) in h.iter().zip(results) {
+            out[a] = r;
+        }
+    }
+    out
+}
+
+/// Ticks one node whose agents are `agents` (its first function first),
+/// each with its optional decision: one report per agent.
+async fn tick_node(agents: &[(LiveNode, Option<Vec<f64>>)]) -> Vec<Result<TickReport, String>> {
+    let mut failed: Vec<Option<String>> = vec![None; agents.len()];
+    for (k, (n, f)) in agents.iter().enumerate().skip(1) {
+        if let Some(f) = f
+            && let Err(e) = n.ctl.set_decision(&n.fractions_to_agent(f)).await
+        {
+            failed[k] = Some(format!("decision for {}: {e}", n.function));
+        }
+    }
+    let (lead, f) = &agents[0];
+    let report = match tick(lead, f.as_deref()).await {
+        Ok(r) => r,
+        Err(e) => return agents.iter().map(|_| Err(e.clone())).collect(),
+    };
+    agents
+        .iter()
+        .enumerate()
+        .map(|(k, (n, _))| {
+            if let Some(e) = failed[k].take() {
+                return Err(e);
+            }
+            if k == 0 {
+                return Ok(TickReport { functions: Vec::new(), ..report.clone() });
+            }
+            report.functions.iter().find(|r| r.function == n.function).cloned().ok_or_else(|| {
+                format!("the tick report of {} at {} lacks function {}", lead.name, lead.control, n.function)
+            })
+        })
+        .collect()
 }
 
 /// Plays one slot on every node: `fractions[i]` in topology order, `counts[i]`
-/// requests to node `i` spread evenly over `slot`. The slot closes once the
+/// requests to node `i` spread over `slot` as `spacing[i]` says. The slot closes once the
 /// sending window and [`settle`] have passed, not when every request has
 /// been answered: requests queued at a node run in the following slots.
 pub(crate) async fn play(
     nodes: &[LiveNode],
     fractions: &[Vec<f64>],
     counts: &[u32],
+    spacing: &[dfaas_loadgen::Spacing],
     slot: Duration,
     request_timeout: Duration,
 ) -> Vec<NodeSlot> {
@@ -132,13 +189,14 @@ pub(crate) async fn play(
     }
     // 2. The slot's requests, open loop, in the background.
     let started = tokio::time::Instant::now();
-    for ((n, &count), o) in nodes.iter().zip(counts).zip(out.iter_mut()) {
+    for (((n, &count), o), &spacing) in nodes.iter().zip(counts).zip(out.iter_mut()).zip(spacing) {
         if count == 0 {
             continue;
         }
         let rate = f64::from(count) / slot.as_secs_f64();
         let mut spec = LoadSpec::per_slot(format!("http://{}/function/{}", n.gateway, n.function), vec![rate], slot);
         spec.timeout = request_timeout;
+        spec.spacing = spacing;
         o.load = Some(tokio::spawn(dfaas_loadgen::run(spec)));
     }
     // 3. Close the slot everywhere once its last requests have arrived.
