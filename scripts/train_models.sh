@@ -29,7 +29,7 @@ done
 # experiments/train/general-capacity.toml).
 train general-capacity
 # Several functions per node: the per-agent reward (models/README.md).
-for s in functions-5x3 dfaas-image-text; do
+for s in functions-5x3 dfaas-image-text serverless-image-text; do
   rm -rf "runs/$s-env"
   "$D" train --scenario "experiments/scenarios/functions/$s.toml" --iterations 1500 --reward env \
     --run "runs/$s-env" --quiet
