@@ -76,7 +76,7 @@ fn calls_collide_before_the_units_are_used_up() {
             assert_eq!(x.processed + x.local_rejects + x.received_rejects, x.local + x.received);
             // A served call ran between its warm and cold times on average.
             if let Some(r) = x.response_time_s {
-                assert!(r >= 0.05 - 1e-12 && r <= 2.0 + 1e-12, "{r}");
+                assert!((0.05 - 1e-12..=2.0 + 1e-12).contains(&r), "{r}");
             }
         }
         image_rejects += o[0].local_rejects;
