@@ -204,18 +204,22 @@ impl LiveEnv {
             }
             nodes.push(node);
         }
-        Ok(Self {
-            sim,
-            nodes,
-            opts,
-            issues,
-            pending: Vec::new(),
-            stray_input: 0,
-            ready_s,
-            arrivals: s.episode.arrivals,
-            federation: Some(fed),
-            rt,
-        })
+        let mut env = Self::assemble(sim, nodes, opts, issues, rt, Some(fed));
+        env.ready_s = ready_s;
+        Ok(env)
+    }
+
+    /// An environment over `nodes` (one per agent of `sim`), no slot played.
+    fn assemble(
+        sim: Simulator,
+        nodes: Vec<LiveNode>,
+        opts: LiveOpts,
+        issues: Vec<Option<String>>,
+        rt: tokio::runtime::Runtime,
+        federation: Option<Federation>,
+    ) -> Self {
+        let arrivals = sim.scenario().episode.arrivals;
+        Self { sim, nodes, opts, issues, pending: Vec::new(), stray_input: 0, ready_s: 0.0, arrivals, federation, rt }
     }
 
     /// Connects to running, externally clocked agents, one per node of
@@ -244,48 +248,26 @@ impl LiveEnv {
             let name = topo.names()[i].clone();
             let neighbors: Vec<String> = topo.neighbors(i).iter().map(|&j| topo.names()[j].clone()).collect();
             let ctl = ControlClient::with_http(client.clone(), a.control, opts.answer_timeout).with_token(&a.token);
-            let (function, perm) = match rt.block_on(ctl.weights()) {
-                Ok(w) => {
-                    let probe = LiveNode {
-                        name: name.clone(),
-                        control: a.control,
-                        ctl: ctl.clone(),
-                        gateway: a.gateway,
-                        function: w.function.clone(),
-                        perm: Vec::new(),
-                        neighbors: neighbors.clone(),
-                        host: i,
-                    };
-                    (w.function, peer_order(&probe, &w.peers)?)
-                }
-                Err(e) => {
-                    issues[i] = Some(e.to_string());
-                    (FUNCTION.to_string(), (0..neighbors.len()).collect())
-                }
-            };
-            nodes.push(LiveNode {
+            let mut node = LiveNode {
                 name,
                 control: a.control,
                 ctl,
                 gateway: a.gateway,
-                function,
-                perm,
+                function: FUNCTION.to_string(),
+                perm: (0..neighbors.len()).collect(),
                 neighbors,
                 host: i,
-            });
+            };
+            match rt.block_on(node.ctl.weights()) {
+                Ok(w) => {
+                    node.perm = peer_order(&node, &w.peers)?;
+                    node.function = w.function;
+                }
+                Err(e) => issues[i] = Some(e.to_string()),
+            }
+            nodes.push(node);
         }
-        let mut env = Self {
-            sim,
-            nodes,
-            opts,
-            issues,
-            pending: Vec::new(),
-            stray_input: 0,
-            ready_s: 0.0,
-            arrivals: s.episode.arrivals,
-            federation: None,
-            rt,
-        };
+        let mut env = Self::assemble(sim, nodes, opts, issues, rt, None);
         env.ready_s = env.await_neighbors();
         Ok(env)
     }
