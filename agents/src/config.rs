@@ -361,7 +361,9 @@ impl At<'_> {
         }
         let shares: f64 = out.iter().filter_map(|f| f.share).sum();
         if shares > 1.0 + 1e-9 {
-            return Err(self.invalid("functions.share", &shares, "the shares sum to more than the whole budget (1)"));
+            let parts: Vec<String> = out.iter().filter_map(|f| f.share.map(|s| format!("{} {s}", f.name))).collect();
+            let value = format!("{} = {}", parts.join(" + "), (shares * 1e9).round() / 1e9);
+            return Err(self.invalid("functions.share", &value, "the shares sum to more than the whole budget (1)"));
         }
         Ok(out)
     }
