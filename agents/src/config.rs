@@ -329,14 +329,6 @@ impl At<'_> {
             {
                 return Err(self.invalid(&field(name), &value, &reason));
             }
-            if f.cold_service_s.is_some() != raw[0].cold_service_s.is_some() {
-                let plain = if f.cold_service_s.is_some() { 0 } else { k };
-                return Err(self.invalid(
-                    &format!("functions[{plain}].cold_service_s"),
-                    &"missing",
-                    "serverless functions (cold_service_s) share a node with serverless functions only: every function or none",
-                ));
-            }
             if let Some(p) = f.peers.iter().flatten().find(|p| !members.contains(&p.as_str())) {
                 return Err(self.invalid(&field("peers"), p, "not a member of the runtime config"));
             }
@@ -358,6 +350,15 @@ impl At<'_> {
                 node_index: f.node_index,
                 peers,
             });
+        }
+        if let Some((plain, serverless)) =
+            dfaas_env::functions::serverless_mix(raw.iter().map(|f| f.cold_service_s.is_some()))
+        {
+            return Err(self.invalid(
+                &format!("functions[{plain}].cold_service_s"),
+                &"missing",
+                &format!("functions[{serverless}] is serverless (cold_service_s): every function of the node must be, or none"),
+            ));
         }
         let shares: f64 = out.iter().filter_map(|f| f.share).sum();
         if shares > 1.0 + 1e-9 {

@@ -35,17 +35,16 @@ impl FunctionLayout {
                     "names a function twice",
                 ));
             }
-            if f.cold_service_s.is_some() != functions[0].cold_service_s.is_some() {
-                let (serverless, plain) = if f.cold_service_s.is_some() { (k, 0) } else { (0, k) };
-                return Err(ConfigError::invalid(
-                    file,
-                    format!("functions[{plain}].cold_service_s"),
-                    "missing",
-                    format!(
-                        "functions[{serverless}] is serverless (cold_service_s): every function of the scenario must be, or none"
-                    ),
-                ));
-            }
+        }
+        if let Some((plain, serverless)) = super::serverless_mix(functions.iter().map(|f| f.cold_service_s.is_some())) {
+            return Err(ConfigError::invalid(
+                file,
+                format!("functions[{plain}].cold_service_s"),
+                "missing",
+                format!(
+                    "functions[{serverless}] is serverless (cold_service_s): every function of the scenario must be, or none"
+                ),
+            ));
         }
         let hosts =
             functions.iter().enumerate().map(|(k, f)| hosts_of(file, &nodes, k, f)).collect::<Result<Vec<_>, _>>()?;

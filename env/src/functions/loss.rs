@@ -35,7 +35,8 @@ pub struct ColdStart {
 struct Class {
     /// Units a call holds.
     units: u32,
-    /// Most calls at once: its instance limit, and what the budget allows.
+    /// Most calls at once: its instance limit, and what the budget allows
+    /// (never more than `units` of the node fit).
     limit: u32,
     warm_s: f64,
     cold_s: f64,
@@ -49,15 +50,6 @@ pub struct LossNode {
     units: u32,
     slot_seconds: f64,
     classes: Vec<Class>,
-}
-
-impl PartialEq for LossNode {
-    fn eq(&self, o: &Self) -> bool {
-        let key = |c: &Class| (c.units, c.limit, c.warm_s, c.cold_s, *c.pacs.params());
-        self.units == o.units
-            && self.slot_seconds == o.slot_seconds
-            && self.classes.iter().map(key).eq(o.classes.iter().map(key))
-    }
 }
 
 impl LossNode {
@@ -159,11 +151,11 @@ impl LossNode {
             p[0] = 1.0;
             return p;
         }
-        let (ln_a, top) = (a.ln(), c.limit.min(self.units / c.units));
-        let mut logs = Vec::with_capacity(top as usize + 1);
+        let ln_a = a.ln();
+        let mut logs = Vec::with_capacity(c.limit as usize + 1);
         let mut l = 0.0;
         logs.push(l);
-        for n in 1..=top {
+        for n in 1..=c.limit {
             l += ln_a - f64::from(n).ln();
             logs.push(l);
         }
@@ -208,15 +200,15 @@ impl LossNode {
         let c = &self.classes[k];
         let (b, cap) = (c.units as usize, self.units as usize);
         let (mut total, mut blocked) = (0.0, 0.0);
-        for n in 0..=c.limit.min(self.units / c.units) as usize {
+        for n in 0..=c.limit as usize {
             let w = own[n * b];
             if w == 0.0 {
                 continue;
             }
+            // `limit ≤ units / b`: below the limit one more call's units fit the node.
             let room = cap - n * b;
             total += w * others[room];
-            blocked +=
-                w * if n == c.limit as usize || room < b { others[room] } else { others[room] - others[room - b] };
+            blocked += w * if n == c.limit as usize { others[room] } else { others[room] - others[room - b] };
         }
         if total > 0.0 { (blocked / total).clamp(0.0, 1.0) } else { 1.0 }
     }

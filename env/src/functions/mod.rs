@@ -22,5 +22,5 @@ pub use allocate::{estimate, water_fill};
 pub use layout::FunctionLayout;
 pub use loss::{ColdStart, LossNode};
 pub use node_share::{FunctionCost, NodeShare, SlotShare};
-pub use spec::{FunctionSpec, serverless_problem};
+pub use spec::{FunctionSpec, serverless_mix, serverless_problem};
 pub use workload::load_workload;

@@ -5,7 +5,7 @@ use super::loss::{ColdStart, LossNode};
 use super::{estimate, water_fill};
 
 /// A node's budget and its functions' costs, limits and shares.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct NodeShare {
     /// Budget per slot, unit-seconds (`budget_units × slot_seconds`).
     pub budget: f64,

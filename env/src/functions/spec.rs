@@ -144,3 +144,15 @@ pub fn serverless_problem(
         _ => None,
     }
 }
+
+/// Where functions mix serverless and plain ones (every function of a node
+/// or scenario is serverless, or none is): `(plain, serverless)`, indices of
+/// the first of each, given whether each function has a cold start.
+pub fn serverless_mix(serverless: impl IntoIterator<Item = bool>) -> Option<(usize, usize)> {
+    let (mut plain, mut cold) = (None, None);
+    for (k, s) in serverless.into_iter().enumerate() {
+        let first = if s { &mut cold } else { &mut plain };
+        first.get_or_insert(k);
+    }
+    plain.zip(cold)
+}

@@ -260,8 +260,8 @@ impl LiveEnv {
             };
             match rt.block_on(node.ctl.weights()) {
                 Ok(w) => {
-                    node.perm = peer_order(&node, &w.peers)?;
                     node.function = w.function;
+                    node.perm = peer_order(&node, &w.peers)?;
                 }
                 Err(e) => issues[i] = Some(e.to_string()),
             }
